@@ -1,0 +1,1 @@
+//! compose-spec loading (in progress).

@@ -1,0 +1,11 @@
+//! WindFlow's domain: what a stack is, what a target really runs, and the plan that turns the
+//! one into the other.
+//!
+//! Invariant: this crate is pure. It does no I/O and knows nothing of tokio, Docker, SQL or
+//! HTTP, so everything here is tested as data in, data out. Wire and storage formats live in
+//! other crates; the serde derives here serve the stack history and `windflow config`.
+
+pub mod stack;
+pub mod units;
+
+pub use stack::*;
