@@ -5,6 +5,9 @@
 //! HTTP, so everything here is tested as data in, data out. Wire and storage formats live in
 //! other crates; the serde derives here serve the stack history and `windflow config`.
 
+pub mod naming;
+pub mod observed;
+pub mod plan;
 pub mod stack;
 pub mod units;
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::units::{go_duration, opt_go_duration};
+use crate::units::opt_go_duration;
 
 /// A whole stack (a compose "project").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
