@@ -8,6 +8,7 @@
 pub mod naming;
 pub mod observed;
 pub mod plan;
+pub mod spec;
 pub mod stack;
 pub mod units;
 
