@@ -1,0 +1,374 @@
+//! One function per verb: load what the verb needs, call the engine, print the result.
+
+use std::time::Duration;
+
+use clap::CommandFactory;
+use comfy_table::{Table, presets::NOTHING};
+use serde_json::json;
+use windflow_compose::{LoadOptions, Loaded, load};
+use windflow_domain::plan::PlanOptions;
+use windflow_engine::deploy::{self, UpError, UpOptions};
+use windflow_engine::docker::DockerDriver;
+use windflow_engine::driver::{Driver, DriverError};
+use windflow_engine::events::EventSink;
+use windflow_engine::executor::ExecuteOptions;
+use windflow_engine::history::{History, RevisionOutcome};
+
+use crate::render::{self, Mode, warning_text};
+use crate::{Cli, Command, Global, Output, UpArgs, exit};
+
+/// A failed command: what to print and the exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(code: u8, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+}
+
+impl From<DriverError> for Failure {
+    fn from(e: DriverError) -> Self {
+        let code = if matches!(e, DriverError::Unreachable { .. }) { exit::UNREACHABLE } else { exit::FAILURE };
+        let hint = if code == exit::UNREACHABLE {
+            "\nhint: is dockerd running? Set -H/--host or DOCKER_HOST to use another engine."
+        } else {
+            ""
+        };
+        Self::new(code, format!("{e}{hint}"))
+    }
+}
+
+impl From<UpError> for Failure {
+    fn from(e: UpError) -> Self {
+        match e {
+            UpError::Driver(d) => d.into(),
+            UpError::Failed { ref failure, .. } => {
+                let code = match &failure.rollback {
+                    Some(r) if !r.errors.is_empty() => exit::ROLLBACK_FAILED,
+                    _ => exit::DEPLOY_FAILED,
+                };
+                Self::new(code, e.to_string())
+            }
+            other => Self::new(exit::FAILURE, other.to_string()),
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, Failure>;
+
+pub async fn run(cli: Cli) -> Result<()> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Validate => validate(g),
+        Command::Config => config(g),
+        Command::Plan(args) => plan(g, &args).await,
+        Command::Up(args) => up(g, &args).await,
+        Command::Ps => ps(g).await,
+        Command::Logs(args) => crate::logs::run(g, &driver(g)?, &project_name(g)?, &args).await,
+        Command::Down { volumes } => down(g, volumes).await,
+        Command::Restart { services, timeout } => restart(g, &services, timeout).await,
+        Command::Rollback { to, wait_timeout } => rollback(g, to, wait_timeout).await,
+        Command::History => history(g),
+        Command::Ls => ls(g).await,
+        Command::Completion { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "windflow", &mut std::io::stdout());
+            Ok(())
+        }
+    }
+}
+
+fn load_stack(g: &Global) -> Result<Loaded> {
+    let options = LoadOptions {
+        files: g.files.clone(),
+        working_dir: g.project_directory.clone(),
+        project_name: g.project_name.clone(),
+        env_files: g.env_files.clone(),
+        profiles: g.profiles.clone(),
+        environment: std::env::vars().collect(),
+    };
+    let loaded = load(&options).map_err(|e| Failure::new(exit::INVALID_STACK, e.to_string()))?;
+    if g.output == Output::Text {
+        for w in &loaded.warnings {
+            eprintln!("{}", warning_text(&w.to_string()));
+        }
+    }
+    Ok(loaded)
+}
+
+/// The project a file-less verb acts on: `-p`, else the compose file's.
+fn project_name(g: &Global) -> Result<String> {
+    match &g.project_name {
+        Some(name) if windflow_domain::naming::is_valid_project_name(name) => Ok(name.clone()),
+        Some(name) => Err(Failure::new(
+            exit::USAGE,
+            format!("invalid project name {name:?}: use lowercase letters, digits, '-' and '_', starting with a letter or digit"),
+        )),
+        None => Ok(load_stack(g)?.stack.name),
+    }
+}
+
+fn driver(g: &Global) -> Result<DockerDriver> {
+    Ok(DockerDriver::connect(g.host.as_deref())?)
+}
+
+fn print_json(value: &impl serde::Serialize) {
+    println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+}
+
+fn validate(g: &Global) -> Result<()> {
+    let loaded = load_stack(g)?;
+    let stack = &loaded.stack;
+    if g.output == Output::Json {
+        let warnings: Vec<String> = loaded.warnings.iter().map(ToString::to_string).collect();
+        print_json(&json!({ "valid": true, "project": stack.name, "services": stack.services.keys().collect::<Vec<_>>(), "warnings": warnings }));
+    } else {
+        let files: Vec<String> = stack.config_files.iter().map(|f| f.display().to_string()).collect();
+        println!("{} is valid: project {}, {} service(s)", files.join(" + "), stack.name, stack.services.len());
+    }
+    Ok(())
+}
+
+fn config(g: &Global) -> Result<()> {
+    let stack = load_stack(g)?.stack;
+    if g.output == Output::Json {
+        print_json(&stack);
+    } else {
+        let yaml = serde_saphyr::to_string(&stack).map_err(|e| Failure::new(exit::FAILURE, e.to_string()))?;
+        print!("{yaml}");
+    }
+    Ok(())
+}
+
+fn plan_options(args: &UpArgs) -> PlanOptions {
+    PlanOptions {
+        force_recreate: args.force_recreate,
+        no_recreate: args.no_recreate,
+        build: args.build,
+        pull_always: args.pull.as_deref() == Some("always"),
+        keep_orphans: args.keep_orphans,
+    }
+}
+
+async fn plan(g: &Global, args: &UpArgs) -> Result<()> {
+    let stack = load_stack(g)?.stack;
+    let driver = driver(g)?;
+    let (_, plan) = deploy::plan(&driver, &stack, &plan_options(args)).await?;
+    if g.output == Output::Json {
+        print_json(&plan);
+        return Ok(());
+    }
+    for w in &plan.warnings {
+        eprintln!("{}", warning_text(w));
+    }
+    if plan.is_empty() {
+        println!("{} is up to date: nothing to do", stack.name);
+    } else {
+        for line in plan.describe() {
+            println!("{line}");
+        }
+    }
+    Ok(())
+}
+
+/// Runs `work` with a renderer attached to its event sink.
+async fn with_events<T, F>(g: &Global, work: impl FnOnce(EventSink) -> F) -> T
+where
+    F: Future<Output = T>,
+{
+    let (sink, receiver) = EventSink::channel();
+    let renderer = tokio::spawn(render::render(Mode::choose(g.output == Output::Json, g.plain), receiver));
+    let result = work(sink).await;
+    let _ = renderer.await;
+    result
+}
+
+async fn up(g: &Global, args: &UpArgs) -> Result<()> {
+    let stack = load_stack(g)?.stack;
+    let project = stack.name.clone();
+    let driver = driver(g)?;
+    let history = History::for_endpoint(driver.endpoint());
+    let options = UpOptions {
+        plan: plan_options(args),
+        execute: ExecuteOptions {
+            wait_timeout: Duration::from_secs(args.wait_timeout),
+            rollback: !args.no_rollback,
+            ..Default::default()
+        },
+        source: "up".into(),
+    };
+    let outcome = with_events(g, |events| async move { deploy::up(&driver, &stack, &history, &options, &events).await })
+        .await?;
+    if g.output == Output::Text {
+        match outcome.version {
+            None => println!("{project} is up to date"),
+            Some(v) => println!("{project} deployed as version {v} ({} change(s))", outcome.changes.len()),
+        }
+    }
+    Ok(())
+}
+
+async fn down(g: &Global, volumes: bool) -> Result<()> {
+    let project = project_name(g)?;
+    let driver = driver(g)?;
+    let plan = with_events(g, |events| {
+        let (driver, project) = (&driver, &project);
+        async move { deploy::down(driver, project, volumes, &events).await }
+    })
+    .await?;
+    if g.output == Output::Text {
+        if plan.is_empty() {
+            println!("{project}: nothing to remove");
+        } else {
+            println!("{project} removed");
+        }
+    }
+    Ok(())
+}
+
+async fn ps(g: &Global) -> Result<()> {
+    let project = project_name(g)?;
+    let driver = driver(g)?;
+    let observed = driver.observe(&project, None).await?;
+    if g.output == Output::Json {
+        print_json(&observed.containers);
+        return Ok(());
+    }
+    let mut table = Table::new();
+    table.load_preset(NOTHING).set_header(["NAME", "SERVICE", "STATE", "STATUS", "VERSION", "PORTS"]);
+    for c in &observed.containers {
+        table.add_row([
+            c.name.clone(),
+            c.service.clone(),
+            c.state.as_str().to_string(),
+            c.status.clone(),
+            c.stack_version.map_or_else(|| "-".into(), |v| format!("v{v}")),
+            c.ports.join(", "),
+        ]);
+    }
+    println!("{table}");
+    Ok(())
+}
+
+async fn restart(g: &Global, services: &[String], timeout: Option<u64>) -> Result<()> {
+    let project = project_name(g)?;
+    let driver = driver(g)?;
+    let observed = driver.observe(&project, None).await?;
+    for s in services {
+        if !observed.containers.iter().any(|c| &c.service == s) {
+            return Err(Failure::new(exit::FAILURE, format!("{project} has no service {s:?}")));
+        }
+    }
+    let targets: Vec<_> =
+        observed.containers.iter().filter(|c| services.is_empty() || services.contains(&c.service)).collect();
+    let timeout = timeout.map(Duration::from_secs);
+    let results = futures::future::join_all(targets.iter().map(|c| driver.restart_container(&c.id, timeout))).await;
+    let mut failed = Vec::new();
+    for (c, r) in targets.iter().zip(results) {
+        match r {
+            Ok(()) if g.output == Output::Text => println!("restarted {}", c.name),
+            Ok(()) => {}
+            Err(e) => failed.push(format!("{}: {e}", c.name)),
+        }
+    }
+    if failed.is_empty() { Ok(()) } else { Err(Failure::new(exit::FAILURE, failed.join("\n"))) }
+}
+
+async fn rollback(g: &Global, to: Option<u64>, wait_timeout: u64) -> Result<()> {
+    let project = project_name(g)?;
+    let driver = driver(g)?;
+    let history = History::for_endpoint(driver.endpoint());
+    let options = UpOptions {
+        execute: ExecuteOptions { wait_timeout: Duration::from_secs(wait_timeout), ..Default::default() },
+        ..Default::default()
+    };
+    let (target, outcome) = with_events(g, |events| {
+        let (driver, project, history, options) = (&driver, &project, &history, &options);
+        async move { deploy::rollback(driver, project, to, history, options, &events).await }
+    })
+    .await?;
+    if g.output == Output::Text {
+        match outcome.version {
+            Some(v) => println!("{project} rolled back to v{} (recorded as v{v})", target.version),
+            None => println!("{project} already runs v{}", target.version),
+        }
+    }
+    Ok(())
+}
+
+fn history(g: &Global) -> Result<()> {
+    let project = project_name(g)?;
+    let endpoint = DockerDriver::connect(g.host.as_deref())?.endpoint().to_string();
+    let revisions = History::for_endpoint(&endpoint).load(&project).map_err(|e| Failure::new(exit::FAILURE, e.to_string()))?;
+    if g.output == Output::Json {
+        print_json(&revisions);
+        return Ok(());
+    }
+    if revisions.is_empty() {
+        println!("{project} has no deployment history on {endpoint}");
+        return Ok(());
+    }
+    let mut table = Table::new();
+    table.load_preset(NOTHING).set_header(["VERSION", "DEPLOYED", "STATUS", "SOURCE", "SERVICES", "CHANGES"]);
+    for r in &revisions {
+        let status = match &r.outcome {
+            RevisionOutcome::Deployed => "deployed".to_string(),
+            RevisionOutcome::Failed { restored: true, .. } => "failed (restored)".to_string(),
+            RevisionOutcome::Failed { restored: false, .. } => "failed".to_string(),
+        };
+        table.add_row([
+            format!("v{}", r.version),
+            format_time(r.deployed_at),
+            status,
+            r.source.clone(),
+            r.stack.services.len().to_string(),
+            r.changes.len().to_string(),
+        ]);
+    }
+    println!("{table}");
+    Ok(())
+}
+
+async fn ls(g: &Global) -> Result<()> {
+    let driver = driver(g)?;
+    let projects = driver.list_projects().await?;
+    if g.output == Output::Json {
+        print_json(&projects);
+        return Ok(());
+    }
+    let mut table = Table::new();
+    table.load_preset(NOTHING).set_header(["NAME", "STATUS", "WORKING DIR"]);
+    for p in projects {
+        table.add_row([p.name, format!("running({}/{})", p.running, p.containers), p.working_dir.unwrap_or_default()]);
+    }
+    println!("{table}");
+    Ok(())
+}
+
+/// `YYYY-MM-DD HH:MM:SS` UTC, without a date crate: days from the civil calendar algorithm.
+fn format_time(unix: u64) -> String {
+    let days = (unix / 86_400) as i64;
+    let secs = unix % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}", secs / 3600, (secs % 3600) / 60, secs % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn formats_utc_times() {
+        assert_eq!(super::format_time(0), "1970-01-01 00:00:00");
+        assert_eq!(super::format_time(1_763_683_200), "2025-11-21 00:00:00");
+    }
+}

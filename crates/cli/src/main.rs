@@ -1,0 +1,197 @@
+//! `windflow`: deploy compose stacks onto Docker targets.
+//!
+//! This binary only parses arguments, loads config and renders: stacks are loaded by
+//! `windflow-compose`, planned by `windflow-domain`, run by `windflow-engine`.
+
+mod commands;
+mod logs;
+mod render;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Exit codes, stable for scripts.
+pub mod exit {
+    /// The command failed for a reason not listed below.
+    pub const FAILURE: u8 = 1;
+    /// Bad arguments (clap's own code).
+    pub const USAGE: u8 = 2;
+    /// The compose file is invalid: nothing was changed.
+    pub const INVALID_STACK: u8 = 3;
+    /// The Docker engine could not be reached.
+    pub const UNREACHABLE: u8 = 4;
+    /// The deployment failed and the previous version was restored.
+    pub const DEPLOY_FAILED: u8 = 5;
+    /// The deployment failed and the previous version could not be fully restored.
+    pub const ROLLBACK_FAILED: u8 = 6;
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "windflow",
+    version,
+    about = "Deploy docker-compose stacks onto Docker hosts: planned, health-gated, rolled back on failure.",
+    after_help = "Exit codes: 0 ok, 1 failure, 2 usage, 3 invalid compose file, 4 engine unreachable, \
+                  5 deployment failed (previous version restored), 6 deployment failed and rollback incomplete."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Global {
+    /// Compose file(s), merged in order (default: compose.yaml, compose.yml, docker-compose.yml, ...).
+    /// Like docker compose, it goes before the verb: `windflow -f a.yml -f b.yml up`.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Project name (default: the file's `name:`, COMPOSE_PROJECT_NAME, or the directory name).
+    #[arg(short = 'p', long = "project-name", global = true, env = "COMPOSE_PROJECT_NAME", value_name = "NAME")]
+    pub project_name: Option<String>,
+    /// Directory relative paths are resolved against (default: the first file's directory).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub project_directory: Option<PathBuf>,
+    /// Variables file(s) for interpolation (default: .env in the project directory).
+    #[arg(long = "env-file", global = true, value_name = "FILE")]
+    pub env_files: Vec<PathBuf>,
+    /// Enable services of this profile (repeatable; also COMPOSE_PROFILES).
+    #[arg(long = "profile", global = true, value_name = "PROFILE")]
+    pub profiles: Vec<String>,
+    /// Docker endpoint: unix:///path, tcp://host:port (default: DOCKER_HOST, else the local socket).
+    #[arg(short = 'H', long = "host", global = true, env = "DOCKER_HOST", value_name = "URL")]
+    pub host: Option<String>,
+    /// Output format of read commands (and the event stream of up/down/rollback).
+    #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+    /// Plain progress lines even on a terminal.
+    #[arg(long, global = true)]
+    pub plain: bool,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check the compose file(s): errors with file, line and field; warnings for unknown keys.
+    Validate,
+    /// Print the resolved, normalized stack (interpolated, merged, defaults applied).
+    Config,
+    /// Show what `up` would change on the target, without changing anything.
+    Plan(UpArgs),
+    /// Deploy the stack and wait until every service is ready; roll back on failure.
+    Up(UpArgs),
+    /// List the stack's containers.
+    Ps,
+    /// Show container logs.
+    Logs(LogsArgs),
+    /// Remove the stack's containers and networks (no compose file needed with -p).
+    Down {
+        /// Also remove the stack's named volumes.
+        #[arg(short = 'v', long)]
+        volumes: bool,
+    },
+    /// Restart the stack's containers (all, or the named services).
+    Restart {
+        services: Vec<String>,
+        /// Seconds to wait for a container to stop before killing it.
+        #[arg(short = 't', long)]
+        timeout: Option<u64>,
+    },
+    /// Deploy an earlier version again (default: the one before the current one).
+    Rollback {
+        /// The version to go back to (see `windflow history`).
+        #[arg(long)]
+        to: Option<u64>,
+        #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+        wait_timeout: u64,
+    },
+    /// List the stack's deployed versions.
+    History,
+    /// List the stacks on the target.
+    Ls,
+    /// Print shell completions.
+    Completion { shell: clap_complete::Shell },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct UpArgs {
+    /// Build images before starting, even when they exist.
+    #[arg(long)]
+    pub build: bool,
+    /// Recreate containers even when their configuration is unchanged.
+    #[arg(long, conflicts_with = "no_recreate")]
+    pub force_recreate: bool,
+    /// Never recreate existing containers.
+    #[arg(long)]
+    pub no_recreate: bool,
+    /// Pull policy for images: always, or missing (default).
+    #[arg(long, value_name = "POLICY", value_parser = ["always", "missing"])]
+    pub pull: Option<String>,
+    /// Keep containers of services that are no longer in the stack.
+    #[arg(long)]
+    pub keep_orphans: bool,
+    /// Longest wait for one service to become ready.
+    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+    pub wait_timeout: u64,
+    /// Leave a failed deployment in place instead of restoring the previous version.
+    #[arg(long)]
+    pub no_rollback: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct LogsArgs {
+    /// Only these services.
+    pub services: Vec<String>,
+    /// Follow new output.
+    #[arg(short = 'f', long)]
+    pub follow: bool,
+    /// Lines from the end of each container's log ("all" for everything).
+    #[arg(short = 'n', long, default_value = "all")]
+    pub tail: String,
+    /// Only lines since a relative time (10m, 1h30m) or a Unix timestamp.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Show timestamps.
+    #[arg(short = 't', long)]
+    pub timestamps: bool,
+    /// No `service-1 |` prefix.
+    #[arg(long)]
+    pub no_log_prefix: bool,
+    /// No colours (also NO_COLOR).
+    #[arg(long)]
+    pub no_color: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("WINDFLOW_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::FAILURE);
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            if !failure.message.is_empty() {
+                eprintln!("{}", render::error_text(&failure.message));
+            }
+            ExitCode::from(failure.code)
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! The operations users run — `up`, `down`, `rollback` — as observe → plan → execute → record.
+
+use windflow_domain::Stack;
+use windflow_domain::observed::Observed;
+use windflow_domain::plan::{Action, Plan, PlanError, PlanOptions, plan_down, plan_up};
+
+use crate::driver::{Driver, DriverError};
+use crate::events::{EventKind, EventSink};
+use crate::executor::{DeployFailure, ExecuteOptions, execute_down, execute_up};
+use crate::history::{History, HistoryError, Revision, RevisionOutcome};
+
+#[derive(Debug, Clone, Default)]
+pub struct UpOptions {
+    pub plan: PlanOptions,
+    pub execute: ExecuteOptions,
+    /// What asked for this deployment, recorded in the history (`up`, `rollback to v3`).
+    pub source: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpOutcome {
+    /// The history version recorded, or `None` when nothing changed.
+    pub version: Option<u64>,
+    pub changes: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UpError {
+    #[error(transparent)]
+    Driver(#[from] DriverError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    #[error("deployment of {project} failed: {failure}")]
+    Failed { project: String, failure: DeployFailure },
+    #[error("{0}")]
+    Rollback(String),
+}
+
+/// Observes and plans without changing anything.
+pub async fn plan(driver: &dyn Driver, stack: &Stack, options: &PlanOptions) -> Result<(Observed, Plan), UpError> {
+    let observed = driver.observe(&stack.name, Some(stack)).await?;
+    let plan = plan_up(stack, &observed, options)?;
+    Ok((observed, plan))
+}
+
+/// Deploys `stack`: images first (pull or build what is needed), then a plan against the
+/// engine's real state with every image id known, then the executor. The outcome lands in
+/// the history either way.
+pub async fn up(
+    driver: &dyn Driver,
+    stack: &Stack,
+    history: &History,
+    options: &UpOptions,
+    events: &EventSink,
+) -> Result<UpOutcome, UpError> {
+    let (mut observed, first) = plan(driver, stack, &options.plan).await?;
+    let image_steps: Vec<_> = first
+        .steps
+        .iter()
+        .filter(|s| matches!(s.action, Action::PullImage { .. } | Action::BuildImage { .. }))
+        .cloned()
+        .map(|mut s| {
+            s.after.clear();
+            s
+        })
+        .collect();
+    let plan = if image_steps.is_empty() {
+        first
+    } else {
+        let images = Plan { project: stack.name.clone(), steps: image_steps, warnings: vec![] };
+        let no_rollback = ExecuteOptions { rollback: false, ..options.execute.clone() };
+        execute_up(driver, stack, &observed, &images, &no_rollback, events)
+            .await
+            .map_err(|failure| UpError::Failed { project: stack.name.clone(), failure })?;
+        for service in stack.services.values() {
+            if let Some(id) = driver.image_id(&service.image).await? {
+                observed.images.insert(service.image.clone(), id);
+            }
+        }
+        let replan = PlanOptions { build: false, pull_always: false, ..options.plan.clone() };
+        plan_up(stack, &observed, &replan)?
+    };
+    if plan.is_empty() {
+        events.emit(EventKind::Planned { changes: vec![] });
+        return Ok(UpOutcome { version: None, changes: vec![] });
+    }
+
+    let version = history.next_version(&stack.name)?;
+    let execute = ExecuteOptions { stack_version: Some(version), ..options.execute.clone() };
+    let changes = plan.describe();
+    let result = execute_up(driver, stack, &observed, &plan, &execute, events).await;
+    let mut pinned = stack.clone();
+    for service in pinned.services.values_mut() {
+        if let Some(id) = observed.images.get(&service.image) {
+            service.image = id.clone();
+        }
+    }
+    let outcome = match &result {
+        Ok(()) => RevisionOutcome::Deployed,
+        Err(failure) => RevisionOutcome::Failed {
+            message: failure.message.clone(),
+            restored: failure.rollback.as_ref().is_some_and(|r| r.errors.is_empty()),
+        },
+    };
+    let source = if options.source.is_empty() { "up".to_string() } else { options.source.clone() };
+    history.append(
+        &stack.name,
+        Revision { version, deployed_at: 0, outcome, source, changes: changes.clone(), stack: pinned },
+    )?;
+    result.map_err(|failure| UpError::Failed { project: stack.name.clone(), failure })?;
+    Ok(UpOutcome { version: Some(version), changes })
+}
+
+/// Removes a project's containers and networks (and volumes with `volumes`), found by labels
+/// alone: no compose file is needed.
+pub async fn down(driver: &dyn Driver, project: &str, volumes: bool, events: &EventSink) -> Result<Plan, UpError> {
+    let observed = driver.observe(project, None).await?;
+    let plan = plan_down(project, &observed, volumes);
+    let stack = Stack { name: project.to_string(), ..Default::default() };
+    events.emit(EventKind::Planned { changes: plan.describe() });
+    execute_down(driver, &stack, &plan, events)
+        .await
+        .map_err(|e| UpError::Rollback(format!("removing {project}: {e}")))?;
+    Ok(plan)
+}
+
+/// Puts back an earlier deployed version: `to`, or the one deployed before the current one.
+pub async fn rollback(
+    driver: &dyn Driver,
+    project: &str,
+    to: Option<u64>,
+    history: &History,
+    options: &UpOptions,
+    events: &EventSink,
+) -> Result<(Revision, UpOutcome), UpError> {
+    let revisions = history.load(project)?;
+    let deployed: Vec<&Revision> = revisions.iter().filter(|r| r.outcome == RevisionOutcome::Deployed).collect();
+    let target = match to {
+        Some(v) => deployed.iter().find(|r| r.version == v).copied().ok_or_else(|| {
+            UpError::Rollback(format!(
+                "{project} has no successfully deployed version {v}; `windflow history -p {project}` lists them"
+            ))
+        })?,
+        None => {
+            let current = deployed.last().ok_or_else(|| {
+                UpError::Rollback(format!("{project} has no deployment history on this endpoint"))
+            })?;
+            deployed.iter().rev().find(|r| r.version < current.version && r.stack != current.stack).copied().ok_or_else(|| {
+                UpError::Rollback(format!(
+                    "{project} has no earlier version to roll back to (current: v{})",
+                    current.version
+                ))
+            })?
+        }
+    };
+    let options = UpOptions { source: format!("rollback to v{}", target.version), ..options.clone() };
+    let outcome = up(driver, &target.stack, history, &options, events).await?;
+    Ok((target.clone(), outcome))
+}

@@ -1,0 +1,136 @@
+//! The `Driver` trait: the primitive operations a target must offer for the executor to run a
+//! plan on it. Every target kind (local Docker, Docker over TLS or SSH, an agent, ...)
+//! implements it and passes the same conformance suite.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::stream::BoxStream;
+use serde::{Deserialize, Serialize};
+use windflow_domain::observed::{ContainerState, Health, Observed};
+use windflow_domain::spec::ContainerSpec;
+use windflow_domain::{Build, Network, Stack, Volume};
+
+/// A failure talking to a target. The message is meant for the user: it names the resource.
+#[derive(Debug, thiserror::Error)]
+pub enum DriverError {
+    #[error("cannot reach the Docker engine at {endpoint}: {message}")]
+    Unreachable { endpoint: String, message: String },
+    #[error("{resource} not found")]
+    NotFound { resource: String },
+    #[error("{resource}: {message}")]
+    Conflict { resource: String, message: String },
+    #[error("{context}: {message}")]
+    Engine { context: String, message: String },
+}
+
+impl DriverError {
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Self::NotFound { .. })
+    }
+}
+
+pub type DriverResult<T> = Result<T, DriverError>;
+
+/// A progress callback for long operations (pulls, builds): one line of progress each time.
+pub type Progress<'a> = &'a (dyn Fn(ProgressUpdate) + Send + Sync);
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProgressUpdate {
+    /// A layer id for pulls, empty for build output.
+    pub id: String,
+    pub message: String,
+    pub current: Option<u64>,
+    pub total: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EngineInfo {
+    pub endpoint: String,
+    pub version: String,
+    pub api_version: String,
+    pub os: String,
+    pub arch: String,
+}
+
+/// A container's state as inspected, for health gating.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContainerStatus {
+    pub id: String,
+    pub name: String,
+    pub state: ContainerState,
+    pub exit_code: Option<i64>,
+    /// `None` when the container has no healthcheck.
+    pub health: Option<Health>,
+    /// The last healthcheck output, when unhealthy.
+    pub health_output: Option<String>,
+    pub restart_count: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LogOptions {
+    pub follow: bool,
+    /// Lines from the end; `None` for all.
+    pub tail: Option<u64>,
+    /// Unix seconds.
+    pub since: Option<i64>,
+    pub timestamps: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogStream {
+    Stdout,
+    Stderr,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogLine {
+    pub stream: LogStream,
+    pub text: String,
+}
+
+/// A project found on a target by its labels.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectSummary {
+    pub name: String,
+    pub containers: usize,
+    pub running: usize,
+    pub working_dir: Option<String>,
+}
+
+#[async_trait]
+pub trait Driver: Send + Sync {
+    /// A short name for the target, for messages (`unix:///var/run/docker.sock`).
+    fn endpoint(&self) -> &str;
+
+    async fn info(&self) -> DriverResult<EngineInfo>;
+
+    /// Everything relevant to `project`: its containers, its networks and volumes and any the
+    /// stack names, and the local ids of the images the stack uses.
+    async fn observe(&self, project: &str, stack: Option<&Stack>) -> DriverResult<Observed>;
+
+    async fn list_projects(&self) -> DriverResult<Vec<ProjectSummary>>;
+
+    /// The local id of `image`, or `None` when it is not present.
+    async fn image_id(&self, image: &str) -> DriverResult<Option<String>>;
+    async fn pull_image(&self, image: &str, progress: Progress<'_>) -> DriverResult<()>;
+    async fn build_image(&self, image: &str, build: &Build, progress: Progress<'_>) -> DriverResult<()>;
+
+    async fn create_network(&self, project: &str, key: &str, network: &Network) -> DriverResult<()>;
+    async fn remove_network(&self, name: &str) -> DriverResult<()>;
+    async fn create_volume(&self, project: &str, key: &str, volume: &Volume) -> DriverResult<()>;
+    async fn remove_volume(&self, name: &str) -> DriverResult<()>;
+
+    /// Creates the container, attaches all its networks and writes its injected files, leaving
+    /// it created but not started. Returns its id.
+    async fn create_container(&self, spec: &ContainerSpec) -> DriverResult<String>;
+    async fn start_container(&self, id: &str) -> DriverResult<()>;
+    async fn stop_container(&self, id: &str, timeout: Option<Duration>) -> DriverResult<()>;
+    async fn restart_container(&self, id: &str, timeout: Option<Duration>) -> DriverResult<()>;
+    async fn rename_container(&self, id: &str, name: &str) -> DriverResult<()>;
+    /// Force-removes the container (and its anonymous volumes when `volumes`).
+    async fn remove_container(&self, id: &str, volumes: bool) -> DriverResult<()>;
+    async fn container_status(&self, id: &str) -> DriverResult<ContainerStatus>;
+    async fn logs(&self, id: &str, options: LogOptions) -> DriverResult<BoxStream<'static, DriverResult<LogLine>>>;
+}
