@@ -26,13 +26,20 @@ pub struct Failure {
 
 impl Failure {
     pub fn new(code: u8, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self {
+            code,
+            message: message.into(),
+        }
     }
 }
 
 impl From<DriverError> for Failure {
     fn from(e: DriverError) -> Self {
-        let code = if matches!(e, DriverError::Unreachable { .. }) { exit::UNREACHABLE } else { exit::FAILURE };
+        let code = if matches!(e, DriverError::Unreachable { .. }) {
+            exit::UNREACHABLE
+        } else {
+            exit::FAILURE
+        };
         let hint = if code == exit::UNREACHABLE {
             "\nhint: is dockerd running? Set -H/--host or DOCKER_HOST to use another engine."
         } else {
@@ -75,7 +82,12 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::History => history(g),
         Command::Ls => ls(g).await,
         Command::Completion { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "windflow", &mut std::io::stdout());
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "windflow",
+                &mut std::io::stdout(),
+            );
             Ok(())
         }
     }
@@ -105,7 +117,9 @@ fn project_name(g: &Global) -> Result<String> {
         Some(name) if windflow_domain::naming::is_valid_project_name(name) => Ok(name.clone()),
         Some(name) => Err(Failure::new(
             exit::USAGE,
-            format!("invalid project name {name:?}: use lowercase letters, digits, '-' and '_', starting with a letter or digit"),
+            format!(
+                "invalid project name {name:?}: use lowercase letters, digits, '-' and '_', starting with a letter or digit"
+            ),
         )),
         None => Ok(load_stack(g)?.stack.name),
     }
@@ -116,7 +130,10 @@ fn driver(g: &Global) -> Result<DockerDriver> {
 }
 
 fn print_json(value: &impl serde::Serialize) {
-    println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    );
 }
 
 fn validate(g: &Global) -> Result<()> {
@@ -124,10 +141,21 @@ fn validate(g: &Global) -> Result<()> {
     let stack = &loaded.stack;
     if g.output == Output::Json {
         let warnings: Vec<String> = loaded.warnings.iter().map(ToString::to_string).collect();
-        print_json(&json!({ "valid": true, "project": stack.name, "services": stack.services.keys().collect::<Vec<_>>(), "warnings": warnings }));
+        print_json(
+            &json!({ "valid": true, "project": stack.name, "services": stack.services.keys().collect::<Vec<_>>(), "warnings": warnings }),
+        );
     } else {
-        let files: Vec<String> = stack.config_files.iter().map(|f| f.display().to_string()).collect();
-        println!("{} is valid: project {}, {} service(s)", files.join(" + "), stack.name, stack.services.len());
+        let files: Vec<String> = stack
+            .config_files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect();
+        println!(
+            "{} is valid: project {}, {} service(s)",
+            files.join(" + "),
+            stack.name,
+            stack.services.len()
+        );
     }
     Ok(())
 }
@@ -137,7 +165,8 @@ fn config(g: &Global) -> Result<()> {
     if g.output == Output::Json {
         print_json(&stack);
     } else {
-        let yaml = serde_saphyr::to_string(&stack).map_err(|e| Failure::new(exit::FAILURE, e.to_string()))?;
+        let yaml = serde_saphyr::to_string(&stack)
+            .map_err(|e| Failure::new(exit::FAILURE, e.to_string()))?;
         print!("{yaml}");
     }
     Ok(())
@@ -180,7 +209,10 @@ where
     F: Future<Output = T>,
 {
     let (sink, receiver) = EventSink::channel();
-    let renderer = tokio::spawn(render::render(Mode::choose(g.output == Output::Json, g.plain), receiver));
+    let renderer = tokio::spawn(render::render(
+        Mode::choose(g.output == Output::Json, g.plain),
+        receiver,
+    ));
     let result = work(sink).await;
     let _ = renderer.await;
     result
@@ -200,12 +232,17 @@ async fn up(g: &Global, args: &UpArgs) -> Result<()> {
         },
         source: "up".into(),
     };
-    let outcome = with_events(g, |events| async move { deploy::up(&driver, &stack, &history, &options, &events).await })
-        .await?;
+    let outcome = with_events(g, |events| async move {
+        deploy::up(&driver, &stack, &history, &options, &events).await
+    })
+    .await?;
     if g.output == Output::Text {
         match outcome.version {
             None => println!("{project} is up to date"),
-            Some(v) => println!("{project} deployed as version {v} ({} change(s))", outcome.changes.len()),
+            Some(v) => println!(
+                "{project} deployed as version {v} ({} change(s))",
+                outcome.changes.len()
+            ),
         }
     }
     Ok(())
@@ -238,14 +275,17 @@ async fn ps(g: &Global) -> Result<()> {
         return Ok(());
     }
     let mut table = Table::new();
-    table.load_preset(NOTHING).set_header(["NAME", "SERVICE", "STATE", "STATUS", "VERSION", "PORTS"]);
+    table
+        .load_preset(NOTHING)
+        .set_header(["NAME", "SERVICE", "STATE", "STATUS", "VERSION", "PORTS"]);
     for c in &observed.containers {
         table.add_row([
             c.name.clone(),
             c.service.clone(),
             c.state.as_str().to_string(),
             c.status.clone(),
-            c.stack_version.map_or_else(|| "-".into(), |v| format!("v{v}")),
+            c.stack_version
+                .map_or_else(|| "-".into(), |v| format!("v{v}")),
             c.ports.join(", "),
         ]);
     }
@@ -259,13 +299,24 @@ async fn restart(g: &Global, services: &[String], timeout: Option<u64>) -> Resul
     let observed = driver.observe(&project, None).await?;
     for s in services {
         if !observed.containers.iter().any(|c| &c.service == s) {
-            return Err(Failure::new(exit::FAILURE, format!("{project} has no service {s:?}")));
+            return Err(Failure::new(
+                exit::FAILURE,
+                format!("{project} has no service {s:?}"),
+            ));
         }
     }
-    let targets: Vec<_> =
-        observed.containers.iter().filter(|c| services.is_empty() || services.contains(&c.service)).collect();
+    let targets: Vec<_> = observed
+        .containers
+        .iter()
+        .filter(|c| services.is_empty() || services.contains(&c.service))
+        .collect();
     let timeout = timeout.map(Duration::from_secs);
-    let results = futures::future::join_all(targets.iter().map(|c| driver.restart_container(&c.id, timeout))).await;
+    let results = futures::future::join_all(
+        targets
+            .iter()
+            .map(|c| driver.restart_container(&c.id, timeout)),
+    )
+    .await;
     let mut failed = Vec::new();
     for (c, r) in targets.iter().zip(results) {
         match r {
@@ -274,7 +325,11 @@ async fn restart(g: &Global, services: &[String], timeout: Option<u64>) -> Resul
             Err(e) => failed.push(format!("{}: {e}", c.name)),
         }
     }
-    if failed.is_empty() { Ok(()) } else { Err(Failure::new(exit::FAILURE, failed.join("\n"))) }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::new(exit::FAILURE, failed.join("\n")))
+    }
 }
 
 async fn rollback(g: &Global, to: Option<u64>, wait_timeout: u64) -> Result<()> {
@@ -282,7 +337,10 @@ async fn rollback(g: &Global, to: Option<u64>, wait_timeout: u64) -> Result<()> 
     let driver = driver(g)?;
     let history = History::for_endpoint(driver.endpoint());
     let options = UpOptions {
-        execute: ExecuteOptions { wait_timeout: Duration::from_secs(wait_timeout), ..Default::default() },
+        execute: ExecuteOptions {
+            wait_timeout: Duration::from_secs(wait_timeout),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let (target, outcome) = with_events(g, |events| {
@@ -292,7 +350,10 @@ async fn rollback(g: &Global, to: Option<u64>, wait_timeout: u64) -> Result<()> 
     .await?;
     if g.output == Output::Text {
         match outcome.version {
-            Some(v) => println!("{project} rolled back to v{} (recorded as v{v})", target.version),
+            Some(v) => println!(
+                "{project} rolled back to v{} (recorded as v{v})",
+                target.version
+            ),
             None => println!("{project} already runs v{}", target.version),
         }
     }
@@ -301,8 +362,12 @@ async fn rollback(g: &Global, to: Option<u64>, wait_timeout: u64) -> Result<()> 
 
 fn history(g: &Global) -> Result<()> {
     let project = project_name(g)?;
-    let endpoint = DockerDriver::connect(g.host.as_deref())?.endpoint().to_string();
-    let revisions = History::for_endpoint(&endpoint).load(&project).map_err(|e| Failure::new(exit::FAILURE, e.to_string()))?;
+    let endpoint = DockerDriver::connect(g.host.as_deref())?
+        .endpoint()
+        .to_string();
+    let revisions = History::for_endpoint(&endpoint)
+        .load(&project)
+        .map_err(|e| Failure::new(exit::FAILURE, e.to_string()))?;
     if g.output == Output::Json {
         print_json(&revisions);
         return Ok(());
@@ -312,12 +377,16 @@ fn history(g: &Global) -> Result<()> {
         return Ok(());
     }
     let mut table = Table::new();
-    table.load_preset(NOTHING).set_header(["VERSION", "DEPLOYED", "STATUS", "SOURCE", "SERVICES", "CHANGES"]);
+    table.load_preset(NOTHING).set_header([
+        "VERSION", "DEPLOYED", "STATUS", "SOURCE", "SERVICES", "CHANGES",
+    ]);
     for r in &revisions {
         let status = match &r.outcome {
             RevisionOutcome::Deployed => "deployed".to_string(),
             RevisionOutcome::Failed { restored: true, .. } => "failed (restored)".to_string(),
-            RevisionOutcome::Failed { restored: false, .. } => "failed".to_string(),
+            RevisionOutcome::Failed {
+                restored: false, ..
+            } => "failed".to_string(),
         };
         table.add_row([
             format!("v{}", r.version),
@@ -340,9 +409,15 @@ async fn ls(g: &Global) -> Result<()> {
         return Ok(());
     }
     let mut table = Table::new();
-    table.load_preset(NOTHING).set_header(["NAME", "STATUS", "WORKING DIR"]);
+    table
+        .load_preset(NOTHING)
+        .set_header(["NAME", "STATUS", "WORKING DIR"]);
     for p in projects {
-        table.add_row([p.name, format!("running({}/{})", p.running, p.containers), p.working_dir.unwrap_or_default()]);
+        table.add_row([
+            p.name,
+            format!("running({}/{})", p.running, p.containers),
+            p.working_dir.unwrap_or_default(),
+        ]);
     }
     println!("{table}");
     Ok(())
@@ -361,7 +436,12 @@ fn format_time(unix: u64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}", secs / 3600, (secs % 3600) / 60, secs % 60)
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
+        secs / 3600,
+        (secs % 3600) / 60,
+        secs % 60
+    )
 }
 
 #[cfg(test)]

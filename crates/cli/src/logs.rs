@@ -8,8 +8,14 @@ use windflow_engine::driver::{Driver, LogOptions, LogStream};
 use crate::commands::Failure;
 use crate::{Global, LogsArgs, Output, exit};
 
-const COLOURS: [AnsiColors; 6] =
-    [AnsiColors::Cyan, AnsiColors::Yellow, AnsiColors::Green, AnsiColors::Magenta, AnsiColors::Blue, AnsiColors::Red];
+const COLOURS: [AnsiColors; 6] = [
+    AnsiColors::Cyan,
+    AnsiColors::Yellow,
+    AnsiColors::Green,
+    AnsiColors::Magenta,
+    AnsiColors::Blue,
+    AnsiColors::Red,
+];
 
 /// `--since`: a relative duration (`10m`, `1h30m`) or Unix seconds.
 pub fn parse_since(text: &str, now: i64) -> Result<i64, String> {
@@ -18,26 +24,58 @@ pub fn parse_since(text: &str, now: i64) -> Result<i64, String> {
     }
     windflow_domain::units::parse_duration(text)
         .map(|d| now - d.as_secs() as i64)
-        .map_err(|_| format!("invalid --since {text:?}: use a duration like 10m or 2h, or Unix seconds"))
+        .map_err(|_| {
+            format!("invalid --since {text:?}: use a duration like 10m or 2h, or Unix seconds")
+        })
 }
 
-pub async fn run(g: &Global, driver: &dyn Driver, project: &str, args: &LogsArgs) -> Result<(), Failure> {
+pub async fn run(
+    g: &Global,
+    driver: &dyn Driver,
+    project: &str,
+    args: &LogsArgs,
+) -> Result<(), Failure> {
     let observed = driver.observe(project, None).await?;
     for s in &args.services {
         if !observed.containers.iter().any(|c| &c.service == s) {
-            return Err(Failure::new(exit::FAILURE, format!("{project} has no service {s:?}")));
+            return Err(Failure::new(
+                exit::FAILURE,
+                format!("{project} has no service {s:?}"),
+            ));
         }
     }
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-    let since = args.since.as_deref().map(|s| parse_since(s, now)).transpose().map_err(|e| Failure::new(exit::USAGE, e))?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let since = args
+        .since
+        .as_deref()
+        .map(|s| parse_since(s, now))
+        .transpose()
+        .map_err(|e| Failure::new(exit::USAGE, e))?;
     let tail = match args.tail.as_str() {
         "all" | "-1" => None,
-        n => Some(n.parse::<u64>().map_err(|_| Failure::new(exit::USAGE, format!("invalid --tail {n:?}")))?),
+        n => Some(
+            n.parse::<u64>()
+                .map_err(|_| Failure::new(exit::USAGE, format!("invalid --tail {n:?}")))?,
+        ),
     };
-    let options = LogOptions { follow: args.follow, tail, since, timestamps: args.timestamps };
-    let containers: Vec<_> =
-        observed.containers.iter().filter(|c| args.services.is_empty() || args.services.contains(&c.service)).collect();
-    let width = containers.iter().map(|c| prefix(project, &c.name).len()).max().unwrap_or(0);
+    let options = LogOptions {
+        follow: args.follow,
+        tail,
+        since,
+        timestamps: args.timestamps,
+    };
+    let containers: Vec<_> = observed
+        .containers
+        .iter()
+        .filter(|c| args.services.is_empty() || args.services.contains(&c.service))
+        .collect();
+    let width = containers
+        .iter()
+        .map(|c| prefix(project, &c.name).len())
+        .max()
+        .unwrap_or(0);
     let colour = !args.no_color
         && std::env::var_os("NO_COLOR").is_none()
         && std::io::IsTerminal::is_terminal(&std::io::stdout())
@@ -48,7 +86,11 @@ pub async fn run(g: &Global, driver: &dyn Driver, project: &str, args: &LogsArgs
         let label = format!("{:width$}", prefix(project, &c.name));
         let name = c.name.clone();
         let service = c.service.clone();
-        streams.push(stream.map(move |line| (i, label.clone(), name.clone(), service.clone(), line)).boxed());
+        streams.push(
+            stream
+                .map(move |line| (i, label.clone(), name.clone(), service.clone(), line))
+                .boxed(),
+        );
     }
     let mut merged = futures::stream::select_all(streams);
     while let Some((i, label, name, service, line)) = merged.next().await {
@@ -60,12 +102,23 @@ pub async fn run(g: &Global, driver: &dyn Driver, project: &str, args: &LogsArgs
             }
         };
         if g.output == Output::Json {
-            let stream = if line.stream == LogStream::Stderr { "stderr" } else { "stdout" };
-            println!("{}", serde_json::json!({ "container": name, "service": service, "stream": stream, "line": line.text }));
+            let stream = if line.stream == LogStream::Stderr {
+                "stderr"
+            } else {
+                "stdout"
+            };
+            println!(
+                "{}",
+                serde_json::json!({ "container": name, "service": service, "stream": stream, "line": line.text })
+            );
         } else if args.no_log_prefix {
             println!("{}", line.text);
         } else if colour {
-            println!("{} {}", format!("{label} |").color(COLOURS[i % COLOURS.len()]), line.text);
+            println!(
+                "{} {}",
+                format!("{label} |").color(COLOURS[i % COLOURS.len()]),
+                line.text
+            );
         } else {
             println!("{label} | {}", line.text);
         }
@@ -75,7 +128,9 @@ pub async fn run(g: &Global, driver: &dyn Driver, project: &str, args: &LogsArgs
 
 /// `shop-web-1` → `web-1`, as compose prints it.
 fn prefix(project: &str, name: &str) -> String {
-    name.strip_prefix(&format!("{project}-")).unwrap_or(name).to_string()
+    name.strip_prefix(&format!("{project}-"))
+        .unwrap_or(name)
+        .to_string()
 }
 
 #[cfg(test)]

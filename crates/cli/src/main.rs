@@ -50,7 +50,13 @@ pub struct Global {
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Project name (default: the file's `name:`, COMPOSE_PROJECT_NAME, or the directory name).
-    #[arg(short = 'p', long = "project-name", global = true, env = "COMPOSE_PROJECT_NAME", value_name = "NAME")]
+    #[arg(
+        short = 'p',
+        long = "project-name",
+        global = true,
+        env = "COMPOSE_PROJECT_NAME",
+        value_name = "NAME"
+    )]
     pub project_name: Option<String>,
     /// Directory relative paths are resolved against (default: the first file's directory).
     #[arg(long, global = true, value_name = "DIR")]
@@ -62,7 +68,13 @@ pub struct Global {
     #[arg(long = "profile", global = true, value_name = "PROFILE")]
     pub profiles: Vec<String>,
     /// Docker endpoint: unix:///path, tcp://host:port (default: DOCKER_HOST, else the local socket).
-    #[arg(short = 'H', long = "host", global = true, env = "DOCKER_HOST", value_name = "URL")]
+    #[arg(
+        short = 'H',
+        long = "host",
+        global = true,
+        env = "DOCKER_HOST",
+        value_name = "URL"
+    )]
     pub host: Option<String>,
     /// Output format of read commands (and the event stream of up/down/rollback).
     #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
@@ -174,11 +186,15 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("WINDFLOW_LOG").unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("WINDFLOW_LOG")
+                .unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

@@ -30,19 +30,29 @@ impl Mode {
 }
 
 pub fn error_text(message: &str) -> String {
-    format!("{} {message}", "error:".if_supports_color(Stream::Stderr, |t| t.red().bold().to_string()))
+    format!(
+        "{} {message}",
+        "error:".if_supports_color(Stream::Stderr, |t| t.red().bold().to_string())
+    )
 }
 
 pub fn warning_text(message: &str) -> String {
-    format!("{} {message}", "warning:".if_supports_color(Stream::Stderr, |t| t.yellow().bold().to_string()))
+    format!(
+        "{} {message}",
+        "warning:".if_supports_color(Stream::Stderr, |t| t.yellow().bold().to_string())
+    )
 }
 
 fn ok_mark() -> String {
-    "✔".if_supports_color(Stream::Stderr, |t| t.green().to_string()).to_string()
+    "✔"
+        .if_supports_color(Stream::Stderr, |t| t.green().to_string())
+        .to_string()
 }
 
 fn fail_mark() -> String {
-    "✘".if_supports_color(Stream::Stderr, |t| t.red().to_string()).to_string()
+    "✘"
+        .if_supports_color(Stream::Stderr, |t| t.red().to_string())
+        .to_string()
 }
 
 fn seconds(ms: u64) -> String {
@@ -52,8 +62,9 @@ fn seconds(ms: u64) -> String {
 /// Consumes events until the sender side is dropped.
 pub async fn render(mode: Mode, mut events: UnboundedReceiver<Event>) {
     let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
-    let style = ProgressStyle::with_template("{spinner:.cyan} {prefix:.bold} {wide_msg:.dim} {elapsed:>4}")
-        .unwrap_or_else(|_| ProgressStyle::default_spinner());
+    let style =
+        ProgressStyle::with_template("{spinner:.cyan} {prefix:.bold} {wide_msg:.dim} {elapsed:>4}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner());
     let mut bars: HashMap<usize, ProgressBar> = HashMap::new();
     let mut layers: HashMap<usize, HashMap<String, (u64, u64)>> = HashMap::new();
     while let Some(event) = events.recv().await {
@@ -87,7 +98,13 @@ pub async fn render(mode: Mode, mut events: UnboundedReceiver<Event>) {
                 }
                 _ => print(format!("=> {label}")),
             },
-            EventKind::StepProgress { step, id, message, current, total } => {
+            EventKind::StepProgress {
+                step,
+                id,
+                message,
+                current,
+                total,
+            } => {
                 let text = if id.is_empty() {
                     message.clone()
                 } else {
@@ -97,7 +114,12 @@ pub async fn render(mode: Mode, mut events: UnboundedReceiver<Event>) {
                     }
                     let (done, all) = entry.values().fold((0, 0), |(d, a), (c, t)| (d + c, a + t));
                     if all > 0 {
-                        format!("{message} {:.1}/{:.1} MB ({} layers)", done as f64 / 1e6, all as f64 / 1e6, entry.len())
+                        format!(
+                            "{message} {:.1}/{:.1} MB ({} layers)",
+                            done as f64 / 1e6,
+                            all as f64 / 1e6,
+                            entry.len()
+                        )
                     } else {
                         format!("{id}: {message}")
                     }
@@ -109,7 +131,12 @@ pub async fn render(mode: Mode, mut events: UnboundedReceiver<Event>) {
                     _ => {}
                 }
             }
-            EventKind::StepFinished { step, label, elapsed_ms, error } => {
+            EventKind::StepFinished {
+                step,
+                label,
+                elapsed_ms,
+                error,
+            } => {
                 let line = match &error {
                     None => format!("{} {label} {}", ok_mark(), seconds(elapsed_ms)),
                     Some(_) => format!("{} {label} failed", fail_mark()),
@@ -130,7 +157,10 @@ pub async fn render(mode: Mode, mut events: UnboundedReceiver<Event>) {
             }
             EventKind::ServiceState { .. } => {}
             EventKind::Warning { message } => print(warning_text(&message)),
-            EventKind::RollbackStarted { .. } => print(format!("{} rolling back to the previous version", fail_mark())),
+            EventKind::RollbackStarted { .. } => print(format!(
+                "{} rolling back to the previous version",
+                fail_mark()
+            )),
             EventKind::RollbackAction { message, error } => match error {
                 None => print(format!("  ↺ {message}")),
                 Some(e) => print(format!("  {} {message}: {e}", fail_mark())),

@@ -38,7 +38,9 @@ struct HelperAnswer {
 /// The registry host an image reference points at (`docker.io` when it names none).
 pub fn registry_of(image: &str) -> String {
     match image.split_once('/') {
-        Some((first, _)) if first.contains('.') || first.contains(':') || first == "localhost" => first.to_string(),
+        Some((first, _)) if first.contains('.') || first.contains(':') || first == "localhost" => {
+            first.to_string()
+        }
         _ => "docker.io".to_string(),
     }
 }
@@ -51,10 +53,23 @@ pub fn registry_credentials(image: &str) -> Option<DockerCredentials> {
     let text = std::fs::read_to_string(dir.join("config.json")).ok()?;
     let config: ConfigFile = serde_json::from_str(&text).ok()?;
     let registry = registry_of(image);
-    let server = if registry == "docker.io" { DOCKER_HUB.to_string() } else { registry.clone() };
-    let keys = [server.clone(), registry.clone(), format!("https://{registry}"), format!("http://{registry}")];
+    let server = if registry == "docker.io" {
+        DOCKER_HUB.to_string()
+    } else {
+        registry.clone()
+    };
+    let keys = [
+        server.clone(),
+        registry.clone(),
+        format!("https://{registry}"),
+        format!("http://{registry}"),
+    ];
 
-    if let Some(helper) = config.cred_helpers.get(&registry).or(config.creds_store.as_ref()) {
+    if let Some(helper) = config
+        .cred_helpers
+        .get(&registry)
+        .or(config.creds_store.as_ref())
+    {
         if let Some(c) = from_helper(helper, &server) {
             return Some(c);
         }
@@ -67,8 +82,13 @@ pub fn registry_credentials(image: &str) -> Option<DockerCredentials> {
             ..Default::default()
         });
     }
-    let decoded = base64::engine::general_purpose::STANDARD.decode(entry.auth.as_ref()?).ok()?;
-    let (user, password) = String::from_utf8(decoded).ok()?.split_once(':').map(|(u, p)| (u.to_string(), p.to_string()))?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(entry.auth.as_ref()?)
+        .ok()?;
+    let (user, password) = String::from_utf8(decoded)
+        .ok()?
+        .split_once(':')
+        .map(|(u, p)| (u.to_string(), p.to_string()))?;
     Some(DockerCredentials {
         username: Some(user),
         password: Some(password),
@@ -80,7 +100,10 @@ pub fn registry_credentials(image: &str) -> Option<DockerCredentials> {
 fn from_helper(helper: &str, server: &str) -> Option<DockerCredentials> {
     // The helper name comes from the user's own config file; it is run directly, never
     // through a shell, and only if it is a plain name.
-    if !helper.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+    if !helper
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
         return None;
     }
     let mut child = Command::new(format!("docker-credential-{helper}"))

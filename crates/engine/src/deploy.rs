@@ -33,13 +33,20 @@ pub enum UpError {
     #[error(transparent)]
     History(#[from] HistoryError),
     #[error("deployment of {project} failed: {failure}")]
-    Failed { project: String, failure: DeployFailure },
+    Failed {
+        project: String,
+        failure: DeployFailure,
+    },
     #[error("{0}")]
     Rollback(String),
 }
 
 /// Observes and plans without changing anything.
-pub async fn plan(driver: &dyn Driver, stack: &Stack, options: &PlanOptions) -> Result<(Observed, Plan), UpError> {
+pub async fn plan(
+    driver: &dyn Driver,
+    stack: &Stack,
+    options: &PlanOptions,
+) -> Result<(Observed, Plan), UpError> {
     let observed = driver.observe(&stack.name, Some(stack)).await?;
     let plan = plan_up(stack, &observed, options)?;
     Ok((observed, plan))
@@ -59,7 +66,12 @@ pub async fn up(
     let image_steps: Vec<_> = first
         .steps
         .iter()
-        .filter(|s| matches!(s.action, Action::PullImage { .. } | Action::BuildImage { .. }))
+        .filter(|s| {
+            matches!(
+                s.action,
+                Action::PullImage { .. } | Action::BuildImage { .. }
+            )
+        })
         .cloned()
         .map(|mut s| {
             s.after.clear();
@@ -69,26 +81,46 @@ pub async fn up(
     let plan = if image_steps.is_empty() {
         first
     } else {
-        let images = Plan { project: stack.name.clone(), steps: image_steps, warnings: vec![] };
-        let no_rollback = ExecuteOptions { rollback: false, ..options.execute.clone() };
+        let images = Plan {
+            project: stack.name.clone(),
+            steps: image_steps,
+            warnings: vec![],
+        };
+        let no_rollback = ExecuteOptions {
+            rollback: false,
+            ..options.execute.clone()
+        };
         execute_up(driver, stack, &observed, &images, &no_rollback, events)
             .await
-            .map_err(|failure| UpError::Failed { project: stack.name.clone(), failure })?;
+            .map_err(|failure| UpError::Failed {
+                project: stack.name.clone(),
+                failure,
+            })?;
         for service in stack.services.values() {
             if let Some(id) = driver.image_id(&service.image).await? {
                 observed.images.insert(service.image.clone(), id);
             }
         }
-        let replan = PlanOptions { build: false, pull_always: false, ..options.plan.clone() };
+        let replan = PlanOptions {
+            build: false,
+            pull_always: false,
+            ..options.plan.clone()
+        };
         plan_up(stack, &observed, &replan)?
     };
     if plan.is_empty() {
         events.emit(EventKind::Planned { changes: vec![] });
-        return Ok(UpOutcome { version: None, changes: vec![] });
+        return Ok(UpOutcome {
+            version: None,
+            changes: vec![],
+        });
     }
 
     let version = history.next_version(&stack.name)?;
-    let execute = ExecuteOptions { stack_version: Some(version), ..options.execute.clone() };
+    let execute = ExecuteOptions {
+        stack_version: Some(version),
+        ..options.execute.clone()
+    };
     let changes = plan.describe();
     let result = execute_up(driver, stack, &observed, &plan, &execute, events).await;
     let mut pinned = stack.clone();
@@ -101,25 +133,55 @@ pub async fn up(
         Ok(()) => RevisionOutcome::Deployed,
         Err(failure) => RevisionOutcome::Failed {
             message: failure.message.clone(),
-            restored: failure.rollback.as_ref().is_some_and(|r| r.errors.is_empty()),
+            restored: failure
+                .rollback
+                .as_ref()
+                .is_some_and(|r| r.errors.is_empty()),
         },
     };
-    let source = if options.source.is_empty() { "up".to_string() } else { options.source.clone() };
+    let source = if options.source.is_empty() {
+        "up".to_string()
+    } else {
+        options.source.clone()
+    };
     history.append(
         &stack.name,
-        Revision { version, deployed_at: 0, outcome, source, changes: changes.clone(), stack: pinned },
+        Revision {
+            version,
+            deployed_at: 0,
+            outcome,
+            source,
+            changes: changes.clone(),
+            stack: pinned,
+        },
     )?;
-    result.map_err(|failure| UpError::Failed { project: stack.name.clone(), failure })?;
-    Ok(UpOutcome { version: Some(version), changes })
+    result.map_err(|failure| UpError::Failed {
+        project: stack.name.clone(),
+        failure,
+    })?;
+    Ok(UpOutcome {
+        version: Some(version),
+        changes,
+    })
 }
 
 /// Removes a project's containers and networks (and volumes with `volumes`), found by labels
 /// alone: no compose file is needed.
-pub async fn down(driver: &dyn Driver, project: &str, volumes: bool, events: &EventSink) -> Result<Plan, UpError> {
+pub async fn down(
+    driver: &dyn Driver,
+    project: &str,
+    volumes: bool,
+    events: &EventSink,
+) -> Result<Plan, UpError> {
     let observed = driver.observe(project, None).await?;
     let plan = plan_down(project, &observed, volumes);
-    let stack = Stack { name: project.to_string(), ..Default::default() };
-    events.emit(EventKind::Planned { changes: plan.describe() });
+    let stack = Stack {
+        name: project.to_string(),
+        ..Default::default()
+    };
+    events.emit(EventKind::Planned {
+        changes: plan.describe(),
+    });
     execute_down(driver, &stack, &plan, events)
         .await
         .map_err(|e| UpError::Rollback(format!("removing {project}: {e}")))?;
@@ -136,7 +198,10 @@ pub async fn rollback(
     events: &EventSink,
 ) -> Result<(Revision, UpOutcome), UpError> {
     let revisions = history.load(project)?;
-    let deployed: Vec<&Revision> = revisions.iter().filter(|r| r.outcome == RevisionOutcome::Deployed).collect();
+    let deployed: Vec<&Revision> = revisions
+        .iter()
+        .filter(|r| r.outcome == RevisionOutcome::Deployed)
+        .collect();
     let target = match to {
         Some(v) => deployed.iter().find(|r| r.version == v).copied().ok_or_else(|| {
             UpError::Rollback(format!(
@@ -155,7 +220,10 @@ pub async fn rollback(
             })?
         }
     };
-    let options = UpOptions { source: format!("rollback to v{}", target.version), ..options.clone() };
+    let options = UpOptions {
+        source: format!("rollback to v{}", target.version),
+        ..options.clone()
+    };
     let outcome = up(driver, &target.stack, history, &options, events).await?;
     Ok((target.clone(), outcome))
 }

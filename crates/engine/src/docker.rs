@@ -8,19 +8,23 @@ use async_trait::async_trait;
 use bollard::Docker;
 use bollard::errors::Error as BollardError;
 use bollard::models::{
-    ContainerCreateBody, EndpointIpamConfig, EndpointSettings, HealthConfig, HealthStatusEnum, HostConfig,
-    HostConfigLogConfig, Ipam, IpamConfig, Mount as DockerMount, MountBindOptions, MountBindOptionsPropagationEnum,
-    MountTmpfsOptions, MountType, MountVolumeOptions, NetworkConnectRequest, NetworkCreateRequest, NetworkingConfig,
-    PortBinding, ResourcesUlimits, RestartPolicy, RestartPolicyNameEnum, VolumeCreateRequest,
+    ContainerCreateBody, EndpointIpamConfig, EndpointSettings, HealthConfig, HealthStatusEnum,
+    HostConfig, HostConfigLogConfig, Ipam, IpamConfig, Mount as DockerMount, MountBindOptions,
+    MountBindOptionsPropagationEnum, MountTmpfsOptions, MountType, MountVolumeOptions,
+    NetworkConnectRequest, NetworkCreateRequest, NetworkingConfig, PortBinding, ResourcesUlimits,
+    RestartPolicy, RestartPolicyNameEnum, VolumeCreateRequest,
 };
 use bollard::query_parameters::{
-    BuildImageOptions, CreateContainerOptions, CreateImageOptions, ListContainersOptions, ListNetworksOptions,
-    ListVolumesOptions, LogsOptions, RemoveContainerOptions, RenameContainerOptions, RestartContainerOptions,
-    StopContainerOptions, UploadToContainerOptions,
+    BuildImageOptions, CreateContainerOptions, CreateImageOptions, ListContainersOptions,
+    ListNetworksOptions, ListVolumesOptions, LogsOptions, RemoveContainerOptions,
+    RenameContainerOptions, RestartContainerOptions, StopContainerOptions,
+    UploadToContainerOptions,
 };
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use windflow_domain::naming::*;
-use windflow_domain::observed::{ContainerState, Health, Observed, ObservedContainer, ObservedResource};
+use windflow_domain::observed::{
+    ContainerState, Health, Observed, ObservedContainer, ObservedResource,
+};
 use windflow_domain::plan::definition_hash;
 use windflow_domain::spec::{ContainerSpec, FileSource};
 use windflow_domain::{Build, MountKind, Network, Stack, Volume};
@@ -50,8 +54,14 @@ impl DockerDriver {
         } else {
             Docker::connect_with_host(&host)
         }
-        .map_err(|e| DriverError::Unreachable { endpoint: host.clone(), message: e.to_string() })?;
-        Ok(Self { docker, endpoint: host })
+        .map_err(|e| DriverError::Unreachable {
+            endpoint: host.clone(),
+            message: e.to_string(),
+        })?;
+        Ok(Self {
+            docker,
+            endpoint: host,
+        })
     }
 
     /// The underlying client, for tests and tools that need the raw Engine API.
@@ -62,26 +72,42 @@ impl DockerDriver {
     fn err(&self, context: impl Into<String>, e: BollardError) -> DriverError {
         let context = context.into();
         match e {
-            BollardError::DockerResponseServerError { status_code: 404, message } => {
-                DriverError::NotFound { resource: format!("{context} ({message})") }
+            BollardError::DockerResponseServerError {
+                status_code: 404,
+                message,
+            } => DriverError::NotFound {
+                resource: format!("{context} ({message})"),
+            },
+            BollardError::DockerResponseServerError {
+                status_code: 409,
+                message,
+            } => DriverError::Conflict {
+                resource: context,
+                message,
+            },
+            BollardError::DockerResponseServerError { message, .. } => {
+                DriverError::Engine { context, message }
             }
-            BollardError::DockerResponseServerError { status_code: 409, message } => {
-                DriverError::Conflict { resource: context, message }
-            }
-            BollardError::DockerResponseServerError { message, .. } => DriverError::Engine { context, message },
             BollardError::HyperResponseError { .. }
             | BollardError::IOError { .. }
             | BollardError::SocketNotFoundError(_)
-            | BollardError::RequestTimeoutError => {
-                DriverError::Unreachable { endpoint: self.endpoint.clone(), message: e.to_string() }
-            }
-            other => DriverError::Engine { context, message: other.to_string() },
+            | BollardError::RequestTimeoutError => DriverError::Unreachable {
+                endpoint: self.endpoint.clone(),
+                message: e.to_string(),
+            },
+            other => DriverError::Engine {
+                context,
+                message: other.to_string(),
+            },
         }
     }
 }
 
 fn project_filter(project: &str) -> HashMap<String, Vec<String>> {
-    HashMap::from([("label".to_string(), vec![format!("{LABEL_PROJECT}={project}")])])
+    HashMap::from([(
+        "label".to_string(),
+        vec![format!("{LABEL_PROJECT}={project}")],
+    )])
 }
 
 fn resource(labels: Option<&HashMap<String, String>>, name: String) -> ObservedResource {
@@ -99,7 +125,11 @@ impl Driver for DockerDriver {
     }
 
     async fn info(&self) -> DriverResult<EngineInfo> {
-        let v = self.docker.version().await.map_err(|e| self.err("engine version", e))?;
+        let v = self
+            .docker
+            .version()
+            .await
+            .map_err(|e| self.err("engine version", e))?;
         Ok(EngineInfo {
             endpoint: self.endpoint.clone(),
             version: v.version.unwrap_or_default(),
@@ -126,13 +156,19 @@ impl Driver for DockerDriver {
             })
             .unwrap_or_default();
         let image_ids = futures::future::join_all(images.iter().map(|i| self.image_id(i)));
-        let (containers, networks, volumes, image_ids) = tokio::join!(containers, networks, volumes, image_ids);
+        let (containers, networks, volumes, image_ids) =
+            tokio::join!(containers, networks, volumes, image_ids);
 
         let mut observed = Observed::default();
         for c in containers.map_err(|e| self.err("listing containers", e))? {
             let labels = c.labels.unwrap_or_default();
-            let Some(service) = labels.get(LABEL_SERVICE).cloned() else { continue };
-            if labels.get(LABEL_ONEOFF).is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+            let Some(service) = labels.get(LABEL_SERVICE).cloned() else {
+                continue;
+            };
+            if labels
+                .get(LABEL_ONEOFF)
+                .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+            {
                 continue;
             }
             let status = c.status.unwrap_or_default();
@@ -144,7 +180,13 @@ impl Driver for DockerDriver {
                     let proto = p.typ.map(|t| t.to_string()).unwrap_or_else(|| "tcp".into());
                     match p.public_port {
                         Some(public) => {
-                            format!("{}:{}->{}/{}", p.ip.unwrap_or_default(), public, p.private_port, proto)
+                            format!(
+                                "{}:{}->{}/{}",
+                                p.ip.unwrap_or_default(),
+                                public,
+                                p.private_port,
+                                proto
+                            )
                         }
                         None => format!("{}/{}", p.private_port, proto),
                     }
@@ -152,8 +194,16 @@ impl Driver for DockerDriver {
                 .collect();
             observed.containers.push(ObservedContainer {
                 id: c.id.unwrap_or_default(),
-                name: c.names.unwrap_or_default().first().map(|n| n.trim_start_matches('/').to_string()).unwrap_or_default(),
-                number: labels.get(LABEL_CONTAINER_NUMBER).and_then(|n| n.parse().ok()).unwrap_or(0),
+                name: c
+                    .names
+                    .unwrap_or_default()
+                    .first()
+                    .map(|n| n.trim_start_matches('/').to_string())
+                    .unwrap_or_default(),
+                number: labels
+                    .get(LABEL_CONTAINER_NUMBER)
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0),
                 config_hash: labels.get(LABEL_CONFIG_HASH).cloned(),
                 image_id: c.image_id.unwrap_or_default(),
                 state: ContainerState::parse(&c.state.map(|s| s.to_string()).unwrap_or_default()),
@@ -165,22 +215,38 @@ impl Driver for DockerDriver {
                 service,
             });
         }
-        observed.containers.sort_by(|a, b| (&a.service, a.number, &a.name).cmp(&(&b.service, b.number, &b.name)));
-        let wanted_networks: Vec<&str> =
-            stack.map(|s| s.networks.values().map(|n| n.name.as_str()).collect()).unwrap_or_default();
+        observed
+            .containers
+            .sort_by(|a, b| (&a.service, a.number, &a.name).cmp(&(&b.service, b.number, &b.name)));
+        let wanted_networks: Vec<&str> = stack
+            .map(|s| s.networks.values().map(|n| n.name.as_str()).collect())
+            .unwrap_or_default();
         for n in networks.map_err(|e| self.err("listing networks", e))? {
             let name = n.name.clone().unwrap_or_default();
-            let ours = n.labels.as_ref().and_then(|l| l.get(LABEL_PROJECT)).is_some_and(|p| p == project);
+            let ours = n
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(LABEL_PROJECT))
+                .is_some_and(|p| p == project);
             if ours || wanted_networks.contains(&name.as_str()) {
-                observed.networks.insert(name.clone(), resource(n.labels.as_ref(), name));
+                observed
+                    .networks
+                    .insert(name.clone(), resource(n.labels.as_ref(), name));
             }
         }
-        let wanted_volumes: Vec<&str> =
-            stack.map(|s| s.volumes.values().map(|v| v.name.as_str()).collect()).unwrap_or_default();
-        for v in volumes.map_err(|e| self.err("listing volumes", e))?.volumes.unwrap_or_default() {
+        let wanted_volumes: Vec<&str> = stack
+            .map(|s| s.volumes.values().map(|v| v.name.as_str()).collect())
+            .unwrap_or_default();
+        for v in volumes
+            .map_err(|e| self.err("listing volumes", e))?
+            .volumes
+            .unwrap_or_default()
+        {
             let ours = v.labels.get(LABEL_PROJECT).is_some_and(|p| p == project);
             if ours || wanted_volumes.contains(&v.name.as_str()) {
-                observed.volumes.insert(v.name.clone(), resource(Some(&v.labels), v.name.clone()));
+                observed
+                    .volumes
+                    .insert(v.name.clone(), resource(Some(&v.labels), v.name.clone()));
             }
         }
         for (image, id) in images.into_iter().zip(image_ids) {
@@ -196,7 +262,10 @@ impl Driver for DockerDriver {
             .docker
             .list_containers(Some(ListContainersOptions {
                 all: true,
-                filters: Some(HashMap::from([("label".to_string(), vec![LABEL_PROJECT.to_string()])])),
+                filters: Some(HashMap::from([(
+                    "label".to_string(),
+                    vec![LABEL_PROJECT.to_string()],
+                )])),
                 ..Default::default()
             }))
             .await
@@ -204,13 +273,17 @@ impl Driver for DockerDriver {
         let mut projects: BTreeMap<String, ProjectSummary> = BTreeMap::new();
         for c in containers {
             let labels = c.labels.unwrap_or_default();
-            let Some(name) = labels.get(LABEL_PROJECT) else { continue };
-            let entry = projects.entry(name.clone()).or_insert_with(|| ProjectSummary {
-                name: name.clone(),
-                containers: 0,
-                running: 0,
-                working_dir: labels.get(LABEL_WORKING_DIR).cloned(),
-            });
+            let Some(name) = labels.get(LABEL_PROJECT) else {
+                continue;
+            };
+            let entry = projects
+                .entry(name.clone())
+                .or_insert_with(|| ProjectSummary {
+                    name: name.clone(),
+                    containers: 0,
+                    running: 0,
+                    working_dir: labels.get(LABEL_WORKING_DIR).cloned(),
+                });
             entry.containers += 1;
             if c.state.map(|s| s.to_string()).as_deref() == Some("running") {
                 entry.running += 1;
@@ -222,7 +295,9 @@ impl Driver for DockerDriver {
     async fn image_id(&self, image: &str) -> DriverResult<Option<String>> {
         match self.docker.inspect_image(image).await {
             Ok(i) => Ok(i.id),
-            Err(BollardError::DockerResponseServerError { status_code: 404, .. }) => Ok(None),
+            Err(BollardError::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(None),
             Err(e) => Err(self.err(format!("image {image}"), e)),
         }
     }
@@ -231,14 +306,21 @@ impl Driver for DockerDriver {
         let (repo, tag) = split_reference(image);
         let credentials = registry_credentials(image);
         let mut stream = self.docker.create_image(
-            Some(CreateImageOptions { from_image: Some(repo), tag: Some(tag), ..Default::default() }),
+            Some(CreateImageOptions {
+                from_image: Some(repo),
+                tag: Some(tag),
+                ..Default::default()
+            }),
             None,
             credentials,
         );
         while let Some(item) = stream.next().await {
             let info = item.map_err(|e| self.err(format!("pulling {image}"), e))?;
             if let Some(error) = info.error_detail.and_then(|d| d.message) {
-                return Err(DriverError::Engine { context: format!("pulling {image}"), message: error });
+                return Err(DriverError::Engine {
+                    context: format!("pulling {image}"),
+                    message: error,
+                });
             }
             let detail = info.progress_detail.unwrap_or_default();
             progress(ProgressUpdate {
@@ -251,12 +333,20 @@ impl Driver for DockerDriver {
         Ok(())
     }
 
-    async fn build_image(&self, image: &str, build: &Build, progress: Progress<'_>) -> DriverResult<()> {
+    async fn build_image(
+        &self,
+        image: &str,
+        build: &Build,
+        progress: Progress<'_>,
+    ) -> DriverResult<()> {
         let context = build.context.clone();
         let dockerfile = build.dockerfile.clone();
         let tar = tokio::task::spawn_blocking(move || build_context_tar(&context, &dockerfile))
             .await
-            .map_err(|e| DriverError::Engine { context: format!("building {image}"), message: e.to_string() })?
+            .map_err(|e| DriverError::Engine {
+                context: format!("building {image}"),
+                message: e.to_string(),
+            })?
             .map_err(|e| DriverError::Engine {
                 context: format!("reading build context {}", build.context.display()),
                 message: e.to_string(),
@@ -273,24 +363,49 @@ impl Driver for DockerDriver {
             forcerm: true,
             labels: Some(labels),
             networkmode: build.network.clone(),
-            extrahosts: (!build.extra_hosts.is_empty())
-                .then(|| build.extra_hosts.iter().map(|(h, ip)| format!("{h}:{ip}")).collect::<Vec<_>>().join(",")),
+            extrahosts: (!build.extra_hosts.is_empty()).then(|| {
+                build
+                    .extra_hosts
+                    .iter()
+                    .map(|(h, ip)| format!("{h}:{ip}"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            }),
             ..Default::default()
         };
-        let mut stream = self.docker.build_image(options, None, Some(bollard::body_full(tar.into())));
+        let mut stream =
+            self.docker
+                .build_image(options, None, Some(bollard::body_full(tar.into())));
         while let Some(item) = stream.next().await {
             let info = item.map_err(|e| self.err(format!("building {image}"), e))?;
             if let Some(error) = info.error_detail.and_then(|d| d.message) {
-                return Err(DriverError::Engine { context: format!("building {image}"), message: error });
+                return Err(DriverError::Engine {
+                    context: format!("building {image}"),
+                    message: error,
+                });
             }
-            if let Some(line) = info.stream.map(|s| s.trim_end().to_string()).filter(|s| !s.is_empty()) {
-                progress(ProgressUpdate { id: String::new(), message: line, current: None, total: None });
+            if let Some(line) = info
+                .stream
+                .map(|s| s.trim_end().to_string())
+                .filter(|s| !s.is_empty())
+            {
+                progress(ProgressUpdate {
+                    id: String::new(),
+                    message: line,
+                    current: None,
+                    total: None,
+                });
             }
         }
         Ok(())
     }
 
-    async fn create_network(&self, project: &str, key: &str, network: &Network) -> DriverResult<()> {
+    async fn create_network(
+        &self,
+        project: &str,
+        key: &str,
+        network: &Network,
+    ) -> DriverResult<()> {
         let mut labels: HashMap<String, String> = network.labels.clone().into_iter().collect();
         labels.insert(LABEL_PROJECT.into(), project.into());
         labels.insert(LABEL_NETWORK.into(), key.into());
@@ -325,14 +440,19 @@ impl Driver for DockerDriver {
         match self.docker.create_network(request).await {
             Ok(_) => Ok(()),
             // Created concurrently by someone else: fine, the plan re-checks next time.
-            Err(BollardError::DockerResponseServerError { status_code: 409, .. }) => Ok(()),
+            Err(BollardError::DockerResponseServerError {
+                status_code: 409, ..
+            }) => Ok(()),
             Err(e) => Err(self.err(format!("creating network {}", network.name), e)),
         }
     }
 
     async fn remove_network(&self, name: &str) -> DriverResult<()> {
         match self.docker.remove_network(name).await {
-            Ok(()) | Err(BollardError::DockerResponseServerError { status_code: 404, .. }) => Ok(()),
+            Ok(())
+            | Err(BollardError::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(()),
             Err(e) => Err(self.err(format!("removing network {name}"), e)),
         }
     }
@@ -358,8 +478,15 @@ impl Driver for DockerDriver {
     }
 
     async fn remove_volume(&self, name: &str) -> DriverResult<()> {
-        match self.docker.remove_volume(name, None::<bollard::query_parameters::RemoveVolumeOptions>).await {
-            Ok(()) | Err(BollardError::DockerResponseServerError { status_code: 404, .. }) => Ok(()),
+        match self
+            .docker
+            .remove_volume(name, None::<bollard::query_parameters::RemoveVolumeOptions>)
+            .await
+        {
+            Ok(())
+            | Err(BollardError::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(()),
             Err(e) => Err(self.err(format!("removing volume {name}"), e)),
         }
     }
@@ -368,7 +495,13 @@ impl Driver for DockerDriver {
         let body = container_body(spec);
         let created = self
             .docker
-            .create_container(Some(CreateContainerOptions { name: Some(spec.name.clone()), ..Default::default() }), body)
+            .create_container(
+                Some(CreateContainerOptions {
+                    name: Some(spec.name.clone()),
+                    ..Default::default()
+                }),
+                body,
+            )
             .await
             .map_err(|e| self.err(format!("creating container {}", spec.name), e))?;
         let id = created.id;
@@ -378,9 +511,16 @@ impl Driver for DockerDriver {
                 container: id.clone(),
                 endpoint_config: Some(endpoint(attachment)),
             };
-            if let Err(e) = self.docker.connect_network(&attachment.network, request).await {
+            if let Err(e) = self
+                .docker
+                .connect_network(&attachment.network, request)
+                .await
+            {
                 let _ = self.remove_container(&id, true).await;
-                return Err(self.err(format!("connecting {} to network {}", spec.name, attachment.network), e));
+                return Err(self.err(
+                    format!("connecting {} to network {}", spec.name, attachment.network),
+                    e,
+                ));
             }
         }
         for file in &spec.files {
@@ -388,10 +528,26 @@ impl Driver for DockerDriver {
                 FileSource::Content(text) => text.clone().into_bytes(),
                 FileSource::Environment(var) => std::env::var(var).unwrap_or_default().into_bytes(),
             };
-            let archive = single_file_tar(&file.target, &content, file.mode, file.uid.as_deref(), file.gid.as_deref())
-                .map_err(|e| DriverError::Engine { context: format!("packing {}", file.target), message: e.to_string() })?;
-            let options = UploadToContainerOptions { path: "/".into(), ..Default::default() };
-            if let Err(e) = self.docker.upload_to_container(&id, Some(options), bollard::body_full(archive.into())).await {
+            let archive = single_file_tar(
+                &file.target,
+                &content,
+                file.mode,
+                file.uid.as_deref(),
+                file.gid.as_deref(),
+            )
+            .map_err(|e| DriverError::Engine {
+                context: format!("packing {}", file.target),
+                message: e.to_string(),
+            })?;
+            let options = UploadToContainerOptions {
+                path: "/".into(),
+                ..Default::default()
+            };
+            if let Err(e) = self
+                .docker
+                .upload_to_container(&id, Some(options), bollard::body_full(archive.into()))
+                .await
+            {
                 let _ = self.remove_container(&id, true).await;
                 return Err(self.err(format!("writing {} into {}", file.target, spec.name), e));
             }
@@ -400,22 +556,39 @@ impl Driver for DockerDriver {
     }
 
     async fn start_container(&self, id: &str) -> DriverResult<()> {
-        match self.docker.start_container(id, None::<bollard::query_parameters::StartContainerOptions>).await {
-            Ok(()) | Err(BollardError::DockerResponseServerError { status_code: 304, .. }) => Ok(()),
+        match self
+            .docker
+            .start_container(id, None::<bollard::query_parameters::StartContainerOptions>)
+            .await
+        {
+            Ok(())
+            | Err(BollardError::DockerResponseServerError {
+                status_code: 304, ..
+            }) => Ok(()),
             Err(e) => Err(self.err(format!("starting container {}", short(id)), e)),
         }
     }
 
     async fn stop_container(&self, id: &str, timeout: Option<Duration>) -> DriverResult<()> {
-        let options = StopContainerOptions { t: timeout.map(|t| t.as_secs() as i32), ..Default::default() };
+        let options = StopContainerOptions {
+            t: timeout.map(|t| t.as_secs() as i32),
+            ..Default::default()
+        };
         match self.docker.stop_container(id, Some(options)).await {
-            Ok(()) | Err(BollardError::DockerResponseServerError { status_code: 304 | 404, .. }) => Ok(()),
+            Ok(())
+            | Err(BollardError::DockerResponseServerError {
+                status_code: 304 | 404,
+                ..
+            }) => Ok(()),
             Err(e) => Err(self.err(format!("stopping container {}", short(id)), e)),
         }
     }
 
     async fn restart_container(&self, id: &str, timeout: Option<Duration>) -> DriverResult<()> {
-        let options = RestartContainerOptions { t: timeout.map(|t| t.as_secs() as i32), ..Default::default() };
+        let options = RestartContainerOptions {
+            t: timeout.map(|t| t.as_secs() as i32),
+            ..Default::default()
+        };
         self.docker
             .restart_container(id, Some(options))
             .await
@@ -424,21 +597,32 @@ impl Driver for DockerDriver {
 
     async fn rename_container(&self, id: &str, name: &str) -> DriverResult<()> {
         self.docker
-            .rename_container(id, RenameContainerOptions { name: name.to_string() })
+            .rename_container(
+                id,
+                RenameContainerOptions {
+                    name: name.to_string(),
+                },
+            )
             .await
             .map_err(|e| self.err(format!("renaming container {} to {name}", short(id)), e))
     }
 
     async fn remove_container(&self, id: &str, volumes: bool) -> DriverResult<()> {
-        let options = RemoveContainerOptions { force: true, v: volumes, ..Default::default() };
+        let options = RemoveContainerOptions {
+            force: true,
+            v: volumes,
+            ..Default::default()
+        };
         match self.docker.remove_container(id, Some(options)).await {
-            Ok(()) | Err(BollardError::DockerResponseServerError { status_code: 404, .. }) => Ok(()),
+            Ok(())
+            | Err(BollardError::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(()),
             // Already being removed.
-            Err(BollardError::DockerResponseServerError { status_code: 409, message })
-                if message.contains("already in progress") =>
-            {
-                Ok(())
-            }
+            Err(BollardError::DockerResponseServerError {
+                status_code: 409,
+                message,
+            }) if message.contains("already in progress") => Ok(()),
             Err(e) => Err(self.err(format!("removing container {}", short(id)), e)),
         }
     }
@@ -446,7 +630,10 @@ impl Driver for DockerDriver {
     async fn container_status(&self, id: &str) -> DriverResult<ContainerStatus> {
         let c = self
             .docker
-            .inspect_container(id, None::<bollard::query_parameters::InspectContainerOptions>)
+            .inspect_container(
+                id,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
             .await
             .map_err(|e| self.err(format!("container {}", short(id)), e))?;
         let state = c.state.unwrap_or_default();
@@ -464,7 +651,11 @@ impl Driver for DockerDriver {
             .map(|o| o.trim().to_string());
         Ok(ContainerStatus {
             id: c.id.unwrap_or_default(),
-            name: c.name.unwrap_or_default().trim_start_matches('/').to_string(),
+            name: c
+                .name
+                .unwrap_or_default()
+                .trim_start_matches('/')
+                .to_string(),
             state: ContainerState::parse(&state.status.map(|s| s.to_string()).unwrap_or_default()),
             exit_code: state.exit_code,
             health: health_status,
@@ -473,48 +664,64 @@ impl Driver for DockerDriver {
         })
     }
 
-    async fn logs(&self, id: &str, options: LogOptions) -> DriverResult<BoxStream<'static, DriverResult<LogLine>>> {
+    async fn logs(
+        &self,
+        id: &str,
+        options: LogOptions,
+    ) -> DriverResult<BoxStream<'static, DriverResult<LogLine>>> {
         let query = LogsOptions {
             follow: options.follow,
             stdout: true,
             stderr: true,
             since: options.since.unwrap_or(0) as i32,
             timestamps: options.timestamps,
-            tail: options.tail.map_or_else(|| "all".to_string(), |t| t.to_string()),
+            tail: options
+                .tail
+                .map_or_else(|| "all".to_string(), |t| t.to_string()),
             ..Default::default()
         };
         let endpoint = self.endpoint.clone();
         let id_owned = id.to_string();
-        let stream = self.docker.logs(id, Some(query)).map_err(move |e| DriverError::Engine {
-            context: format!("logs of {} on {endpoint}", short(&id_owned)),
-            message: e.to_string(),
-        });
+        let stream = self
+            .docker
+            .logs(id, Some(query))
+            .map_err(move |e| DriverError::Engine {
+                context: format!("logs of {} on {endpoint}", short(&id_owned)),
+                message: e.to_string(),
+            });
         // The engine splits frames at its own buffer boundaries; rebuild whole lines.
         let lines = stream
-            .scan((String::new(), String::new()), |(out_buf, err_buf), item| {
-                let lines: Vec<DriverResult<LogLine>> = match item {
-                    Err(e) => vec![Err(e)],
-                    Ok(output) => {
-                        let (stream, buf, bytes) = match output {
-                            bollard::container::LogOutput::StdErr { message } => (LogStream::Stderr, err_buf, message),
-                            bollard::container::LogOutput::StdOut { message }
-                            | bollard::container::LogOutput::Console { message }
-                            | bollard::container::LogOutput::StdIn { message } => (LogStream::Stdout, out_buf, message),
-                        };
-                        buf.push_str(&String::from_utf8_lossy(&bytes));
-                        let mut lines = Vec::new();
-                        while let Some(pos) = buf.find('\n') {
-                            let line: String = buf.drain(..=pos).collect();
-                            lines.push(Ok(LogLine {
-                                stream: stream.clone(),
-                                text: line.trim_end_matches(['\n', '\r']).to_string(),
-                            }));
+            .scan(
+                (String::new(), String::new()),
+                |(out_buf, err_buf), item| {
+                    let lines: Vec<DriverResult<LogLine>> = match item {
+                        Err(e) => vec![Err(e)],
+                        Ok(output) => {
+                            let (stream, buf, bytes) = match output {
+                                bollard::container::LogOutput::StdErr { message } => {
+                                    (LogStream::Stderr, err_buf, message)
+                                }
+                                bollard::container::LogOutput::StdOut { message }
+                                | bollard::container::LogOutput::Console { message }
+                                | bollard::container::LogOutput::StdIn { message } => {
+                                    (LogStream::Stdout, out_buf, message)
+                                }
+                            };
+                            buf.push_str(&String::from_utf8_lossy(&bytes));
+                            let mut lines = Vec::new();
+                            while let Some(pos) = buf.find('\n') {
+                                let line: String = buf.drain(..=pos).collect();
+                                lines.push(Ok(LogLine {
+                                    stream: stream.clone(),
+                                    text: line.trim_end_matches(['\n', '\r']).to_string(),
+                                }));
+                            }
+                            lines
                         }
-                        lines
-                    }
-                };
-                futures::future::ready(Some(futures::stream::iter(lines)))
-            })
+                    };
+                    futures::future::ready(Some(futures::stream::iter(lines)))
+                },
+            )
             .flatten();
         Ok(lines.boxed())
     }
@@ -532,34 +739,56 @@ pub fn split_reference(image: &str) -> (String, String) {
     }
     let last_slash = image.rfind('/').map_or(0, |i| i + 1);
     match image[last_slash..].rfind(':') {
-        Some(i) => (image[..last_slash + i].to_string(), image[last_slash + i + 1..].to_string()),
+        Some(i) => (
+            image[..last_slash + i].to_string(),
+            image[last_slash + i + 1..].to_string(),
+        ),
         None => (image.to_string(), "latest".to_string()),
     }
 }
 
 fn endpoint(attachment: &windflow_domain::spec::NetworkAttachment) -> EndpointSettings {
-    let ipam = (attachment.ipv4_address.is_some() || attachment.ipv6_address.is_some()).then(|| {
-        EndpointIpamConfig {
-            ipv4_address: attachment.ipv4_address.clone(),
-            ipv6_address: attachment.ipv6_address.clone(),
-            ..Default::default()
-        }
-    });
-    EndpointSettings { aliases: Some(attachment.aliases.clone()), ipam_config: ipam, ..Default::default() }
+    let ipam =
+        (attachment.ipv4_address.is_some() || attachment.ipv6_address.is_some()).then(|| {
+            EndpointIpamConfig {
+                ipv4_address: attachment.ipv4_address.clone(),
+                ipv6_address: attachment.ipv6_address.clone(),
+                ..Default::default()
+            }
+        });
+    EndpointSettings {
+        aliases: Some(attachment.aliases.clone()),
+        ipam_config: ipam,
+        ..Default::default()
+    }
 }
 
 /// Translates a spec into the Engine API's create body.
 pub fn container_body(spec: &ContainerSpec) -> ContainerCreateBody {
     let s = &spec.service;
-    let mut exposed: Vec<String> = s.expose.iter().map(|e| if e.contains('/') { e.clone() } else { format!("{e}/tcp") }).collect();
+    let mut exposed: Vec<String> = s
+        .expose
+        .iter()
+        .map(|e| {
+            if e.contains('/') {
+                e.clone()
+            } else {
+                format!("{e}/tcp")
+            }
+        })
+        .collect();
     let mut port_bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
     for p in &s.ports {
         let key = format!("{}/{}", p.target, p.protocol);
         exposed.push(key.clone());
-        port_bindings.entry(key).or_insert_with(|| Some(Vec::new())).get_or_insert_with(Vec::new).push(PortBinding {
-            host_ip: p.host_ip.clone(),
-            host_port: p.published.clone(),
-        });
+        port_bindings
+            .entry(key)
+            .or_insert_with(|| Some(Vec::new()))
+            .get_or_insert_with(Vec::new)
+            .push(PortBinding {
+                host_ip: p.host_ip.clone(),
+                host_port: p.published.clone(),
+            });
     }
     exposed.sort();
     exposed.dedup();
@@ -589,39 +818,51 @@ pub fn container_body(spec: &ContainerSpec) -> ContainerCreateBody {
                 create_mountpoint: m.create_host_path.then_some(true),
                 ..Default::default()
             }),
-            volume_options: (m.kind == MountKind::Volume && m.nocopy)
-                .then(|| MountVolumeOptions { no_copy: Some(true), ..Default::default() }),
-            tmpfs_options: (m.kind == MountKind::Tmpfs && (m.tmpfs_size.is_some() || m.tmpfs_mode.is_some())).then(|| {
-                MountTmpfsOptions {
-                    size_bytes: m.tmpfs_size.map(|b| b as i64),
-                    mode: m.tmpfs_mode.map(i64::from),
-                    ..Default::default()
-                }
+            volume_options: (m.kind == MountKind::Volume && m.nocopy).then(|| MountVolumeOptions {
+                no_copy: Some(true),
+                ..Default::default()
+            }),
+            tmpfs_options: (m.kind == MountKind::Tmpfs
+                && (m.tmpfs_size.is_some() || m.tmpfs_mode.is_some()))
+            .then(|| MountTmpfsOptions {
+                size_bytes: m.tmpfs_size.map(|b| b as i64),
+                mode: m.tmpfs_mode.map(i64::from),
+                ..Default::default()
             }),
             ..Default::default()
         })
         .collect();
     // The API's Mounts cannot create a missing bind source; Binds can (compose's short syntax
     // default), so those go through Binds.
-    let (binds, mounts): (Vec<DockerMount>, Vec<DockerMount>) = mounts.into_iter().zip(&spec.mounts).fold(
-        (Vec::new(), Vec::new()),
-        |(mut binds, mut mounts), (docker_mount, m)| {
-            if m.kind == MountKind::Bind && m.create_host_path {
-                binds.push(docker_mount);
-            } else {
-                mounts.push(docker_mount);
-            }
-            (binds, mounts)
-        },
-    );
+    let (binds, mounts): (Vec<DockerMount>, Vec<DockerMount>) =
+        mounts.into_iter().zip(&spec.mounts).fold(
+            (Vec::new(), Vec::new()),
+            |(mut binds, mut mounts), (docker_mount, m)| {
+                if m.kind == MountKind::Bind && m.create_host_path {
+                    binds.push(docker_mount);
+                } else {
+                    mounts.push(docker_mount);
+                }
+                (binds, mounts)
+            },
+        );
     let binds: Vec<String> = binds
         .iter()
-        .zip(spec.mounts.iter().filter(|m| m.kind == MountKind::Bind && m.create_host_path))
+        .zip(
+            spec.mounts
+                .iter()
+                .filter(|m| m.kind == MountKind::Bind && m.create_host_path),
+        )
         .map(|(d, m)| {
             let mut opts = vec![if m.read_only { "ro" } else { "rw" }.to_string()];
             opts.extend(m.selinux.clone());
             opts.extend(m.propagation.clone());
-            format!("{}:{}:{}", d.source.clone().unwrap_or_default(), m.target, opts.join(","))
+            format!(
+                "{}:{}:{}",
+                d.source.clone().unwrap_or_default(),
+                m.target,
+                opts.join(",")
+            )
         })
         .collect();
 
@@ -635,7 +876,9 @@ pub fn container_body(spec: &ContainerSpec) -> ContainerCreateBody {
         .collect();
 
     let restart_policy = s.restart.as_deref().map(|r| {
-        let (name, count) = r.split_once(':').map_or((r, None), |(n, c)| (n, c.parse().ok()));
+        let (name, count) = r
+            .split_once(':')
+            .map_or((r, None), |(n, c)| (n, c.parse().ok()));
         RestartPolicy {
             name: Some(match name {
                 "always" => RestartPolicyNameEnum::ALWAYS,
@@ -655,7 +898,10 @@ pub fn container_body(spec: &ContainerSpec) -> ContainerCreateBody {
         restart_policy,
         network_mode: Some(match &s.network_mode {
             Some(mode) => mode.clone(),
-            None => spec.networks.first().map_or_else(|| "default".to_string(), |n| n.network.clone()),
+            None => spec
+                .networks
+                .first()
+                .map_or_else(|| "default".to_string(), |n| n.network.clone()),
         }),
         cap_add: (!s.cap_add.is_empty()).then(|| s.cap_add.clone()),
         cap_drop: (!s.cap_drop.is_empty()).then(|| s.cap_drop.clone()),
@@ -665,7 +911,11 @@ pub fn container_body(spec: &ContainerSpec) -> ContainerCreateBody {
         ulimits: (!s.ulimits.is_empty()).then(|| {
             s.ulimits
                 .iter()
-                .map(|(name, u)| ResourcesUlimits { name: Some(name.clone()), soft: Some(u.soft), hard: Some(u.hard) })
+                .map(|(name, u)| ResourcesUlimits {
+                    name: Some(name.clone()),
+                    soft: Some(u.soft),
+                    hard: Some(u.hard),
+                })
                 .collect()
         }),
         sysctls: (!s.sysctls.is_empty()).then(|| s.sysctls.clone().into_iter().collect()),
@@ -683,13 +933,20 @@ pub fn container_body(spec: &ContainerSpec) -> ContainerCreateBody {
         memory: limits.memory.map(|m| m as i64),
         pids_limit: limits.pids,
         memory_reservation: s.deploy.reservations.memory.map(|m| m as i64),
-        cpu_shares: s.deploy.reservations.cpus.map(|c| ((c * 1024.0) as i64).max(2)),
+        cpu_shares: s
+            .deploy
+            .reservations
+            .cpus
+            .map(|c| ((c * 1024.0) as i64).max(2)),
         ..Default::default()
     };
 
     let healthcheck = s.healthcheck.as_ref().map(|h| {
         if h.disable {
-            HealthConfig { test: Some(vec!["NONE".into()]), ..Default::default() }
+            HealthConfig {
+                test: Some(vec!["NONE".into()]),
+                ..Default::default()
+            }
         } else {
             let nanos = |d: Option<Duration>| d.map(|d| d.as_nanos() as i64);
             HealthConfig {
@@ -704,7 +961,10 @@ pub fn container_body(spec: &ContainerSpec) -> ContainerCreateBody {
     });
 
     let networking_config = (s.network_mode.is_none()).then(|| NetworkingConfig {
-        endpoints_config: spec.networks.first().map(|n| HashMap::from([(n.network.clone(), endpoint(n))])),
+        endpoints_config: spec
+            .networks
+            .first()
+            .map(|n| HashMap::from([(n.network.clone(), endpoint(n))])),
     });
 
     ContainerCreateBody {
@@ -712,7 +972,12 @@ pub fn container_body(spec: &ContainerSpec) -> ContainerCreateBody {
         hostname: s.hostname.clone(),
         domainname: s.domainname.clone(),
         user: s.user.clone(),
-        env: Some(s.environment.iter().map(|(k, v)| format!("{k}={v}")).collect()),
+        env: Some(
+            s.environment
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect(),
+        ),
         cmd: s.command.clone(),
         entrypoint: s.entrypoint.clone(),
         working_dir: s.working_dir.clone(),
@@ -730,7 +995,13 @@ pub fn container_body(spec: &ContainerSpec) -> ContainerCreateBody {
 }
 
 /// A tar archive holding one file at `path` (absolute in the container), for upload at `/`.
-fn single_file_tar(path: &str, content: &[u8], mode: u32, uid: Option<&str>, gid: Option<&str>) -> std::io::Result<Vec<u8>> {
+fn single_file_tar(
+    path: &str,
+    content: &[u8],
+    mode: u32,
+    uid: Option<&str>,
+    gid: Option<&str>,
+) -> std::io::Result<Vec<u8>> {
     let mut builder = tar::Builder::new(Vec::new());
     let mut header = tar::Header::new_gnu();
     header.set_size(content.len() as u64);
@@ -749,7 +1020,11 @@ mod tests {
     #[test]
     fn references() {
         let check = |image: &str, repo: &str, tag: &str| {
-            assert_eq!(split_reference(image), (repo.to_string(), tag.to_string()), "{image}");
+            assert_eq!(
+                split_reference(image),
+                (repo.to_string(), tag.to_string()),
+                "{image}"
+            );
         };
         check("nginx", "nginx", "latest");
         check("nginx:1.25", "nginx", "1.25");

@@ -115,9 +115,15 @@ pub trait Driver: Send + Sync {
     /// The local id of `image`, or `None` when it is not present.
     async fn image_id(&self, image: &str) -> DriverResult<Option<String>>;
     async fn pull_image(&self, image: &str, progress: Progress<'_>) -> DriverResult<()>;
-    async fn build_image(&self, image: &str, build: &Build, progress: Progress<'_>) -> DriverResult<()>;
+    async fn build_image(
+        &self,
+        image: &str,
+        build: &Build,
+        progress: Progress<'_>,
+    ) -> DriverResult<()>;
 
-    async fn create_network(&self, project: &str, key: &str, network: &Network) -> DriverResult<()>;
+    async fn create_network(&self, project: &str, key: &str, network: &Network)
+    -> DriverResult<()>;
     async fn remove_network(&self, name: &str) -> DriverResult<()>;
     async fn create_volume(&self, project: &str, key: &str, volume: &Volume) -> DriverResult<()>;
     async fn remove_volume(&self, name: &str) -> DriverResult<()>;
@@ -132,5 +138,9 @@ pub trait Driver: Send + Sync {
     /// Force-removes the container (and its anonymous volumes when `volumes`).
     async fn remove_container(&self, id: &str, volumes: bool) -> DriverResult<()>;
     async fn container_status(&self, id: &str) -> DriverResult<ContainerStatus>;
-    async fn logs(&self, id: &str, options: LogOptions) -> DriverResult<BoxStream<'static, DriverResult<LogLine>>>;
+    async fn logs(
+        &self,
+        id: &str,
+        options: LogOptions,
+    ) -> DriverResult<BoxStream<'static, DriverResult<LogLine>>>;
 }

@@ -18,8 +18,13 @@ pub struct Event {
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum EventKind {
     /// The plan about to run, one human line per change.
-    Planned { changes: Vec<String> },
-    StepStarted { step: usize, label: String },
+    Planned {
+        changes: Vec<String>,
+    },
+    StepStarted {
+        step: usize,
+        label: String,
+    },
     StepProgress {
         step: usize,
         /// A layer id during pulls; empty otherwise.
@@ -28,15 +33,36 @@ pub enum EventKind {
         current: Option<u64>,
         total: Option<u64>,
     },
-    StepFinished { step: usize, label: String, elapsed_ms: u64, error: Option<String> },
+    StepFinished {
+        step: usize,
+        label: String,
+        elapsed_ms: u64,
+        error: Option<String>,
+    },
     /// A service reached a state dependents can be gated on (`started`, `healthy`,
     /// `completed`) or failed.
-    ServiceState { service: String, state: String, detail: Option<String> },
-    Warning { message: String },
-    RollbackStarted { reason: String },
-    RollbackAction { message: String, error: Option<String> },
-    RollbackFinished { restored: bool },
-    Finished { elapsed_ms: u64, ok: bool },
+    ServiceState {
+        service: String,
+        state: String,
+        detail: Option<String>,
+    },
+    Warning {
+        message: String,
+    },
+    RollbackStarted {
+        reason: String,
+    },
+    RollbackAction {
+        message: String,
+        error: Option<String>,
+    },
+    RollbackFinished {
+        restored: bool,
+    },
+    Finished {
+        elapsed_ms: u64,
+        ok: bool,
+    },
 }
 
 /// Where events go. Sending never blocks and never fails the deployment: a receiver that went
@@ -49,7 +75,12 @@ pub struct EventSink {
 impl EventSink {
     pub fn channel() -> (Self, mpsc::UnboundedReceiver<Event>) {
         let (sender, receiver) = mpsc::unbounded_channel();
-        (Self { sender: Some(sender) }, receiver)
+        (
+            Self {
+                sender: Some(sender),
+            },
+            receiver,
+        )
     }
 
     /// A sink that drops everything.
@@ -59,7 +90,9 @@ impl EventSink {
 
     pub fn emit(&self, kind: EventKind) {
         if let Some(sender) = &self.sender {
-            let at_ms = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+            let at_ms = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64);
             let _ = sender.send(Event { at_ms, kind });
         }
     }

@@ -38,7 +38,11 @@ pub struct ExecuteOptions {
 
 impl Default for ExecuteOptions {
     fn default() -> Self {
-        Self { wait_timeout: Duration::from_secs(300), stack_version: None, rollback: true }
+        Self {
+            wait_timeout: Duration::from_secs(300),
+            stack_version: None,
+            rollback: true,
+        }
     }
 }
 
@@ -58,7 +62,9 @@ pub struct RollbackReport {
 }
 
 fn rollback_summary(report: &Option<RollbackReport>) -> String {
-    let Some(r) = report else { return String::new() };
+    let Some(r) = report else {
+        return String::new();
+    };
     let mut parts = Vec::new();
     if !r.restored.is_empty() {
         parts.push(format!("restored {}", r.restored.join(", ")));
@@ -141,24 +147,34 @@ pub async fn execute_up(
     events: &EventSink,
 ) -> Result<(), DeployFailure> {
     let started = Instant::now();
-    events.emit(EventKind::Planned { changes: plan.describe() });
+    events.emit(EventKind::Planned {
+        changes: plan.describe(),
+    });
     for warning in &plan.warnings {
-        events.emit(EventKind::Warning { message: warning.clone() });
+        events.emit(EventKind::Warning {
+            message: warning.clone(),
+        });
     }
     let mut gates = BTreeMap::new();
     for name in stack.services.keys() {
-        let initial = if plan.steps.iter().any(|s| matches!(&s.action, Action::DeployService { service, .. } if service == name)) {
-            Gate::Pending
-        } else if stack.is_job(name) {
-            Gate::Completed
-        } else {
-            Gate::Healthy
-        };
+        let initial =
+            if plan.steps.iter().any(
+                |s| matches!(&s.action, Action::DeployService { service, .. } if service == name),
+            ) {
+                Gate::Pending
+            } else if stack.is_job(name) {
+                Gate::Completed
+            } else {
+                Gate::Healthy
+            };
         gates.insert(name.clone(), watch::channel(initial).0);
     }
     let mut current: BTreeMap<String, BTreeMap<u32, String>> = BTreeMap::new();
     for c in &observed.containers {
-        current.entry(c.service.clone()).or_default().insert(c.number, c.id.clone());
+        current
+            .entry(c.service.clone())
+            .or_default()
+            .insert(c.number, c.id.clone());
     }
     let run = Run {
         driver,
@@ -172,30 +188,44 @@ pub async fn execute_up(
     };
 
     // Removals wait until everything else succeeded.
-    let (removals, forward): (Vec<&Step>, Vec<&Step>) =
-        plan.steps.iter().partition(|s| matches!(s.action, Action::RemoveContainer { .. }));
+    let (removals, forward): (Vec<&Step>, Vec<&Step>) = plan
+        .steps
+        .iter()
+        .partition(|s| matches!(s.action, Action::RemoveContainer { .. }));
     let result = run.run_dag(&forward).await;
     match result {
         Ok(()) => {
             run.retire_parked().await;
             let removal_result = run.run_dag(&removals).await;
-            events.emit(EventKind::Finished { elapsed_ms: started.elapsed().as_millis() as u64, ok: true });
+            events.emit(EventKind::Finished {
+                elapsed_ms: started.elapsed().as_millis() as u64,
+                ok: true,
+            });
             if let Err(message) = removal_result {
                 // The new version runs; only a leftover remains. Say so without failing.
-                events.emit(EventKind::Warning { message: format!("cleanup incomplete: {message}") });
+                events.emit(EventKind::Warning {
+                    message: format!("cleanup incomplete: {message}"),
+                });
             }
             Ok(())
         }
         Err(message) => {
             let rollback = if options.rollback {
-                events.emit(EventKind::RollbackStarted { reason: message.clone() });
+                events.emit(EventKind::RollbackStarted {
+                    reason: message.clone(),
+                });
                 let report = run.rollback().await;
-                events.emit(EventKind::RollbackFinished { restored: report.errors.is_empty() });
+                events.emit(EventKind::RollbackFinished {
+                    restored: report.errors.is_empty(),
+                });
                 Some(report)
             } else {
                 None
             };
-            events.emit(EventKind::Finished { elapsed_ms: started.elapsed().as_millis() as u64, ok: false });
+            events.emit(EventKind::Finished {
+                elapsed_ms: started.elapsed().as_millis() as u64,
+                ok: false,
+            });
             Err(DeployFailure { message, rollback })
         }
     }
@@ -203,7 +233,12 @@ pub async fn execute_up(
 
 /// Runs a plan that only removes (from `plan_down`): containers first, then networks and
 /// volumes. Failures are collected, not stopped at.
-pub async fn execute_down(driver: &dyn Driver, stack: &Stack, plan: &Plan, events: &EventSink) -> Result<(), String> {
+pub async fn execute_down(
+    driver: &dyn Driver,
+    stack: &Stack,
+    plan: &Plan,
+    events: &EventSink,
+) -> Result<(), String> {
     let observed = Observed::default();
     let options = ExecuteOptions::default();
     let run = Run {
@@ -227,21 +262,37 @@ impl<'a> Run<'a> {
         let ids: BTreeSet<usize> = steps.iter().map(|s| s.id).collect();
         let mut waiting: BTreeMap<usize, BTreeSet<usize>> = steps
             .iter()
-            .map(|s| (s.id, s.after.iter().copied().filter(|a| ids.contains(a)).collect()))
+            .map(|s| {
+                (
+                    s.id,
+                    s.after
+                        .iter()
+                        .copied()
+                        .filter(|a| ids.contains(a))
+                        .collect(),
+                )
+            })
             .collect();
         let by_id: BTreeMap<usize, &Step> = steps.iter().map(|s| (s.id, *s)).collect();
-        let mut running: FuturesUnordered<BoxFuture<'_, (usize, Result<(), String>)>> = FuturesUnordered::new();
+        let mut running: FuturesUnordered<BoxFuture<'_, (usize, Result<(), String>)>> =
+            FuturesUnordered::new();
         let mut failure: Option<String> = None;
         loop {
             if failure.is_none() {
-                let ready: Vec<usize> = waiting.iter().filter(|(_, deps)| deps.is_empty()).map(|(id, _)| *id).collect();
+                let ready: Vec<usize> = waiting
+                    .iter()
+                    .filter(|(_, deps)| deps.is_empty())
+                    .map(|(id, _)| *id)
+                    .collect();
                 for id in ready {
                     waiting.remove(&id);
                     let step = by_id[&id];
                     running.push(Box::pin(async move { (id, self.run_step(step).await) }));
                 }
             }
-            let Some((id, result)) = running.next().await else { break };
+            let Some((id, result)) = running.next().await else {
+                break;
+            };
             match result {
                 Ok(()) => {
                     for deps in waiting.values_mut() {
@@ -257,7 +308,9 @@ impl<'a> Run<'a> {
         }
         match failure {
             Some(e) => Err(e),
-            None if !waiting.is_empty() => Err("the plan has steps that can never run (a dependency cycle)".into()),
+            None if !waiting.is_empty() => {
+                Err("the plan has steps that can never run (a dependency cycle)".into())
+            }
             None => Ok(()),
         }
     }
@@ -265,7 +318,10 @@ impl<'a> Run<'a> {
     async fn run_step(&self, step: &Step) -> Result<(), String> {
         let label = step_label(&step.action);
         let started = Instant::now();
-        self.events.emit(EventKind::StepStarted { step: step.id, label: label.clone() });
+        self.events.emit(EventKind::StepStarted {
+            step: step.id,
+            label: label.clone(),
+        });
         let result = self.perform(step).await;
         self.events.emit(EventKind::StepFinished {
             step: step.id,
@@ -290,23 +346,50 @@ impl<'a> Run<'a> {
         match &step.action {
             Action::CreateNetwork { key, name } => {
                 let network = &self.stack.networks[key];
-                d.create_network(&self.stack.name, key, network).await.map_err(|e| e.to_string())?;
-                self.journal.lock().unwrap().created_networks.push(name.clone());
+                d.create_network(&self.stack.name, key, network)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                self.journal
+                    .lock()
+                    .unwrap()
+                    .created_networks
+                    .push(name.clone());
                 Ok(())
             }
             Action::CreateVolume { key, name } => {
                 let volume = &self.stack.volumes[key];
-                d.create_volume(&self.stack.name, key, volume).await.map_err(|e| e.to_string())?;
-                self.journal.lock().unwrap().created_volumes.push(name.clone());
+                d.create_volume(&self.stack.name, key, volume)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                self.journal
+                    .lock()
+                    .unwrap()
+                    .created_volumes
+                    .push(name.clone());
                 Ok(())
             }
-            Action::PullImage { image, .. } => d.pull_image(image, &progress).await.map_err(|e| e.to_string()),
+            Action::PullImage { image, .. } => d
+                .pull_image(image, &progress)
+                .await
+                .map_err(|e| e.to_string()),
             Action::BuildImage { service, image } => {
-                let build = self.stack.services[service].build.as_ref().ok_or("service has no build section")?;
-                d.build_image(image, build, &progress).await.map_err(|e| format!("service {service}: {e}"))
+                let build = self.stack.services[service]
+                    .build
+                    .as_ref()
+                    .ok_or("service has no build section")?;
+                d.build_image(image, build, &progress)
+                    .await
+                    .map_err(|e| format!("service {service}: {e}"))
             }
-            Action::DeployService { service, config_hash, strategy, replicas } => {
-                let result = self.deploy_service(service, config_hash, *strategy, replicas).await;
+            Action::DeployService {
+                service,
+                config_hash,
+                strategy,
+                replicas,
+            } => {
+                let result = self
+                    .deploy_service(service, config_hash, *strategy, replicas)
+                    .await;
                 if let Err(e) = &result {
                     self.set_gate(service, Gate::Failed(e.clone()));
                     self.events.emit(EventKind::ServiceState {
@@ -317,8 +400,24 @@ impl<'a> Run<'a> {
                 }
                 result
             }
-            Action::RemoveContainer { id, .. } => d.remove_container(id, false).await.map_err(|e| e.to_string()),
-            Action::RemoveNetwork { name } => d.remove_network(name).await.map_err(|e| e.to_string()),
+            Action::RemoveContainer { id, service, .. } => {
+                // Stop gracefully first (the container's own stop signal and grace period),
+                // as compose does, then remove.
+                let grace = self
+                    .stack
+                    .services
+                    .get(service)
+                    .and_then(|s| s.stop_grace_period);
+                d.stop_container(id, grace)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                d.remove_container(id, false)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            Action::RemoveNetwork { name } => {
+                d.remove_network(name).await.map_err(|e| e.to_string())
+            }
             Action::RemoveVolume { name } => d.remove_volume(name).await.map_err(|e| e.to_string()),
         }
     }
@@ -330,15 +429,26 @@ impl<'a> Run<'a> {
     }
 
     /// Waits until `dependency` satisfies `condition`.
-    async fn wait_for(&self, service: &str, dependency: &str, condition: Condition) -> Result<(), String> {
-        let Some(sender) = self.gates.get(dependency) else { return Ok(()) };
+    async fn wait_for(
+        &self,
+        service: &str,
+        dependency: &str,
+        condition: Condition,
+    ) -> Result<(), String> {
+        let Some(sender) = self.gates.get(dependency) else {
+            return Ok(());
+        };
         let mut receiver = sender.subscribe();
         loop {
             if let Some(result) = receiver.borrow_and_update().satisfies(condition) {
-                return result.map_err(|e| format!("service {service}: dependency {dependency} failed: {e}"));
+                return result.map_err(|e| {
+                    format!("service {service}: dependency {dependency} failed: {e}")
+                });
             }
             if receiver.changed().await.is_err() {
-                return Err(format!("service {service}: dependency {dependency} never became ready"));
+                return Err(format!(
+                    "service {service}: dependency {dependency} never became ready"
+                ));
             }
         }
     }
@@ -357,7 +467,9 @@ impl<'a> Run<'a> {
             }
         }
         let converged = futures::future::join_all(
-            replicas.iter().map(|action| self.converge_replica(service, config_hash, strategy, action)),
+            replicas
+                .iter()
+                .map(|action| self.converge_replica(service, config_hash, strategy, action)),
         )
         .await;
         let mut started_ids = Vec::new();
@@ -367,15 +479,26 @@ impl<'a> Run<'a> {
             }
         }
         self.set_gate(service, Gate::Started);
-        self.events.emit(EventKind::ServiceState { service: service.into(), state: "started".into(), detail: None });
+        self.events.emit(EventKind::ServiceState {
+            service: service.into(),
+            state: "started".into(),
+            detail: None,
+        });
 
         let job = self.stack.is_job(service);
         let limit = definition
             .healthcheck
             .as_ref()
             .filter(|h| !h.disable)
-            .map_or(self.options.wait_timeout, |h| (h.worst_case() + Duration::from_secs(10)).min(self.options.wait_timeout));
-        let readiness = futures::future::join_all(started_ids.iter().map(|id| self.wait_ready(service, id, job, limit))).await;
+            .map_or(self.options.wait_timeout, |h| {
+                (h.worst_case() + Duration::from_secs(10)).min(self.options.wait_timeout)
+            });
+        let readiness = futures::future::join_all(
+            started_ids
+                .iter()
+                .map(|id| self.wait_ready(service, id, job, limit)),
+        )
+        .await;
         let mut gate = if job { Gate::Completed } else { Gate::Healthy };
         for r in readiness {
             match r? {
@@ -391,7 +514,11 @@ impl<'a> Run<'a> {
             _ => "ready",
         };
         self.set_gate(service, gate);
-        self.events.emit(EventKind::ServiceState { service: service.into(), state: state.into(), detail: None });
+        self.events.emit(EventKind::ServiceState {
+            service: service.into(),
+            state: state.into(),
+            detail: None,
+        });
         Ok(())
     }
 
@@ -410,23 +537,36 @@ impl<'a> Run<'a> {
             ReplicaAction::Keep { .. } => Ok(None),
             ReplicaAction::Start { id, .. } => {
                 d.start_container(id).await.map_err(|e| e.to_string())?;
-                self.journal.lock().unwrap().started.push((service.into(), id.clone()));
+                self.journal
+                    .lock()
+                    .unwrap()
+                    .started
+                    .push((service.into(), id.clone()));
                 Ok(Some(id.clone()))
             }
             ReplicaAction::Restart { id, .. } => {
-                d.restart_container(id, grace).await.map_err(|e| e.to_string())?;
+                d.restart_container(id, grace)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 Ok(Some(id.clone()))
             }
-            ReplicaAction::Create { number } => self.create_and_start(service, *number, config_hash).await.map(Some),
+            ReplicaAction::Create { number } => self
+                .create_and_start(service, *number, config_hash)
+                .await
+                .map(Some),
             ReplicaAction::Recreate { number, id, .. } => {
                 let old = self.observed.containers.iter().find(|c| &c.id == id);
                 let name = old.map_or_else(String::new, |c| c.name.clone());
                 let was_running = old.is_some_and(|c| c.state == ContainerState::Running);
                 let stop_first = strategy == RecreateStrategy::StopFirst;
                 if stop_first && was_running {
-                    d.stop_container(id, grace).await.map_err(|e| e.to_string())?;
+                    d.stop_container(id, grace)
+                        .await
+                        .map_err(|e| e.to_string())?;
                 }
-                d.rename_container(id, &parked_name(id, &name)).await.map_err(|e| e.to_string())?;
+                d.rename_container(id, &parked_name(id, &name))
+                    .await
+                    .map_err(|e| e.to_string())?;
                 self.journal.lock().unwrap().parked.push(Parked {
                     service: service.to_string(),
                     id: id.clone(),
@@ -434,37 +574,83 @@ impl<'a> Run<'a> {
                     was_running,
                     stopped: stop_first || !was_running,
                 });
-                self.create_and_start(service, *number, config_hash).await.map(Some)
+                self.create_and_start(service, *number, config_hash)
+                    .await
+                    .map(Some)
             }
         }
     }
 
-    async fn create_and_start(&self, service: &str, number: u32, config_hash: &str) -> Result<String, String> {
-        let mut spec = container_spec(self.stack, service, number, config_hash, self.options.stack_version);
-        if let Some(parent) = spec.service.network_mode.as_deref().and_then(|m| m.strip_prefix("service:")) {
+    async fn create_and_start(
+        &self,
+        service: &str,
+        number: u32,
+        config_hash: &str,
+    ) -> Result<String, String> {
+        let mut spec = container_spec(
+            self.stack,
+            service,
+            number,
+            config_hash,
+            self.options.stack_version,
+        );
+        if let Some(parent) = spec
+            .service
+            .network_mode
+            .as_deref()
+            .and_then(|m| m.strip_prefix("service:"))
+        {
             let id = self
                 .current
                 .lock()
                 .unwrap()
                 .get(parent)
                 .and_then(|replicas| replicas.values().next().cloned())
-                .ok_or_else(|| format!("service {service}: network_mode service:{parent} has no container"))?;
+                .ok_or_else(|| {
+                    format!("service {service}: network_mode service:{parent} has no container")
+                })?;
             spec.service.network_mode = Some(format!("container:{id}"));
         }
-        let id = self.driver.create_container(&spec).await.map_err(|e| e.to_string())?;
-        self.journal.lock().unwrap().created.push((service.into(), id.clone()));
-        self.current.lock().unwrap().entry(service.into()).or_default().insert(number, id.clone());
-        self.driver.start_container(&id).await.map_err(|e| format!("{}: {e}", spec.name))?;
+        let id = self
+            .driver
+            .create_container(&spec)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.journal
+            .lock()
+            .unwrap()
+            .created
+            .push((service.into(), id.clone()));
+        self.current
+            .lock()
+            .unwrap()
+            .entry(service.into())
+            .or_default()
+            .insert(number, id.clone());
+        self.driver
+            .start_container(&id)
+            .await
+            .map_err(|e| format!("{}: {e}", spec.name))?;
         Ok(id)
     }
 
     /// Watches a started container until it is ready: healthy when it has a healthcheck,
     /// exited 0 when it is a job, running otherwise.
-    async fn wait_ready(&self, service: &str, id: &str, job: bool, limit: Duration) -> Result<Gate, String> {
+    async fn wait_ready(
+        &self,
+        service: &str,
+        id: &str,
+        job: bool,
+        limit: Duration,
+    ) -> Result<Gate, String> {
         let deadline = Instant::now() + limit;
         let mut pause = Duration::from_millis(50);
         loop {
-            let status = self.driver.container_status(id).await.map_err(|e| e.to_string())?;
+            let status = self
+                .driver
+                .container_status(id)
+                .await
+                .map_err(|e| e.to_string())?;
             let name = status.name.clone();
             let failure = |what: String| async move {
                 let logs = self.last_logs(id).await;
@@ -473,7 +659,13 @@ impl<'a> Run<'a> {
             match (status.state, status.health) {
                 (ContainerState::Exited | ContainerState::Dead, _) => {
                     let code = status.exit_code.unwrap_or(-1);
-                    if code == 0 && (job || self.stack.services[service].restart.as_deref().is_none_or(|r| r == "no")) {
+                    if code == 0
+                        && (job
+                            || self.stack.services[service]
+                                .restart
+                                .as_deref()
+                                .is_none_or(|r| r == "no"))
+                    {
                         return Ok(Gate::Completed);
                     }
                     return failure(format!("exited with code {code}")).await;
@@ -493,12 +685,18 @@ impl<'a> Run<'a> {
                         .unwrap_or_default();
                     return failure(format!("is unhealthy{output}")).await;
                 }
-                (ContainerState::Running, Some(Health::Healthy)) if !job => return Ok(Gate::Healthy),
+                (ContainerState::Running, Some(Health::Healthy)) if !job => {
+                    return Ok(Gate::Healthy);
+                }
                 (ContainerState::Running, None) if !job => return Ok(Gate::Started),
                 _ => {}
             }
             if Instant::now() >= deadline {
-                let what = if job { "did not finish" } else { "did not become healthy" };
+                let what = if job {
+                    "did not finish"
+                } else {
+                    "did not become healthy"
+                };
                 return failure(format!("{what} within {}s", limit.as_secs())).await;
             }
             tokio::time::sleep(pause).await;
@@ -507,23 +705,47 @@ impl<'a> Run<'a> {
     }
 
     async fn last_logs(&self, id: &str) -> String {
-        let Ok(mut stream) = self.driver.logs(id, LogOptions { tail: Some(10), ..Default::default() }).await else {
+        let Ok(mut stream) = self
+            .driver
+            .logs(
+                id,
+                LogOptions {
+                    tail: Some(10),
+                    ..Default::default()
+                },
+            )
+            .await
+        else {
             return String::new();
         };
         let mut lines = Vec::new();
         while let Some(Ok(line)) = stream.next().await {
             lines.push(format!("    {}", line.text));
         }
-        if lines.is_empty() { String::new() } else { format!("\n  last log lines:\n{}", lines.join("\n")) }
+        if lines.is_empty() {
+            String::new()
+        } else {
+            format!("\n  last log lines:\n{}", lines.join("\n"))
+        }
     }
 
     async fn stop_parked(&self, service: &str) {
         let to_stop: Vec<Parked> = {
             let journal = self.journal.lock().unwrap();
-            journal.parked.iter().filter(|p| !p.stopped && p.service == service).cloned().collect()
+            journal
+                .parked
+                .iter()
+                .filter(|p| !p.stopped && p.service == service)
+                .cloned()
+                .collect()
         };
         let grace = self.stack.services[service].stop_grace_period;
-        futures::future::join_all(to_stop.iter().map(|p| self.driver.stop_container(&p.id, grace))).await;
+        futures::future::join_all(
+            to_stop
+                .iter()
+                .map(|p| self.driver.stop_container(&p.id, grace)),
+        )
+        .await;
         let mut journal = self.journal.lock().unwrap();
         for p in journal.parked.iter_mut() {
             if to_stop.iter().any(|s| s.id == p.id) {
@@ -534,10 +756,17 @@ impl<'a> Run<'a> {
 
     async fn retire_parked(&self) {
         let parked: Vec<Parked> = self.journal.lock().unwrap().parked.clone();
-        let results = futures::future::join_all(parked.iter().map(|p| self.driver.remove_container(&p.id, false))).await;
+        let results = futures::future::join_all(
+            parked
+                .iter()
+                .map(|p| self.driver.remove_container(&p.id, false)),
+        )
+        .await;
         for (p, r) in parked.iter().zip(results) {
             if let Err(e) = r {
-                self.events.emit(EventKind::Warning { message: format!("could not remove the old {}: {e}", p.name) });
+                self.events.emit(EventKind::Warning {
+                    message: format!("could not remove the old {}: {e}", p.name),
+                });
             }
         }
     }
@@ -551,15 +780,34 @@ impl<'a> Run<'a> {
             if let Err(e) = &result {
                 report.errors.push(format!("{message}: {e}"));
             }
-            self.events.emit(EventKind::RollbackAction { message, error: result.err() });
+            self.events.emit(EventKind::RollbackAction {
+                message,
+                error: result.err(),
+            });
         };
-        let removals = futures::future::join_all(journal.created.iter().map(|(_, id)| d.remove_container(id, true))).await;
+        let removals = futures::future::join_all(
+            journal
+                .created
+                .iter()
+                .map(|(_, id)| d.remove_container(id, true)),
+        )
+        .await;
         for ((service, id), r) in journal.created.iter().zip(removals) {
-            note(&mut report, format!("removed new container {} of {service}", &id[..id.len().min(12)]), r.map_err(|e| e.to_string()));
+            note(
+                &mut report,
+                format!(
+                    "removed new container {} of {service}",
+                    &id[..id.len().min(12)]
+                ),
+                r.map_err(|e| e.to_string()),
+            );
             report.removed.push(id.clone());
         }
         for p in journal.parked.iter().rev() {
-            let mut result = d.rename_container(&p.id, &p.name).await.map_err(|e| e.to_string());
+            let mut result = d
+                .rename_container(&p.id, &p.name)
+                .await
+                .map_err(|e| e.to_string());
             if result.is_ok() && p.was_running {
                 result = d.start_container(&p.id).await.map_err(|e| e.to_string());
             }

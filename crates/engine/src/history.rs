@@ -34,17 +34,29 @@ pub struct Revision {
 pub enum RevisionOutcome {
     Deployed,
     /// The deployment failed; `restored` tells whether the previous version was put back.
-    Failed { message: String, restored: bool },
+    Failed {
+        message: String,
+        restored: bool,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
     #[error("reading stack history {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("stack history {path} is damaged: {source}")]
-    Parse { path: PathBuf, source: serde_json::Error },
+    Parse {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
     #[error("writing stack history {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -74,7 +86,8 @@ impl History {
     pub fn load(&self, project: &str) -> Result<Vec<Revision>, HistoryError> {
         let path = self.file(project);
         match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| HistoryError::Parse { path, source }),
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|source| HistoryError::Parse { path, source }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
             Err(source) => Err(HistoryError::Read { path, source }),
         }
@@ -86,21 +99,30 @@ impl History {
 
     /// The revision that runs now: the newest one that deployed.
     pub fn current(&self, project: &str) -> Result<Option<Revision>, HistoryError> {
-        Ok(self.load(project)?.into_iter().rev().find(|r| r.outcome == RevisionOutcome::Deployed))
+        Ok(self
+            .load(project)?
+            .into_iter()
+            .rev()
+            .find(|r| r.outcome == RevisionOutcome::Deployed))
     }
 
     pub fn append(&self, project: &str, mut revision: Revision) -> Result<(), HistoryError> {
         let mut revisions = self.load(project)?;
         if revision.deployed_at == 0 {
-            revision.deployed_at = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            revision.deployed_at = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
         }
         revisions.push(revision);
         if revisions.len() > KEEP_REVISIONS {
             revisions.drain(..revisions.len() - KEEP_REVISIONS);
         }
         let path = self.file(project);
-        write_atomic(&path, &serde_json::to_vec_pretty(&revisions).expect("revisions serialize"))
-            .map_err(|source| HistoryError::Write { path, source })
+        write_atomic(
+            &path,
+            &serde_json::to_vec_pretty(&revisions).expect("revisions serialize"),
+        )
+        .map_err(|source| HistoryError::Write { path, source })
     }
 }
 
@@ -117,7 +139,13 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 fn endpoint_key(endpoint: &str) -> String {
     endpoint
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect::<String>()
         .trim_matches('_')
         .to_string()
@@ -139,15 +167,32 @@ mod tests {
             outcome,
             source: "up".into(),
             changes: vec![],
-            stack: Stack { name: "shop".into(), ..Default::default() },
+            stack: Stack {
+                name: "shop".into(),
+                ..Default::default()
+            },
         };
-        history.append("shop", revision(1, RevisionOutcome::Deployed)).unwrap();
         history
-            .append("shop", revision(2, RevisionOutcome::Failed { message: "x".into(), restored: true }))
+            .append("shop", revision(1, RevisionOutcome::Deployed))
+            .unwrap();
+        history
+            .append(
+                "shop",
+                revision(
+                    2,
+                    RevisionOutcome::Failed {
+                        message: "x".into(),
+                        restored: true,
+                    },
+                ),
+            )
             .unwrap();
         assert_eq!(history.next_version("shop").unwrap(), 3);
         assert_eq!(history.current("shop").unwrap().unwrap().version, 1);
-        assert_eq!(endpoint_key("unix:///var/run/docker.sock"), "unix_var_run_docker.sock");
+        assert_eq!(
+            endpoint_key("unix:///var/run/docker.sock"),
+            "unix_var_run_docker.sock"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
