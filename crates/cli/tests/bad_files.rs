@@ -10,11 +10,18 @@ use windflow_testkit::docker;
 
 async fn engine_inventory(docker: &bollard::Docker) -> (usize, usize, usize) {
     let containers = docker
-        .list_containers(Some(bollard::query_parameters::ListContainersOptions { all: true, ..Default::default() }))
+        .list_containers(Some(bollard::query_parameters::ListContainersOptions {
+            all: true,
+            ..Default::default()
+        }))
         .await
         .unwrap()
         .len();
-    let networks = docker.list_networks(None::<bollard::query_parameters::ListNetworksOptions>).await.unwrap().len();
+    let networks = docker
+        .list_networks(None::<bollard::query_parameters::ListNetworksOptions>)
+        .await
+        .unwrap()
+        .len();
     let volumes = docker
         .list_volumes(None::<bollard::query_parameters::ListVolumesOptions>)
         .await
@@ -42,10 +49,22 @@ async fn bad_files_fail_clearly_and_create_nothing() {
         let name = file.file_name().unwrap().to_str().unwrap();
         let expected = std::fs::read_to_string(file.with_extension("expected")).unwrap();
         let run = run_windflow(&corpus, &["-f", name, "up"]);
-        assert_eq!(run.code, 3, "{name}: expected exit code 3\nstderr:\n{}", run.stderr);
+        assert_eq!(
+            run.code, 3,
+            "{name}: expected exit code 3\nstderr:\n{}",
+            run.stderr
+        );
         for line in expected.lines().filter(|l| !l.trim().is_empty()) {
-            assert!(run.stderr.contains(line), "{name}: missing diagnostic {line:?}\nstderr:\n{}", run.stderr);
+            assert!(
+                run.stderr.contains(line),
+                "{name}: missing diagnostic {line:?}\nstderr:\n{}",
+                run.stderr
+            );
         }
     }
-    assert_eq!(engine_inventory(&docker).await, before, "a bad file must not create anything");
+    assert_eq!(
+        engine_inventory(&docker).await,
+        before,
+        "a bad file must not create anything"
+    );
 }

@@ -33,10 +33,14 @@ async fn hello_example_builds_and_serves() {
     assert!(stderr.contains("build hello-web:latest"), "{stderr}");
 
     let url = format!("http://127.0.0.1:{port}");
-    let (status, page) = http_get(&format!("{url}/"), Duration::from_secs(10)).await.unwrap();
+    let (status, page) = http_get(&format!("{url}/"), Duration::from_secs(10))
+        .await
+        .unwrap();
     assert_eq!(status, 200);
     assert!(page.contains("<h1>Hello from the test</h1>"), "{page}");
-    let (_, migrations) = http_get(&format!("{url}/migrations.txt"), Duration::from_secs(5)).await.unwrap();
+    let (_, migrations) = http_get(&format!("{url}/migrations.txt"), Duration::from_secs(5))
+        .await
+        .unwrap();
     assert!(migrations.starts_with("schema v1 applied"), "{migrations}");
 
     // The image was built with WindFlow's label, and the container runs it.
@@ -44,7 +48,10 @@ async fn hello_example_builds_and_serves() {
     let labels = image.config.unwrap().labels.unwrap();
     assert_eq!(labels["io.windflow.managed-by"], "windflow");
     let web = docker
-        .inspect_container(&format!("{project}-web-1"), None::<bollard::query_parameters::InspectContainerOptions>)
+        .inspect_container(
+            &format!("{project}-web-1"),
+            None::<bollard::query_parameters::InspectContainerOptions>,
+        )
         .await
         .unwrap();
     assert_eq!(web.image, image.id);

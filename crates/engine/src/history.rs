@@ -137,18 +137,18 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// A directory name for an endpoint: readable, and safe on any filesystem.
 fn endpoint_key(endpoint: &str) -> String {
-    endpoint
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect::<String>()
-        .trim_matches('_')
-        .to_string()
+    let mut key = String::with_capacity(endpoint.len());
+    for c in endpoint.chars() {
+        let c = if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+            c
+        } else {
+            '_'
+        };
+        if !(c == '_' && key.ends_with('_')) {
+            key.push(c);
+        }
+    }
+    key.trim_matches('_').to_string()
 }
 
 #[cfg(test)]
