@@ -65,14 +65,9 @@ pub fn registry_credentials(image: &str) -> Option<DockerCredentials> {
         format!("http://{registry}"),
     ];
 
-    if let Some(helper) = config
-        .cred_helpers
-        .get(&registry)
-        .or(config.creds_store.as_ref())
-    {
-        if let Some(c) = from_helper(helper, &server) {
-            return Some(c);
-        }
+    let helper = config.cred_helpers.get(&registry).or(config.creds_store.as_ref());
+    if let Some(c) = helper.and_then(|h| from_helper(h, &server)) {
+        return Some(c);
     }
     let entry = keys.iter().find_map(|k| config.auths.get(k))?;
     if let Some(token) = &entry.identitytoken {
