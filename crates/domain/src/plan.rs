@@ -422,8 +422,14 @@ pub fn plan_up(
                     let image_updated =
                         image_changes || image_id.is_some_and(|id| id != c.image_id);
                     let parent_recreated = network_parent.is_some_and(|p| recreated.contains(p));
+                    let expected_name = service
+                        .container_name
+                        .clone()
+                        .unwrap_or_else(|| container_name(&stack.name, name, number));
                     let reason = if options.force_recreate {
                         Some("forced".to_string())
+                    } else if c.name != expected_name {
+                        Some(format!("left as {} by an interrupted deployment", c.name))
                     } else if options.no_recreate {
                         None
                     } else if image_updated {
@@ -1028,6 +1034,21 @@ mod tests {
             &s,
             &observed,
             &["- remove old_shop-web-1 (duplicate replica)"],
+        );
+    }
+
+    #[test]
+    fn container_left_parked_by_an_interrupted_deployment_is_replaced() {
+        let s = stack(vec![("web", service("web:1", &[]))]);
+        let mut observed = deployed(&s);
+        observed.containers[0].name = "web1_shop-web-1".into();
+        observed.containers[0].state = ContainerState::Exited;
+        check(
+            &s,
+            &observed,
+            &[
+                "~ recreate shop-web-1 (left as web1_shop-web-1 by an interrupted deployment; start-first)",
+            ],
         );
     }
 

@@ -65,7 +65,10 @@ pub fn registry_credentials(image: &str) -> Option<DockerCredentials> {
         format!("http://{registry}"),
     ];
 
-    let helper = config.cred_helpers.get(&registry).or(config.creds_store.as_ref());
+    let helper = config
+        .cred_helpers
+        .get(&registry)
+        .or(config.creds_store.as_ref());
     if let Some(c) = helper.and_then(|h| from_helper(h, &server)) {
         return Some(c);
     }

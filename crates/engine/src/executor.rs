@@ -644,7 +644,9 @@ impl<'a> Run<'a> {
         limit: Duration,
     ) -> Result<Gate, String> {
         let deadline = Instant::now() + limit;
-        let mut pause = Duration::from_millis(50);
+        // Polling starts fast and stays under 150 ms, so a chain of health-gated services loses
+        // at most that per level to detection.
+        let mut pause = Duration::from_millis(25);
         loop {
             let status = self
                 .driver
@@ -700,7 +702,7 @@ impl<'a> Run<'a> {
                 return failure(format!("{what} within {}s", limit.as_secs())).await;
             }
             tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(Duration::from_millis(500));
+            pause = (pause * 3 / 2).min(Duration::from_millis(150));
         }
     }
 
