@@ -218,6 +218,27 @@ where
     result
 }
 
+/// A cancellation signal that turns on at the first Ctrl-C (the deployment then rolls back);
+/// a second Ctrl-C exits at once.
+fn cancel_on_ctrl_c() -> tokio::sync::watch::Receiver<bool> {
+    let (sender, receiver) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!(
+                "{}",
+                warning_text(
+                    "interrupted: stopping and restoring the previous version (Ctrl-C again to quit now)"
+                )
+            );
+            let _ = sender.send(true);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+    receiver
+}
+
 async fn up(g: &Global, args: &UpArgs) -> Result<()> {
     let stack = load_stack(g)?.stack;
     let project = stack.name.clone();
@@ -228,6 +249,7 @@ async fn up(g: &Global, args: &UpArgs) -> Result<()> {
         execute: ExecuteOptions {
             wait_timeout: Duration::from_secs(args.wait_timeout),
             rollback: !args.no_rollback,
+            cancel: Some(cancel_on_ctrl_c()),
             ..Default::default()
         },
         source: "up".into(),
@@ -339,6 +361,7 @@ async fn rollback(g: &Global, to: Option<u64>, wait_timeout: u64) -> Result<()> 
     let options = UpOptions {
         execute: ExecuteOptions {
             wait_timeout: Duration::from_secs(wait_timeout),
+            cancel: Some(cancel_on_ctrl_c()),
             ..Default::default()
         },
         ..Default::default()

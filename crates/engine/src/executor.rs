@@ -34,6 +34,9 @@ pub struct ExecuteOptions {
     /// Put the previous version back when a step fails (default). Off, the failed state stays
     /// for inspection.
     pub rollback: bool,
+    /// When this turns `true` the deployment stops where it is and fails (and so rolls back):
+    /// Ctrl-C in the CLI, a cancel request in the server.
+    pub cancel: Option<watch::Receiver<bool>>,
 }
 
 impl Default for ExecuteOptions {
@@ -42,6 +45,7 @@ impl Default for ExecuteOptions {
             wait_timeout: Duration::from_secs(300),
             stack_version: None,
             rollback: true,
+            cancel: None,
         }
     }
 }
@@ -290,7 +294,17 @@ impl<'a> Run<'a> {
                     running.push(Box::pin(async move { (id, self.run_step(step).await) }));
                 }
             }
-            let Some((id, result)) = running.next().await else {
+            let next = tokio::select! {
+                next = running.next() => next,
+                () = cancelled(self.options.cancel.clone()), if failure.is_none() => {
+                    // Dropping the running steps stops them at their next await; each records
+                    // what it did in the journal as soon as it did it, so rollback sees it.
+                    running.clear();
+                    failure = Some("cancelled by the user".to_string());
+                    continue;
+                }
+            };
+            let Some((id, result)) = next else {
                 break;
             };
             match result {
@@ -831,6 +845,18 @@ impl<'a> Run<'a> {
             note(&mut report, format!("removed new volume {name}"), r);
         }
         report
+    }
+}
+
+/// Resolves when `cancel` turns true; never, without one.
+async fn cancelled(cancel: Option<watch::Receiver<bool>>) {
+    match cancel {
+        Some(mut receiver) => {
+            if receiver.wait_for(|c| *c).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+        None => std::future::pending().await,
     }
 }
 
