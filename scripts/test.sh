@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# WindFlow's test command (what the README names and .ci/run calls):
+#   1. cargo fmt --all -- --check
+#   2. cargo clippy --workspace --all-targets -- -D warnings
+#   3. cargo test --workspace   (integration tests use the real Docker engine)
+# It first provisions the engine and the test images (scripts/ensure-docker.sh,
+# scripts/ensure-test-images.sh), so it runs as is on a fresh Debian machine.
+# Every step runs even after a failure, and a summary closes the output; the exit status
+# is non-zero when any step failed.
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
+
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-$([ -t 1 ] && echo always || echo never)}"
+# A developer's skip switch must not leak into CI.
+if [ "${CI:-}" = "true" ] && [ -n "${WINDFLOW_SKIP_DOCKER_TESTS:-}" ]; then
+    echo "test.sh: ignoring WINDFLOW_SKIP_DOCKER_TESTS in CI" >&2
+    unset WINDFLOW_SKIP_DOCKER_TESTS
+fi
+
+# Provision what the real-engine tests need: a Docker engine (installed and started when
+# none answers), a docker CLI that talks to it, and the local test images. A developer who
+# set WINDFLOW_SKIP_DOCKER_TESTS=1 skips this; CI never does.
+if [ "${WINDFLOW_SKIP_DOCKER_TESTS:-}" != "1" ]; then
+    echo "==> provisioning the Docker engine and test images"
+    scripts/ensure-docker.sh || exit 1
+    # shellcheck source=scripts/lib/docker-client.sh
+    source scripts/lib/docker-client.sh
+    windflow_select_docker_client || exit 1
+    scripts/ensure-test-images.sh || exit 1
+fi
+
+# CI insists that Cargo.lock is committed and current; locally cargo may update it.
+locked=()
+if [ "${CI:-}" = "true" ]; then locked=(--locked); fi
+
+names=()
+results=()
+durations=()
+
+step() {
+    local name="$1"; shift
+    echo
+    echo "==> $name: $*"
+    local started=$SECONDS
+    "$@"
+    local code=$?
+    names+=("$name")
+    results+=("$code")
+    durations+=("$((SECONDS - started))")
+    return 0
+}
+
+step "format" cargo fmt --all -- --check
+step "clippy" cargo clippy --workspace --all-targets "${locked[@]}" -- -D warnings
+test_log=$(mktemp)
+# shellcheck disable=SC2016 # $1 expands in the inner shell
+step "tests" bash -c 'set -o pipefail; cargo test --workspace "${@:2}" 2>&1 | tee "$1"' _ "$test_log" "${locked[@]}"
+
+# Totals across all test binaries, from cargo's "test result:" lines.
+totals=$(grep -E '^test result:' "$test_log" | awk '
+    { for (i = 1; i <= NF; i++) {
+        if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i;
+        if ($(i+1) ~ /^ignored/) g += $i } }
+    END { printf "%d passed, %d failed, %d ignored", p, f, g }')
+failed_tests=$(grep -E '^test .* \.\.\. FAILED$' "$test_log" | sed -E 's/^test (.*) \.\.\. FAILED$/\1/' | sort -u)
+rm -f "$test_log"
+
+echo
+echo "==================== summary ===================="
+status=0
+for i in "${!names[@]}"; do
+    if [ "${results[$i]}" -eq 0 ]; then verdict="ok"; else verdict="FAILED (exit ${results[$i]})"; status=1; fi
+    printf '  %-8s %-20s %4ss\n' "${names[$i]}" "$verdict" "${durations[$i]}"
+done
+echo "  tests:   ${totals}"
+if [ -n "$failed_tests" ]; then
+    echo "  failing tests:"
+    while IFS= read -r name; do echo "    $name"; done <<<"$failed_tests"
+fi
+if [ "$status" -eq 0 ]; then echo "RESULT: PASS"; else echo "RESULT: FAIL"; fi
+exit "$status"
