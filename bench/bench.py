@@ -9,7 +9,8 @@ runs is untimed. Timing is time.perf_counter() around the subprocess.
 Scenarios:
   cold N       `up` of N flat services from nothing (windflow, docker-compose, engine-floor)
   unchanged N  the same `up` again on the running stack (windflow, docker-compose)
-  chain        3-level depends_on chain gated by healthchecks, vs the theoretical minimum
+  chain        3-level depends_on chain gated by healthchecks: whole `up`, and the gating
+               latency (engine-reported healthy → dependent started), summed over the edges
 """
 import argparse
 import datetime
@@ -177,9 +178,49 @@ class Runner:
                     self.fail("chain", tool, output)
                 else:
                     self.record("chain", tool, seconds)
-                    log("chain, run %d/%d, %s: %.0f ms" % (index + 1, runs, TOOL_TITLES[tool],
-                                                           seconds * 1000))
+                    gating = chain_gating_ms(project)
+                    if gating is not None:
+                        self.record("chain-gating", tool, gating / 1000.0)
+                    log("chain, run %d/%d, %s: %.0f ms (gating latency %s ms)" % (
+                        index + 1, runs, TOOL_TITLES[tool], seconds * 1000,
+                        "?" if gating is None else "%.0f" % gating))
                 self.down(tool, compose_file, project)
+
+
+def docker_time(text):
+    """Docker's RFC 3339 timestamps with nanoseconds, as seconds since the epoch."""
+    import datetime
+    text = text.rstrip("Z")
+    whole, _, fraction = text.partition(".")
+    moment = datetime.datetime.strptime(whole, "%Y-%m-%dT%H:%M:%S").replace(
+        tzinfo=datetime.timezone.utc)
+    return moment.timestamp() + (float("0." + fraction) if fraction else 0.0)
+
+
+def chain_gating_ms(project):
+    """How long the tool took to react to health, summed over the chain: for each dependency
+    edge, from the end of the dependency's first passing healthcheck (the moment the engine
+    reported it healthy) to the dependent's start. The engine's own timestamps, so the
+    healthcheck's interval, which no tool can shorten, is not counted."""
+    ids = subprocess.run(["docker", "ps", "-aq", "--filter",
+                          "label=com.docker.compose.project=%s" % project],
+                         capture_output=True, text=True).stdout.split()
+    if not ids:
+        return None
+    inspected = json.loads(subprocess.run(["docker", "inspect"] + ids,
+                                          capture_output=True, text=True).stdout or "[]")
+    by_service = {c["Config"]["Labels"].get("com.docker.compose.service"): c for c in inspected}
+    total = 0.0
+    for dependency, dependent in zip(gen_stack.CHAIN, gen_stack.CHAIN[1:]):
+        dep, nxt = by_service.get(dependency), by_service.get(dependent)
+        if not dep or not nxt:
+            return None
+        log_entries = ((dep["State"].get("Health") or {}).get("Log")) or []
+        passed = [docker_time(e["End"]) for e in log_entries if e.get("ExitCode") == 0]
+        if not passed:
+            return None
+        total += docker_time(nxt["State"]["StartedAt"]) - min(passed)
+    return total * 1000.0
 
 
 def compose_parallel_limit(count):
@@ -238,7 +279,6 @@ def verdict(checks):
 
 def report(runner, meta):
     s = runner.samples
-    chain_min = len(gen_stack.CHAIN) * gen_stack.READY_DELAY
     rows = []
     for count in meta["sizes"]:
         cold = "cold %d" % count
@@ -266,11 +306,17 @@ def report(runner, meta):
     if meta["chain_runs"] > 0:
         wf, dc = (med(s.get(("chain", t))) for t in ["windflow", "compose"])
         rows.append([
-            "healthcheck chain (3 levels)", cell(s.get(("chain", "windflow"))),
-            cell(s.get(("chain", "compose"))), "%d / %d (theoretical)" % (chain_min * 1000,
-                                                                           chain_min * 1000),
-            fmt_ratio(ratio(wf, chain_min)), fmt_ratio(ratio(wf, dc)), "—",
-            "close to the theoretical minimum", "n/a",
+            "healthcheck chain (3 levels), whole `up`", cell(s.get(("chain", "windflow"))),
+            cell(s.get(("chain", "compose"))), "—", "—", fmt_ratio(ratio(wf, dc)), "—",
+            "see gating latency", "n/a",
+        ])
+        edges = len(gen_stack.CHAIN) - 1
+        wf_gate, dc_gate = (med(s.get(("chain-gating", t))) for t in ["windflow", "compose"])
+        rows.append([
+            "health gating latency, sum of %d edges" % edges, cell(s.get(("chain-gating", "windflow"))),
+            cell(s.get(("chain-gating", "compose"))), "—", "—", fmt_ratio(ratio(wf_gate, dc_gate)),
+            "—", "< %d ms (%d ms per edge, create + start included)" % (500 * edges, 500),
+            verdict([(None if wf_gate is None else wf_gate * 1000, 500 * edges)]),
         ])
 
     header = ["Scenario", "windflow ms (median / min)", "docker-compose ms (median / min)",
@@ -293,11 +339,14 @@ def report(runner, meta):
         "- docker-compose runs with COMPOSE_PARALLEL_LIMIT=%s (above the service count: "
         "1.x deadlocks at its default of 64 with 100 services, docker/compose#8226)" % ", ".join(
             "%d for %d services" % (compose_parallel_limit(n), n) for n in meta["sizes"]),
-        "- Chain: bottom → middle → top, each healthy %d s after start (`test -f /tmp/ready`, "
-        "interval 1s); theoretical minimum %d s for all healthy. docker-compose 1.29's "
-        "`up -d` waits for `service_healthy` dependencies but not for the last service's "
-        "health, so its floor is %d s." % (gen_stack.READY_DELAY, chain_min,
-                                          chain_min - gen_stack.READY_DELAY),
+        "- Chain: bottom → middle → top; each touches /tmp/ready %d s after start and is checked "
+        "with `test -f /tmp/ready` every 1 s, so the engine reports it healthy at the first check "
+        "after that (2–3 s after start; no tool can shorten this). docker-compose 1.29's `up -d` "
+        "waits for `service_healthy` dependencies but not for the last service's health, so its "
+        "whole `up` skips one level. The gating latency is measured from the engine's own "
+        "timestamps: for each edge, from the end of the dependency's first passing healthcheck to "
+        "the dependent's start (it includes creating and starting the dependent)." % (
+            gen_stack.READY_DELAY,),
         "",
         "| " + " | ".join(header) + " |",
         "|" + "|".join(["---"] + ["---:"] * 6 + ["---", "---"]) + "|",

@@ -147,16 +147,9 @@ async fn pulls_with_credentials_from_the_docker_config() {
 }
 
 fn run_with_config(s: &Scratch, config: &std::path::Path) -> common::Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_windflow"))
-        .args(["-p", s.project(), "--plain", "up"])
-        .current_dir(&s.dir)
-        .env("WINDFLOW_STATE_DIR", s.dir.join(".state"))
-        .env("DOCKER_CONFIG", config)
-        .output()
-        .unwrap();
-    common::Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    common::run_windflow_with(
+        &s.dir,
+        &["-p", s.project(), "--plain", "up"],
+        &[("DOCKER_CONFIG", config.as_os_str())],
+    )
 }

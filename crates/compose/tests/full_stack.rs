@@ -50,18 +50,7 @@ fn port(target: u16, published: Option<&str>, host_ip: Option<&str>, protocol: &
 }
 
 fn mount(kind: MountKind, source: Option<&str>, target: &str) -> Mount {
-    Mount {
-        kind,
-        source: source.map(str::to_string),
-        target: target.into(),
-        read_only: false,
-        create_host_path: false,
-        propagation: None,
-        selinux: None,
-        nocopy: false,
-        tmpfs_size: None,
-        tmpfs_mode: None,
-    }
+    Mount::new(kind, source.map(str::to_string), target)
 }
 
 fn path_in(dir: &Path, rel: &str) -> String {

@@ -164,16 +164,12 @@ pub fn container_spec(
             };
             if let Some(path) = &object.file {
                 mounts.push(Mount {
-                    kind: MountKind::Bind,
-                    source: Some(path.display().to_string()),
-                    target: r.target.clone(),
                     read_only: true,
-                    create_host_path: false,
-                    propagation: None,
-                    selinux: None,
-                    nocopy: false,
-                    tmpfs_size: None,
-                    tmpfs_mode: None,
+                    ..Mount::new(
+                        MountKind::Bind,
+                        Some(path.display().to_string()),
+                        r.target.clone(),
+                    )
                 });
             } else if let Some(source) = object
                 .environment
@@ -261,18 +257,8 @@ mod tests {
                 ..Default::default()
             },
         );
-        web.volumes.push(Mount {
-            kind: MountKind::Volume,
-            source: Some("data".into()),
-            target: "/data".into(),
-            read_only: false,
-            create_host_path: false,
-            propagation: None,
-            selinux: None,
-            nocopy: false,
-            tmpfs_size: None,
-            tmpfs_mode: None,
-        });
+        web.volumes
+            .push(Mount::new(MountKind::Volume, Some("data".into()), "/data"));
         web.secrets.push(FileReference {
             source: "token".into(),
             target: "/run/secrets/token".into(),

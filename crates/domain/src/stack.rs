@@ -223,6 +223,24 @@ pub struct Mount {
     pub tmpfs_mode: Option<u32>,
 }
 
+impl Mount {
+    /// A mount with no options set: read-write, no propagation, no tmpfs limits.
+    pub fn new(kind: MountKind, source: Option<String>, target: impl Into<String>) -> Self {
+        Self {
+            kind,
+            source,
+            target: target.into(),
+            read_only: false,
+            create_host_path: false,
+            propagation: None,
+            selinux: None,
+            nocopy: false,
+            tmpfs_size: None,
+            tmpfs_mode: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct ServiceNetwork {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

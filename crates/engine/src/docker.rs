@@ -492,7 +492,27 @@ impl Driver for DockerDriver {
     }
 
     async fn create_container(&self, spec: &ContainerSpec) -> DriverResult<String> {
-        let body = container_body(spec);
+        let mut body = container_body(spec);
+        // The engine refuses to write into a read-only root filesystem, so for such a
+        // container the injected files become read-only binds of files kept in WindFlow's
+        // state directory, which only a local engine can see.
+        let bind_files = spec.service.read_only && !spec.files.is_empty();
+        if bind_files {
+            if !self.endpoint.starts_with("unix://") {
+                return Err(DriverError::Engine {
+                    context: format!("creating container {}", spec.name),
+                    message: "configs with inline content and secrets from the environment cannot be \
+                              written into a read_only container on a remote engine; use a file source"
+                        .into(),
+                });
+            }
+            let binds = materialize_files(spec).map_err(|e| DriverError::Engine {
+                context: format!("writing the files of {}", spec.name),
+                message: e.to_string(),
+            })?;
+            let host = body.host_config.get_or_insert_with(Default::default);
+            host.binds.get_or_insert_with(Vec::new).extend(binds);
+        }
         let created = self
             .docker
             .create_container(
@@ -523,11 +543,8 @@ impl Driver for DockerDriver {
                 ));
             }
         }
-        for file in &spec.files {
-            let content = match &file.source {
-                FileSource::Content(text) => text.clone().into_bytes(),
-                FileSource::Environment(var) => std::env::var(var).unwrap_or_default().into_bytes(),
-            };
+        for file in spec.files.iter().filter(|_| !bind_files) {
+            let content = file_content(&file.source);
             let archive = single_file_tar(
                 &file.target,
                 &content,
@@ -992,6 +1009,38 @@ pub fn container_body(spec: &ContainerSpec) -> ContainerCreateBody {
         networking_config,
         ..Default::default()
     }
+}
+
+/// The content of an injected file, read now (deploy time) and never stored elsewhere.
+fn file_content(source: &FileSource) -> Vec<u8> {
+    match source {
+        FileSource::Content(text) => text.clone().into_bytes(),
+        FileSource::Environment(var) => std::env::var(var).unwrap_or_default().into_bytes(),
+    }
+}
+
+/// Writes a read-only container's injected files under the state directory (owner-only
+/// directory, the file's own mode and owner) and returns their `source:target:ro` binds.
+fn materialize_files(spec: &ContainerSpec) -> std::io::Result<Vec<String>> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let dir = crate::history::state_root().join("files").join(&spec.name);
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)?;
+    let mut binds = Vec::new();
+    for (index, file) in spec.files.iter().enumerate() {
+        let path = dir.join(format!("{index}"));
+        std::fs::write(&path, file_content(&file.source))?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(file.mode))?;
+        let uid = file.uid.as_deref().and_then(|u| u.parse().ok());
+        let gid = file.gid.as_deref().and_then(|g| g.parse().ok());
+        if uid.is_some() || gid.is_some() {
+            std::os::unix::fs::chown(&path, uid, gid)?;
+        }
+        binds.push(format!("{}:{}:ro", path.display(), file.target));
+    }
+    Ok(binds)
 }
 
 /// A tar archive holding one file at `path` (absolute in the container), for upload at `/`.

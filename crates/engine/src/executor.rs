@@ -119,6 +119,17 @@ struct Journal {
     started: Vec<(String, String)>,
 }
 
+/// A replica after its non-disruptive part was done, waiting to be started.
+enum Prepared {
+    Nothing,
+    Start(String),
+    Restart(String),
+    New {
+        id: String,
+        replaces: Option<String>,
+    },
+}
+
 #[derive(Debug, Clone)]
 struct Parked {
     service: String,
@@ -264,17 +275,20 @@ impl<'a> Run<'a> {
     /// failure and waits for the running ones.
     async fn run_dag(&self, steps: &[&Step]) -> Result<(), String> {
         let ids: BTreeSet<usize> = steps.iter().map(|s| s.id).collect();
+        let services: BTreeMap<usize, &str> = steps
+            .iter()
+            .filter_map(|s| match &s.action {
+                Action::DeployService { service, .. } => Some((s.id, service.as_str())),
+                _ => None,
+            })
+            .collect();
         let mut waiting: BTreeMap<usize, BTreeSet<usize>> = steps
             .iter()
             .map(|s| {
-                (
-                    s.id,
-                    s.after
-                        .iter()
-                        .copied()
-                        .filter(|a| ids.contains(a))
-                        .collect(),
-                )
+                let hard = s.after.iter().copied().filter(|a| {
+                    ids.contains(a) && !self.is_gated_edge(s, services.get(a).copied())
+                });
+                (s.id, hard.collect())
             })
             .collect();
         let by_id: BTreeMap<usize, &Step> = steps.iter().map(|s| (s.id, *s)).collect();
@@ -300,6 +314,7 @@ impl<'a> Run<'a> {
                     // Dropping the running steps stops them at their next await; each records
                     // what it did in the journal as soon as it did it, so rollback sees it.
                     running.clear();
+                    self.release_gates("cancelled by the user");
                     failure = Some("cancelled by the user".to_string());
                     continue;
                 }
@@ -315,6 +330,7 @@ impl<'a> Run<'a> {
                 }
                 Err(e) => {
                     if failure.is_none() {
+                        self.release_gates(&e);
                         failure = Some(e);
                     }
                 }
@@ -326,6 +342,33 @@ impl<'a> Run<'a> {
                 Err("the plan has steps that can never run (a dependency cycle)".into())
             }
             None => Ok(()),
+        }
+    }
+
+    /// Whether the edge from `step` to the deployment of `dependency` is ordered by the
+    /// dependency gates rather than by the DAG: a service waits for its `depends_on` services
+    /// only to *start* its containers, so it may park and create them meanwhile. A
+    /// `network_mode: service:x` parent stays a hard edge: its container must exist first.
+    fn is_gated_edge(&self, step: &Step, dependency: Option<&str>) -> bool {
+        let (Action::DeployService { service, .. }, Some(dependency)) = (&step.action, dependency)
+        else {
+            return false;
+        };
+        let definition = &self.stack.services[service];
+        definition.depends_on.contains_key(dependency)
+            && definition.network_mode.as_deref() != Some(&format!("service:{dependency}"))
+    }
+
+    /// After a failure, services still waiting on a gate that will never open fail too.
+    fn release_gates(&self, reason: &str) {
+        for sender in self.gates.values() {
+            sender.send_if_modified(|gate| {
+                let pending = matches!(gate, Gate::Pending | Gate::Started);
+                if pending {
+                    *gate = Gate::Failed(format!("not deployed: {reason}"));
+                }
+                pending
+            });
         }
     }
 
@@ -475,19 +518,30 @@ impl<'a> Run<'a> {
         replicas: &[ReplicaAction],
     ) -> Result<(), String> {
         let definition = &self.stack.services[service];
+        // Park and create first: creating does not depend on the dependencies being up, so
+        // only the start waits for them (as compose does), and a dependency turning healthy
+        // is followed by a start, not a create and a start.
+        let prepared = futures::future::join_all(
+            replicas
+                .iter()
+                .map(|action| self.prepare_replica(service, config_hash, action)),
+        )
+        .await
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
         for (dependency, d) in &definition.depends_on {
             if self.stack.services.contains_key(dependency) {
                 self.wait_for(service, dependency, d.condition).await?;
             }
         }
-        let converged = futures::future::join_all(
-            replicas
+        let activated = futures::future::join_all(
+            prepared
                 .iter()
-                .map(|action| self.converge_replica(service, config_hash, strategy, action)),
+                .map(|p| self.activate_replica(service, strategy, p)),
         )
         .await;
         let mut started_ids = Vec::new();
-        for result in converged {
+        for result in activated {
             if let Some(id) = result? {
                 started_ids.push(id);
             }
@@ -536,20 +590,59 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
-    /// Brings one replica to its planned state; returns the id of a container that was
-    /// started and must now be watched until ready.
-    async fn converge_replica(
+    /// The part of a replica's change that does not disturb what runs: a replaced container
+    /// is parked under another name (still serving) and its successor created, not started.
+    async fn prepare_replica(
         &self,
         service: &str,
         config_hash: &str,
-        strategy: RecreateStrategy,
         action: &ReplicaAction,
+    ) -> Result<Prepared, String> {
+        match action {
+            ReplicaAction::Keep { .. } => Ok(Prepared::Nothing),
+            ReplicaAction::Start { id, .. } => Ok(Prepared::Start(id.clone())),
+            ReplicaAction::Restart { id, .. } => Ok(Prepared::Restart(id.clone())),
+            ReplicaAction::Create { number } => {
+                let id = self.create(service, *number, config_hash).await?;
+                Ok(Prepared::New { id, replaces: None })
+            }
+            ReplicaAction::Recreate { number, id, .. } => {
+                let old = self.observed.containers.iter().find(|c| &c.id == id);
+                let name = old.map_or_else(String::new, |c| c.name.clone());
+                let was_running = old.is_some_and(|c| c.state == ContainerState::Running);
+                self.driver
+                    .rename_container(id, &parked_name(id, &name))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                self.journal.lock().unwrap().parked.push(Parked {
+                    service: service.to_string(),
+                    id: id.clone(),
+                    name,
+                    was_running,
+                    stopped: !was_running,
+                });
+                let new = self.create(service, *number, config_hash).await?;
+                Ok(Prepared::New {
+                    id: new,
+                    replaces: Some(id.clone()),
+                })
+            }
+        }
+    }
+
+    /// Starts a prepared replica (after stopping the one it replaces when both cannot run at
+    /// once); returns the id of a container to watch until ready.
+    async fn activate_replica(
+        &self,
+        service: &str,
+        strategy: RecreateStrategy,
+        prepared: &Prepared,
     ) -> Result<Option<String>, String> {
         let d = self.driver;
         let grace = self.stack.services[service].stop_grace_period;
-        match action {
-            ReplicaAction::Keep { .. } => Ok(None),
-            ReplicaAction::Start { id, .. } => {
+        match prepared {
+            Prepared::Nothing => Ok(None),
+            Prepared::Start(id) => {
                 d.start_container(id).await.map_err(|e| e.to_string())?;
                 self.journal
                     .lock()
@@ -558,44 +651,43 @@ impl<'a> Run<'a> {
                     .push((service.into(), id.clone()));
                 Ok(Some(id.clone()))
             }
-            ReplicaAction::Restart { id, .. } => {
+            Prepared::Restart(id) => {
                 d.restart_container(id, grace)
                     .await
                     .map_err(|e| e.to_string())?;
                 Ok(Some(id.clone()))
             }
-            ReplicaAction::Create { number } => self
-                .create_and_start(service, *number, config_hash)
-                .await
-                .map(Some),
-            ReplicaAction::Recreate { number, id, .. } => {
-                let old = self.observed.containers.iter().find(|c| &c.id == id);
-                let name = old.map_or_else(String::new, |c| c.name.clone());
-                let was_running = old.is_some_and(|c| c.state == ContainerState::Running);
-                let stop_first = strategy == RecreateStrategy::StopFirst;
-                if stop_first && was_running {
-                    d.stop_container(id, grace)
+            Prepared::New { id, replaces } => {
+                if let (Some(old), RecreateStrategy::StopFirst) = (replaces, strategy) {
+                    d.stop_container(old, grace)
                         .await
                         .map_err(|e| e.to_string())?;
+                    if let Some(p) = self
+                        .journal
+                        .lock()
+                        .unwrap()
+                        .parked
+                        .iter_mut()
+                        .find(|p| &p.id == old)
+                    {
+                        p.stopped = true;
+                    }
                 }
-                d.rename_container(id, &parked_name(id, &name))
-                    .await
-                    .map_err(|e| e.to_string())?;
-                self.journal.lock().unwrap().parked.push(Parked {
-                    service: service.to_string(),
-                    id: id.clone(),
-                    name,
-                    was_running,
-                    stopped: stop_first || !was_running,
-                });
-                self.create_and_start(service, *number, config_hash)
-                    .await
-                    .map(Some)
+                let name = self
+                    .observed
+                    .containers
+                    .iter()
+                    .find(|c| Some(&c.id) == replaces.as_ref());
+                d.start_container(id).await.map_err(|e| match name {
+                    Some(old) => format!("{}: {e}", old.name),
+                    None => e.to_string(),
+                })?;
+                Ok(Some(id.clone()))
             }
         }
     }
 
-    async fn create_and_start(
+    async fn create(
         &self,
         service: &str,
         number: u32,
@@ -641,10 +733,6 @@ impl<'a> Run<'a> {
             .entry(service.into())
             .or_default()
             .insert(number, id.clone());
-        self.driver
-            .start_container(&id)
-            .await
-            .map_err(|e| format!("{}: {e}", spec.name))?;
         Ok(id)
     }
 

@@ -59,6 +59,14 @@ pub enum HistoryError {
     },
 }
 
+/// WindFlow's local state directory: `$WINDFLOW_STATE_DIR`, else `$XDG_DATA_HOME/windflow`.
+pub fn state_root() -> PathBuf {
+    std::env::var_os("WINDFLOW_STATE_DIR")
+        .map(PathBuf::from)
+        .or_else(|| dirs::data_dir().map(|d| d.join("windflow")))
+        .unwrap_or_else(|| PathBuf::from(".windflow"))
+}
+
 #[derive(Debug, Clone)]
 pub struct History {
     dir: PathBuf,
@@ -67,11 +75,7 @@ pub struct History {
 impl History {
     /// The history for `endpoint` in the default state directory.
     pub fn for_endpoint(endpoint: &str) -> Self {
-        let root = std::env::var_os("WINDFLOW_STATE_DIR")
-            .map(PathBuf::from)
-            .or_else(|| dirs::data_dir().map(|d| d.join("windflow")))
-            .unwrap_or_else(|| PathBuf::from(".windflow"));
-        Self::at(root.join("history").join(endpoint_key(endpoint)))
+        Self::at(state_root().join("history").join(endpoint_key(endpoint)))
     }
 
     pub fn at(dir: impl Into<PathBuf>) -> Self {

@@ -66,18 +66,9 @@ fn stack(project: &str) -> Stack {
             ..Default::default()
         },
     );
-    service.volumes.push(Mount {
-        kind: MountKind::Volume,
-        source: Some("data".into()),
-        target: "/data".into(),
-        read_only: false,
-        create_host_path: false,
-        propagation: None,
-        selinux: None,
-        nocopy: false,
-        tmpfs_size: None,
-        tmpfs_mode: None,
-    });
+    service
+        .volumes
+        .push(Mount::new(MountKind::Volume, Some("data".into()), "/data"));
     service.configs.push(FileReference {
         source: "app".into(),
         target: "/etc/app.conf".into(),

@@ -110,6 +110,11 @@ impl Run {
 }
 
 pub fn run_windflow(dir: &Path, args: &[&str]) -> Run {
+    run_windflow_with(dir, args, &[])
+}
+
+/// Like [`run_windflow`], with extra environment variables.
+pub fn run_windflow_with(dir: &Path, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Run {
     let state = dir.join(".windflow-state");
     let output: Output = Command::new(env!("CARGO_BIN_EXE_windflow"))
         .args(args)
@@ -117,6 +122,7 @@ pub fn run_windflow(dir: &Path, args: &[&str]) -> Run {
         .env("WINDFLOW_STATE_DIR", &state)
         .env("NO_COLOR", "1")
         .env_remove("COMPOSE_PROJECT_NAME")
+        .envs(env.iter().copied())
         .output()
         .expect("running windflow");
     Run {

@@ -754,18 +754,7 @@ fn mounts(node: &Node, path: &str, stack: &Stack, ctx: &mut Ctx<'_>) -> Vec<Moun
 }
 
 fn empty_mount(kind: MountKind, target: String) -> Mount {
-    Mount {
-        kind,
-        source: None,
-        target,
-        read_only: false,
-        create_host_path: false,
-        propagation: None,
-        selinux: None,
-        nocopy: false,
-        tmpfs_size: None,
-        tmpfs_mode: None,
-    }
+    Mount::new(kind, None, target)
 }
 
 fn check_volume_declared(
