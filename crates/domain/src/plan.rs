@@ -243,35 +243,31 @@ pub fn plan_up(
         let Some(network) = stack.networks.get(key) else {
             continue;
         };
-        match observed.networks.get(&network.name) {
-            None if network.external => {
-                return Err(PlanError::MissingExternalNetwork {
-                    key: key.into(),
-                    name: network.name.clone(),
-                });
-            }
-            None => {
-                let id = plan.push(
-                    Action::CreateNetwork {
-                        key: key.into(),
-                        name: network.name.clone(),
-                    },
-                    vec![],
-                );
-                network_steps.insert(key, id);
-            }
-            Some(found) if !network.external => {
-                check_owned(
-                    &mut plan,
-                    "network",
-                    key,
-                    &network.name,
-                    found,
-                    &definition_hash(network),
-                    &stack.name,
-                )?;
-            }
-            Some(_) => {}
+        let create = Action::CreateNetwork {
+            key: key.into(),
+            name: network.name.clone(),
+        };
+        let missing = PlanError::MissingExternalNetwork {
+            key: key.into(),
+            name: network.name.clone(),
+        };
+        let found = observed.networks.get(&network.name);
+        let resource = Resource {
+            kind: "network",
+            key,
+            name: &network.name,
+            external: network.external,
+        };
+        if let Some(id) = plan_resource(
+            &mut plan,
+            &resource,
+            &definition_hash(network),
+            found,
+            &stack.name,
+            create,
+            missing,
+        )? {
+            network_steps.insert(key, id);
         }
     }
     let used_volumes: BTreeSet<&str> = stack
@@ -285,35 +281,31 @@ pub fn plan_up(
         let Some(volume) = stack.volumes.get(key) else {
             continue;
         };
-        match observed.volumes.get(&volume.name) {
-            None if volume.external => {
-                return Err(PlanError::MissingExternalVolume {
-                    key: key.into(),
-                    name: volume.name.clone(),
-                });
-            }
-            None => {
-                let id = plan.push(
-                    Action::CreateVolume {
-                        key: key.into(),
-                        name: volume.name.clone(),
-                    },
-                    vec![],
-                );
-                volume_steps.insert(key, id);
-            }
-            Some(found) if !volume.external => {
-                check_owned(
-                    &mut plan,
-                    "volume",
-                    key,
-                    &volume.name,
-                    found,
-                    &definition_hash(volume),
-                    &stack.name,
-                )?;
-            }
-            Some(_) => {}
+        let create = Action::CreateVolume {
+            key: key.into(),
+            name: volume.name.clone(),
+        };
+        let missing = PlanError::MissingExternalVolume {
+            key: key.into(),
+            name: volume.name.clone(),
+        };
+        let found = observed.volumes.get(&volume.name);
+        let resource = Resource {
+            kind: "volume",
+            key,
+            name: &volume.name,
+            external: volume.external,
+        };
+        if let Some(id) = plan_resource(
+            &mut plan,
+            &resource,
+            &definition_hash(volume),
+            found,
+            &stack.name,
+            create,
+            missing,
+        )? {
+            volume_steps.insert(key, id);
         }
     }
 
@@ -618,27 +610,54 @@ fn recreate_strategy(service: &crate::stack::Service) -> RecreateStrategy {
     }
 }
 
-fn check_owned(
-    plan: &mut Plan,
+/// A stack-level network or volume, for [`plan_resource`].
+struct Resource<'a> {
     kind: &'static str,
-    key: &str,
-    name: &str,
-    found: &crate::observed::ObservedResource,
+    key: &'a str,
+    name: &'a str,
+    external: bool,
+}
+
+/// Plans one network or volume: an external one must exist; a missing one is created (the
+/// step's id is returned); an existing one is used, after checking that this project made
+/// it with the same definition (a warning when another project or tool made it).
+fn plan_resource(
+    plan: &mut Plan,
+    resource: &Resource<'_>,
     hash: &str,
+    found: Option<&crate::observed::ObservedResource>,
     project: &str,
-) -> Result<(), PlanError> {
+    create: Action,
+    missing_external: PlanError,
+) -> Result<Option<usize>, PlanError> {
+    let Resource {
+        kind,
+        key,
+        name,
+        external,
+    } = *resource;
+    let Some(found) = found else {
+        return if external {
+            Err(missing_external)
+        } else {
+            Ok(Some(plan.push(create, vec![])))
+        };
+    };
+    if external {
+        return Ok(None);
+    }
     match (&found.project, &found.definition_hash) {
         (Some(p), Some(h)) if p == project && h != hash => Err(PlanError::DivergedResource {
             kind,
             key: key.into(),
             name: name.into(),
         }),
-        (Some(p), _) if p == project => Ok(()),
+        (Some(p), _) if p == project => Ok(None),
         _ => {
             plan.warnings.push(format!(
                 "{kind} {name:?} exists but was not created for project {project:?}; using it as it is (set `external: true` to silence this)"
             ));
-            Ok(())
+            Ok(None)
         }
     }
 }
