@@ -38,7 +38,9 @@ async fn ctrl_c_restores_the_previous_version() {
     let p = s.project().to_string();
     s.write("compose.yml", &stack(0));
     s.windflow(&["up"]).ok();
-    let before = s.ids(&[format!("{p}-api-1"), format!("{p}-worker-1")]).await;
+    let before = s
+        .ids(&[format!("{p}-api-1"), format!("{p}-worker-1")])
+        .await;
 
     // A new version whose api takes a minute to become healthy; interrupt it half-way.
     s.write("compose.yml", &stack(60));
@@ -52,10 +54,16 @@ async fn ctrl_c_restores_the_previous_version() {
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     while s.container_names().await.len() < 3 {
-        assert!(Instant::now() < deadline, "the new api container never appeared");
+        assert!(
+            Instant::now() < deadline,
+            "the new api container never appeared"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -68,9 +76,17 @@ async fn ctrl_c_restores_the_previous_version() {
     assert_eq!(s.container_names().await, names);
     assert_eq!(s.ids(&names).await, before);
     for name in &names {
-        assert_eq!(s.inspect(name).await.state.unwrap().running, Some(true), "{name}");
+        assert_eq!(
+            s.inspect(name).await.state.unwrap().running,
+            Some(true),
+            "{name}"
+        );
     }
     let history = s.windflow(&["history"]).ok();
-    assert!(history.stdout.contains("failed (restored)"), "{}", history.stdout);
+    assert!(
+        history.stdout.contains("failed (restored)"),
+        "{}",
+        history.stdout
+    );
     s.windflow(&["down"]).ok();
 }
