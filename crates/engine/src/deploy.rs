@@ -96,9 +96,13 @@ pub async fn up(
                 project: stack.name.clone(),
                 failure,
             })?;
-        for service in stack.services.values() {
-            if let Some(id) = driver.image_id(&service.image).await? {
-                observed.images.insert(service.image.clone(), id);
+        let images: std::collections::BTreeSet<&String> =
+            stack.services.values().map(|s| &s.image).collect();
+        let ids =
+            futures::future::join_all(images.iter().map(|image| driver.image_id(image))).await;
+        for (image, id) in images.into_iter().zip(ids) {
+            if let Some(id) = id? {
+                observed.images.insert(image.clone(), id);
             }
         }
         let replan = PlanOptions {

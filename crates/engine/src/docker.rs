@@ -27,7 +27,7 @@ use windflow_domain::observed::{
 };
 use windflow_domain::plan::definition_hash;
 use windflow_domain::spec::{ContainerSpec, FileSource};
-use windflow_domain::{Build, MountKind, Network, Stack, Volume};
+use windflow_domain::{Build, Mount, MountKind, Network, Stack, Volume};
 
 use crate::build_context::build_context_tar;
 use crate::credentials::registry_credentials;
@@ -780,6 +780,57 @@ fn endpoint(attachment: &windflow_domain::spec::NetworkAttachment) -> EndpointSe
     }
 }
 
+/// `source:target:ro|rw[,z][,propagation]`, the Binds form.
+fn bind_string(m: &Mount) -> String {
+    let mut opts = vec![if m.read_only { "ro" } else { "rw" }.to_string()];
+    opts.extend(m.selinux.clone());
+    opts.extend(m.propagation.clone());
+    format!(
+        "{}:{}:{}",
+        m.source.clone().unwrap_or_default(),
+        m.target,
+        opts.join(",")
+    )
+}
+
+/// The Mounts form of a volume, bind or tmpfs mount.
+fn docker_mount(m: &Mount) -> DockerMount {
+    DockerMount {
+        target: Some(m.target.clone()),
+        source: m.source.clone(),
+        typ: Some(match m.kind {
+            MountKind::Volume => MountType::VOLUME,
+            MountKind::Bind => MountType::BIND,
+            MountKind::Tmpfs => MountType::TMPFS,
+        }),
+        read_only: m.read_only.then_some(true),
+        bind_options: (m.kind == MountKind::Bind).then(|| MountBindOptions {
+            propagation: m.propagation.as_deref().and_then(|p| match p {
+                "private" => Some(MountBindOptionsPropagationEnum::PRIVATE),
+                "rprivate" => Some(MountBindOptionsPropagationEnum::RPRIVATE),
+                "shared" => Some(MountBindOptionsPropagationEnum::SHARED),
+                "rshared" => Some(MountBindOptionsPropagationEnum::RSHARED),
+                "slave" => Some(MountBindOptionsPropagationEnum::SLAVE),
+                "rslave" => Some(MountBindOptionsPropagationEnum::RSLAVE),
+                _ => None,
+            }),
+            ..Default::default()
+        }),
+        volume_options: (m.kind == MountKind::Volume && m.nocopy).then(|| MountVolumeOptions {
+            no_copy: Some(true),
+            ..Default::default()
+        }),
+        tmpfs_options: (m.kind == MountKind::Tmpfs
+            && (m.tmpfs_size.is_some() || m.tmpfs_mode.is_some()))
+        .then(|| MountTmpfsOptions {
+            size_bytes: m.tmpfs_size.map(|b| b as i64),
+            mode: m.tmpfs_mode.map(i64::from),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
 /// Translates a spec into the Engine API's create body.
 pub fn container_body(spec: &ContainerSpec) -> ContainerCreateBody {
     let s = &spec.service;
@@ -810,78 +861,14 @@ pub fn container_body(spec: &ContainerSpec) -> ContainerCreateBody {
     exposed.sort();
     exposed.dedup();
 
-    let mounts: Vec<DockerMount> = spec
+    // The API's Mounts cannot create a missing bind source; Binds can (compose's short syntax
+    // default), so those go through Binds and the rest through Mounts.
+    let (binds, mounts): (Vec<&Mount>, Vec<&Mount>) = spec
         .mounts
         .iter()
-        .map(|m| DockerMount {
-            target: Some(m.target.clone()),
-            source: m.source.clone(),
-            typ: Some(match m.kind {
-                MountKind::Volume => MountType::VOLUME,
-                MountKind::Bind => MountType::BIND,
-                MountKind::Tmpfs => MountType::TMPFS,
-            }),
-            read_only: m.read_only.then_some(true),
-            bind_options: (m.kind == MountKind::Bind).then(|| MountBindOptions {
-                propagation: m.propagation.as_deref().and_then(|p| match p {
-                    "private" => Some(MountBindOptionsPropagationEnum::PRIVATE),
-                    "rprivate" => Some(MountBindOptionsPropagationEnum::RPRIVATE),
-                    "shared" => Some(MountBindOptionsPropagationEnum::SHARED),
-                    "rshared" => Some(MountBindOptionsPropagationEnum::RSHARED),
-                    "slave" => Some(MountBindOptionsPropagationEnum::SLAVE),
-                    "rslave" => Some(MountBindOptionsPropagationEnum::RSLAVE),
-                    _ => None,
-                }),
-                create_mountpoint: m.create_host_path.then_some(true),
-                ..Default::default()
-            }),
-            volume_options: (m.kind == MountKind::Volume && m.nocopy).then(|| MountVolumeOptions {
-                no_copy: Some(true),
-                ..Default::default()
-            }),
-            tmpfs_options: (m.kind == MountKind::Tmpfs
-                && (m.tmpfs_size.is_some() || m.tmpfs_mode.is_some()))
-            .then(|| MountTmpfsOptions {
-                size_bytes: m.tmpfs_size.map(|b| b as i64),
-                mode: m.tmpfs_mode.map(i64::from),
-                ..Default::default()
-            }),
-            ..Default::default()
-        })
-        .collect();
-    // The API's Mounts cannot create a missing bind source; Binds can (compose's short syntax
-    // default), so those go through Binds.
-    let (binds, mounts): (Vec<DockerMount>, Vec<DockerMount>) =
-        mounts.into_iter().zip(&spec.mounts).fold(
-            (Vec::new(), Vec::new()),
-            |(mut binds, mut mounts), (docker_mount, m)| {
-                if m.kind == MountKind::Bind && m.create_host_path {
-                    binds.push(docker_mount);
-                } else {
-                    mounts.push(docker_mount);
-                }
-                (binds, mounts)
-            },
-        );
-    let binds: Vec<String> = binds
-        .iter()
-        .zip(
-            spec.mounts
-                .iter()
-                .filter(|m| m.kind == MountKind::Bind && m.create_host_path),
-        )
-        .map(|(d, m)| {
-            let mut opts = vec![if m.read_only { "ro" } else { "rw" }.to_string()];
-            opts.extend(m.selinux.clone());
-            opts.extend(m.propagation.clone());
-            format!(
-                "{}:{}:{}",
-                d.source.clone().unwrap_or_default(),
-                m.target,
-                opts.join(",")
-            )
-        })
-        .collect();
+        .partition(|m| m.kind == MountKind::Bind && m.create_host_path);
+    let binds: Vec<String> = binds.into_iter().map(bind_string).collect();
+    let mounts: Vec<DockerMount> = mounts.into_iter().map(docker_mount).collect();
 
     let tmpfs: HashMap<String, String> = s
         .tmpfs

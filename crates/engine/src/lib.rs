@@ -21,5 +21,3 @@ pub mod driver;
 pub mod events;
 pub mod executor;
 pub mod history;
-
-pub use credentials::registry_of;
