@@ -1,10 +1,13 @@
-//! WindFlow's domain: what a stack is, what a target really runs, and the plan that turns the
-//! one into the other.
+//! WindFlow's domain: what a stack is, what a target really runs, the plan that turns the
+//! one into the other, who may act on an organization's resources (`access`) and the life of
+//! a deployment (`deployment`).
 //!
 //! Invariant: this crate is pure. It does no I/O and knows nothing of tokio, Docker, SQL or
 //! HTTP, so everything here is tested as data in, data out. Wire and storage formats live in
 //! other crates; the serde derives here serve the stack history and `windflow config`.
 
+pub mod access;
+pub mod deployment;
 pub mod naming;
 pub mod observed;
 pub mod plan;

@@ -1,0 +1,273 @@
+//! WindFlow's durable state: users, sessions and API tokens, organizations and their
+//! members, environments, targets, stacks and their immutable versions, variables and
+//! encrypted secrets, deployments (a leased job queue) with their events, and the audit log.
+//!
+//! One trait, [`Store`], with one adapter per database: [`sqlite::SqliteStore`] (the embedded
+//! default, WAL) and [`postgres::PgStore`]. Both run the *same* SQL text (written once in
+//! `queries.rs`, `$n` placeholders and `RETURNING` work on both) against their own
+//! migrations (`migrations/sqlite`, `migrations/postgres`), and both must pass the one
+//! conformance suite in `tests/conformance.rs`.
+//!
+//! *Invariants:* the store knows nothing of HTTP, Docker or compose; it never sees a
+//! plaintext password, token or secret (callers hand it hashes and ciphertexts); every
+//! organization-owned record is read and written through its organization id, so a query
+//! can never cross tenants by forgetting a filter.
+
+pub mod record;
+
+use async_trait::async_trait;
+
+pub use record::*;
+
+/// What can go wrong in a store call.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The record asked for does not exist (in this organization).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A unique key is taken: the field (`name`, `username`, `slug`…) that clashes.
+    #[error("{entity} with this {field} already exists")]
+    Conflict {
+        entity: &'static str,
+        field: &'static str,
+    },
+    /// An optimistic-concurrency check failed: the record changed since it was read.
+    #[error("{entity} was changed by someone else (expected version {expected}, found {found})")]
+    Stale {
+        entity: &'static str,
+        expected: i64,
+        found: i64,
+    },
+    /// The operation is not allowed in the record's current state.
+    #[error("{0}")]
+    Invalid(String),
+    /// The database failed (connection, I/O, a bug in a query).
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The whole persistence surface of the control plane.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which backend this is (`sqlite`, `postgres`), for logs and `/health/ready`.
+    fn backend(&self) -> &'static str;
+    /// A trivial round trip, for readiness checks.
+    async fn ping(&self) -> StoreResult<()>;
+
+    // ---- users ---------------------------------------------------------------------
+    async fn create_user(&self, user: NewUser) -> StoreResult<User>;
+    async fn get_user(&self, id: &str) -> StoreResult<User>;
+    /// The user and their password hash, for logging in.
+    async fn find_user_credentials(&self, username: &str) -> StoreResult<Option<UserCredentials>>;
+    async fn list_users(&self, page: PageRequest) -> StoreResult<Page<User>>;
+    async fn count_users(&self) -> StoreResult<i64>;
+    async fn set_password_hash(&self, user_id: &str, password_hash: &str) -> StoreResult<()>;
+    /// Records a failed login: increments the counter and, once it reaches `lock_after`,
+    /// sets `locked_until`. Returns the user as updated.
+    async fn record_login_failure(
+        &self,
+        user_id: &str,
+        lock_after: i64,
+        locked_until: Timestamp,
+    ) -> StoreResult<User>;
+    /// Clears the failure counter and the lock, and stamps `last_login_at`.
+    async fn record_login_success(&self, user_id: &str, at: Timestamp) -> StoreResult<()>;
+    async fn set_user_disabled(&self, user_id: &str, disabled: bool) -> StoreResult<()>;
+
+    // ---- sessions (browser) --------------------------------------------------------
+    async fn create_session(&self, session: Session) -> StoreResult<()>;
+    /// The session with this id hash if it has not expired at `now`.
+    async fn get_session(&self, id_hash: &str, now: Timestamp) -> StoreResult<Option<Session>>;
+    async fn delete_session(&self, id_hash: &str) -> StoreResult<()>;
+    async fn delete_user_sessions(&self, user_id: &str) -> StoreResult<()>;
+    async fn delete_expired_sessions(&self, now: Timestamp) -> StoreResult<u64>;
+
+    // ---- API tokens -------------------------------------------------------------------
+    async fn create_api_token(&self, token: NewApiToken) -> StoreResult<ApiToken>;
+    /// The token with this hash if it is not revoked and not expired at `now`.
+    async fn find_api_token(&self, hash: &str, now: Timestamp) -> StoreResult<Option<ApiToken>>;
+    async fn list_api_tokens(&self, user_id: &str) -> StoreResult<Vec<ApiToken>>;
+    /// Revokes one of `user_id`'s tokens; `NotFound` if it is someone else's.
+    async fn revoke_api_token(
+        &self,
+        user_id: &str,
+        token_id: &str,
+        at: Timestamp,
+    ) -> StoreResult<()>;
+    async fn touch_api_token(&self, token_id: &str, at: Timestamp) -> StoreResult<()>;
+
+    // ---- organizations and members ---------------------------------------------------
+    async fn create_organization(&self, org: NewOrganization) -> StoreResult<Organization>;
+    async fn get_organization(&self, slug: &str) -> StoreResult<Organization>;
+    async fn list_organizations(&self, page: PageRequest) -> StoreResult<Page<Organization>>;
+    /// The organizations `user_id` belongs to, with their role in each.
+    async fn list_user_organizations(
+        &self,
+        user_id: &str,
+    ) -> StoreResult<Vec<(Organization, Role)>>;
+    /// Adds or changes a membership.
+    async fn set_member(&self, org_id: &str, user_id: &str, role: Role) -> StoreResult<()>;
+    async fn remove_member(&self, org_id: &str, user_id: &str) -> StoreResult<()>;
+    async fn get_member_role(&self, org_id: &str, user_id: &str) -> StoreResult<Option<Role>>;
+    async fn list_members(&self, org_id: &str) -> StoreResult<Vec<Member>>;
+
+    // ---- environments ----------------------------------------------------------------
+    async fn create_environment(&self, env: NewEnvironment) -> StoreResult<Environment>;
+    async fn get_environment(&self, org_id: &str, name: &str) -> StoreResult<Environment>;
+    async fn list_environments(&self, org_id: &str) -> StoreResult<Vec<Environment>>;
+    /// Refused (`Invalid`) while targets or deployments refer to it.
+    async fn delete_environment(&self, org_id: &str, name: &str) -> StoreResult<()>;
+
+    // ---- targets -------------------------------------------------------------------
+    async fn create_target(&self, target: NewTarget) -> StoreResult<Target>;
+    async fn get_target(&self, org_id: &str, name: &str) -> StoreResult<Target>;
+    async fn get_target_by_id(&self, org_id: &str, id: &str) -> StoreResult<Target>;
+    async fn list_targets(&self, org_id: &str) -> StoreResult<Vec<Target>>;
+    /// Every target of every organization (health checks, metrics).
+    async fn list_all_targets(&self) -> StoreResult<Vec<Target>>;
+    async fn update_target_status(
+        &self,
+        target_id: &str,
+        status: TargetStatus,
+        info: Option<serde_json::Value>,
+        at: Timestamp,
+    ) -> StoreResult<()>;
+    /// Refused (`Invalid`) while a queued or running deployment uses it, unless `force`.
+    async fn delete_target(&self, org_id: &str, name: &str, force: bool) -> StoreResult<()>;
+
+    // ---- stacks and versions ---------------------------------------------------------
+    /// Creates the stack and its version 1 in one transaction.
+    async fn create_stack(&self, stack: NewStack) -> StoreResult<(Stack, StackVersion)>;
+    async fn get_stack(&self, org_id: &str, name: &str) -> StoreResult<Stack>;
+    async fn get_stack_by_id(&self, org_id: &str, id: &str) -> StoreResult<Stack>;
+    /// Stacks ordered by name; `filter.name_contains` narrows them.
+    async fn list_stacks(
+        &self,
+        org_id: &str,
+        filter: &StackFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<Stack>>;
+    /// Appends version `expected_latest + 1`; `Stale` when the latest is not `expected_latest`.
+    async fn add_stack_version(
+        &self,
+        org_id: &str,
+        stack_id: &str,
+        expected_latest: i64,
+        version: NewStackVersion,
+    ) -> StoreResult<StackVersion>;
+    async fn get_stack_version(
+        &self,
+        org_id: &str,
+        stack_id: &str,
+        version: i64,
+    ) -> StoreResult<StackVersion>;
+    /// Versions newest first, without their content.
+    async fn list_stack_versions(
+        &self,
+        org_id: &str,
+        stack_id: &str,
+        page: PageRequest,
+    ) -> StoreResult<Page<StackVersionSummary>>;
+    /// Refused (`Invalid`) while a queued or running deployment uses it.
+    async fn delete_stack(&self, org_id: &str, name: &str) -> StoreResult<()>;
+
+    // ---- variables and secrets -------------------------------------------------------
+    /// Inserts or replaces a variable in `scope`.
+    async fn set_variable(&self, org_id: &str, variable: NewVariable) -> StoreResult<Variable>;
+    async fn list_variables(
+        &self,
+        org_id: &str,
+        scope: &VariableScope,
+    ) -> StoreResult<Vec<Variable>>;
+    async fn delete_variable(
+        &self,
+        org_id: &str,
+        scope: &VariableScope,
+        name: &str,
+    ) -> StoreResult<()>;
+    /// Every secret of every organization, for re-encrypting under a new key.
+    async fn list_all_secrets(&self) -> StoreResult<Vec<Variable>>;
+    async fn replace_secret_value(&self, variable_id: &str, value: SecretValue) -> StoreResult<()>;
+
+    // ---- deployments (a leased job queue) ---------------------------------------------
+    /// Queues a deployment. With an idempotency key already used by the same user in the
+    /// same organization, returns that earlier deployment instead (`.1 == false`).
+    async fn create_deployment(&self, deployment: NewDeployment)
+    -> StoreResult<(Deployment, bool)>;
+    async fn get_deployment(&self, org_id: &str, id: &str) -> StoreResult<Deployment>;
+    /// Newest first.
+    async fn list_deployments(
+        &self,
+        org_id: &str,
+        filter: &DeploymentFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<Deployment>>;
+    /// Takes the oldest queued deployment whose (stack, target) has none running, marks it
+    /// running under `worker` with a lease until `lease_until`. Atomic: two workers never
+    /// get the same deployment.
+    async fn claim_deployment(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> StoreResult<Option<Deployment>>;
+    /// Extends the lease; `false` when the deployment is no longer held by `worker`.
+    async fn renew_lease(
+        &self,
+        id: &str,
+        worker: &str,
+        lease_until: Timestamp,
+    ) -> StoreResult<bool>;
+    /// Running deployments whose lease ran out before `now` (their worker died): each is
+    /// handed to `worker` with a fresh lease and returned, for resuming.
+    async fn reclaim_expired(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> StoreResult<Vec<Deployment>>;
+    async fn set_deployment_plan(&self, id: &str, plan: &serde_json::Value) -> StoreResult<()>;
+    /// Moves a running deployment to a terminal state. `Invalid` if it is not running.
+    async fn finish_deployment(&self, id: &str, finish: DeploymentFinish) -> StoreResult<()>;
+    /// Cancels a queued deployment at once (returns `Cancelled`), or flags a running one
+    /// (returns `Requested`); `Invalid` for a finished one.
+    async fn cancel_deployment(
+        &self,
+        org_id: &str,
+        id: &str,
+        at: Timestamp,
+    ) -> StoreResult<CancelOutcome>;
+    async fn is_cancel_requested(&self, id: &str) -> StoreResult<bool>;
+    /// Appends events; their `seq` must continue the deployment's sequence.
+    async fn append_deployment_events(&self, events: &[DeploymentEvent]) -> StoreResult<()>;
+    /// Events with `seq > after`, oldest first, at most `limit`.
+    async fn list_deployment_events(
+        &self,
+        deployment_id: &str,
+        after: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<DeploymentEvent>>;
+    /// The latest succeeded deployment of `stack_id` on `target_id` before `before_version`
+    /// (any version when `None`): what a rollback returns to.
+    async fn last_succeeded_deployment(
+        &self,
+        org_id: &str,
+        stack_id: &str,
+        target_id: &str,
+        before_version: Option<i64>,
+    ) -> StoreResult<Option<Deployment>>;
+    /// Count of deployments per state, for metrics.
+    async fn count_deployments_by_state(&self) -> StoreResult<Vec<(DeploymentState, i64)>>;
+
+    // ---- audit -----------------------------------------------------------------------
+    async fn append_audit(&self, entry: NewAuditEntry) -> StoreResult<()>;
+    /// Newest first. `org_id: None` lists server-level entries and every organization's.
+    async fn list_audit(
+        &self,
+        org_id: Option<&str>,
+        filter: &AuditFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<AuditEntry>>;
+}

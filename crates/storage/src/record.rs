@@ -1,0 +1,466 @@
+//! The records the store reads and writes. Plain data: ids are UUID strings, times are
+//! [`Timestamp`]s (milliseconds since the Unix epoch, stored as BIGINT).
+
+use serde::{Deserialize, Serialize};
+pub use windflow_domain::access::Role;
+pub use windflow_domain::deployment::DeploymentState;
+
+/// Milliseconds since the Unix epoch.
+pub type Timestamp = i64;
+
+/// A page of a list: `limit` rows after skipping `offset`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl PageRequest {
+    pub const fn new(limit: i64, offset: i64) -> Self {
+        Self { limit, offset }
+    }
+    /// Everything (for internal callers).
+    pub const fn all() -> Self {
+        Self {
+            limit: i64::MAX,
+            offset: 0,
+        }
+    }
+}
+
+/// One page of rows and how many rows the whole list has.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewUser {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: String,
+    /// A server administrator: manages users and organizations.
+    pub is_admin: bool,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub is_admin: bool,
+    pub disabled: bool,
+    pub failed_logins: i64,
+    pub locked_until: Option<Timestamp>,
+    pub last_login_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserCredentials {
+    pub user: User,
+    pub password_hash: String,
+}
+
+/// A browser session. The id itself is only in the cookie; the store keeps its hash.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub id_hash: String,
+    pub user_id: String,
+    pub csrf_token: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub ip: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewApiToken {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    /// HMAC-SHA256 of the secret, hex.
+    pub hash: String,
+    /// The first characters of the token, shown in lists to tell tokens apart.
+    pub prefix: String,
+    pub scopes: Vec<String>,
+    pub expires_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiToken {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub prefix: String,
+    pub scopes: Vec<String>,
+    pub expires_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewOrganization {
+    pub id: String,
+    /// URL-safe, unique: `[a-z0-9][a-z0-9-]*`.
+    pub slug: String,
+    pub name: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Organization {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    pub user: User,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEnvironment {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub description: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Environment {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub description: String,
+    pub created_at: Timestamp,
+}
+
+/// How a target is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetKind {
+    Docker,
+    Ssh,
+    Agent,
+    Swarm,
+}
+
+impl TargetKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetKind::Docker => "docker",
+            TargetKind::Ssh => "ssh",
+            TargetKind::Agent => "agent",
+            TargetKind::Swarm => "swarm",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "docker" => TargetKind::Docker,
+            "ssh" => TargetKind::Ssh,
+            "agent" => TargetKind::Agent,
+            "swarm" => TargetKind::Swarm,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetStatus {
+    Unknown,
+    Up,
+    Down,
+}
+
+impl TargetStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetStatus::Unknown => "unknown",
+            TargetStatus::Up => "up",
+            TargetStatus::Down => "down",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "unknown" => TargetStatus::Unknown,
+            "up" => TargetStatus::Up,
+            "down" => TargetStatus::Down,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTarget {
+    pub id: String,
+    pub org_id: String,
+    pub environment_id: Option<String>,
+    pub name: String,
+    pub kind: TargetKind,
+    /// Where the engine answers: `unix:///var/run/docker.sock`, `tcp://…`, `ssh://…`.
+    pub endpoint: String,
+    pub labels: serde_json::Map<String, serde_json::Value>,
+    /// Kind-specific settings (TLS paths, SSH identity…), never secrets.
+    pub config: serde_json::Value,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    pub id: String,
+    pub org_id: String,
+    pub environment_id: Option<String>,
+    pub name: String,
+    pub kind: TargetKind,
+    pub endpoint: String,
+    pub labels: serde_json::Map<String, serde_json::Value>,
+    pub config: serde_json::Value,
+    pub status: TargetStatus,
+    /// What the last successful check learned (engine version, OS, CPUs, memory).
+    pub info: Option<serde_json::Value>,
+    pub checked_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewStack {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub description: String,
+    pub first_version: NewStackVersion,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stack {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub description: String,
+    /// The newest version number (1, 2, …): the stack's ETag.
+    pub latest_version: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StackFilter {
+    pub name_contains: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewStackVersion {
+    /// The compose file, as the author wrote it.
+    pub content: String,
+    pub author_id: String,
+    pub message: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StackVersion {
+    pub stack_id: String,
+    pub version: i64,
+    pub content: String,
+    pub author_id: String,
+    /// The author's username at read time.
+    pub author: String,
+    pub message: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StackVersionSummary {
+    pub version: i64,
+    pub author: String,
+    pub message: String,
+    pub created_at: Timestamp,
+}
+
+/// Where a variable applies: to one stack (in every environment, or in one environment),
+/// or to every stack deployed in an environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VariableScope {
+    Stack {
+        stack_id: String,
+        environment_id: Option<String>,
+    },
+    Environment {
+        environment_id: String,
+    },
+}
+
+/// An encrypted secret: XChaCha20-Poly1305 ciphertext, its nonce and the id of the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretValue {
+    pub key_id: String,
+    pub nonce: Vec<u8>,
+    pub ciphertext: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VariableValue {
+    Plain(String),
+    Secret(SecretValue),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewVariable {
+    pub id: String,
+    pub scope: VariableScope,
+    pub name: String,
+    pub value: VariableValue,
+    pub updated_by: String,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Variable {
+    pub id: String,
+    pub org_id: String,
+    pub scope: VariableScope,
+    pub name: String,
+    pub value: VariableValue,
+    pub updated_by: String,
+    pub updated_at: Timestamp,
+}
+
+/// Why a deployment exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeploymentKind {
+    Deploy,
+    Rollback,
+    Remove,
+}
+
+impl DeploymentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeploymentKind::Deploy => "deploy",
+            DeploymentKind::Rollback => "rollback",
+            DeploymentKind::Remove => "remove",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "deploy" => DeploymentKind::Deploy,
+            "rollback" => DeploymentKind::Rollback,
+            "remove" => DeploymentKind::Remove,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewDeployment {
+    pub id: String,
+    pub org_id: String,
+    pub stack_id: String,
+    pub stack_version: i64,
+    pub target_id: String,
+    pub environment_id: Option<String>,
+    pub kind: DeploymentKind,
+    pub requested_by: String,
+    /// Unique per (organization, user) when set.
+    pub idempotency_key: Option<String>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Deployment {
+    pub id: String,
+    pub org_id: String,
+    pub stack_id: String,
+    pub stack_name: String,
+    pub stack_version: i64,
+    pub target_id: String,
+    pub target_name: String,
+    pub environment_id: Option<String>,
+    pub environment_name: Option<String>,
+    pub kind: DeploymentKind,
+    pub state: DeploymentState,
+    pub requested_by: String,
+    /// The requester's username at read time.
+    pub requested_by_name: String,
+    pub idempotency_key: Option<String>,
+    pub plan: Option<serde_json::Value>,
+    pub error: Option<String>,
+    pub cancel_requested: bool,
+    /// How many times a worker took it (more than 1 after a crash).
+    pub attempts: i64,
+    pub worker: Option<String>,
+    pub lease_until: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DeploymentFilter {
+    pub stack_id: Option<String>,
+    pub target_id: Option<String>,
+    pub state: Option<DeploymentState>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeploymentFinish {
+    /// A terminal state.
+    pub state: DeploymentState,
+    pub error: Option<String>,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelOutcome {
+    Cancelled,
+    Requested,
+}
+
+/// One step event of a deployment, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeploymentEvent {
+    pub deployment_id: String,
+    pub seq: i64,
+    pub at: Timestamp,
+    pub data: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAuditEntry {
+    pub id: String,
+    /// `None` for server-level actions (users, organizations).
+    pub org_id: Option<String>,
+    pub actor_id: Option<String>,
+    /// The actor's username (kept even if the user is later removed).
+    pub actor: String,
+    /// `stack.create`, `deployment.cancel`, `auth.login_failed`…
+    pub action: String,
+    /// The resource acted on, e.g. `stack/web`.
+    pub resource: String,
+    pub detail: serde_json::Value,
+    pub ip: Option<String>,
+    pub at: Timestamp,
+}
+
+pub type AuditEntry = NewAuditEntry;
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    /// Prefix match: `stack.` matches every stack action.
+    pub action: Option<String>,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+}
