@@ -2,9 +2,10 @@
 # WindFlow's test command (what the README names and .ci/run calls):
 #   1. cargo fmt --all -- --check
 #   2. cargo clippy --workspace --all-targets -- -D warnings
-#   3. cargo test --workspace   (integration tests use the real Docker engine)
+#   3. cargo test --workspace   (integration tests use the real Docker engine and PostgreSQL)
 # It first provisions the engine and the test images (scripts/ensure-docker.sh,
-# scripts/ensure-test-images.sh), so it runs as is on a fresh Debian machine.
+# scripts/ensure-test-images.sh) and a PostgreSQL server (scripts/ensure-postgres.sh, which
+# yields WINDFLOW_TEST_DATABASE_URL), so it runs as is on a fresh Debian machine.
 # Every step runs even after a failure, and a summary closes the output; the exit status
 # is non-zero when any step failed.
 set -uo pipefail
@@ -15,6 +16,10 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-$([ -t 1 ] && echo always || echo n
 if [ "${CI:-}" = "true" ] && [ -n "${WINDFLOW_SKIP_DOCKER_TESTS:-}" ]; then
     echo "test.sh: ignoring WINDFLOW_SKIP_DOCKER_TESTS in CI" >&2
     unset WINDFLOW_SKIP_DOCKER_TESTS
+fi
+if [ "${CI:-}" = "true" ] && [ -n "${WINDFLOW_SKIP_POSTGRES:-}" ]; then
+    echo "test.sh: ignoring WINDFLOW_SKIP_POSTGRES in CI" >&2
+    unset WINDFLOW_SKIP_POSTGRES
 fi
 
 # Provision what the real-engine tests need: a Docker engine (installed and started when
@@ -27,6 +32,16 @@ if [ "${WINDFLOW_SKIP_DOCKER_TESTS:-}" != "1" ]; then
     source scripts/lib/docker-client.sh
     windflow_select_docker_client || exit 1
     scripts/ensure-test-images.sh || exit 1
+fi
+
+# The storage conformance suite (and the server's API tests) run against PostgreSQL too,
+# through an admin-capable URL that lets them create a fresh database per test. A URL the
+# developer exported is used as is; otherwise the local server is installed/started. Without
+# a URL the PostgreSQL tests fail, unless a developer set WINDFLOW_SKIP_POSTGRES=1.
+if [ -z "${WINDFLOW_TEST_DATABASE_URL:-}" ] && [ "${WINDFLOW_SKIP_POSTGRES:-}" != "1" ]; then
+    echo "==> provisioning PostgreSQL"
+    WINDFLOW_TEST_DATABASE_URL=$(scripts/ensure-postgres.sh) || exit 1
+    export WINDFLOW_TEST_DATABASE_URL
 fi
 
 # CI insists that Cargo.lock is committed and current; locally cargo may update it.
