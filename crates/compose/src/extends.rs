@@ -28,6 +28,8 @@ pub(crate) struct Resolver<'a> {
     /// Every file seen: the main files and the files loaded for `extends`, by path.
     files: Vec<File>,
     reported_cycles: HashSet<Vec<String>>,
+    /// See [`crate::LoadOptions::isolated`].
+    pub isolated: bool,
     /// Weight of the bases copied into services so far (see [`MAX_COPIED_WEIGHT`]).
     copied: usize,
 }
@@ -43,6 +45,7 @@ impl<'a> Resolver<'a> {
             report,
             files: Vec::new(),
             reported_cycles: HashSet::new(),
+            isolated: false,
             copied: 0,
         }
     }
@@ -249,6 +252,17 @@ impl<'a> Resolver<'a> {
             );
             return None;
         };
+        if self.isolated {
+            self.report.error(
+                &node.file,
+                Some(node.line),
+                path,
+                format!(
+                    "extends file {name:?} cannot be read here: put the base service in this file"
+                ),
+            );
+            return None;
+        }
         let dir = self.files[file]
             .path
             .parent()

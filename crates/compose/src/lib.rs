@@ -61,6 +61,10 @@ pub struct LoadOptions {
     pub profiles: Vec<String>,
     /// The process environment; it wins over `.env` values.
     pub environment: BTreeMap<String, String>,
+    /// Read no file besides the compose text itself: no `.env`, and `env_file` or
+    /// `extends.file` are errors. For compose files stored on a server, whose paths would
+    /// otherwise read the server's own files.
+    pub isolated: bool,
 }
 
 /// A loaded stack and the warnings found on the way.
@@ -198,6 +202,7 @@ fn load_sources(
 
     // `extends`, then merge the files in order.
     let mut resolver = extends::Resolver::new(&lookup, &mut report);
+    resolver.isolated = options.isolated;
     let mut roots = Vec::new();
     for index in 0..files.len() {
         roots.push(resolver.resolve_file(&files, index));
@@ -238,6 +243,7 @@ fn load_sources(
         working_dir: working_dir.clone(),
         environment: &environment,
         ports_left: convert::MAX_PORTS,
+        isolated: options.isolated,
     };
     let mut stack = convert::convert(&root, &mut ctx);
     stack.config_files = sources.iter().map(|s| s.path.clone()).collect();
@@ -359,7 +365,7 @@ fn environment(
         .iter()
         .map(|f| (f.display().to_string(), absolute(f, cwd), true))
         .collect();
-    if files.is_empty() {
+    if files.is_empty() && !options.isolated {
         files.push((".env".into(), working_dir.join(".env"), false));
     }
     let mut values: BTreeMap<String, String> = BTreeMap::new();

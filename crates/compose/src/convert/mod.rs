@@ -28,6 +28,8 @@ pub(crate) struct Ctx<'a> {
     pub environment: &'a BTreeMap<String, String>,
     /// How many more ports range expansion may produce (bounds memory on hostile input).
     pub ports_left: usize,
+    /// See [`crate::LoadOptions::isolated`].
+    pub isolated: bool,
 }
 
 /// Most ports a whole stack may expand to (a full `1-65535` range, with room to spare).

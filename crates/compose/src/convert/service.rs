@@ -496,6 +496,17 @@ fn read_env_file(
     path: &str,
     ctx: &mut Ctx<'_>,
 ) -> Vec<(String, String)> {
+    if ctx.isolated {
+        ctx.error(
+            node,
+            path,
+            format!(
+                "env_file {:?} cannot be read here: set these values as stack variables instead",
+                file.written
+            ),
+        );
+        return Vec::new();
+    }
     let text = match crate::read_text(&file.absolute) {
         Ok(text) => text,
         Err(message) => {

@@ -1,0 +1,659 @@
+//! The REST API's wire types: every request and response body of `/api/v1`, shared by the
+//! server, the CLI's client and — through the OpenAPI document generated from them — the web
+//! UI's TypeScript client.
+//!
+//! *Invariant:* a leaf. These types know nothing of storage or the engine; the server maps its
+//! records into them, so a schema change here is a deliberate API change.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+
+pub use time;
+
+/// The API's version prefix.
+pub const API_PREFIX: &str = "/api/v1";
+/// The CSRF header a browser session must send on every mutating request.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// The header that makes a POST safe to retry.
+pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "windflow_session";
+
+/// An RFC 9457 problem: every error the API returns, as `application/problem+json`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem (`https://windflow.dev/problems/conflict`).
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The request path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    /// The request id, also in the `x-request-id` response header and the server log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Field-level errors (validation): where and what.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// One thing wrong with a request body or a compose file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FieldError {
+    /// The field (`name`, `content`) or, for compose files, the YAML path (`services.web.ports`).
+    pub field: String,
+    pub message: String,
+    /// For compose content: the 1-based line in the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+}
+
+/// A page of results with the total count of the filtered list.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// `?limit=&offset=` on every list.
+#[derive(Debug, Clone, Copy, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// At most this many items (1–500, default 50).
+    pub limit: Option<i64>,
+    /// Skip this many items.
+    pub offset: Option<i64>,
+}
+
+// ---- auth ---------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+/// Who is logged in, and the CSRF token a browser must echo in `x-csrf-token`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SessionInfo {
+    pub user: User,
+    pub organizations: Vec<Membership>,
+    /// Present for cookie sessions; API tokens need none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csrf_token: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Membership {
+    pub organization: Organization,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreateTokenRequest {
+    pub name: String,
+    /// `read` (GET only) or `write` (everything the user may do). Default: both.
+    #[serde(default)]
+    pub scopes: Vec<TokenScope>,
+    /// Days until it expires; none for a token that never expires.
+    #[serde(default)]
+    pub expires_in_days: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenScope {
+    Read,
+    Write,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ApiToken {
+    pub id: String,
+    pub name: String,
+    /// The token's first characters, to tell tokens apart.
+    pub prefix: String,
+    pub scopes: Vec<TokenScope>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub last_used_at: Option<OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+/// A new token: the secret is shown this once and never again.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreatedToken {
+    pub token: ApiToken,
+    pub secret: String,
+}
+
+// ---- users and organizations --------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    /// A server administrator (manages users and organizations).
+    pub is_admin: bool,
+    pub disabled: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub last_login_at: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreateUserRequest {
+    pub username: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    pub password: String,
+    #[serde(default)]
+    pub is_admin: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UpdateUserRequest {
+    #[serde(default)]
+    pub disabled: Option<bool>,
+    /// Sets a new password (admins resetting someone else's).
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Viewer,
+    Operator,
+    Admin,
+    Owner,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Organization {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreateOrganizationRequest {
+    /// Lowercase letters, digits and dashes; used in URLs.
+    pub slug: String,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Member {
+    pub user: User,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SetMemberRequest {
+    /// The user's name (or id).
+    pub user: String,
+    pub role: Role,
+}
+
+// ---- environments and targets ----------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Environment {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreateEnvironmentRequest {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetKind {
+    Docker,
+    Ssh,
+    Agent,
+    Swarm,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetStatus {
+    Unknown,
+    Up,
+    Down,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Target {
+    pub id: String,
+    pub name: String,
+    pub kind: TargetKind,
+    /// `unix:///var/run/docker.sock`, `tcp://host:2376`, `ssh://user@host`.
+    pub endpoint: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    #[schema(value_type = Object)]
+    pub labels: serde_json::Map<String, serde_json::Value>,
+    pub status: TargetStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub info: Option<EngineInfo>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub checked_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// What a connection test learned about a target's engine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct EngineInfo {
+    pub version: String,
+    pub api_version: String,
+    pub os: String,
+    pub arch: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreateTargetRequest {
+    pub name: String,
+    #[serde(default = "default_target_kind")]
+    pub kind: TargetKind,
+    pub endpoint: String,
+    /// The environment (name) the target belongs to.
+    #[serde(default)]
+    pub environment: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub labels: serde_json::Map<String, serde_json::Value>,
+}
+
+fn default_target_kind() -> TargetKind {
+    TargetKind::Docker
+}
+
+/// The answer of `POST …/targets/{name}/test`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TargetTest {
+    pub ok: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub info: Option<EngineInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub latency_ms: u64,
+}
+
+// ---- stacks ----------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Stack {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    /// The newest version; also the stack's ETag (`"3"`).
+    pub version: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// A stack with the content of one version.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StackDetail {
+    pub stack: Stack,
+    pub current: StackVersion,
+    /// Services the compose file defines (empty when it no longer loads).
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreateStackRequest {
+    /// The stack's name, which is also the compose project name on targets.
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// The compose file.
+    pub content: String,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// A new version of a stack. Send `If-Match: "<version>"` to refuse the write when someone
+/// else pushed in between.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UpdateStackRequest {
+    pub content: String,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StackVersion {
+    pub version: i64,
+    pub content: String,
+    pub author: String,
+    pub message: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StackVersionSummary {
+    pub version: i64,
+    pub author: String,
+    pub message: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// A unified diff between two versions.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StackDiff {
+    pub from: i64,
+    pub to: i64,
+    pub unified: String,
+    pub added_lines: usize,
+    pub removed_lines: usize,
+}
+
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StackListQuery {
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+    /// Only stacks whose name contains this.
+    pub q: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DiffQuery {
+    pub from: i64,
+    pub to: i64,
+}
+
+/// Validation of compose content without saving it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ValidateRequest {
+    pub content: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Validation {
+    pub valid: bool,
+    pub errors: Vec<FieldError>,
+    pub warnings: Vec<FieldError>,
+    pub services: Vec<String>,
+}
+
+// ---- variables and secrets -----------------------------------------------------------------
+
+/// A variable or secret. A secret's value is never returned.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Variable {
+    pub name: String,
+    pub secret: bool,
+    /// The value of a plain variable; always absent for a secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// The environment this value is for; absent when it applies to all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    pub updated_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SetVariableRequest {
+    pub value: String,
+    #[serde(default)]
+    pub secret: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VariableQuery {
+    /// Values for this environment only (default: the ones for every environment).
+    pub environment: Option<String>,
+}
+
+// ---- deployments ------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeploymentState {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    RolledBack,
+    Cancelled,
+}
+
+impl DeploymentState {
+    pub fn is_terminal(self) -> bool {
+        !matches!(self, DeploymentState::Queued | DeploymentState::Running)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeploymentKind {
+    Deploy,
+    Rollback,
+    Remove,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Deployment {
+    pub id: String,
+    pub stack: String,
+    pub version: i64,
+    pub target: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    pub kind: DeploymentKind,
+    pub state: DeploymentState,
+    pub requested_by: String,
+    /// The plan: one line per change, once computed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub cancel_requested: bool,
+    pub attempts: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub started_at: Option<OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub finished_at: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreateDeploymentRequest {
+    pub stack: String,
+    /// The stack version; default the newest.
+    #[serde(default)]
+    pub version: Option<i64>,
+    pub target: String,
+    /// The environment whose variables apply; default the target's.
+    #[serde(default)]
+    pub environment: Option<String>,
+    /// `remove` takes the stack down from the target.
+    #[serde(default)]
+    pub kind: Option<DeploymentKind>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RollbackRequest {
+    pub target: String,
+    /// The version to return to; default the last one that succeeded before the current.
+    #[serde(default)]
+    pub version: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PlanRequest {
+    pub target: String,
+    #[serde(default)]
+    pub version: Option<i64>,
+    #[serde(default)]
+    pub environment: Option<String>,
+}
+
+/// What a deployment would do, computed against what the target really runs.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PlanPreview {
+    pub version: i64,
+    pub changes: Vec<String>,
+    pub unchanged: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeploymentListQuery {
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+    pub stack: Option<String>,
+    pub target: Option<String>,
+    pub state: Option<DeploymentState>,
+}
+
+/// One persisted step event of a deployment. `data` is the engine's event (`event` names its
+/// kind: `planned`, `step_started`, `step_progress`, `step_finished`, `service_state`,
+/// `warning`, `rollback_*`, `finished`) or the control plane's own (`state`, `log`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DeploymentEvent {
+    pub seq: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EventQuery {
+    /// Only events after this sequence number.
+    pub after: Option<i64>,
+}
+
+// ---- logs and containers ---------------------------------------------------------------
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LogQuery {
+    /// The target the stack runs on.
+    pub target: String,
+    /// Only this service.
+    pub service: Option<String>,
+    /// Keep streaming new lines.
+    #[serde(default)]
+    pub follow: bool,
+    /// Lines from the end of each container's log (default 100).
+    pub tail: Option<u64>,
+    /// Unix seconds.
+    pub since: Option<i64>,
+}
+
+/// One log line, as an SSE `data:` payload.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LogLine {
+    pub container: String,
+    pub service: String,
+    /// `stdout` or `stderr`.
+    pub stream: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Container {
+    pub id: String,
+    pub name: String,
+    pub service: String,
+    pub state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<String>,
+    pub image: String,
+}
+
+// ---- audit ----------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditEntry {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
+    pub actor: String,
+    pub action: String,
+    pub resource: String,
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+    pub actor: Option<String>,
+    /// Prefix of the action (`stack.` for every stack action).
+    pub action: Option<String>,
+    /// RFC 3339.
+    pub since: Option<String>,
+    pub until: Option<String>,
+    /// `json` (default) or `csv` (an export).
+    pub format: Option<String>,
+}
+
+// ---- health -----------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Readiness {
+    pub ready: bool,
+    pub database: Check,
+    pub engine: Check,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Check {
+    pub ok: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
