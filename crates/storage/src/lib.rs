@@ -13,11 +13,96 @@
 //! organization-owned record is read and written through its organization id, so a query
 //! can never cross tenants by forgetting a filter.
 
+pub mod postgres;
+mod queries;
 pub mod record;
+pub mod sqlite;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use postgres::PgStore;
 pub use record::*;
+pub use sqlite::SqliteStore;
+
+/// Where the control plane keeps its state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseLocation {
+    /// A SQLite file (created with its directory when missing).
+    Sqlite(PathBuf),
+    /// A PostgreSQL URL, `postgres://…` or `postgresql://…`.
+    Postgres(String),
+}
+
+/// The SQLite file name inside the data directory when no database URL is given.
+pub const DEFAULT_SQLITE_FILE: &str = "windflow.db";
+
+impl DatabaseLocation {
+    /// Reads a `--database-url`/`WINDFLOW_DATABASE_URL` value: `postgres://` and
+    /// `postgresql://` URLs name PostgreSQL; `sqlite://<path>` or `sqlite:<path>` a SQLite
+    /// file; nothing at all means `<data_dir>/windflow.db`. Any other scheme is refused
+    /// (`Invalid`), and a bare path is taken as a SQLite file.
+    pub fn from_env_or_dir(database_url: Option<&str>, data_dir: &Path) -> StoreResult<Self> {
+        let Some(url) = database_url.map(str::trim).filter(|url| !url.is_empty()) else {
+            return Ok(DatabaseLocation::Sqlite(data_dir.join(DEFAULT_SQLITE_FILE)));
+        };
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseLocation::Postgres(url.to_string()));
+        }
+        if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            let path = path.split('?').next().unwrap_or_default();
+            if path.is_empty() {
+                return Err(StoreError::Invalid(format!(
+                    "database URL {url:?} names no file: use sqlite:///path/to/windflow.db"
+                )));
+            }
+            return Ok(DatabaseLocation::Sqlite(PathBuf::from(path)));
+        }
+        if let Some((scheme, _)) = url.split_once("://") {
+            return Err(StoreError::Invalid(format!(
+                "database URL scheme {scheme}:// is not supported: use postgres://… or \
+                 sqlite:///path/to/windflow.db"
+            )));
+        }
+        Ok(DatabaseLocation::Sqlite(PathBuf::from(url)))
+    }
+
+    /// The location for logs: the SQLite path, or the PostgreSQL URL without its password.
+    pub fn redacted(&self) -> String {
+        match self {
+            DatabaseLocation::Sqlite(path) => format!("sqlite://{}", path.display()),
+            DatabaseLocation::Postgres(url) => redact_password(url),
+        }
+    }
+}
+
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((credentials, host)) => match credentials.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+/// Opens the store at `location`, creating or migrating its schema.
+pub async fn open(location: &DatabaseLocation) -> StoreResult<Arc<dyn Store>> {
+    Ok(match location {
+        DatabaseLocation::Sqlite(path) => Arc::new(SqliteStore::open(path).await?),
+        DatabaseLocation::Postgres(url) => Arc::new(PgStore::connect(url).await?),
+    })
+}
 
 /// What can go wrong in a store call.
 #[derive(Debug, thiserror::Error)]
@@ -270,4 +355,46 @@ pub trait Store: Send + Sync + 'static {
         filter: &AuditFilter,
         page: PageRequest,
     ) -> StoreResult<Page<AuditEntry>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(url: Option<&str>, expected: Result<DatabaseLocation, &str>) {
+        let got = DatabaseLocation::from_env_or_dir(url, Path::new("/var/lib/windflow"));
+        match (got, expected) {
+            (Ok(got), Ok(expected)) => assert_eq!(got, expected, "{url:?}"),
+            (Err(StoreError::Invalid(message)), Err(needle)) => {
+                assert!(message.contains(needle), "{message}")
+            }
+            (got, expected) => panic!("{url:?}: got {got:?}, expected {expected:?}"),
+        }
+    }
+
+    #[test]
+    fn database_locations() {
+        let sqlite = |p: &str| Ok(DatabaseLocation::Sqlite(PathBuf::from(p)));
+        let postgres = |u: &str| Ok(DatabaseLocation::Postgres(u.to_string()));
+        check(None, sqlite("/var/lib/windflow/windflow.db"));
+        check(Some("  "), sqlite("/var/lib/windflow/windflow.db"));
+        check(Some("postgres://u:p@h/db"), postgres("postgres://u:p@h/db"));
+        check(Some("postgresql://h/db"), postgres("postgresql://h/db"));
+        check(Some("sqlite:///data/wf.db"), sqlite("/data/wf.db"));
+        check(Some("sqlite://wf.db?mode=rwc"), sqlite("wf.db"));
+        check(Some("sqlite:relative/wf.db"), sqlite("relative/wf.db"));
+        check(Some("/data/wf.db"), sqlite("/data/wf.db"));
+        check(Some("sqlite://"), Err("names no file"));
+        check(Some("mysql://h/db"), Err("mysql:// is not supported"));
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        let location = DatabaseLocation::Postgres("postgres://wf:secret@db:5432/wf".into());
+        assert_eq!(location.redacted(), "postgres://wf:***@db:5432/wf");
+        let location = DatabaseLocation::Postgres("postgres://db/wf".into());
+        assert_eq!(location.redacted(), "postgres://db/wf");
+        let location = DatabaseLocation::Sqlite(PathBuf::from("/d/windflow.db"));
+        assert_eq!(location.redacted(), "sqlite:///d/windflow.db");
+    }
 }
