@@ -18,6 +18,8 @@
 //! - The crate knows nothing of WindFlow's own crates (domain, compose, engine); it sees the
 //!   system under test only from outside: its binary, the engine, and the network.
 
+pub mod postgres;
+
 use std::collections::HashSet;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
