@@ -81,6 +81,17 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Rollback { to, wait_timeout } => rollback(g, to, wait_timeout).await,
         Command::History => history(g),
         Command::Ls => ls(g).await,
+        Command::Serve(_) => unreachable!("serve runs from main"),
+        Command::Admin(command) => admin(command).await,
+        Command::Openapi => {
+            let doc = windflow_server::openapi();
+            println!(
+                "{}",
+                doc.to_pretty_json()
+                    .map_err(|e| Failure::new(exit::FAILURE, e.to_string()))?
+            );
+            Ok(())
+        }
         Command::Completion { shell } => {
             clap_complete::generate(
                 shell,
@@ -100,6 +111,7 @@ fn load_stack(g: &Global) -> Result<Loaded> {
         project_name: g.project_name.clone(),
         env_files: g.env_files.clone(),
         profiles: g.profiles.clone(),
+        isolated: false,
         environment: std::env::vars().collect(),
     };
     let loaded = load(&options).map_err(|e| Failure::new(exit::INVALID_STACK, e.to_string()))?;
@@ -473,5 +485,40 @@ mod tests {
     fn formats_utc_times() {
         assert_eq!(super::format_time(0), "1970-01-01 00:00:00");
         assert_eq!(super::format_time(1_763_683_200), "2025-11-21 00:00:00");
+    }
+}
+
+/// `windflow admin …`.
+async fn admin(command: crate::AdminCommand) -> Result<()> {
+    let failure = |e: anyhow::Error| Failure::new(exit::FAILURE, format!("{e:#}"));
+    let config = |args: Box<windflow_server::ServeArgs>| {
+        windflow_server::ServeConfig::resolve(*args)
+            .map_err(|e| Failure::new(exit::USAGE, format!("{e:#}")))
+    };
+    match command {
+        crate::AdminCommand::ResetPassword { user, server } => {
+            let config = config(server)?;
+            let password = windflow_server::admin::reset_password(&config, user.as_deref())
+                .await
+                .map_err(failure)?;
+            let user = user.as_deref().unwrap_or("admin");
+            if std::env::var("WINDFLOW_ADMIN_PASSWORD").is_ok_and(|p| !p.is_empty()) {
+                eprintln!("The password of {user} is now the one in WINDFLOW_ADMIN_PASSWORD.");
+            } else {
+                eprintln!("New password for {user} (shown once):");
+                println!("{password}");
+            }
+            Ok(())
+        }
+        crate::AdminCommand::RotateSecretKey { server } => {
+            let config = config(server)?;
+            let count = windflow_server::admin::rotate_secret_key(&config)
+                .await
+                .map_err(failure)?;
+            eprintln!(
+                "Rotated the secrets key: {count} secret(s) re-encrypted; restart the server to use the new key."
+            );
+            Ok(())
+        }
     }
 }

@@ -131,6 +131,31 @@ pub enum Command {
     Ls,
     /// Print shell completions.
     Completion { shell: clap_complete::Shell },
+    /// Run the control plane: REST API, web console, deployment workers (SQLite by default).
+    Serve(Box<windflow_server::ServeArgs>),
+    /// Recovery operations on this host's server data (the server may be stopped).
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Print the server's OpenAPI document (JSON).
+    Openapi,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AdminCommand {
+    /// Set a new password for a user (default `admin`), unlock it and end its sessions.
+    /// Uses WINDFLOW_ADMIN_PASSWORD when set, else prints a generated one.
+    ResetPassword {
+        /// The user (default: admin).
+        #[arg(long)]
+        user: Option<String>,
+        #[command(flatten)]
+        server: Box<windflow_server::ServeArgs>,
+    },
+    /// Re-encrypt every secret under a new key and drop the old keys.
+    RotateSecretKey {
+        #[command(flatten)]
+        server: Box<windflow_server::ServeArgs>,
+    },
 }
 
 #[derive(Args, Debug, Clone)]
@@ -184,6 +209,9 @@ pub struct LogsArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Serve(args) = cli.command {
+        return serve(*args);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("WINDFLOW_LOG")
@@ -208,6 +236,36 @@ fn main() -> ExitCode {
                 eprintln!("{}", render::error_text(&failure.message));
             }
             ExitCode::from(failure.code)
+        }
+    }
+}
+
+/// `windflow serve`: its own logging (JSON by default) and runtime.
+fn serve(args: windflow_server::ServeArgs) -> ExitCode {
+    let config = match windflow_server::ServeConfig::resolve(args) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("{}", render::error_text(&format!("{e:#}")));
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    windflow_server::init_logging(&config);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::FAILURE);
+        }
+    };
+    match runtime.block_on(windflow_server::serve(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "the server stopped");
+            eprintln!("{}", render::error_text(&format!("{e:#}")));
+            ExitCode::from(exit::FAILURE)
         }
     }
 }

@@ -1,1 +1,178 @@
-//! placeholder
+//! The WindFlow control plane behind `windflow serve`: a REST API (OpenAPI at
+//! `/api/openapi.json`) over one [`windflow_storage::Store`], users with argon2id passwords,
+//! sessions and API tokens, organizations with roles, durable deployments run by a worker
+//! pool through the stack engine, live events and logs over Server-Sent Events, Prometheus
+//! metrics.
+//!
+//! Layout: `routes::*` are thin HTTP handlers (extract, authorize, call, map); `auth` says who
+//! calls and with which role; `deployments`, `stacks`, `audit` are the services handlers
+//! call; `jobs` runs deployments; `hub` fans their events out live; `secrets` encrypts
+//! variables at rest; `convert` maps store records to the wire types of `windflow-protocol`;
+//! `error` is the only place errors become HTTP answers.
+//!
+//! *Invariants:* every `/orgs/{org}/…` handler goes through [`auth::OrgAccess`], which hides
+//! other tenants behind 404s and checks one permission per endpoint; secret values are
+//! decrypted only inside a deployment and never returned, logged or recorded in events;
+//! the engine is reached only through `windflow_engine` (its `Driver` and `deploy`), never
+//! from a handler.
+
+pub mod admin;
+mod audit;
+mod auth;
+mod bootstrap;
+pub mod config;
+mod convert;
+mod deployments;
+mod error;
+mod hub;
+mod jobs;
+mod password;
+mod routes;
+mod secrets;
+mod stacks;
+mod state;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tokio::sync::watch;
+use windflow_storage::DatabaseLocation;
+
+pub use config::{LogFormat, ServeArgs, ServeConfig};
+pub use routes::openapi;
+
+/// Installs the log subscriber for the server: JSON lines (the default) or text, on stderr.
+pub fn init_logging(config: &ServeConfig) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match config.log_format {
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+fn metrics_recorder() -> PrometheusHandle {
+    let recorder = PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            metrics_exporter_prometheus::Matcher::Full(
+                "windflow_http_request_duration_seconds".into(),
+            ),
+            &[
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+            ],
+        )
+        .and_then(|b| {
+            b.set_buckets_for_metric(
+                metrics_exporter_prometheus::Matcher::Full(
+                    "windflow_deploy_duration_seconds".into(),
+                ),
+                &[1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0],
+            )
+        })
+        .expect("valid buckets")
+        .build_recorder();
+    let handle = recorder.handle();
+    // One recorder per process; a second server in the same process shares the first.
+    let _ = metrics::set_global_recorder(recorder);
+    handle
+}
+
+pub(crate) async fn open_store(
+    config: &ServeConfig,
+) -> anyhow::Result<Arc<dyn windflow_storage::Store>> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+    let location =
+        DatabaseLocation::from_env_or_dir(config.database_url.as_deref(), &config.data_dir)?;
+    windflow_storage::open(&location)
+        .await
+        .with_context(|| match &location {
+            DatabaseLocation::Sqlite(path) => format!("opening the database {}", path.display()),
+            DatabaseLocation::Postgres(_) => "connecting to PostgreSQL (DATABASE_URL)".into(),
+        })
+}
+
+/// Runs the server until SIGINT or SIGTERM.
+pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let store = open_store(&config).await?;
+    let keyring = secrets::Keyring::load_or_create(&config.secret_key_file)?;
+    let state = Arc::new(state::App::new(
+        config.clone(),
+        store,
+        keyring,
+        metrics_recorder(),
+    ));
+    bootstrap::first_run(&state).await?;
+
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    let address = listener.local_addr()?;
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+
+    let workers = tokio::spawn(jobs::run_workers(state.clone(), shutdown_rx.clone()));
+    tokio::spawn(bootstrap::maintenance(state.clone(), shutdown_rx.clone()));
+
+    let app = routes::app(state.clone());
+    let mut server_shutdown = shutdown_rx.clone();
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        let _ = server_shutdown.wait_for(|v| *v).await;
+    });
+    tracing::info!(
+        address = %address,
+        database = state.store.backend(),
+        data = %config.data_dir.display(),
+        startup_ms = started.elapsed().as_millis() as u64,
+        "WindFlow is listening on http://{address}"
+    );
+    let server = tokio::spawn(async move { server.await });
+
+    shutdown_signal().await;
+    tracing::info!(
+        "shutting down: no new requests; running deployments get {} s",
+        config.shutdown_grace.as_secs()
+    );
+    let _ = shutdown_tx.send(true);
+    // Long-lived streams (events, logs) would hold the server open: give requests a moment.
+    let _ = tokio::time::timeout(Duration::from_secs(3), server).await;
+    let _ = workers.await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

@@ -1,0 +1,131 @@
+//! First run and upkeep: the first administrator, a default organization with a
+//! `production` environment, the `local` target when the local engine answers; then periodic
+//! target health checks and expired-session cleanup.
+
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::sync::watch;
+use windflow_storage::{NewEnvironment, NewOrganization, NewTarget, NewUser, Role, TargetKind};
+
+use crate::password;
+use crate::state::{AppState, new_id, now_ms};
+
+/// The first administrator's name.
+pub const ADMIN_USERNAME: &str = "admin";
+
+pub async fn first_run(state: &AppState) -> anyhow::Result<()> {
+    if state.store.count_users().await? > 0 {
+        return Ok(());
+    }
+    let (password, generated) = match std::env::var("WINDFLOW_ADMIN_PASSWORD") {
+        Ok(p) if !p.is_empty() => {
+            password::check_password_rules(&p)
+                .map_err(|m| anyhow::anyhow!("WINDFLOW_ADMIN_PASSWORD {m}"))?;
+            (p, false)
+        }
+        _ => (password::generate_password(), true),
+    };
+    let now = now_ms();
+    let admin = state
+        .store
+        .create_user(NewUser {
+            id: new_id(),
+            username: ADMIN_USERNAME.into(),
+            display_name: "Administrator".into(),
+            password_hash: password::hash_password(password.clone()).await?,
+            is_admin: true,
+            created_at: now,
+        })
+        .await?;
+    let org = state
+        .store
+        .create_organization(NewOrganization {
+            id: new_id(),
+            slug: "default".into(),
+            name: "Default".into(),
+            created_at: now,
+        })
+        .await?;
+    state
+        .store
+        .set_member(&org.id, &admin.id, Role::Owner)
+        .await?;
+    let env = state
+        .store
+        .create_environment(NewEnvironment {
+            id: new_id(),
+            org_id: org.id.clone(),
+            name: "production".into(),
+            description: "Created on first run".into(),
+            created_at: now,
+        })
+        .await?;
+    if generated {
+        // Shown once, on the terminal only: never through the log.
+        eprintln!(
+            "\n  WindFlow first run: created user `{ADMIN_USERNAME}` with password\n\n      {password}\n\n  It is not shown again; `windflow admin reset-password` sets a new one.\n"
+        );
+    }
+    tracing::info!(
+        user = ADMIN_USERNAME,
+        organization = "default",
+        "first run: created the administrator and the default organization"
+    );
+
+    if let Some(host) = &state.config.local_docker {
+        let endpoint = if host.is_empty() {
+            "unix:///var/run/docker.sock".to_string()
+        } else {
+            host.clone()
+        };
+        let target = state
+            .store
+            .create_target(NewTarget {
+                id: new_id(),
+                org_id: org.id.clone(),
+                environment_id: Some(env.id.clone()),
+                name: "local".into(),
+                kind: TargetKind::Docker,
+                endpoint,
+                labels: serde_json::Map::new(),
+                config: json!({}),
+                created_at: now,
+            })
+            .await?;
+        let test = state.check_target(&target).await;
+        if test.ok {
+            tracing::info!(endpoint = %target.endpoint, "first run: registered the local Docker engine as target `local`");
+        } else {
+            // Nobody answers: registering it would only show a dead target.
+            state.store.delete_target(&org.id, "local", true).await?;
+            tracing::info!(endpoint = %target.endpoint, error = ?test.error, "first run: no local Docker engine answers; no `local` target");
+        }
+    }
+    Ok(())
+}
+
+/// Target health checks every 30 s and expired-session cleanup every hour.
+pub async fn maintenance(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    let mut health = tokio::time::interval(Duration::from_secs(30));
+    let mut cleanup = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tokio::select! {
+            _ = health.tick() => {
+                match state.store.list_all_targets().await {
+                    Ok(targets) => {
+                        let checks = targets.iter().map(|t| state.check_target(t));
+                        futures::future::join_all(checks).await;
+                    }
+                    Err(e) => tracing::warn!(error = %e, "listing targets for health checks"),
+                }
+            }
+            _ = cleanup.tick() => {
+                if let Err(e) = state.store.delete_expired_sessions(now_ms()).await {
+                    tracing::warn!(error = %e, "removing expired sessions");
+                }
+            }
+            _ = shutdown.changed() => return,
+        }
+    }
+}

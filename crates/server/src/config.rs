@@ -1,0 +1,244 @@
+//! The server's configuration: flags, then environment variables, then an optional TOML file,
+//! then defaults — resolved once in `windflow serve` and passed down as [`ServeConfig`].
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+/// `windflow serve` flags. Every key can also come from the environment variable shown, or
+/// from the `--config` TOML file under the same name with dashes (`listen = "0.0.0.0:8080"`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "WINDFLOW_LISTEN", value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Directory for the embedded database, keys and engine state [default: ./windflow-data]
+    #[arg(long, env = "WINDFLOW_DATA", value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// PostgreSQL instead of the embedded SQLite: postgres://user:pass@host/db
+    #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// A TOML file with any of these keys
+    #[arg(long, env = "WINDFLOW_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Keyring for secrets at rest [default: <data>/secret.keys, created 0600 on first run]
+    #[arg(long, env = "WINDFLOW_SECRET_KEY_FILE", value_name = "FILE")]
+    pub secret_key_file: Option<PathBuf>,
+    /// Deployments run at once [default: 4]
+    #[arg(long, env = "WINDFLOW_WORKERS", value_name = "N")]
+    pub workers: Option<usize>,
+    /// Docker engine registered as the `local` target on first run [default: $DOCKER_HOST or
+    /// the local socket]; `none` to register nothing
+    #[arg(long, env = "WINDFLOW_LOCAL_DOCKER", value_name = "HOST")]
+    pub local_docker: Option<String>,
+    /// The URL users reach the server at; `https://` makes session cookies Secure
+    #[arg(long, env = "WINDFLOW_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Browser sessions last this long [default: 12h]
+    #[arg(long, env = "WINDFLOW_SESSION_TTL", value_name = "DURATION")]
+    pub session_ttl: Option<String>,
+    /// The longest one service may take to become ready in a deployment [default: 5m]
+    #[arg(long, env = "WINDFLOW_DEPLOY_TIMEOUT", value_name = "DURATION")]
+    pub deploy_timeout: Option<String>,
+    /// On SIGTERM, how long running deployments may finish before they are checkpointed for
+    /// the next start [default: 20s]
+    #[arg(long, env = "WINDFLOW_SHUTDOWN_GRACE", value_name = "DURATION")]
+    pub shutdown_grace: Option<String>,
+    /// Log format: json or text [default: json]
+    #[arg(long, env = "WINDFLOW_LOG_FORMAT", value_name = "FORMAT")]
+    pub log_format: Option<String>,
+    /// Log filter, as RUST_LOG [default: info]
+    #[arg(long, env = "WINDFLOW_LOG", value_name = "FILTER")]
+    pub log: Option<String>,
+}
+
+/// The same keys, from the TOML file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    data: Option<PathBuf>,
+    database_url: Option<String>,
+    secret_key_file: Option<PathBuf>,
+    workers: Option<usize>,
+    local_docker: Option<String>,
+    public_url: Option<String>,
+    session_ttl: Option<String>,
+    deploy_timeout: Option<String>,
+    shutdown_grace: Option<String>,
+    log_format: Option<String>,
+    log: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Text,
+}
+
+/// Everything the server needs to know, resolved.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: Option<String>,
+    pub secret_key_file: PathBuf,
+    pub workers: usize,
+    /// `None`: register no local target.
+    pub local_docker: Option<String>,
+    pub secure_cookies: bool,
+    pub session_ttl: Duration,
+    pub deploy_timeout: Duration,
+    pub shutdown_grace: Duration,
+    pub log_format: LogFormat,
+    pub log_filter: String,
+    /// A deployment's lease; a worker renews it at a third of this.
+    pub lease: Duration,
+    /// Failed logins before a lockout, and how long it lasts.
+    pub lockout_after: i64,
+    pub lockout_for: Duration,
+}
+
+impl ServeConfig {
+    /// Flags and environment (already merged by clap) over the file over defaults.
+    pub fn resolve(args: ServeArgs) -> anyhow::Result<Self> {
+        let file = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading config file {}", path.display()))?;
+                toml::from_str::<FileConfig>(&text)
+                    .with_context(|| format!("config file {}", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let data_dir = args
+            .data
+            .or(file.data)
+            .unwrap_or_else(|| PathBuf::from("windflow-data"));
+        let data_dir = absolute(&data_dir)?;
+        let duration = |key: &str, value: Option<String>, default: &str| {
+            let text = value.unwrap_or_else(|| default.to_string());
+            windflow_domain::units::parse_duration(&text).map_err(|e| anyhow::anyhow!("{key}: {e}"))
+        };
+        let public_url = args.public_url.or(file.public_url);
+        let log_format = match args
+            .log_format
+            .or(file.log_format)
+            .as_deref()
+            .unwrap_or("json")
+        {
+            "json" => LogFormat::Json,
+            "text" => LogFormat::Text,
+            other => bail!("log-format: expected json or text, got {other:?}"),
+        };
+        let workers = args.workers.or(file.workers).unwrap_or(4);
+        if workers == 0 {
+            bail!("workers: must be at least 1");
+        }
+        let local_docker = match args.local_docker.or(file.local_docker) {
+            Some(v) if v == "none" => None,
+            Some(v) => Some(v),
+            None => Some(std::env::var("DOCKER_HOST").unwrap_or_default()),
+        };
+        Ok(Self {
+            listen: args
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            secret_key_file: args
+                .secret_key_file
+                .or(file.secret_key_file)
+                .unwrap_or_else(|| data_dir.join("secret.keys")),
+            database_url: args
+                .database_url
+                .or(file.database_url)
+                .filter(|u| !u.is_empty()),
+            data_dir,
+            workers,
+            local_docker,
+            secure_cookies: public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://")),
+            session_ttl: duration("session-ttl", args.session_ttl.or(file.session_ttl), "12h")?,
+            deploy_timeout: duration(
+                "deploy-timeout",
+                args.deploy_timeout.or(file.deploy_timeout),
+                "5m",
+            )?,
+            shutdown_grace: duration(
+                "shutdown-grace",
+                args.shutdown_grace.or(file.shutdown_grace),
+                "20s",
+            )?,
+            log_format,
+            log_filter: args.log.or(file.log).unwrap_or_else(|| "info".into()),
+            lease: Duration::from_secs(15),
+            lockout_after: 5,
+            lockout_for: Duration::from_secs(15 * 60),
+        })
+    }
+}
+
+fn absolute(path: &Path) -> anyhow::Result<PathBuf> {
+    if path.is_absolute() {
+        return Ok(path.to_path_buf());
+    }
+    Ok(std::env::current_dir()
+        .context("reading the current directory")?
+        .join(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults() {
+        let config = ServeConfig::resolve(ServeArgs {
+            local_docker: Some("none".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert!(config.data_dir.ends_with("windflow-data"));
+        assert_eq!(config.workers, 4);
+        assert_eq!(config.local_docker, None);
+        assert!(!config.secure_cookies);
+        assert_eq!(config.session_ttl, Duration::from_secs(12 * 3600));
+    }
+
+    #[test]
+    fn flags_win_over_the_file() {
+        let dir = std::env::temp_dir().join(format!("wf-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("windflow.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9000\"\nworkers = 2\npublic-url = \"https://wf.example\"\n",
+        )
+        .unwrap();
+        let config = ServeConfig::resolve(ServeArgs {
+            config: Some(file.clone()),
+            workers: Some(7),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:9000");
+        assert_eq!(config.workers, 7);
+        assert!(config.secure_cookies);
+
+        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\nlisten-port = 1\n").unwrap();
+        let err = ServeConfig::resolve(ServeArgs {
+            config: Some(file),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(
+            format!("{err:#}").contains("unknown field `listen-port`"),
+            "{err:#}"
+        );
+    }
+}

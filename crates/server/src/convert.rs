@@ -1,0 +1,248 @@
+//! Store records → wire types. The only place both vocabularies meet.
+
+use time::OffsetDateTime;
+use windflow_protocol as wire;
+use windflow_storage as rec;
+
+pub fn time(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+pub fn opt_time(ms: Option<i64>) -> Option<OffsetDateTime> {
+    ms.map(time)
+}
+
+pub fn role(role: rec::Role) -> wire::Role {
+    match role {
+        rec::Role::Viewer => wire::Role::Viewer,
+        rec::Role::Operator => wire::Role::Operator,
+        rec::Role::Admin => wire::Role::Admin,
+        rec::Role::Owner => wire::Role::Owner,
+    }
+}
+
+pub fn role_from(role: wire::Role) -> rec::Role {
+    match role {
+        wire::Role::Viewer => rec::Role::Viewer,
+        wire::Role::Operator => rec::Role::Operator,
+        wire::Role::Admin => rec::Role::Admin,
+        wire::Role::Owner => rec::Role::Owner,
+    }
+}
+
+pub fn state(state: rec::DeploymentState) -> wire::DeploymentState {
+    use rec::DeploymentState as S;
+    match state {
+        S::Queued => wire::DeploymentState::Queued,
+        S::Running => wire::DeploymentState::Running,
+        S::Succeeded => wire::DeploymentState::Succeeded,
+        S::Failed => wire::DeploymentState::Failed,
+        S::RolledBack => wire::DeploymentState::RolledBack,
+        S::Cancelled => wire::DeploymentState::Cancelled,
+    }
+}
+
+pub fn state_from(state: wire::DeploymentState) -> rec::DeploymentState {
+    use wire::DeploymentState as S;
+    match state {
+        S::Queued => rec::DeploymentState::Queued,
+        S::Running => rec::DeploymentState::Running,
+        S::Succeeded => rec::DeploymentState::Succeeded,
+        S::Failed => rec::DeploymentState::Failed,
+        S::RolledBack => rec::DeploymentState::RolledBack,
+        S::Cancelled => rec::DeploymentState::Cancelled,
+    }
+}
+
+pub fn kind(kind: rec::DeploymentKind) -> wire::DeploymentKind {
+    match kind {
+        rec::DeploymentKind::Deploy => wire::DeploymentKind::Deploy,
+        rec::DeploymentKind::Rollback => wire::DeploymentKind::Rollback,
+        rec::DeploymentKind::Remove => wire::DeploymentKind::Remove,
+    }
+}
+
+pub fn target_kind(kind: rec::TargetKind) -> wire::TargetKind {
+    match kind {
+        rec::TargetKind::Docker => wire::TargetKind::Docker,
+        rec::TargetKind::Ssh => wire::TargetKind::Ssh,
+        rec::TargetKind::Agent => wire::TargetKind::Agent,
+        rec::TargetKind::Swarm => wire::TargetKind::Swarm,
+    }
+}
+
+pub fn target_kind_from(kind: wire::TargetKind) -> rec::TargetKind {
+    match kind {
+        wire::TargetKind::Docker => rec::TargetKind::Docker,
+        wire::TargetKind::Ssh => rec::TargetKind::Ssh,
+        wire::TargetKind::Agent => rec::TargetKind::Agent,
+        wire::TargetKind::Swarm => rec::TargetKind::Swarm,
+    }
+}
+
+pub fn user(user: rec::User) -> wire::User {
+    wire::User {
+        id: user.id,
+        username: user.username,
+        display_name: user.display_name,
+        is_admin: user.is_admin,
+        disabled: user.disabled,
+        created_at: time(user.created_at),
+        last_login_at: opt_time(user.last_login_at),
+    }
+}
+
+pub fn organization(org: rec::Organization) -> wire::Organization {
+    wire::Organization {
+        id: org.id,
+        slug: org.slug,
+        name: org.name,
+        created_at: time(org.created_at),
+    }
+}
+
+pub fn token(token: rec::ApiToken) -> wire::ApiToken {
+    wire::ApiToken {
+        id: token.id,
+        name: token.name,
+        prefix: token.prefix,
+        scopes: token
+            .scopes
+            .iter()
+            .filter_map(|s| match s.as_str() {
+                "read" => Some(wire::TokenScope::Read),
+                "write" => Some(wire::TokenScope::Write),
+                _ => None,
+            })
+            .collect(),
+        created_at: time(token.created_at),
+        expires_at: opt_time(token.expires_at),
+        last_used_at: opt_time(token.last_used_at),
+        revoked_at: opt_time(token.revoked_at),
+    }
+}
+
+pub fn environment(env: rec::Environment) -> wire::Environment {
+    wire::Environment {
+        id: env.id,
+        name: env.name,
+        description: env.description,
+        created_at: time(env.created_at),
+    }
+}
+
+pub fn target(target: rec::Target, environment: Option<String>) -> wire::Target {
+    wire::Target {
+        id: target.id,
+        name: target.name,
+        kind: target_kind(target.kind),
+        endpoint: target.endpoint,
+        environment,
+        labels: target.labels,
+        status: match target.status {
+            rec::TargetStatus::Unknown => wire::TargetStatus::Unknown,
+            rec::TargetStatus::Up => wire::TargetStatus::Up,
+            rec::TargetStatus::Down => wire::TargetStatus::Down,
+        },
+        info: target
+            .info
+            .and_then(|v| serde_json::from_value::<wire::EngineInfo>(v).ok()),
+        checked_at: opt_time(target.checked_at),
+        created_at: time(target.created_at),
+    }
+}
+
+pub fn stack(stack: rec::Stack) -> wire::Stack {
+    wire::Stack {
+        id: stack.id,
+        name: stack.name,
+        description: stack.description,
+        version: stack.latest_version,
+        created_at: time(stack.created_at),
+        updated_at: time(stack.updated_at),
+    }
+}
+
+pub fn stack_version(version: rec::StackVersion) -> wire::StackVersion {
+    wire::StackVersion {
+        version: version.version,
+        content: version.content,
+        author: version.author,
+        message: version.message,
+        created_at: time(version.created_at),
+    }
+}
+
+pub fn stack_version_summary(version: rec::StackVersionSummary) -> wire::StackVersionSummary {
+    wire::StackVersionSummary {
+        version: version.version,
+        author: version.author,
+        message: version.message,
+        created_at: time(version.created_at),
+    }
+}
+
+pub fn deployment(d: rec::Deployment) -> wire::Deployment {
+    wire::Deployment {
+        id: d.id,
+        stack: d.stack_name,
+        version: d.stack_version,
+        target: d.target_name,
+        environment: d.environment_name,
+        kind: kind(d.kind),
+        state: state(d.state),
+        requested_by: d.requested_by_name,
+        plan: d
+            .plan
+            .and_then(|p| serde_json::from_value::<Vec<String>>(p).ok()),
+        error: d.error,
+        cancel_requested: d.cancel_requested,
+        attempts: d.attempts,
+        created_at: time(d.created_at),
+        started_at: opt_time(d.started_at),
+        finished_at: opt_time(d.finished_at),
+    }
+}
+
+pub fn event(e: rec::DeploymentEvent) -> wire::DeploymentEvent {
+    wire::DeploymentEvent {
+        seq: e.seq,
+        at: time(e.at),
+        data: e.data,
+    }
+}
+
+pub fn audit(e: rec::AuditEntry, org_slug: Option<String>) -> wire::AuditEntry {
+    wire::AuditEntry {
+        id: e.id,
+        organization: org_slug,
+        actor: e.actor,
+        action: e.action,
+        resource: e.resource,
+        detail: e.detail,
+        ip: e.ip,
+        at: time(e.at),
+    }
+}
+
+pub fn page<T, U>(
+    page: rec::Page<T>,
+    request: rec::PageRequest,
+    f: impl FnMut(T) -> U,
+) -> wire::Page<U> {
+    wire::Page {
+        items: page.items.into_iter().map(f).collect(),
+        total: page.total,
+        limit: request.limit,
+        offset: request.offset,
+    }
+}
+
+/// `?limit=&offset=` → a bounded page request (1–500, default 50).
+pub fn page_request(limit: Option<i64>, offset: Option<i64>) -> rec::PageRequest {
+    rec::PageRequest::new(
+        limit.unwrap_or(50).clamp(1, 500),
+        offset.unwrap_or(0).max(0),
+    )
+}

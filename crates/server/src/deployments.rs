@@ -1,0 +1,215 @@
+//! Queuing deployments: resolving what the request names (stack version, target,
+//! environment), idempotency, rollbacks to an earlier version, and plan previews.
+
+use windflow_domain::plan::PlanOptions;
+use windflow_engine::deploy;
+use windflow_protocol as wire;
+use windflow_storage::{Deployment, DeploymentKind, NewDeployment, Stack, StoreError, Target};
+
+use crate::auth::OrgAccess;
+use crate::error::{ApiError, ApiResult};
+use crate::state::{App, new_id, now_ms};
+
+/// What a new deployment will run.
+pub struct DeploymentRequest<'a> {
+    pub stack: &'a str,
+    pub version: Option<i64>,
+    pub target: &'a str,
+    pub environment: Option<&'a str>,
+    pub kind: DeploymentKind,
+    pub idempotency_key: Option<String>,
+}
+
+impl App {
+    /// Queues a deployment and wakes the workers. `.1` is false when an idempotency key
+    /// returned an earlier deployment.
+    pub async fn queue_deployment(
+        &self,
+        access: &OrgAccess,
+        request: DeploymentRequest<'_>,
+    ) -> ApiResult<(Deployment, bool)> {
+        let org = &access.org.id;
+        let stack = self
+            .store
+            .get_stack(org, request.stack)
+            .await
+            .map_err(named("stack", request.stack))?;
+        let version = request.version.unwrap_or(stack.latest_version);
+        if version < 1 || version > stack.latest_version {
+            return Err(ApiError::invalid(
+                "version",
+                format!(
+                    "stack {} has versions 1 to {}",
+                    stack.name, stack.latest_version
+                ),
+            ));
+        }
+        let target = self
+            .store
+            .get_target(org, request.target)
+            .await
+            .map_err(named("target", request.target))?;
+        let environment_id = match request.environment {
+            Some(name) => Some(
+                self.store
+                    .get_environment(org, name)
+                    .await
+                    .map_err(named("environment", name))?
+                    .id,
+            ),
+            None => target.environment_id.clone(),
+        };
+        if let Some(key) = &request.idempotency_key
+            && (key.is_empty() || key.len() > 200)
+        {
+            return Err(ApiError::BadRequest(
+                "Idempotency-Key must be 1 to 200 characters".into(),
+            ));
+        }
+        let (deployment, created) = self
+            .store
+            .create_deployment(NewDeployment {
+                id: new_id(),
+                org_id: org.clone(),
+                stack_id: stack.id.clone(),
+                stack_version: version,
+                target_id: target.id.clone(),
+                environment_id,
+                kind: request.kind,
+                requested_by: access.caller.user.id.clone(),
+                idempotency_key: request.idempotency_key,
+                created_at: now_ms(),
+            })
+            .await?;
+        if created {
+            metrics::counter!("windflow_deployments_queued_total").increment(1);
+            self.jobs_wakeup.notify_one();
+            self.audit_org(
+                access,
+                "deployment.create",
+                &format!("deployment/{}", deployment.id),
+                serde_json::json!({
+                    "stack": stack.name,
+                    "version": version,
+                    "target": target.name,
+                    "kind": request.kind.as_str(),
+                }),
+            )
+            .await;
+        }
+        Ok((deployment, created))
+    }
+
+    /// Queues a rollback of `stack` on `target` to `version`, or to the last version that
+    /// succeeded there before the current one.
+    pub async fn queue_rollback(
+        &self,
+        access: &OrgAccess,
+        stack_name: &str,
+        target_name: &str,
+        version: Option<i64>,
+        idempotency_key: Option<String>,
+    ) -> ApiResult<(Deployment, bool)> {
+        let org = &access.org.id;
+        let stack = self
+            .store
+            .get_stack(org, stack_name)
+            .await
+            .map_err(named("stack", stack_name))?;
+        let target = self
+            .store
+            .get_target(org, target_name)
+            .await
+            .map_err(named("target", target_name))?;
+        let version = match version {
+            Some(v) => v,
+            None => previous_version(self, org, &stack, &target).await?,
+        };
+        self.queue_deployment(
+            access,
+            DeploymentRequest {
+                stack: stack_name,
+                version: Some(version),
+                target: target_name,
+                environment: None,
+                kind: DeploymentKind::Rollback,
+                idempotency_key,
+            },
+        )
+        .await
+    }
+
+    /// What deploying would change on the target now, without changing anything.
+    pub async fn preview_plan(
+        &self,
+        access: &OrgAccess,
+        stack_name: &str,
+        request: &wire::PlanRequest,
+    ) -> ApiResult<wire::PlanPreview> {
+        let org = &access.org.id;
+        let stack = self
+            .store
+            .get_stack(org, stack_name)
+            .await
+            .map_err(named("stack", stack_name))?;
+        let version = request.version.unwrap_or(stack.latest_version);
+        let content = self
+            .store
+            .get_stack_version(org, &stack.id, version)
+            .await?
+            .content;
+        let target = self
+            .store
+            .get_target(org, &request.target)
+            .await
+            .map_err(named("target", &request.target))?;
+        let environment =
+            crate::stacks::validation_environment(self.store.as_ref(), org, Some(&stack.id))
+                .await?;
+        let loaded = crate::stacks::load(&stack.name, &content, environment).map_err(|d| {
+            ApiError::Invalid {
+                message: "the compose file is invalid".into(),
+                errors: d.iter().map(crate::stacks::field_error).collect(),
+            }
+        })?;
+        let driver = self.driver(&target)?;
+        let (_, plan) = deploy::plan(driver.as_ref(), &loaded.stack, &PlanOptions::default())
+            .await
+            .map_err(|e| ApiError::Unavailable(format!("target {}: {e}", target.name)))?;
+        Ok(wire::PlanPreview {
+            version,
+            unchanged: plan.is_empty(),
+            changes: plan.describe(),
+        })
+    }
+}
+
+async fn previous_version(app: &App, org: &str, stack: &Stack, target: &Target) -> ApiResult<i64> {
+    let nothing = || ApiError::Conflict {
+        message: format!(
+            "stack {} has no earlier successful deployment on {} to roll back to",
+            stack.name, target.name
+        ),
+        field: None,
+    };
+    let current = app
+        .store
+        .last_succeeded_deployment(org, &stack.id, &target.id, None)
+        .await?
+        .ok_or_else(nothing)?;
+    let previous = app
+        .store
+        .last_succeeded_deployment(org, &stack.id, &target.id, Some(current.stack_version))
+        .await?
+        .ok_or_else(nothing)?;
+    Ok(previous.stack_version)
+}
+
+/// Maps NotFound to a message naming the missing resource.
+pub fn named(kind: &'static str, name: &str) -> impl FnOnce(StoreError) -> ApiError {
+    let name = name.to_string();
+    move |e| match e {
+        StoreError::NotFound(_) => ApiError::NotFound(format!("{kind} {name:?}")),
+        other => other.into(),
+    }
+}

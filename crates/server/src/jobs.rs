@@ -1,0 +1,502 @@
+//! Durable deployments: a pool of workers takes queued deployments from the store under a
+//! lease, runs them through the engine (`windflow_engine::deploy`), records every event, and
+//! ends each in a terminal state. A worker renews its lease while it runs; if the process
+//! dies, the lease runs out and the next server to start reclaims the deployment and runs it
+//! again from the engine's real state — the planner keeps what already matches and recovers
+//! parked replicas, so nothing is created twice.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tokio::sync::{Semaphore, mpsc, watch};
+use tracing::Instrument;
+use windflow_compose::LoadOptions;
+use windflow_engine::deploy::{self, UpError, UpOptions};
+use windflow_engine::events::{Event, EventKind, EventSink};
+use windflow_engine::executor::ExecuteOptions;
+use windflow_engine::history::History;
+use windflow_storage::{
+    Deployment, DeploymentEvent, DeploymentFinish, DeploymentKind, DeploymentState, Store,
+    VariableScope,
+};
+
+use crate::state::{AppState, now_ms};
+
+/// Runs until `shutdown` turns true, then lets running deployments finish for the configured
+/// grace period and checkpoints the rest (their lease is released, so the next start resumes
+/// them at once).
+pub async fn run_workers(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    let permits = Arc::new(Semaphore::new(state.config.workers));
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<()>();
+    let mut running: Vec<(String, tokio::task::JoinHandle<()>)> = Vec::new();
+    let mut last_reclaim = Instant::now() - Duration::from_secs(3600);
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        running.retain(|(_, h)| !h.is_finished());
+        let mut claimed = Vec::new();
+        let now = now_ms();
+        let lease_until = now + state.config.lease.as_millis() as i64;
+        if last_reclaim.elapsed() > state.config.lease / 3 {
+            last_reclaim = Instant::now();
+            match state
+                .store
+                .reclaim_expired(&state.instance, now, lease_until)
+                .await
+            {
+                Ok(list) => {
+                    for d in &list {
+                        tracing::warn!(deployment_id = %d.id, attempt = d.attempts, "resuming a deployment whose worker stopped");
+                    }
+                    claimed.extend(list);
+                }
+                Err(e) => tracing::error!(error = %e, "reclaiming deployments"),
+            }
+        }
+        while permits.available_permits() > claimed.len() {
+            match state
+                .store
+                .claim_deployment(&state.instance, now, lease_until)
+                .await
+            {
+                Ok(Some(d)) => claimed.push(d),
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::error!(error = %e, "claiming a deployment");
+                    break;
+                }
+            }
+        }
+        for deployment in claimed {
+            let permit = permits.clone().acquire_owned().await.expect("semaphore");
+            let state = state.clone();
+            let done = done_tx.clone();
+            let id = deployment.id.clone();
+            let span = tracing::info_span!("deployment", deployment_id = %deployment.id, stack = %deployment.stack_name, target = %deployment.target_name);
+            let handle = tokio::spawn(
+                async move {
+                    run_deployment(&state, deployment).await;
+                    drop(permit);
+                    let _ = done.send(());
+                }
+                .instrument(span),
+            );
+            running.push((id, handle));
+        }
+        tokio::select! {
+            _ = state.jobs_wakeup.notified() => {}
+            _ = done_rx.recv() => {}
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+    // Shutting down: give running deployments the grace period, then checkpoint.
+    running.retain(|(_, h)| !h.is_finished());
+    if running.is_empty() {
+        return;
+    }
+    tracing::info!(
+        running = running.len(),
+        grace_s = state.config.shutdown_grace.as_secs(),
+        "waiting for running deployments"
+    );
+    let deadline = tokio::time::Instant::now() + state.config.shutdown_grace;
+    for (id, handle) in running {
+        if tokio::time::timeout_at(deadline, handle).await.is_err() {
+            let _ = state
+                .store
+                .renew_lease(&id, &state.instance, now_ms())
+                .await;
+            tracing::warn!(deployment_id = %id, "checkpointed: it resumes when the server starts again");
+        }
+    }
+}
+
+/// Runs one deployment to a terminal state.
+async fn run_deployment(state: &AppState, deployment: Deployment) {
+    let started = Instant::now();
+    let id = deployment.id.clone();
+    let first_seq = match state.store.list_deployment_events(&id, 0, i64::MAX).await {
+        Ok(events) => events.last().map_or(0, |e| e.seq),
+        Err(e) => {
+            tracing::error!(error = %e, "reading earlier events");
+            0
+        }
+    };
+    let (recorder, recorder_task) = Recorder::start(state.clone(), id.clone(), first_seq);
+    recorder.control(json!({
+        "event": "state",
+        "state": "running",
+        "attempt": deployment.attempts,
+        "resumed": deployment.attempts > 1,
+    }));
+
+    // Lease renewal and cancel requests.
+    let (cancel_tx, cancel_rx) = watch::channel(false);
+    let watcher = {
+        let state = state.clone();
+        let id = id.clone();
+        tokio::spawn(async move {
+            let period = state.config.lease / 3;
+            let mut tick = tokio::time::interval(Duration::from_millis(500));
+            let mut last_renew = Instant::now();
+            loop {
+                tick.tick().await;
+                if matches!(state.store.is_cancel_requested(&id).await, Ok(true)) {
+                    let _ = cancel_tx.send(true);
+                }
+                if last_renew.elapsed() >= period {
+                    last_renew = Instant::now();
+                    let until = now_ms() + state.config.lease.as_millis() as i64;
+                    match state.store.renew_lease(&id, &state.instance, until).await {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            tracing::error!("lost the lease; stopping");
+                            let _ = cancel_tx.send(true);
+                        }
+                        Err(e) => tracing::warn!(error = %e, "renewing the lease"),
+                    }
+                }
+            }
+        })
+    };
+
+    let outcome = execute(state, &deployment, cancel_rx.clone(), &recorder).await;
+    watcher.abort();
+    let cancelled =
+        *cancel_rx.borrow() || matches!(state.store.is_cancel_requested(&id).await, Ok(true));
+    let (final_state, error) = match outcome {
+        Ok(()) => (DeploymentState::Succeeded, None),
+        Err(Outcome::Failed { message, restored }) => {
+            let st = if cancelled {
+                DeploymentState::Cancelled
+            } else if restored {
+                DeploymentState::RolledBack
+            } else {
+                DeploymentState::Failed
+            };
+            (st, Some(message))
+        }
+        Err(Outcome::NotStarted(message)) => {
+            let st = if cancelled {
+                DeploymentState::Cancelled
+            } else {
+                DeploymentState::Failed
+            };
+            (st, Some(message))
+        }
+    };
+    let error = error.map(|e| recorder.redact(&e));
+    recorder.control(json!({
+        "event": "state",
+        "state": final_state.as_str(),
+        "error": error,
+    }));
+    drop(recorder);
+    let _ = recorder_task.await;
+    let finish = DeploymentFinish {
+        state: final_state,
+        error: error.clone(),
+        at: now_ms(),
+    };
+    if let Err(e) = state.store.finish_deployment(&id, finish).await {
+        tracing::error!(error = %e, "recording the end of a deployment");
+    }
+    state.hub.close(&id);
+    let elapsed = started.elapsed();
+    metrics::histogram!("windflow_deploy_duration_seconds", "state" => final_state.as_str())
+        .record(elapsed.as_secs_f64());
+    metrics::counter!("windflow_deployments_finished_total", "state" => final_state.as_str())
+        .increment(1);
+    tracing::info!(state = %final_state, elapsed_ms = elapsed.as_millis() as u64, error = ?error, "deployment finished");
+}
+
+enum Outcome {
+    /// Nothing on the target changed (bad stack, unreachable target…).
+    NotStarted(String),
+    /// The executor ran and failed; `restored` when the previous version runs again.
+    Failed { message: String, restored: bool },
+}
+
+async fn execute(
+    state: &AppState,
+    deployment: &Deployment,
+    cancel: watch::Receiver<bool>,
+    recorder: &Recorder,
+) -> Result<(), Outcome> {
+    let not_started = |e: &dyn std::fmt::Display| Outcome::NotStarted(e.to_string());
+    let store = state.store.as_ref();
+    let org = &deployment.org_id;
+    let version = store
+        .get_stack_version(org, &deployment.stack_id, deployment.stack_version)
+        .await
+        .map_err(|e| not_started(&e))?;
+    let target = store
+        .get_target_by_id(org, &deployment.target_id)
+        .await
+        .map_err(|e| not_started(&e))?;
+    let (environment, secrets) = resolve_variables(state, deployment)
+        .await
+        .map_err(|e| not_started(&format!("{e:#}")))?;
+    recorder.add_secrets(secrets);
+    let driver = state.driver(&target).map_err(|e| not_started(&e))?;
+    let events = recorder.sink();
+
+    if deployment.kind == DeploymentKind::Remove {
+        return match deploy::down(driver.as_ref(), &deployment.stack_name, false, &events).await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(Outcome::Failed {
+                message: e.to_string(),
+                restored: false,
+            }),
+        };
+    }
+
+    let working_dir = state
+        .config
+        .data_dir
+        .join("stacks")
+        .join(&deployment.stack_id);
+    let options = LoadOptions {
+        project_name: Some(deployment.stack_name.clone()),
+        environment,
+        working_dir: Some(working_dir),
+        isolated: true,
+        ..LoadOptions::default()
+    };
+    let loaded = windflow_compose::load_from_str("compose.yaml", &version.content, &options)
+        .map_err(|e| not_started(&e))?;
+    for warning in &loaded.warnings {
+        events.emit(EventKind::Warning {
+            message: warning.to_string(),
+        });
+    }
+    let history = History::at(
+        state
+            .config
+            .data_dir
+            .join("engine-history")
+            .join(&deployment.target_id),
+    );
+    let options = UpOptions {
+        execute: ExecuteOptions {
+            wait_timeout: state.config.deploy_timeout,
+            stack_version: Some(deployment.stack_version as u64),
+            rollback: true,
+            cancel: Some(cancel),
+        },
+        source: format!("deployment {}", deployment.id),
+        ..UpOptions::default()
+    };
+    match deploy::up(driver.as_ref(), &loaded.stack, &history, &options, &events).await {
+        Ok(_) => Ok(()),
+        Err(UpError::Failed { failure, .. }) => {
+            let restored = failure
+                .rollback
+                .as_ref()
+                .is_some_and(|r| r.errors.is_empty());
+            Err(Outcome::Failed {
+                message: failure.to_string(),
+                restored,
+            })
+        }
+        Err(e) => Err(not_started(&e)),
+    }
+}
+
+/// The interpolation environment of a deployment: the environment's variables, under the
+/// stack's, under the stack's for this environment. Secrets are decrypted here, at deploy
+/// time only; their values are returned too so the recorder can mask them.
+async fn resolve_variables(
+    state: &AppState,
+    deployment: &Deployment,
+) -> anyhow::Result<(BTreeMap<String, String>, Vec<String>)> {
+    let store: &dyn Store = state.store.as_ref();
+    let org = &deployment.org_id;
+    let mut scopes = Vec::new();
+    if let Some(env) = &deployment.environment_id {
+        scopes.push(VariableScope::Environment {
+            environment_id: env.clone(),
+        });
+    }
+    scopes.push(VariableScope::Stack {
+        stack_id: deployment.stack_id.clone(),
+        environment_id: None,
+    });
+    if let Some(env) = &deployment.environment_id {
+        scopes.push(VariableScope::Stack {
+            stack_id: deployment.stack_id.clone(),
+            environment_id: Some(env.clone()),
+        });
+    }
+    let mut values = BTreeMap::new();
+    let mut secrets = Vec::new();
+    for scope in scopes {
+        for variable in store.list_variables(org, &scope).await? {
+            let value = state.keyring.reveal(&variable)?;
+            if matches!(variable.value, windflow_storage::VariableValue::Secret(_)) {
+                secrets.push(value.clone());
+            }
+            values.insert(variable.name, value);
+        }
+    }
+    Ok((values, secrets))
+}
+
+/// Numbers a deployment's events, publishes each at once to live subscribers, and writes
+/// them to the store in batches (as fast as the store takes them). Secret values are masked
+/// before anything leaves.
+#[derive(Clone)]
+struct Recorder {
+    sender: mpsc::UnboundedSender<serde_json::Value>,
+    secrets: Arc<std::sync::Mutex<Vec<String>>>,
+    engine_sink: EventSink,
+}
+
+impl Recorder {
+    fn start(
+        state: AppState,
+        deployment_id: String,
+        first_seq: i64,
+    ) -> (Self, tokio::task::JoinHandle<()>) {
+        let (sender, mut receiver) = mpsc::unbounded_channel::<serde_json::Value>();
+        let (engine_sink, mut engine_events) = EventSink::channel();
+        let secrets: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+        // Engine events become JSON values on the same channel.
+        let forward = sender.clone();
+        tokio::spawn(async move {
+            while let Some(event) = engine_events.recv().await {
+                let _ = forward.send(engine_event_json(&event));
+            }
+        });
+        let masks = secrets.clone();
+        let task = tokio::spawn(async move {
+            let mut seq = first_seq;
+            let mut plan: Option<serde_json::Value> = None;
+            while let Some(first) = receiver.recv().await {
+                let mut batch = vec![first];
+                while let Ok(more) = receiver.try_recv() {
+                    batch.push(more);
+                    if batch.len() >= 256 {
+                        break;
+                    }
+                }
+                let masks = masks.lock().expect("masks").clone();
+                let events: Vec<DeploymentEvent> = batch
+                    .into_iter()
+                    .map(|data| {
+                        seq += 1;
+                        let data = mask_value(data, &masks);
+                        if data["event"] == "planned" {
+                            plan = Some(data["changes"].clone());
+                        }
+                        DeploymentEvent {
+                            deployment_id: deployment_id.clone(),
+                            seq,
+                            at: data["at_ms"].as_i64().unwrap_or_else(now_ms),
+                            data,
+                        }
+                    })
+                    .collect();
+                if let Some(plan) = plan.take()
+                    && let Err(e) = state.store.set_deployment_plan(&deployment_id, &plan).await
+                {
+                    tracing::error!(error = %e, "recording the plan");
+                }
+                // Stored first, then published: a live subscriber that sees a gap finds the
+                // missing events in the store.
+                if let Err(e) = state.store.append_deployment_events(&events).await {
+                    tracing::error!(error = %e, "recording deployment events");
+                }
+                for event in events {
+                    state.hub.publish(Arc::new(event));
+                }
+            }
+        });
+        (
+            Recorder {
+                sender,
+                secrets,
+                engine_sink,
+            },
+            task,
+        )
+    }
+
+    fn sink(&self) -> EventSink {
+        self.engine_sink.clone()
+    }
+
+    fn control(&self, mut data: serde_json::Value) {
+        data["at_ms"] = json!(now_ms());
+        let _ = self.sender.send(data);
+    }
+
+    fn add_secrets(&self, values: Vec<String>) {
+        self.secrets
+            .lock()
+            .expect("masks")
+            .extend(values.into_iter().filter(|v| v.len() >= 3));
+    }
+
+    fn redact(&self, text: &str) -> String {
+        mask_text(text, &self.secrets.lock().expect("masks"))
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        // Closing the engine sink lets the forwarder, then the writer, finish.
+        self.engine_sink = EventSink::discard();
+    }
+}
+
+fn engine_event_json(event: &Event) -> serde_json::Value {
+    serde_json::to_value(event).unwrap_or_else(|_| json!({"event": "unknown"}))
+}
+
+fn mask_text(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_string();
+    for secret in secrets {
+        if out.contains(secret.as_str()) {
+            out = out.replace(secret.as_str(), "******");
+        }
+    }
+    out
+}
+
+fn mask_value(value: serde_json::Value, secrets: &[String]) -> serde_json::Value {
+    if secrets.is_empty() {
+        return value;
+    }
+    match value {
+        serde_json::Value::String(s) => serde_json::Value::String(mask_text(&s, secrets)),
+        serde_json::Value::Array(items) => {
+            items.into_iter().map(|v| mask_value(v, secrets)).collect()
+        }
+        serde_json::Value::Object(map) => map
+            .into_iter()
+            .map(|(k, v)| (k, mask_value(v, secrets)))
+            .collect(),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_masked_everywhere_in_an_event() {
+        let event =
+            json!({"event": "warning", "message": "password is hunter22!", "list": ["x hunter22"]});
+        let masked = mask_value(event, &["hunter22".to_string()]);
+        assert_eq!(
+            masked,
+            json!({"event": "warning", "message": "password is ******!", "list": ["x ******"]})
+        );
+    }
+}

@@ -1,0 +1,179 @@
+//! `/orgs/{org}/environments`: dev, staging, prod… and their variables.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use windflow_domain::access::Permission;
+use windflow_protocol::{
+    CreateEnvironmentRequest, Environment, Problem, SetVariableRequest, Variable,
+};
+use windflow_storage::{NewEnvironment, VariableScope};
+
+use super::variables;
+use crate::auth::OrgAccess;
+use crate::convert;
+use crate::error::ApiResult;
+use crate::state::{AppState, new_id, now_ms};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_environments, create_environment))
+        .routes(routes!(delete_environment))
+        .routes(routes!(list_environment_variables))
+        .routes(routes!(
+            set_environment_variable,
+            delete_environment_variable
+        ))
+}
+
+/// Environments of the organization.
+#[utoipa::path(get, path = "/orgs/{org}/environments", tag = "environments",
+    params(("org" = String, Path, description = "Organization slug")),
+    responses((status = 200, body = Vec<Environment>), (status = 404, body = Problem)))]
+async fn list_environments(
+    State(state): State<AppState>,
+    access: OrgAccess,
+) -> ApiResult<Json<Vec<Environment>>> {
+    access.require(Permission::Read)?;
+    let list = state.store.list_environments(&access.org.id).await?;
+    Ok(Json(list.into_iter().map(convert::environment).collect()))
+}
+
+/// Create an environment (admins).
+#[utoipa::path(post, path = "/orgs/{org}/environments", tag = "environments",
+    request_body = CreateEnvironmentRequest,
+    params(("org" = String, Path, description = "Organization slug")),
+    responses((status = 201, body = Environment), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn create_environment(
+    State(state): State<AppState>,
+    access: OrgAccess,
+    Json(request): Json<CreateEnvironmentRequest>,
+) -> ApiResult<(StatusCode, Json<Environment>)> {
+    access.require(Permission::Configure)?;
+    crate::stacks::check_name("name", &request.name)?;
+    let env = state
+        .store
+        .create_environment(NewEnvironment {
+            id: new_id(),
+            org_id: access.org.id.clone(),
+            name: request.name,
+            description: request.description,
+            created_at: now_ms(),
+        })
+        .await?;
+    state
+        .audit_org(
+            &access,
+            "environment.create",
+            &format!("environment/{}", env.name),
+            json!({}),
+        )
+        .await;
+    Ok((StatusCode::CREATED, Json(convert::environment(env))))
+}
+
+/// Delete an environment no target or deployment uses (admins).
+#[utoipa::path(delete, path = "/orgs/{org}/environments/{env}", tag = "environments",
+    params(("org" = String, Path, description = "Organization slug"),
+        ("env" = String, Path, description = "Environment name")),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem)))]
+async fn delete_environment(
+    State(state): State<AppState>,
+    access: OrgAccess,
+    Path((_, env)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    access.require(Permission::Configure)?;
+    state.store.delete_environment(&access.org.id, &env).await?;
+    state
+        .audit_org(
+            &access,
+            "environment.delete",
+            &format!("environment/{env}"),
+            json!({}),
+        )
+        .await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn env_scope(state: &AppState, access: &OrgAccess, env: &str) -> ApiResult<VariableScope> {
+    let env = state
+        .store
+        .get_environment(&access.org.id, env)
+        .await
+        .map_err(crate::deployments::named("environment", env))?;
+    Ok(VariableScope::Environment {
+        environment_id: env.id,
+    })
+}
+
+/// Variables every stack deployed in this environment gets (secret values are never shown).
+#[utoipa::path(get, path = "/orgs/{org}/environments/{env}/variables", tag = "environments",
+    params(("org" = String, Path, description = "Organization slug"),
+        ("env" = String, Path, description = "Environment name")),
+    responses((status = 200, body = Vec<Variable>), (status = 404, body = Problem)))]
+async fn list_environment_variables(
+    State(state): State<AppState>,
+    access: OrgAccess,
+    Path((_, env)): Path<(String, String)>,
+) -> ApiResult<Json<Vec<Variable>>> {
+    access.require(Permission::Read)?;
+    let scope = env_scope(&state, &access, &env).await?;
+    variables::list(&state, &access, &scope).await.map(Json)
+}
+
+/// Set a variable or secret for the environment (admins). Secrets are write-only.
+#[utoipa::path(put, path = "/orgs/{org}/environments/{env}/variables/{name}", tag = "environments",
+    request_body = SetVariableRequest,
+    params(("org" = String, Path, description = "Organization slug"),
+        ("env" = String, Path, description = "Environment name"),
+        ("name" = String, Path, description = "Variable name")),
+    responses((status = 200, body = Variable), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn set_environment_variable(
+    State(state): State<AppState>,
+    access: OrgAccess,
+    Path((_, env, name)): Path<(String, String, String)>,
+    Json(request): Json<SetVariableRequest>,
+) -> ApiResult<Json<Variable>> {
+    access.require(Permission::Configure)?;
+    let scope = env_scope(&state, &access, &env).await?;
+    variables::set(
+        &state,
+        &access,
+        scope,
+        &format!("environment/{env}"),
+        &name,
+        request,
+    )
+    .await
+    .map(Json)
+}
+
+/// Delete a variable of the environment (admins).
+#[utoipa::path(delete, path = "/orgs/{org}/environments/{env}/variables/{name}", tag = "environments",
+    params(("org" = String, Path, description = "Organization slug"),
+        ("env" = String, Path, description = "Environment name"),
+        ("name" = String, Path, description = "Variable name")),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn delete_environment_variable(
+    State(state): State<AppState>,
+    access: OrgAccess,
+    Path((_, env, name)): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    access.require(Permission::Configure)?;
+    let scope = env_scope(&state, &access, &env).await?;
+    variables::delete(
+        &state,
+        &access,
+        &scope,
+        &format!("environment/{env}"),
+        &name,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

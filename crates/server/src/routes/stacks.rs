@@ -1,0 +1,504 @@
+//! `/orgs/{org}/stacks`: compose stacks, their immutable versions, diffs, validation, plan
+//! previews, variables and secrets, rollbacks and logs. A stack's ETag is its newest version:
+//! `PUT` with `If-Match` refuses to overwrite someone else's push.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use windflow_domain::access::Permission;
+use windflow_protocol::{
+    CreateStackRequest, Deployment, DiffQuery, Page, PageQuery, PlanPreview, PlanRequest, Problem,
+    RollbackRequest, SetVariableRequest, Stack, StackDetail, StackDiff, StackListQuery,
+    StackVersion, StackVersionSummary, UpdateStackRequest, ValidateRequest, Validation, Variable,
+    VariableQuery,
+};
+use windflow_storage::{NewStack, NewStackVersion, StackFilter, VariableScope};
+
+use super::variables;
+use crate::auth::OrgAccess;
+use crate::convert;
+use crate::deployments::named;
+use crate::error::{ApiError, ApiResult};
+use crate::stacks::{MAX_CONTENT_BYTES, require_valid, validate, validation_environment};
+use crate::state::{AppState, new_id, now_ms};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_stacks, create_stack))
+        .routes(routes!(get_stack, update_stack, delete_stack))
+        .routes(routes!(list_versions))
+        .routes(routes!(get_version))
+        .routes(routes!(diff_versions))
+        .routes(routes!(validate_content))
+        .routes(routes!(plan_stack))
+        .routes(routes!(rollback_stack))
+        .routes(routes!(list_stack_variables))
+        .routes(routes!(set_stack_variable, delete_stack_variable))
+}
+
+fn etag(version: i64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{version}\"")).expect("a number is a header value")
+}
+
+/// Stacks of the organization, by name.
+#[utoipa::path(get, path = "/orgs/{org}/stacks", tag = "stacks",
+    params(("org" = String, Path, description = "Organization slug"), StackListQuery),
+    responses((status = 200, body = Page<Stack>), (status = 404, body = Problem)))]
+async fn list_stacks(
+    State(state): State<AppState>,
+    access: OrgAccess,
+    Query(query): Query<StackListQuery>,
+) -> ApiResult<Json<Page<Stack>>> {
+    access.require(Permission::Read)?;
+    let request = convert::page_request(query.limit, query.offset);
+    let filter = StackFilter {
+        name_contains: query.q.filter(|q| !q.is_empty()),
+    };
+    let page = state
+        .store
+        .list_stacks(&access.org.id, &filter, request)
+        .await?;
+    Ok(Json(convert::page(page, request, convert::stack)))
+}
+
+/// Create a stack from a compose file (admins). The file is validated first; errors name
+/// the line and field.
+#[utoipa::path(post, path = "/orgs/{org}/stacks", tag = "stacks", request_body = CreateStackRequest,
+    params(("org" = String, Path, description = "Organization slug")),
+    responses((status = 201, body = StackDetail), (status = 403, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn create_stack(
+    State(state): State<AppState>,
+    access: OrgAccess,
+    Json(request): Json<CreateStackRequest>,
+) -> ApiResult<Response> {
+    access.require(Permission::Configure)?;
+    crate::stacks::check_name("name", &request.name)?;
+    let environment = validation_environment(state.store.as_ref(), &access.org.id, None).await?;
+    let validation = validate(&request.name, &request.content, environment);
+    require_valid(&validation)?;
+    let now = now_ms();
+    let (stack, version) = state
+        .store
+        .create_stack(NewStack {
+            id: new_id(),
+            org_id: access.org.id.clone(),
+            name: request.name,
+            description: request.description,
+            first_version: NewStackVersion {
+                content: request.content,
+                author_id: access.caller.user.id.clone(),
+                message: request.message.unwrap_or_else(|| "created".into()),
+                created_at: now,
+            },
+            created_at: now,
+        })
+        .await?;
+    state
+        .audit_org(
+            &access,
+            "stack.create",
+            &format!("stack/{}", stack.name),
+            json!({ "version": 1 }),
+        )
+        .await;
+    let version_number = stack.latest_version;
+    let detail = StackDetail {
+        stack: convert::stack(stack),
+        current: convert::stack_version(version),
+        services: validation.services,
+    };
+    let mut response = (StatusCode::CREATED, Json(detail)).into_response();
+    response
+        .headers_mut()
+        .insert(header::ETAG, etag(version_number));
+    Ok(response)
+}
+
+/// A stack with its newest version's content; the `ETag` header is that version.
+#[utoipa::path(get, path = "/orgs/{org}/stacks/{stack}", tag = "stacks",
+    params(("org" = String, Path, description = "Organization slug"),
+        ("stack" = String, Path, description = "Stack name")),
+    responses((status = 200, body = StackDetail), (status = 404, body = Problem)))]
+async fn get_stack(
+    State(state): State<AppState>,
+    access: OrgAccess,
+    Path((_, name)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    access.require(Permission::Read)?;
+    let stack = state
+        .store
+        .get_stack(&access.org.id, &name)
+        .await
+        .map_err(named("stack", &name))?;
+    let version = state
+        .store
+        .get_stack_version(&access.org.id, &stack.id, stack.latest_version)
+        .await?;
+    let services = crate::stacks::load(&stack.name, &version.content, Default::default())
+        .map(|l| l.stack.services.keys().cloned().collect())
+        .unwrap_or_default();
+    let number = stack.latest_version;
+    let mut response = Json(StackDetail {
+        stack: convert::stack(stack),
+        current: convert::stack_version(version),
+        services,
+    })
+    .into_response();
+    response.headers_mut().insert(header::ETAG, etag(number));
+    Ok(response)
+}
+
+/// Push a new version (admins). With `If-Match: "<version>"` the write is refused (412) when
+/// the stack moved on since that version was read.
+#[utoipa::path(put, path = "/orgs/{org}/stacks/{stack}", tag = "stacks", request_body = UpdateStackRequest,
+    params(("org" = String, Path, description = "Organization slug"),
+        ("stack" = String, Path, description = "Stack name"),
+        ("If-Match" = Option<String>, Header, description = "The version this edit is based on")),
+    responses((status = 200, body = StackDetail), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem)))]
+async fn update_stack(
+    State(state): State<AppState>,
+    access: OrgAccess,
+    Path((_, name)): Path<(String, String)>,
+    headers: HeaderMap,
+    Json(request): Json<UpdateStackRequest>,
+) -> ApiResult<Response> {
+    access.require(Permission::Configure)?;
+    let stack = state
+        .store
+        .get_stack(&access.org.id, &name)
+        .await
+        .map_err(named("stack", &name))?;
+    let expected = match headers.get(header::IF_MATCH) {
+        Some(value) => {
+            let text = value.to_str().unwrap_or("").trim().trim_start_matches("W/");
+            let number = text.trim_matches('"').parse::<i64>().map_err(|_| {
+                ApiError::BadRequest(format!(
+                    "If-Match: expected a stack version like \"3\", got {text}"
+                ))
+            })?;
+            if number != stack.latest_version {
+                return Err(ApiError::PreconditionFailed(format!(
+                    "stack {name} is at version {} but your edit is based on version {number}: reload it, merge, and push again",
+                    stack.latest_version
+                )));
+            }
+            number
+        }
+        None => stack.latest_version,
+    };
+    let environment =
+        validation_environment(state.store.as_ref(), &access.org.id, Some(&stack.id)).await?;
+    let validation = validate(&stack.name, &request.content, environment);
+    require_valid(&validation)?;
+    let version = state
+        .store
+        .add_stack_version(
+            &access.org.id,
+            &stack.id,
+            expected,
+            NewStackVersion {
+                content: request.content,
+                author_id: access.caller.user.id.clone(),
+                message: request.message.unwrap_or_default(),
+                created_at: now_ms(),
+            },
+        )
+        .await?;
+    state
+        .audit_org(
+            &access,
+            "stack.update",
+            &format!("stack/{name}"),
+            json!({ "version": version.version }),
+        )
+        .await;
+    let stack = state.store.get_stack(&access.org.id, &name).await?;
+    let number = stack.latest_version;
+    let mut response = Json(StackDetail {
+        stack: convert::stack(stack),
+        current: convert::stack_version(version),
+        services: validation.services,
+    })
+    .into_response();
+    response.headers_mut().insert(header::ETAG, etag(number));
+    Ok(response)
+}
+
+/// Delete a stack and its history (admins); refused while a deployment of it is queued or
+/// running. What runs on targets is left alone — deploy with kind `remove` first.
+#[utoipa::path(delete, path = "/orgs/{org}/stacks/{stack}", tag = "stacks",
+    params(("org" = String, Path, description = "Organization slug"),
+        ("stack" = String, Path, description = "Stack name")),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem)))]
+async fn delete_stack(
+    State(state): State<AppState>,
+    access: OrgAccess,
+    Path((_, name)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    access.require(Permission::Configure)?;
+    state
+        .store
+        .delete_stack(&access.org.id, &name)
+        .await
+        .map_err(named("stack", &name))?;
+    state
+        .audit_org(&access, "stack.delete", &format!("stack/{name}"), json!({}))
+        .await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Versions, newest first.
+#[utoipa::path(get, path = "/orgs/{org}/stacks/{stack}/versions", tag = "stacks",
+    params(("org" = String, Path, description = "Organization slug"),
+        ("stack" = String, Path, description = "Stack name"), PageQuery),
+    responses((status = 200, body = Page<StackVersionSummary>), (status = 404, body = Problem)))]
+async fn list_versions(
+    State(state): State<AppState>,
+    access: OrgAccess,
+    Path((_, name)): Path<(String, String)>,
+    Query(query): Query<PageQuery>,
+) -> ApiResult<Json<Page<StackVersionSummary>>> {
+    access.require(Permission::Read)?;
+    let stack = state
+        .store
+        .get_stack(&access.org.id, &name)
+        .await
+        .map_err(named("stack", &name))?;
+    let request = convert::page_request(query.limit, query.offset);
+    let page = state
+        .store
+        .list_stack_versions(&access.org.id, &stack.id, request)
+        .await?;
+    Ok(Json(convert::page(
+        page,
+        request,
+        convert::stack_version_summary,
+    )))
+}
+
+/// One version with its content.
+#[utoipa::path(get, path = "/orgs/{org}/stacks/{stack}/versions/{version}", tag = "stacks",
+    params(("org" = String, Path, description = "Organization slug"),
+        ("stack" = String, Path, description = "Stack name"),
+        ("version" = i64, Path, description = "Version number")),
+    responses((status = 200, body = StackVersion), (status = 404, body = Problem)))]
+async fn get_version(
+    State(state): State<AppState>,
+    access: OrgAccess,
+    Path((_, name, version)): Path<(String, String, i64)>,
+) -> ApiResult<Json<StackVersion>> {
+    access.require(Permission::Read)?;
+    let stack = state
+        .store
+        .get_stack(&access.org.id, &name)
+        .await
+        .map_err(named("stack", &name))?;
+    let version = state
+        .store
+        .get_stack_version(&access.org.id, &stack.id, version)
+        .await?;
+    Ok(Json(convert::stack_version(version)))
+}
+
+/// A unified diff between two versions.
+#[utoipa::path(get, path = "/orgs/{org}/stacks/{stack}/diff", tag = "stacks",
+    params(("org" = String, Path, description = "Organization slug"),
+        ("stack" = String, Path, description = "Stack name"), DiffQuery),
+    responses((status = 200, body = StackDiff), (status = 404, body = Problem)))]
+async fn diff_versions(
+    State(state): State<AppState>,
+    access: OrgAccess,
+    Path((_, name)): Path<(String, String)>,
+    Query(query): Query<DiffQuery>,
+) -> ApiResult<Json<StackDiff>> {
+    access.require(Permission::Read)?;
+    let stack = state
+        .store
+        .get_stack(&access.org.id, &name)
+        .await
+        .map_err(named("stack", &name))?;
+    let from = state
+        .store
+        .get_stack_version(&access.org.id, &stack.id, query.from)
+        .await
+        .map_err(|_| ApiError::NotFound(format!("version {} of stack {name}", query.from)))?;
+    let to = state
+        .store
+        .get_stack_version(&access.org.id, &stack.id, query.to)
+        .await
+        .map_err(|_| ApiError::NotFound(format!("version {} of stack {name}", query.to)))?;
+    Ok(Json(crate::stacks::diff(
+        from.version,
+        &from.content,
+        to.version,
+        &to.content,
+    )))
+}
+
+/// Validate compose content without saving it: errors and warnings with lines and fields.
+#[utoipa::path(post, path = "/orgs/{org}/stacks/{stack}/validate", tag = "stacks",
+    request_body = ValidateRequest,
+    params(("org" = String, Path, description = "Organization slug"),
+        ("stack" = String, Path, description = "Stack name (need not exist yet)")),
+    responses((status = 200, body = Validation), (status = 404, body = Problem)))]
+async fn validate_content(
+    State(state): State<AppState>,
+    access: OrgAccess,
+    Path((_, name)): Path<(String, String)>,
+    Json(request): Json<ValidateRequest>,
+) -> ApiResult<Json<Validation>> {
+    access.require(Permission::Read)?;
+    if request.content.len() > MAX_CONTENT_BYTES * 2 {
+        return Err(ApiError::invalid("content", "too large"));
+    }
+    let stack_id = state
+        .store
+        .get_stack(&access.org.id, &name)
+        .await
+        .ok()
+        .map(|s| s.id);
+    let environment =
+        validation_environment(state.store.as_ref(), &access.org.id, stack_id.as_deref()).await?;
+    Ok(Json(validate(&name, &request.content, environment)))
+}
+
+/// What deploying a version onto a target would change, computed against what the target
+/// really runs now (operators).
+#[utoipa::path(post, path = "/orgs/{org}/stacks/{stack}/plan", tag = "stacks", request_body = PlanRequest,
+    params(("org" = String, Path, description = "Organization slug"),
+        ("stack" = String, Path, description = "Stack name")),
+    responses((status = 200, body = PlanPreview), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 503, body = Problem)))]
+async fn plan_stack(
+    State(state): State<AppState>,
+    access: OrgAccess,
+    Path((_, name)): Path<(String, String)>,
+    Json(request): Json<PlanRequest>,
+) -> ApiResult<Json<PlanPreview>> {
+    access.require(Permission::Deploy)?;
+    Ok(Json(state.preview_plan(&access, &name, &request).await?))
+}
+
+/// Roll back to an earlier version on a target (operators): by default the last version
+/// that succeeded there before the current one. Queued like any deployment.
+#[utoipa::path(post, path = "/orgs/{org}/stacks/{stack}/rollback", tag = "stacks",
+    request_body = RollbackRequest,
+    params(("org" = String, Path, description = "Organization slug"),
+        ("stack" = String, Path, description = "Stack name"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request safe")),
+    responses((status = 201, body = Deployment), (status = 200, body = Deployment),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn rollback_stack(
+    State(state): State<AppState>,
+    access: OrgAccess,
+    Path((_, name)): Path<(String, String)>,
+    headers: HeaderMap,
+    Json(request): Json<RollbackRequest>,
+) -> ApiResult<Response> {
+    access.require(Permission::Deploy)?;
+    let key = super::deployments::idempotency_key(&headers);
+    let (deployment, created) = state
+        .queue_rollback(&access, &name, &request.target, request.version, key)
+        .await?;
+    Ok(super::deployments::created_response(
+        &access, deployment, created,
+    ))
+}
+
+async fn stack_scope(
+    state: &AppState,
+    access: &OrgAccess,
+    stack: &str,
+    environment: Option<&str>,
+) -> ApiResult<VariableScope> {
+    let stack = state
+        .store
+        .get_stack(&access.org.id, stack)
+        .await
+        .map_err(named("stack", stack))?;
+    let environment_id = match environment {
+        Some(env) => Some(
+            state
+                .store
+                .get_environment(&access.org.id, env)
+                .await
+                .map_err(named("environment", env))?
+                .id,
+        ),
+        None => None,
+    };
+    Ok(VariableScope::Stack {
+        stack_id: stack.id,
+        environment_id,
+    })
+}
+
+/// The stack's variables and secrets (secret values are never shown).
+#[utoipa::path(get, path = "/orgs/{org}/stacks/{stack}/variables", tag = "stacks",
+    params(("org" = String, Path, description = "Organization slug"),
+        ("stack" = String, Path, description = "Stack name"), VariableQuery),
+    responses((status = 200, body = Vec<Variable>), (status = 404, body = Problem)))]
+async fn list_stack_variables(
+    State(state): State<AppState>,
+    access: OrgAccess,
+    Path((_, name)): Path<(String, String)>,
+    Query(query): Query<VariableQuery>,
+) -> ApiResult<Json<Vec<Variable>>> {
+    access.require(Permission::Read)?;
+    let scope = stack_scope(&state, &access, &name, query.environment.as_deref()).await?;
+    variables::list(&state, &access, &scope).await.map(Json)
+}
+
+/// Set a variable or secret of the stack, for every environment or one (admins).
+#[utoipa::path(put, path = "/orgs/{org}/stacks/{stack}/variables/{name}", tag = "stacks",
+    request_body = SetVariableRequest,
+    params(("org" = String, Path, description = "Organization slug"),
+        ("stack" = String, Path, description = "Stack name"),
+        ("name" = String, Path, description = "Variable name"), VariableQuery),
+    responses((status = 200, body = Variable), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn set_stack_variable(
+    State(state): State<AppState>,
+    access: OrgAccess,
+    Path((_, stack, name)): Path<(String, String, String)>,
+    Query(query): Query<VariableQuery>,
+    Json(request): Json<SetVariableRequest>,
+) -> ApiResult<Json<Variable>> {
+    access.require(Permission::Configure)?;
+    let scope = stack_scope(&state, &access, &stack, query.environment.as_deref()).await?;
+    variables::set(
+        &state,
+        &access,
+        scope,
+        &format!("stack/{stack}"),
+        &name,
+        request,
+    )
+    .await
+    .map(Json)
+}
+
+/// Delete a variable of the stack (admins).
+#[utoipa::path(delete, path = "/orgs/{org}/stacks/{stack}/variables/{name}", tag = "stacks",
+    params(("org" = String, Path, description = "Organization slug"),
+        ("stack" = String, Path, description = "Stack name"),
+        ("name" = String, Path, description = "Variable name"), VariableQuery),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn delete_stack_variable(
+    State(state): State<AppState>,
+    access: OrgAccess,
+    Path((_, stack, name)): Path<(String, String, String)>,
+    Query(query): Query<VariableQuery>,
+) -> ApiResult<StatusCode> {
+    access.require(Permission::Configure)?;
+    let scope = stack_scope(&state, &access, &stack, query.environment.as_deref()).await?;
+    variables::delete(&state, &access, &scope, &format!("stack/{stack}"), &name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

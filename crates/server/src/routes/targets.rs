@@ -1,0 +1,272 @@
+//! `/orgs/{org}/targets`: the engines stacks are deployed onto.
+
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use windflow_domain::access::Permission;
+use windflow_protocol::{CreateTargetRequest, EngineInfo, Problem, Target, TargetTest};
+use windflow_storage::{NewTarget, TargetStatus};
+
+use crate::auth::OrgAccess;
+use crate::convert;
+use crate::deployments::named;
+use crate::error::{ApiError, ApiResult};
+use crate::state::{App, AppState, new_id, now_ms};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_targets, create_target))
+        .routes(routes!(get_target, delete_target))
+        .routes(routes!(test_target))
+}
+
+async fn env_names(state: &AppState, org_id: &str) -> ApiResult<Vec<(String, String)>> {
+    Ok(state
+        .store
+        .list_environments(org_id)
+        .await?
+        .into_iter()
+        .map(|e| (e.id, e.name))
+        .collect())
+}
+
+fn wire_target(target: windflow_storage::Target, envs: &[(String, String)]) -> Target {
+    let env = target.environment_id.as_ref().and_then(|id| {
+        envs.iter()
+            .find(|(eid, _)| eid == id)
+            .map(|(_, n)| n.clone())
+    });
+    convert::target(target, env)
+}
+
+/// Targets of the organization, with their last known health.
+#[utoipa::path(get, path = "/orgs/{org}/targets", tag = "targets",
+    params(("org" = String, Path, description = "Organization slug")),
+    responses((status = 200, body = Vec<Target>), (status = 404, body = Problem)))]
+async fn list_targets(
+    State(state): State<AppState>,
+    access: OrgAccess,
+) -> ApiResult<Json<Vec<Target>>> {
+    access.require(Permission::Read)?;
+    let envs = env_names(&state, &access.org.id).await?;
+    let list = state.store.list_targets(&access.org.id).await?;
+    Ok(Json(
+        list.into_iter().map(|t| wire_target(t, &envs)).collect(),
+    ))
+}
+
+/// Register a target (admins). Its connection is tested at once; a failing test is reported
+/// in `status` but does not refuse the target.
+#[utoipa::path(post, path = "/orgs/{org}/targets", tag = "targets", request_body = CreateTargetRequest,
+    params(("org" = String, Path, description = "Organization slug")),
+    responses((status = 201, body = Target), (status = 403, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn create_target(
+    State(state): State<AppState>,
+    access: OrgAccess,
+    Json(request): Json<CreateTargetRequest>,
+) -> ApiResult<(StatusCode, Json<Target>)> {
+    access.require(Permission::Configure)?;
+    crate::stacks::check_name("name", &request.name)?;
+    let kind = convert::target_kind_from(request.kind);
+    check_endpoint(kind, &request.endpoint)?;
+    let environment_id = match &request.environment {
+        Some(name) => Some(
+            state
+                .store
+                .get_environment(&access.org.id, name)
+                .await
+                .map_err(named("environment", name))?
+                .id,
+        ),
+        None => None,
+    };
+    let target = state
+        .store
+        .create_target(NewTarget {
+            id: new_id(),
+            org_id: access.org.id.clone(),
+            environment_id,
+            name: request.name,
+            kind,
+            endpoint: request.endpoint,
+            labels: request.labels,
+            config: json!({}),
+            created_at: now_ms(),
+        })
+        .await?;
+    state
+        .audit_org(
+            &access,
+            "target.create",
+            &format!("target/{}", target.name),
+            json!({ "endpoint": target.endpoint }),
+        )
+        .await;
+    state.check_target(&target).await;
+    let target = state.store.get_target(&access.org.id, &target.name).await?;
+    let envs = env_names(&state, &access.org.id).await?;
+    Ok((StatusCode::CREATED, Json(wire_target(target, &envs))))
+}
+
+fn check_endpoint(kind: windflow_storage::TargetKind, endpoint: &str) -> ApiResult<()> {
+    use windflow_storage::TargetKind;
+    let ok = match kind {
+        TargetKind::Docker => {
+            endpoint.starts_with("unix://")
+                || endpoint.starts_with("tcp://")
+                || endpoint.starts_with("http://")
+                || endpoint.starts_with("https://")
+        }
+        TargetKind::Ssh => endpoint.starts_with("ssh://"),
+        TargetKind::Agent | TargetKind::Swarm => !endpoint.is_empty(),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            "endpoint",
+            format!(
+                "{endpoint:?} is not a {} endpoint (unix:///var/run/docker.sock, tcp://host:2376, ssh://user@host)",
+                kind.as_str()
+            ),
+        ))
+    }
+}
+
+/// One target.
+#[utoipa::path(get, path = "/orgs/{org}/targets/{target}", tag = "targets",
+    params(("org" = String, Path, description = "Organization slug"),
+        ("target" = String, Path, description = "Target name")),
+    responses((status = 200, body = Target), (status = 404, body = Problem)))]
+async fn get_target(
+    State(state): State<AppState>,
+    access: OrgAccess,
+    Path((_, name)): Path<(String, String)>,
+) -> ApiResult<Json<Target>> {
+    access.require(Permission::Read)?;
+    let target = state
+        .store
+        .get_target(&access.org.id, &name)
+        .await
+        .map_err(named("target", &name))?;
+    let envs = env_names(&state, &access.org.id).await?;
+    Ok(Json(wire_target(target, &envs)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct DeleteTargetQuery {
+    /// Remove it even while deployments use it.
+    #[serde(default)]
+    force: bool,
+}
+
+/// Remove a target (admins); refused while a deployment uses it, unless `force`.
+#[utoipa::path(delete, path = "/orgs/{org}/targets/{target}", tag = "targets",
+    params(("org" = String, Path, description = "Organization slug"),
+        ("target" = String, Path, description = "Target name"), DeleteTargetQuery),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem)))]
+async fn delete_target(
+    State(state): State<AppState>,
+    access: OrgAccess,
+    Path((_, name)): Path<(String, String)>,
+    Query(query): Query<DeleteTargetQuery>,
+) -> ApiResult<StatusCode> {
+    access.require(Permission::Configure)?;
+    let target = state
+        .store
+        .get_target(&access.org.id, &name)
+        .await
+        .map_err(named("target", &name))?;
+    state
+        .store
+        .delete_target(&access.org.id, &name, query.force)
+        .await?;
+    state.forget_driver(&target.id);
+    state
+        .audit_org(
+            &access,
+            "target.delete",
+            &format!("target/{name}"),
+            json!({ "force": query.force }),
+        )
+        .await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Test the connection now: engine version, OS and architecture, and how long it took.
+#[utoipa::path(post, path = "/orgs/{org}/targets/{target}/test", tag = "targets",
+    params(("org" = String, Path, description = "Organization slug"),
+        ("target" = String, Path, description = "Target name")),
+    responses((status = 200, body = TargetTest), (status = 404, body = Problem)))]
+async fn test_target(
+    State(state): State<AppState>,
+    access: OrgAccess,
+    Path((_, name)): Path<(String, String)>,
+) -> ApiResult<Json<TargetTest>> {
+    access.require(Permission::Read)?;
+    let target = state
+        .store
+        .get_target(&access.org.id, &name)
+        .await
+        .map_err(named("target", &name))?;
+    Ok(Json(state.check_target(&target).await))
+}
+
+impl App {
+    /// Tests a target's engine and records the result as its status.
+    pub async fn check_target(&self, target: &windflow_storage::Target) -> TargetTest {
+        let started = Instant::now();
+        let result = match self.driver(target) {
+            Ok(driver) => {
+                match tokio::time::timeout(std::time::Duration::from_secs(10), driver.info()).await
+                {
+                    Ok(Ok(info)) => Ok(EngineInfo {
+                        version: info.version,
+                        api_version: info.api_version,
+                        os: info.os,
+                        arch: info.arch,
+                    }),
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(_) => Err("no answer within 10 s".to_string()),
+                }
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        let latency_ms = started.elapsed().as_millis() as u64;
+        let (status, info) = match &result {
+            Ok(info) => (TargetStatus::Up, serde_json::to_value(info).ok()),
+            Err(_) => (TargetStatus::Down, None),
+        };
+        if let Err(e) = self
+            .store
+            .update_target_status(&target.id, status, info, now_ms())
+            .await
+        {
+            tracing::warn!(error = %e, target = %target.name, "recording a target's status");
+        }
+        match result {
+            Ok(info) => TargetTest {
+                ok: true,
+                info: Some(info),
+                error: None,
+                latency_ms,
+            },
+            Err(error) => TargetTest {
+                ok: false,
+                info: None,
+                error: Some(error),
+                latency_ms,
+            },
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! Stack content: validating a compose file as the server will deploy it (isolated: it reads
+//! no file of the server's), turning diagnostics into field errors with lines, and diffing
+//! versions.
+
+use std::collections::BTreeMap;
+
+use windflow_compose::{Diagnostic, LoadOptions, Loaded};
+use windflow_protocol::{FieldError, StackDiff, Validation};
+use windflow_storage::{Store, VariableScope, VariableValue};
+
+use crate::error::ApiError;
+
+/// Largest compose file accepted.
+pub const MAX_CONTENT_BYTES: usize = 1 << 20;
+
+pub fn field_error(d: &Diagnostic) -> FieldError {
+    FieldError {
+        field: if d.path.is_empty() {
+            "content".into()
+        } else {
+            d.path.clone()
+        },
+        message: d.message.clone(),
+        line: d.line.map(|l| l as u32),
+    }
+}
+
+/// Loads `content` as project `name` with `environment` for interpolation.
+pub fn load(
+    name: &str,
+    content: &str,
+    environment: BTreeMap<String, String>,
+) -> Result<Loaded, Vec<Diagnostic>> {
+    let options = LoadOptions {
+        project_name: Some(name.to_string()),
+        environment,
+        isolated: true,
+        working_dir: Some(std::path::PathBuf::from("/nonexistent/windflow-stack")),
+        ..LoadOptions::default()
+    };
+    windflow_compose::load_from_str("compose.yaml", content, &options).map_err(|e| e.diagnostics)
+}
+
+/// What the server would make of `content`: errors with lines, warnings, services.
+pub fn validate(name: &str, content: &str, environment: BTreeMap<String, String>) -> Validation {
+    if content.len() > MAX_CONTENT_BYTES {
+        return Validation {
+            valid: false,
+            errors: vec![FieldError {
+                field: "content".into(),
+                message: format!("larger than {} KiB", MAX_CONTENT_BYTES >> 10),
+                line: None,
+            }],
+            warnings: Vec::new(),
+            services: Vec::new(),
+        };
+    }
+    match load(name, content, environment) {
+        Ok(loaded) => Validation {
+            valid: true,
+            errors: Vec::new(),
+            warnings: loaded.warnings.iter().map(field_error).collect(),
+            services: loaded.stack.services.keys().cloned().collect(),
+        },
+        Err(diagnostics) => Validation {
+            valid: false,
+            errors: diagnostics.iter().map(field_error).collect(),
+            warnings: Vec::new(),
+            services: Vec::new(),
+        },
+    }
+}
+
+/// Validation as a request error: 422 with every diagnostic.
+pub fn require_valid(validation: &Validation) -> Result<(), ApiError> {
+    if validation.valid {
+        return Ok(());
+    }
+    let first = &validation.errors[0];
+    let message = match first.line {
+        Some(line) => format!(
+            "the compose file is invalid: line {line}: {}: {}",
+            first.field, first.message
+        ),
+        None => format!(
+            "the compose file is invalid: {}: {}",
+            first.field, first.message
+        ),
+    };
+    Err(ApiError::Invalid {
+        message,
+        errors: validation.errors.clone(),
+    })
+}
+
+/// The names a stack's variables define (any scope), each with its value — or, for secrets,
+/// a placeholder: enough to validate interpolation without decrypting anything.
+pub async fn validation_environment(
+    store: &dyn Store,
+    org_id: &str,
+    stack_id: Option<&str>,
+) -> Result<BTreeMap<String, String>, ApiError> {
+    let mut environment = BTreeMap::new();
+    let mut scopes = Vec::new();
+    for env in store.list_environments(org_id).await? {
+        scopes.push(VariableScope::Environment {
+            environment_id: env.id.clone(),
+        });
+        if let Some(stack_id) = stack_id {
+            scopes.push(VariableScope::Stack {
+                stack_id: stack_id.to_string(),
+                environment_id: Some(env.id),
+            });
+        }
+    }
+    if let Some(stack_id) = stack_id {
+        scopes.push(VariableScope::Stack {
+            stack_id: stack_id.to_string(),
+            environment_id: None,
+        });
+    }
+    for scope in scopes {
+        for variable in store.list_variables(org_id, &scope).await? {
+            let value = match variable.value {
+                VariableValue::Plain(v) => v,
+                VariableValue::Secret(_) => "secret".to_string(),
+            };
+            environment.insert(variable.name, value);
+        }
+    }
+    Ok(environment)
+}
+
+pub fn diff(from: i64, from_text: &str, to: i64, to_text: &str) -> StackDiff {
+    let diff = similar::TextDiff::from_lines(from_text, to_text);
+    let mut added = 0;
+    let mut removed = 0;
+    for change in diff.iter_all_changes() {
+        match change.tag() {
+            similar::ChangeTag::Insert => added += 1,
+            similar::ChangeTag::Delete => removed += 1,
+            similar::ChangeTag::Equal => {}
+        }
+    }
+    let unified = diff
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("v{from}"), &format!("v{to}"))
+        .to_string();
+    StackDiff {
+        from,
+        to,
+        unified,
+        added_lines: added,
+        removed_lines: removed,
+    }
+}
+
+/// `[a-z0-9][a-z0-9_-]*`, at most 63: what compose accepts as a project name and DNS likes.
+pub fn check_name(field: &str, name: &str) -> Result<(), ApiError> {
+    let ok = !name.is_empty()
+        && name.len() <= 63
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            field,
+            format!(
+                "{name:?} is not a valid name: use lowercase letters, digits, - and _ (starting with a letter or digit, at most 63)"
+            ),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_reports_lines() {
+        let v = validate(
+            "web",
+            "services:\n  web:\n    image: nginx\n    ports: [\"99999:80\"]\n",
+            BTreeMap::new(),
+        );
+        assert!(!v.valid);
+        assert_eq!(v.errors[0].line, Some(4), "{:?}", v.errors);
+        assert!(
+            v.errors[0].field.starts_with("services.web.ports"),
+            "{:?}",
+            v.errors
+        );
+    }
+
+    #[test]
+    fn isolated_loading_refuses_server_files() {
+        let v = validate(
+            "web",
+            "services:\n  web:\n    image: nginx\n    env_file: /etc/passwd\n",
+            BTreeMap::new(),
+        );
+        assert!(!v.valid);
+        assert!(
+            v.errors[0].message.contains("stack variables"),
+            "{:?}",
+            v.errors
+        );
+    }
+
+    #[test]
+    fn diffs_count_lines() {
+        let d = diff(1, "a\nb\n", 2, "a\nc\nd\n");
+        assert_eq!((d.added_lines, d.removed_lines), (2, 1));
+        assert!(d.unified.contains("--- v1\n+++ v2\n"), "{}", d.unified);
+    }
+
+    #[test]
+    fn names() {
+        assert!(check_name("name", "web-2").is_ok());
+        assert!(check_name("name", "Web").is_err());
+        assert!(check_name("name", "-web").is_err());
+        assert!(check_name("name", "").is_err());
+    }
+}
