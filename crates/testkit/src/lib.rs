@@ -19,6 +19,7 @@
 //!   system under test only from outside: its binary, the engine, and the network.
 
 pub mod postgres;
+pub mod server;
 
 use std::collections::HashSet;
 use std::collections::hash_map::RandomState;

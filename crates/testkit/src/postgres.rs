@@ -90,8 +90,9 @@ pub async fn fresh_database(prefix: &str) -> Option<TestDatabase> {
             return None;
         }
         panic!(
-            "{TEST_DATABASE_URL_ENV} is not set: run `export {TEST_DATABASE_URL_ENV}=$(scripts/ensure-postgres.sh)` \
-             (or set {SKIP_POSTGRES_ENV}=1 to skip the PostgreSQL tests locally)"
+            "{TEST_DATABASE_URL_ENV} is not set: run \
+             `export {TEST_DATABASE_URL_ENV}=$(scripts/ensure-postgres.sh)` (or set \
+             {SKIP_POSTGRES_ENV}=1 to skip the PostgreSQL tests locally)"
         );
     };
     match create_database(&admin_url, prefix).await {

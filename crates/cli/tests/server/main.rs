@@ -1,0 +1,9 @@
+//! Integration tests of `windflow serve`: the real binary on a free port, with SQLite and
+//! with PostgreSQL, deploying onto the real Docker engine. One test binary, one module per
+//! concern.
+
+mod api;
+mod authz;
+mod cli_client;
+mod crash;
+mod support;
