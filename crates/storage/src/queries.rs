@@ -341,6 +341,9 @@ pub(crate) const LIST_STACKS: &str = concat!(
     " FROM stacks WHERE org_id = $1 AND ($2 IS NULL OR LOWER(name) LIKE $2 ESCAPE '\\') \
      ORDER BY name LIMIT $3 OFFSET $4"
 );
+pub(crate) const STACK_COUNT: &str = "SELECT stack_count FROM organizations WHERE id = $1";
+pub(crate) const ADD_TO_STACK_COUNT: &str =
+    "UPDATE organizations SET stack_count = stack_count + $2 WHERE id = $1";
 pub(crate) const COUNT_STACKS: &str = "SELECT COUNT(*) FROM stacks \
      WHERE org_id = $1 AND ($2 IS NULL OR LOWER(name) LIKE $2 ESCAPE '\\')";
 pub(crate) const BUMP_STACK_VERSION: &str = "UPDATE stacks SET \
@@ -590,7 +593,11 @@ macro_rules! impl_store {
             let status: String = col(row, "status")?;
             let labels = match q::parse_json(&col::<String>(row, "labels")?, "labels")? {
                 serde_json::Value::Object(map) => map,
-                _ => return Err(StoreError::Database("column labels is not an object".into())),
+                _ => {
+                    return Err(StoreError::Database(
+                        "column labels is not an object".into(),
+                    ))
+                }
             };
             let info: Option<String> = col(row, "info")?;
             Ok(Target {
@@ -749,7 +756,12 @@ macro_rules! impl_store {
         }
 
         impl $store {
-            async fn exists(&self, sql: &'static str, a: &str, b: Option<&str>) -> StoreResult<bool> {
+            async fn exists(
+                &self,
+                sql: &'static str,
+                a: &str,
+                b: Option<&str>,
+            ) -> StoreResult<bool> {
                 let mut query = sqlx::query::<Db>(sql).bind(a);
                 if let Some(b) = b {
                     query = query.bind(b);
@@ -873,7 +885,11 @@ macro_rules! impl_store {
                     .map_err(database_error)
             }
 
-            async fn set_password_hash(&self, user_id: &str, password_hash: &str) -> StoreResult<()> {
+            async fn set_password_hash(
+                &self,
+                user_id: &str,
+                password_hash: &str,
+            ) -> StoreResult<()> {
                 let done = sqlx::query::<Db>(q::SET_PASSWORD_HASH)
                     .bind(user_id)
                     .bind(password_hash)
@@ -936,7 +952,11 @@ macro_rules! impl_store {
                 Ok(())
             }
 
-            async fn get_session(&self, id_hash: &str, now: Timestamp) -> StoreResult<Option<Session>> {
+            async fn get_session(
+                &self,
+                id_hash: &str,
+                now: Timestamp,
+            ) -> StoreResult<Option<Session>> {
                 sqlx::query::<Db>(q::GET_SESSION)
                     .bind(id_hash)
                     .bind(now)
@@ -995,7 +1015,11 @@ macro_rules! impl_store {
                 token_from_row(&row)
             }
 
-            async fn find_api_token(&self, hash: &str, now: Timestamp) -> StoreResult<Option<ApiToken>> {
+            async fn find_api_token(
+                &self,
+                hash: &str,
+                now: Timestamp,
+            ) -> StoreResult<Option<ApiToken>> {
                 sqlx::query::<Db>(q::FIND_API_TOKEN)
                     .bind(hash)
                     .bind(now)
@@ -1066,7 +1090,10 @@ macro_rules! impl_store {
                 org_from_row(&row)
             }
 
-            async fn list_organizations(&self, page: PageRequest) -> StoreResult<Page<Organization>> {
+            async fn list_organizations(
+                &self,
+                page: PageRequest,
+            ) -> StoreResult<Page<Organization>> {
                 let mut conn = self.pool.acquire().await.map_err(database_error)?;
                 let total: i64 = sqlx::query_scalar::<Db, i64>(q::COUNT_ORGANIZATIONS)
                     .fetch_one(&mut *conn)
@@ -1126,7 +1153,11 @@ macro_rules! impl_store {
                 not_found_unless(done.rows_affected(), "member")
             }
 
-            async fn get_member_role(&self, org_id: &str, user_id: &str) -> StoreResult<Option<Role>> {
+            async fn get_member_role(
+                &self,
+                org_id: &str,
+                user_id: &str,
+            ) -> StoreResult<Option<Role>> {
                 sqlx::query::<Db>(q::GET_MEMBER_ROLE)
                     .bind(org_id)
                     .bind(user_id)
@@ -1207,7 +1238,8 @@ macro_rules! impl_store {
                     .map_err(database_error)?;
                 if targets > 0 {
                     return Err(StoreError::Invalid(format!(
-                        "environment {name} still has {targets} target(s): move or delete them first"
+                        "environment {name} still has {targets} target(s): move or delete them \
+                         first"
                     )));
                 }
                 let deployments: i64 =
@@ -1315,7 +1347,12 @@ macro_rules! impl_store {
                 not_found_unless(done.rows_affected(), "target")
             }
 
-            async fn delete_target(&self, org_id: &str, name: &str, force: bool) -> StoreResult<()> {
+            async fn delete_target(
+                &self,
+                org_id: &str,
+                name: &str,
+                force: bool,
+            ) -> StoreResult<()> {
                 let mut tx = self.begin_write().await?;
                 let row = sqlx::query::<Db>(q::GET_TARGET)
                     .bind(org_id)
@@ -1351,6 +1388,13 @@ macro_rules! impl_store {
 
             async fn create_stack(&self, stack: NewStack) -> StoreResult<(Stack, StackVersion)> {
                 let mut tx = self.begin_write().await?;
+                // The counter first: concurrent creations in one organization queue here.
+                sqlx::query::<Db>(q::ADD_TO_STACK_COUNT)
+                    .bind(&stack.org_id)
+                    .bind(1i64)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(database_error)?;
                 let row = sqlx::query::<Db>(q::INSERT_STACK)
                     .bind(&stack.id)
                     .bind(&stack.org_id)
@@ -1414,12 +1458,22 @@ macro_rules! impl_store {
             ) -> StoreResult<Page<Stack>> {
                 let pattern = filter.name_contains.as_deref().map(q::contains_pattern);
                 let mut conn = self.pool.acquire().await.map_err(database_error)?;
-                let total: i64 = sqlx::query_scalar::<Db, i64>(q::COUNT_STACKS)
-                    .bind(org_id)
-                    .bind(&pattern)
-                    .fetch_one(&mut *conn)
-                    .await
-                    .map_err(database_error)?;
+                // Unfiltered, the organization's counter is the total (one primary-key read);
+                // filtered, the matching names are counted on the (org_id, name) index.
+                let total: i64 = match &pattern {
+                    None => sqlx::query_scalar::<Db, i64>(q::STACK_COUNT)
+                        .bind(org_id)
+                        .fetch_optional(&mut *conn)
+                        .await
+                        .map_err(database_error)?
+                        .unwrap_or(0),
+                    Some(pattern) => sqlx::query_scalar::<Db, i64>(q::COUNT_STACKS)
+                        .bind(org_id)
+                        .bind(pattern)
+                        .fetch_one(&mut *conn)
+                        .await
+                        .map_err(database_error)?,
+                };
                 let items = if total > page.offset && page.limit > 0 {
                     sqlx::query::<Db>(q::LIST_STACKS)
                         .bind(org_id)
@@ -1571,12 +1625,22 @@ macro_rules! impl_store {
                     .execute(&mut *tx)
                     .await
                     .map_err(database_error)?;
+                sqlx::query::<Db>(q::ADD_TO_STACK_COUNT)
+                    .bind(org_id)
+                    .bind(-1i64)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(database_error)?;
                 tx.commit().await.map_err(database_error)
             }
 
             // ---- variables and secrets -------------------------------------------------
 
-            async fn set_variable(&self, org_id: &str, variable: NewVariable) -> StoreResult<Variable> {
+            async fn set_variable(
+                &self,
+                org_id: &str,
+                variable: NewVariable,
+            ) -> StoreResult<Variable> {
                 let (stack_id, environment_id) = scope_keys(&variable.scope);
                 if !stack_id.is_empty()
                     && !self.exists(q::STACK_EXISTS, org_id, Some(stack_id)).await?
@@ -1678,7 +1742,10 @@ macro_rules! impl_store {
             ) -> StoreResult<(Deployment, bool)> {
                 let d = &deployment;
                 if let Some(key) = &d.idempotency_key {
-                    if let Some(earlier) = self.find_idempotent(&d.org_id, &d.requested_by, key).await? {
+                    let earlier = self
+                        .find_idempotent(&d.org_id, &d.requested_by, key)
+                        .await?;
+                    if let Some(earlier) = earlier {
                         return Ok((earlier, false));
                     }
                 }
@@ -1699,10 +1766,16 @@ macro_rules! impl_store {
                     Ok(Some(id)) => Ok((self.deployment_by_id(&id).await?, true)),
                     Ok(None) => {
                         // Say which reference is missing.
-                        if !self.exists(q::STACK_EXISTS, &d.org_id, Some(&d.stack_id)).await? {
+                        if !self
+                            .exists(q::STACK_EXISTS, &d.org_id, Some(&d.stack_id))
+                            .await?
+                        {
                             return Err(StoreError::NotFound("stack"));
                         }
-                        if !self.exists(q::TARGET_EXISTS, &d.org_id, Some(&d.target_id)).await? {
+                        if !self
+                            .exists(q::TARGET_EXISTS, &d.org_id, Some(&d.target_id))
+                            .await?
+                        {
                             return Err(StoreError::NotFound("target"));
                         }
                         let version = sqlx::query::<Db>(q::STACK_VERSION_EXISTS)
@@ -1719,8 +1792,9 @@ macro_rules! impl_store {
                     Err(error) if q::is_unique_violation(&error) => {
                         // Another request with the same key won the race.
                         if let Some(key) = &d.idempotency_key {
-                            if let Some(earlier) =
-                                self.find_idempotent(&d.org_id, &d.requested_by, key).await?
+                            if let Some(earlier) = self
+                                .find_idempotent(&d.org_id, &d.requested_by, key)
+                                .await?
                             {
                                 return Ok((earlier, false));
                             }
@@ -1848,7 +1922,11 @@ macro_rules! impl_store {
                 Ok(reclaimed)
             }
 
-            async fn set_deployment_plan(&self, id: &str, plan: &serde_json::Value) -> StoreResult<()> {
+            async fn set_deployment_plan(
+                &self,
+                id: &str,
+                plan: &serde_json::Value,
+            ) -> StoreResult<()> {
                 let done = sqlx::query::<Db>(q::SET_DEPLOYMENT_PLAN)
                     .bind(id)
                     .bind(q::json_text(plan))
@@ -1858,7 +1936,11 @@ macro_rules! impl_store {
                 not_found_unless(done.rows_affected(), "deployment")
             }
 
-            async fn finish_deployment(&self, id: &str, finish: DeploymentFinish) -> StoreResult<()> {
+            async fn finish_deployment(
+                &self,
+                id: &str,
+                finish: DeploymentFinish,
+            ) -> StoreResult<()> {
                 if !finish.state.is_terminal() {
                     return Err(StoreError::Invalid(format!(
                         "a deployment cannot finish as {}: use succeeded, failed, rolled_back or \
@@ -1934,7 +2016,10 @@ macro_rules! impl_store {
                     .ok_or(StoreError::NotFound("deployment"))
             }
 
-            async fn append_deployment_events(&self, events: &[DeploymentEvent]) -> StoreResult<()> {
+            async fn append_deployment_events(
+                &self,
+                events: &[DeploymentEvent],
+            ) -> StoreResult<()> {
                 if events.is_empty() {
                     return Ok(());
                 }
