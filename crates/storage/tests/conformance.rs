@@ -81,6 +81,7 @@ conformance!(
     tenants_never_see_each_other,
     stacks_versions_and_stale_edits,
     concurrent_stack_edits_one_wins,
+    concurrent_writers_never_fail_on_locks,
     list_stacks_filters_and_pages,
     delete_stack_cascades_and_is_refused_while_deploying,
     delete_target_and_environment_rules,
@@ -1004,6 +1005,90 @@ async fn concurrent_stack_edits_one_wins(store: &dyn Store) {
     assert_eq!(stack.latest_version, 2);
 }
 
+/// Many writers at once (transactions and single statements mixed): none may fail with a
+/// lock error (SQLite's `SQLITE_BUSY`), and every write lands.
+async fn concurrent_writers_never_fail_on_locks(store: &dyn Store) {
+    let w = world(store).await;
+    let writers = (0..16).map(|i| {
+        let (org_id, alice, target) = (w.org.id.clone(), w.alice.clone(), w.target.clone());
+        async move {
+            for round in 0..3 {
+                let name = format!("s{i}-{round}");
+                let (created, _) = store
+                    .create_stack(new_stack(&org_id, &name, &alice.id))
+                    .await
+                    .unwrap();
+                let version = store
+                    .add_stack_version(&org_id, &created.id, 1, new_version(&alice.id, "2", T0))
+                    .await
+                    .unwrap();
+                assert_eq!(version.version, 2);
+                store
+                    .set_variable(
+                        &org_id,
+                        NewVariable {
+                            id: id("var"),
+                            scope: VariableScope::Stack {
+                                stack_id: created.id.clone(),
+                                environment_id: None,
+                            },
+                            name: "N".into(),
+                            value: VariableValue::Plain(name.clone()),
+                            updated_by: alice.id.clone(),
+                            updated_at: T0,
+                        },
+                    )
+                    .await
+                    .unwrap();
+                let d = deploy(store, &org_id, &created, &target, &alice).await;
+                store
+                    .append_deployment_events(&[DeploymentEvent {
+                        deployment_id: d.id.clone(),
+                        seq: 1,
+                        at: T0,
+                        data: json!({"writer": i}),
+                    }])
+                    .await
+                    .unwrap();
+                store
+                    .append_audit(NewAuditEntry {
+                        id: id("audit"),
+                        org_id: Some(org_id.clone()),
+                        actor_id: Some(alice.id.clone()),
+                        actor: "alice".into(),
+                        action: "stack.create".into(),
+                        resource: format!("stack/{name}"),
+                        detail: json!({}),
+                        ip: None,
+                        at: T0,
+                    })
+                    .await
+                    .unwrap();
+            }
+        }
+    });
+    join_all(writers).await;
+    let stacks = store
+        .list_stacks(&w.org.id, &StackFilter::default(), PageRequest::new(1, 0))
+        .await
+        .unwrap();
+    assert_eq!(stacks.total, 1 + 16 * 3);
+    let deployments = store
+        .list_deployments(
+            &w.org.id,
+            &DeploymentFilter::default(),
+            PageRequest::new(1, 0),
+        )
+        .await
+        .unwrap();
+    assert_eq!(deployments.total, 16 * 3);
+    let audit = store
+        .list_audit(None, &AuditFilter::default(), PageRequest::new(1, 0))
+        .await
+        .unwrap();
+    assert_eq!(audit.total, 16 * 3);
+}
+
 async fn list_stacks_filters_and_pages(store: &dyn Store) {
     let alice = user(store, "alice").await;
     let acme = org(store, "acme").await;
@@ -1168,8 +1253,17 @@ async fn delete_stack_cascades_and_is_refused_while_deploying(store: &dyn Store)
         .await
         .unwrap();
     assert_eq!(others.len(), 1);
+    let total = |org_id: String| async move {
+        store
+            .list_stacks(&org_id, &StackFilter::default(), PageRequest::new(0, 0))
+            .await
+            .unwrap()
+            .total
+    };
+    assert_eq!(total(w.org.id.clone()).await, 1, "only `other` is left");
     // The name is free again.
     stack(store, &w.org.id, "web", &w.alice.id).await;
+    assert_eq!(total(w.org.id.clone()).await, 2);
     assert_not_found(store.delete_stack(&w.org.id, "nope").await, "stack");
 }
 
