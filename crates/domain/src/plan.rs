@@ -107,6 +107,14 @@ pub enum ReplicaAction {
         id: String,
         reason: String,
     },
+    /// A replacement an interrupted deployment already created (`id`, not running) while
+    /// its predecessor (`parked`) still serves under a parked name: start the replacement
+    /// as a recreate would, and retire the predecessor once the deployment succeeds.
+    Resume {
+        number: u32,
+        id: String,
+        parked: String,
+    },
 }
 
 impl ReplicaAction {
@@ -116,7 +124,8 @@ impl ReplicaAction {
             | Self::Create { number }
             | Self::Recreate { number, .. }
             | Self::Start { number, .. }
-            | Self::Restart { number, .. } => *number,
+            | Self::Restart { number, .. }
+            | Self::Resume { number, .. } => *number,
         }
     }
 
@@ -127,6 +136,7 @@ impl ReplicaAction {
             Self::Recreate { .. } => "recreate",
             Self::Start { .. } => "start",
             Self::Restart { .. } => "restart",
+            Self::Resume { .. } => "resume",
         }
     }
 }
@@ -375,6 +385,7 @@ pub fn plan_up(
         let image_changes = image_steps.contains_key(name);
         let hash = config_hash(stack, name, if image_changes { None } else { image_id });
         let mut existing: BTreeMap<u32, &ObservedContainer> = BTreeMap::new();
+        let mut duplicates: Vec<&ObservedContainer> = Vec::new();
         for c in observed.containers_of(name) {
             let canonical = c.name == container_name(&stack.name, name, c.number);
             match existing.get(&c.number) {
@@ -384,15 +395,33 @@ pub fn plan_up(
                     if kept.name == container_name(&stack.name, name, kept.number)
                         || !canonical =>
                 {
-                    retire.push((name.to_string(), c, "duplicate replica".into()));
+                    duplicates.push(c);
                 }
                 Some(kept) => {
-                    retire.push((name.to_string(), kept, "duplicate replica".into()));
+                    duplicates.push(kept);
                     existing.insert(c.number, c);
                 }
                 None => {
                     existing.insert(c.number, c);
                 }
+            }
+        }
+        // An interrupted deployment may have left, for one replica, its new container
+        // created but not started and its predecessor parked but still serving: resume it.
+        let mut resumed: BTreeMap<u32, &ObservedContainer> = BTreeMap::new();
+        for d in duplicates {
+            let canonical = existing.get(&d.number).filter(|c| {
+                c.name == container_name(&stack.name, name, c.number)
+                    && c.state != ContainerState::Running
+                    && c.config_hash.as_deref() == Some(hash.as_str())
+            });
+            if canonical.is_some()
+                && d.state == ContainerState::Running
+                && !resumed.contains_key(&d.number)
+            {
+                resumed.insert(d.number, d);
+            } else {
+                retire.push((name.to_string(), d, "duplicate replica".into()));
             }
         }
         let restart_reason = service
@@ -409,6 +438,11 @@ pub fn plan_up(
         for number in 1..=service.deploy.replicas {
             let action = match existing.get(&number) {
                 None => ReplicaAction::Create { number },
+                Some(c) if resumed.contains_key(&number) => ReplicaAction::Resume {
+                    number,
+                    id: c.id.clone(),
+                    parked: resumed[&number].id.clone(),
+                },
                 Some(c) => {
                     let changed = c.config_hash.as_deref() != Some(hash.as_str());
                     let image_updated =
@@ -478,7 +512,9 @@ pub fn plan_up(
         if replicas.iter().any(|r| {
             matches!(
                 r,
-                ReplicaAction::Recreate { .. } | ReplicaAction::Create { .. }
+                ReplicaAction::Recreate { .. }
+                    | ReplicaAction::Create { .. }
+                    | ReplicaAction::Resume { .. }
             )
         }) {
             recreated.insert(name);
@@ -707,6 +743,9 @@ impl Plan {
                             ReplicaAction::Restart { reason, .. } => {
                                 lines.push(format!("↻ restart {name} ({reason})"))
                             }
+                            ReplicaAction::Resume { .. } => lines.push(format!(
+                                "⏵ resume {name} (prepared by an interrupted deployment)"
+                            )),
                         }
                     }
                 }
@@ -1053,6 +1092,34 @@ mod tests {
             &s,
             &observed,
             &["- remove old_shop-web-1 (duplicate replica)"],
+        );
+    }
+
+    #[test]
+    fn replacement_prepared_by_an_interrupted_deployment_is_resumed() {
+        let s = stack(vec![("web", service("web:1", &[]))]);
+        let mut observed = deployed(&s);
+        // The new container exists (created, not started) beside its running predecessor.
+        let mut parked = observed.containers[0].clone();
+        parked.id = "old".into();
+        parked.name = "old_shop-web-1".into();
+        parked.config_hash = Some("previous".into());
+        observed.containers[0].state = ContainerState::Created;
+        observed.containers.insert(0, parked);
+        check(
+            &s,
+            &observed,
+            &["⏵ resume shop-web-1 (prepared by an interrupted deployment)"],
+        );
+        // A predecessor that no longer runs is only a leftover.
+        observed.containers[0].state = ContainerState::Exited;
+        check(
+            &s,
+            &observed,
+            &[
+                "▶ start shop-web-1",
+                "- remove old_shop-web-1 (duplicate replica)",
+            ],
         );
     }
 

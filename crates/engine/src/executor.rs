@@ -15,7 +15,7 @@ use futures::StreamExt;
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 use tokio::sync::watch;
-use windflow_domain::naming::parked_name;
+use windflow_domain::naming::{container_name, parked_name};
 use windflow_domain::observed::{ContainerState, Health, Observed};
 use windflow_domain::plan::{Action, Plan, RecreateStrategy, ReplicaAction, Step};
 use windflow_domain::spec::container_spec;
@@ -605,6 +605,36 @@ impl<'a> Run<'a> {
             ReplicaAction::Create { number } => {
                 let id = self.create(service, *number, config_hash).await?;
                 Ok(Prepared::New { id, replaces: None })
+            }
+            ReplicaAction::Resume { number, id, parked } => {
+                // As if this run had parked `parked` and created `id` itself, so success
+                // retires the predecessor and failure restores it.
+                let name = self
+                    .stack
+                    .services
+                    .get(service)
+                    .and_then(|s| s.container_name.clone())
+                    .unwrap_or_else(|| container_name(&self.stack.name, service, *number));
+                let mut journal = self.journal.lock().unwrap();
+                journal.parked.push(Parked {
+                    service: service.to_string(),
+                    id: parked.clone(),
+                    name,
+                    was_running: true,
+                    stopped: false,
+                });
+                journal.created.push((service.into(), id.clone()));
+                drop(journal);
+                self.current
+                    .lock()
+                    .unwrap()
+                    .entry(service.into())
+                    .or_default()
+                    .insert(*number, id.clone());
+                Ok(Prepared::New {
+                    id: id.clone(),
+                    replaces: Some(parked.clone()),
+                })
             }
             ReplicaAction::Recreate { number, id, .. } => {
                 let old = self.observed.containers.iter().find(|c| &c.id == id);
