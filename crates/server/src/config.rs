@@ -47,6 +47,10 @@ pub struct ServeArgs {
     /// the next start [default: 20s]
     #[arg(long, env = "WINDFLOW_SHUTDOWN_GRACE", value_name = "DURATION")]
     pub shutdown_grace: Option<String>,
+    /// A worker holds a running deployment under a lease it renews; when the server dies,
+    /// another start resumes the deployment once the lease runs out [default: 15s]
+    #[arg(long, env = "WINDFLOW_DEPLOYMENT_LEASE", value_name = "DURATION")]
+    pub deployment_lease: Option<String>,
     /// Log format: json or text [default: json]
     #[arg(long, env = "WINDFLOW_LOG_FORMAT", value_name = "FORMAT")]
     pub log_format: Option<String>,
@@ -69,6 +73,7 @@ struct FileConfig {
     session_ttl: Option<String>,
     deploy_timeout: Option<String>,
     shutdown_grace: Option<String>,
+    deployment_lease: Option<String>,
     log_format: Option<String>,
     log: Option<String>,
 }
@@ -175,7 +180,11 @@ impl ServeConfig {
             )?,
             log_format,
             log_filter: args.log.or(file.log).unwrap_or_else(|| "info".into()),
-            lease: Duration::from_secs(15),
+            lease: duration(
+                "deployment-lease",
+                args.deployment_lease.or(file.deployment_lease),
+                "15s",
+            )?,
             lockout_after: 5,
             lockout_for: Duration::from_secs(15 * 60),
         })

@@ -182,30 +182,37 @@ impl AuthCache {
     }
 }
 
-/// Login attempts per client address: at most [`LoginLimiter::MAX`] in a sliding minute.
+/// Failed logins per client address: after [`LoginLimiter::MAX`] failures in a sliding
+/// minute, further attempts from that address are refused until the window moves on.
+/// Successful logins are not counted.
 #[derive(Default)]
 pub struct LoginLimiter {
-    attempts: Mutex<HashMap<String, Vec<Instant>>>,
+    failures: Mutex<HashMap<String, Vec<Instant>>>,
 }
 
 impl LoginLimiter {
     pub const MAX: usize = 10;
     const WINDOW: Duration = Duration::from_secs(60);
 
-    /// Counts an attempt from `ip`; `Err(seconds)` when over the limit.
+    /// `Err(seconds to wait)` when `ip` failed too often lately.
     pub fn check(&self, ip: &str) -> Result<(), u64> {
-        let mut map = self.attempts.lock().expect("login limiter");
+        let mut map = self.failures.lock().expect("login limiter");
+        let Some(entry) = map.get_mut(ip) else {
+            return Ok(());
+        };
+        entry.retain(|at| at.elapsed() < Self::WINDOW);
+        if entry.len() >= Self::MAX {
+            let wait = Self::WINDOW.saturating_sub(entry[0].elapsed());
+            return Err(wait.as_secs().max(1));
+        }
+        Ok(())
+    }
+
+    pub fn record_failure(&self, ip: &str) {
+        let mut map = self.failures.lock().expect("login limiter");
         if map.len() > 100_000 {
             map.clear();
         }
-        let entry = map.entry(ip.to_string()).or_default();
-        entry.retain(|at| at.elapsed() < Self::WINDOW);
-        if entry.len() >= Self::MAX {
-            let oldest = entry[0];
-            let wait = Self::WINDOW.saturating_sub(oldest.elapsed());
-            return Err(wait.as_secs().max(1));
-        }
-        entry.push(Instant::now());
-        Ok(())
+        map.entry(ip.to_string()).or_default().push(Instant::now());
     }
 }

@@ -1,1 +1,400 @@
-//! (being written)
+//! Every endpoint × every role × a foreign organization: a role below the one an endpoint
+//! needs gets 403, a role at or above it gets past authorization, and a member of another
+//! organization gets the same 404 as for an organization that does not exist. The table
+//! below must name every organization endpoint of the OpenAPI document, so a new endpoint
+//! cannot ship without its row.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+use windflow_testkit::server::Api;
+
+use crate::support::{databases, start};
+
+const ROLES: [&str; 4] = ["viewer", "operator", "admin", "owner"];
+
+/// (method, path, body, least role). `{org}` is the organization; other parameters name
+/// things that exist where reads need them, and things that do not where a write would
+/// otherwise change the fixture (authorization comes before the lookup).
+fn table() -> Vec<(&'static str, &'static str, Value, &'static str)> {
+    let none = Value::Null;
+    vec![
+        ("GET", "/orgs/{org}", none.clone(), "viewer"),
+        ("GET", "/orgs/{org}/members", none.clone(), "viewer"),
+        (
+            "PUT",
+            "/orgs/{org}/members",
+            json!({"user": "zz-missing", "role": "viewer"}),
+            "owner",
+        ),
+        (
+            "DELETE",
+            "/orgs/{org}/members/zz-missing",
+            none.clone(),
+            "owner",
+        ),
+        ("GET", "/orgs/{org}/environments", none.clone(), "viewer"),
+        (
+            "POST",
+            "/orgs/{org}/environments",
+            json!({"name": "Bad Name"}),
+            "admin",
+        ),
+        (
+            "DELETE",
+            "/orgs/{org}/environments/zz-missing",
+            none.clone(),
+            "admin",
+        ),
+        (
+            "GET",
+            "/orgs/{org}/environments/e1/variables",
+            none.clone(),
+            "viewer",
+        ),
+        (
+            "PUT",
+            "/orgs/{org}/environments/zz-missing/variables/X",
+            json!({"value": "x"}),
+            "admin",
+        ),
+        (
+            "DELETE",
+            "/orgs/{org}/environments/zz-missing/variables/X",
+            none.clone(),
+            "admin",
+        ),
+        ("GET", "/orgs/{org}/targets", none.clone(), "viewer"),
+        (
+            "POST",
+            "/orgs/{org}/targets",
+            json!({"name": "Bad Name", "endpoint": "x"}),
+            "admin",
+        ),
+        ("GET", "/orgs/{org}/targets/t1", none.clone(), "viewer"),
+        (
+            "DELETE",
+            "/orgs/{org}/targets/zz-missing",
+            none.clone(),
+            "admin",
+        ),
+        (
+            "POST",
+            "/orgs/{org}/targets/zz-missing/test",
+            json!({}),
+            "viewer",
+        ),
+        ("GET", "/orgs/{org}/stacks", none.clone(), "viewer"),
+        (
+            "POST",
+            "/orgs/{org}/stacks",
+            json!({"name": "Bad Name", "content": ""}),
+            "admin",
+        ),
+        ("GET", "/orgs/{org}/stacks/s1", none.clone(), "viewer"),
+        (
+            "PUT",
+            "/orgs/{org}/stacks/zz-missing",
+            json!({"content": ""}),
+            "admin",
+        ),
+        (
+            "DELETE",
+            "/orgs/{org}/stacks/zz-missing",
+            none.clone(),
+            "admin",
+        ),
+        (
+            "GET",
+            "/orgs/{org}/stacks/s1/versions",
+            none.clone(),
+            "viewer",
+        ),
+        (
+            "GET",
+            "/orgs/{org}/stacks/s1/versions/1",
+            none.clone(),
+            "viewer",
+        ),
+        (
+            "GET",
+            "/orgs/{org}/stacks/s1/diff?from=1&to=1",
+            none.clone(),
+            "viewer",
+        ),
+        (
+            "POST",
+            "/orgs/{org}/stacks/s1/validate",
+            json!({"content": "services: {}"}),
+            "viewer",
+        ),
+        (
+            "POST",
+            "/orgs/{org}/stacks/zz-missing/plan",
+            json!({"target": "t1"}),
+            "operator",
+        ),
+        (
+            "POST",
+            "/orgs/{org}/stacks/zz-missing/rollback",
+            json!({"target": "t1"}),
+            "operator",
+        ),
+        (
+            "GET",
+            "/orgs/{org}/stacks/s1/variables",
+            none.clone(),
+            "viewer",
+        ),
+        (
+            "PUT",
+            "/orgs/{org}/stacks/zz-missing/variables/X",
+            json!({"value": "x"}),
+            "admin",
+        ),
+        (
+            "DELETE",
+            "/orgs/{org}/stacks/zz-missing/variables/X",
+            none.clone(),
+            "admin",
+        ),
+        (
+            "GET",
+            "/orgs/{org}/stacks/s1/logs?target=zz-missing",
+            none.clone(),
+            "viewer",
+        ),
+        ("GET", "/orgs/{org}/deployments", none.clone(), "viewer"),
+        (
+            "POST",
+            "/orgs/{org}/deployments",
+            json!({"stack": "zz-missing", "target": "t1"}),
+            "operator",
+        ),
+        (
+            "GET",
+            "/orgs/{org}/deployments/zz-missing",
+            none.clone(),
+            "viewer",
+        ),
+        (
+            "POST",
+            "/orgs/{org}/deployments/zz-missing/cancel",
+            json!({}),
+            "operator",
+        ),
+        (
+            "GET",
+            "/orgs/{org}/deployments/zz-missing/events",
+            none.clone(),
+            "viewer",
+        ),
+        (
+            "GET",
+            "/orgs/{org}/deployments/zz-missing/events/stream",
+            none.clone(),
+            "viewer",
+        ),
+        ("GET", "/orgs/{org}/audit", none, "admin"),
+    ]
+}
+
+/// The table's rows as OpenAPI operations (`GET /api/v1/orgs/{org}/stacks/{stack}`).
+fn table_operations() -> BTreeSet<String> {
+    let names = [
+        ("/members/zz-missing", "/members/{user}"),
+        ("/environments/e1/", "/environments/{env}/"),
+        ("/environments/zz-missing", "/environments/{env}"),
+        ("/targets/t1", "/targets/{target}"),
+        ("/targets/zz-missing", "/targets/{target}"),
+        ("/stacks/s1", "/stacks/{stack}"),
+        ("/stacks/zz-missing", "/stacks/{stack}"),
+        ("/versions/1", "/versions/{version}"),
+        ("/variables/X", "/variables/{name}"),
+        ("/deployments/zz-missing", "/deployments/{id}"),
+    ];
+    table()
+        .into_iter()
+        .map(|(method, path, _, _)| {
+            let mut path = path.split('?').next().unwrap().to_string();
+            for (from, to) in names {
+                path = path.replace(from, to);
+            }
+            format!("{method} /api/v1{path}")
+        })
+        .collect()
+}
+
+async fn call(api: &Api, method: &str, path: &str, body: &Value) -> (u16, Value) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let body = (!body.is_null()).then_some(body);
+    let answer = api.request(method, path, body, &[]).await.unwrap();
+    (answer.status, answer.body)
+}
+
+fn rank(role: &str) -> usize {
+    ROLES.iter().position(|r| *r == role).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_endpoint_checks_role_and_tenant() {
+    for database in databases("authz").await {
+        let backend = database.name();
+        let server = start(database).await;
+        let admin = server.admin().await.unwrap();
+
+        // The table covers every organization endpoint the server documents.
+        let doc = admin.get("/api/openapi.json").await.unwrap().body;
+        let mut documented = BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            if path.starts_with("/api/v1/orgs/{org}") {
+                for method in item.as_object().unwrap().keys() {
+                    documented.insert(format!("{} {path}", method.to_uppercase()));
+                }
+            }
+        }
+        assert_eq!(
+            table_operations(),
+            documented,
+            "the authorization table and the API differ"
+        );
+
+        // Organization alpha with one member per role; beta's owner is the outsider.
+        for slug in ["alpha", "beta"] {
+            let r = admin.post("/orgs", json!({ "slug": slug })).await.unwrap();
+            assert_eq!(r.status, 201, "{}", r.text);
+        }
+        let mut clients = Vec::new();
+        for role in ROLES.iter().chain(["outsider"].iter()) {
+            let username = format!("user-{role}");
+            let r = admin
+                .post(
+                    "/users",
+                    json!({ "username": username, "password": "a long password 1" }),
+                )
+                .await
+                .unwrap();
+            assert_eq!(r.status, 201, "{}", r.text);
+            let (org, as_role) = if *role == "outsider" {
+                ("beta", "owner")
+            } else {
+                ("alpha", *role)
+            };
+            let r = admin
+                .put(
+                    &format!("/orgs/{org}/members"),
+                    json!({ "user": username, "role": as_role }),
+                )
+                .await
+                .unwrap();
+            assert_eq!(r.status, 200, "{}", r.text);
+            let client = server
+                .anonymous()
+                .login(&username, "a long password 1")
+                .await
+                .unwrap();
+            clients.push((role.to_string(), client));
+        }
+        // Fixtures in alpha.
+        let fixtures = [
+            ("/orgs/alpha/environments", json!({ "name": "e1" })),
+            (
+                "/orgs/alpha/targets",
+                json!({ "name": "t1", "endpoint": "unix:///var/run/docker.sock", "environment": "e1" }),
+            ),
+            (
+                "/orgs/alpha/stacks",
+                json!({ "name": "s1", "content": "services:\n  web:\n    image: nginx\n" }),
+            ),
+        ];
+        for (path, body) in fixtures {
+            let r = admin.post(path, body).await.unwrap();
+            assert_eq!(r.status, 201, "{path}: {}", r.text);
+        }
+
+        let mut failures = Vec::new();
+        for (method, template, body, least) in table() {
+            let path = template.replace("{org}", "alpha");
+            for (role, client) in &clients {
+                let (status, problem) = call(client, method, &path, &body).await;
+                let detail = problem["detail"].as_str().unwrap_or("").to_string();
+                let verdict = if role == "outsider" {
+                    // Indistinguishable from an organization that does not exist.
+                    let (ghost_status, ghost) = call(
+                        client,
+                        method,
+                        &template.replace("{org}", "nonexistent"),
+                        &body,
+                    )
+                    .await;
+                    let same = status == 404
+                        && ghost_status == 404
+                        && detail == "organization alpha not found"
+                        && ghost["detail"] == "organization nonexistent not found";
+                    same.then_some(()).ok_or(format!("{status} {detail}"))
+                } else if rank(role) >= rank(least) {
+                    let passed =
+                        !matches!(status, 401 | 403) && detail != "organization alpha not found";
+                    passed.then_some(()).ok_or(format!("{status} {detail}"))
+                } else {
+                    (status == 403)
+                        .then_some(())
+                        .ok_or(format!("{status} {detail}"))
+                };
+                if let Err(got) = verdict {
+                    failures.push(format!(
+                        "{backend}: {method} {path} as {role} (needs {least}): got {got}"
+                    ));
+                }
+            }
+        }
+        // Server-level endpoints are for server administrators only.
+        let server_level = [
+            ("GET", "/users", Value::Null),
+            (
+                "POST",
+                "/users",
+                json!({ "username": "x", "password": "short" }),
+            ),
+            ("PATCH", "/users/zz-missing", json!({ "disabled": true })),
+            ("POST", "/orgs", json!({ "slug": "Bad Slug" })),
+            ("GET", "/audit", Value::Null),
+        ];
+        for (method, path, body) in server_level {
+            for (role, client) in &clients {
+                let (status, _) = call(client, method, path, &body).await;
+                if status != 403 {
+                    failures.push(format!(
+                        "{backend}: {method} {path} as {role}: got {status}, want 403"
+                    ));
+                }
+            }
+            let (status, _) = call(&admin, method, path, &body).await;
+            if matches!(status, 401 | 403) {
+                failures.push(format!(
+                    "{backend}: {method} {path} as server admin: got {status}"
+                ));
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{} authorization failures:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+
+        // The outsider's own organization lists none of alpha's resources.
+        let outsider = &clients.last().unwrap().1;
+        let stacks = outsider.get("/orgs/beta/stacks").await.unwrap();
+        assert_eq!(stacks.body["total"], 0, "{}", stacks.text);
+        let orgs = outsider.get("/orgs").await.unwrap();
+        let slugs: Vec<&str> = orgs
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["organization"]["slug"].as_str().unwrap())
+            .collect();
+        assert_eq!(slugs, ["beta"]);
+    }
+}

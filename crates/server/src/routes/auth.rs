@@ -132,6 +132,7 @@ async fn record_failure(
     ip: &str,
     reason: &str,
 ) {
+    state.login_limiter.record_failure(ip);
     metrics::counter!("windflow_login_failures_total").increment(1);
     let entry = windflow_storage::NewAuditEntry {
         id: new_id(),
