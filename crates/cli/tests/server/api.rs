@@ -711,3 +711,102 @@ async fn one_deployment_per_stack_and_target_and_cancel() {
         .unwrap();
     assert_eq!(again.status, 409, "{}", again.text);
 }
+
+/// Recovery on the server's host: `windflow admin rotate-secret-key` re-encrypts secrets
+/// under a new key (deployments still get their values), `windflow admin reset-password`
+/// sets a new password for a locked-out administrator; SIGTERM stops the server cleanly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_commands_rotate_the_secret_key_and_reset_a_password() {
+    let docker = docker().await;
+    ensure_test_images(&docker).await.unwrap();
+    for database in databases("api_admin").await {
+        let backend = database.name();
+        let database_url = match &database {
+            windflow_testkit::server::Database::Postgres(db) => Some(db.url().to_string()),
+            windflow_testkit::server::Database::Sqlite => None,
+        };
+        let mut server = start(database).await;
+        let api = server.admin().await.unwrap();
+        let name = unique_project("rotate");
+        let _guard = ProjectGuard::new(&name);
+        let port = free_port();
+        create_stack(&api, &name, &web_stack(port, "one", "")).await;
+        let r = api
+            .put(
+                &format!("/orgs/default/stacks/{name}/variables/DB_PASSWORD"),
+                json!({ "value": "before-rotation-pw", "secret": true }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status, 200);
+
+        let status = server.terminate(Duration::from_secs(30)).unwrap();
+        assert!(
+            status.success(),
+            "{backend}: SIGTERM exit {status}\n{}",
+            server.logs()
+        );
+        let keyring = server.data_dir.join("secret.keys");
+        let before = std::fs::read_to_string(&keyring).unwrap();
+        let admin_command = |args: &[&str]| {
+            let mut command = std::process::Command::new(crate::support::bin());
+            command
+                .args(args)
+                .env("WINDFLOW_DATA", &server.data_dir)
+                .env_remove("WINDFLOW_ADMIN_PASSWORD")
+                .env_remove("DATABASE_URL");
+            if let Some(url) = &database_url {
+                command.env("DATABASE_URL", url);
+            }
+            command.output().unwrap()
+        };
+        let out = admin_command(&["admin", "rotate-secret-key"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("1 secret(s) re-encrypted"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let after = std::fs::read_to_string(&keyring).unwrap();
+        assert_ne!(before, after);
+        let out = admin_command(&["admin", "reset-password"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let new_password = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert_eq!(new_password.len(), 20, "{new_password}");
+
+        server.restart().await.unwrap();
+        let anon = server.anonymous();
+        let old = anon
+            .login("admin", windflow_testkit::server::ADMIN_PASSWORD)
+            .await;
+        assert!(old.is_err(), "{backend}: the old password still works");
+        let api = anon.login("admin", &new_password).await.unwrap();
+        let (_, d) = deploy(&api, &name, None).await;
+        let d = api
+            .wait_deployment("default", d["id"].as_str().unwrap(), DEPLOY_TIMEOUT)
+            .await
+            .unwrap();
+        assert_eq!(d["state"], "succeeded", "{backend}: {d}");
+        let containers = list_project_containers(&docker, &name).await.unwrap();
+        let inspect = docker
+            .inspect_container(
+                containers[0].id.as_deref().unwrap(),
+                None::<InspectContainerOptions>,
+            )
+            .await
+            .unwrap();
+        let env = inspect.config.unwrap().env.unwrap();
+        assert!(
+            env.contains(&"DB_PASSWORD=before-rotation-pw".to_string()),
+            "{backend}: {env:?}"
+        );
+    }
+}

@@ -277,3 +277,63 @@ async fn kill_9_mid_deployment_then_restart_ends_consistently() {
         }
     }
 }
+
+/// SIGTERM mid-deployment with no grace left: the server checkpoints the deployment (its
+/// lease released), so the next start resumes it at once instead of waiting for the lease.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_checkpoints_a_running_deployment_for_the_next_start() {
+    let docker = docker().await;
+    ensure_test_images(&docker).await.unwrap();
+    let env = vec![
+        ("WINDFLOW_DEPLOYMENT_LEASE".to_string(), "10m".to_string()),
+        ("WINDFLOW_SHUTDOWN_GRACE".to_string(), "0s".to_string()),
+    ];
+    let mut server = Server::start_with(&bin(), windflow_testkit::server::Database::Sqlite, env)
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    let api = server.admin().await.unwrap();
+    let project = unique_project("sigterm");
+    let _guard = ProjectGuard::new(&project);
+    let port = free_port();
+    let created = api
+        .post(
+            "/orgs/default/stacks",
+            json!({ "name": project, "content": stack(port, "v1") }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(created.status, 201, "{}", created.text);
+    let queued = api
+        .post(
+            "/orgs/default/deployments",
+            json!({ "stack": project, "target": "local" }),
+        )
+        .await
+        .unwrap();
+    let id = queued.body["id"].as_str().unwrap().to_string();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !reached(Point::FirstStep, &events(&api, &id).await) {
+        assert!(Instant::now() < deadline, "the deployment never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let status = server.terminate(Duration::from_secs(30)).unwrap();
+    assert!(status.success(), "exit {status}\n{}", server.logs());
+    assert!(server.logs().contains("checkpointed"), "{}", server.logs());
+    server.restart().await.unwrap();
+    let api = server.admin().await.unwrap();
+    // Far sooner than the 10-minute lease.
+    let done = api
+        .wait_deployment("default", &id, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(done["state"], "succeeded", "{done}\n{}", server.logs());
+    assert_eq!(done["attempts"], 2, "{done}");
+    let runs = running(&project).await;
+    assert_eq!(
+        runs.iter()
+            .map(|(s, v, _)| (s.as_str(), v.as_str()))
+            .collect::<Vec<_>>(),
+        [("db", "v1"), ("web", "v1")],
+        "{runs:?}"
+    );
+}
