@@ -810,3 +810,79 @@ async fn admin_commands_rotate_the_secret_key_and_reset_a_password() {
         );
     }
 }
+
+/// Cancelling a running deployment stops it at its next step and puts the previous version
+/// back: the state is `cancelled` and the old container serves on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_a_running_deployment_restores_the_previous_version() {
+    let docker = docker().await;
+    ensure_test_images(&docker).await.unwrap();
+    let server: Server = start(windflow_testkit::server::Database::Sqlite).await;
+    let api = server.admin().await.unwrap();
+    let name = unique_project("cancel");
+    let _guard = ProjectGuard::new(&name);
+    let port = free_port();
+    create_stack(&api, &name, &web_stack(port, "one", "")).await;
+    let (_, first) = deploy(&api, &name, None).await;
+    let first = api
+        .wait_deployment("default", first["id"].as_str().unwrap(), DEPLOY_TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(first["state"], "succeeded", "{first}");
+    let before: Vec<String> = list_project_containers(&docker, &name)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id.unwrap())
+        .collect();
+
+    // Version 2 never becomes healthy on its own within the test: cancel it while it waits.
+    let slow = "    healthcheck:\n      test: [\"CMD\", \"test\", \"-f\", \"/tmp/never\"]\n      interval: 300ms\n      retries: 1000\n";
+    let update = api
+        .put(
+            &format!("/orgs/default/stacks/{name}"),
+            json!({ "content": web_stack(port, "two", slow) }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(update.status, 200);
+    let (_, second) = deploy(&api, &name, None).await;
+    let id = second["id"].as_str().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let events = api
+            .get(&format!("/orgs/default/deployments/{id}/events"))
+            .await
+            .unwrap();
+        if events.text.contains("\"service_state\"") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{}", events.text);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let cancel = api
+        .post(&format!("/orgs/default/deployments/{id}/cancel"), json!({}))
+        .await
+        .unwrap();
+    assert_eq!(cancel.status, 202, "{}", cancel.text);
+    assert_eq!(cancel.body["cancel_requested"], true, "{}", cancel.text);
+    let done = api
+        .wait_deployment("default", id, DEPLOY_TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(done["state"], "cancelled", "{done}");
+    let (code, body) = http_get(
+        &format!("http://127.0.0.1:{port}/"),
+        Duration::from_secs(10),
+    )
+    .await
+    .unwrap();
+    assert_eq!((code, body.trim()), (200, "one"));
+    let after: Vec<String> = list_project_containers(&docker, &name)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id.unwrap())
+        .collect();
+    assert_eq!(after, before, "the previous container serves again");
+}
