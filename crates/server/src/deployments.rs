@@ -29,11 +29,7 @@ impl App {
         request: DeploymentRequest<'_>,
     ) -> ApiResult<(Deployment, bool)> {
         let org = &access.org.id;
-        let stack = self
-            .store
-            .get_stack(org, request.stack)
-            .await
-            .map_err(named("stack", request.stack))?;
+        let stack = self.find_stack(org, request.stack).await?;
         let version = request.version.unwrap_or(stack.latest_version);
         if version < 1 || version > stack.latest_version {
             return Err(ApiError::invalid(
@@ -44,19 +40,9 @@ impl App {
                 ),
             ));
         }
-        let target = self
-            .store
-            .get_target(org, request.target)
-            .await
-            .map_err(named("target", request.target))?;
+        let target = self.find_target(org, request.target).await?;
         let environment_id = match request.environment {
-            Some(name) => Some(
-                self.store
-                    .get_environment(org, name)
-                    .await
-                    .map_err(named("environment", name))?
-                    .id,
-            ),
+            Some(name) => Some(self.find_environment(org, name).await?.id),
             None => target.environment_id.clone(),
         };
         if let Some(key) = &request.idempotency_key
@@ -111,16 +97,8 @@ impl App {
         idempotency_key: Option<String>,
     ) -> ApiResult<(Deployment, bool)> {
         let org = &access.org.id;
-        let stack = self
-            .store
-            .get_stack(org, stack_name)
-            .await
-            .map_err(named("stack", stack_name))?;
-        let target = self
-            .store
-            .get_target(org, target_name)
-            .await
-            .map_err(named("target", target_name))?;
+        let stack = self.find_stack(org, stack_name).await?;
+        let target = self.find_target(org, target_name).await?;
         let version = match version {
             Some(v) => v,
             None => previous_version(self, org, &stack, &target).await?,
@@ -147,22 +125,14 @@ impl App {
         request: &wire::PlanRequest,
     ) -> ApiResult<wire::PlanPreview> {
         let org = &access.org.id;
-        let stack = self
-            .store
-            .get_stack(org, stack_name)
-            .await
-            .map_err(named("stack", stack_name))?;
+        let stack = self.find_stack(org, stack_name).await?;
         let version = request.version.unwrap_or(stack.latest_version);
         let content = self
             .store
             .get_stack_version(org, &stack.id, version)
             .await?
             .content;
-        let target = self
-            .store
-            .get_target(org, &request.target)
-            .await
-            .map_err(named("target", &request.target))?;
+        let target = self.find_target(org, &request.target).await?;
         let environment =
             crate::stacks::validation_environment(self.store.as_ref(), org, Some(&stack.id))
                 .await?;
@@ -203,6 +173,36 @@ async fn previous_version(app: &App, org: &str, stack: &Stack, target: &Target) 
         .await?
         .ok_or_else(nothing)?;
     Ok(previous.stack_version)
+}
+
+impl App {
+    /// The organization's stack called `name`; 404 naming it otherwise.
+    pub async fn find_stack(&self, org_id: &str, name: &str) -> ApiResult<Stack> {
+        self.store
+            .get_stack(org_id, name)
+            .await
+            .map_err(named("stack", name))
+    }
+
+    /// The organization's target called `name`; 404 naming it otherwise.
+    pub async fn find_target(&self, org_id: &str, name: &str) -> ApiResult<Target> {
+        self.store
+            .get_target(org_id, name)
+            .await
+            .map_err(named("target", name))
+    }
+
+    /// The organization's environment called `name`; 404 naming it otherwise.
+    pub async fn find_environment(
+        &self,
+        org_id: &str,
+        name: &str,
+    ) -> ApiResult<windflow_storage::Environment> {
+        self.store
+            .get_environment(org_id, name)
+            .await
+            .map_err(named("environment", name))
+    }
 }
 
 /// Maps NotFound to a message naming the missing resource.

@@ -129,13 +129,17 @@ pub struct SessionGrant {
 
 const CACHE_TTL: Duration = Duration::from_secs(10);
 
+/// (organization slug, user id).
+type MembershipKey = (String, String);
+type CachedMembership = (Organization, Role, Instant);
+
 /// Caches credential → principal and (organization, user) → role for a few seconds. Every
 /// change to a credential, a user or a membership clears it, so revocations take effect at
 /// once in this process.
 #[derive(Default)]
 pub struct AuthCache {
     principals: Mutex<HashMap<String, (Principal, Instant)>>,
-    memberships: Mutex<HashMap<(String, String), (Organization, Role, Instant)>>,
+    memberships: Mutex<HashMap<MembershipKey, CachedMembership>>,
 }
 
 impl AuthCache {

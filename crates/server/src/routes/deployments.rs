@@ -120,24 +120,10 @@ async fn list_deployments(
         ..DeploymentFilter::default()
     };
     if let Some(name) = &query.stack {
-        filter.stack_id = Some(
-            state
-                .store
-                .get_stack(org, name)
-                .await
-                .map_err(named("stack", name))?
-                .id,
-        );
+        filter.stack_id = Some(state.find_stack(org, name).await?.id);
     }
     if let Some(name) = &query.target {
-        filter.target_id = Some(
-            state
-                .store
-                .get_target(org, name)
-                .await
-                .map_err(named("target", name))?
-                .id,
-        );
+        filter.target_id = Some(state.find_target(org, name).await?.id);
     }
     let request = convert::page_request(query.limit, query.offset);
     let page = state.store.list_deployments(org, &filter, request).await?;

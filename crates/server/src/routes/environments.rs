@@ -101,11 +101,7 @@ async fn delete_environment(
 }
 
 async fn env_scope(state: &AppState, access: &OrgAccess, env: &str) -> ApiResult<VariableScope> {
-    let env = state
-        .store
-        .get_environment(&access.org.id, env)
-        .await
-        .map_err(crate::deployments::named("environment", env))?;
+    let env = state.find_environment(&access.org.id, env).await?;
     Ok(VariableScope::Environment {
         environment_id: env.id,
     })

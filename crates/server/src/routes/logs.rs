@@ -14,7 +14,6 @@ use windflow_engine::driver::{LogOptions, LogStream};
 use windflow_protocol::{LogLine, LogQuery, Problem};
 
 use crate::auth::OrgAccess;
-use crate::deployments::named;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -37,16 +36,8 @@ async fn stack_logs(
 ) -> ApiResult<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
     access.require(Permission::Read)?;
     let org = &access.org.id;
-    let stack = state
-        .store
-        .get_stack(org, &stack)
-        .await
-        .map_err(named("stack", &stack))?;
-    let target = state
-        .store
-        .get_target(org, &query.target)
-        .await
-        .map_err(named("target", &query.target))?;
+    let stack = state.find_stack(org, &stack).await?;
+    let target = state.find_target(org, &query.target).await?;
     let driver = state.driver(&target)?;
     let observed = driver
         .observe(&stack.name, None)

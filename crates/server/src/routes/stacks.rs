@@ -130,11 +130,7 @@ async fn get_stack(
     Path((_, name)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     access.require(Permission::Read)?;
-    let stack = state
-        .store
-        .get_stack(&access.org.id, &name)
-        .await
-        .map_err(named("stack", &name))?;
+    let stack = state.find_stack(&access.org.id, &name).await?;
     let version = state
         .store
         .get_stack_version(&access.org.id, &stack.id, stack.latest_version)
@@ -169,11 +165,7 @@ async fn update_stack(
     Json(request): Json<UpdateStackRequest>,
 ) -> ApiResult<Response> {
     access.require(Permission::Configure)?;
-    let stack = state
-        .store
-        .get_stack(&access.org.id, &name)
-        .await
-        .map_err(named("stack", &name))?;
+    let stack = state.find_stack(&access.org.id, &name).await?;
     let expected = match headers.get(header::IF_MATCH) {
         Some(value) => {
             let text = value.to_str().unwrap_or("").trim().trim_start_matches("W/");
@@ -266,11 +258,7 @@ async fn list_versions(
     Query(query): Query<PageQuery>,
 ) -> ApiResult<Json<Page<StackVersionSummary>>> {
     access.require(Permission::Read)?;
-    let stack = state
-        .store
-        .get_stack(&access.org.id, &name)
-        .await
-        .map_err(named("stack", &name))?;
+    let stack = state.find_stack(&access.org.id, &name).await?;
     let request = convert::page_request(query.limit, query.offset);
     let page = state
         .store
@@ -295,11 +283,7 @@ async fn get_version(
     Path((_, name, version)): Path<(String, String, i64)>,
 ) -> ApiResult<Json<StackVersion>> {
     access.require(Permission::Read)?;
-    let stack = state
-        .store
-        .get_stack(&access.org.id, &name)
-        .await
-        .map_err(named("stack", &name))?;
+    let stack = state.find_stack(&access.org.id, &name).await?;
     let version = state
         .store
         .get_stack_version(&access.org.id, &stack.id, version)
@@ -319,11 +303,7 @@ async fn diff_versions(
     Query(query): Query<DiffQuery>,
 ) -> ApiResult<Json<StackDiff>> {
     access.require(Permission::Read)?;
-    let stack = state
-        .store
-        .get_stack(&access.org.id, &name)
-        .await
-        .map_err(named("stack", &name))?;
+    let stack = state.find_stack(&access.org.id, &name).await?;
     let from = state
         .store
         .get_stack_version(&access.org.id, &stack.id, query.from)
@@ -418,20 +398,9 @@ async fn stack_scope(
     stack: &str,
     environment: Option<&str>,
 ) -> ApiResult<VariableScope> {
-    let stack = state
-        .store
-        .get_stack(&access.org.id, stack)
-        .await
-        .map_err(named("stack", stack))?;
+    let stack = state.find_stack(&access.org.id, stack).await?;
     let environment_id = match environment {
-        Some(env) => Some(
-            state
-                .store
-                .get_environment(&access.org.id, env)
-                .await
-                .map_err(named("environment", env))?
-                .id,
-        ),
+        Some(env) => Some(state.find_environment(&access.org.id, env).await?.id),
         None => None,
     };
     Ok(VariableScope::Stack {

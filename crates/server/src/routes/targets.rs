@@ -16,7 +16,6 @@ use windflow_storage::{NewTarget, TargetStatus};
 
 use crate::auth::OrgAccess;
 use crate::convert;
-use crate::deployments::named;
 use crate::error::{ApiError, ApiResult};
 use crate::state::{App, AppState, new_id, now_ms};
 
@@ -78,14 +77,7 @@ async fn create_target(
     let kind = convert::target_kind_from(request.kind);
     check_endpoint(kind, &request.endpoint)?;
     let environment_id = match &request.environment {
-        Some(name) => Some(
-            state
-                .store
-                .get_environment(&access.org.id, name)
-                .await
-                .map_err(named("environment", name))?
-                .id,
-        ),
+        Some(name) => Some(state.find_environment(&access.org.id, name).await?.id),
         None => None,
     };
     let target = state
@@ -152,11 +144,7 @@ async fn get_target(
     Path((_, name)): Path<(String, String)>,
 ) -> ApiResult<Json<Target>> {
     access.require(Permission::Read)?;
-    let target = state
-        .store
-        .get_target(&access.org.id, &name)
-        .await
-        .map_err(named("target", &name))?;
+    let target = state.find_target(&access.org.id, &name).await?;
     let envs = env_names(&state, &access.org.id).await?;
     Ok(Json(wire_target(target, &envs)))
 }
@@ -182,11 +170,7 @@ async fn delete_target(
     Query(query): Query<DeleteTargetQuery>,
 ) -> ApiResult<StatusCode> {
     access.require(Permission::Configure)?;
-    let target = state
-        .store
-        .get_target(&access.org.id, &name)
-        .await
-        .map_err(named("target", &name))?;
+    let target = state.find_target(&access.org.id, &name).await?;
     state
         .store
         .delete_target(&access.org.id, &name, query.force)
@@ -214,11 +198,7 @@ async fn test_target(
     Path((_, name)): Path<(String, String)>,
 ) -> ApiResult<Json<TargetTest>> {
     access.require(Permission::Read)?;
-    let target = state
-        .store
-        .get_target(&access.org.id, &name)
-        .await
-        .map_err(named("target", &name))?;
+    let target = state.find_target(&access.org.id, &name).await?;
     Ok(Json(state.check_target(&target).await))
 }
 
