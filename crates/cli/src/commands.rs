@@ -75,10 +75,16 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Plan(args) => plan(g, &args).await,
         Command::Up(args) => up(g, &args).await,
         Command::Ps => ps(g).await,
+        Command::Logs(args) if args.remote.stack.is_some() => crate::remote::logs(g, &args).await,
         Command::Logs(args) => crate::logs::run(g, &driver(g)?, &project_name(g)?, &args).await,
         Command::Down { volumes } => down(g, volumes).await,
         Command::Restart { services, timeout } => restart(g, &services, timeout).await,
-        Command::Rollback { to, wait_timeout } => rollback(g, to, wait_timeout).await,
+        Command::Rollback { to, remote, .. } if remote.stack.is_some() => {
+            crate::remote::rollback(g, to, &remote).await
+        }
+        Command::Rollback {
+            to, wait_timeout, ..
+        } => rollback(g, to, wait_timeout).await,
         Command::History => history(g),
         Command::Ls => ls(g).await,
         Command::Serve(_) => unreachable!("serve runs from main"),
@@ -92,6 +98,11 @@ pub async fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
+        Command::Login(args) => crate::remote::login(g, &args).await,
+        Command::Logout => crate::remote::logout(g).await,
+        Command::Stack(command) => crate::remote::stack(g, &command).await,
+        Command::Deploy(args) => crate::remote::deploy(g, &args).await,
+        Command::Deployments(args) => crate::remote::deployments(g, &args).await,
         Command::Completion { shell } => {
             clap_complete::generate(
                 shell,
@@ -479,15 +490,6 @@ fn format_time(unix: u64) -> String {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn formats_utc_times() {
-        assert_eq!(super::format_time(0), "1970-01-01 00:00:00");
-        assert_eq!(super::format_time(1_763_683_200), "2025-11-21 00:00:00");
-    }
-}
-
 /// `windflow admin …`.
 async fn admin(command: crate::AdminCommand) -> Result<()> {
     let failure = |e: anyhow::Error| Failure::new(exit::FAILURE, format!("{e:#}"));
@@ -520,5 +522,14 @@ async fn admin(command: crate::AdminCommand) -> Result<()> {
             );
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn formats_utc_times() {
+        assert_eq!(super::format_time(0), "1970-01-01 00:00:00");
+        assert_eq!(super::format_time(1_763_683_200), "2025-11-21 00:00:00");
     }
 }

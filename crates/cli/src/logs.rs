@@ -8,7 +8,7 @@ use windflow_engine::driver::{Driver, LogOptions, LogStream};
 use crate::commands::Failure;
 use crate::{Global, LogsArgs, Output, exit};
 
-const COLOURS: [AnsiColors; 6] = [
+pub(crate) const COLOURS: [AnsiColors; 6] = [
     AnsiColors::Cyan,
     AnsiColors::Yellow,
     AnsiColors::Green,
@@ -127,7 +127,7 @@ pub async fn run(
 }
 
 /// `shop-web-1` → `web-1`, as compose prints it.
-fn prefix(project: &str, name: &str) -> String {
+pub(crate) fn prefix(project: &str, name: &str) -> String {
     name.strip_prefix(&format!("{project}-"))
         .unwrap_or(name)
         .to_string()

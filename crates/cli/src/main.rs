@@ -5,6 +5,7 @@
 
 mod commands;
 mod logs;
+mod remote;
 mod render;
 
 use std::path::PathBuf;
@@ -33,7 +34,7 @@ pub mod exit {
     name = "windflow",
     version,
     about = "Deploy docker-compose stacks onto Docker hosts: planned, health-gated, rolled back on failure.",
-    after_help = "Exit codes: 0 ok, 1 failure, 2 usage, 3 invalid compose file, 4 engine unreachable, \
+    after_help = "Exit codes: 0 ok, 1 failure, 2 usage, 3 invalid compose file, 4 engine or server unreachable, \
                   5 deployment failed (previous version restored), 6 deployment failed and rollback incomplete."
 )]
 pub struct Cli {
@@ -102,7 +103,7 @@ pub enum Command {
     Up(UpArgs),
     /// List the stack's containers.
     Ps,
-    /// Show container logs.
+    /// Show container logs (with --stack, ask the WindFlow server instead of the local engine).
     Logs(LogsArgs),
     /// Remove the stack's containers and networks (no compose file needed with -p).
     Down {
@@ -118,12 +119,16 @@ pub enum Command {
         timeout: Option<u64>,
     },
     /// Deploy an earlier version again (default: the one before the current one).
+    ///
+    /// With --stack, ask the WindFlow server instead of the local engine.
     Rollback {
-        /// The version to go back to (see `windflow history`).
+        /// The version to go back to (see `windflow history`, or `windflow stack history`).
         #[arg(long)]
         to: Option<u64>,
         #[arg(long, default_value_t = 300, value_name = "SECONDS")]
         wait_timeout: u64,
+        #[command(flatten)]
+        remote: remote::OnServer,
     },
     /// List the stack's deployed versions.
     History,
@@ -138,6 +143,17 @@ pub enum Command {
     Admin(AdminCommand),
     /// Print the server's OpenAPI document (JSON).
     Openapi,
+    /// Log in to a WindFlow server and keep an API token in your config directory.
+    Login(remote::LoginArgs),
+    /// Revoke the stored API token and forget the server.
+    Logout,
+    /// Stacks on the WindFlow server: push compose files, list, show, diff.
+    #[command(subcommand)]
+    Stack(remote::StackCommand),
+    /// Deploy a stack on the WindFlow server onto a target, following its progress.
+    Deploy(remote::DeployArgs),
+    /// The WindFlow server's deployments: a list, or one with its plan and error.
+    Deployments(remote::DeploymentsArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -205,6 +221,8 @@ pub struct LogsArgs {
     /// No colours (also NO_COLOR).
     #[arg(long)]
     pub no_color: bool,
+    #[command(flatten)]
+    pub remote: remote::OnServer,
 }
 
 fn main() -> ExitCode {

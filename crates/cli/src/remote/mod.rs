@@ -1,0 +1,147 @@
+//! The verbs that talk to a running `windflow serve`: `login`, `logout`, `stack …`,
+//! `deploy`, `deployments`, and the server variants of `logs` and `rollback` (`--stack`).
+//!
+//! *Invariant:* no engine calls here: the server plans and deploys; this module sends
+//! requests, follows event streams and renders them with the same renderer as `up`.
+
+pub mod client;
+pub mod commands;
+pub mod credentials;
+pub mod sse;
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+pub use commands::{deploy, deployments, login, logout, logs, rollback, stack};
+
+/// Which server and organization a command talks to.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ServerArgs {
+    /// The WindFlow server's URL (default: the one you logged in to).
+    #[arg(long, env = "WINDFLOW_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+    /// The organization (default: the one chosen at login, else `default`).
+    #[arg(long, env = "WINDFLOW_ORG", value_name = "SLUG")]
+    pub org: Option<String>,
+}
+
+/// `--stack`/`--target`: switches `logs` and `rollback` from the local engine to the server.
+#[derive(Args, Debug, Clone, Default)]
+pub struct OnServer {
+    /// With --stack, ask the WindFlow server instead of the local engine: the stack's name.
+    #[arg(long, value_name = "NAME", requires = "target")]
+    pub stack: Option<String>,
+    /// The server's target the stack runs on (with --stack).
+    #[arg(long, value_name = "TARGET", requires = "stack")]
+    pub target: Option<String>,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct LoginArgs {
+    /// The server, e.g. http://windflow.internal:8080.
+    pub url: String,
+    /// Your user name (asked for on a terminal when missing).
+    #[arg(short = 'u', long)]
+    pub username: Option<String>,
+    /// Read the password from stdin (one line) instead of asking on the terminal.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// The organization to use by default (default: `default`, else your first).
+    #[arg(long, value_name = "SLUG")]
+    pub org: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StackCommand {
+    /// Push a compose file as the stack's next version (creates the stack on first push).
+    Push {
+        /// The compose file (default: compose.yaml, compose.yml, docker-compose.yml, …).
+        #[arg(short = 'f', long = "file", value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// The stack's name on the server (also the compose project name on targets).
+        name: String,
+        /// A note for the version's history.
+        #[arg(short = 'm', long)]
+        message: Option<String>,
+        /// Refuse the push unless the stack is still at this version (If-Match).
+        #[arg(long, value_name = "N")]
+        if_version: Option<i64>,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// List the organization's stacks.
+    Ls {
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Print a stack's compose file (newest version, or --version N).
+    Show {
+        name: String,
+        #[arg(long, value_name = "N")]
+        version: Option<i64>,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// List a stack's versions, newest first.
+    History {
+        name: String,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Show what changed between two versions (unified diff).
+    Diff {
+        name: String,
+        #[arg(long, value_name = "N")]
+        from: i64,
+        #[arg(long, value_name = "N")]
+        to: i64,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DeployArgs {
+    /// The stack (as pushed with `windflow stack push`).
+    pub stack: String,
+    /// The target to deploy onto (`local` is the server's own Docker engine).
+    #[arg(long)]
+    pub target: String,
+    /// The environment whose variables apply (default: the target's).
+    #[arg(long = "env", value_name = "ENV")]
+    pub environment: Option<String>,
+    /// The stack version (default: the newest).
+    #[arg(long, value_name = "N")]
+    pub version: Option<i64>,
+    /// Queue the deployment and return at once instead of following it.
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DeploymentsArgs {
+    /// One deployment to show (with its plan and error).
+    pub id: Option<String>,
+    /// Only this stack's deployments.
+    #[arg(long)]
+    pub stack: Option<String>,
+    /// Only deployments onto this target.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Only deployments in this state: queued, running, succeeded, failed, rolled_back, cancelled.
+    #[arg(long)]
+    pub state: Option<String>,
+    /// At most this many.
+    #[arg(long, default_value_t = 20)]
+    pub limit: i64,
+    /// With an ID: follow its events until it ends.
+    #[arg(long, requires = "id")]
+    pub follow: bool,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
