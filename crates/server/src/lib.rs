@@ -26,6 +26,7 @@ mod deployments;
 mod error;
 mod hub;
 mod jobs;
+mod list_cache;
 mod password;
 mod routes;
 mod secrets;

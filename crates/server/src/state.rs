@@ -27,6 +27,7 @@ pub struct App {
     pub jobs_wakeup: Notify,
     pub metrics: PrometheusHandle,
     pub auth_cache: AuthCache,
+    pub list_cache: crate::list_cache::ListCache,
     pub login_limiter: LoginLimiter,
     drivers: Mutex<HashMap<String, Arc<dyn Driver>>>,
     /// This process's worker identity in deployment leases.
@@ -53,6 +54,7 @@ impl App {
             jobs_wakeup: Notify::new(),
             metrics,
             auth_cache: AuthCache::default(),
+            list_cache: Default::default(),
             login_limiter: LoginLimiter::default(),
             drivers: Mutex::new(HashMap::new()),
             instance,

@@ -23,8 +23,10 @@ use crate::auth::OrgAccess;
 use crate::convert;
 use crate::deployments::named;
 use crate::error::{ApiError, ApiResult};
+use crate::list_cache::ListCache;
 use crate::stacks::{MAX_CONTENT_BYTES, require_valid, validate, validation_environment};
 use crate::state::{AppState, new_id, now_ms};
+use axum::body::Bytes;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -52,17 +54,42 @@ async fn list_stacks(
     State(state): State<AppState>,
     access: OrgAccess,
     Query(query): Query<StackListQuery>,
-) -> ApiResult<Json<Page<Stack>>> {
+) -> ApiResult<Response> {
     access.require(Permission::Read)?;
     let request = convert::page_request(query.limit, query.offset);
     let filter = StackFilter {
         name_contains: query.q.filter(|q| !q.is_empty()),
     };
-    let page = state
-        .store
-        .list_stacks(&access.org.id, &filter, request)
-        .await?;
-    Ok(Json(convert::page(page, request, convert::stack)))
+    let key = ListCache::key(
+        &access.org.id,
+        &format!(
+            "{}|{}|{}",
+            request.limit,
+            request.offset,
+            filter.name_contains.as_deref().unwrap_or("")
+        ),
+    );
+    let body = match state.list_cache.get(&key) {
+        Some(body) => body,
+        None => {
+            let page = state
+                .store
+                .list_stacks(&access.org.id, &filter, request)
+                .await?;
+            let page: Page<Stack> = convert::page(page, request, convert::stack);
+            let body = Bytes::from(serde_json::to_vec(&page).map_err(ApiError::internal)?);
+            state.list_cache.put(key, body.clone());
+            body
+        }
+    };
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
 }
 
 /// Create a stack from a compose file (admins). The file is validated first; errors name
@@ -98,6 +125,7 @@ async fn create_stack(
             created_at: now,
         })
         .await?;
+    state.list_cache.invalidate(&access.org.id);
     state
         .audit_org(
             &access,
@@ -202,6 +230,7 @@ async fn update_stack(
             },
         )
         .await?;
+    state.list_cache.invalidate(&access.org.id);
     state
         .audit_org(
             &access,
@@ -240,6 +269,7 @@ async fn delete_stack(
         .delete_stack(&access.org.id, &name)
         .await
         .map_err(named("stack", &name))?;
+    state.list_cache.invalidate(&access.org.id);
     state
         .audit_org(&access, "stack.delete", &format!("stack/{name}"), json!({}))
         .await;
