@@ -105,12 +105,19 @@ pub async fn first_run(state: &AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Target health checks every 30 s and expired-session cleanup every hour.
+/// Target health checks every 30 s, expired-session cleanup every hour, and the upkeep
+/// that keeps an idle server small: the metrics recorder drains its histogram samples every
+/// 5 s (they would otherwise pile up until the next scrape), and freed heap goes back to the
+/// system every 30 s.
 pub async fn maintenance(state: AppState, mut shutdown: watch::Receiver<bool>) {
     let mut health = tokio::time::interval(Duration::from_secs(30));
     let mut cleanup = tokio::time::interval(Duration::from_secs(3600));
+    let mut upkeep = tokio::time::interval(Duration::from_secs(5));
+    let mut trim = tokio::time::interval(Duration::from_secs(30));
     loop {
         tokio::select! {
+            _ = upkeep.tick() => state.metrics.run_upkeep(),
+            _ = trim.tick() => release_free_memory(),
             _ = health.tick() => {
                 match state.store.list_all_targets().await {
                     Ok(targets) => {
@@ -127,5 +134,16 @@ pub async fn maintenance(state: AppState, mut shutdown: watch::Receiver<bool>) {
             }
             _ = shutdown.changed() => return,
         }
+    }
+}
+
+/// Returns freed heap pages to the system. glibc keeps the peak of a burst of requests
+/// otherwise (one arena per thread), which reads as a server that never shrinks.
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks the allocator's own free lists; it is safe to call at
+    // any time from any thread.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
