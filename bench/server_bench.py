@@ -262,7 +262,9 @@ def bench_backend(backend, args, workdir):
                 f"{run['server_cpu_us_per_request']:.0f} µs per request; load average "
                 f"{run['loadavg_1m_before']:.1f} before")
             result["load"].append(run)
-        time.sleep(args.settle)
+        # Idle means at rest: long enough for the server's periodic upkeep (every 30 s it
+        # hands freed heap back to the system) to have run once.
+        time.sleep(args.rest_after_load)
         result["idle_rss_mb_after_load"], result["peak_rss_mb"] = rss(server.proc.pid)
         log(f"{backend}: idle RSS after load {result['idle_rss_mb_after_load']:.1f} MiB "
             f"(peak {result['peak_rss_mb']:.1f} MiB)")
@@ -335,6 +337,8 @@ def main():
     parser.add_argument("--duration", type=int, default=20, help="seconds per wrk run")
     parser.add_argument("--starts", type=int, default=10)
     parser.add_argument("--settle", type=float, default=3.0, help="idle seconds before RSS")
+    parser.add_argument("--rest-after-load", type=float, default=35.0,
+                        help="seconds at rest after the load runs before measuring RSS")
     parser.add_argument("--quick", action="store_true", help="5 s wrk runs, 3 restarts")
     parser.add_argument("--out", default="server")
     args = parser.parse_args()

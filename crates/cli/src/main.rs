@@ -267,6 +267,7 @@ fn serve(args: windflow_server::ServeArgs) -> ExitCode {
             return ExitCode::from(exit::USAGE);
         }
     };
+    windflow_server::tune_allocator();
     windflow_server::init_logging(&config);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -13,6 +13,8 @@ use crate::StoreError;
 
 const MAX_CONNECTIONS: u32 = 16;
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a pooled connection beyond the first may sit unused.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The [`Store`](crate::Store) on a PostgreSQL database.
 #[derive(Debug, Clone)]
@@ -26,6 +28,9 @@ impl PgStore {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
+            // An idle server keeps one connection: the others (and their caches) close.
+            .min_connections(1)
+            .idle_timeout(Some(IDLE_TIMEOUT))
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect(url)
             .await

@@ -17,6 +17,8 @@ use crate::StoreError;
 
 /// Pooled connections: WAL lets readers run beside the one writer.
 const MAX_CONNECTIONS: u32 = 8;
+/// How long a pooled connection beyond the first may sit unused.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(20);
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The [`Store`](crate::Store) on a SQLite file.
@@ -44,6 +46,9 @@ impl SqliteStore {
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
+            // An idle server keeps one connection: the others (and their caches) close.
+            .min_connections(1)
+            .idle_timeout(Some(IDLE_TIMEOUT))
             .connect_with(options)
             .await
             .map_err(|error| {
