@@ -119,12 +119,17 @@ pub async fn run_workers(state: AppState, mut shutdown: watch::Receiver<bool>) {
 async fn run_deployment(state: &AppState, deployment: Deployment) {
     let started = Instant::now();
     let id = deployment.id.clone();
-    let first_seq = match state.store.list_deployment_events(&id, 0, i64::MAX).await {
-        Ok(events) => events.last().map_or(0, |e| e.seq),
-        Err(e) => {
-            tracing::error!(error = %e, "reading earlier events");
-            0
+    // A first attempt starts the sequence; a resumed one continues its predecessor's.
+    let first_seq = if deployment.attempts > 1 {
+        match state.store.list_deployment_events(&id, 0, i64::MAX).await {
+            Ok(events) => events.last().map_or(0, |e| e.seq),
+            Err(e) => {
+                tracing::error!(error = %e, "reading earlier events");
+                0
+            }
         }
+    } else {
+        0
     };
     let (recorder, recorder_task) = Recorder::start(state.clone(), id.clone(), first_seq);
     recorder.control(json!({

@@ -154,11 +154,7 @@ async fn observe(request: Request, next: Next) -> Response {
         .to_string();
     let span =
         tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
-    let response = {
-        let _enter = span.enter();
-        drop(_enter);
-        tracing::Instrument::instrument(next.run(request), span.clone()).await
-    };
+    let response = tracing::Instrument::instrument(next.run(request), span.clone()).await;
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
     metrics::counter!("windflow_http_requests_total", "method" => method.to_string(), "route" => route.clone(), "status" => status.to_string()).increment(1);
