@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use clap::CommandFactory;
-use comfy_table::{Table, presets::NOTHING};
 use serde_json::json;
 use windflow_compose::{LoadOptions, Loaded, load};
 use windflow_domain::plan::PlanOptions;
@@ -14,7 +13,7 @@ use windflow_engine::events::EventSink;
 use windflow_engine::executor::ExecuteOptions;
 use windflow_engine::history::{History, RevisionOutcome};
 
-use crate::render::{self, Mode, warning_text};
+use crate::render::{self, Mode, print_json, warning_text};
 use crate::{Cli, Command, Global, Output, UpArgs, exit};
 
 /// A failed command: what to print and the exit code.
@@ -150,13 +149,6 @@ fn project_name(g: &Global) -> Result<String> {
 
 fn driver(g: &Global) -> Result<DockerDriver> {
     Ok(DockerDriver::connect(g.host.as_deref())?)
-}
-
-fn print_json(value: &impl serde::Serialize) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).unwrap_or_default()
-    );
 }
 
 fn validate(g: &Global) -> Result<()> {
@@ -319,10 +311,7 @@ async fn ps(g: &Global) -> Result<()> {
         print_json(&observed.containers);
         return Ok(());
     }
-    let mut table = Table::new();
-    table
-        .load_preset(NOTHING)
-        .set_header(["NAME", "SERVICE", "STATE", "STATUS", "VERSION", "PORTS"]);
+    let mut table = render::table(["NAME", "SERVICE", "STATE", "STATUS", "VERSION", "PORTS"]);
     for c in &observed.containers {
         table.add_row([
             c.name.clone(),
@@ -422,8 +411,7 @@ fn history(g: &Global) -> Result<()> {
         println!("{project} has no deployment history on {endpoint}");
         return Ok(());
     }
-    let mut table = Table::new();
-    table.load_preset(NOTHING).set_header([
+    let mut table = render::table([
         "VERSION", "DEPLOYED", "STATUS", "SOURCE", "SERVICES", "CHANGES",
     ]);
     for r in &revisions {
@@ -454,10 +442,7 @@ async fn ls(g: &Global) -> Result<()> {
         print_json(&projects);
         return Ok(());
     }
-    let mut table = Table::new();
-    table
-        .load_preset(NOTHING)
-        .set_header(["NAME", "STATUS", "WORKING DIR"]);
+    let mut table = render::table(["NAME", "STATUS", "WORKING DIR"]);
     for p in projects {
         table.add_row([
             p.name,

@@ -237,15 +237,9 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(exit::FAILURE);
-        }
+        Err(code) => return code,
     };
     match runtime.block_on(commands::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
@@ -269,15 +263,9 @@ fn serve(args: windflow_server::ServeArgs) -> ExitCode {
     };
     windflow_server::tune_allocator();
     windflow_server::init_logging(&config);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(exit::FAILURE);
-        }
+        Err(code) => return code,
     };
     match runtime.block_on(windflow_server::serve(config)) {
         Ok(()) => ExitCode::SUCCESS,
@@ -287,4 +275,15 @@ fn serve(args: windflow_server::ServeArgs) -> ExitCode {
             ExitCode::from(exit::FAILURE)
         }
     }
+}
+
+/// The multi-threaded runtime every async verb runs on.
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("error: cannot start the async runtime: {e}");
+            ExitCode::from(exit::FAILURE)
+        })
 }

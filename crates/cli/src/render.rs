@@ -172,3 +172,20 @@ pub async fn render(mode: Mode, mut events: UnboundedReceiver<Event>) {
         bar.finish_and_clear();
     }
 }
+
+/// A value as pretty JSON on stdout (`--output json` of read verbs).
+pub fn print_json(value: &impl serde::Serialize) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    );
+}
+
+/// A borderless table with these column titles, the look of every listing.
+pub fn table<const N: usize>(header: [&str; N]) -> comfy_table::Table {
+    let mut table = comfy_table::Table::new();
+    table
+        .load_preset(comfy_table::presets::NOTHING)
+        .set_header(header);
+    table
+}

@@ -5,7 +5,6 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use comfy_table::{Table, presets::NOTHING};
 use futures::StreamExt;
 use owo_colors::OwoColorize;
 use reqwest::Method;
@@ -23,7 +22,7 @@ use super::client::{ApiError, Client};
 use super::credentials::{self, Credentials, TOKEN_ENV};
 use super::{DeployArgs, DeploymentsArgs, LoginArgs, OnServer, ServerArgs, StackCommand};
 use crate::commands::Failure;
-use crate::render::{self, Mode, warning_text};
+use crate::render::{self, Mode, print_json, warning_text};
 use crate::{Global, LogsArgs, Output, exit};
 
 type Result<T> = std::result::Result<T, Failure>;
@@ -125,13 +124,6 @@ fn segment(text: &str) -> String {
         }
     }
     out
-}
-
-fn print_json(value: &impl Serialize) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).unwrap_or_default()
-    );
 }
 
 fn print_json_line(value: &impl Serialize) {
@@ -401,9 +393,7 @@ pub async fn stack(g: &Global, command: &StackCommand) -> Result<()> {
                 print_json(&page.items);
                 return Ok(());
             }
-            let mut table = Table::new();
-            table.load_preset(NOTHING);
-            table.set_header(["NAME", "VERSION", "UPDATED"]);
+            let mut table = render::table(["NAME", "VERSION", "UPDATED"]);
             for stack in &page.items {
                 table.add_row([
                     stack.name.clone(),
@@ -463,9 +453,7 @@ pub async fn stack(g: &Global, command: &StackCommand) -> Result<()> {
                 print_json(&page.items);
                 return Ok(());
             }
-            let mut table = Table::new();
-            table.load_preset(NOTHING);
-            table.set_header(["VERSION", "AUTHOR", "CREATED", "MESSAGE"]);
+            let mut table = render::table(["VERSION", "AUTHOR", "CREATED", "MESSAGE"]);
             for v in &page.items {
                 table.add_row([
                     v.version.to_string(),
@@ -760,9 +748,7 @@ pub async fn deployments(g: &Global, args: &DeploymentsArgs) -> Result<()> {
         print_json(&page.items);
         return Ok(());
     }
-    let mut table = Table::new();
-    table.load_preset(NOTHING);
-    table.set_header([
+    let mut table = render::table([
         "ID", "STACK", "VERSION", "TARGET", "KIND", "STATE", "BY", "CREATED",
     ]);
     for d in &page.items {
