@@ -12,7 +12,7 @@ use windflow_testkit::{
     list_project_containers, unique_project,
 };
 
-use crate::support::{databases, start};
+use crate::support::{create_stack, databases, deploy, start};
 
 const DEPLOY_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -29,32 +29,6 @@ fn web_stack(port: u16, greeting: &str, extra: &str) -> String {
     init: true
 {extra}"#
     )
-}
-
-async fn create_stack(api: &Api, name: &str, content: &str) -> Value {
-    let answer = api
-        .post(
-            "/orgs/default/stacks",
-            json!({ "name": name, "content": content }),
-        )
-        .await
-        .unwrap();
-    assert_eq!(answer.status, 201, "{}", answer.text);
-    answer.body
-}
-
-async fn deploy(api: &Api, stack: &str, key: Option<&str>) -> (u16, Value) {
-    let headers: Vec<(&str, &str)> = key.map(|k| ("idempotency-key", k)).into_iter().collect();
-    let answer = api
-        .request(
-            reqwest::Method::POST,
-            "/orgs/default/deployments",
-            Some(&json!({ "stack": stack, "target": "local" })),
-            &headers,
-        )
-        .await
-        .unwrap();
-    (answer.status, answer.body)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

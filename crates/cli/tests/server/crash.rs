@@ -13,7 +13,7 @@ use windflow_testkit::{
     list_project_containers, unique_project,
 };
 
-use crate::support::{bin, databases};
+use crate::support::{bin, create_stack, databases, deploy};
 
 /// A database that becomes healthy ~1.5 s after it starts, and a web service gated on it.
 fn stack(port: u16, version: &str) -> String {
@@ -67,6 +67,15 @@ fn reached(point: Point, events: &[Value]) -> bool {
             d["event"] == "service_state" && d["service"] == "db" && d["state"] == "ready"
         }),
         Point::Finished => kinds().any(|d| d["event"] == "finished"),
+    }
+}
+
+/// Polls the deployment's events until `point` is reached (a minute at most).
+async fn wait_until(api: &Api, id: &str, point: Point) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !reached(point, &events(api, id).await) {
+        assert!(Instant::now() < deadline, "{point:?} never reached");
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
@@ -135,25 +144,12 @@ async fn kill_9_mid_deployment_then_restart_ends_consistently() {
         let project = unique_project("crash");
         let _guard = ProjectGuard::new(&project);
         let port = free_port();
-        let created = api
-            .post(
-                "/orgs/default/stacks",
-                json!({ "name": project, "content": stack(port, "v1") }),
-            )
-            .await
-            .unwrap();
-        assert_eq!(created.status, 201, "{}", created.text);
-        let first = api
-            .post(
-                "/orgs/default/deployments",
-                json!({ "stack": project, "target": "local" }),
-            )
-            .await
-            .unwrap();
+        create_stack(&api, &project, &stack(port, "v1")).await;
+        let (_, first) = deploy(&api, &project, None).await;
         let first = api
             .wait_deployment(
                 "default",
-                first.body["id"].as_str().unwrap(),
+                first["id"].as_str().unwrap(),
                 Duration::from_secs(60),
             )
             .await
@@ -178,27 +174,11 @@ async fn kill_9_mid_deployment_then_restart_ends_consistently() {
                 .await
                 .unwrap();
             assert_eq!(pushed.status, 200, "{}", pushed.text);
-            let queued = api
-                .post(
-                    "/orgs/default/deployments",
-                    json!({ "stack": project, "target": "local" }),
-                )
-                .await
-                .unwrap();
-            let id = queued.body["id"].as_str().unwrap().to_string();
+            let (_, queued) = deploy(&api, &project, None).await;
+            let id = queued["id"].as_str().unwrap().to_string();
 
             // Watch the events and pull the plug at the chosen point.
-            let deadline = Instant::now() + Duration::from_secs(60);
-            loop {
-                if reached(point, &events(&api, &id).await) {
-                    break;
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "{backend}: {point:?} never reached"
-                );
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
+            wait_until(&api, &id, point).await;
             server.kill9();
             server.restart().await.unwrap_or_else(|e| panic!("{e:#}"));
             api = server.admin().await.unwrap();
@@ -295,27 +275,10 @@ async fn sigterm_checkpoints_a_running_deployment_for_the_next_start() {
     let project = unique_project("sigterm");
     let _guard = ProjectGuard::new(&project);
     let port = free_port();
-    let created = api
-        .post(
-            "/orgs/default/stacks",
-            json!({ "name": project, "content": stack(port, "v1") }),
-        )
-        .await
-        .unwrap();
-    assert_eq!(created.status, 201, "{}", created.text);
-    let queued = api
-        .post(
-            "/orgs/default/deployments",
-            json!({ "stack": project, "target": "local" }),
-        )
-        .await
-        .unwrap();
-    let id = queued.body["id"].as_str().unwrap().to_string();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !reached(Point::FirstStep, &events(&api, &id).await) {
-        assert!(Instant::now() < deadline, "the deployment never started");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    create_stack(&api, &project, &stack(port, "v1")).await;
+    let (_, queued) = deploy(&api, &project, None).await;
+    let id = queued["id"].as_str().unwrap().to_string();
+    wait_until(&api, &id, Point::FirstStep).await;
     let status = server.terminate(Duration::from_secs(30)).unwrap();
     assert!(status.success(), "exit {status}\n{}", server.logs());
     assert!(server.logs().contains("checkpointed"), "{}", server.logs());

@@ -2,8 +2,9 @@
 
 use std::path::PathBuf;
 
+use serde_json::{Value, json};
 use windflow_testkit::postgres;
-use windflow_testkit::server::{Database, Server};
+use windflow_testkit::server::{Api, Database, Server};
 
 pub fn bin() -> PathBuf {
     windflow_testkit::locate_windflow_bin(option_env!("CARGO_BIN_EXE_windflow"))
@@ -24,4 +25,32 @@ pub async fn start(database: Database) -> Server {
     Server::start(&bin(), database)
         .await
         .unwrap_or_else(|e| panic!("{e:#}"))
+}
+
+/// Creates a stack in `default`; panics unless it is created.
+pub async fn create_stack(api: &Api, name: &str, content: &str) -> Value {
+    let answer = api
+        .post(
+            "/orgs/default/stacks",
+            json!({ "name": name, "content": content }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    answer.body
+}
+
+/// Queues a deployment of `stack` onto `local`: the status and the body.
+pub async fn deploy(api: &Api, stack: &str, key: Option<&str>) -> (u16, Value) {
+    let headers: Vec<(&str, &str)> = key.map(|k| ("idempotency-key", k)).into_iter().collect();
+    let answer = api
+        .request(
+            reqwest::Method::POST,
+            "/orgs/default/deployments",
+            Some(&json!({ "stack": stack, "target": "local" })),
+            &headers,
+        )
+        .await
+        .unwrap();
+    (answer.status, answer.body)
 }
