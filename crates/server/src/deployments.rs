@@ -64,6 +64,7 @@ impl App {
                 kind: request.kind,
                 requested_by: access.caller.user.id.clone(),
                 idempotency_key: request.idempotency_key,
+                placement: None,
                 created_at: now_ms(),
             })
             .await?;

@@ -221,6 +221,24 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// Refused (`Invalid`) while a queued or running deployment uses it, unless `force`.
     async fn delete_target(&self, org_id: &str, name: &str, force: bool) -> StoreResult<()>;
+    /// Replaces the target's labels.
+    async fn set_target_labels(
+        &self,
+        org_id: &str,
+        name: &str,
+        labels: serde_json::Map<String, serde_json::Value>,
+    ) -> StoreResult<Target>;
+    /// Appends to the target's health history (a second check in the same millisecond is
+    /// dropped).
+    async fn record_target_check(&self, check: TargetCheck) -> StoreResult<()>;
+    /// The target's checks, newest first.
+    async fn list_target_checks(
+        &self,
+        target_id: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<TargetCheck>>;
+    /// Removes checks older than `before`; returns how many.
+    async fn prune_target_checks(&self, before: Timestamp) -> StoreResult<u64>;
 
     // ---- stacks and versions ---------------------------------------------------------
     /// Creates the stack and its version 1 in one transaction.
@@ -314,6 +332,16 @@ pub trait Store: Send + Sync + 'static {
         lease_until: Timestamp,
     ) -> StoreResult<Vec<Deployment>>;
     async fn set_deployment_plan(&self, id: &str, plan: &serde_json::Value) -> StoreResult<()>;
+    /// Moves a running deployment held by `worker` to another target of its organization
+    /// (failover), recording the new placement. `Conflict` when the stack already runs a
+    /// deployment there; `NotFound` when the lease was lost or the target is gone.
+    async fn move_deployment(
+        &self,
+        id: &str,
+        worker: &str,
+        target_id: &str,
+        placement: &serde_json::Value,
+    ) -> StoreResult<Deployment>;
     /// Moves a running deployment to a terminal state. `Invalid` if it is not running.
     async fn finish_deployment(&self, id: &str, finish: DeploymentFinish) -> StoreResult<()>;
     /// Cancels a queued deployment at once (returns `Cancelled`), or flags a running one
@@ -355,6 +383,33 @@ pub trait Store: Send + Sync + 'static {
         filter: &AuditFilter,
         page: PageRequest,
     ) -> StoreResult<Page<AuditEntry>>;
+
+    // ---- agents ----------------------------------------------------------------------
+    async fn create_agent_enrollment(&self, enrollment: NewAgentEnrollment) -> StoreResult<()>;
+    /// Trades an unused, unexpired enrollment token (by hash) for an agent and its target
+    /// (kind `agent`, endpoint `agent://<id>`), in one transaction; the token is used up.
+    /// `NotFound("enrollment token")` when it is unknown, used or expired; a `Conflict` on
+    /// `name` when a target of that name appeared meanwhile.
+    async fn enroll_agent(
+        &self,
+        enrollment_hash: &str,
+        agent: NewAgent,
+        now: Timestamp,
+    ) -> StoreResult<(AgentRecord, Target)>;
+    /// The unrevoked agent holding this credential.
+    async fn find_agent_by_credential(&self, hash: &str) -> StoreResult<Option<AgentRecord>>;
+    async fn list_agents(&self, org_id: &str) -> StoreResult<Vec<AgentRecord>>;
+    async fn get_agent(&self, org_id: &str, id: &str) -> StoreResult<AgentRecord>;
+    /// Kills the agent's credential (idempotent).
+    async fn revoke_agent(&self, org_id: &str, id: &str, at: Timestamp) -> StoreResult<()>;
+    /// Records a connection: the agent's version and address, and when.
+    async fn record_agent_seen(
+        &self,
+        id: &str,
+        version: Option<&str>,
+        address: Option<&str>,
+        at: Timestamp,
+    ) -> StoreResult<()>;
 }
 
 #[cfg(test)]

@@ -150,7 +150,7 @@ macro_rules! deployment_select {
     () => {
         "SELECT d.id, d.org_id, d.stack_id, d.stack_name, d.stack_version, d.target_id, \
          d.target_name, d.environment_id, d.environment_name, d.kind, d.state, d.requested_by, \
-         u.username AS requested_by_name, d.idempotency_key, d.plan, d.error, \
+         u.username AS requested_by_name, d.idempotency_key, d.plan, d.placement, d.error, \
          d.cancel_requested, d.attempts, d.worker, d.lease_until, d.created_at, d.started_at, \
          d.finished_at FROM deployments d JOIN users u ON u.id = d.requested_by"
     };
@@ -314,6 +314,16 @@ pub(crate) const UPDATE_TARGET_STATUS: &str = "UPDATE targets SET status = $2, \
 pub(crate) const COUNT_TARGET_ACTIVE_DEPLOYMENTS: &str = "SELECT COUNT(*) FROM deployments \
      WHERE target_id = $1 AND state IN ('queued', 'running')";
 pub(crate) const DELETE_TARGET: &str = "DELETE FROM targets WHERE id = $1";
+pub(crate) const SET_TARGET_LABELS: &str = concat!(
+    "UPDATE targets SET labels = $3 WHERE org_id = $1 AND name = $2 RETURNING ",
+    target_columns!()
+);
+pub(crate) const INSERT_TARGET_CHECK: &str = "INSERT INTO target_checks \
+     (target_id, checked_at, status, latency_ms, error) VALUES ($1, $2, $3, $4, $5) \
+     ON CONFLICT DO NOTHING";
+pub(crate) const LIST_TARGET_CHECKS: &str = "SELECT target_id, checked_at, status, latency_ms, \
+     error FROM target_checks WHERE target_id = $1 ORDER BY checked_at DESC LIMIT $2";
+pub(crate) const PRUNE_TARGET_CHECKS: &str = "DELETE FROM target_checks WHERE checked_at < $1";
 
 // stacks and versions
 pub(crate) const INSERT_STACK: &str = concat!(
@@ -396,8 +406,9 @@ pub(crate) const REPLACE_SECRET_VALUE: &str = "UPDATE variables SET secret_key_i
 // deployments
 pub(crate) const INSERT_DEPLOYMENT: &str = "INSERT INTO deployments (id, org_id, stack_id, \
      stack_name, stack_version, target_id, target_name, environment_id, environment_name, \
-     kind, state, requested_by, idempotency_key, created_at) \
-     SELECT $1, s.org_id, s.id, s.name, $4, t.id, t.name, e.id, e.name, $6, 'queued', $7, $8, $9 \
+     kind, state, requested_by, idempotency_key, created_at, placement) \
+     SELECT $1, s.org_id, s.id, s.name, $4, t.id, t.name, e.id, e.name, $6, 'queued', $7, $8, $9, \
+     $11 \
      FROM stacks s JOIN targets t ON t.org_id = s.org_id AND t.id = $5 \
      LEFT JOIN environments e ON e.org_id = s.org_id AND e.id = $10 \
      WHERE s.org_id = $2 AND s.id = $3 \
@@ -444,6 +455,10 @@ pub(crate) const RECLAIM_EXPIRED: &str = "UPDATE deployments SET worker = $1, \
      lease_until = $3, attempts = attempts + 1 \
      WHERE state = 'running' AND lease_until < $2 RETURNING id";
 pub(crate) const SET_DEPLOYMENT_PLAN: &str = "UPDATE deployments SET plan = $2 WHERE id = $1";
+pub(crate) const MOVE_DEPLOYMENT: &str = "UPDATE deployments SET target_id = t.id, \
+     target_name = t.name, placement = $4, plan = NULL FROM targets t \
+     WHERE deployments.id = $1 AND deployments.worker = $2 AND deployments.state = 'running' \
+     AND t.id = $3 AND t.org_id = deployments.org_id RETURNING deployments.id";
 pub(crate) const FINISH_DEPLOYMENT: &str = "UPDATE deployments SET state = $2, error = $3, \
      finished_at = $4, lease_until = NULL WHERE id = $1 AND state = 'running'";
 pub(crate) const GET_DEPLOYMENT_STATE: &str = "SELECT state FROM deployments WHERE id = $1";
@@ -697,6 +712,9 @@ macro_rules! impl_store {
                 requested_by_name: col(row, "requested_by_name")?,
                 idempotency_key: col(row, "idempotency_key")?,
                 plan: plan.map(|text| q::parse_json(&text, "plan")).transpose()?,
+                placement: col::<Option<String>>(row, "placement")?
+                    .map(|text| q::parse_json(&text, "placement"))
+                    .transpose()?,
                 error: col(row, "error")?,
                 cancel_requested: col(row, "cancel_requested")?,
                 attempts: col(row, "attempts")?,
@@ -705,6 +723,18 @@ macro_rules! impl_store {
                 created_at: col(row, "created_at")?,
                 started_at: col(row, "started_at")?,
                 finished_at: col(row, "finished_at")?,
+            })
+        }
+
+        fn target_check_from_row(row: &DbRow) -> StoreResult<TargetCheck> {
+            let status: String = col(row, "status")?;
+            Ok(TargetCheck {
+                target_id: col(row, "target_id")?,
+                checked_at: col(row, "checked_at")?,
+                status: TargetStatus::parse(&status)
+                    .ok_or_else(|| q::unknown_value("status", &status))?,
+                latency_ms: col(row, "latency_ms")?,
+                error: col(row, "error")?,
             })
         }
 
@@ -1384,6 +1414,59 @@ macro_rules! impl_store {
                 tx.commit().await.map_err(database_error)
             }
 
+            async fn set_target_labels(
+                &self,
+                org_id: &str,
+                name: &str,
+                labels: serde_json::Map<String, serde_json::Value>,
+            ) -> StoreResult<Target> {
+                let row = sqlx::query::<Db>(q::SET_TARGET_LABELS)
+                    .bind(org_id)
+                    .bind(name)
+                    .bind(q::json_text(&serde_json::Value::Object(labels)))
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(database_error)?
+                    .ok_or(StoreError::NotFound("target"))?;
+                target_from_row(&row)
+            }
+
+            async fn record_target_check(&self, check: TargetCheck) -> StoreResult<()> {
+                sqlx::query::<Db>(q::INSERT_TARGET_CHECK)
+                    .bind(&check.target_id)
+                    .bind(check.checked_at)
+                    .bind(check.status.as_str())
+                    .bind(check.latency_ms)
+                    .bind(&check.error)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(write_error("target check", "checked_at", "target"))?;
+                Ok(())
+            }
+
+            async fn list_target_checks(
+                &self,
+                target_id: &str,
+                limit: i64,
+            ) -> StoreResult<Vec<TargetCheck>> {
+                let rows = sqlx::query::<Db>(q::LIST_TARGET_CHECKS)
+                    .bind(target_id)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(database_error)?;
+                rows.iter().map(target_check_from_row).collect()
+            }
+
+            async fn prune_target_checks(&self, before: Timestamp) -> StoreResult<u64> {
+                let done = sqlx::query::<Db>(q::PRUNE_TARGET_CHECKS)
+                    .bind(before)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(database_error)?;
+                Ok(done.rows_affected())
+            }
+
             // ---- stacks and versions ---------------------------------------------------
 
             async fn create_stack(&self, stack: NewStack) -> StoreResult<(Stack, StackVersion)> {
@@ -1760,6 +1843,7 @@ macro_rules! impl_store {
                     .bind(&d.idempotency_key)
                     .bind(d.created_at)
                     .bind(&d.environment_id)
+                    .bind(d.placement.as_ref().map(q::json_text))
                     .fetch_optional(&self.pool)
                     .await;
                 match inserted {
@@ -1934,6 +2018,27 @@ macro_rules! impl_store {
                     .await
                     .map_err(database_error)?;
                 not_found_unless(done.rows_affected(), "deployment")
+            }
+
+            async fn move_deployment(
+                &self,
+                id: &str,
+                worker: &str,
+                target_id: &str,
+                placement: &serde_json::Value,
+            ) -> StoreResult<Deployment> {
+                let moved = sqlx::query_scalar::<Db, String>(q::MOVE_DEPLOYMENT)
+                    .bind(id)
+                    .bind(worker)
+                    .bind(target_id)
+                    .bind(q::json_text(placement))
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(write_error("deployment", "target", "target"))?;
+                match moved {
+                    Some(id) => self.deployment_by_id(&id).await,
+                    None => Err(StoreError::NotFound("deployment")),
+                }
             }
 
             async fn finish_deployment(
@@ -2179,6 +2284,161 @@ macro_rules! impl_store {
                     total,
                 })
             }
+
+            async fn create_agent_enrollment(
+                &self,
+                enrollment: NewAgentEnrollment,
+            ) -> StoreResult<()> {
+                let labels = serde_json::Value::Object(enrollment.labels.clone());
+                sqlx::query::<Db>(q::INSERT_AGENT_ENROLLMENT)
+                    .bind(&enrollment.id)
+                    .bind(&enrollment.org_id)
+                    .bind(&enrollment.hash)
+                    .bind(&enrollment.target_name)
+                    .bind(&enrollment.environment_id)
+                    .bind(q::json_text(&labels))
+                    .bind(&enrollment.created_by)
+                    .bind(enrollment.expires_at)
+                    .bind(enrollment.created_at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(write_error("enrollment token", "hash", "organization or environment"))?;
+                Ok(())
+            }
+
+            async fn enroll_agent(
+                &self,
+                enrollment_hash: &str,
+                agent: NewAgent,
+                now: Timestamp,
+            ) -> StoreResult<(AgentRecord, Target)> {
+                let mut tx = self.begin_write().await?;
+                let row = sqlx::query::<Db>(q::USE_AGENT_ENROLLMENT)
+                    .bind(enrollment_hash)
+                    .bind(now)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(database_error)?
+                    .ok_or(StoreError::NotFound("enrollment token"))?;
+                let org_id: String = col(&row, "org_id")?;
+                let target_name: String = col(&row, "target_name")?;
+                let environment_id: Option<String> = col(&row, "environment_id")?;
+                let labels: String = col(&row, "labels")?;
+                let target_row = sqlx::query::<Db>(q::INSERT_TARGET)
+                    .bind(&agent.target_id)
+                    .bind(&org_id)
+                    .bind(&environment_id)
+                    .bind(&target_name)
+                    .bind(TargetKind::Agent.as_str())
+                    .bind(format!("agent://{}", agent.id))
+                    .bind(labels)
+                    .bind("{}")
+                    .bind(agent.created_at)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(write_error("target", "name", "organization or environment"))?;
+                let target = target_from_row(&target_row)?;
+                sqlx::query::<Db>(q::INSERT_AGENT)
+                    .bind(&agent.id)
+                    .bind(&org_id)
+                    .bind(&agent.target_id)
+                    .bind(&agent.credential_hash)
+                    .bind(&agent.version)
+                    .bind(agent.created_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(write_error("agent", "credential", "target"))?;
+                tx.commit().await.map_err(database_error)?;
+                let record = AgentRecord {
+                    id: agent.id,
+                    org_id,
+                    target_id: target.id.clone(),
+                    target_name: target.name.clone(),
+                    version: agent.version,
+                    address: None,
+                    last_seen_at: None,
+                    revoked_at: None,
+                    created_at: agent.created_at,
+                };
+                Ok((record, target))
+            }
+
+            async fn find_agent_by_credential(
+                &self,
+                hash: &str,
+            ) -> StoreResult<Option<AgentRecord>> {
+                sqlx::query::<Db>(q::FIND_AGENT_BY_CREDENTIAL)
+                    .bind(hash)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(database_error)?
+                    .as_ref()
+                    .map(agent_from_row)
+                    .transpose()
+            }
+
+            async fn list_agents(&self, org_id: &str) -> StoreResult<Vec<AgentRecord>> {
+                let found = sqlx::query::<Db>(q::LIST_AGENTS)
+                    .bind(org_id)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(database_error)?;
+                rows(found, agent_from_row)
+            }
+
+            async fn get_agent(&self, org_id: &str, id: &str) -> StoreResult<AgentRecord> {
+                let row = sqlx::query::<Db>(q::GET_AGENT)
+                    .bind(org_id)
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(database_error)?
+                    .ok_or(StoreError::NotFound("agent"))?;
+                agent_from_row(&row)
+            }
+
+            async fn revoke_agent(&self, org_id: &str, id: &str, at: Timestamp) -> StoreResult<()> {
+                let done = sqlx::query::<Db>(q::REVOKE_AGENT)
+                    .bind(org_id)
+                    .bind(id)
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(database_error)?;
+                not_found_unless(done.rows_affected(), "agent")
+            }
+
+            async fn record_agent_seen(
+                &self,
+                id: &str,
+                version: Option<&str>,
+                address: Option<&str>,
+                at: Timestamp,
+            ) -> StoreResult<()> {
+                let done = sqlx::query::<Db>(q::RECORD_AGENT_SEEN)
+                    .bind(id)
+                    .bind(version)
+                    .bind(address)
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(database_error)?;
+                not_found_unless(done.rows_affected(), "agent")
+            }
+        }
+
+        fn agent_from_row(row: &DbRow) -> StoreResult<AgentRecord> {
+            Ok(AgentRecord {
+                id: col(row, "id")?,
+                org_id: col(row, "org_id")?,
+                target_id: col(row, "target_id")?,
+                target_name: col(row, "target_name")?,
+                version: col(row, "version")?,
+                address: col(row, "address")?,
+                last_seen_at: col(row, "last_seen_at")?,
+                revoked_at: col(row, "revoked_at")?,
+                created_at: col(row, "created_at")?,
+            })
         }
     };
 }
@@ -2187,3 +2447,31 @@ pub(crate) use impl_store;
 
 /// How often `claim_deployment` retries after losing a race for a claimable deployment.
 pub(crate) const CLAIM_ATTEMPTS: usize = 50;
+
+// agents
+pub(crate) const INSERT_AGENT_ENROLLMENT: &str = "INSERT INTO agent_enrollments (id, org_id, \
+     hash, target_name, environment_id, labels, created_by, expires_at, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+pub(crate) const USE_AGENT_ENROLLMENT: &str = "UPDATE agent_enrollments SET used_at = $2 \
+     WHERE hash = $1 AND used_at IS NULL AND expires_at > $2 \
+     RETURNING org_id, target_name, environment_id, labels";
+pub(crate) const INSERT_AGENT: &str = "INSERT INTO agents (id, org_id, target_id, \
+     credential_hash, version, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+macro_rules! agent_select {
+    () => {
+        "SELECT a.id, a.org_id, a.target_id, t.name AS target_name, a.version, a.address, \
+         a.last_seen_at, a.revoked_at, a.created_at FROM agents a JOIN targets t ON t.id = \
+         a.target_id "
+    };
+}
+pub(crate) const FIND_AGENT_BY_CREDENTIAL: &str = concat!(
+    agent_select!(),
+    "WHERE a.credential_hash = $1 AND a.revoked_at IS NULL"
+);
+pub(crate) const LIST_AGENTS: &str =
+    concat!(agent_select!(), "WHERE a.org_id = $1 ORDER BY a.created_at, a.id");
+pub(crate) const GET_AGENT: &str = concat!(agent_select!(), "WHERE a.org_id = $1 AND a.id = $2");
+pub(crate) const REVOKE_AGENT: &str = "UPDATE agents SET revoked_at = COALESCE(revoked_at, $3) \
+     WHERE org_id = $1 AND id = $2";
+pub(crate) const RECORD_AGENT_SEEN: &str = "UPDATE agents SET version = COALESCE($2, version), \
+     address = COALESCE($3, address), last_seen_at = $4 WHERE id = $1";

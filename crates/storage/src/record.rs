@@ -232,6 +232,16 @@ pub struct Target {
     pub created_at: Timestamp,
 }
 
+/// One connection check of a target: the health history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetCheck {
+    pub target_id: String,
+    pub checked_at: Timestamp,
+    pub status: TargetStatus,
+    pub latency_ms: i64,
+    pub error: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewStack {
     pub id: String,
@@ -375,6 +385,8 @@ pub struct NewDeployment {
     pub requested_by: String,
     /// Unique per (organization, user) when set.
     pub idempotency_key: Option<String>,
+    /// How the target was chosen from a label selector; `None` when the request named it.
+    pub placement: Option<serde_json::Value>,
     pub created_at: Timestamp,
 }
 
@@ -396,6 +408,8 @@ pub struct Deployment {
     pub requested_by_name: String,
     pub idempotency_key: Option<String>,
     pub plan: Option<serde_json::Value>,
+    /// How the target was chosen from a label selector, and the targets tried so far.
+    pub placement: Option<serde_json::Value>,
     pub error: Option<String>,
     pub cancel_requested: bool,
     /// How many times a worker took it (more than 1 after a crash).
@@ -463,4 +477,44 @@ pub struct AuditFilter {
     pub action: Option<String>,
     pub since: Option<Timestamp>,
     pub until: Option<Timestamp>,
+}
+
+/// A single-use token that enrolls one agent as a new target (only its hash is stored).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAgentEnrollment {
+    pub id: String,
+    pub org_id: String,
+    pub hash: String,
+    pub target_name: String,
+    pub environment_id: Option<String>,
+    pub labels: serde_json::Map<String, serde_json::Value>,
+    /// The user who created it.
+    pub created_by: String,
+    pub expires_at: Timestamp,
+    pub created_at: Timestamp,
+}
+
+/// What `enroll_agent` needs besides the enrollment token's hash.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAgent {
+    pub id: String,
+    /// The id the agent's target gets.
+    pub target_id: String,
+    pub credential_hash: String,
+    pub version: Option<String>,
+    pub created_at: Timestamp,
+}
+
+/// An enrolled agent and the target it serves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentRecord {
+    pub id: String,
+    pub org_id: String,
+    pub target_id: String,
+    pub target_name: String,
+    pub version: Option<String>,
+    pub address: Option<String>,
+    pub last_seen_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+    pub created_at: Timestamp,
 }

@@ -97,6 +97,8 @@ conformance!(
     last_succeeded_and_counts_by_state,
     list_deployments_filters_and_pages,
     audit_filters_and_pages,
+    target_labels_and_health_history,
+    deployments_move_to_another_target,
 );
 
 // ---- fixtures -----------------------------------------------------------------------------
@@ -214,6 +216,7 @@ fn new_deployment(org_id: &str, stack: &Stack, target: &Target, user: &User) -> 
         kind: DeploymentKind::Deploy,
         requested_by: user.id.clone(),
         idempotency_key: None,
+        placement: None,
         created_at: T0,
     }
 }
@@ -2377,4 +2380,154 @@ async fn audit_filters_and_pages(store: &dyn Store) {
         .await
         .unwrap();
     assert_eq!(stored.items, vec![entries[5].clone()], "round trip");
+}
+
+async fn target_labels_and_health_history(store: &dyn Store) {
+    let w = world(store).await;
+    let mut labels = serde_json::Map::new();
+    labels.insert("region".into(), "eu".into());
+    labels.insert("tier".into(), "edge".into());
+    let target = store
+        .set_target_labels(&w.org.id, "local", labels.clone())
+        .await
+        .unwrap();
+    assert_eq!(target.labels, labels);
+    assert_eq!(
+        store.get_target(&w.org.id, "local").await.unwrap().labels,
+        labels
+    );
+    assert_not_found(
+        store
+            .set_target_labels(&w.org.id, "missing", serde_json::Map::new())
+            .await,
+        "target",
+    );
+    let other = org(store, "other").await;
+    assert_not_found(
+        store
+            .set_target_labels(&other.id, "local", serde_json::Map::new())
+            .await,
+        "target",
+    );
+
+    for (i, status) in [TargetStatus::Up, TargetStatus::Down, TargetStatus::Up]
+        .into_iter()
+        .enumerate()
+    {
+        let check = TargetCheck {
+            target_id: w.target.id.clone(),
+            checked_at: T0 + i as i64 * 1000,
+            status,
+            latency_ms: 3 + i as i64,
+            error: (status == TargetStatus::Down).then(|| "no answer within 10 s".to_string()),
+        };
+        store.record_target_check(check.clone()).await.unwrap();
+        // The same millisecond twice is dropped, not an error.
+        store.record_target_check(check).await.unwrap();
+    }
+    let checks = store.list_target_checks(&w.target.id, 10).await.unwrap();
+    assert_eq!(checks.len(), 3);
+    assert_eq!(checks[0].checked_at, T0 + 2000, "newest first");
+    assert_eq!(checks[1].status, TargetStatus::Down);
+    assert_eq!(checks[1].error.as_deref(), Some("no answer within 10 s"));
+    assert_eq!(
+        store
+            .list_target_checks(&w.target.id, 1)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(store.prune_target_checks(T0 + 1000).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .list_target_checks(&w.target.id, 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    // Removing the target removes its history.
+    store.delete_target(&w.org.id, "local", true).await.unwrap();
+    assert!(
+        store
+            .list_target_checks(&w.target.id, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn deployments_move_to_another_target(store: &dyn Store) {
+    let w = world(store).await;
+    let spare = target(store, &w.org.id, "spare").await;
+    let busy = target(store, &w.org.id, "busy").await;
+    let placement = serde_json::json!({"selector": {"tier": "edge"}, "failover": true});
+    let (queued, created) = store
+        .create_deployment(NewDeployment {
+            placement: Some(placement.clone()),
+            ..new_deployment(&w.org.id, &w.stack, &w.target, &w.alice)
+        })
+        .await
+        .unwrap();
+    assert!(created);
+    assert_eq!(queued.placement, Some(placement));
+    let running = store
+        .claim_deployment("w1", T0 + 1, T0 + 1000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(running.id, queued.id);
+
+    // Another worker cannot move it.
+    let moved = serde_json::json!({"selector": {"tier": "edge"}, "tried": ["local"]});
+    assert_not_found(
+        store
+            .move_deployment(&queued.id, "w2", &spare.id, &moved)
+            .await,
+        "deployment",
+    );
+    // Not onto another organization's target.
+    let other = org(store, "other").await;
+    let foreign = target(store, &other.id, "foreign").await;
+    assert_not_found(
+        store
+            .move_deployment(&queued.id, "w1", &foreign.id, &moved)
+            .await,
+        "deployment",
+    );
+    // Not where the stack already runs a deployment.
+    let blocker = deploy(store, &w.org.id, &w.stack, &busy, &w.alice).await;
+    let claimed = store
+        .claim_deployment("w3", T0 + 2, T0 + 1000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(claimed.id, blocker.id);
+    assert_conflict(
+        store
+            .move_deployment(&queued.id, "w1", &busy.id, &moved)
+            .await,
+        "deployment",
+        "target",
+    );
+
+    let after = store
+        .move_deployment(&queued.id, "w1", &spare.id, &moved)
+        .await
+        .unwrap();
+    assert_eq!(
+        (after.target_id.as_str(), after.target_name.as_str()),
+        (spare.id.as_str(), "spare")
+    );
+    assert_eq!(after.placement, Some(moved));
+    assert_eq!(after.state, DeploymentState::Running);
+    assert_eq!(
+        store
+            .get_deployment(&w.org.id, &queued.id)
+            .await
+            .unwrap()
+            .target_name,
+        "spare"
+    );
 }
