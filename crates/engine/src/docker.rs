@@ -32,6 +32,10 @@ use windflow_domain::{Build, Mount, MountKind, Network, Stack, Volume};
 use crate::build_context::build_context_tar;
 use crate::credentials::registry_credentials;
 use crate::driver::*;
+use crate::inventory::{
+    ContainerStats, ContainerSummary, ImageSummary, Inventory, NetworkSummary, PortMapping,
+    StatsCounters, VolumeSummary,
+};
 
 /// Talks to one Docker Engine.
 #[derive(Clone)]
@@ -741,6 +745,172 @@ impl Driver for DockerDriver {
             )
             .flatten();
         Ok(lines.boxed())
+    }
+
+    async fn inventory(&self) -> DriverResult<Inventory> {
+        let containers = self.docker.list_containers(Some(ListContainersOptions {
+            all: true,
+            ..Default::default()
+        }));
+        let images = self
+            .docker
+            .list_images(None::<bollard::query_parameters::ListImagesOptions>);
+        let networks = self.docker.list_networks(None::<ListNetworksOptions>);
+        let volumes = self.docker.list_volumes(None::<ListVolumesOptions>);
+        let (containers, images, networks, volumes) =
+            tokio::join!(containers, images, networks, volumes);
+        let mut inventory = Inventory::default();
+        for c in containers.map_err(|e| self.err("listing containers", e))? {
+            let labels = c.labels.unwrap_or_default();
+            let mut ports: Vec<PortMapping> = c
+                .ports
+                .unwrap_or_default()
+                .into_iter()
+                .map(|p| PortMapping {
+                    host_ip: p.ip.filter(|ip| !ip.is_empty()),
+                    host_port: p.public_port,
+                    container_port: p.private_port,
+                    protocol: p.typ.map(|t| t.to_string()).unwrap_or_else(|| "tcp".into()),
+                })
+                .collect();
+            ports.sort_by(|a, b| {
+                (a.container_port, &a.protocol, &a.host_ip).cmp(&(
+                    b.container_port,
+                    &b.protocol,
+                    &b.host_ip,
+                ))
+            });
+            ports.dedup();
+            inventory.containers.push(ContainerSummary {
+                id: c.id.unwrap_or_default(),
+                name: c
+                    .names
+                    .unwrap_or_default()
+                    .first()
+                    .map(|n| n.trim_start_matches('/').to_string())
+                    .unwrap_or_default(),
+                image: c.image.unwrap_or_default(),
+                state: ContainerState::parse(&c.state.map(|s| s.to_string()).unwrap_or_default()),
+                status: c.status.unwrap_or_default(),
+                project: labels.get(LABEL_PROJECT).cloned(),
+                service: labels.get(LABEL_SERVICE).cloned(),
+                ports,
+                created: c.created.unwrap_or(0),
+            });
+        }
+        inventory.containers.sort_by(|a, b| a.name.cmp(&b.name));
+        for i in images.map_err(|e| self.err("listing images", e))? {
+            let mut tags: Vec<String> = i
+                .repo_tags
+                .into_iter()
+                .filter(|t| t != "<none>:<none>")
+                .collect();
+            tags.sort();
+            inventory.images.push(ImageSummary {
+                id: i.id,
+                tags,
+                size_bytes: i.size,
+                created: i.created,
+                containers: i.containers,
+            });
+        }
+        inventory
+            .images
+            .sort_by(|a, b| (a.tags.first(), &a.id).cmp(&(b.tags.first(), &b.id)));
+        for n in networks.map_err(|e| self.err("listing networks", e))? {
+            inventory.networks.push(NetworkSummary {
+                id: n.id.unwrap_or_default(),
+                name: n.name.unwrap_or_default(),
+                driver: n.driver.unwrap_or_default(),
+                scope: n.scope.unwrap_or_default(),
+                internal: n.internal.unwrap_or(false),
+                project: n.labels.and_then(|l| l.get(LABEL_PROJECT).cloned()),
+            });
+        }
+        inventory.networks.sort_by(|a, b| a.name.cmp(&b.name));
+        for v in volumes
+            .map_err(|e| self.err("listing volumes", e))?
+            .volumes
+            .unwrap_or_default()
+        {
+            inventory.volumes.push(VolumeSummary {
+                project: v.labels.get(LABEL_PROJECT).cloned(),
+                name: v.name,
+                driver: v.driver,
+                mountpoint: v.mountpoint,
+            });
+        }
+        inventory.volumes.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(inventory)
+    }
+
+    async fn container_stats(&self, id: &str) -> DriverResult<ContainerStats> {
+        // Not one-shot: the engine then waits for a second sample, so `precpu_stats` holds the
+        // previous one and CPU use can be computed from the difference.
+        let mut stream = self.docker.stats(
+            id,
+            Some(bollard::query_parameters::StatsOptions {
+                stream: false,
+                one_shot: false,
+            }),
+        );
+        let sample = stream
+            .next()
+            .await
+            .ok_or_else(|| DriverError::Engine {
+                context: format!("stats of container {}", short(id)),
+                message: "the engine answered no sample".into(),
+            })?
+            .map_err(|e| self.err(format!("stats of container {}", short(id)), e))?;
+        let cpu = sample.cpu_stats.unwrap_or_default();
+        let precpu = sample.precpu_stats.unwrap_or_default();
+        let memory = sample.memory_stats.unwrap_or_default();
+        let memory_stats = memory.stats.unwrap_or_default();
+        let memory_cache = memory_stats
+            .get("total_inactive_file")
+            .or_else(|| memory_stats.get("inactive_file"))
+            .copied()
+            .unwrap_or(0);
+        let counters = StatsCounters {
+            cpu_total: cpu
+                .cpu_usage
+                .as_ref()
+                .and_then(|u| u.total_usage)
+                .unwrap_or(0),
+            precpu_total: precpu
+                .cpu_usage
+                .as_ref()
+                .and_then(|u| u.total_usage)
+                .unwrap_or(0),
+            system_total: cpu.system_cpu_usage.unwrap_or(0),
+            presystem_total: precpu.system_cpu_usage.unwrap_or(0),
+            online_cpus: cpu.online_cpus.unwrap_or_else(|| {
+                cpu.cpu_usage
+                    .as_ref()
+                    .and_then(|u| u.percpu_usage.as_ref())
+                    .map_or(1, |p| p.len() as u32)
+            }),
+            memory_usage: memory.usage.unwrap_or(0),
+            memory_cache,
+            memory_limit: memory.limit.unwrap_or(0),
+        };
+        let id = sample.id.unwrap_or_else(|| id.to_string());
+        Ok(ContainerStats::from_counters(id, counters))
+    }
+
+    async fn inspect_container(&self, id: &str) -> DriverResult<serde_json::Value> {
+        let c = self
+            .docker
+            .inspect_container(
+                id,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
+            .await
+            .map_err(|e| self.err(format!("container {}", short(id)), e))?;
+        serde_json::to_value(c).map_err(|e| DriverError::Engine {
+            context: format!("container {}", short(id)),
+            message: e.to_string(),
+        })
     }
 }
 

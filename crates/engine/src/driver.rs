@@ -11,6 +11,8 @@ use windflow_domain::observed::{ContainerState, Health, Observed};
 use windflow_domain::spec::ContainerSpec;
 use windflow_domain::{Build, Network, Stack, Volume};
 
+use crate::inventory::{ContainerStats, Inventory};
+
 /// A failure talking to a target. The message is meant for the user: it names the resource.
 #[derive(Debug, thiserror::Error)]
 pub enum DriverError {
@@ -143,4 +145,12 @@ pub trait Driver: Send + Sync {
         id: &str,
         options: LogOptions,
     ) -> DriverResult<BoxStream<'static, DriverResult<LogLine>>>;
+    /// Every container (running or not, deployed by WindFlow or not), image, network and
+    /// volume on the target, for browsing it.
+    async fn inventory(&self) -> DriverResult<Inventory>;
+    /// One resource-usage sample of a running container (CPU over the engine's last
+    /// sampling interval, memory without reclaimable cache).
+    async fn container_stats(&self, id: &str) -> DriverResult<ContainerStats>;
+    /// The engine's full description of a container, as its own JSON (for an "inspect" view).
+    async fn inspect_container(&self, id: &str) -> DriverResult<serde_json::Value>;
 }

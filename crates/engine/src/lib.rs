@@ -21,3 +21,4 @@ pub mod driver;
 pub mod events;
 pub mod executor;
 pub mod history;
+pub mod inventory;

@@ -170,6 +170,66 @@ pub async fn conformance(driver: &dyn Driver, project: &str) {
     }
     assert_eq!(lines, ["started hi", "mode=conformance"]);
 
+    // Inventory, stats and inspect: the container, its image, networks and volume are listed
+    // with their stack labels; a running container reports memory; inspect is the engine's JSON.
+    let inventory = driver.inventory().await.unwrap();
+    let listed = inventory
+        .containers
+        .iter()
+        .find(|c| c.id == id)
+        .expect("the container is in the inventory");
+    assert_eq!(
+        (
+            listed.name.as_str(),
+            listed.project.as_deref(),
+            listed.service.as_deref(),
+            listed.state,
+            listed.image.as_str()
+        ),
+        (
+            format!("{project}-web-1").as_str(),
+            Some(project),
+            Some("web"),
+            ContainerState::Running,
+            TEST_IMAGE
+        )
+    );
+    assert!(
+        inventory
+            .images
+            .iter()
+            .any(|i| i.tags.iter().any(|t| t == TEST_IMAGE))
+    );
+    let network = inventory
+        .networks
+        .iter()
+        .find(|n| n.name == format!("{project}_back"))
+        .expect("the stack's network is in the inventory");
+    assert_eq!(network.project.as_deref(), Some(project));
+    assert!(
+        inventory
+            .volumes
+            .iter()
+            .any(|v| v.name == format!("{project}_data") && v.project.as_deref() == Some(project))
+    );
+    let stats = driver.container_stats(&id).await.unwrap();
+    assert!(stats.memory_bytes > 0, "{stats:?}");
+    assert!(stats.memory_limit_bytes >= stats.memory_bytes, "{stats:?}");
+    assert!(stats.cpu_percent >= 0.0, "{stats:?}");
+    let inspect = driver.inspect_container(&id).await.unwrap();
+    assert_eq!(inspect["Id"], serde_json::Value::String(id.clone()));
+    assert_eq!(
+        inspect["Config"]["Labels"]["com.docker.compose.service"],
+        "web"
+    );
+    assert!(
+        driver
+            .inspect_container("windflow-no-such-container")
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+
     // Rename, stop, restart, remove; removals are idempotent.
     driver
         .rename_container(&id, &format!("parked_{project}"))
