@@ -1,0 +1,23 @@
+// Toasts for async results; problem+json errors show their detail.
+import { ElMessage } from 'element-plus'
+import { errorMessage } from '@/api/problem'
+
+export function toastOk(message: string) {
+  ElMessage({ type: 'success', message, grouping: true })
+}
+
+export function toastError(e: unknown) {
+  ElMessage({ type: 'error', message: errorMessage(e), grouping: true, duration: 6000 })
+}
+
+/** Runs `action`, toasting its failure; returns whether it succeeded. */
+export async function withToast(action: () => Promise<unknown>, ok?: string): Promise<boolean> {
+  try {
+    await action()
+    if (ok) toastOk(ok)
+    return true
+  } catch (e) {
+    toastError(e)
+    return false
+  }
+}

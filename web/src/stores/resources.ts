@@ -1,0 +1,115 @@
+// Organization resources: stacks, targets, environments, deployments. Views call these;
+// these call the typed client.
+import { defineStore } from 'pinia'
+import { ref } from 'vue'
+import { api, call } from '@/api/client'
+import type { components } from '@/api/schema'
+import { useSessionStore } from './session'
+
+export type Stack = components['schemas']['Stack']
+export type StackDetail = components['schemas']['StackDetail']
+export type Target = components['schemas']['Target']
+export type Environment = components['schemas']['Environment']
+export type Deployment = components['schemas']['Deployment']
+export type PlanPreview = components['schemas']['PlanPreview']
+
+function org() {
+  return { org: useSessionStore().org }
+}
+
+export const useStacksStore = defineStore('stacks', () => {
+  const items = ref<Stack[]>([])
+  const loading = ref(false)
+  async function load() {
+    loading.value = true
+    try {
+      const page = await call(api.GET('/api/v1/orgs/{org}/stacks', { params: { path: org(), query: { limit: 500 } } }))
+      items.value = page.items
+    } finally {
+      loading.value = false
+    }
+  }
+  const get = (stack: string) =>
+    call(api.GET('/api/v1/orgs/{org}/stacks/{stack}', { params: { path: { ...org(), stack } } }))
+  const create = (name: string, content: string, description = '') =>
+    call(api.POST('/api/v1/orgs/{org}/stacks', { params: { path: org() }, body: { name, content, description } }))
+  const update = (stack: string, content: string, version: number, message?: string) =>
+    call(
+      api.PUT('/api/v1/orgs/{org}/stacks/{stack}', {
+        params: { path: { ...org(), stack }, header: { 'if-match': `"${version}"` } as never },
+        body: { content, message },
+      }),
+    )
+  const validate = (stack: string, content: string) =>
+    call(api.POST('/api/v1/orgs/{org}/stacks/{stack}/validate', { params: { path: { ...org(), stack } }, body: { content } }))
+  const versions = (stack: string) =>
+    call(api.GET('/api/v1/orgs/{org}/stacks/{stack}/versions', { params: { path: { ...org(), stack }, query: { limit: 200 } } }))
+  const version = (stack: string, v: number) =>
+    call(api.GET('/api/v1/orgs/{org}/stacks/{stack}/versions/{version}', { params: { path: { ...org(), stack, version: v } } }))
+  const plan = (stack: string, target: string, environment?: string) =>
+    call(api.POST('/api/v1/orgs/{org}/stacks/{stack}/plan', { params: { path: { ...org(), stack } }, body: { target, environment } }))
+  const rollback = (stack: string, target: string, v?: number) =>
+    call(api.POST('/api/v1/orgs/{org}/stacks/{stack}/rollback', { params: { path: { ...org(), stack } }, body: { target, version: v } }))
+  const variables = (stack: string) =>
+    call(api.GET('/api/v1/orgs/{org}/stacks/{stack}/variables', { params: { path: { ...org(), stack } } }))
+  const setVariable = (stack: string, name: string, value: string, secret: boolean) =>
+    call(api.PUT('/api/v1/orgs/{org}/stacks/{stack}/variables/{name}', { params: { path: { ...org(), stack, name } }, body: { value, secret } }))
+  const deleteVariable = (stack: string, name: string) =>
+    call(api.DELETE('/api/v1/orgs/{org}/stacks/{stack}/variables/{name}', { params: { path: { ...org(), stack, name } } }))
+  return { items, loading, load, get, create, update, validate, versions, version, plan, rollback, variables, setVariable, deleteVariable }
+})
+
+export const useTargetsStore = defineStore('targets', () => {
+  const items = ref<Target[]>([])
+  const environments = ref<Environment[]>([])
+  async function load() {
+    const [targets, envs] = await Promise.all([
+      call(api.GET('/api/v1/orgs/{org}/targets', { params: { path: org() } })),
+      call(api.GET('/api/v1/orgs/{org}/environments', { params: { path: org() } })),
+    ])
+    items.value = targets
+    environments.value = envs
+  }
+  const create = (name: string, endpoint: string, environment?: string) =>
+    call(api.POST('/api/v1/orgs/{org}/targets', { params: { path: org() }, body: { name, endpoint, environment } as never }))
+  const test = (target: string) =>
+    call(api.POST('/api/v1/orgs/{org}/targets/{target}/test', { params: { path: { ...org(), target } } }))
+  const inventory = (target: string) =>
+    call(api.GET('/api/v1/orgs/{org}/targets/{target}/inventory', { params: { path: { ...org(), target } } }))
+  const stats = (target: string) =>
+    call(api.GET('/api/v1/orgs/{org}/targets/{target}/stats', { params: { path: { ...org(), target } } }))
+  const inspect = (target: string, container: string) =>
+    call(api.GET('/api/v1/orgs/{org}/targets/{target}/containers/{container}', { params: { path: { ...org(), target, container } } }))
+  const act = (target: string, container: string, action: 'start' | 'stop' | 'restart') =>
+    call(
+      api.POST('/api/v1/orgs/{org}/targets/{target}/containers/{container}/{action}', {
+        params: { path: { ...org(), target, container, action } },
+      }),
+    )
+  return { items, environments, load, create, test, inventory, stats, inspect, act }
+})
+
+export const useDeploymentsStore = defineStore('deployments', () => {
+  const items = ref<Deployment[]>([])
+  const total = ref(0)
+  async function load(query: { stack?: string; limit?: number } = {}) {
+    const page = await call(
+      api.GET('/api/v1/orgs/{org}/deployments', { params: { path: org(), query: { limit: query.limit ?? 50, stack: query.stack } } }),
+    )
+    items.value = page.items
+    total.value = page.total
+  }
+  const get = (id: string) => call(api.GET('/api/v1/orgs/{org}/deployments/{id}', { params: { path: { ...org(), id } } }))
+  const create = (stack: string, target: string, environment?: string) =>
+    call(api.POST('/api/v1/orgs/{org}/deployments', { params: { path: org() }, body: { stack, target, environment } as never }))
+  const cancel = (id: string) =>
+    call(api.POST('/api/v1/orgs/{org}/deployments/{id}/cancel', { params: { path: { ...org(), id } } }))
+  return { items, total, load, get, create, cancel }
+})
+
+export function sseUrl(path: string, query: Record<string, string | number | boolean | undefined> = {}) {
+  const q = new URLSearchParams()
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) q.set(k, String(v))
+  const s = q.toString()
+  return `/api/v1/orgs/${encodeURIComponent(useSessionStore().org)}${path}${s ? `?${s}` : ''}`
+}

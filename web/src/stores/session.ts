@@ -1,0 +1,70 @@
+// The logged-in user, their organizations and roles, the CSRF token and the current org.
+import { defineStore } from 'pinia'
+import { computed, ref } from 'vue'
+import { api, call } from '@/api/client'
+import type { components } from '@/api/schema'
+
+export type SessionInfo = components['schemas']['SessionInfo']
+export type Role = components['schemas']['Role']
+
+const ORG_KEY = 'windflow.org'
+const RANK: Record<string, number> = { viewer: 1, operator: 2, admin: 3, owner: 4 }
+
+export const useSessionStore = defineStore('session', () => {
+  const info = ref<SessionInfo | null>(null)
+  const orgSlug = ref<string | null>(localStorage.getItem(ORG_KEY))
+  const loaded = ref(false)
+
+  const user = computed(() => info.value?.user ?? null)
+  const organizations = computed(() => info.value?.organizations ?? [])
+  const membership = computed(
+    () =>
+      organizations.value.find((m) => m.organization.slug === orgSlug.value) ??
+      organizations.value[0] ??
+      null,
+  )
+  const org = computed(() => membership.value?.organization.slug ?? '')
+  const role = computed(() => membership.value?.role ?? 'viewer')
+  /** Deploy, roll back, cancel, act on containers (operator and up). */
+  const canDeploy = computed(() => (RANK[role.value] ?? 0) >= 2)
+  const canConfigure = computed(() => (RANK[role.value] ?? 0) >= 3)
+  const canManageMembers = computed(() => (RANK[role.value] ?? 0) >= 4)
+  const isServerAdmin = computed(() => Boolean(user.value?.is_admin))
+
+  function setInfo(next: SessionInfo | null) {
+    info.value = next
+    loaded.value = true
+  }
+
+  async function load(): Promise<boolean> {
+    try {
+      setInfo(await call(api.GET('/api/v1/auth/session')))
+      return true
+    } catch {
+      setInfo(null)
+      return false
+    }
+  }
+
+  async function login(username: string, password: string) {
+    setInfo(await call(api.POST('/api/v1/auth/login', { body: { username, password } })))
+  }
+
+  async function logout() {
+    try {
+      await call(api.POST('/api/v1/auth/logout'))
+    } finally {
+      setInfo(null)
+    }
+  }
+
+  function selectOrg(slug: string) {
+    orgSlug.value = slug
+    localStorage.setItem(ORG_KEY, slug)
+  }
+
+  return {
+    info, loaded, user, organizations, org, role, canDeploy, canConfigure, canManageMembers, isServerAdmin,
+    setInfo, load, login, logout, selectOrg,
+  }
+})
