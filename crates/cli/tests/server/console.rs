@@ -1,0 +1,92 @@
+//! The web console end to end: a real `windflow serve` (SQLite) with the console embedded,
+//! driven in Debian's headless Chromium by `web/e2e/console.mjs` (playwright-core): log in,
+//! a stack with an error shown at its line, fixed, deployed onto the real Docker engine and
+//! watched to success, the container's own log line seen, a rollback, log out; a viewer sees
+//! no deploy button and the API refuses the viewer's deploy with 403.
+
+use std::process::Command;
+
+use serde_json::json;
+use windflow_testkit::server::{ADMIN_PASSWORD, Database};
+use windflow_testkit::{TEST_IMAGE, ensure_test_images, workspace_root};
+
+use crate::support::start;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_end_to_end_in_chromium() {
+    let Some(docker) = windflow_testkit::docker_or_skip().await else {
+        return;
+    };
+    ensure_test_images(&docker).await.unwrap();
+    let root = workspace_root();
+    let web = root.join("web");
+    for (path, what) in [
+        (web.join("dist/index.html"), "web/dist"),
+        (web.join("node_modules/playwright-core/package.json"), "web/node_modules"),
+    ] {
+        assert!(
+            path.is_file(),
+            "{what} is missing: run scripts/build-web.sh (then rebuild windflow so it embeds the console)"
+        );
+    }
+    assert!(
+        std::path::Path::new("/usr/bin/chromium").is_file(),
+        "/usr/bin/chromium is missing: run scripts/ensure-chromium.sh"
+    );
+
+    let server = start(Database::Sqlite).await;
+    let admin = server.admin().await.unwrap();
+    let index = admin.get("/").await.unwrap();
+    assert!(
+        !index.text.contains("windflow-placeholder"),
+        "this windflow binary was built before web/dist: rebuild it after scripts/build-web.sh"
+    );
+    let viewer_password = "viewer-password-for-tests";
+    let answer = admin
+        .post(
+            "/users",
+            json!({ "username": "vera", "password": viewer_password }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    let answer = admin
+        .put(
+            "/orgs/default/members",
+            json!({ "user": "vera", "role": "viewer" }),
+        )
+        .await
+        .unwrap();
+    assert!(answer.status < 300, "{}", answer.text);
+
+    let stack = format!("console-{}", std::process::id());
+    let output = tokio::task::spawn_blocking({
+        let url = server.url.clone();
+        let stack = stack.clone();
+        move || {
+            Command::new("node")
+                .arg("e2e/console.mjs")
+                .current_dir(&web)
+                .env("WINDFLOW_URL", url)
+                .env("WINDFLOW_ADMIN_USER", "admin")
+                .env("WINDFLOW_ADMIN_PASSWORD", ADMIN_PASSWORD)
+                .env("WINDFLOW_VIEWER_USER", "vera")
+                .env("WINDFLOW_VIEWER_PASSWORD", viewer_password)
+                .env("WINDFLOW_TEST_IMAGE", TEST_IMAGE)
+                .env("WINDFLOW_STACK", stack)
+                .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+                .output()
+                .expect("running node (install Node 20)")
+        }
+    })
+    .await
+    .unwrap();
+    let _ = windflow_testkit::remove_project(&docker, &stack).await;
+    assert!(
+        output.status.success(),
+        "the console e2e failed:\n{}\n{}\nserver log:\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+        server.logs()
+    );
+}
