@@ -13,6 +13,7 @@
 //! `Driver`; planning stays in the pure domain crate, so the engine never decides *what* to
 //! change, only *how*.
 
+pub mod agent;
 mod build_context;
 mod credentials;
 pub mod deploy;

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
+pub mod agent;
+
 pub use time;
 
 /// The API's version prefix.

@@ -2302,7 +2302,11 @@ macro_rules! impl_store {
                     .bind(enrollment.created_at)
                     .execute(&self.pool)
                     .await
-                    .map_err(write_error("enrollment token", "hash", "organization or environment"))?;
+                    .map_err(write_error(
+                        "enrollment token",
+                        "hash",
+                        "organization or environment",
+                    ))?;
                 Ok(())
             }
 
@@ -2468,8 +2472,10 @@ pub(crate) const FIND_AGENT_BY_CREDENTIAL: &str = concat!(
     agent_select!(),
     "WHERE a.credential_hash = $1 AND a.revoked_at IS NULL"
 );
-pub(crate) const LIST_AGENTS: &str =
-    concat!(agent_select!(), "WHERE a.org_id = $1 ORDER BY a.created_at, a.id");
+pub(crate) const LIST_AGENTS: &str = concat!(
+    agent_select!(),
+    "WHERE a.org_id = $1 ORDER BY a.created_at, a.id"
+);
 pub(crate) const GET_AGENT: &str = concat!(agent_select!(), "WHERE a.org_id = $1 AND a.id = $2");
 pub(crate) const REVOKE_AGENT: &str = "UPDATE agents SET revoked_at = COALESCE(revoked_at, $3) \
      WHERE org_id = $1 AND id = $2";
