@@ -52,6 +52,7 @@ export default defineConfig({
     // No inline scripts or styles: the server's Content-Security-Policy forbids them.
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },
+    manifest: true,
   },
   server: {
     proxy: {

@@ -97,11 +97,10 @@ try {
 
   step('open the logs and see the line the container printed')
   await page.click('[data-test=open-logs]')
-  await page.waitForFunction(
-    () => document.querySelector('[data-test=log-text]')?.textContent?.includes('hello-from-the-console'),
-    null,
-    { timeout: 30_000 },
-  )
+  // (A locator, not waitForFunction: the console's CSP forbids the eval the latter uses.)
+  await page
+    .locator('[data-test=log-text]', { hasText: 'hello-from-the-console' })
+    .waitFor({ state: 'attached', timeout: 30_000 })
   await shot(page, 'deployment')
 
   step('roll back')

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
 pub mod agent;
+pub mod inventory;
 
 pub use time;
 

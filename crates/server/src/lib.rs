@@ -32,6 +32,7 @@ mod routes;
 mod secrets;
 mod stacks;
 mod state;
+mod ui;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

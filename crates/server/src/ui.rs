@@ -27,10 +27,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
     frame-ancestors 'none'; form-action 'self'";
 
 fn is_api_path(path: &str) -> bool {
-    path == "/api"
-        || path.starts_with("/api/")
-        || path.starts_with("/health")
-        || path == "/metrics"
+    path == "/api" || path.starts_with("/api/") || path.starts_with("/health") || path == "/metrics"
 }
 
 /// The router's fallback: console files, the SPA's index for its routes, or the API's 404.

@@ -195,6 +195,36 @@ fn table() -> Vec<(&'static str, &'static str, Value, &'static str)> {
             none.clone(),
             "viewer",
         ),
+        (
+            "GET",
+            "/orgs/{org}/targets/t1/inventory",
+            none.clone(),
+            "viewer",
+        ),
+        (
+            "GET",
+            "/orgs/{org}/targets/t1/stats",
+            none.clone(),
+            "viewer",
+        ),
+        (
+            "GET",
+            "/orgs/{org}/targets/t1/containers/zz-missing",
+            none.clone(),
+            "viewer",
+        ),
+        (
+            "GET",
+            "/orgs/{org}/targets/t1/containers/zz-missing/logs",
+            none.clone(),
+            "viewer",
+        ),
+        (
+            "POST",
+            "/orgs/{org}/targets/zz-missing/containers/zz-missing/restart",
+            json!({}),
+            "operator",
+        ),
         ("GET", "/orgs/{org}/audit", none, "admin"),
     ]
 }
@@ -212,6 +242,11 @@ fn table_operations() -> BTreeSet<String> {
         ("/versions/1", "/versions/{version}"),
         ("/variables/X", "/variables/{name}"),
         ("/deployments/zz-missing", "/deployments/{id}"),
+        (
+            "/containers/zz-missing/restart",
+            "/containers/{container}/{action}",
+        ),
+        ("/containers/zz-missing", "/containers/{container}"),
     ];
     table()
         .into_iter()

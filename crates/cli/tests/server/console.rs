@@ -22,7 +22,10 @@ async fn console_end_to_end_in_chromium() {
     let web = root.join("web");
     for (path, what) in [
         (web.join("dist/index.html"), "web/dist"),
-        (web.join("node_modules/playwright-core/package.json"), "web/node_modules"),
+        (
+            web.join("node_modules/playwright-core/package.json"),
+            "web/node_modules",
+        ),
     ] {
         assert!(
             path.is_file(),

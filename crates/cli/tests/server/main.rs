@@ -5,5 +5,6 @@
 mod api;
 mod authz;
 mod cli_client;
+mod console;
 mod crash;
 mod support;

@@ -169,7 +169,7 @@ async fn inspect_container(
     params(("org" = String, Path, description = "Organization slug"),
         ("target" = String, Path, description = "Target name"),
         ("container" = String, Path, description = "Container id or name"),
-        ("action" = ContainerAction, Path, description = "start, stop or restart")),
+        ("action" = String, Path, description = "`start`, `stop` or `restart`")),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 503, body = Problem)))]
 async fn container_action(

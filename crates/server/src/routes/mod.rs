@@ -4,6 +4,7 @@
 
 mod audit;
 mod auth;
+mod containers;
 mod deployments;
 mod environments;
 mod health;
@@ -82,6 +83,7 @@ fn api_router() -> OpenApiRouter<AppState> {
                 .merge(orgs::router())
                 .merge(environments::router())
                 .merge(targets::router())
+                .merge(containers::router())
                 .merge(stacks::router())
                 .merge(logs::router())
                 .merge(deployments::router())
@@ -124,17 +126,13 @@ pub fn app(state: AppState) -> Router {
             "/api/docs",
             get(|| async { Html(include_str!("docs.html")) }),
         )
-        .fallback(not_found)
+        .fallback(crate::ui::serve)
         .with_state(state)
         .layer(middleware::from_fn(problem_details))
         .layer(middleware::from_fn(observe))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(4 << 20))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-}
-
-async fn not_found() -> crate::error::ApiError {
-    crate::error::ApiError::NotFound("no such endpoint".into())
 }
 
 /// A span per request with its id; HTTP metrics by route and status.
