@@ -15,6 +15,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/ensure-docker.sh
 scripts/ensure-test-images.sh
 
+# The web console (web/dist), embedded by the cargo build below.
+scripts/build-web.sh
+
 echo "==> building windflow" >&2
 cargo build --release -p windflow-cli
 

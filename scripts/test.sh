@@ -65,6 +65,15 @@ step() {
     return 0
 }
 
+# The web console first (cargo embeds web/dist): build, the generated API types against the
+# server's OpenAPI document, the type check, the unit tests and the initial-JS size budget;
+# Chromium for the console's end-to-end test (crates/cli/tests/server/console.rs).
+scripts/ensure-chromium.sh || exit 1
+step "web build" scripts/build-web.sh
+step "web types" bash -c 'cargo build -q -p windflow-cli "$@" && bin="$(realpath "${CARGO_TARGET_DIR:-target}")/debug/windflow" && cd web && WINDFLOW_BIN="$bin" npm run --silent check:api' _ "${locked[@]}"
+step "web typecheck" bash -c 'cd web && npm run --silent typecheck'
+step "web unit tests" bash -c 'cd web && npm run --silent test'
+step "web size budget" bash -c 'cd web && npm run --silent check:size'
 step "format" cargo fmt --all -- --check
 step "clippy" cargo clippy --workspace --all-targets "${locked[@]}" -- -D warnings
 test_log=$(mktemp)

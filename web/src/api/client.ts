@@ -46,7 +46,12 @@ const auth: Middleware = {
   },
 }
 
-export const api = createClient<paths>({ baseUrl: '', credentials: 'same-origin' })
+export const api = createClient<paths>({
+  baseUrl: globalThis.location?.origin ?? '',
+  credentials: 'same-origin',
+  // Looked up per call, so tests can stub it.
+  fetch: (request: Request) => globalThis.fetch(request),
+})
 api.use(auth)
 
 /** Unwraps an openapi-fetch result: its data, or throws (errors are thrown by the middleware). */
