@@ -623,27 +623,6 @@ export interface paths {
         delete: operations["delete_target"];
         options?: never;
         head?: never;
-        /** Change a target's labels (admins). Label values are strings; selectors match them. */
-        patch: operations["update_target"];
-        trace?: never;
-    };
-    "/api/v1/orgs/{org}/targets/{target}/checks": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The target's health history: one entry per connection check (every 30 s and on demand),
-         *     newest first, kept for 7 days.
-         */
-        get: operations["target_checks"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
         patch?: never;
         trace?: never;
     };
@@ -905,21 +884,7 @@ export interface components {
              * @description The stack version; default the newest.
              */
             version?: number | null;
-            /** @description The target's name. Either this or `selector`. */
-            target?: string | null;
-            /**
-             * @description Deploy onto a target whose labels include all of these (instead of naming one); the
-             *     `strategy` picks among them.
-             */
-            selector?: {
-                [key: string]: string;
-            } | null;
-            strategy?: components["schemas"]["PlacementStrategy"];
-            /**
-             * @description With a selector: when the chosen target fails (unreachable, agent gone), move to the
-             *     next eligible target instead of failing.
-             */
-            failover?: boolean;
+            target: string;
             /** @description The environment whose variables apply; default the target's. */
             environment?: string | null;
             kind?: components["schemas"]["DeploymentKind"] | null;
@@ -982,7 +947,6 @@ export interface components {
             requested_by: string;
             /** @description The plan: one line per change, once computed. */
             plan?: string[] | null;
-            placement?: components["schemas"]["Placement"] | null;
             error?: string | null;
             cancel_requested: boolean;
             /** Format: int64 */
@@ -1016,29 +980,6 @@ export interface components {
             api_version: string;
             os: string;
             arch: string;
-            /** @description The engine host's name. */
-            hostname?: string;
-            /** Format: int64 */
-            cpus?: number;
-            /**
-             * Format: int64
-             * @description Bytes of memory on the engine's host.
-             */
-            memory_bytes?: number;
-            /**
-             * Format: int64
-             * @description Bytes reserved by running containers (their reservation, else their limit).
-             */
-            reserved_memory_bytes?: number;
-            /**
-             * Format: int64
-             * @description Free bytes on the engine's data-root filesystem; absent when the target cannot tell.
-             */
-            free_disk_bytes?: number | null;
-            /** Format: int64 */
-            containers_running?: number;
-            /** @description `manager` or `worker` when the engine is part of a Swarm. */
-            swarm_role?: string | null;
         };
         Environment: {
             id: string;
@@ -1166,7 +1107,6 @@ export interface components {
                 requested_by: string;
                 /** @description The plan: one line per change, once computed. */
                 plan?: string[] | null;
-                placement?: components["schemas"]["Placement"] | null;
                 error?: string | null;
                 cancel_requested: boolean;
                 /** Format: int64 */
@@ -1246,23 +1186,6 @@ export interface components {
             /** Format: int64 */
             offset: number;
         };
-        /** @description A deployment's placement: the selector it was given, and where it went and why. */
-        Placement: {
-            selector: {
-                [key: string]: string;
-            };
-            strategy: components["schemas"]["PlacementStrategy"];
-            failover: boolean;
-            /** @description The targets tried before the current one (failover), in order. */
-            tried?: string[];
-            /** @description Why the current target was chosen (`most free memory: 3.1 GiB of 7.8 GiB`). */
-            reason: string;
-        };
-        /**
-         * @description How a deployment picks its target among those matching a label selector.
-         * @enum {string}
-         */
-        PlacementStrategy: "most_free_memory";
         /** @description What a deployment would do, computed against what the target really runs. */
         PlanPreview: {
             /** Format: int64 */
@@ -1395,15 +1318,6 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
-        /** @description One entry of a target's health history. */
-        TargetCheck: {
-            /** Format: date-time */
-            checked_at: string;
-            status: components["schemas"]["TargetStatus"];
-            /** Format: int64 */
-            latency_ms: number;
-            error?: string | null;
-        };
         /** @enum {string} */
         TargetKind: "docker" | "ssh" | "agent" | "swarm";
         /** @enum {string} */
@@ -1425,11 +1339,6 @@ export interface components {
         UpdateStackRequest: {
             content: string;
             message?: string | null;
-        };
-        /** @description `PATCH …/targets/{name}`: what may change on a registered target. */
-        UpdateTargetRequest: {
-            /** @description Replaces the labels (string values) used by label selectors. */
-            labels?: Record<string, never> | null;
         };
         UpdateUserRequest: {
             disabled?: boolean | null;
@@ -3324,93 +3233,6 @@ export interface operations {
                 };
             };
             409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    update_target: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Organization slug */
-                org: string;
-                /** @description Target name */
-                target: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["UpdateTargetRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Target"];
-                };
-            };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    target_checks: {
-        parameters: {
-            query?: {
-                /** @description How many checks, newest first (default 100, at most 1000). */
-                limit?: number;
-            };
-            header?: never;
-            path: {
-                /** @description Organization slug */
-                org: string;
-                /** @description Target name */
-                target: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TargetCheck"][];
-                };
-            };
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
