@@ -1,31 +1,45 @@
-import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import { createRouter, createWebHistory, type RouteLocationNormalized, type RouteRecordRaw } from 'vue-router'
 import { useSessionStore } from '@/stores/session'
+
+/** Route params passed to a view as props (not the `org` param: the session store holds it). */
+const params =
+  (...names: string[]) =>
+  (route: RouteLocationNormalized) =>
+    Object.fromEntries(names.map((n) => [n, route.params[n]]))
+
+/** The sections of an organization; `/<section>…` without `/o/<org>` is an older link. */
+const SECTIONS = /^\/(stacks|targets|deployments|admin)(\/|$)/
 
 const routes: RouteRecordRaw[] = [
   { path: '/login', name: 'login', component: () => import('@/views/LoginView.vue'), meta: { public: true } },
   {
-    path: '/',
+    // Every page of an organization carries its slug, so a deep link (or a reload) opens the
+    // same organization it was copied from.
+    path: '/o/:org',
     component: () => import('@/components/AppLayout.vue'),
     children: [
       { path: '', name: 'dashboard', component: () => import('@/views/DashboardView.vue') },
       { path: 'targets', name: 'targets', component: () => import('@/views/TargetsView.vue') },
-      { path: 'targets/:target', name: 'target', component: () => import('@/views/TargetView.vue'), props: true },
+      { path: 'targets/:target', name: 'target', component: () => import('@/views/TargetView.vue'), props: params('target') },
       {
         path: 'targets/:target/containers/:container',
         name: 'container',
         component: () => import('@/views/ContainerView.vue'),
-        props: true,
+        props: params('target', 'container'),
       },
       { path: 'stacks', name: 'stacks', component: () => import('@/views/StacksView.vue') },
       { path: 'stacks/new', name: 'stack-new', component: () => import('@/views/StackView.vue') },
-      { path: 'stacks/:stack', name: 'stack', component: () => import('@/views/StackView.vue'), props: true },
-      { path: 'stacks/:stack/deploy', name: 'deploy', component: () => import('@/views/DeployView.vue'), props: true },
+      { path: 'stacks/:stack', name: 'stack', component: () => import('@/views/StackView.vue'), props: params('stack') },
+      { path: 'stacks/:stack/deploy', name: 'deploy', component: () => import('@/views/DeployView.vue'), props: params('stack') },
       { path: 'deployments', name: 'deployments', component: () => import('@/views/DeploymentsView.vue') },
-      { path: 'deployments/:id', name: 'deployment', component: () => import('@/views/DeploymentView.vue'), props: true },
+      { path: 'deployments/:id', name: 'deployment', component: () => import('@/views/DeploymentView.vue'), props: params('id') },
       { path: 'admin', name: 'admin', component: () => import('@/views/AdminView.vue') },
     ],
   },
-  { path: '/:pathMatch(.*)*', redirect: '/' },
+  // `/`, older links without the organization (`/stacks/web`) and unknown paths: the guard
+  // sends them into the current organization. Rendered only for a user without any
+  // organization (the layout then says so).
+  { path: '/:rest(.*)*', name: 'elsewhere', component: () => import('@/components/AppLayout.vue') },
 ]
 
 export const router = createRouter({ history: createWebHistory(), routes })
@@ -35,5 +49,12 @@ router.beforeEach(async (to) => {
   if (!session.loaded) await session.load()
   if (to.meta.public) return true
   if (!session.info) return { name: 'login', query: { next: to.fullPath } }
+  if (to.name === 'elsewhere') {
+    if (!session.org) return true
+    const section = SECTIONS.test(to.path) ? to.path : ''
+    return { path: `/o/${encodeURIComponent(session.org)}${section}`, query: to.query, hash: to.hash, replace: true }
+  }
+  const org = to.params.org
+  if (typeof org === 'string' && session.isMember(org)) session.selectOrg(org)
   return true
 })

@@ -58,6 +58,10 @@ export const useSessionStore = defineStore('session', () => {
     }
   }
 
+  const isMember = (slug: string) => organizations.value.some((m) => m.organization.slug === slug)
+  /** `p` (e.g. `/stacks/web`) inside the current organization: `/o/<org>/stacks/web`. */
+  const at = (p = '') => `/o/${encodeURIComponent(org.value)}${p === '/' ? '' : p}`
+
   function selectOrg(slug: string) {
     orgSlug.value = slug
     localStorage.setItem(ORG_KEY, slug)
@@ -65,6 +69,6 @@ export const useSessionStore = defineStore('session', () => {
 
   return {
     info, loaded, user, organizations, org, role, canDeploy, canConfigure, canManageMembers, isServerAdmin,
-    setInfo, load, login, logout, selectOrg,
+    setInfo, load, login, logout, selectOrg, isMember, at,
   }
 })
