@@ -87,6 +87,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::History => history(g),
         Command::Ls => ls(g).await,
         Command::Serve(_) => unreachable!("serve runs from main"),
+        Command::Agent(_) => unreachable!("agent runs from main"),
         Command::Admin(command) => admin(command).await,
         Command::Openapi => {
             let doc = windflow_server::openapi();

@@ -83,6 +83,16 @@ pub struct Global {
     /// Plain progress lines even on a terminal.
     #[arg(long, global = true)]
     pub plain: bool,
+    /// What the stack becomes: containers, or services on a Swarm manager (up, plan, ps,
+    /// down, rollback, history).
+    #[arg(long, global = true, value_enum, env = "WINDFLOW_MODE", default_value_t = DeployMode::Containers)]
+    pub mode: DeployMode,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeployMode {
+    Containers,
+    Swarm,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,6 +148,8 @@ pub enum Command {
     Completion { shell: clap_complete::Shell },
     /// Run the control plane: REST API, web console, deployment workers (SQLite by default).
     Serve(Box<windflow_server::ServeArgs>),
+    /// Run on a target host: dial out to the control plane and execute its deployments here.
+    Agent(Box<windflow_agent::AgentArgs>),
     /// Recovery operations on this host's server data (the server may be stopped).
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -230,6 +242,9 @@ fn main() -> ExitCode {
     if let Command::Serve(args) = cli.command {
         return serve(*args);
     }
+    if let Command::Agent(args) = cli.command {
+        return agent(*args);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("WINDFLOW_LOG")
@@ -271,6 +286,28 @@ fn serve(args: windflow_server::ServeArgs) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = format!("{e:#}"), "the server stopped");
+            eprintln!("{}", render::error_text(&format!("{e:#}")));
+            ExitCode::from(exit::FAILURE)
+        }
+    }
+}
+
+/// `windflow agent`: info-level text logs on stderr, until the credential is refused.
+fn agent(args: windflow_agent::AgentArgs) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("WINDFLOW_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    match runtime.block_on(windflow_agent::run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
             eprintln!("{}", render::error_text(&format!("{e:#}")));
             ExitCode::from(exit::FAILURE)
         }

@@ -63,7 +63,7 @@ pub struct EnrollRequest {
 pub struct EnrollResponse {
     pub agent_id: String,
     pub credential: String,
-    /// The organization (slug) and target (name) the agent serves.
+    /// The organization (id) and target (name) the agent serves.
     pub org: String,
     pub target: String,
 }

@@ -57,6 +57,29 @@ pub struct ServeArgs {
     /// Log filter, as RUST_LOG [default: info]
     #[arg(long, env = "WINDFLOW_LOG", value_name = "FILTER")]
     pub log: Option<String>,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key. Agents dial in over it
+    #[arg(
+        long,
+        env = "WINDFLOW_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert
+    #[arg(
+        long,
+        env = "WINDFLOW_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
+    /// Address of the HTTPS listener (beside the plain one on --listen) [default: 0.0.0.0:8443]
+    #[arg(long, env = "WINDFLOW_TLS_LISTEN", value_name = "ADDR")]
+    pub tls_listen: Option<SocketAddr>,
+    /// How often agents heartbeat; three missed heartbeats mark an agent's target down, and
+    /// its commands fail once it has been gone that long [default: 10s]
+    #[arg(long, env = "WINDFLOW_AGENT_HEARTBEAT", value_name = "DURATION")]
+    pub agent_heartbeat: Option<String>,
 }
 
 /// The same keys, from the TOML file.
@@ -76,6 +99,10 @@ struct FileConfig {
     deployment_lease: Option<String>,
     log_format: Option<String>,
     log: Option<String>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    tls_listen: Option<SocketAddr>,
+    agent_heartbeat: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +132,10 @@ pub struct ServeConfig {
     /// Failed logins before a lockout, and how long it lasts.
     pub lockout_after: i64,
     pub lockout_for: Duration,
+    /// HTTPS: (certificate chain, private key), PEM files.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    pub tls_listen: SocketAddr,
+    pub agent_heartbeat: Duration,
 }
 
 impl ServeConfig {
@@ -187,6 +218,29 @@ impl ServeConfig {
             )?,
             lockout_after: 5,
             lockout_for: Duration::from_secs(15 * 60),
+            tls: match (
+                args.tls_cert.or(file.tls_cert),
+                args.tls_key.or(file.tls_key),
+            ) {
+                (Some(cert), Some(key)) => Some((cert, key)),
+                (None, None) => None,
+                _ => bail!("tls-cert and tls-key: give both or neither"),
+            },
+            tls_listen: args
+                .tls_listen
+                .or(file.tls_listen)
+                .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 8443))),
+            agent_heartbeat: {
+                let heartbeat = duration(
+                    "agent-heartbeat",
+                    args.agent_heartbeat.or(file.agent_heartbeat),
+                    "10s",
+                )?;
+                if heartbeat < Duration::from_secs(1) {
+                    bail!("agent-heartbeat: must be at least 1s");
+                }
+                heartbeat
+            },
         })
     }
 }

@@ -17,6 +17,7 @@
 //! from a handler.
 
 pub mod admin;
+mod agents;
 mod audit;
 mod auth;
 mod bootstrap;
@@ -32,6 +33,7 @@ mod routes;
 mod secrets;
 mod stacks;
 mod state;
+mod tls;
 mod ui;
 
 use std::net::SocketAddr;
@@ -155,6 +157,25 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         "WindFlow is listening on http://{address}"
     );
     let server = tokio::spawn(async move { server.await });
+    if let Some((cert, key)) = &config.tls {
+        let tls_config = tls::server_config(cert, key)?;
+        let tcp = tokio::net::TcpListener::bind(config.tls_listen)
+            .await
+            .with_context(|| format!("listening on {}", config.tls_listen))?;
+        let tls_address = tcp.local_addr()?;
+        let listener =
+            axum::serve::ListenerExt::tap_io(tls::TlsListener::new(tcp, tls_config)?, |_| {});
+        let mut tls_shutdown = shutdown_rx.clone();
+        let tls_server = axum::serve(
+            listener,
+            routes::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = tls_shutdown.wait_for(|v| *v).await;
+        });
+        tracing::info!(address = %tls_address, "WindFlow is listening on https://{tls_address}");
+        tokio::spawn(async move { tls_server.await });
+    }
 
     shutdown_signal().await;
     tracing::info!(

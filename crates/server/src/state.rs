@@ -32,6 +32,8 @@ pub struct App {
     drivers: Mutex<HashMap<String, Arc<dyn Driver>>>,
     /// This process's worker identity in deployment leases.
     pub instance: String,
+    /// Agents' links and their commands in flight.
+    pub agents: Arc<crate::agents::Registry>,
 }
 
 impl App {
@@ -41,6 +43,7 @@ impl App {
         keyring: Keyring,
         metrics: PrometheusHandle,
     ) -> Self {
+        let config_heartbeat = config.agent_heartbeat;
         let instance = format!(
             "{}-{}",
             std::process::id(),
@@ -58,6 +61,7 @@ impl App {
             login_limiter: LoginLimiter::default(),
             drivers: Mutex::new(HashMap::new()),
             instance,
+            agents: Arc::new(crate::agents::Registry::new(config_heartbeat)),
         }
     }
 
@@ -70,6 +74,28 @@ impl App {
         let driver: Arc<dyn Driver> =
             match target.kind {
                 TargetKind::Docker => {
+                    let host = target.endpoint.as_str();
+                    let host = (!host.is_empty()).then_some(host);
+                    Arc::new(DockerDriver::connect(host).map_err(|e| {
+                        ApiError::Unavailable(format!("target {}: {e}", target.name))
+                    })?)
+                }
+                TargetKind::Agent => {
+                    let agent_id = target.endpoint.strip_prefix("agent://").ok_or_else(|| {
+                        ApiError::Unavailable(format!(
+                            "target {}: {:?} is not an agent endpoint (agent://<id>)",
+                            target.name, target.endpoint
+                        ))
+                    })?;
+                    Arc::new(windflow_engine::agent::AgentDriver::new(Arc::new(
+                        crate::agents::AgentHandle {
+                            conn: self.agents.conn(agent_id, &target.name),
+                        },
+                    )))
+                }
+                // A Swarm manager is a Docker engine: the container driver serves its
+                // inventory and logs; deployments take the Swarm path (jobs.rs).
+                TargetKind::Swarm => {
                     let host = target.endpoint.as_str();
                     let host = (!host.is_empty()).then_some(host);
                     Arc::new(DockerDriver::connect(host).map_err(|e| {

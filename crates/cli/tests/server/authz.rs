@@ -64,6 +64,19 @@ fn table() -> Vec<(&'static str, &'static str, Value, &'static str)> {
             none.clone(),
             "admin",
         ),
+        (
+            "POST",
+            "/orgs/{org}/agents/enrollments",
+            json!({"target": "Bad Name"}),
+            "admin",
+        ),
+        ("GET", "/orgs/{org}/agents", none.clone(), "viewer"),
+        (
+            "DELETE",
+            "/orgs/{org}/agents/zz-missing",
+            none.clone(),
+            "admin",
+        ),
         ("GET", "/orgs/{org}/targets", none.clone(), "viewer"),
         (
             "POST",
@@ -82,6 +95,18 @@ fn table() -> Vec<(&'static str, &'static str, Value, &'static str)> {
             "POST",
             "/orgs/{org}/targets/zz-missing/test",
             json!({}),
+            "viewer",
+        ),
+        (
+            "PATCH",
+            "/orgs/{org}/targets/zz-missing",
+            json!({"labels": {"tier": "edge"}}),
+            "admin",
+        ),
+        (
+            "GET",
+            "/orgs/{org}/targets/t1/checks",
+            none.clone(),
             "viewer",
         ),
         ("GET", "/orgs/{org}/stacks", none.clone(), "viewer"),

@@ -2,6 +2,7 @@
 //! with PostgreSQL, deploying onto the real Docker engine. One test binary, one module per
 //! concern.
 
+mod agents;
 mod api;
 mod authz;
 mod cli_client;

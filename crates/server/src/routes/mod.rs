@@ -2,6 +2,7 @@
 //! here with the OpenAPI document and the middleware every request passes through (request
 //! id, a tracing span, metrics by route, body limit, problem details).
 
+mod agents;
 mod audit;
 mod auth;
 mod containers;
@@ -87,7 +88,8 @@ fn api_router() -> OpenApiRouter<AppState> {
                 .merge(stacks::router())
                 .merge(logs::router())
                 .merge(deployments::router())
-                .merge(audit::router()),
+                .merge(audit::router())
+                .merge(agents::router()),
         )
         .merge(health::router())
 }
