@@ -23,3 +23,4 @@ pub mod events;
 pub mod executor;
 pub mod history;
 pub mod inventory;
+pub mod swarm;

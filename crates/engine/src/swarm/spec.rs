@@ -1,0 +1,1052 @@
+//! Stack → Swarm objects, without I/O: the service specs, overlay networks, and the secrets
+//! and configs (named by content hash) that `docker stack deploy` would make, plus the hashes
+//! the planner compares against what runs.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use bollard::models::{
+    EndpointPortConfig, EndpointPortConfigProtocolEnum, EndpointPortConfigPublishModeEnum,
+    EndpointSpec, EndpointSpecModeEnum, HealthConfig, Limit, Mount as DockerMount,
+    MountBindOptions, MountTmpfsOptions, MountType, MountVolumeOptions, NetworkAttachmentConfig,
+    ResourceObject, ResourcesUlimits, ServiceSpec, ServiceSpecMode, ServiceSpecModeReplicated,
+    ServiceSpecRollbackConfig, ServiceSpecRollbackConfigFailureActionEnum,
+    ServiceSpecRollbackConfigOrderEnum, ServiceSpecUpdateConfig,
+    ServiceSpecUpdateConfigFailureActionEnum, ServiceSpecUpdateConfigOrderEnum, TaskSpec,
+    TaskSpecContainerSpec, TaskSpecContainerSpecConfigs, TaskSpecContainerSpecDnsConfig,
+    TaskSpecContainerSpecFile, TaskSpecContainerSpecFile1, TaskSpecContainerSpecSecrets,
+    TaskSpecPlacement, TaskSpecPlacementPreferences, TaskSpecPlacementSpread, TaskSpecResources,
+    TaskSpecRestartPolicy, TaskSpecRestartPolicyConditionEnum,
+};
+use serde_json::Value;
+use windflow_domain::naming::{LABEL_CONFIG_HASH, LABEL_MANAGED_BY, LABEL_SERVICE};
+use windflow_domain::plan::definition_hash;
+use windflow_domain::units::parse_duration;
+use windflow_domain::{FileObject, MountKind, Network, Service, Stack};
+
+/// `docker stack deploy`'s label: `docker stack ls/ps/services` recognize WindFlow's stacks.
+pub const LABEL_STACK_NAMESPACE: &str = "com.docker.stack.namespace";
+/// The image as written in the compose file (the spec carries the pinned reference).
+pub const LABEL_STACK_IMAGE: &str = "com.docker.stack.image";
+/// The hash of a task template, on every task's container: which tasks run the new spec.
+pub const LABEL_TASK_HASH: &str = "io.windflow.task-hash";
+/// The stack-level key of a secret or config.
+pub const LABEL_OBJECT_KEY: &str = "io.windflow.object-key";
+
+/// A problem in the stack that Swarm cannot run, naming the service and field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("service {service}: {field}: {message}")]
+pub struct SpecError {
+    pub service: String,
+    pub field: String,
+    pub message: String,
+}
+
+/// The Swarm service name of a stack's service (`<project>_<service>`, as `docker stack`).
+pub fn service_name(project: &str, service: &str) -> String {
+    format!("{project}_{service}")
+}
+
+/// A secret's or config's content with its Swarm name: `<name>_<content hash>`. Swarm objects
+/// are immutable, so a change of content is a new object, and services move to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileContent {
+    pub key: String,
+    pub name: String,
+    pub data: Vec<u8>,
+    pub external: bool,
+    pub labels: BTreeMap<String, String>,
+}
+
+/// The Swarm name for an object with `data`: the engine name plus 12 hex digits of its hash.
+pub fn versioned_name(base: &str, data: &[u8]) -> String {
+    let hash = definition_hash(&base64_of(data));
+    let base: String = base.chars().take(50).collect();
+    format!("{base}_{}", &hash[..12])
+}
+
+fn base64_of(data: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(data)
+}
+
+/// Reads the content of a secret or config: its file, environment variable, or inline text.
+pub fn read_content(kind: &str, key: &str, object: &FileObject) -> Result<Vec<u8>, String> {
+    if let Some(content) = &object.content {
+        return Ok(content.clone().into_bytes());
+    }
+    if let Some(var) = &object.environment {
+        return std::env::var(var).map(String::into_bytes).map_err(|_| {
+            format!("{kind} {key}: environment variable {var} is not set (the stack takes the {kind} from it)")
+        });
+    }
+    if let Some(path) = &object.file {
+        return std::fs::read(path)
+            .map_err(|e| format!("{kind} {key}: reading {}: {e}", path.display()));
+    }
+    Err(format!("{kind} {key}: has no file, environment or content"))
+}
+
+/// One service as Swarm should run it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DesiredService {
+    /// The stack's key (`web`).
+    pub key: String,
+    /// The Swarm name (`shop_web`).
+    pub name: String,
+    pub spec: ServiceSpec,
+    /// The hash of the whole spec (service label `com.docker.compose.config-hash`).
+    pub hash: String,
+    /// The hash of the task template (container label `io.windflow.task-hash`).
+    pub task_hash: String,
+    /// `None` for global services.
+    pub replicas: Option<u64>,
+    /// What the service's update does on failure (for messages).
+    pub failure_action: String,
+}
+
+/// Everything the Swarm path needs besides the stack: the image reference each compose image
+/// resolves to, and the Swarm names and ids of the secrets and configs.
+#[derive(Debug, Clone, Default)]
+pub struct Resolved {
+    pub images: BTreeMap<String, String>,
+    /// Stack key → (Swarm name, id).
+    pub secrets: BTreeMap<String, (String, String)>,
+    pub configs: BTreeMap<String, (String, String)>,
+}
+
+/// Options WindFlow adds on top of the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpecOptions {
+    /// Without a written `update_config.failure_action`: roll back (WindFlow's default) or pause.
+    pub rollback_on_failure: bool,
+}
+
+impl Default for SpecOptions {
+    fn default() -> Self {
+        Self {
+            rollback_on_failure: true,
+        }
+    }
+}
+
+/// Keys of a service that mean nothing to Swarm; they are reported as warnings.
+pub fn unsupported_keys(service: &Service) -> Vec<&'static str> {
+    let mut keys = Vec::new();
+    if service.container_name.is_some() {
+        keys.push("container_name");
+    }
+    if service.privileged {
+        keys.push("privileged");
+    }
+    if service.network_mode.is_some() {
+        keys.push("network_mode");
+    }
+    if !service.depends_on.is_empty() {
+        keys.push("depends_on");
+    }
+    if !service.security_opt.is_empty() {
+        keys.push("security_opt");
+    }
+    keys
+}
+
+/// The Swarm spec of one service of `stack`.
+pub fn service_spec(
+    stack: &Stack,
+    key: &str,
+    resolved: &Resolved,
+    options: SpecOptions,
+) -> Result<DesiredService, SpecError> {
+    let service = &stack.services[key];
+    let project = &stack.name;
+    let name = service_name(project, key);
+    let error = |field: &str, message: String| SpecError {
+        service: key.to_string(),
+        field: field.to_string(),
+        message,
+    };
+    let swarm = &service.deploy.swarm;
+    let image = resolved
+        .images
+        .get(&service.image)
+        .cloned()
+        .unwrap_or_else(|| service.image.clone());
+
+    let mut container_labels: HashMap<String, String> = service
+        .labels
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    container_labels.insert(LABEL_STACK_NAMESPACE.into(), project.clone());
+
+    let nanos = |d: Option<Duration>| d.map(|d| d.as_nanos() as i64);
+    let health_check = service.healthcheck.as_ref().map(|h| {
+        if h.disable {
+            HealthConfig {
+                test: Some(vec!["NONE".into()]),
+                ..Default::default()
+            }
+        } else {
+            HealthConfig {
+                test: (!h.test.is_empty()).then(|| h.test.clone()),
+                interval: nanos(h.interval),
+                timeout: nanos(h.timeout),
+                retries: h.retries.map(i64::from),
+                start_period: nanos(h.start_period),
+                start_interval: nanos(h.start_interval),
+            }
+        }
+    });
+
+    let mut mounts = Vec::new();
+    for (i, m) in service.volumes.iter().enumerate() {
+        let source = match m.kind {
+            MountKind::Volume => m.source.as_ref().map(|k| {
+                stack
+                    .volumes
+                    .get(k)
+                    .map_or_else(|| k.clone(), |v| v.name.clone())
+            }),
+            MountKind::Bind => m.source.clone(),
+            MountKind::Tmpfs => None,
+        };
+        let volume_labels = (m.kind == MountKind::Volume && m.source.is_some())
+            .then(|| HashMap::from([(LABEL_STACK_NAMESPACE.to_string(), project.clone())]));
+        mounts.push(DockerMount {
+            target: Some(m.target.clone()),
+            source,
+            typ: Some(match m.kind {
+                MountKind::Volume => MountType::VOLUME,
+                MountKind::Bind => MountType::BIND,
+                MountKind::Tmpfs => MountType::TMPFS,
+            }),
+            read_only: m.read_only.then_some(true),
+            bind_options: (m.kind == MountKind::Bind && m.propagation.is_some()).then(|| {
+                MountBindOptions {
+                    propagation: m
+                        .propagation
+                        .as_deref()
+                        .and_then(|p| serde_json::from_value(Value::String(p.into())).ok()),
+                    ..Default::default()
+                }
+            }),
+            volume_options: (m.kind == MountKind::Volume).then(|| MountVolumeOptions {
+                no_copy: m.nocopy.then_some(true),
+                labels: volume_labels,
+                ..Default::default()
+            }),
+            tmpfs_options: (m.kind == MountKind::Tmpfs
+                && (m.tmpfs_size.is_some() || m.tmpfs_mode.is_some()))
+            .then(|| MountTmpfsOptions {
+                size_bytes: m.tmpfs_size.map(|b| b as i64),
+                mode: m.tmpfs_mode.map(i64::from),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        if m.kind == MountKind::Bind && m.source.is_none() {
+            return Err(error(
+                &format!("volumes[{i}]"),
+                "a bind mount needs a source".into(),
+            ));
+        }
+    }
+    for t in &service.tmpfs {
+        let (target, _) = t.split_once(':').unwrap_or((t.as_str(), ""));
+        mounts.push(DockerMount {
+            target: Some(target.to_string()),
+            typ: Some(MountType::TMPFS),
+            ..Default::default()
+        });
+    }
+
+    let mut secrets = Vec::new();
+    for (i, r) in service.secrets.iter().enumerate() {
+        let (secret_name, _) = resolved.secrets.get(&r.source).ok_or_else(|| {
+            error(
+                &format!("secrets[{i}]"),
+                format!("secret {:?} is not declared at the top level", r.source),
+            )
+        })?;
+        // Swarm puts a relative target under /run/secrets; absolute targets elsewhere.
+        let target = r
+            .target
+            .strip_prefix("/run/secrets/")
+            .unwrap_or(&r.target)
+            .to_string();
+        secrets.push(TaskSpecContainerSpecSecrets {
+            file: Some(TaskSpecContainerSpecFile {
+                name: Some(target),
+                uid: Some(r.uid.clone().unwrap_or_else(|| "0".into())),
+                gid: Some(r.gid.clone().unwrap_or_else(|| "0".into())),
+                mode: Some(r.mode.unwrap_or(0o444)),
+            }),
+            // Filled in after hashing: an id changes when an object is re-created, the
+            // content-hashed name does not.
+            secret_id: None,
+            secret_name: Some(secret_name.clone()),
+        });
+    }
+    let mut configs = Vec::new();
+    for (i, r) in service.configs.iter().enumerate() {
+        let (config_name, _) = resolved.configs.get(&r.source).ok_or_else(|| {
+            error(
+                &format!("configs[{i}]"),
+                format!("config {:?} is not declared at the top level", r.source),
+            )
+        })?;
+        configs.push(TaskSpecContainerSpecConfigs {
+            file: Some(TaskSpecContainerSpecFile1 {
+                name: Some(r.target.clone()),
+                uid: Some(r.uid.clone().unwrap_or_else(|| "0".into())),
+                gid: Some(r.gid.clone().unwrap_or_else(|| "0".into())),
+                mode: Some(r.mode.unwrap_or(0o444)),
+            }),
+            config_id: None,
+            config_name: Some(config_name.clone()),
+            ..Default::default()
+        });
+    }
+
+    let hosts: Vec<String> = service
+        .extra_hosts
+        .iter()
+        .filter_map(|h| {
+            h.split_once(['=', ':'])
+                .map(|(host, ip)| format!("{} {host}", ip.trim_matches(['[', ']'])))
+        })
+        .collect();
+
+    let container_spec = TaskSpecContainerSpec {
+        image: Some(image),
+        labels: Some(container_labels),
+        command: service.entrypoint.clone(),
+        args: service.command.clone(),
+        hostname: service.hostname.clone(),
+        env: (!service.environment.is_empty()).then(|| {
+            service
+                .environment
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect()
+        }),
+        dir: service.working_dir.clone(),
+        user: service.user.clone(),
+        tty: service.tty.then_some(true),
+        open_stdin: service.stdin_open.then_some(true),
+        read_only: service.read_only.then_some(true),
+        mounts: (!mounts.is_empty()).then_some(mounts),
+        stop_signal: service.stop_signal.clone(),
+        stop_grace_period: nanos(service.stop_grace_period),
+        health_check,
+        hosts: (!hosts.is_empty()).then_some(hosts),
+        dns_config: (!service.dns.is_empty() || !service.dns_search.is_empty()).then(|| {
+            TaskSpecContainerSpecDnsConfig {
+                nameservers: Some(service.dns.clone()),
+                search: Some(service.dns_search.clone()),
+                options: None,
+            }
+        }),
+        secrets: (!secrets.is_empty()).then_some(secrets),
+        configs: (!configs.is_empty()).then_some(configs),
+        init: service.init,
+        sysctls: (!service.sysctls.is_empty())
+            .then(|| service.sysctls.clone().into_iter().collect()),
+        capability_add: (!service.cap_add.is_empty()).then(|| service.cap_add.clone()),
+        capability_drop: (!service.cap_drop.is_empty()).then(|| service.cap_drop.clone()),
+        ulimits: (!service.ulimits.is_empty()).then(|| {
+            service
+                .ulimits
+                .iter()
+                .map(|(name, u)| ResourcesUlimits {
+                    name: Some(name.clone()),
+                    soft: Some(u.soft),
+                    hard: Some(u.hard),
+                })
+                .collect()
+        }),
+        ..Default::default()
+    };
+
+    let limits = &service.deploy.limits;
+    let reservations = &service.deploy.reservations;
+    let resources = (!limits.is_empty() || !reservations.is_empty()).then(|| TaskSpecResources {
+        limits: (!limits.is_empty()).then(|| Limit {
+            nano_cpus: limits.cpus.map(|c| (c * 1e9) as i64),
+            memory_bytes: limits.memory.map(|m| m as i64),
+            pids: limits.pids,
+        }),
+        reservations: (!reservations.is_empty()).then(|| ResourceObject {
+            nano_cpus: reservations.cpus.map(|c| (c * 1e9) as i64),
+            memory_bytes: reservations.memory.map(|m| m as i64),
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+
+    let restart_policy = match swarm.get("restart_policy") {
+        Some(value) => Some(restart_policy(value).map_err(|m| error(m.0.as_str(), m.1))?),
+        None => None,
+    };
+    let placement = match swarm.get("placement") {
+        Some(value) => Some(placement(value).map_err(|m| error(m.0.as_str(), m.1))?),
+        None => None,
+    };
+
+    let networks: Vec<NetworkAttachmentConfig> = service
+        .networks
+        .iter()
+        .map(|(net_key, attachment)| {
+            let mut aliases = vec![key.to_string()];
+            aliases.extend(attachment.aliases.iter().cloned());
+            aliases.dedup();
+            NetworkAttachmentConfig {
+                target: Some(
+                    stack
+                        .networks
+                        .get(net_key)
+                        .map_or_else(|| net_key.clone(), |n| n.name.clone()),
+                ),
+                aliases: Some(aliases),
+                ..Default::default()
+            }
+        })
+        .collect();
+
+    let task_template = TaskSpec {
+        container_spec: Some(container_spec),
+        resources,
+        restart_policy,
+        placement,
+        networks: (!networks.is_empty()).then_some(networks),
+        log_driver: service
+            .logging
+            .as_ref()
+            .and_then(|l| l.driver.as_ref().map(|d| (d, &l.options)))
+            .map(|(driver, options)| bollard::models::TaskSpecLogDriver {
+                name: Some(driver.clone()),
+                options: Some(options.clone().into_iter().collect()),
+            }),
+        ..Default::default()
+    };
+    let task_hash = definition_hash(&task_template);
+    let mut task_template = task_template;
+    if let Some(c) = task_template.container_spec.as_mut() {
+        c.labels
+            .get_or_insert_with(HashMap::new)
+            .insert(LABEL_TASK_HASH.into(), task_hash.clone());
+    }
+
+    let (mode, replicas) = match swarm.get("mode").and_then(Value::as_str) {
+        None | Some("replicated") => (
+            ServiceSpecMode {
+                replicated: Some(ServiceSpecModeReplicated {
+                    replicas: Some(i64::from(service.deploy.replicas)),
+                }),
+                ..Default::default()
+            },
+            Some(u64::from(service.deploy.replicas)),
+        ),
+        Some("global") => (
+            ServiceSpecMode {
+                global: Some(HashMap::new()),
+                ..Default::default()
+            },
+            None,
+        ),
+        Some(other) => {
+            return Err(error(
+                "deploy.mode",
+                format!("{other:?} is not supported (use replicated or global)"),
+            ));
+        }
+    };
+
+    let (update_config, failure_action) =
+        update_config(swarm.get("update_config"), options).map_err(|m| error(m.0.as_str(), m.1))?;
+    let rollback_config = match swarm.get("rollback_config") {
+        Some(value) => Some(rollback_config(value).map_err(|m| error(m.0.as_str(), m.1))?),
+        None => None,
+    };
+
+    let endpoint_mode = match swarm.get("endpoint_mode").and_then(Value::as_str) {
+        None | Some("vip") => EndpointSpecModeEnum::VIP,
+        Some("dnsrr") => EndpointSpecModeEnum::DNSRR,
+        Some(other) => {
+            return Err(error(
+                "deploy.endpoint_mode",
+                format!("{other:?} is not one of vip, dnsrr"),
+            ));
+        }
+    };
+    let mut ports = Vec::new();
+    for (i, p) in service.ports.iter().enumerate() {
+        let published = match p.published.as_deref() {
+            None | Some("") => None,
+            Some(text) => Some(text.parse::<i64>().map_err(|_| {
+                error(
+                    &format!("ports[{i}].published"),
+                    format!("{text:?}: Swarm publishes one port per entry, not a range"),
+                )
+            })?),
+        };
+        ports.push(EndpointPortConfig {
+            protocol: Some(match p.protocol.as_str() {
+                "udp" => EndpointPortConfigProtocolEnum::UDP,
+                "sctp" => EndpointPortConfigProtocolEnum::SCTP,
+                _ => EndpointPortConfigProtocolEnum::TCP,
+            }),
+            target_port: Some(i64::from(p.target)),
+            published_port: published,
+            publish_mode: Some(EndpointPortConfigPublishModeEnum::INGRESS),
+            ..Default::default()
+        });
+    }
+    if endpoint_mode == EndpointSpecModeEnum::DNSRR && !ports.is_empty() {
+        return Err(error(
+            "ports",
+            "Swarm cannot publish ports through the routing mesh with endpoint_mode dnsrr".into(),
+        ));
+    }
+
+    let mut labels: HashMap<String, String> = match swarm.get("labels") {
+        Some(value) => string_map(value).map_err(|m| error("deploy.labels", m))?,
+        None => HashMap::new(),
+    };
+    labels.insert(LABEL_STACK_NAMESPACE.into(), project.clone());
+    labels.insert(LABEL_SERVICE.into(), key.to_string());
+    labels.insert(LABEL_STACK_IMAGE.into(), service.image.clone());
+    labels.insert(LABEL_MANAGED_BY.into(), "windflow".into());
+
+    let mut spec = ServiceSpec {
+        name: Some(name.clone()),
+        labels: Some(labels),
+        task_template: Some(task_template),
+        mode: Some(mode),
+        update_config: Some(update_config),
+        rollback_config,
+        endpoint_spec: Some(EndpointSpec {
+            mode: Some(endpoint_mode),
+            ports: (!ports.is_empty()).then_some(ports),
+        }),
+        ..Default::default()
+    };
+    let hash = definition_hash(&spec);
+    spec.labels
+        .get_or_insert_with(HashMap::new)
+        .insert(LABEL_CONFIG_HASH.into(), hash.clone());
+    fill_object_ids(&mut spec, resolved);
+    Ok(DesiredService {
+        key: key.to_string(),
+        name,
+        spec,
+        hash,
+        task_hash,
+        replicas,
+        failure_action,
+    })
+}
+
+/// Puts the Swarm ids of the secrets and configs into a spec (they are known only once the
+/// objects exist; an empty id stays unset for planning).
+pub fn fill_object_ids(spec: &mut ServiceSpec, resolved: &Resolved) {
+    let Some(c) = spec
+        .task_template
+        .as_mut()
+        .and_then(|t| t.container_spec.as_mut())
+    else {
+        return;
+    };
+    let id_of = |objects: &BTreeMap<String, (String, String)>, name: &Option<String>| {
+        objects
+            .values()
+            .find(|(n, _)| Some(n) == name.as_ref())
+            .map(|(_, id)| id.clone())
+            .filter(|id| !id.is_empty())
+    };
+    for s in c.secrets.iter_mut().flatten() {
+        s.secret_id = id_of(&resolved.secrets, &s.secret_name);
+    }
+    for s in c.configs.iter_mut().flatten() {
+        s.config_id = id_of(&resolved.configs, &s.config_name);
+    }
+}
+
+type FieldError = (String, String);
+
+fn fields<'a>(
+    value: &'a Value,
+    path: &str,
+) -> Result<&'a serde_json::Map<String, Value>, FieldError> {
+    match value {
+        Value::Object(map) => Ok(map),
+        _ => Err((path.to_string(), "must be a mapping".into())),
+    }
+}
+
+fn duration_ns(value: &Value, path: &str) -> Result<i64, FieldError> {
+    match value {
+        Value::String(text) => parse_duration(text)
+            .map(|d| d.as_nanos() as i64)
+            .map_err(|m| (path.to_string(), m)),
+        Value::Number(n) => n
+            .as_i64()
+            .map(|s| s * 1_000_000_000)
+            .ok_or_else(|| (path.to_string(), format!("{n} is not a duration"))),
+        _ => Err((path.to_string(), "must be a duration such as 10s".into())),
+    }
+}
+
+fn int(value: &Value, path: &str) -> Result<i64, FieldError> {
+    value
+        .as_i64()
+        .or_else(|| value.as_str().and_then(|s| s.parse().ok()))
+        .filter(|n| *n >= 0)
+        .ok_or_else(|| (path.to_string(), format!("{value} is not a whole number")))
+}
+
+fn float(value: &Value, path: &str) -> Result<f64, FieldError> {
+    value
+        .as_f64()
+        .or_else(|| value.as_str().and_then(|s| s.parse().ok()))
+        .ok_or_else(|| (path.to_string(), format!("{value} is not a number")))
+}
+
+fn text<'a>(value: &'a Value, path: &str) -> Result<&'a str, FieldError> {
+    value
+        .as_str()
+        .ok_or_else(|| (path.to_string(), format!("{value} is not a string")))
+}
+
+fn unknown(path: &str, key: &str, known: &[&str]) -> FieldError {
+    (
+        format!("{path}.{key}"),
+        format!("unknown key (expected one of {})", known.join(", ")),
+    )
+}
+
+fn string_map(value: &Value) -> Result<HashMap<String, String>, String> {
+    match value {
+        Value::Object(map) => Ok(map
+            .iter()
+            .map(|(k, v)| {
+                let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                (k.clone(), v)
+            })
+            .collect()),
+        Value::Array(items) => items
+            .iter()
+            .map(|item| {
+                let text = item.as_str().ok_or("entries must be strings")?;
+                let (k, v) = text.split_once('=').unwrap_or((text, ""));
+                Ok((k.to_string(), v.to_string()))
+            })
+            .collect(),
+        _ => Err("must be a mapping or a list of KEY=VALUE".into()),
+    }
+}
+
+/// Parallelism, delay, monitor, ratio and order, shared by update and rollback configs.
+struct Rollout {
+    parallelism: Option<i64>,
+    delay: Option<i64>,
+    failure_action: Option<String>,
+    monitor: Option<i64>,
+    max_failure_ratio: Option<f64>,
+    order: Option<String>,
+}
+
+fn rollout(value: &Value, path: &str, actions: &[&str]) -> Result<Rollout, FieldError> {
+    const KNOWN: &[&str] = &[
+        "parallelism",
+        "delay",
+        "failure_action",
+        "monitor",
+        "max_failure_ratio",
+        "order",
+    ];
+    let mut r = Rollout {
+        parallelism: None,
+        delay: None,
+        failure_action: None,
+        monitor: None,
+        max_failure_ratio: None,
+        order: None,
+    };
+    for (k, v) in fields(value, path)? {
+        let p = format!("{path}.{k}");
+        match k.as_str() {
+            "parallelism" => r.parallelism = Some(int(v, &p)?),
+            "delay" => r.delay = Some(duration_ns(v, &p)?),
+            "monitor" => r.monitor = Some(duration_ns(v, &p)?),
+            "max_failure_ratio" => r.max_failure_ratio = Some(float(v, &p)?),
+            "failure_action" => {
+                let action = text(v, &p)?;
+                if !actions.contains(&action) {
+                    return Err((
+                        p,
+                        format!("{action:?} is not one of {}", actions.join(", ")),
+                    ));
+                }
+                r.failure_action = Some(action.to_string());
+            }
+            "order" => {
+                let order = text(v, &p)?;
+                if !matches!(order, "start-first" | "stop-first") {
+                    return Err((
+                        p,
+                        format!("{order:?} is not one of start-first, stop-first"),
+                    ));
+                }
+                r.order = Some(order.to_string());
+            }
+            other => return Err(unknown(path, other, KNOWN)),
+        }
+    }
+    Ok(r)
+}
+
+fn update_config(
+    value: Option<&Value>,
+    options: SpecOptions,
+) -> Result<(ServiceSpecUpdateConfig, String), FieldError> {
+    let r = match value {
+        Some(v) => rollout(
+            v,
+            "deploy.update_config",
+            &["pause", "continue", "rollback"],
+        )?,
+        None => rollout(&Value::Object(Default::default()), "", &[])?,
+    };
+    let action = r.failure_action.unwrap_or_else(|| {
+        if options.rollback_on_failure {
+            "rollback".into()
+        } else {
+            "pause".into()
+        }
+    });
+    let config = ServiceSpecUpdateConfig {
+        parallelism: Some(r.parallelism.unwrap_or(1)),
+        delay: r.delay,
+        failure_action: Some(match action.as_str() {
+            "continue" => ServiceSpecUpdateConfigFailureActionEnum::CONTINUE,
+            "rollback" => ServiceSpecUpdateConfigFailureActionEnum::ROLLBACK,
+            _ => ServiceSpecUpdateConfigFailureActionEnum::PAUSE,
+        }),
+        monitor: r.monitor,
+        max_failure_ratio: r.max_failure_ratio,
+        order: Some(match r.order.as_deref() {
+            Some("start-first") => ServiceSpecUpdateConfigOrderEnum::START_FIRST,
+            _ => ServiceSpecUpdateConfigOrderEnum::STOP_FIRST,
+        }),
+    };
+    Ok((config, action))
+}
+
+fn rollback_config(value: &Value) -> Result<ServiceSpecRollbackConfig, FieldError> {
+    let r = rollout(value, "deploy.rollback_config", &["pause", "continue"])?;
+    Ok(ServiceSpecRollbackConfig {
+        parallelism: r.parallelism,
+        delay: r.delay,
+        failure_action: r.failure_action.map(|a| match a.as_str() {
+            "continue" => ServiceSpecRollbackConfigFailureActionEnum::CONTINUE,
+            _ => ServiceSpecRollbackConfigFailureActionEnum::PAUSE,
+        }),
+        monitor: r.monitor,
+        max_failure_ratio: r.max_failure_ratio,
+        order: r.order.map(|o| match o.as_str() {
+            "start-first" => ServiceSpecRollbackConfigOrderEnum::START_FIRST,
+            _ => ServiceSpecRollbackConfigOrderEnum::STOP_FIRST,
+        }),
+    })
+}
+
+fn restart_policy(value: &Value) -> Result<TaskSpecRestartPolicy, FieldError> {
+    const PATH: &str = "deploy.restart_policy";
+    let mut policy = TaskSpecRestartPolicy::default();
+    for (k, v) in fields(value, PATH)? {
+        let p = format!("{PATH}.{k}");
+        match k.as_str() {
+            "condition" => {
+                policy.condition = Some(match text(v, &p)? {
+                    "none" => TaskSpecRestartPolicyConditionEnum::NONE,
+                    "on-failure" => TaskSpecRestartPolicyConditionEnum::ON_FAILURE,
+                    "any" => TaskSpecRestartPolicyConditionEnum::ANY,
+                    other => {
+                        return Err((p, format!("{other:?} is not one of none, on-failure, any")));
+                    }
+                });
+            }
+            "delay" => policy.delay = Some(duration_ns(v, &p)?),
+            "window" => policy.window = Some(duration_ns(v, &p)?),
+            "max_attempts" => policy.max_attempts = Some(int(v, &p)?),
+            other => {
+                return Err(unknown(
+                    PATH,
+                    other,
+                    &["condition", "delay", "max_attempts", "window"],
+                ));
+            }
+        }
+    }
+    Ok(policy)
+}
+
+fn placement(value: &Value) -> Result<TaskSpecPlacement, FieldError> {
+    const PATH: &str = "deploy.placement";
+    let mut placement = TaskSpecPlacement::default();
+    for (k, v) in fields(value, PATH)? {
+        let p = format!("{PATH}.{k}");
+        match k.as_str() {
+            "constraints" => {
+                let items = v.as_array().ok_or((p.clone(), "must be a list".into()))?;
+                let mut constraints = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    constraints.push(text(item, &format!("{p}[{i}]"))?.to_string());
+                }
+                placement.constraints = Some(constraints);
+            }
+            "preferences" => {
+                let items = v.as_array().ok_or((p.clone(), "must be a list".into()))?;
+                let mut preferences = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    let ip = format!("{p}[{i}]");
+                    let spread = fields(item, &ip)?
+                        .get("spread")
+                        .ok_or((ip.clone(), "needs spread: <node attribute>".into()))?;
+                    preferences.push(TaskSpecPlacementPreferences {
+                        spread: Some(TaskSpecPlacementSpread {
+                            spread_descriptor: Some(text(spread, &ip)?.to_string()),
+                        }),
+                    });
+                }
+                placement.preferences = Some(preferences);
+            }
+            "max_replicas_per_node" => placement.max_replicas = Some(int(v, &p)?),
+            other => {
+                return Err(unknown(
+                    PATH,
+                    other,
+                    &["constraints", "preferences", "max_replicas_per_node"],
+                ));
+            }
+        }
+    }
+    Ok(placement)
+}
+
+/// The overlay network request for a stack network (overlay unless a driver is written).
+pub fn network_request(project: &str, network: &Network) -> bollard::models::NetworkCreateRequest {
+    let mut labels: HashMap<String, String> = network.labels.clone().into_iter().collect();
+    labels.insert(LABEL_STACK_NAMESPACE.into(), project.into());
+    labels.insert(LABEL_MANAGED_BY.into(), "windflow".into());
+    labels.insert(
+        windflow_domain::naming::LABEL_DEFINITION_HASH.into(),
+        definition_hash(network),
+    );
+    let ipam = network.ipam.as_ref().map(|i| bollard::models::Ipam {
+        driver: i.driver.clone(),
+        config: Some(
+            i.config
+                .iter()
+                .map(|c| bollard::models::IpamConfig {
+                    subnet: c.subnet.clone(),
+                    ip_range: c.ip_range.clone(),
+                    gateway: c.gateway.clone(),
+                    ..Default::default()
+                })
+                .collect(),
+        ),
+        options: Some(i.options.clone().into_iter().collect()),
+    });
+    bollard::models::NetworkCreateRequest {
+        name: network.name.clone(),
+        driver: Some(
+            network
+                .driver
+                .clone()
+                .filter(|d| d != "bridge")
+                .unwrap_or_else(|| "overlay".into()),
+        ),
+        scope: Some("swarm".into()),
+        internal: Some(network.internal),
+        attachable: Some(network.attachable),
+        enable_ipv6: network.enable_ipv6.then_some(true),
+        ipam,
+        options: Some(network.driver_opts.clone().into_iter().collect()),
+        labels: Some(labels),
+        ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use windflow_domain::{FileReference, Port, ServiceNetwork};
+
+    fn stack(swarm: serde_json::Value) -> Stack {
+        let mut stack = Stack {
+            name: "shop".into(),
+            ..Default::default()
+        };
+        stack.networks.insert(
+            "default".into(),
+            Network {
+                name: "shop_default".into(),
+                ..Default::default()
+            },
+        );
+        let mut service = Service {
+            image: "web:1".into(),
+            ..Default::default()
+        };
+        service.deploy.replicas = 3;
+        service.deploy.swarm = serde_json::from_value(swarm).unwrap();
+        service
+            .networks
+            .insert("default".into(), ServiceNetwork::default());
+        service.ports.push(Port {
+            target: 80,
+            published: Some("8080".into()),
+            host_ip: None,
+            protocol: "tcp".into(),
+        });
+        service.secrets.push(FileReference {
+            source: "token".into(),
+            target: "/run/secrets/token".into(),
+            uid: None,
+            gid: None,
+            mode: None,
+        });
+        stack.services.insert("web".into(), service);
+        stack
+    }
+
+    fn resolved() -> Resolved {
+        let mut r = Resolved::default();
+        r.images.insert("web:1".into(), "sha256:abc".into());
+        r.secrets.insert(
+            "token".into(),
+            ("shop_token_0123456789ab".into(), "sid".into()),
+        );
+        r
+    }
+
+    #[test]
+    fn translates_the_swarm_keys() {
+        let stack = stack(serde_json::json!({
+            "update_config": {"parallelism": 1, "delay": "2s", "failure_action": "rollback", "order": "start-first"},
+            "placement": {"constraints": ["node.role==manager"], "max_replicas_per_node": 3},
+            "restart_policy": {"condition": "on-failure", "max_attempts": 3},
+        }));
+        let d = service_spec(&stack, "web", &resolved(), SpecOptions::default()).unwrap();
+        assert_eq!(d.name, "shop_web");
+        assert_eq!(d.replicas, Some(3));
+        let u = d.spec.update_config.as_ref().unwrap();
+        assert_eq!(u.delay, Some(2_000_000_000));
+        assert_eq!(u.order, Some(ServiceSpecUpdateConfigOrderEnum::START_FIRST));
+        let t = d.spec.task_template.as_ref().unwrap();
+        let c = t.container_spec.as_ref().unwrap();
+        assert_eq!(c.image.as_deref(), Some("sha256:abc"));
+        assert_eq!(
+            c.secrets.as_ref().unwrap()[0]
+                .file
+                .as_ref()
+                .unwrap()
+                .name
+                .as_deref(),
+            Some("token")
+        );
+        assert_eq!(
+            t.placement.as_ref().unwrap().constraints.as_deref(),
+            Some(&["node.role==manager".to_string()][..])
+        );
+        assert_eq!(
+            d.spec
+                .endpoint_spec
+                .as_ref()
+                .unwrap()
+                .ports
+                .as_ref()
+                .unwrap()[0]
+                .published_port,
+            Some(8080)
+        );
+        assert_eq!(c.labels.as_ref().unwrap()[LABEL_TASK_HASH], d.task_hash);
+    }
+
+    #[test]
+    fn scaling_keeps_the_task_hash_and_env_changes_it() {
+        let base = stack(serde_json::json!({}));
+        let a = service_spec(&base, "web", &resolved(), SpecOptions::default()).unwrap();
+        assert_eq!(a.failure_action, "rollback");
+        let mut scaled = base.clone();
+        scaled.services.get_mut("web").unwrap().deploy.replicas = 5;
+        let b = service_spec(&scaled, "web", &resolved(), SpecOptions::default()).unwrap();
+        assert_eq!(a.task_hash, b.task_hash);
+        assert_ne!(a.hash, b.hash);
+        let mut changed = base.clone();
+        changed
+            .services
+            .get_mut("web")
+            .unwrap()
+            .environment
+            .insert("V".into(), "2".into());
+        let c = service_spec(&changed, "web", &resolved(), SpecOptions::default()).unwrap();
+        assert_ne!(a.task_hash, c.task_hash);
+    }
+
+    #[test]
+    fn bad_swarm_keys_name_the_service_and_field() {
+        let check = |swarm: serde_json::Value, expected: &str| {
+            let err = service_spec(&stack(swarm), "web", &resolved(), SpecOptions::default())
+                .unwrap_err();
+            assert_eq!(err.to_string(), expected);
+        };
+        check(
+            serde_json::json!({"update_config": {"failure_action": "explode"}}),
+            "service web: deploy.update_config.failure_action: \"explode\" is not one of pause, continue, rollback",
+        );
+        check(
+            serde_json::json!({"update_config": {"delay": "soon"}}),
+            &format!(
+                "service web: deploy.update_config.delay: {}",
+                parse_duration("soon").unwrap_err()
+            ),
+        );
+        check(
+            serde_json::json!({"placement": {"constraint": []}}),
+            "service web: deploy.placement.constraint: unknown key (expected one of constraints, preferences, max_replicas_per_node)",
+        );
+        check(
+            serde_json::json!({"mode": "replicated-job"}),
+            "service web: deploy.mode: \"replicated-job\" is not supported (use replicated or global)",
+        );
+    }
+
+    #[test]
+    fn secret_names_follow_their_content() {
+        let a = versioned_name("shop_token", b"one");
+        assert_eq!(a, versioned_name("shop_token", b"one"));
+        assert_ne!(a, versioned_name("shop_token", b"two"));
+        assert!(a.starts_with("shop_token_") && a.len() == "shop_token_".len() + 12);
+    }
+
+    #[test]
+    fn networks_default_to_encryptable_overlays() {
+        let mut network = Network {
+            name: "shop_back".into(),
+            attachable: true,
+            ..Default::default()
+        };
+        network
+            .driver_opts
+            .insert("encrypted".into(), String::new());
+        let r = network_request("shop", &network);
+        assert_eq!(r.driver.as_deref(), Some("overlay"));
+        assert_eq!(r.attachable, Some(true));
+        assert!(r.options.unwrap().contains_key("encrypted"));
+        assert_eq!(r.labels.unwrap()[LABEL_STACK_NAMESPACE], "shop");
+    }
+}
