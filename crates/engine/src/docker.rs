@@ -45,27 +45,22 @@ pub struct DockerDriver {
 }
 
 impl DockerDriver {
-    /// Connects to `host` (`unix:///…`, `tcp://…`, `http://…`), or to `DOCKER_HOST` or the
-    /// local socket when `None`. Connecting is lazy: the first call reports an unreachable
-    /// engine.
+    /// Connects to `host` (`unix:///…`, `tcp://…`, `http://…`, `ssh://user@host[:port]`), or
+    /// to `DOCKER_HOST` or the local socket when `None`, with default TLS/SSH settings
+    /// (`~/.ssh` keys, ssh-agent, `~/.ssh/known_hosts`). Connecting is lazy: the first call
+    /// reports an unreachable engine.
     pub fn connect(host: Option<&str>) -> DriverResult<Self> {
-        let host = host
-            .map(str::to_string)
-            .or_else(|| std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty()))
-            .unwrap_or_else(|| "unix:///var/run/docker.sock".to_string());
-        let docker = if let Some(path) = host.strip_prefix("unix://") {
-            Docker::connect_with_unix(path, 120, bollard::API_DEFAULT_VERSION)
-        } else {
-            Docker::connect_with_host(&host)
-        }
-        .map_err(|e| DriverError::Unreachable {
-            endpoint: host.clone(),
+        Self::connect_with(&crate::connect::ConnectOptions::host(host))
+    }
+
+    /// Connects with explicit [`ConnectOptions`](crate::connect::ConnectOptions): TLS
+    /// material for `tcp://`, identities and host-key policy for `ssh://`.
+    pub fn connect_with(options: &crate::connect::ConnectOptions) -> DriverResult<Self> {
+        let (docker, endpoint) = options.docker().map_err(|e| DriverError::Unreachable {
+            endpoint: options.endpoint(),
             message: e.to_string(),
         })?;
-        Ok(Self {
-            docker,
-            endpoint: host,
-        })
+        Ok(Self { docker, endpoint })
     }
 
     /// The underlying client, for tests and tools that need the raw Engine API.

@@ -15,6 +15,7 @@
 
 pub mod agent;
 mod build_context;
+pub mod connect;
 mod credentials;
 pub mod deploy;
 pub mod docker;

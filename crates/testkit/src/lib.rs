@@ -15,11 +15,16 @@
 //!   cleanup finds resources by that label alone, so it also removes what a crashed test
 //!   left behind under the same name. Cleanup never touches unlabelled resources.
 //! - No registry is needed: tests use only images built locally from Debian's busybox-static.
-//! - The crate knows nothing of WindFlow's own crates (domain, compose, engine); it sees the
-//!   system under test only from outside: its binary, the engine, and the network.
+//! - Apart from [`conformance`] (the Driver suite, which drives `windflow_engine::driver::Driver`
+//!   and builds `windflow_domain` stacks), the crate sees the system under test only from
+//!   outside: its binary, the engine, and the network. [`sshd`] and [`tls_engine`] run the real
+//!   OpenSSH server and a second real dockerd for the remote transports.
 
+pub mod conformance;
 pub mod postgres;
 pub mod server;
+pub mod sshd;
+pub mod tls_engine;
 
 use std::collections::HashSet;
 use std::collections::hash_map::RandomState;
