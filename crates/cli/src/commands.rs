@@ -14,7 +14,9 @@ use windflow_engine::executor::ExecuteOptions;
 use windflow_engine::history::{History, RevisionOutcome};
 
 use crate::render::{self, Mode, print_json, warning_text};
-use crate::{Cli, Command, Global, Output, UpArgs, exit};
+use crate::{Cli, Command, DeployMode, Global, Output, UpArgs, exit};
+
+mod swarm;
 
 /// A failed command: what to print and the exit code.
 #[derive(Debug)]
@@ -71,6 +73,10 @@ pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Validate => validate(g),
         Command::Config => config(g),
+        Command::Plan(args) if g.mode == DeployMode::Swarm => swarm::plan(g, &args).await,
+        Command::Up(args) if g.mode == DeployMode::Swarm => swarm::up(g, &args).await,
+        Command::Ps if g.mode == DeployMode::Swarm => swarm::ps(g).await,
+        Command::Down { .. } if g.mode == DeployMode::Swarm => swarm::down(g).await,
         Command::Plan(args) => plan(g, &args).await,
         Command::Up(args) => up(g, &args).await,
         Command::Ps => ps(g).await,
@@ -81,6 +87,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Rollback { to, remote, .. } if remote.stack.is_some() => {
             crate::remote::rollback(g, to, &remote).await
         }
+        Command::Rollback {
+            to, wait_timeout, ..
+        } if g.mode == DeployMode::Swarm => swarm::rollback(g, to, wait_timeout).await,
         Command::Rollback {
             to, wait_timeout, ..
         } => rollback(g, to, wait_timeout).await,
@@ -401,7 +410,11 @@ fn history(g: &Global) -> Result<()> {
     let endpoint = DockerDriver::connect(g.host.as_deref())?
         .endpoint()
         .to_string();
-    let revisions = History::for_endpoint(&endpoint)
+    let history = match g.mode {
+        DeployMode::Swarm => windflow_engine::swarm::history_for(&endpoint),
+        DeployMode::Containers => History::for_endpoint(&endpoint),
+    };
+    let revisions = history
         .load(&project)
         .map_err(|e| Failure::new(exit::FAILURE, e.to_string()))?;
     if g.output == Output::Json {

@@ -14,6 +14,7 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use tracing::Instrument;
 use windflow_compose::LoadOptions;
 use windflow_engine::deploy::{self, UpError, UpOptions};
+use windflow_storage::TargetKind;
 use windflow_engine::events::{Event, EventKind, EventSink};
 use windflow_engine::executor::ExecuteOptions;
 use windflow_engine::history::History;
@@ -250,6 +251,15 @@ async fn execute(
     let driver = state.driver(&target).map_err(|e| not_started(&e))?;
     let events = recorder.sink();
 
+    if deployment.kind == DeploymentKind::Remove && target.kind == TargetKind::Swarm {
+        return match swarm_down(&target, &deployment.stack_name, &events).await {
+            Ok(()) => Ok(()),
+            Err(e) => Err(Outcome::Failed {
+                message: e.to_string(),
+                restored: false,
+            }),
+        };
+    }
     if deployment.kind == DeploymentKind::Remove {
         return match deploy::down(driver.as_ref(), &deployment.stack_name, false, &events).await {
             Ok(_) => Ok(()),
@@ -296,7 +306,12 @@ async fn execute(
         source: format!("deployment {}", deployment.id),
         ..UpOptions::default()
     };
-    match deploy::up(driver.as_ref(), &loaded.stack, &history, &options, &events).await {
+    let result = if target.kind == TargetKind::Swarm {
+        swarm_up(&target, &loaded.stack, &history, &options, &events).await
+    } else {
+        deploy::up(driver.as_ref(), &loaded.stack, &history, &options, &events).await
+    };
+    match result {
         Ok(_) => Ok(()),
         Err(UpError::Failed { failure, .. }) => {
             let restored = failure
@@ -310,6 +325,31 @@ async fn execute(
         }
         Err(e) => Err(not_started(&e)),
     }
+}
+
+/// A `swarm` target deploys through the Swarm path on its manager endpoint.
+async fn swarm_up(
+    target: &windflow_storage::Target,
+    stack: &windflow_domain::Stack,
+    history: &History,
+    options: &UpOptions,
+    events: &windflow_engine::events::EventSink,
+) -> Result<windflow_engine::deploy::UpOutcome, UpError> {
+    let host = (!target.endpoint.is_empty()).then_some(target.endpoint.as_str());
+    let driver = windflow_engine::docker::DockerDriver::connect(host)?;
+    windflow_engine::swarm::up(&driver, stack, history, options, events).await
+}
+
+async fn swarm_down(
+    target: &windflow_storage::Target,
+    project: &str,
+    events: &windflow_engine::events::EventSink,
+) -> Result<(), UpError> {
+    let host = (!target.endpoint.is_empty()).then_some(target.endpoint.as_str());
+    let driver = windflow_engine::docker::DockerDriver::connect(host)?;
+    windflow_engine::swarm::down(&driver, project, events)
+        .await
+        .map(|_| ())
 }
 
 /// The interpolation environment of a deployment: the environment's variables, under the

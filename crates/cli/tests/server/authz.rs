@@ -234,6 +234,12 @@ fn table() -> Vec<(&'static str, &'static str, Value, &'static str)> {
         ),
         (
             "GET",
+            "/orgs/{org}/targets/t1/nodes",
+            none.clone(),
+            "viewer",
+        ),
+        (
+            "GET",
             "/orgs/{org}/targets/t1/containers/zz-missing",
             none.clone(),
             "viewer",

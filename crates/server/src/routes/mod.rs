@@ -12,6 +12,7 @@ mod health;
 mod logs;
 mod orgs;
 mod stacks;
+mod swarm;
 mod targets;
 mod users;
 mod variables;
@@ -86,6 +87,7 @@ fn api_router() -> OpenApiRouter<AppState> {
                 .merge(targets::router())
                 .merge(containers::router())
                 .merge(stacks::router())
+                .merge(swarm::router())
                 .merge(logs::router())
                 .merge(deployments::router())
                 .merge(audit::router())

@@ -1,0 +1,179 @@
+//! `--mode swarm`: the direct verbs on a Swarm manager — the stack becomes Swarm services
+//! (`windflow_engine::swarm`), with the same plan, events, exit codes and history as the
+//! container path.
+
+use std::time::Duration;
+
+use windflow_engine::deploy::UpOptions;
+use windflow_engine::driver::Driver;
+use windflow_engine::executor::ExecuteOptions;
+use windflow_engine::swarm;
+
+use super::{
+    Failure, Result, cancel_on_ctrl_c, driver, load_stack, plan_options, project_name, with_events,
+};
+use crate::render::{self, print_json, warning_text};
+use crate::{Global, Output, UpArgs, exit};
+
+fn unsupported_flags(args: &UpArgs) -> Result<()> {
+    let flag = if args.force_recreate {
+        Some("--force-recreate")
+    } else if args.no_recreate {
+        Some("--no-recreate")
+    } else if args.keep_orphans {
+        Some("--keep-orphans")
+    } else {
+        None
+    };
+    match flag {
+        Some(flag) => Err(Failure::new(
+            exit::USAGE,
+            format!("{flag} does not apply to --mode swarm (Swarm replaces tasks itself)"),
+        )),
+        None => Ok(()),
+    }
+}
+
+pub(super) async fn plan(g: &Global, args: &UpArgs) -> Result<()> {
+    unsupported_flags(args)?;
+    let stack = load_stack(g)?.stack;
+    let driver = driver(g)?;
+    let plan = swarm::plan(&driver, &stack).await?;
+    if g.output == Output::Json {
+        print_json(&plan);
+        return Ok(());
+    }
+    for w in &plan.warnings {
+        eprintln!("{}", warning_text(w));
+    }
+    if plan.is_empty() {
+        println!("{} is up to date: nothing to do", stack.name);
+    } else {
+        for line in plan.describe() {
+            println!("{line}");
+        }
+    }
+    Ok(())
+}
+
+pub(super) async fn up(g: &Global, args: &UpArgs) -> Result<()> {
+    unsupported_flags(args)?;
+    let stack = load_stack(g)?.stack;
+    let project = stack.name.clone();
+    let driver = driver(g)?;
+    let history = swarm::history_for(driver.endpoint());
+    let options = UpOptions {
+        plan: plan_options(args),
+        execute: ExecuteOptions {
+            wait_timeout: Duration::from_secs(args.wait_timeout),
+            rollback: !args.no_rollback,
+            cancel: Some(cancel_on_ctrl_c()),
+            ..Default::default()
+        },
+        source: "up --mode swarm".into(),
+    };
+    let outcome = with_events(g, |events| async move {
+        swarm::up(&driver, &stack, &history, &options, &events).await
+    })
+    .await?;
+    if g.output == Output::Text {
+        match outcome.version {
+            None => println!("{project} is up to date"),
+            Some(v) => println!(
+                "{project} deployed on the Swarm as version {v} ({} change(s))",
+                outcome.changes.len()
+            ),
+        }
+    }
+    Ok(())
+}
+
+pub(super) async fn down(g: &Global) -> Result<()> {
+    let project = project_name(g)?;
+    let driver = driver(g)?;
+    let plan = with_events(g, |events| {
+        let (driver, project) = (&driver, &project);
+        async move { swarm::down(driver, project, &events).await }
+    })
+    .await?;
+    if g.output == Output::Text {
+        if plan.is_empty() {
+            println!("{project}: nothing to remove");
+        } else {
+            println!("{project} removed from the Swarm");
+        }
+    }
+    Ok(())
+}
+
+pub(super) async fn ps(g: &Global) -> Result<()> {
+    let project = project_name(g)?;
+    let driver = driver(g)?;
+    let services = swarm::services(&driver, &project).await?;
+    if g.output == Output::Json {
+        print_json(&services);
+        return Ok(());
+    }
+    let mut table = render::table([
+        "NAME", "SERVICE", "MODE", "REPLICAS", "VERSION", "UPDATE", "PORTS",
+    ]);
+    for s in &services {
+        table.add_row([
+            s.name.clone(),
+            s.service.clone(),
+            s.mode.clone(),
+            format!("{}/{}", s.running, s.desired),
+            s.stack_version
+                .map_or_else(|| "-".into(), |v| format!("v{v}")),
+            s.update_state.clone().unwrap_or_else(|| "-".into()),
+            s.ports.join(", "),
+        ]);
+    }
+    println!("{table}");
+    let mut tasks = render::table(["TASK", "NODE", "DESIRED", "STATE", "ERROR"]);
+    for s in &services {
+        for t in &s.tasks {
+            tasks.add_row([
+                match t.slot {
+                    Some(slot) => format!("{}.{slot}", s.name),
+                    None => s.name.clone(),
+                },
+                t.node.clone(),
+                t.desired_state.clone(),
+                t.state.clone(),
+                t.error.clone().unwrap_or_default(),
+            ]);
+        }
+    }
+    println!("{tasks}");
+    Ok(())
+}
+
+pub(super) async fn rollback(g: &Global, to: Option<u64>, wait_timeout: u64) -> Result<()> {
+    let project = project_name(g)?;
+    let driver = driver(g)?;
+    let history = swarm::history_for(driver.endpoint());
+    let options = UpOptions {
+        execute: ExecuteOptions {
+            wait_timeout: Duration::from_secs(wait_timeout),
+            cancel: Some(cancel_on_ctrl_c()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let (target, outcome) = with_events(g, |events| {
+        let (driver, project, history, options) = (&driver, &project, &history, &options);
+        async move { swarm::rollback(driver, project, to, history, options, &events).await }
+    })
+    .await?;
+    if g.output == Output::Text {
+        match outcome.version {
+            Some(v) => println!(
+                "{project} rolled back to v{} on the Swarm (recorded as v{v})",
+                target.version
+            ),
+            None => println!("{project} already runs v{}", target.version),
+        }
+    }
+    Ok(())
+}
