@@ -27,7 +27,32 @@ function step(name) {
   console.log(`e2e: ${name}`)
 }
 async function shot(page, name) {
-  if (shots) await page.screenshot({ path: `${shotDir}/${name}.png` })
+  if (!shots) return
+  // Toasts would cover the content: wait until they are gone (success 3 s, errors 6 s).
+  for (let t = 0; t < 80 && (await page.locator('.el-message').count()) > 0; t++) await page.waitForTimeout(100)
+  await page.screenshot({ path: `${shotDir}/${name}.png` })
+}
+const org = `${base}/o/default`
+
+/** What the deployed `web` service answers on its published port (found through the API). */
+async function served(page) {
+  let last = ''
+  for (let t = 0; t < 50; t++) {
+    const port = await page.evaluate(async ({ stack }) => {
+      const inv = await (await fetch('/api/v1/orgs/default/targets/local/inventory')).json()
+      const c = inv.containers.find((c) => c.stack === stack && c.service === 'web' && c.state === 'running')
+      return c?.ports.find((p) => p.container_port === 8080 && p.host_port)?.host_port ?? null
+    }, { stack })
+    if (port) {
+      try {
+        return (await (await fetch(`http://127.0.0.1:${port}/`)).text()).trim()
+      } catch (e) {
+        last = String(e)
+      }
+    }
+    await page.waitForTimeout(200)
+  }
+  throw new Error(`the web service of ${stack} does not answer: ${last || 'no published port'}`)
 }
 
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS, headless: true })
@@ -41,26 +66,27 @@ try {
   })
 
   step('log in as admin')
+  // A link from before the organization was in the URL: login, then into the current org.
   await page.goto(`${base}/stacks`)
   await page.waitForURL(/\/login\?next=/)
   await shot(page, 'login')
   await page.fill('input[name=username]', env('WINDFLOW_ADMIN_USER'))
   await page.fill('input[name=password]', env('WINDFLOW_ADMIN_PASSWORD'))
   await page.click('[data-test=login]')
-  await page.waitForURL(`${base}/stacks`)
+  await page.waitForURL(`${org}/stacks`)
 
   step('dashboard')
   await page.click('[data-test=nav-dashboard]')
   await page.waitForSelector('[data-test=dashboard-stats]')
 
   step('create a stack with an error on line 7')
-  await page.goto(`${base}/stacks/new`)
+  await page.goto(`${org}/stacks/new`)
   await page.fill('input[name=stack-name]', stack)
   const bad = [
     'services:',
     '  web:',
     `    image: ${image}`,
-    '    command: ["sh", "-c", "echo hello-from-the-console; exec httpd -f -p 8080"]',
+    '    command: ["sh", "-c", "echo hello-from-the-console; mkdir -p /tmp/www; echo version-one > /tmp/www/index.html; exec httpd -f -p 8080 -h /tmp/www"]',
     '    init: true',
     '    ports:',
     '      - "99999:8080"',
@@ -82,18 +108,25 @@ try {
   const good = bad.replace('"99999:8080"', '"8080"')
   await editor.fill(good)
   await page.click('[data-test=save]')
-  await page.waitForURL(`${base}/stacks/${stack}`)
+  await page.waitForURL(`${org}/stacks/${stack}`)
+
+  /** Deploys the stack's current version from its page and waits for `succeeded`. */
+  async function deploy(screenshot) {
+    await page.click('[data-test=deploy]')
+    await page.click('[data-test=deploy-target]')
+    await page.click('.el-select-dropdown__item >> text=local')
+    await page.click('[data-test=preview]')
+    await page.waitForSelector('[data-test=plan]')
+    if (screenshot) await shot(page, 'deploy-plan')
+    await page.click('[data-test=confirm-deploy]')
+    await page.waitForURL(/\/o\/default\/deployments\/[^/]+$/)
+    await page.waitForSelector('[data-test=deployment-state] [data-state=succeeded]', { timeout: 90_000 })
+  }
 
   step('deploy: plan, confirm, watch it succeed')
-  await page.click('[data-test=deploy]')
-  await page.click('[data-test=deploy-target]')
-  await page.click('.el-select-dropdown__item >> text=local')
-  await page.click('[data-test=preview]')
-  await page.waitForSelector('[data-test=plan]')
-  await shot(page, 'deploy-plan')
-  await page.click('[data-test=confirm-deploy]')
-  await page.waitForURL(/\/deployments\/[^/]+$/)
-  await page.waitForSelector('[data-test=deployment-state] [data-state=succeeded]', { timeout: 90_000 })
+  await deploy(true)
+  const v1 = await served(page)
+  if (v1 !== 'version-one') throw new Error(`version 1 serves ${JSON.stringify(v1)}`)
 
   step('open the logs and see the line the container printed')
   await page.click('[data-test=open-logs]')
@@ -103,30 +136,64 @@ try {
     .waitFor({ state: 'attached', timeout: 30_000 })
   await shot(page, 'deployment')
 
-  step('roll back')
+  step('edit the stack (version 2) and deploy it')
+  await page.goto(`${org}/stacks/${stack}`)
+  await page.locator('.cm-content').waitFor()
+  await page.locator('.cm-content').fill(good.replace('version-one', 'version-two'))
+  await page.click('[data-test=save]')
+  await page.locator('.el-message', { hasText: 'Saved as a new version' }).waitFor()
+  await deploy(false)
+  const v2 = await served(page)
+  if (v2 !== 'version-two') throw new Error(`version 2 serves ${JSON.stringify(v2)}`)
+  const deployedUrl = page.url()
+
+  step('roll back: it succeeds and version 1 serves again')
   await page.click('[data-test=rollback]')
-  await page.waitForURL(/\/deployments\/[^/]+$/)
-  await page.waitForSelector('[data-test=deployment-state] [data-state]', { timeout: 30_000 })
-  const state = await page.locator('[data-test=deployment-state] [data-state]').getAttribute('data-state')
-  step(`rollback deployment state: ${state}`)
+  await page.waitForURL((url) => /\/o\/default\/deployments\/[^/]+$/.test(url.pathname) && url.href !== deployedUrl)
+  await page.waitForSelector('[data-test=deployment-state] [data-state=succeeded]', { timeout: 90_000 })
+  const heading = await page.locator('h1').first().textContent()
+  if (!/^Rollback of .* v1 → local/.test(heading.trim())) throw new Error(`the rollback page says ${JSON.stringify(heading)}`)
+  const back = await served(page)
+  if (back !== 'version-one') throw new Error(`after the rollback the service answers ${JSON.stringify(back)}, not version-one`)
 
   if (shots) {
-    await page.goto(`${base}/`)
+    await page.goto(`${org}`)
     await page.waitForSelector('[data-test=dashboard-stats]')
     await shot(page, 'dashboard')
-    await page.goto(`${base}/targets/local`)
+    await page.goto(`${org}/targets/local`)
     await page.waitForSelector('text=Containers')
     await page.waitForTimeout(2500)
     await shot(page, 'target-inventory')
-    await page.goto(`${base}/stacks/${stack}?tab=history`)
+    await page.goto(`${org}/stacks/${stack}?tab=history`)
     await page.waitForTimeout(1000)
     await shot(page, 'stack-history')
   }
 
-  step('deep link survives reload')
-  await page.goto(`${base}/stacks/${stack}`)
+  step('the org switcher navigates; a deep link keeps its organization across reloads')
+  await page.evaluate(async () => {
+    const s = await (await fetch('/api/v1/auth/session')).json()
+    const r = await fetch('/api/v1/orgs', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-csrf-token': s.csrf_token },
+      body: JSON.stringify({ slug: 'e2e-second', name: 'Second org' }),
+    })
+    if (r.status !== 201) throw new Error(`creating an organization: ${r.status}`)
+  })
+  await page.reload()
+  await page.click('[data-test=org-switcher]')
+  await page.click('.el-select-dropdown__item >> text=Second org')
+  await page.waitForURL(`${base}/o/e2e-second`)
+  await page.goto(`${base}/o/e2e-second/stacks`)
+  await page.waitForSelector('text=No stacks yet')
+  // A link into `default` opens `default` even though the last org chosen was e2e-second.
+  await page.goto(`${org}/stacks/${stack}`)
   await page.reload()
   await page.waitForSelector('[data-test=deploy]')
+  const shown = await page.locator('[data-test=org-switcher]').innerText()
+  if (!/default/i.test(shown)) throw new Error(`the org switcher shows ${JSON.stringify(shown)} on a default page`)
+  // An older link without the organization lands in the current one.
+  await page.goto(`${base}/deployments`)
+  await page.waitForURL(`${org}/deployments`)
 
   step('log out')
   await page.click('[data-test=user-menu]')
@@ -137,8 +204,8 @@ try {
   await page.fill('input[name=username]', env('WINDFLOW_VIEWER_USER'))
   await page.fill('input[name=password]', env('WINDFLOW_VIEWER_PASSWORD'))
   await page.click('[data-test=login]')
-  await page.waitForURL(`${base}/`)
-  await page.goto(`${base}/stacks/${stack}`)
+  await page.waitForURL(`${org}`)
+  await page.goto(`${org}/stacks/${stack}`)
   await page.waitForSelector('[data-test=yaml-editor]')
   if ((await page.locator('[data-test=deploy]').count()) !== 0) throw new Error('the viewer sees a deploy button')
   const status = await page.evaluate(async ({ stack }) => {
@@ -151,6 +218,9 @@ try {
     return r.status
   }, { stack })
   if (status !== 403) throw new Error(`the API answered ${status} to the viewer's deploy, not 403`)
+
+  await page.goto(`${base}/o/e2e-second/stacks`)
+  await page.waitForSelector('[data-test=foreign-org]')
 
   if (cspErrors.length) throw new Error(`Content-Security-Policy violations:\n${cspErrors.join('\n')}`)
   step('all passed')

@@ -1,8 +1,12 @@
 //! The web console end to end: a real `windflow serve` (SQLite) with the console embedded,
 //! driven in Debian's headless Chromium by `web/e2e/console.mjs` (playwright-core): log in,
 //! a stack with an error shown at its line, fixed, deployed onto the real Docker engine and
-//! watched to success, the container's own log line seen, a rollback, log out; a viewer sees
-//! no deploy button and the API refuses the viewer's deploy with 403.
+//! watched to success (the service answers `version-one` on its published port), the
+//! container's own log line seen, version 2 deployed, a rollback that succeeds with
+//! `version-one` served again, the organization in the URL (the switcher navigates, a deep
+//! link keeps its org across reloads, older links land in the current org), log out; a
+//! viewer sees no deploy button, the API refuses the viewer's deploy with 403, and another
+//! organization's link says the viewer is not a member.
 
 use std::process::Command;
 
