@@ -430,7 +430,7 @@ pub fn service_spec(
             }),
         ..Default::default()
     };
-    let task_hash = definition_hash(&task_template);
+    let task_hash = stable_hash(&task_template);
     let mut task_template = task_template;
     if let Some(c) = task_template.container_spec.as_mut() {
         c.labels
@@ -532,7 +532,7 @@ pub fn service_spec(
         }),
         ..Default::default()
     };
-    let hash = definition_hash(&spec);
+    let hash = stable_hash(&spec);
     spec.labels
         .get_or_insert_with(HashMap::new)
         .insert(LABEL_CONFIG_HASH.into(), hash.clone());
@@ -571,6 +571,23 @@ pub fn fill_object_ids(spec: &mut ServiceSpec, resolved: &Resolved) {
     for s in c.configs.iter_mut().flatten() {
         s.config_id = id_of(&resolved.configs, &s.config_name);
     }
+}
+
+/// The hash of a bollard model: its maps are `HashMap`s, so keys are sorted first to make the
+/// text (and the hash) the same on every run.
+fn stable_hash<T: serde::Serialize>(model: &T) -> String {
+    fn sorted(value: Value) -> Value {
+        match value {
+            Value::Object(map) => {
+                let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+            }
+            Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+            other => other,
+        }
+    }
+    definition_hash(&sorted(serde_json::to_value(model).unwrap_or_default()))
 }
 
 type FieldError = (String, String);
