@@ -169,6 +169,18 @@ try {
     await shot(page, 'stack-history')
   }
 
+  step('target page: edit labels, see the health history')
+  await page.goto(`${org}/targets/local`)
+  await page.click('[data-test=edit-labels]')
+  await page.fill('[aria-label="Label 1 key"]', 'region')
+  await page.fill('[aria-label="Label 1 value"]', 'e2e-west')
+  await page.click('[data-test=save-labels]')
+  await page.locator('[data-test=target-labels] .el-tag', { hasText: 'region=e2e-west' }).waitFor()
+  const labels = await page.evaluate(async () => (await (await fetch('/api/v1/orgs/default/targets/local')).json()).labels)
+  if (labels.region !== 'e2e-west') throw new Error(`the target's labels are ${JSON.stringify(labels)}`)
+  await page.click('.el-tabs__item >> text=Health')
+  await page.waitForSelector('[data-test=target-checks]')
+
   step('the org switcher navigates; a deep link keeps its organization across reloads')
   await page.evaluate(async () => {
     const s = await (await fetch('/api/v1/auth/session')).json()

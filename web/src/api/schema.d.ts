@@ -1,6 +1,26 @@
 // Generated from the WindFlow OpenAPI document by `npm run gen:api`. Do not edit by hand.
 
 export interface paths {
+    "/api/v1/agents/enroll": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Trade an enrollment token for an agent identity (called by `windflow agent`). Creates the
+         *     agent's target. The credential is shown once.
+         */
+        post: operations["enroll"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit": {
         parameters: {
             query?: never;
@@ -154,6 +174,60 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/agents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization's agents, with their connection state. */
+        get: operations["list_agents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/agents/enrollments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create a single-use enrollment token for a new agent target (admins). Shown once. */
+        post: operations["create_enrollment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/agents/{agent}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an agent (admins): its credential stops working, its live link closes at once and
+         *     its target is marked down. The target stays (delete it separately).
+         */
+        delete: operations["revoke_agent"];
         options?: never;
         head?: never;
         patch?: never;
@@ -623,6 +697,27 @@ export interface paths {
         delete: operations["delete_target"];
         options?: never;
         head?: never;
+        /** Change a target's labels (admins). Label values are strings; selectors match them. */
+        patch: operations["update_target"];
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/targets/{target}/checks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The target's health history: one entry per connection check (every 30 s and on demand),
+         *     newest first, kept for 7 days.
+         */
+        get: operations["target_checks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
         patch?: never;
         trace?: never;
     };
@@ -689,6 +784,23 @@ export interface paths {
         };
         /** Every container (with its stack and service), image, network and volume on the target. */
         get: operations["target_inventory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/targets/{target}/nodes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The nodes of the Swarm a `swarm` target manages. */
+        get: operations["swarm_nodes"];
         put?: never;
         post?: never;
         delete?: never;
@@ -830,6 +942,21 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description An enrolled agent as listed by `GET /orgs/{org}/agents`. */
+        Agent: {
+            id: string;
+            target: string;
+            /** @description Whether a link is open to this server right now. */
+            connected: boolean;
+            version?: string | null;
+            /** @description The address the agent last connected from. */
+            address?: string | null;
+            /** Format: date-time */
+            last_seen_at?: string | null;
+            revoked: boolean;
+            /** Format: date-time */
+            created_at: string;
+        };
         ApiToken: {
             id: string;
             name: string;
@@ -884,10 +1011,40 @@ export interface components {
              * @description The stack version; default the newest.
              */
             version?: number | null;
-            target: string;
+            /** @description The target's name. Either this or `selector`. */
+            target?: string | null;
+            /**
+             * @description Deploy onto a target whose labels include all of these (instead of naming one); the
+             *     `strategy` picks among them.
+             */
+            selector?: {
+                [key: string]: string;
+            } | null;
+            strategy?: components["schemas"]["PlacementStrategy"];
+            /**
+             * @description With a selector: when the chosen target fails (unreachable, agent gone), move to the
+             *     next eligible target instead of failing.
+             */
+            failover?: boolean;
             /** @description The environment whose variables apply; default the target's. */
             environment?: string | null;
             kind?: components["schemas"]["DeploymentKind"] | null;
+        };
+        /**
+         * @description `POST /orgs/{org}/agents/enrollments`: a single-use token that enrolls one agent as the
+         *     target `target`.
+         */
+        CreateEnrollmentRequest: {
+            /** @description The name the agent's target gets. */
+            target: string;
+            /** @description The environment (name) the target belongs to. */
+            environment?: string | null;
+            labels?: Record<string, never>;
+            /**
+             * Format: int64
+             * @description How long the token stays valid, in seconds [default: 3600].
+             */
+            ttl_seconds?: number | null;
         };
         CreateEnvironmentRequest: {
             name: string;
@@ -947,6 +1104,7 @@ export interface components {
             requested_by: string;
             /** @description The plan: one line per change, once computed. */
             plan?: string[] | null;
+            placement?: components["schemas"]["Placement"] | null;
             error?: string | null;
             cancel_requested: boolean;
             /** Format: int64 */
@@ -980,6 +1138,53 @@ export interface components {
             api_version: string;
             os: string;
             arch: string;
+            /** @description The engine host's name. */
+            hostname?: string;
+            /** Format: int64 */
+            cpus?: number;
+            /**
+             * Format: int64
+             * @description Bytes of memory on the engine's host.
+             */
+            memory_bytes?: number;
+            /**
+             * Format: int64
+             * @description Bytes reserved by running containers (their reservation, else their limit).
+             */
+            reserved_memory_bytes?: number;
+            /**
+             * Format: int64
+             * @description Free bytes on the engine's data-root filesystem; absent when the target cannot tell.
+             */
+            free_disk_bytes?: number | null;
+            /** Format: int64 */
+            containers_running?: number;
+            /** @description `manager` or `worker` when the engine is part of a Swarm. */
+            swarm_role?: string | null;
+        };
+        /** @description `POST /api/v1/agents/enroll`, sent by `windflow agent` on its first start. */
+        EnrollRequest: {
+            token: string;
+            hostname?: string;
+            version?: string;
+        };
+        /**
+         * @description The agent's identity and credential. The credential is shown once; the agent keeps it
+         *     0600 in its state directory.
+         */
+        EnrollResponse: {
+            agent_id: string;
+            credential: string;
+            /** @description The organization (id) and target (name) the agent serves. */
+            org: string;
+            target: string;
+        };
+        /** @description The answer to [`CreateEnrollmentRequest`]. The token is shown once. */
+        Enrollment: {
+            token: string;
+            target: string;
+            /** Format: date-time */
+            expires_at: string;
         };
         Environment: {
             id: string;
@@ -1107,6 +1312,7 @@ export interface components {
                 requested_by: string;
                 /** @description The plan: one line per change, once computed. */
                 plan?: string[] | null;
+                placement?: components["schemas"]["Placement"] | null;
                 error?: string | null;
                 cancel_requested: boolean;
                 /** Format: int64 */
@@ -1186,6 +1392,23 @@ export interface components {
             /** Format: int64 */
             offset: number;
         };
+        /** @description A deployment's placement: the selector it was given, and where it went and why. */
+        Placement: {
+            selector: {
+                [key: string]: string;
+            };
+            strategy: components["schemas"]["PlacementStrategy"];
+            failover: boolean;
+            /** @description The targets tried before the current one (failover), in order. */
+            tried?: string[];
+            /** @description Why the current target was chosen (`most free memory: 3.1 GiB of 7.8 GiB`). */
+            reason: string;
+        };
+        /**
+         * @description How a deployment picks its target among those matching a label selector.
+         * @enum {string}
+         */
+        PlacementStrategy: "most_free_memory";
         /** @description What a deployment would do, computed against what the target really runs. */
         PlanPreview: {
             /** Format: int64 */
@@ -1303,6 +1526,25 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
+        /** @description One node of a Swarm. */
+        SwarmNode: {
+            id: string;
+            hostname: string;
+            /** @description `manager` or `worker`. */
+            role: string;
+            /** @description `active`, `pause` or `drain`. */
+            availability: string;
+            /** @description `ready`, `down`, ... */
+            state: string;
+            address?: string | null;
+            leader: boolean;
+            engine_version?: string | null;
+            os?: string | null;
+            arch?: string | null;
+            labels: {
+                [key: string]: string;
+            };
+        };
         Target: {
             id: string;
             name: string;
@@ -1317,6 +1559,15 @@ export interface components {
             checked_at?: string | null;
             /** Format: date-time */
             created_at: string;
+        };
+        /** @description One entry of a target's health history. */
+        TargetCheck: {
+            /** Format: date-time */
+            checked_at: string;
+            status: components["schemas"]["TargetStatus"];
+            /** Format: int64 */
+            latency_ms: number;
+            error?: string | null;
         };
         /** @enum {string} */
         TargetKind: "docker" | "ssh" | "agent" | "swarm";
@@ -1339,6 +1590,11 @@ export interface components {
         UpdateStackRequest: {
             content: string;
             message?: string | null;
+        };
+        /** @description `PATCH …/targets/{name}`: what may change on a registered target. */
+        UpdateTargetRequest: {
+            /** @description Replaces the labels (string values) used by label selectors. */
+            labels?: Record<string, never> | null;
         };
         UpdateUserRequest: {
             disabled?: boolean | null;
@@ -1388,6 +1644,45 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    enroll: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnrollRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnrollResponse"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     server_audit: {
         parameters: {
             query?: {
@@ -1740,6 +2035,124 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Organization"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_agents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Agent"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_enrollment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateEnrollmentRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Enrollment"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revoke_agent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+                /** @description Agent id */
+                agent: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             404: {
@@ -3242,6 +3655,93 @@ export interface operations {
             };
         };
     };
+    update_target: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+                /** @description Target name */
+                target: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateTargetRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Target"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    target_checks: {
+        parameters: {
+            query?: {
+                /** @description How many checks, newest first (default 100, at most 1000). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+                /** @description Target name */
+                target: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetCheck"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     inspect_container: {
         parameters: {
             query?: never;
@@ -3405,6 +3905,54 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    swarm_nodes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+                /** @description Target name */
+                target: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmNode"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -86,7 +86,15 @@ export const useTargetsStore = defineStore('targets', () => {
         params: { path: { ...org(), target, container, action } },
       }),
     )
-  return { items, environments, load, create, test, inventory, stats, inspect, act }
+  const get = (target: string) =>
+    call(api.GET('/api/v1/orgs/{org}/targets/{target}', { params: { path: { ...org(), target } } }))
+  /** Replaces the target's labels (string values, used by deployments' label selectors). */
+  const setLabels = (target: string, labels: Record<string, string>) =>
+    call(api.PATCH('/api/v1/orgs/{org}/targets/{target}', { params: { path: { ...org(), target } }, body: { labels: labels as Record<string, never> } }))  // the schema says `object`
+  /** The health history, newest first. */
+  const checks = (target: string, limit = 100) =>
+    call(api.GET('/api/v1/orgs/{org}/targets/{target}/checks', { params: { path: { ...org(), target }, query: { limit } } }))
+  return { items, environments, load, create, test, inventory, stats, inspect, act, get, setLabels, checks }
 })
 
 export const useDeploymentsStore = defineStore('deployments', () => {
