@@ -63,6 +63,37 @@ impl DockerDriver {
         Ok(Self { docker, endpoint })
     }
 
+    /// What the running containers reserve: each one's memory reservation, else its limit.
+    async fn reserved_memory(&self) -> DriverResult<u64> {
+        let running = self
+            .docker
+            .list_containers(None::<ListContainersOptions>)
+            .await
+            .map_err(|e| self.err("listing containers", e))?;
+        let reserved = futures::stream::iter(running.into_iter().filter_map(|c| c.id))
+            .map(|id| async move {
+                let inspected = self
+                    .docker
+                    .inspect_container(
+                        &id,
+                        None::<bollard::query_parameters::InspectContainerOptions>,
+                    )
+                    .await
+                    .ok()?;
+                let host = inspected.host_config?;
+                let bytes = host
+                    .memory_reservation
+                    .filter(|b| *b > 0)
+                    .or(host.memory.filter(|b| *b > 0))?;
+                Some(bytes as u64)
+            })
+            .buffer_unordered(8)
+            .filter_map(|b| async move { b })
+            .fold(0u64, |sum, b| async move { sum.saturating_add(b) })
+            .await;
+        Ok(reserved)
+    }
+
     /// The underlying client, for tests and tools that need the raw Engine API.
     pub fn client(&self) -> &Docker {
         &self.docker
@@ -88,11 +119,12 @@ impl DockerDriver {
                 DriverError::Engine { context, message }
             }
             BollardError::HyperResponseError { .. }
+            | BollardError::HyperLegacyError { .. }
             | BollardError::IOError { .. }
             | BollardError::SocketNotFoundError(_)
             | BollardError::RequestTimeoutError => DriverError::Unreachable {
                 endpoint: self.endpoint.clone(),
-                message: e.to_string(),
+                message: root_cause(&e),
             },
             other => DriverError::Engine {
                 context,
@@ -129,12 +161,47 @@ impl Driver for DockerDriver {
             .version()
             .await
             .map_err(|e| self.err("engine version", e))?;
+        let system = self
+            .docker
+            .info()
+            .await
+            .map_err(|e| self.err("engine info", e))?;
+        let reserved_memory_bytes = self.reserved_memory().await?;
+        // The data root is on this machine only when the engine is reached through a local
+        // socket; a remote engine's disk is not visible from here.
+        let free_disk_bytes = match (
+            &system.docker_root_dir,
+            self.endpoint.starts_with("unix://"),
+        ) {
+            (Some(root), true) => free_disk(root),
+            _ => None,
+        };
+        let swarm_role = system.swarm.as_ref().and_then(|swarm| {
+            let active = matches!(
+                swarm.local_node_state,
+                Some(bollard::models::LocalNodeState::ACTIVE)
+            );
+            active.then(|| {
+                if swarm.control_available == Some(true) {
+                    "manager".to_string()
+                } else {
+                    "worker".to_string()
+                }
+            })
+        });
         Ok(EngineInfo {
             endpoint: self.endpoint.clone(),
             version: v.version.unwrap_or_default(),
             api_version: v.api_version.unwrap_or_default(),
             os: v.os.unwrap_or_default(),
             arch: v.arch.unwrap_or_default(),
+            hostname: system.name.unwrap_or_default(),
+            cpus: system.ncpu.unwrap_or_default().max(0) as u64,
+            memory_bytes: system.mem_total.unwrap_or_default().max(0) as u64,
+            reserved_memory_bytes,
+            free_disk_bytes,
+            containers_running: system.containers_running.unwrap_or_default().max(0) as u64,
+            swarm_role,
         })
     }
 
@@ -1212,6 +1279,22 @@ fn single_file_tar(
     header.set_mtime(0);
     builder.append_data(&mut header, path.trim_start_matches('/'), content)?;
     builder.into_inner()
+}
+
+/// Free bytes for unprivileged users on the filesystem holding `path`.
+fn free_disk(path: &str) -> Option<u64> {
+    let stat = rustix::fs::statvfs(path).ok()?;
+    Some(stat.f_bavail.saturating_mul(stat.f_frsize))
+}
+
+/// The innermost error's message (`Connection refused (os error 111)`), which says more to
+/// a user than the HTTP client's wrapper (`client error (Connect)`).
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = error;
+    while let Some(source) = current.source() {
+        current = source;
+    }
+    current.to_string()
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@
 //! *Invariant:* a leaf. These types know nothing of storage or the engine; the server maps its
 //! records into them, so a schema change here is a deliberate API change.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
@@ -284,6 +286,25 @@ pub struct EngineInfo {
     pub api_version: String,
     pub os: String,
     pub arch: String,
+    /// The engine host's name.
+    #[serde(default)]
+    pub hostname: String,
+    #[serde(default)]
+    pub cpus: u64,
+    /// Bytes of memory on the engine's host.
+    #[serde(default)]
+    pub memory_bytes: u64,
+    /// Bytes reserved by running containers (their reservation, else their limit).
+    #[serde(default)]
+    pub reserved_memory_bytes: u64,
+    /// Free bytes on the engine's data-root filesystem; absent when the target cannot tell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_disk_bytes: Option<u64>,
+    #[serde(default)]
+    pub containers_running: u64,
+    /// `manager` or `worker` when the engine is part of a Swarm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swarm_role: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -313,6 +334,49 @@ pub struct TargetTest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub latency_ms: u64,
+}
+
+/// One entry of a target's health history.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TargetCheck {
+    #[serde(with = "time::serde::rfc3339")]
+    pub checked_at: OffsetDateTime,
+    pub status: TargetStatus,
+    pub latency_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// `PATCH …/targets/{name}`: what may change on a registered target.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UpdateTargetRequest {
+    /// Replaces the labels (string values) used by label selectors.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub labels: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// How a deployment picks its target among those matching a label selector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PlacementStrategy {
+    /// The eligible target (up, labels matching, enough unreserved memory for the stack's
+    /// reservations) with the most unreserved memory.
+    #[default]
+    MostFreeMemory,
+}
+
+/// A deployment's placement: the selector it was given, and where it went and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Placement {
+    pub selector: BTreeMap<String, String>,
+    pub strategy: PlacementStrategy,
+    pub failover: bool,
+    /// The targets tried before the current one (failover), in order.
+    #[serde(default)]
+    pub tried: Vec<String>,
+    /// Why the current target was chosen (`most free memory: 3.1 GiB of 7.8 GiB`).
+    pub reason: String,
 }
 
 // ---- stacks ----------------------------------------------------------------------------
@@ -492,6 +556,9 @@ pub struct Deployment {
     /// The plan: one line per change, once computed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<Vec<String>>,
+    /// How the target was chosen, when the request gave a label selector.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<Placement>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub cancel_requested: bool,
@@ -510,7 +577,19 @@ pub struct CreateDeploymentRequest {
     /// The stack version; default the newest.
     #[serde(default)]
     pub version: Option<i64>,
-    pub target: String,
+    /// The target's name. Either this or `selector`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// Deploy onto a target whose labels include all of these (instead of naming one); the
+    /// `strategy` picks among them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub strategy: PlacementStrategy,
+    /// With a selector: when the chosen target fails (unreachable, agent gone), move to the
+    /// next eligible target instead of failing.
+    #[serde(default)]
+    pub failover: bool,
     /// The environment whose variables apply; default the target's.
     #[serde(default)]
     pub environment: Option<String>,

@@ -105,7 +105,7 @@ pub async fn first_run(state: &AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Target health checks every 30 s, expired-session cleanup every hour, and the upkeep
+/// Target health checks every 30 s, expired-session and old health-history cleanup every hour, and the upkeep
 /// that keeps an idle server small: the metrics recorder drains its histogram samples every
 /// 5 s (they would otherwise pile up until the next scrape), and freed heap goes back to the
 /// system every 30 s.
@@ -130,6 +130,10 @@ pub async fn maintenance(state: AppState, mut shutdown: watch::Receiver<bool>) {
             _ = cleanup.tick() => {
                 if let Err(e) = state.store.delete_expired_sessions(now_ms()).await {
                     tracing::warn!(error = %e, "removing expired sessions");
+                }
+                let week_ago = now_ms() - 7 * 24 * 3600 * 1000;
+                if let Err(e) = state.store.prune_target_checks(week_ago).await {
+                    tracing::warn!(error = %e, "pruning target health history");
                 }
             }
             _ = shutdown.changed() => return,

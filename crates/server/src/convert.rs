@@ -140,11 +140,7 @@ pub fn target(target: rec::Target, environment: Option<String>) -> wire::Target 
         endpoint: target.endpoint,
         environment,
         labels: target.labels,
-        status: match target.status {
-            rec::TargetStatus::Unknown => wire::TargetStatus::Unknown,
-            rec::TargetStatus::Up => wire::TargetStatus::Up,
-            rec::TargetStatus::Down => wire::TargetStatus::Down,
-        },
+        status: target_status(target.status),
         info: target
             .info
             .and_then(|v| serde_json::from_value::<wire::EngineInfo>(v).ok()),
@@ -196,12 +192,30 @@ pub fn deployment(d: rec::Deployment) -> wire::Deployment {
         plan: d
             .plan
             .and_then(|p| serde_json::from_value::<Vec<String>>(p).ok()),
+        placement: crate::placement::parse(d.placement.as_ref()),
         error: d.error,
         cancel_requested: d.cancel_requested,
         attempts: d.attempts,
         created_at: time(d.created_at),
         started_at: opt_time(d.started_at),
         finished_at: opt_time(d.finished_at),
+    }
+}
+
+pub fn target_status(status: rec::TargetStatus) -> wire::TargetStatus {
+    match status {
+        rec::TargetStatus::Unknown => wire::TargetStatus::Unknown,
+        rec::TargetStatus::Up => wire::TargetStatus::Up,
+        rec::TargetStatus::Down => wire::TargetStatus::Down,
+    }
+}
+
+pub fn target_check(c: rec::TargetCheck) -> wire::TargetCheck {
+    wire::TargetCheck {
+        checked_at: time(c.checked_at),
+        status: target_status(c.status),
+        latency_ms: c.latency_ms.max(0) as u64,
+        error: c.error,
     }
 }
 

@@ -1,6 +1,8 @@
 //! Queuing deployments: resolving what the request names (stack version, target,
 //! environment), idempotency, rollbacks to an earlier version, and plan previews.
 
+use std::collections::BTreeMap;
+
 use windflow_domain::plan::PlanOptions;
 use windflow_engine::deploy;
 use windflow_protocol as wire;
@@ -10,11 +12,21 @@ use crate::auth::OrgAccess;
 use crate::error::{ApiError, ApiResult};
 use crate::state::{App, new_id, now_ms};
 
+/// Where a new deployment goes: a named target, or one chosen by labels.
+pub enum TargetChoice<'a> {
+    Named(&'a str),
+    Selector {
+        selector: &'a BTreeMap<String, String>,
+        strategy: wire::PlacementStrategy,
+        failover: bool,
+    },
+}
+
 /// What a new deployment will run.
 pub struct DeploymentRequest<'a> {
     pub stack: &'a str,
     pub version: Option<i64>,
-    pub target: &'a str,
+    pub target: TargetChoice<'a>,
     pub environment: Option<&'a str>,
     pub kind: DeploymentKind,
     pub idempotency_key: Option<String>,
@@ -40,7 +52,27 @@ impl App {
                 ),
             ));
         }
-        let target = self.find_target(org, request.target).await?;
+        let (target, placement) = match request.target {
+            TargetChoice::Named(name) => (self.find_target(org, name).await?, None),
+            TargetChoice::Selector {
+                selector,
+                strategy,
+                failover,
+            } => {
+                let needs = self.stack_memory_needs(org, &stack, version).await?;
+                let choice = self
+                    .choose_target(org, selector, strategy, needs, &[])
+                    .await?;
+                let placement = wire::Placement {
+                    selector: selector.clone(),
+                    strategy,
+                    failover,
+                    tried: Vec::new(),
+                    reason: choice.reason,
+                };
+                (choice.target, Some(crate::placement::record(&placement)))
+            }
+        };
         let environment_id = match request.environment {
             Some(name) => Some(self.find_environment(org, name).await?.id),
             None => target.environment_id.clone(),
@@ -64,7 +96,7 @@ impl App {
                 kind: request.kind,
                 requested_by: access.caller.user.id.clone(),
                 idempotency_key: request.idempotency_key,
-                placement: None,
+                placement,
                 created_at: now_ms(),
             })
             .await?;
@@ -109,13 +141,34 @@ impl App {
             DeploymentRequest {
                 stack: stack_name,
                 version: Some(version),
-                target: target_name,
+                target: TargetChoice::Named(target_name),
                 environment: None,
                 kind: DeploymentKind::Rollback,
                 idempotency_key,
             },
         )
         .await
+    }
+
+    /// The memory a stack version reserves once running (0 when it does not load: the
+    /// deployment itself reports why).
+    pub async fn stack_memory_needs(
+        &self,
+        org: &str,
+        stack: &Stack,
+        version: i64,
+    ) -> ApiResult<u64> {
+        let content = self
+            .store
+            .get_stack_version(org, &stack.id, version)
+            .await?
+            .content;
+        let environment =
+            crate::stacks::validation_environment(self.store.as_ref(), org, Some(&stack.id))
+                .await?;
+        Ok(crate::stacks::load(&stack.name, &content, environment)
+            .map(|loaded| crate::placement::memory_needs(&loaded.stack))
+            .unwrap_or(0))
     }
 
     /// What deploying would change on the target now, without changing anything.

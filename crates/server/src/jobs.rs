@@ -170,7 +170,29 @@ async fn run_deployment(state: &AppState, deployment: Deployment) {
         })
     };
 
-    let outcome = execute(state, &deployment, cancel_rx.clone(), &recorder).await;
+    if deployment.attempts == 1
+        && let Some(placement) = crate::placement::parse(deployment.placement.as_ref())
+    {
+        recorder.control(json!({
+            "event": "placement",
+            "target": deployment.target_name,
+            "reason": placement.reason,
+        }));
+    }
+    let mut deployment = deployment;
+    let outcome = loop {
+        let outcome = execute(state, &deployment, cancel_rx.clone(), &recorder).await;
+        let Err(failure) = &outcome else {
+            break outcome;
+        };
+        if *cancel_rx.borrow() {
+            break outcome;
+        }
+        match failover(state, &deployment, failure.message(), &recorder).await {
+            Some(moved) => deployment = moved,
+            None => break outcome,
+        }
+    };
     watcher.abort();
     let cancelled =
         *cancel_rx.borrow() || matches!(state.store.is_cancel_requested(&id).await, Ok(true));
@@ -225,6 +247,101 @@ enum Outcome {
     NotStarted(String),
     /// The executor ran and failed; `restored` when the previous version runs again.
     Failed { message: String, restored: bool },
+}
+
+impl Outcome {
+    fn message(&self) -> &str {
+        match self {
+            Outcome::NotStarted(message) | Outcome::Failed { message, .. } => message,
+        }
+    }
+}
+
+/// When a deployment placed by a selector that allows failover fails because its target
+/// failed (it no longer answers a connection check — a stack that fails on a healthy target
+/// would fail anywhere), moves it to the next eligible target and says so in its events.
+async fn failover(
+    state: &AppState,
+    deployment: &Deployment,
+    error: &str,
+    recorder: &Recorder,
+) -> Option<Deployment> {
+    let mut placement = crate::placement::parse(deployment.placement.as_ref())?;
+    if !placement.failover {
+        return None;
+    }
+    let org = &deployment.org_id;
+    let target = state
+        .store
+        .get_target_by_id(org, &deployment.target_id)
+        .await
+        .ok()?;
+    if state.check_target(&target).await.ok {
+        return None;
+    }
+    placement.tried.push(deployment.target_name.clone());
+    let needs = match state.store.get_stack_by_id(org, &deployment.stack_id).await {
+        Ok(stack) => state
+            .stack_memory_needs(org, &stack, deployment.stack_version)
+            .await
+            .unwrap_or(0),
+        Err(_) => 0,
+    };
+    let choice = match state
+        .choose_target(
+            org,
+            &placement.selector,
+            placement.strategy,
+            needs,
+            &placement.tried,
+        )
+        .await
+    {
+        Ok(choice) => choice,
+        Err(e) => {
+            recorder.control(json!({
+                "event": "failover",
+                "from": deployment.target_name,
+                "to": null,
+                "error": recorder.redact(error),
+                "reason": e.to_string(),
+            }));
+            return None;
+        }
+    };
+    placement.reason = choice.reason.clone();
+    match state
+        .store
+        .move_deployment(
+            &deployment.id,
+            &state.instance,
+            &choice.target.id,
+            &crate::placement::record(&placement),
+        )
+        .await
+    {
+        Ok(moved) => {
+            tracing::warn!(from = %deployment.target_name, to = %moved.target_name, "target failed: the deployment moves");
+            recorder.control(json!({
+                "event": "failover",
+                "from": deployment.target_name,
+                "to": moved.target_name,
+                "error": recorder.redact(error),
+                "reason": choice.reason,
+            }));
+            Some(moved)
+        }
+        Err(e) => {
+            recorder.control(json!({
+                "event": "failover",
+                "from": deployment.target_name,
+                "to": null,
+                "error": recorder.redact(error),
+                "reason": format!("cannot move to {}: {e}", choice.target.name),
+            }));
+            None
+        }
+    }
 }
 
 async fn execute(

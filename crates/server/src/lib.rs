@@ -29,6 +29,7 @@ mod hub;
 mod jobs;
 mod list_cache;
 mod password;
+mod placement;
 mod routes;
 mod secrets;
 mod stacks;

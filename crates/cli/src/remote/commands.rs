@@ -665,6 +665,9 @@ pub async fn deploy(g: &Global, args: &DeployArgs) -> Result<()> {
             stack: args.stack.clone(),
             version: args.version,
             target: args.target.clone(),
+            selector: (!args.selector.is_empty()).then(|| args.selector.iter().cloned().collect()),
+            strategy: Default::default(),
+            failover: args.failover,
             environment: args.environment.clone(),
             kind: None,
         },
@@ -907,6 +910,24 @@ async fn follow(g: &Global, s: &Session, deployment: Deployment) -> Result<()> {
                                     ));
                                 }
                             }
+                            Some("placement") => warn(format!(
+                                "placed on target {}: {}",
+                                record.data["target"].as_str().unwrap_or("?"),
+                                record.data["reason"].as_str().unwrap_or("")
+                            )),
+                            Some("failover") => warn(match record.data["to"].as_str() {
+                                Some(to) => format!(
+                                    "target {} failed ({}); moving to {to}: {}",
+                                    record.data["from"].as_str().unwrap_or("?"),
+                                    record.data["error"].as_str().unwrap_or(""),
+                                    record.data["reason"].as_str().unwrap_or("")
+                                ),
+                                None => format!(
+                                    "target {} failed and no other target is eligible: {}",
+                                    record.data["from"].as_str().unwrap_or("?"),
+                                    record.data["reason"].as_str().unwrap_or("")
+                                ),
+                            }),
                             _ => {
                                 if let Ok(engine_event) = serde_json::from_value::<Event>(record.data) {
                                     let _ = events.send(engine_event);

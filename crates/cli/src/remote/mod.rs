@@ -108,8 +108,19 @@ pub struct DeployArgs {
     /// The stack (as pushed with `windflow stack push`).
     pub stack: String,
     /// The target to deploy onto (`local` is the server's own Docker engine).
-    #[arg(long)]
-    pub target: String,
+    #[arg(
+        long,
+        required_unless_present = "selector",
+        conflicts_with = "selector"
+    )]
+    pub target: Option<String>,
+    /// Instead of --target: deploy onto the eligible target with these labels that has the
+    /// most free memory (`-l region=eu -l tier=edge`).
+    #[arg(short = 'l', long = "selector", value_name = "KEY=VALUE", value_parser = parse_label)]
+    pub selector: Vec<(String, String)>,
+    /// With --selector: if the chosen target fails, move to the next eligible one.
+    #[arg(long, requires = "selector")]
+    pub failover: bool,
     /// The environment whose variables apply (default: the target's).
     #[arg(long = "env", value_name = "ENV")]
     pub environment: Option<String>,
@@ -144,4 +155,11 @@ pub struct DeploymentsArgs {
     pub follow: bool,
     #[command(flatten)]
     pub server: ServerArgs,
+}
+
+fn parse_label(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
+        _ => Err(format!("{text:?} is not KEY=VALUE")),
+    }
 }

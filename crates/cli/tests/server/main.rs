@@ -9,3 +9,4 @@ mod cli_client;
 mod console;
 mod crash;
 mod support;
+mod targets;

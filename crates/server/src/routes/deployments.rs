@@ -23,8 +23,8 @@ use windflow_storage::{CancelOutcome, DeploymentFilter, DeploymentKind};
 
 use crate::auth::OrgAccess;
 use crate::convert;
-use crate::deployments::{DeploymentRequest, named};
-use crate::error::ApiResult;
+use crate::deployments::{DeploymentRequest, TargetChoice, named};
+use crate::error::{ApiError, ApiResult};
 use crate::state::{AppState, now_ms};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -88,13 +88,33 @@ async fn create_deployment(
         Some(windflow_protocol::DeploymentKind::Remove) => DeploymentKind::Remove,
         Some(windflow_protocol::DeploymentKind::Rollback) => DeploymentKind::Rollback,
     };
+    let target = match (&request.target, &request.selector) {
+        (Some(name), None) => TargetChoice::Named(name),
+        (None, Some(selector)) if !selector.is_empty() => TargetChoice::Selector {
+            selector,
+            strategy: request.strategy,
+            failover: request.failover,
+        },
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid(
+                "selector",
+                "name a target or give a selector, not both",
+            ));
+        }
+        (None, _) => {
+            return Err(ApiError::invalid(
+                "target",
+                "name a target, or give a label selector (`selector: {\"region\": \"eu\"}`)",
+            ));
+        }
+    };
     let (deployment, created) = state
         .queue_deployment(
             &access,
             DeploymentRequest {
                 stack: &request.stack,
                 version: request.version,
-                target: &request.target,
+                target,
                 environment: request.environment.as_deref(),
                 kind,
                 idempotency_key: idempotency_key(&headers),

@@ -11,7 +11,9 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use windflow_domain::access::Permission;
-use windflow_protocol::{CreateTargetRequest, EngineInfo, Problem, Target, TargetTest};
+use windflow_protocol::{
+    CreateTargetRequest, EngineInfo, Problem, Target, TargetCheck, TargetTest, UpdateTargetRequest,
+};
 use windflow_storage::{NewTarget, TargetStatus};
 
 use crate::auth::OrgAccess;
@@ -22,8 +24,9 @@ use crate::state::{App, AppState, new_id, now_ms};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_targets, create_target))
-        .routes(routes!(get_target, delete_target))
+        .routes(routes!(get_target, update_target, delete_target))
         .routes(routes!(test_target))
+        .routes(routes!(target_checks))
 }
 
 async fn env_names(state: &AppState, org_id: &str) -> ApiResult<Vec<(String, String)>> {
@@ -76,6 +79,7 @@ async fn create_target(
     crate::stacks::check_name("name", &request.name)?;
     let kind = convert::target_kind_from(request.kind);
     check_endpoint(kind, &request.endpoint)?;
+    check_labels(&request.labels)?;
     let environment_id = match &request.environment {
         Some(name) => Some(state.find_environment(&access.org.id, name).await?.id),
         None => None,
@@ -149,6 +153,95 @@ async fn get_target(
     Ok(Json(wire_target(target, &envs)))
 }
 
+/// Change a target's labels (admins). Label values are strings; selectors match them.
+#[utoipa::path(patch, path = "/orgs/{org}/targets/{target}", tag = "targets",
+    request_body = UpdateTargetRequest,
+    params(("org" = String, Path, description = "Organization slug"),
+        ("target" = String, Path, description = "Target name")),
+    responses((status = 200, body = Target), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn update_target(
+    State(state): State<AppState>,
+    access: OrgAccess,
+    Path((_, name)): Path<(String, String)>,
+    Json(request): Json<UpdateTargetRequest>,
+) -> ApiResult<Json<Target>> {
+    access.require(Permission::Configure)?;
+    let mut target = state.find_target(&access.org.id, &name).await?;
+    if let Some(labels) = request.labels {
+        check_labels(&labels)?;
+        target = state
+            .store
+            .set_target_labels(&access.org.id, &name, labels.clone())
+            .await?;
+        state
+            .audit_org(
+                &access,
+                "target.update",
+                &format!("target/{name}"),
+                json!({ "labels": labels }),
+            )
+            .await;
+    }
+    let envs = env_names(&state, &access.org.id).await?;
+    Ok(Json(wire_target(target, &envs)))
+}
+
+/// Label keys are names (`region`, `node.tier`); values are short strings.
+fn check_labels(labels: &serde_json::Map<String, serde_json::Value>) -> ApiResult<()> {
+    for (key, value) in labels {
+        let key_ok = !key.is_empty()
+            && key.len() <= 63
+            && key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/'));
+        if !key_ok {
+            return Err(ApiError::invalid(
+                &format!("labels.{key}"),
+                "a label key is 1 to 63 letters, digits, '.', '-', '_' or '/'",
+            ));
+        }
+        match value {
+            serde_json::Value::String(text) if text.len() <= 255 => {}
+            _ => {
+                return Err(ApiError::invalid(
+                    &format!("labels.{key}"),
+                    "a label value is a string of at most 255 characters",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ChecksQuery {
+    /// How many checks, newest first (default 100, at most 1000).
+    limit: Option<i64>,
+}
+
+/// The target's health history: one entry per connection check (every 30 s and on demand),
+/// newest first, kept for 7 days.
+#[utoipa::path(get, path = "/orgs/{org}/targets/{target}/checks", tag = "targets",
+    params(("org" = String, Path, description = "Organization slug"),
+        ("target" = String, Path, description = "Target name"), ChecksQuery),
+    responses((status = 200, body = Vec<TargetCheck>), (status = 404, body = Problem)))]
+async fn target_checks(
+    State(state): State<AppState>,
+    access: OrgAccess,
+    Path((_, name)): Path<(String, String)>,
+    Query(query): Query<ChecksQuery>,
+) -> ApiResult<Json<Vec<TargetCheck>>> {
+    access.require(Permission::Read)?;
+    let target = state.find_target(&access.org.id, &name).await?;
+    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    let checks = state.store.list_target_checks(&target.id, limit).await?;
+    Ok(Json(
+        checks.into_iter().map(convert::target_check).collect(),
+    ))
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct DeleteTargetQuery {
@@ -215,6 +308,13 @@ impl App {
                         api_version: info.api_version,
                         os: info.os,
                         arch: info.arch,
+                        hostname: info.hostname,
+                        cpus: info.cpus,
+                        memory_bytes: info.memory_bytes,
+                        reserved_memory_bytes: info.reserved_memory_bytes,
+                        free_disk_bytes: info.free_disk_bytes,
+                        containers_running: info.containers_running,
+                        swarm_role: info.swarm_role,
                     }),
                     Ok(Err(e)) => Err(e.to_string()),
                     Err(_) => Err("no answer within 10 s".to_string()),
@@ -227,12 +327,23 @@ impl App {
             Ok(info) => (TargetStatus::Up, serde_json::to_value(info).ok()),
             Err(_) => (TargetStatus::Down, None),
         };
+        let at = now_ms();
         if let Err(e) = self
             .store
-            .update_target_status(&target.id, status, info, now_ms())
+            .update_target_status(&target.id, status, info, at)
             .await
         {
             tracing::warn!(error = %e, target = %target.name, "recording a target's status");
+        }
+        let check = windflow_storage::TargetCheck {
+            target_id: target.id.clone(),
+            checked_at: at,
+            status,
+            latency_ms: latency_ms as i64,
+            error: result.as_ref().err().cloned(),
+        };
+        if let Err(e) = self.store.record_target_check(check).await {
+            tracing::warn!(error = %e, target = %target.name, "recording a target's health history");
         }
         match result {
             Ok(info) => TargetTest {
