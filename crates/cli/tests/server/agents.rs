@@ -117,7 +117,7 @@ async fn deploy(api: &Api, stack: &str, target: &str) -> Value {
         )
         .await
         .unwrap();
-    assert_eq!(answer.status, 202, "{}", answer.text);
+    assert_eq!(answer.status, 201, "{}", answer.text);
     let id = answer.body["id"].as_str().unwrap().to_string();
     api.wait_deployment("default", &id, DEPLOY_TIMEOUT)
         .await
