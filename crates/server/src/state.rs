@@ -102,15 +102,6 @@ impl App {
                         ApiError::Unavailable(format!("target {}: {e}", target.name))
                     })?)
                 }
-                // A Swarm manager is a Docker engine: the container driver serves its
-                // inventory and logs; deployments take the Swarm path (jobs.rs).
-                TargetKind::Swarm => {
-                    let host = target.endpoint.as_str();
-                    let host = (!host.is_empty()).then_some(host);
-                    Arc::new(DockerDriver::connect(host).map_err(|e| {
-                        ApiError::Unavailable(format!("target {}: {e}", target.name))
-                    })?)
-                }
                 other => {
                     return Err(ApiError::Unavailable(format!(
                         "target {}: {} targets are not supported by this server yet",
