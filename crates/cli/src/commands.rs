@@ -112,6 +112,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Stack(command) => crate::remote::stack(g, &command).await,
         Command::Deploy(args) => crate::remote::deploy(g, &args).await,
         Command::Deployments(args) => crate::remote::deployments(g, &args).await,
+        Command::Ssh(command) => crate::ssh_trust::run(&command).await,
         Command::Completion { shell } => {
             clap_complete::generate(
                 shell,
@@ -158,7 +159,7 @@ fn project_name(g: &Global) -> Result<String> {
 }
 
 fn driver(g: &Global) -> Result<DockerDriver> {
-    Ok(DockerDriver::connect(g.host.as_deref())?)
+    Ok(DockerDriver::connect_with(&crate::connection::options(g)?)?)
 }
 
 fn validate(g: &Global) -> Result<()> {
@@ -407,7 +408,7 @@ async fn rollback(g: &Global, to: Option<u64>, wait_timeout: u64) -> Result<()> 
 
 fn history(g: &Global) -> Result<()> {
     let project = project_name(g)?;
-    let endpoint = DockerDriver::connect(g.host.as_deref())?
+    let endpoint = DockerDriver::connect_with(&crate::connection::options(g)?)?
         .endpoint()
         .to_string();
     let history = match g.mode {

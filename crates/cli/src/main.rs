@@ -4,9 +4,11 @@
 //! `windflow-compose`, planned by `windflow-domain`, run by `windflow-engine`.
 
 mod commands;
+mod connection;
 mod logs;
 mod remote;
 mod render;
+mod ssh_trust;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -68,7 +70,7 @@ pub struct Global {
     /// Enable services of this profile (repeatable; also COMPOSE_PROFILES).
     #[arg(long = "profile", global = true, value_name = "PROFILE")]
     pub profiles: Vec<String>,
-    /// Docker endpoint: unix:///path, tcp://host:port (default: DOCKER_HOST, else the local socket).
+    /// Docker endpoint: unix:///path, tcp://host:port, ssh://user@host[:port] (default: DOCKER_HOST, else the local socket).
     #[arg(
         short = 'H',
         long = "host",
@@ -77,6 +79,21 @@ pub struct Global {
         value_name = "URL"
     )]
     pub host: Option<String>,
+    /// Use TLS and verify the engine's certificate (tcp:// hosts; also DOCKER_TLS_VERIFY).
+    #[arg(long, global = true, env = "DOCKER_TLS_VERIFY")]
+    pub tlsverify: bool,
+    /// Trust certificates signed by this CA only (default: $DOCKER_CERT_PATH/ca.pem, else ~/.docker/ca.pem).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub tlscacert: Option<PathBuf>,
+    /// TLS client certificate (default: cert.pem beside the CA file's default).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub tlscert: Option<PathBuf>,
+    /// TLS client key (default: key.pem beside the CA file's default).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub tlskey: Option<PathBuf>,
+    /// Private key for ssh:// hosts, tried before ssh-agent and ~/.ssh/id_* (repeatable).
+    #[arg(long = "ssh-identity", global = true, value_name = "FILE")]
+    pub ssh_identity: Vec<PathBuf>,
     /// Output format of read commands (and the event stream of up/down/rollback).
     #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
     pub output: Output,
@@ -166,6 +183,9 @@ pub enum Command {
     Deploy(remote::DeployArgs),
     /// The WindFlow server's deployments: a list, or one with its plan and error.
     Deployments(remote::DeploymentsArgs),
+    /// SSH hosts: trust a host's key (after checking its fingerprint).
+    #[command(subcommand)]
+    Ssh(ssh_trust::SshCommand),
 }
 
 #[derive(Subcommand, Debug)]
