@@ -277,6 +277,13 @@ pub struct Target {
     pub checked_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// Whether a client key (TLS or SSH) is stored for the target; the key itself is
+    /// never returned.
+    #[serde(default)]
+    pub has_client_key: bool,
+    /// The SHA-256 fingerprint of the SSH host key pinned for an `ssh` target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_key_fingerprint: Option<String>,
 }
 
 /// What a connection test learned about a target's engine.
@@ -319,6 +326,43 @@ pub struct CreateTargetRequest {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub labels: serde_json::Map<String, serde_json::Value>,
+    /// TLS client material for a `docker` target at `tcp://` (PEM text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TargetTlsRequest>,
+    /// The client key and pinned host key of an `ssh` target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh: Option<TargetSshRequest>,
+}
+
+/// TLS for a `tcp://` target: the CA that signed the engine's certificate, and the client
+/// certificate and key (PEM text). The key is stored encrypted and never returned.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TargetTlsRequest {
+    pub ca: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+}
+
+/// SSH for an `ssh://` target: the OpenSSH private key to log in with (stored encrypted,
+/// never returned) and the host key to trust, as an OpenSSH public key line
+/// (`ssh-ed25519 AAAA…`) or its `SHA256:` fingerprint. Without a host key, the target is
+/// trusted later with `POST …/targets/{target}/trust`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TargetSshRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_key: Option<String>,
+}
+
+/// `POST …/targets/{target}/trust`: the fingerprint of the SSH host key to pin, checked
+/// against the key the host offers.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TrustTargetRequest {
+    /// `SHA256:…`, as `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` prints it.
+    pub fingerprint: String,
 }
 
 fn default_target_kind() -> TargetKind {

@@ -73,10 +73,16 @@ impl App {
         }
         let driver: Arc<dyn Driver> =
             match target.kind {
-                TargetKind::Docker => {
-                    let host = target.endpoint.as_str();
-                    let host = (!host.is_empty()).then_some(host);
-                    Arc::new(DockerDriver::connect(host).map_err(|e| {
+                TargetKind::Docker | TargetKind::Ssh => {
+                    let connected =
+                        match crate::remote_targets::connect_options(&self.keyring, target)? {
+                            Some(options) => DockerDriver::connect_with(&options),
+                            None => {
+                                let host = target.endpoint.as_str();
+                                DockerDriver::connect((!host.is_empty()).then_some(host))
+                            }
+                        };
+                    Arc::new(connected.map_err(|e| {
                         ApiError::Unavailable(format!("target {}: {e}", target.name))
                     })?)
                 }
@@ -101,13 +107,6 @@ impl App {
                     Arc::new(DockerDriver::connect(host).map_err(|e| {
                         ApiError::Unavailable(format!("target {}: {e}", target.name))
                     })?)
-                }
-                other => {
-                    return Err(ApiError::Unavailable(format!(
-                        "target {}: {} targets are not supported by this server yet",
-                        target.name,
-                        other.as_str()
-                    )));
                 }
             };
         self.drivers

@@ -228,6 +228,13 @@ pub trait Store: Send + Sync + 'static {
         name: &str,
         labels: serde_json::Map<String, serde_json::Value>,
     ) -> StoreResult<Target>;
+    /// Replaces the target's connection settings (`config`).
+    async fn set_target_config(
+        &self,
+        org_id: &str,
+        name: &str,
+        config: serde_json::Value,
+    ) -> StoreResult<Target>;
     /// Appends to the target's health history (a second check in the same millisecond is
     /// dropped).
     async fn record_target_check(&self, check: TargetCheck) -> StoreResult<()>;

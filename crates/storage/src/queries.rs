@@ -318,6 +318,10 @@ pub(crate) const SET_TARGET_LABELS: &str = concat!(
     "UPDATE targets SET labels = $3 WHERE org_id = $1 AND name = $2 RETURNING ",
     target_columns!()
 );
+pub(crate) const SET_TARGET_CONFIG: &str = concat!(
+    "UPDATE targets SET config = $3 WHERE org_id = $1 AND name = $2 RETURNING ",
+    target_columns!()
+);
 pub(crate) const INSERT_TARGET_CHECK: &str = "INSERT INTO target_checks \
      (target_id, checked_at, status, latency_ms, error) VALUES ($1, $2, $3, $4, $5) \
      ON CONFLICT DO NOTHING";
@@ -1424,6 +1428,23 @@ macro_rules! impl_store {
                     .bind(org_id)
                     .bind(name)
                     .bind(q::json_text(&serde_json::Value::Object(labels)))
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(database_error)?
+                    .ok_or(StoreError::NotFound("target"))?;
+                target_from_row(&row)
+            }
+
+            async fn set_target_config(
+                &self,
+                org_id: &str,
+                name: &str,
+                config: serde_json::Value,
+            ) -> StoreResult<Target> {
+                let row = sqlx::query::<Db>(q::SET_TARGET_CONFIG)
+                    .bind(org_id)
+                    .bind(name)
+                    .bind(q::json_text(&config))
                     .fetch_optional(&self.pool)
                     .await
                     .map_err(database_error)?

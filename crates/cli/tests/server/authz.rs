@@ -98,6 +98,12 @@ fn table() -> Vec<(&'static str, &'static str, Value, &'static str)> {
             "viewer",
         ),
         (
+            "POST",
+            "/orgs/{org}/targets/zz-missing/trust",
+            json!({ "fingerprint": "SHA256:x" }),
+            "admin",
+        ),
+        (
             "PATCH",
             "/orgs/{org}/targets/zz-missing",
             json!({"labels": {"tier": "edge"}}),

@@ -10,3 +10,4 @@ mod console;
 mod crash;
 mod support;
 mod targets;
+mod targets_remote;

@@ -12,7 +12,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use windflow_domain::access::Permission;
 use windflow_protocol::{
-    CreateTargetRequest, EngineInfo, Problem, Target, TargetCheck, TargetTest, UpdateTargetRequest,
+    CreateTargetRequest, EngineInfo, Problem, Target, TargetCheck, TargetTest, TrustTargetRequest,
+    UpdateTargetRequest,
 };
 use windflow_storage::{NewTarget, TargetStatus};
 
@@ -26,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_targets, create_target))
         .routes(routes!(get_target, update_target, delete_target))
         .routes(routes!(test_target))
+        .routes(routes!(trust_target))
         .routes(routes!(target_checks))
 }
 
@@ -84,20 +86,45 @@ async fn create_target(
         Some(name) => Some(state.find_environment(&access.org.id, name).await?.id),
         None => None,
     };
+    let id = new_id();
+    let (config, host_key_fingerprint) = crate::remote_targets::new_config(
+        &state.keyring,
+        &id,
+        kind,
+        &request.endpoint,
+        request.tls.as_ref(),
+        request.ssh.as_ref(),
+    )?;
     let target = state
         .store
         .create_target(NewTarget {
-            id: new_id(),
+            id,
             org_id: access.org.id.clone(),
             environment_id,
             name: request.name,
             kind,
             endpoint: request.endpoint,
             labels: request.labels,
-            config: json!({}),
+            config,
             created_at: now_ms(),
         })
         .await?;
+    // A host key given by its fingerprint is pinned once the host offers that very key.
+    let target = match host_key_fingerprint {
+        Some(fingerprint) => {
+            match pin_host_key(&state, &target, "ssh.host_key", &fingerprint).await {
+                Ok(pinned) => pinned,
+                Err(e) => {
+                    let _ = state
+                        .store
+                        .delete_target(&access.org.id, &target.name, true)
+                        .await;
+                    return Err(e);
+                }
+            }
+        }
+        None => target,
+    };
     state
         .audit_org(
             &access,
@@ -295,32 +322,125 @@ async fn test_target(
     Ok(Json(state.check_target(&target).await))
 }
 
+/// Trust an `ssh` target's host key (admins): the key the host offers is pinned only if its
+/// fingerprint is exactly the one given (check it on the host with
+/// `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`); then the connection is tested.
+#[utoipa::path(post, path = "/orgs/{org}/targets/{target}/trust", tag = "targets",
+    request_body = TrustTargetRequest,
+    params(("org" = String, Path, description = "Organization slug"),
+        ("target" = String, Path, description = "Target name")),
+    responses((status = 200, body = TargetTest), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem),
+        (status = 503, body = Problem)))]
+async fn trust_target(
+    State(state): State<AppState>,
+    access: OrgAccess,
+    Path((_, name)): Path<(String, String)>,
+    Json(request): Json<TrustTargetRequest>,
+) -> ApiResult<Json<TargetTest>> {
+    access.require(Permission::Configure)?;
+    let target = state.find_target(&access.org.id, &name).await?;
+    if target.kind != windflow_storage::TargetKind::Ssh {
+        return Err(ApiError::invalid(
+            "target",
+            format!(
+                "{name} is a {} target; host keys are trusted for ssh targets",
+                target.kind.as_str()
+            ),
+        ));
+    }
+    let target = pin_host_key(&state, &target, "fingerprint", request.fingerprint.trim()).await?;
+    state
+        .audit_org(
+            &access,
+            "target.trust",
+            &format!("target/{name}"),
+            json!({ "fingerprint": request.fingerprint.trim() }),
+        )
+        .await;
+    Ok(Json(state.check_target(&target).await))
+}
+
+/// Fetches the host key the target offers and pins it if its fingerprint is `fingerprint`.
+async fn pin_host_key(
+    state: &AppState,
+    target: &windflow_storage::Target,
+    field: &str,
+    fingerprint: &str,
+) -> ApiResult<windflow_storage::Target> {
+    if !fingerprint.starts_with("SHA256:") {
+        return Err(ApiError::invalid(
+            field,
+            "a host key fingerprint is SHA256:… (as ssh-keygen -lf prints it)",
+        ));
+    }
+    let (offered, line) = crate::remote_targets::offered_host_key(target)
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("target {}: {e}", target.name)))?;
+    if offered != fingerprint {
+        return Err(ApiError::invalid(
+            field,
+            format!(
+                "the host at {} offers the key {offered}, not {fingerprint}; nothing was trusted",
+                target.endpoint
+            ),
+        ));
+    }
+    let mut config = target.config.clone();
+    if !config.is_object() {
+        config = json!({});
+    }
+    if !config["ssh"].is_object() {
+        config["ssh"] = json!({});
+    }
+    config["ssh"]["host_key"] = json!(line);
+    let pinned = state
+        .store
+        .set_target_config(&target.org_id, &target.name, config)
+        .await?;
+    state.forget_driver(&target.id);
+    Ok(pinned)
+}
+
 impl App {
     /// Tests a target's engine and records the result as its status.
     pub async fn check_target(&self, target: &windflow_storage::Target) -> TargetTest {
         let started = Instant::now();
-        let result = match self.driver(target) {
-            Ok(driver) => {
-                match tokio::time::timeout(std::time::Duration::from_secs(10), driver.info()).await
-                {
-                    Ok(Ok(info)) => Ok(EngineInfo {
-                        version: info.version,
-                        api_version: info.api_version,
-                        os: info.os,
-                        arch: info.arch,
-                        hostname: info.hostname,
-                        cpus: info.cpus,
-                        memory_bytes: info.memory_bytes,
-                        reserved_memory_bytes: info.reserved_memory_bytes,
-                        free_disk_bytes: info.free_disk_bytes,
-                        containers_running: info.containers_running,
-                        swarm_role: info.swarm_role,
-                    }),
-                    Ok(Err(e)) => Err(e.to_string()),
-                    Err(_) => Err("no answer within 10 s".to_string()),
+        let untrusted = target.kind == windflow_storage::TargetKind::Ssh
+            && crate::remote_targets::pinned_host_key(target).is_none();
+        let result = if untrusted {
+            let offered = crate::remote_targets::offered_host_key(target).await.ok();
+            Err(crate::remote_targets::untrusted_message(
+                target,
+                offered
+                    .as_ref()
+                    .map(|(fingerprint, _)| fingerprint.as_str()),
+            ))
+        } else {
+            match self.driver(target) {
+                Ok(driver) => {
+                    match tokio::time::timeout(std::time::Duration::from_secs(10), driver.info())
+                        .await
+                    {
+                        Ok(Ok(info)) => Ok(EngineInfo {
+                            version: info.version,
+                            api_version: info.api_version,
+                            os: info.os,
+                            arch: info.arch,
+                            hostname: info.hostname,
+                            cpus: info.cpus,
+                            memory_bytes: info.memory_bytes,
+                            reserved_memory_bytes: info.reserved_memory_bytes,
+                            free_disk_bytes: info.free_disk_bytes,
+                            containers_running: info.containers_running,
+                            swarm_role: info.swarm_role,
+                        }),
+                        Ok(Err(e)) => Err(e.to_string()),
+                        Err(_) => Err("no answer within 10 s".to_string()),
+                    }
                 }
+                Err(e) => Err(e.to_string()),
             }
-            Err(e) => Err(e.to_string()),
         };
         let latency_ms = started.elapsed().as_millis() as u64;
         let (status, info) = match &result {
