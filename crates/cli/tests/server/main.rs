@@ -9,5 +9,6 @@ mod cli_client;
 mod console;
 mod crash;
 mod support;
+mod swarm;
 mod targets;
 mod targets_remote;

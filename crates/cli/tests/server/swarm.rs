@@ -1,0 +1,191 @@
+//! A `swarm` target through the API (SQLite): registered on the local engine's socket (made
+//! a single-node Swarm manager), a stack of 2 replicas deployed through the API and checked
+//! through the Engine API, the target's nodes listed, then a `remove` deployment taking the
+//! service down.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use bollard::query_parameters::ListContainersOptions;
+use serde_json::json;
+use windflow_engine::docker::DockerDriver;
+use windflow_engine::events::EventSink;
+use windflow_engine::swarm;
+use windflow_testkit::server::Database;
+use windflow_testkit::{TEST_IMAGE, docker, ensure_test_images, unique_project};
+
+use crate::support::{create_stack, start};
+
+const DEPLOY_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// Removes the stack's Swarm objects whatever happens to the test.
+struct SwarmCleanup(String);
+
+impl Drop for SwarmCleanup {
+    fn drop(&mut self) {
+        let project = self.0.clone();
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("cleanup runtime");
+            runtime.block_on(async {
+                let driver = DockerDriver::connect(None).expect("driver");
+                if let Err(e) = swarm::down(&driver, &project, &EventSink::discard()).await {
+                    eprintln!("cleanup of Swarm project {project} failed: {e}");
+                }
+            });
+        })
+        .join();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn swarm_target_deploys_lists_nodes_and_removes() {
+    let docker = docker().await;
+    ensure_test_images(&docker).await.unwrap();
+    let driver = DockerDriver::connect(None).unwrap();
+    swarm::init_if_inactive(&driver, "127.0.0.1").await.unwrap();
+    let started = Instant::now();
+    let server = start(Database::Sqlite).await;
+    let api = server.admin().await.unwrap();
+
+    let created = api
+        .post(
+            "/orgs/default/targets",
+            json!({ "name": "swarm1", "kind": "swarm", "endpoint": "unix:///var/run/docker.sock" }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(created.body["kind"], "swarm", "{}", created.text);
+
+    // The nodes of its Swarm: this engine, a ready manager (and the leader).
+    let nodes = api.get("/orgs/default/targets/swarm1/nodes").await.unwrap();
+    assert_eq!(nodes.status, 200, "{}", nodes.text);
+    let nodes = nodes.body.as_array().unwrap();
+    let engine = docker.info().await.unwrap();
+    let node_id = engine.swarm.and_then(|s| s.node_id).unwrap();
+    let node = nodes
+        .iter()
+        .find(|n| n["id"] == node_id)
+        .unwrap_or_else(|| panic!("node {node_id} not listed: {nodes:?}"));
+    assert_eq!(node["role"], "manager", "{node}");
+    assert_eq!(node["state"], "ready", "{node}");
+    assert_eq!(node["leader"], true, "{node}");
+    // A docker target has no nodes to list.
+    let refused = api.get("/orgs/default/targets/local/nodes").await.unwrap();
+    assert_eq!(refused.status, 409, "{}", refused.text);
+    assert!(
+        refused.text.contains("not a swarm target"),
+        "{}",
+        refused.text
+    );
+
+    // A stack of 2 replicas, deployed through the API.
+    let stack = unique_project("srvswarm");
+    let _cleanup = SwarmCleanup(stack.clone());
+    let content = format!(
+        r#"
+services:
+  web:
+    image: {TEST_IMAGE}
+    command: ["sh", "-c", "mkdir -p /www && echo hello > /www/index.html && exec httpd -f -p 8080 -h /www"]
+    stop_grace_period: 1s
+    labels:
+      team: storefront
+    deploy:
+      replicas: 2
+"#
+    );
+    create_stack(&api, &stack, &content).await;
+    let queued = api
+        .post(
+            "/orgs/default/deployments",
+            json!({ "stack": stack, "target": "swarm1" }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(queued.status, 201, "{}", queued.text);
+    let id = queued.body["id"].as_str().unwrap().to_string();
+    let done = api
+        .wait_deployment("default", &id, DEPLOY_TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(done["state"], "succeeded", "{done}\n{}", server.logs());
+
+    // What the engine runs: a Swarm service with 2 replicas, both running, labelled.
+    let name = format!("{stack}_web");
+    let service = docker.inspect_service(&name, None).await.unwrap();
+    let spec = service.spec.unwrap();
+    let replicas = spec
+        .mode
+        .as_ref()
+        .and_then(|m| m.replicated.as_ref())
+        .and_then(|r| r.replicas);
+    assert_eq!(replicas, Some(2));
+    let labels = spec.labels.unwrap_or_default();
+    assert_eq!(labels["com.docker.stack.namespace"], stack);
+    // Compose `labels` are the tasks' container labels (as with `docker stack deploy`).
+    let container_labels = spec
+        .task_template
+        .as_ref()
+        .and_then(|t| t.container_spec.as_ref())
+        .and_then(|c| c.labels.clone())
+        .unwrap_or_default();
+    assert_eq!(
+        container_labels["team"], "storefront",
+        "{container_labels:?}"
+    );
+    assert_eq!(labels["io.windflow.stack-version"], "1", "{labels:?}");
+    let tasks = |docker: bollard::Docker, name: String| async move {
+        docker
+            .list_containers(Some(ListContainersOptions {
+                filters: Some(HashMap::from([(
+                    "label".to_string(),
+                    vec![format!("com.docker.swarm.service.name={name}")],
+                )])),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .len()
+    };
+    assert_eq!(tasks(docker.clone(), name.clone()).await, 2);
+    // It took the Swarm path: no plain (compose-style) containers were made for it.
+    assert!(
+        windflow_testkit::list_project_containers(&docker, &stack)
+            .await
+            .unwrap()
+            .is_empty(),
+        "only Swarm tasks"
+    );
+
+    // A remove deployment takes the service down.
+    let removal = api
+        .post(
+            "/orgs/default/deployments",
+            json!({ "stack": stack, "target": "swarm1", "kind": "remove" }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(removal.status, 201, "{}", removal.text);
+    let id = removal.body["id"].as_str().unwrap().to_string();
+    let done = api
+        .wait_deployment("default", &id, DEPLOY_TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(done["state"], "succeeded", "{done}\n{}", server.logs());
+    assert!(docker.inspect_service(&name, None).await.is_err());
+    assert!(
+        docker
+            .inspect_network(&format!("{stack}_default"), None)
+            .await
+            .is_err()
+    );
+    assert_eq!(tasks(docker.clone(), name.clone()).await, 0);
+    eprintln!(
+        "swarm server scenario: {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+}
