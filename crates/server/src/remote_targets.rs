@@ -65,6 +65,27 @@ fn unseal(
     String::from_utf8(bytes).context("a stored key is not UTF-8")
 }
 
+/// The target's `config` with its sealed private keys sealed again under the keyring's
+/// current key (after a rotation added it); `None` when it holds no sealed key.
+pub fn reseal_config(
+    keyring: &Keyring,
+    target_id: &str,
+    config: &Value,
+) -> anyhow::Result<Option<Value>> {
+    let mut config = config.clone();
+    let mut changed = false;
+    for (section, name) in [("tls", "key"), ("ssh", "private_key")] {
+        let field = format!("{section}.{name}");
+        let sealed = &config[section][name];
+        if sealed.is_object() {
+            let plaintext = unseal(keyring, target_id, &field, sealed)?;
+            config[section][name] = seal(keyring, target_id, &field, &plaintext);
+            changed = true;
+        }
+    }
+    Ok(changed.then_some(config))
+}
+
 fn check_pem(field: &str, text: &str, marker: &str) -> ApiResult<()> {
     if text.contains("-----BEGIN") && text.contains(marker) {
         Ok(())

@@ -204,9 +204,20 @@ impl Keyring {
             let value = self.encrypt(&aad, plaintext.as_bytes());
             store.replace_secret_value(&variable.id, value).await?;
         }
+        // Targets' private keys (TLS client keys, SSH keys) are sealed by the same keyring.
+        let mut resealed = 0;
+        for target in store.list_all_targets().await? {
+            if let Some(config) =
+                crate::remote_targets::reseal_config(self, &target.id, &target.config)?
+            {
+                let org = target.org_id.clone();
+                store.set_target_config(&org, &target.name, config).await?;
+                resealed += 1;
+            }
+        }
         self.keys.truncate(1);
         self.save()?;
-        Ok(secrets.len())
+        Ok(secrets.len() + resealed)
     }
 }
 

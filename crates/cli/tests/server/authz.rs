@@ -272,6 +272,7 @@ fn table_operations() -> BTreeSet<String> {
         ("/members/zz-missing", "/members/{user}"),
         ("/environments/e1/", "/environments/{env}/"),
         ("/environments/zz-missing", "/environments/{env}"),
+        ("/agents/zz-missing", "/agents/{agent}"),
         ("/targets/t1", "/targets/{target}"),
         ("/targets/zz-missing", "/targets/{target}"),
         ("/stacks/s1", "/stacks/{stack}"),
