@@ -90,20 +90,25 @@ pub async fn ensure_manager(driver: &DockerDriver) -> Result<(), DriverError> {
         .info()
         .await
         .map_err(engine_error(driver, "engine info"))?;
-    let swarm = info.swarm.unwrap_or_default();
+    match not_a_manager(&info.swarm.unwrap_or_default()) {
+        None => Ok(()),
+        Some(why) => Err(DriverError::Engine {
+            context: format!("the Docker engine at {}", driver.endpoint()),
+            message: why.to_string(),
+        }),
+    }
+}
+
+/// Why an engine with this Swarm state cannot take Swarm deployments (`None`: it can).
+fn not_a_manager(swarm: &bollard::models::SwarmInfo) -> Option<&'static str> {
     let active = swarm.local_node_state == Some(LocalNodeState::ACTIVE);
     if active && swarm.control_available == Some(true) {
-        return Ok(());
-    }
-    let why = if active {
-        "is a Swarm worker, not a manager: point -H at a manager node".to_string()
+        None
+    } else if active {
+        Some("is a Swarm worker, not a manager: point -H at a manager node")
     } else {
-        "is not a Swarm manager: run `docker swarm init` or pick --mode containers".to_string()
-    };
-    Err(DriverError::Engine {
-        context: format!("the Docker engine at {}", driver.endpoint()),
-        message: why,
-    })
+        Some("is not a Swarm manager: run `docker swarm init` or pick --mode containers")
+    }
 }
 
 /// Makes the engine a single-node Swarm manager when it is not in a Swarm yet (idempotent).
@@ -1574,4 +1579,36 @@ pub async fn services(
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use bollard::models::{LocalNodeState, SwarmInfo};
+
+    use super::not_a_manager;
+
+    fn check(state: LocalNodeState, control: Option<bool>, expected: Option<&str>) {
+        let info = SwarmInfo {
+            local_node_state: Some(state),
+            control_available: control,
+            ..Default::default()
+        };
+        assert_eq!(not_a_manager(&info), expected, "{state:?} {control:?}");
+    }
+
+    #[test]
+    fn only_an_active_manager_takes_swarm_deployments() {
+        check(LocalNodeState::ACTIVE, Some(true), None);
+        check(
+            LocalNodeState::ACTIVE,
+            Some(false),
+            Some("is a Swarm worker, not a manager: point -H at a manager node"),
+        );
+        let not_in_a_swarm =
+            Some("is not a Swarm manager: run `docker swarm init` or pick --mode containers");
+        check(LocalNodeState::INACTIVE, None, not_in_a_swarm);
+        check(LocalNodeState::PENDING, None, not_in_a_swarm);
+        check(LocalNodeState::LOCKED, Some(true), not_in_a_swarm);
+        assert_eq!(not_a_manager(&SwarmInfo::default()), not_in_a_swarm);
+    }
 }
