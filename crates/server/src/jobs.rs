@@ -14,10 +14,10 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use tracing::Instrument;
 use windflow_compose::LoadOptions;
 use windflow_engine::deploy::{self, UpError, UpOptions};
-use windflow_storage::TargetKind;
 use windflow_engine::events::{Event, EventKind, EventSink};
 use windflow_engine::executor::ExecuteOptions;
 use windflow_engine::history::History;
+use windflow_storage::TargetKind;
 use windflow_storage::{
     Deployment, DeploymentEvent, DeploymentFinish, DeploymentKind, DeploymentState, Store,
     VariableScope,
