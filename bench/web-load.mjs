@@ -82,61 +82,82 @@ for (const id of ids) {
   }
 }
 
+// Chromium drops loads in flight with ERR_NETWORK_CHANGED when Docker adds or removes
+// interfaces (other containers starting on this machine): such a load is retried, not counted.
+async function retry(what, fn) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn()
+    } catch (e) {
+      if (attempt >= 4) throw e
+      log(`${what} failed (${String(e.message ?? e).split('\n')[0]}): retrying`)
+      await new Promise((r) => setTimeout(r, 1000))
+    }
+  }
+}
+await new Promise((r) => setTimeout(r, 2000))
+
 // --- measuring ----------------------------------------------------------------------------
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS, headless: true })
 const samples = []
 try {
   // Log in through the login page once; every measured load reuses that session cookie.
-  const loginContext = await browser.newContext()
-  const loginPage = await loginContext.newPage()
-  loginPage.setDefaultTimeout(60_000)
-  loginPage.on('pageerror', (e) => log(`page error: ${e.message}`))
-  loginPage.on('console', (m) => m.type() === 'error' && log(`console: ${m.text()}`))
-  await loginPage.goto(`${base}/login`)
-  await loginPage.fill('input[name=username]', 'admin')
-  await loginPage.fill('input[name=password]', password)
-  await loginPage.click('[data-test=login]')
-  await loginPage.waitForSelector('[data-test=dashboard-stats]')
-  const storageState = await loginContext.storageState()
-  await loginContext.close()
+  const storageState = await retry('logging in', async () => {
+    const loginContext = await browser.newContext()
+    const loginPage = await loginContext.newPage()
+    loginPage.setDefaultTimeout(60_000)
+    loginPage.on('pageerror', (e) => log(`page error: ${e.message}`))
+    loginPage.on('console', (m) => m.type() === 'error' && log(`console: ${m.text()}`))
+    await loginPage.goto(`${base}/login`)
+    await loginPage.fill('input[name=username]', 'admin')
+    await loginPage.fill('input[name=password]', password)
+    await loginPage.click('[data-test=login]')
+    await loginPage.waitForSelector('[data-test=dashboard-stats]')
+    const state = await loginContext.storageState()
+    await loginContext.close()
+    return state
+  })
 
   // One unmeasured load warms the server side (SQLite pages, the OS file cache), not the browser.
   for (let i = 0; i <= loads; i++) {
-    const context = await browser.newContext({ storageState, viewport: { width: 1366, height: 860 } })
-    const page = await context.newPage()
-    const wall = performance.now()
-    await page.goto(`${base}/`)
-    await page.waitForSelector('[data-test=dashboard-stats]', { timeout: 30_000 })
-    const m = await page.evaluate(async () => {
-      for (let t = 0; t < 200 && !performance.getEntriesByName('wf:dashboard-rendered').length; t++) {
-        await new Promise((r) => setTimeout(r, 10))
-      }
-      const nav = performance.getEntriesByType('navigation')[0]
-      const mark = performance.getEntriesByName('wf:dashboard-rendered')[0]
-      const fcp = performance.getEntriesByName('first-contentful-paint')[0]
-      const api = performance
-        .getEntriesByType('resource')
-        .filter((r) => r.name.includes('/api/v1/'))
-        .map((r) => ({ url: new URL(r.name).pathname, start: r.startTime, end: r.responseEnd }))
-      const js = performance
-        .getEntriesByType('resource')
-        .filter((r) => r.name.endsWith('.js'))
-        .reduce((sum, r) => sum + (r.transferSize || 0), 0)
-      return {
-        rendered_ms: mark ? mark.startTime : null,
-        ttfb_ms: nav.responseStart,
-        dom_content_loaded_ms: nav.domContentLoadedEventEnd,
-        load_event_ms: nav.loadEventEnd,
-        fcp_ms: fcp ? fcp.startTime : null,
-        api_calls: api,
-        js_transfer_bytes: js,
-        rows: document.querySelectorAll('.el-table__row').length,
-      }
+    const m = await retry(`load ${i}`, async () => {
+      const context = await browser.newContext({ storageState, viewport: { width: 1366, height: 860 } })
+      const page = await context.newPage()
+      const wall = performance.now()
+      await page.goto(`${base}/`)
+      await page.waitForSelector('[data-test=dashboard-stats]', { timeout: 30_000 })
+      const m = await page.evaluate(async () => {
+        for (let t = 0; t < 200 && !performance.getEntriesByName('wf:dashboard-rendered').length; t++) {
+          await new Promise((r) => setTimeout(r, 10))
+        }
+        const nav = performance.getEntriesByType('navigation')[0]
+        const mark = performance.getEntriesByName('wf:dashboard-rendered')[0]
+        const fcp = performance.getEntriesByName('first-contentful-paint')[0]
+        const api = performance
+          .getEntriesByType('resource')
+          .filter((r) => r.name.includes('/api/v1/'))
+          .map((r) => ({ url: new URL(r.name).pathname, start: r.startTime, end: r.responseEnd }))
+        const js = performance
+          .getEntriesByType('resource')
+          .filter((r) => r.name.endsWith('.js'))
+          .reduce((sum, r) => sum + (r.transferSize || 0), 0)
+        return {
+          rendered_ms: mark ? mark.startTime : null,
+          ttfb_ms: nav.responseStart,
+          dom_content_loaded_ms: nav.domContentLoadedEventEnd,
+          load_event_ms: nav.loadEventEnd,
+          fcp_ms: fcp ? fcp.startTime : null,
+          api_calls: api,
+          js_transfer_bytes: js,
+          rows: document.querySelectorAll('.el-table__row').length,
+        }
+      })
+      m.wall_ms = performance.now() - wall
+      if (m.rendered_ms === null) throw new Error('the dashboard never set its wf:dashboard-rendered mark')
+      if (m.rows === 0) throw new Error('the dashboard rendered no table rows: was the seeding lost?')
+      await context.close()
+      return m
     })
-    m.wall_ms = performance.now() - wall
-    if (m.rendered_ms === null) throw new Error('the dashboard never set its wf:dashboard-rendered mark')
-    if (m.rows === 0) throw new Error('the dashboard rendered no table rows: was the seeding lost?')
-    await context.close()
     if (i === 0) {
       log(`warm-up load: ${m.rendered_ms.toFixed(0)} ms`)
       continue
