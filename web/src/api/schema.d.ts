@@ -846,6 +846,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org}/targets/{target}/trust": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Trust an `ssh` target's host key (admins): the key the host offers is pinned only if its
+         *     fingerprint is exactly the one given (check it on the host with
+         *     `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`); then the connection is tested.
+         */
+        post: operations["trust_target"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users": {
         parameters: {
             query?: never;
@@ -1070,6 +1091,8 @@ export interface components {
             /** @description The environment (name) the target belongs to. */
             environment?: string | null;
             labels?: Record<string, never>;
+            tls?: components["schemas"]["TargetTlsRequest"] | null;
+            ssh?: components["schemas"]["TargetSshRequest"] | null;
         };
         CreateTokenRequest: {
             name: string;
@@ -1559,6 +1582,13 @@ export interface components {
             checked_at?: string | null;
             /** Format: date-time */
             created_at: string;
+            /**
+             * @description Whether a client key (TLS or SSH) is stored for the target; the key itself is
+             *     never returned.
+             */
+            has_client_key?: boolean;
+            /** @description The SHA-256 fingerprint of the SSH host key pinned for an `ssh` target. */
+            host_key_fingerprint?: string | null;
         };
         /** @description One entry of a target's health history. */
         TargetCheck: {
@@ -1571,6 +1601,16 @@ export interface components {
         };
         /** @enum {string} */
         TargetKind: "docker" | "ssh" | "agent" | "swarm";
+        /**
+         * @description SSH for an `ssh://` target: the OpenSSH private key to log in with (stored encrypted,
+         *     never returned) and the host key to trust, as an OpenSSH public key line
+         *     (`ssh-ed25519 AAAA…`) or its `SHA256:` fingerprint. Without a host key, the target is
+         *     trusted later with `POST …/targets/{target}/trust`.
+         */
+        TargetSshRequest: {
+            private_key?: string | null;
+            host_key?: string | null;
+        };
         /** @enum {string} */
         TargetStatus: "unknown" | "up" | "down";
         /** @description The answer of `POST …/targets/{name}/test`. */
@@ -1581,8 +1621,25 @@ export interface components {
             /** Format: int64 */
             latency_ms: number;
         };
+        /**
+         * @description TLS for a `tcp://` target: the CA that signed the engine's certificate, and the client
+         *     certificate and key (PEM text). The key is stored encrypted and never returned.
+         */
+        TargetTlsRequest: {
+            ca: string;
+            cert?: string | null;
+            key?: string | null;
+        };
         /** @enum {string} */
         TokenScope: "read" | "write";
+        /**
+         * @description `POST …/targets/{target}/trust`: the fingerprint of the SSH host key to pin, checked
+         *     against the key the host offers.
+         */
+        TrustTargetRequest: {
+            /** @description `SHA256:…`, as `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` prints it. */
+            fingerprint: string;
+        };
         /**
          * @description A new version of a stack. Send `If-Match: "<version>"` to refuse the write when someone
          *     else pushed in between.
@@ -4033,6 +4090,66 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    trust_target: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+                /** @description Target name */
+                target: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrustTargetRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetTest"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
