@@ -19,9 +19,12 @@
 //!   and builds `windflow_domain` stacks), the crate sees the system under test only from
 //!   outside: its binary, the engine, and the network. [`sshd`] and [`tls_engine`] run the real
 //!   OpenSSH server and a second real dockerd for the remote transports.
+//! - [`runtime_image`] runs a host-built binary in containers (its libraries in a `FROM
+//!   scratch` image, the binary bind-mounted), for agents on private Docker networks.
 
 pub mod conformance;
 pub mod postgres;
+pub mod runtime_image;
 pub mod server;
 pub mod sshd;
 pub mod tls_engine;

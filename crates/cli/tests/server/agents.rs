@@ -4,6 +4,7 @@
 //! again from its state directory (target up, redeploy), and revocation (link closed, the
 //! agent stops with a clear message).
 
+use std::net::IpAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -21,10 +22,11 @@ use windflow_testkit::{
 
 use crate::support::{bin, create_stack};
 
-const DEPLOY_TIMEOUT: Duration = Duration::from_secs(90);
+pub(crate) const DEPLOY_TIMEOUT: Duration = Duration::from_secs(90);
 
-/// A CA (`ca.pem`) and a server certificate for 127.0.0.1 (`cert.pem`, `key.pem`) in `dir`.
-fn certificates(dir: &Path) {
+/// A CA (`ca.pem`) and a server certificate for the addresses `ips` (`cert.pem`, `key.pem`)
+/// in `dir`.
+pub(crate) fn certificates(dir: &Path, ips: &[IpAddr]) {
     let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
     params
         .distinguished_name
@@ -38,12 +40,35 @@ fn certificates(dir: &Path) {
         .distinguished_name
         .push(DnType::CommonName, "windflow control plane");
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    params.subject_alt_names = vec![SanType::IpAddress("127.0.0.1".parse().unwrap())];
+    params.subject_alt_names = ips.iter().map(|ip| SanType::IpAddress(*ip)).collect();
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     let key = KeyPair::generate().unwrap();
     let cert = params.signed_by(&key, &ca).unwrap();
     std::fs::write(dir.join("cert.pem"), cert.pem()).unwrap();
     std::fs::write(dir.join("key.pem"), key.serialize_pem()).unwrap();
+}
+
+/// `windflow serve` (SQLite) with an HTTPS listener on `listen` for agents, using the
+/// certificate in `dir` (see [`certificates`]), and a 1 s agent heartbeat.
+pub(crate) async fn start_server(dir: &Path, listen: &str) -> Server {
+    Server::start_with(
+        &bin(),
+        Database::Sqlite,
+        vec![
+            (
+                "WINDFLOW_TLS_CERT".into(),
+                dir.join("cert.pem").display().to_string(),
+            ),
+            (
+                "WINDFLOW_TLS_KEY".into(),
+                dir.join("key.pem").display().to_string(),
+            ),
+            ("WINDFLOW_TLS_LISTEN".into(), listen.to_string()),
+            ("WINDFLOW_AGENT_HEARTBEAT".into(), "1s".into()),
+        ],
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e:#}"))
 }
 
 struct AgentProcess(Child);
@@ -73,7 +98,20 @@ fn start_agent(url: &str, token: Option<&str>, dir: &Path) -> AgentProcess {
     AgentProcess(command.spawn().expect("windflow agent starts"))
 }
 
-async fn wait_for(what: &str, timeout: Duration, mut check: impl AsyncFnMut() -> bool) {
+/// A single-use enrollment token for a new agent target named `target`.
+pub(crate) async fn enrollment_token(api: &Api, target: &str, labels: Value) -> String {
+    let answer = api
+        .post(
+            "/orgs/default/agents/enrollments",
+            json!({ "target": target, "labels": labels }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    answer.body["token"].as_str().unwrap().to_string()
+}
+
+pub(crate) async fn wait_for(what: &str, timeout: Duration, mut check: impl AsyncFnMut() -> bool) {
     let deadline = Instant::now() + timeout;
     while !check().await {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
@@ -81,7 +119,7 @@ async fn wait_for(what: &str, timeout: Duration, mut check: impl AsyncFnMut() ->
     }
 }
 
-async fn target_status(api: &Api, name: &str) -> String {
+pub(crate) async fn target_status(api: &Api, name: &str) -> String {
     let answer = api
         .get(&format!("/orgs/default/targets/{name}"))
         .await
@@ -89,13 +127,13 @@ async fn target_status(api: &Api, name: &str) -> String {
     answer.body["status"].as_str().unwrap_or("").to_string()
 }
 
-async fn agents(api: &Api) -> Vec<Value> {
+pub(crate) async fn agents(api: &Api) -> Vec<Value> {
     let answer = api.get("/orgs/default/agents").await.unwrap();
     assert_eq!(answer.status, 200, "{}", answer.text);
     answer.body.as_array().cloned().unwrap_or_default()
 }
 
-fn stack(port: u16, greeting: &str) -> String {
+pub(crate) fn stack(port: u16, greeting: &str) -> String {
     format!(
         r#"services:
   web:
@@ -109,7 +147,7 @@ fn stack(port: u16, greeting: &str) -> String {
     )
 }
 
-async fn deploy(api: &Api, stack: &str, target: &str) -> Value {
+pub(crate) async fn deploy(api: &Api, stack: &str, target: &str) -> Value {
     let answer = api
         .post(
             "/orgs/default/deployments",
@@ -131,42 +169,14 @@ async fn agent_enrolls_over_tls_deploys_reconnects_and_is_revoked() {
     let dir = std::env::temp_dir().join(format!("windflow-agent-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    certificates(&dir);
+    certificates(&dir, &["127.0.0.1".parse().unwrap()]);
     let tls_port = free_port();
-    let server = Server::start_with(
-        &bin(),
-        Database::Sqlite,
-        vec![
-            (
-                "WINDFLOW_TLS_CERT".into(),
-                dir.join("cert.pem").display().to_string(),
-            ),
-            (
-                "WINDFLOW_TLS_KEY".into(),
-                dir.join("key.pem").display().to_string(),
-            ),
-            (
-                "WINDFLOW_TLS_LISTEN".into(),
-                format!("127.0.0.1:{tls_port}"),
-            ),
-            ("WINDFLOW_AGENT_HEARTBEAT".into(), "1s".into()),
-        ],
-    )
-    .await
-    .unwrap();
+    let server = start_server(&dir, &format!("127.0.0.1:{tls_port}")).await;
     let api = server.admin().await.unwrap();
     let url = format!("https://127.0.0.1:{tls_port}");
 
     // An enrollment token, single use; the agent trades it for a credential.
-    let answer = api
-        .post(
-            "/orgs/default/agents/enrollments",
-            json!({ "target": "edge-1", "labels": { "site": "lab" } }),
-        )
-        .await
-        .unwrap();
-    assert_eq!(answer.status, 201, "{}", answer.text);
-    let token = answer.body["token"].as_str().unwrap().to_string();
+    let token = enrollment_token(&api, "edge-1", json!({ "site": "lab" })).await;
     let mut agent = start_agent(&url, Some(&token), &dir);
     wait_for(
         "the agent to connect",

@@ -3,6 +3,7 @@
 //! concern.
 
 mod agents;
+mod agents_containers;
 mod api;
 mod authz;
 mod cli_client;
