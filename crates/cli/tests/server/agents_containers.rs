@@ -162,7 +162,7 @@ async fn start_agent_container(
             binds: Some(vec![
                 format!("{}:/windflow:ro", bin().display()),
                 format!("{}:/etc/windflow/ca.pem:ro", ca.display()),
-                "/var/run/docker.sock:/var/run/docker.sock".into(),
+                format!("{}:/var/run/docker.sock", engine_socket()),
                 format!("{volume}:/var/lib/windflow-agent"),
             ]),
             network_mode: Some(network.to_string()),
@@ -184,6 +184,14 @@ async fn start_agent_container(
         .start_container(name, None::<StartContainerOptions>)
         .await
         .unwrap_or_else(|e| panic!("starting the agent container {name}: {e}"));
+}
+
+/// The host path of the engine's socket, which the agents get mounted as their local engine.
+fn engine_socket() -> String {
+    match std::env::var("DOCKER_HOST") {
+        Ok(host) if host.starts_with("unix://") => host["unix://".len()..].to_string(),
+        _ => "/var/run/docker.sock".to_string(),
+    }
 }
 
 /// The container's address on `network`, from the Engine API.
@@ -391,33 +399,34 @@ async fn three_agents_in_containers_deploy_and_one_killed_mid_deploy_recovers() 
     assert_eq!(answer.status, 201, "{}", answer.text);
     let slow_id = answer.body["id"].as_str().unwrap().to_string();
     wait_for(
-        "the edge-b deployment to start a service step",
+        "the edge-b deployment to run and start a service step",
         Duration::from_secs(60),
         async || {
-            events(&api, &slow_id).await.iter().any(|e| {
-                e["data"]["event"] == "step_started"
-                    && e["data"]["label"]
-                        .as_str()
-                        .is_some_and(|l| l.starts_with("service"))
-            })
+            deployment_state(&api, &slow_id).await == "running"
+                && events(&api, &slow_id).await.iter().any(|e| {
+                    e["data"]["event"] == "step_started"
+                        && e["data"]["label"]
+                            .as_str()
+                            .is_some_and(|l| l.starts_with("service"))
+                })
         },
     )
     .await;
-    let edge_b = fleet.agent("edge-b");
-    docker
-        .kill_container(&edge_b.container, None::<KillContainerOptions>)
-        .await
-        .unwrap();
-    let killed_at = Instant::now();
+    // Still mid-deploy right before the kill (the dependency needs ~6 s to turn healthy).
     let seen = events(&api, &slow_id).await;
     assert!(
         !seen.iter().any(|e| e["data"]["event"] == "finished"
             || (e["data"]["event"] == "service_state"
                 && e["data"]["service"] == "db"
                 && e["data"]["state"] == "ready")),
-        "the agent was killed too late to be mid-deploy: {seen:?}"
+        "the deployment got too far to kill its agent midway: {seen:?}"
     );
-    assert_eq!(deployment_state(&api, &slow_id).await, "running");
+    let edge_b = fleet.agent("edge-b");
+    docker
+        .kill_container(&edge_b.container, None::<KillContainerOptions>)
+        .await
+        .unwrap();
+    let killed_at = Instant::now();
 
     // Meanwhile: the target goes down and the deployment fails naming the agent, while
     // edge-a deploys a new version.
