@@ -89,9 +89,6 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Rollback {
             to, wait_timeout, ..
-        } if g.mode == DeployMode::Swarm => swarm::rollback(g, to, wait_timeout).await,
-        Command::Rollback {
-            to, wait_timeout, ..
         } => rollback(g, to, wait_timeout).await,
         Command::History => history(g),
         Command::Ls => ls(g).await,
@@ -265,12 +262,9 @@ fn cancel_on_ctrl_c() -> tokio::sync::watch::Receiver<bool> {
     receiver
 }
 
-async fn up(g: &Global, args: &UpArgs) -> Result<()> {
-    let stack = load_stack(g)?.stack;
-    let project = stack.name.clone();
-    let driver = driver(g)?;
-    let history = History::for_endpoint(driver.endpoint());
-    let options = UpOptions {
+/// What `windflow up` (either mode) asks of the engine.
+fn up_options(args: &UpArgs, source: &str) -> UpOptions {
+    UpOptions {
         plan: plan_options(args),
         execute: ExecuteOptions {
             wait_timeout: Duration::from_secs(args.wait_timeout),
@@ -278,21 +272,35 @@ async fn up(g: &Global, args: &UpArgs) -> Result<()> {
             cancel: Some(cancel_on_ctrl_c()),
             ..Default::default()
         },
-        source: "up".into(),
-    };
-    let outcome = with_events(g, |events| async move {
-        deploy::up(&driver, &stack, &history, &options, &events).await
-    })
-    .await?;
+        source: source.into(),
+    }
+}
+
+/// `shop deployed as version 3 (2 change(s))`, or that nothing changed. `place` follows
+/// "deployed" (e.g. " on the Swarm").
+fn print_up_outcome(g: &Global, project: &str, place: &str, outcome: &deploy::UpOutcome) {
     if g.output == Output::Text {
         match outcome.version {
             None => println!("{project} is up to date"),
             Some(v) => println!(
-                "{project} deployed as version {v} ({} change(s))",
+                "{project} deployed{place} as version {v} ({} change(s))",
                 outcome.changes.len()
             ),
         }
     }
+}
+
+async fn up(g: &Global, args: &UpArgs) -> Result<()> {
+    let stack = load_stack(g)?.stack;
+    let project = stack.name.clone();
+    let driver = driver(g)?;
+    let history = History::for_endpoint(driver.endpoint());
+    let options = up_options(args, "up");
+    let outcome = with_events(g, |events| async move {
+        deploy::up(&driver, &stack, &history, &options, &events).await
+    })
+    .await?;
+    print_up_outcome(g, &project, "", &outcome);
     Ok(())
 }
 
@@ -380,7 +388,12 @@ async fn restart(g: &Global, services: &[String], timeout: Option<u64>) -> Resul
 async fn rollback(g: &Global, to: Option<u64>, wait_timeout: u64) -> Result<()> {
     let project = project_name(g)?;
     let driver = driver(g)?;
-    let history = History::for_endpoint(driver.endpoint());
+    let swarm = g.mode == DeployMode::Swarm;
+    let history = if swarm {
+        windflow_engine::swarm::history_for(driver.endpoint())
+    } else {
+        History::for_endpoint(driver.endpoint())
+    };
     let options = UpOptions {
         execute: ExecuteOptions {
             wait_timeout: Duration::from_secs(wait_timeout),
@@ -391,13 +404,21 @@ async fn rollback(g: &Global, to: Option<u64>, wait_timeout: u64) -> Result<()> 
     };
     let (target, outcome) = with_events(g, |events| {
         let (driver, project, history, options) = (&driver, &project, &history, &options);
-        async move { deploy::rollback(driver, project, to, history, options, &events).await }
+        async move {
+            if swarm {
+                windflow_engine::swarm::rollback(driver, project, to, history, options, &events)
+                    .await
+            } else {
+                deploy::rollback(driver, project, to, history, options, &events).await
+            }
+        }
     })
     .await?;
     if g.output == Output::Text {
+        let place = if swarm { " on the Swarm" } else { "" };
         match outcome.version {
             Some(v) => println!(
-                "{project} rolled back to v{} (recorded as v{v})",
+                "{project} rolled back to v{}{place} (recorded as v{v})",
                 target.version
             ),
             None => println!("{project} already runs v{}", target.version),

@@ -201,33 +201,60 @@ pub async fn rollback(
     options: &UpOptions,
     events: &EventSink,
 ) -> Result<(Revision, UpOutcome), UpError> {
+    let target = rollback_target(history, project, to, false)?;
+    let options = UpOptions {
+        source: format!("rollback to v{}", target.version),
+        ..options.clone()
+    };
+    let outcome = up(driver, &target.stack, history, &options, events).await?;
+    Ok((target, outcome))
+}
+
+/// The revision a rollback deploys again: version `to`, or the last successfully deployed
+/// version before the current one whose stack differs from it. `swarm` names the Swarm
+/// history in the messages.
+pub(crate) fn rollback_target(
+    history: &History,
+    project: &str,
+    to: Option<u64>,
+    swarm: bool,
+) -> Result<Revision, UpError> {
+    let (kind, list) = if swarm {
+        (
+            "Swarm ",
+            format!("windflow history --mode swarm -p {project}"),
+        )
+    } else {
+        ("", format!("windflow history -p {project}"))
+    };
     let revisions = history.load(project)?;
     let deployed: Vec<&Revision> = revisions
         .iter()
         .filter(|r| r.outcome == RevisionOutcome::Deployed)
         .collect();
     let target = match to {
-        Some(v) => deployed.iter().find(|r| r.version == v).copied().ok_or_else(|| {
+        Some(v) => deployed.iter().find(|r| r.version == v).ok_or_else(|| {
             UpError::Rollback(format!(
-                "{project} has no successfully deployed version {v}; `windflow history -p {project}` lists them"
+                "{project} has no successfully deployed {kind}version {v}; `{list}` lists them"
             ))
         })?,
         None => {
             let current = deployed.last().ok_or_else(|| {
-                UpError::Rollback(format!("{project} has no deployment history on this endpoint"))
-            })?;
-            deployed.iter().rev().find(|r| r.version < current.version && r.stack != current.stack).copied().ok_or_else(|| {
                 UpError::Rollback(format!(
-                    "{project} has no earlier version to roll back to (current: v{})",
-                    current.version
+                    "{project} has no {kind}deployment history on this endpoint"
                 ))
-            })?
+            })?;
+            deployed
+                .iter()
+                .rev()
+                .find(|r| r.version < current.version && r.stack != current.stack)
+                .ok_or_else(|| {
+                    UpError::Rollback(format!(
+                        "{project} has no earlier version to roll back to (current: v{})",
+                        current.version
+                    ))
+                })?
         }
     };
-    let options = UpOptions {
-        source: format!("rollback to v{}", target.version),
-        ..options.clone()
-    };
-    let outcome = up(driver, &target.stack, history, &options, events).await?;
-    Ok((target.clone(), outcome))
+    Ok((*target).clone())
 }

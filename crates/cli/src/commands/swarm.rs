@@ -2,15 +2,11 @@
 //! (`windflow_engine::swarm`), with the same plan, events, exit codes and history as the
 //! container path.
 
-use std::time::Duration;
-
-use windflow_engine::deploy::UpOptions;
 use windflow_engine::driver::Driver;
-use windflow_engine::executor::ExecuteOptions;
 use windflow_engine::swarm;
 
 use super::{
-    Failure, Result, cancel_on_ctrl_c, driver, load_stack, plan_options, project_name, with_events,
+    Failure, Result, driver, load_stack, print_up_outcome, project_name, up_options, with_events,
 };
 use crate::render::{self, print_json, warning_text};
 use crate::{Global, Output, UpArgs, exit};
@@ -62,29 +58,12 @@ pub(super) async fn up(g: &Global, args: &UpArgs) -> Result<()> {
     let project = stack.name.clone();
     let driver = driver(g)?;
     let history = swarm::history_for(driver.endpoint());
-    let options = UpOptions {
-        plan: plan_options(args),
-        execute: ExecuteOptions {
-            wait_timeout: Duration::from_secs(args.wait_timeout),
-            rollback: !args.no_rollback,
-            cancel: Some(cancel_on_ctrl_c()),
-            ..Default::default()
-        },
-        source: "up --mode swarm".into(),
-    };
+    let options = up_options(args, "up --mode swarm");
     let outcome = with_events(g, |events| async move {
         swarm::up(&driver, &stack, &history, &options, &events).await
     })
     .await?;
-    if g.output == Output::Text {
-        match outcome.version {
-            None => println!("{project} is up to date"),
-            Some(v) => println!(
-                "{project} deployed on the Swarm as version {v} ({} change(s))",
-                outcome.changes.len()
-            ),
-        }
-    }
+    print_up_outcome(g, &project, " on the Swarm", &outcome);
     Ok(())
 }
 
@@ -146,34 +125,5 @@ pub(super) async fn ps(g: &Global) -> Result<()> {
         }
     }
     println!("{tasks}");
-    Ok(())
-}
-
-pub(super) async fn rollback(g: &Global, to: Option<u64>, wait_timeout: u64) -> Result<()> {
-    let project = project_name(g)?;
-    let driver = driver(g)?;
-    let history = swarm::history_for(driver.endpoint());
-    let options = UpOptions {
-        execute: ExecuteOptions {
-            wait_timeout: Duration::from_secs(wait_timeout),
-            cancel: Some(cancel_on_ctrl_c()),
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    let (target, outcome) = with_events(g, |events| {
-        let (driver, project, history, options) = (&driver, &project, &history, &options);
-        async move { swarm::rollback(driver, project, to, history, options, &events).await }
-    })
-    .await?;
-    if g.output == Output::Text {
-        match outcome.version {
-            Some(v) => println!(
-                "{project} rolled back to v{} on the Swarm (recorded as v{v})",
-                target.version
-            ),
-            None => println!("{project} already runs v{}", target.version),
-        }
-    }
     Ok(())
 }

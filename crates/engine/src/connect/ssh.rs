@@ -18,7 +18,7 @@ use std::time::Duration;
 use russh::client::{self, AuthResult, Handle};
 use russh::keys::agent::client::AgentClient;
 use russh::keys::{
-    Algorithm, PrivateKey, PrivateKeyWithHashAlg, PublicKey, PublicKeyOrCertificate,
+    Algorithm, HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKey, PublicKeyOrCertificate,
 };
 
 use super::known_hosts::{self, HostKeyCheck, KnownHosts};
@@ -370,33 +370,14 @@ impl SshDialer {
             message: e.to_string(),
         };
         let mut tried = Vec::new();
-        let mut rsa_hash = None;
+        let mut rsa_hash = RsaHash::default();
 
         for identity in &self.options.identities {
-            let (label, key) = load_identity(identity);
-            match key {
-                Ok(key) => {
-                    if key.algorithm().is_rsa() && rsa_hash.is_none() {
-                        rsa_hash = Some(
-                            handle
-                                .best_supported_rsa_hash()
-                                .await
-                                .map_err(ssh_err)?
-                                .flatten(),
-                        );
-                    }
-                    let key = PrivateKeyWithHashAlg::new(Arc::new(key), rsa_hash.flatten());
-                    if handle
-                        .authenticate_publickey(&user, key)
-                        .await
-                        .map_err(ssh_err)?
-                        .success()
-                    {
-                        return Ok(());
-                    }
-                    tried.push(format!("{label} (refused)"));
-                }
-                Err(reason) => tried.push(format!("{label} ({reason})")),
+            if try_identity(handle, &user, identity, &mut rsa_hash, &mut tried)
+                .await
+                .map_err(ssh_err)?
+            {
+                return Ok(());
             }
         }
 
@@ -409,22 +390,9 @@ impl SshDialer {
                     Ok(identities) => {
                         for identity in identities {
                             let key = identity.public_key().into_owned();
-                            if key.algorithm().is_rsa() && rsa_hash.is_none() {
-                                rsa_hash = Some(
-                                    handle
-                                        .best_supported_rsa_hash()
-                                        .await
-                                        .map_err(ssh_err)?
-                                        .flatten(),
-                                );
-                            }
+                            let hash = rsa_hash.for_key(handle, &key).await.map_err(ssh_err)?;
                             let outcome = handle
-                                .authenticate_publickey_with(
-                                    &user,
-                                    key.clone(),
-                                    rsa_hash.flatten(),
-                                    &mut agent,
-                                )
+                                .authenticate_publickey_with(&user, key.clone(), hash, &mut agent)
                                 .await;
                             match outcome {
                                 Ok(AuthResult::Success) => return Ok(()),
@@ -450,33 +418,18 @@ impl SshDialer {
         {
             for name in ["id_ed25519", "id_ecdsa", "id_rsa"] {
                 let path = home.join(".ssh").join(name);
-                if !path.exists() {
-                    continue;
-                }
-                let (label, key) = load_identity(&SshIdentity::File(path));
-                match key {
-                    Ok(key) => {
-                        if key.algorithm().is_rsa() && rsa_hash.is_none() {
-                            rsa_hash = Some(
-                                handle
-                                    .best_supported_rsa_hash()
-                                    .await
-                                    .map_err(ssh_err)?
-                                    .flatten(),
-                            );
-                        }
-                        let key = PrivateKeyWithHashAlg::new(Arc::new(key), rsa_hash.flatten());
-                        if handle
-                            .authenticate_publickey(&user, key)
-                            .await
-                            .map_err(ssh_err)?
-                            .success()
-                        {
-                            return Ok(());
-                        }
-                        tried.push(format!("{label} (refused)"));
-                    }
-                    Err(reason) => tried.push(format!("{label} ({reason})")),
+                if path.exists()
+                    && try_identity(
+                        handle,
+                        &user,
+                        &SshIdentity::File(path),
+                        &mut rsa_hash,
+                        &mut tried,
+                    )
+                    .await
+                    .map_err(ssh_err)?
+                {
+                    return Ok(());
                 }
             }
         }
@@ -485,6 +438,47 @@ impl SshDialer {
             tried,
         })
     }
+}
+
+/// The RSA signature hash the server prefers, asked once and only when an RSA key is tried.
+#[derive(Default)]
+struct RsaHash(Option<Option<HashAlg>>);
+
+impl RsaHash {
+    async fn for_key(
+        &mut self,
+        handle: &Handle<Handler>,
+        key: &PublicKey,
+    ) -> Result<Option<HashAlg>, russh::Error> {
+        if key.algorithm().is_rsa() && self.0.is_none() {
+            self.0 = Some(handle.best_supported_rsa_hash().await?.flatten());
+        }
+        Ok(self.0.flatten())
+    }
+}
+
+/// Offers one key file; `Ok(true)` when the server accepted it. A key that cannot be read or
+/// is refused is noted in `tried`.
+async fn try_identity(
+    handle: &mut Handle<Handler>,
+    user: &str,
+    identity: &SshIdentity,
+    rsa_hash: &mut RsaHash,
+    tried: &mut Vec<String>,
+) -> Result<bool, russh::Error> {
+    let (label, key) = load_identity(identity);
+    match key {
+        Ok(key) => {
+            let hash = rsa_hash.for_key(handle, key.public_key()).await?;
+            let key = PrivateKeyWithHashAlg::new(Arc::new(key), hash);
+            if handle.authenticate_publickey(user, key).await?.success() {
+                return Ok(true);
+            }
+            tried.push(format!("{label} (refused)"));
+        }
+        Err(reason) => tried.push(format!("{label} ({reason})")),
+    }
+    Ok(false)
 }
 
 #[async_trait::async_trait]

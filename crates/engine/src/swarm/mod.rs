@@ -1410,40 +1410,13 @@ pub async fn rollback(
     options: &UpOptions,
     events: &EventSink,
 ) -> Result<(Revision, UpOutcome), UpError> {
-    let revisions = history.load(project)?;
-    let deployed: Vec<&Revision> = revisions
-        .iter()
-        .filter(|r| r.outcome == RevisionOutcome::Deployed)
-        .collect();
-    let target = match to {
-        Some(v) => deployed.iter().find(|r| r.version == v).copied().ok_or_else(|| {
-            UpError::Rollback(format!(
-                "{project} has no successfully deployed Swarm version {v}; `windflow history --mode swarm -p {project}` lists them"
-            ))
-        })?,
-        None => {
-            let current = deployed.last().ok_or_else(|| {
-                UpError::Rollback(format!("{project} has no Swarm deployment history on this endpoint"))
-            })?;
-            deployed
-                .iter()
-                .rev()
-                .find(|r| r.version < current.version && r.stack != current.stack)
-                .copied()
-                .ok_or_else(|| {
-                    UpError::Rollback(format!(
-                        "{project} has no earlier version to roll back to (current: v{})",
-                        current.version
-                    ))
-                })?
-        }
-    };
+    let target = crate::deploy::rollback_target(history, project, to, true)?;
     let options = UpOptions {
         source: format!("rollback to v{}", target.version),
         ..options.clone()
     };
     let outcome = up(driver, &target.stack, history, &options, events).await?;
-    Ok((target.clone(), outcome))
+    Ok((target, outcome))
 }
 
 /// A service of a project with its tasks, for `ps`.
