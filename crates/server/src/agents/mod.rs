@@ -469,3 +469,6 @@ pub fn live(app: &AppState, agent_id: &str) -> (bool, Option<String>, Option<Str
         None => (false, None, None),
     }
 }
+
+#[cfg(test)]
+mod tests;
