@@ -281,7 +281,7 @@ pub struct Target {
     /// never returned.
     #[serde(default)]
     pub has_client_key: bool,
-    /// The SHA-256 fingerprint of the SSH host key pinned for an `ssh` target.
+    /// The SHA-256 fingerprint of the SSH host key pinned for a target reached over SSH.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host_key_fingerprint: Option<String>,
 }
@@ -326,10 +326,11 @@ pub struct CreateTargetRequest {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub labels: serde_json::Map<String, serde_json::Value>,
-    /// TLS client material for a `docker` target at `tcp://` (PEM text).
+    /// TLS client material for a `docker` or `swarm` target at `tcp://` (PEM text).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<TargetTlsRequest>,
-    /// The client key and pinned host key of an `ssh` target.
+    /// The client key and pinned host key of an `ssh` target, or of a `swarm` target at
+    /// `ssh://`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ssh: Option<TargetSshRequest>,
 }

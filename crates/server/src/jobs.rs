@@ -366,11 +366,19 @@ async fn execute(
         .map_err(|e| not_started(&format!("{e:#}")))?;
     recorder.add_secrets(secrets);
     let driver = state.driver(&target).map_err(|e| not_started(&e))?;
+    // A `swarm` target deploys through the Swarm path on its manager's engine.
+    let swarm_manager = match target.kind {
+        TargetKind::Swarm => Some(
+            crate::remote_targets::docker_driver(&state.keyring, &target)
+                .map_err(|e| not_started(&e))?,
+        ),
+        _ => None,
+    };
     let events = recorder.sink();
 
-    if deployment.kind == DeploymentKind::Remove && target.kind == TargetKind::Swarm {
-        return match swarm_down(&target, &deployment.stack_name, &events).await {
-            Ok(()) => Ok(()),
+    if let (DeploymentKind::Remove, Some(manager)) = (deployment.kind, &swarm_manager) {
+        return match windflow_engine::swarm::down(manager, &deployment.stack_name, &events).await {
+            Ok(_) => Ok(()),
             Err(e) => Err(Outcome::Failed {
                 message: e.to_string(),
                 restored: false,
@@ -423,8 +431,8 @@ async fn execute(
         source: format!("deployment {}", deployment.id),
         ..UpOptions::default()
     };
-    let result = if target.kind == TargetKind::Swarm {
-        swarm_up(&target, &loaded.stack, &history, &options, &events).await
+    let result = if let Some(manager) = &swarm_manager {
+        windflow_engine::swarm::up(manager, &loaded.stack, &history, &options, &events).await
     } else {
         deploy::up(driver.as_ref(), &loaded.stack, &history, &options, &events).await
     };
@@ -442,31 +450,6 @@ async fn execute(
         }
         Err(e) => Err(not_started(&e)),
     }
-}
-
-/// A `swarm` target deploys through the Swarm path on its manager endpoint.
-async fn swarm_up(
-    target: &windflow_storage::Target,
-    stack: &windflow_domain::Stack,
-    history: &History,
-    options: &UpOptions,
-    events: &windflow_engine::events::EventSink,
-) -> Result<windflow_engine::deploy::UpOutcome, UpError> {
-    let host = (!target.endpoint.is_empty()).then_some(target.endpoint.as_str());
-    let driver = windflow_engine::docker::DockerDriver::connect(host)?;
-    windflow_engine::swarm::up(&driver, stack, history, options, events).await
-}
-
-async fn swarm_down(
-    target: &windflow_storage::Target,
-    project: &str,
-    events: &windflow_engine::events::EventSink,
-) -> Result<(), UpError> {
-    let host = (!target.endpoint.is_empty()).then_some(target.endpoint.as_str());
-    let driver = windflow_engine::docker::DockerDriver::connect(host)?;
-    windflow_engine::swarm::down(&driver, project, events)
-        .await
-        .map(|_| ())
 }
 
 /// The interpolation environment of a deployment: the environment's variables, under the

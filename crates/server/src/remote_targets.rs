@@ -20,6 +20,7 @@ use windflow_engine::connect::ssh::{self, SshEndpoint};
 use windflow_engine::connect::{
     ConnectOptions, HostKeyPolicy, SshIdentity, SshOptions, TlsMaterial,
 };
+use windflow_engine::docker::DockerDriver;
 use windflow_protocol::{TargetSshRequest, TargetTlsRequest};
 use windflow_storage::{SecretValue, Target, TargetKind};
 
@@ -111,10 +112,12 @@ pub fn new_config(
     let mut config = json!({});
     let mut fingerprint = None;
     if let Some(tls) = tls {
-        if kind != TargetKind::Docker || !endpoint.starts_with("tcp://") {
+        if !matches!(kind, TargetKind::Docker | TargetKind::Swarm)
+            || !endpoint.starts_with("tcp://")
+        {
             return Err(ApiError::invalid(
                 "tls",
-                "TLS material applies to docker targets at tcp://host:port",
+                "TLS material applies to docker and swarm targets at tcp://host:port",
             ));
         }
         check_pem("tls.ca", &tls.ca, "CERTIFICATE")?;
@@ -143,10 +146,10 @@ pub fn new_config(
         config["tls"] = stored;
     }
     if let Some(ssh) = ssh {
-        if kind != TargetKind::Ssh {
+        if !reached_over_ssh(kind, endpoint) {
             return Err(ApiError::invalid(
                 "ssh",
-                "SSH material applies to ssh targets",
+                "SSH material applies to ssh targets and swarm targets at ssh://user@host",
             ));
         }
         let mut stored = json!({});
@@ -176,7 +179,13 @@ fn key_text(entry_line: String) -> String {
         .unwrap_or_default()
 }
 
-/// The pinned host key line of an ssh target.
+/// Whether a target's engine is reached through SSH: `ssh` targets, and Swarm managers at
+/// an `ssh://` endpoint.
+pub fn reached_over_ssh(kind: TargetKind, endpoint: &str) -> bool {
+    kind == TargetKind::Ssh || (kind == TargetKind::Swarm && endpoint.starts_with("ssh://"))
+}
+
+/// The pinned host key line of a target reached over SSH.
 pub fn pinned_host_key(target: &Target) -> Option<&str> {
     target.config["ssh"]["host_key"]
         .as_str()
@@ -218,13 +227,27 @@ pub fn untrusted_message(target: &Target, offered: Option<&str>) -> String {
     )
 }
 
-/// How to connect to a `docker` target with TLS material or to an `ssh` target.
+/// The engine of a `docker`, `ssh` or `swarm` target, with its TLS or SSH material.
+pub fn docker_driver(keyring: &Keyring, target: &Target) -> ApiResult<DockerDriver> {
+    let connected = match connect_options(keyring, target)? {
+        Some(options) => DockerDriver::connect_with(&options),
+        None => {
+            let host = target.endpoint.as_str();
+            DockerDriver::connect((!host.is_empty()).then_some(host))
+        }
+    };
+    connected.map_err(|e| ApiError::Unavailable(format!("target {}: {e}", target.name)))
+}
+
+/// How to connect to a target with TLS material or one reached over SSH.
 /// `Ok(None)`: a plain endpoint (`DockerDriver::connect`).
 pub fn connect_options(keyring: &Keyring, target: &Target) -> ApiResult<Option<ConnectOptions>> {
     let unavailable =
         |e: anyhow::Error| ApiError::Unavailable(format!("target {}: {e:#}", target.name));
+    let over_ssh = reached_over_ssh(target.kind, &target.endpoint);
     match target.kind {
-        TargetKind::Docker => {
+        TargetKind::Agent => Ok(None),
+        _ if !over_ssh => {
             let tls = &target.config["tls"];
             let Some(ca) = tls["ca"].as_str() else {
                 return Ok(None);
@@ -246,7 +269,7 @@ pub fn connect_options(keyring: &Keyring, target: &Target) -> ApiResult<Option<C
                 ..Default::default()
             }))
         }
-        TargetKind::Ssh => {
+        _ => {
             let Some(host_key) = pinned_host_key(target) else {
                 return Err(ApiError::Unavailable(untrusted_message(target, None)));
             };
@@ -272,6 +295,5 @@ pub fn connect_options(keyring: &Keyring, target: &Target) -> ApiResult<Option<C
                 },
             }))
         }
-        _ => Ok(None),
     }
 }

@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::sync::Notify;
-use windflow_engine::docker::DockerDriver;
 use windflow_engine::driver::Driver;
 use windflow_storage::{Organization, Role, Store, Target, TargetKind, Timestamp, User};
 
@@ -71,44 +70,26 @@ impl App {
         if let Some(driver) = self.drivers.lock().expect("driver pool").get(&key) {
             return Ok(driver.clone());
         }
-        let driver: Arc<dyn Driver> =
-            match target.kind {
-                TargetKind::Docker | TargetKind::Ssh => {
-                    let connected =
-                        match crate::remote_targets::connect_options(&self.keyring, target)? {
-                            Some(options) => DockerDriver::connect_with(&options),
-                            None => {
-                                let host = target.endpoint.as_str();
-                                DockerDriver::connect((!host.is_empty()).then_some(host))
-                            }
-                        };
-                    Arc::new(connected.map_err(|e| {
-                        ApiError::Unavailable(format!("target {}: {e}", target.name))
-                    })?)
-                }
-                TargetKind::Agent => {
-                    let agent_id = target.endpoint.strip_prefix("agent://").ok_or_else(|| {
-                        ApiError::Unavailable(format!(
-                            "target {}: {:?} is not an agent endpoint (agent://<id>)",
-                            target.name, target.endpoint
-                        ))
-                    })?;
-                    Arc::new(windflow_engine::agent::AgentDriver::new(Arc::new(
-                        crate::agents::AgentHandle {
-                            conn: self.agents.conn(agent_id, &target.name),
-                        },
-                    )))
-                }
-                // A Swarm manager is a Docker engine: the container driver serves its
-                // inventory and logs; deployments take the Swarm path (jobs.rs).
-                TargetKind::Swarm => {
-                    let host = target.endpoint.as_str();
-                    let host = (!host.is_empty()).then_some(host);
-                    Arc::new(DockerDriver::connect(host).map_err(|e| {
-                        ApiError::Unavailable(format!("target {}: {e}", target.name))
-                    })?)
-                }
-            };
+        let driver: Arc<dyn Driver> = match target.kind {
+            // A Swarm manager is a Docker engine: the container driver serves its
+            // inventory and logs; deployments take the Swarm path (jobs.rs).
+            TargetKind::Docker | TargetKind::Ssh | TargetKind::Swarm => {
+                Arc::new(crate::remote_targets::docker_driver(&self.keyring, target)?)
+            }
+            TargetKind::Agent => {
+                let agent_id = target.endpoint.strip_prefix("agent://").ok_or_else(|| {
+                    ApiError::Unavailable(format!(
+                        "target {}: {:?} is not an agent endpoint (agent://<id>)",
+                        target.name, target.endpoint
+                    ))
+                })?;
+                Arc::new(windflow_engine::agent::AgentDriver::new(Arc::new(
+                    crate::agents::AgentHandle {
+                        conn: self.agents.conn(agent_id, &target.name),
+                    },
+                )))
+            }
+        };
         self.drivers
             .lock()
             .expect("driver pool")

@@ -856,8 +856,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Trust an `ssh` target's host key (admins): the key the host offers is pinned only if its
-         *     fingerprint is exactly the one given (check it on the host with
+         * Trust the host key of a target reached over SSH (admins): the key offered is pinned only
+         *     if its fingerprint is exactly the one given (check it on the host with
          *     `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`); then the connection is tested.
          */
         post: operations["trust_target"];
@@ -1587,7 +1587,7 @@ export interface components {
              *     never returned.
              */
             has_client_key?: boolean;
-            /** @description The SHA-256 fingerprint of the SSH host key pinned for an `ssh` target. */
+            /** @description The SHA-256 fingerprint of the SSH host key pinned for a target reached over SSH. */
             host_key_fingerprint?: string | null;
         };
         /** @description One entry of a target's health history. */

@@ -1,5 +1,6 @@
-//! A `swarm` target through the API (SQLite): registered on the local engine's socket (made
-//! a single-node Swarm manager), a stack of 2 replicas deployed through the API and checked
+//! A `swarm` target through the API (SQLite): the local engine (made a single-node Swarm
+//! manager) reached over SSH through a real sshd, its client key stored sealed and its host
+//! key pinned by fingerprint; a stack of 2 replicas deployed through the API and checked
 //! through the Engine API, the target's nodes listed, then a `remove` deployment taking the
 //! service down.
 
@@ -12,6 +13,7 @@ use windflow_engine::docker::DockerDriver;
 use windflow_engine::events::EventSink;
 use windflow_engine::swarm;
 use windflow_testkit::server::Database;
+use windflow_testkit::sshd::Sshd;
 use windflow_testkit::{TEST_IMAGE, docker, ensure_test_images, unique_project};
 
 use crate::support::{create_stack, start};
@@ -50,14 +52,23 @@ async fn swarm_target_deploys_lists_nodes_and_removes() {
     let server = start(Database::Sqlite).await;
     let api = server.admin().await.unwrap();
 
+    // The manager is reached over SSH, its host key pinned by the fingerprint given.
+    let sshd = Sshd::start().unwrap();
+    let fingerprint =
+        windflow_engine::connect::known_hosts::openssh_fingerprint(&sshd.host_public_key).unwrap();
+    let private_key = std::fs::read_to_string(&sshd.client_key).unwrap();
     let created = api
         .post(
             "/orgs/default/targets",
-            json!({ "name": "swarm1", "kind": "swarm", "endpoint": "unix:///var/run/docker.sock" }),
+            json!({ "name": "swarm1", "kind": "swarm", "endpoint": sshd.url(),
+                    "ssh": { "private_key": private_key, "host_key": fingerprint } }),
         )
         .await
         .unwrap();
     assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(created.body["status"], "up", "{}", created.text);
+    assert_eq!(created.body["host_key_fingerprint"], fingerprint.as_str());
+    assert!(!created.text.contains("PRIVATE KEY"), "{}", created.text);
     assert_eq!(created.body["kind"], "swarm", "{}", created.text);
 
     // The nodes of its Swarm: this engine, a ready manager (and the leader).

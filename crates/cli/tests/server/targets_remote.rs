@@ -1,12 +1,15 @@
 //! An `ssh` target registered through the API: the client key stored encrypted and never
 //! returned, the host key trusted only by its exact fingerprint, then a deployment onto the
 //! engine behind a real sshd (Debian's, fronting the local engine's socket).
+//! A `docker` target at `tcp://` with TLS certificates, onto a second dockerd with a
+//! `--tlsverify` listener.
 
 use std::time::Duration;
 
 use bollard::query_parameters::InspectContainerOptions;
 use serde_json::json;
 use windflow_testkit::sshd::Sshd;
+use windflow_testkit::tls_engine::TlsEngine;
 use windflow_testkit::{
     ProjectGuard, TEST_IMAGE, docker, ensure_test_images, list_project_containers, unique_project,
 };
@@ -131,4 +134,138 @@ async fn an_ssh_target_is_trusted_by_fingerprint_then_deployed_onto() {
     let env = inspect.config.unwrap().env.unwrap();
     assert!(env.contains(&"VIA=ssh".to_string()), "{env:?}");
     assert!(!server.logs().contains("PRIVATE KEY"));
+}
+
+/// A `docker` target at `tcp://` with TLS material given through the API: a second real
+/// dockerd with a `--tlsverify` listener. Without a client certificate, or with one from
+/// another CA, the connection test fails naming the endpoint and the TLS reason; with the
+/// right material the target is up and a stack deployed onto it runs on that engine (checked
+/// through its own unix socket); the client key is never returned or logged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_docker_target_over_tls_needs_the_right_certificates_then_is_deployed_onto() {
+    let docker = docker().await;
+    ensure_test_images(&docker).await.unwrap();
+    let engine = TlsEngine::start(&docker).await.unwrap();
+    let read = |path: &std::path::Path| std::fs::read_to_string(path).unwrap();
+    let server = start(windflow_testkit::server::Database::Sqlite).await;
+    let api = server.admin().await.unwrap();
+
+    // Material that PEM-checks badly is refused naming the field.
+    let bad = api
+        .post(
+            "/orgs/default/targets",
+            json!({ "name": "bad", "kind": "docker", "endpoint": engine.url(),
+                    "tls": { "ca": read(&engine.client.key) } }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(bad.status, 422, "{}", bad.text);
+    assert!(bad.text.contains("tls.ca"), "{}", bad.text);
+
+    // The CA only (no client certificate): the engine refuses the connection.
+    let created = api
+        .post(
+            "/orgs/default/targets",
+            json!({ "name": "anonymous", "kind": "docker", "endpoint": engine.url(),
+                    "tls": { "ca": read(&engine.client.ca) } }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(created.body["status"], "down", "{}", created.text);
+    let test = api
+        .post("/orgs/default/targets/anonymous/test", json!({}))
+        .await
+        .unwrap();
+    assert_eq!(test.body["ok"], false, "{}", test.text);
+    let error = test.body["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains(&engine.url()) && error.to_lowercase().contains("certificate"),
+        "{error}"
+    );
+
+    // A client certificate from another CA: refused too.
+    let created = api
+        .post(
+            "/orgs/default/targets",
+            json!({ "name": "foreign", "kind": "docker", "endpoint": engine.url(),
+                    "tls": { "ca": read(&engine.client.ca),
+                             "cert": read(&engine.foreign_client.cert),
+                             "key": read(&engine.foreign_client.key) } }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(created.body["status"], "down", "{}", created.text);
+
+    // The right material: up, reporting the second engine.
+    let created = api
+        .post(
+            "/orgs/default/targets",
+            json!({ "name": "tls", "kind": "docker", "endpoint": engine.url(),
+                    "tls": { "ca": read(&engine.client.ca),
+                             "cert": read(&engine.client.cert),
+                             "key": read(&engine.client.key) } }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(created.body["status"], "up", "{}", created.text);
+    assert_eq!(created.body["has_client_key"], true, "{}", created.text);
+    assert!(!created.text.contains("PRIVATE KEY"), "{}", created.text);
+
+    let name = unique_project("tls");
+    create_stack(
+        &api,
+        &name,
+        &format!(
+            "services:\n  app:\n    image: {TEST_IMAGE}\n    command: [\"sleep\", \"600\"]\n    environment:\n      VIA: tls\n"
+        ),
+    )
+    .await;
+    let deployment = api
+        .post(
+            "/orgs/default/deployments",
+            json!({ "stack": name, "target": "tls" }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(deployment.status, 201, "{}", deployment.text);
+    let id = deployment.body["id"].as_str().unwrap().to_string();
+    let done = api
+        .wait_deployment("default", &id, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(done["state"], "succeeded", "{done}\n{}", server.logs());
+    // It runs on the TLS engine, not on the main one.
+    let remote = engine.unix_client().unwrap();
+    let containers = list_project_containers(&remote, &name).await.unwrap();
+    assert_eq!(containers.len(), 1, "{containers:?}");
+    let inspect = remote
+        .inspect_container(
+            containers[0].id.as_deref().unwrap(),
+            None::<InspectContainerOptions>,
+        )
+        .await
+        .unwrap();
+    assert_eq!(inspect.state.unwrap().running, Some(true));
+    let env = inspect.config.unwrap().env.unwrap();
+    assert!(env.contains(&"VIA=tls".to_string()), "{env:?}");
+    assert!(
+        list_project_containers(&docker, &name)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(!server.logs().contains("PRIVATE KEY"));
+    remote
+        .remove_container(
+            containers[0].id.as_deref().unwrap(),
+            Some(bollard::query_parameters::RemoveContainerOptions {
+                force: true,
+                ..Default::default()
+            }),
+        )
+        .await
+        .unwrap();
 }

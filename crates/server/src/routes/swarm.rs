@@ -10,7 +10,6 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use windflow_domain::access::Permission;
-use windflow_engine::docker::DockerDriver;
 use windflow_engine::swarm;
 use windflow_protocol::Problem;
 use windflow_storage::TargetKind;
@@ -65,9 +64,7 @@ async fn swarm_nodes(
             field: None,
         });
     }
-    let host = (!target.endpoint.is_empty()).then_some(target.endpoint.as_str());
-    let driver = DockerDriver::connect(host)
-        .map_err(|e| ApiError::Unavailable(format!("target {}: {e}", target.name)))?;
+    let driver = crate::remote_targets::docker_driver(&state.keyring, &target)?;
     let nodes = tokio::time::timeout(Duration::from_secs(15), swarm::nodes(&driver))
         .await
         .map_err(|_| {

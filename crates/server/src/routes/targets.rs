@@ -149,7 +149,12 @@ fn check_endpoint(kind: windflow_storage::TargetKind, endpoint: &str) -> ApiResu
                 || endpoint.starts_with("https://")
         }
         TargetKind::Ssh => endpoint.starts_with("ssh://"),
-        TargetKind::Agent | TargetKind::Swarm => !endpoint.is_empty(),
+        TargetKind::Swarm => {
+            endpoint.starts_with("unix://")
+                || endpoint.starts_with("tcp://")
+                || endpoint.starts_with("ssh://")
+        }
+        TargetKind::Agent => !endpoint.is_empty(),
     };
     if ok {
         Ok(())
@@ -322,8 +327,8 @@ async fn test_target(
     Ok(Json(state.check_target(&target).await))
 }
 
-/// Trust an `ssh` target's host key (admins): the key the host offers is pinned only if its
-/// fingerprint is exactly the one given (check it on the host with
+/// Trust the host key of a target reached over SSH (admins): the key offered is pinned only
+/// if its fingerprint is exactly the one given (check it on the host with
 /// `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`); then the connection is tested.
 #[utoipa::path(post, path = "/orgs/{org}/targets/{target}/trust", tag = "targets",
     request_body = TrustTargetRequest,
@@ -340,12 +345,13 @@ async fn trust_target(
 ) -> ApiResult<Json<TargetTest>> {
     access.require(Permission::Configure)?;
     let target = state.find_target(&access.org.id, &name).await?;
-    if target.kind != windflow_storage::TargetKind::Ssh {
+    if !crate::remote_targets::reached_over_ssh(target.kind, &target.endpoint) {
         return Err(ApiError::invalid(
             "target",
             format!(
-                "{name} is a {} target; host keys are trusted for ssh targets",
-                target.kind.as_str()
+                "{name} is a {} target at {}; host keys are trusted for targets reached over SSH",
+                target.kind.as_str(),
+                target.endpoint
             ),
         ));
     }
@@ -406,7 +412,7 @@ impl App {
     /// Tests a target's engine and records the result as its status.
     pub async fn check_target(&self, target: &windflow_storage::Target) -> TargetTest {
         let started = Instant::now();
-        let untrusted = target.kind == windflow_storage::TargetKind::Ssh
+        let untrusted = crate::remote_targets::reached_over_ssh(target.kind, &target.endpoint)
             && crate::remote_targets::pinned_host_key(target).is_none();
         let result = if untrusted {
             let offered = crate::remote_targets::offered_host_key(target).await.ok();
