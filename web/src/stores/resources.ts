@@ -12,6 +12,8 @@ export type Target = components['schemas']['Target']
 export type Environment = components['schemas']['Environment']
 export type Deployment = components['schemas']['Deployment']
 export type PlanPreview = components['schemas']['PlanPreview']
+export type Agent = components['schemas']['Agent']
+export type SwarmNode = components['schemas']['SwarmNode']
 
 function org() {
   return { org: useSessionStore().org }
@@ -70,8 +72,9 @@ export const useTargetsStore = defineStore('targets', () => {
     items.value = targets
     environments.value = envs
   }
-  const create = (name: string, endpoint: string, environment?: string) =>
-    call(api.POST('/api/v1/orgs/{org}/targets', { params: { path: org() }, body: { name, endpoint, environment } as never }))
+  /** Registers a target of any kind the API takes (TLS/SSH material included; keys are never returned). */
+  const create = (body: components['schemas']['CreateTargetRequest']) =>
+    call(api.POST('/api/v1/orgs/{org}/targets', { params: { path: org() }, body }))
   const test = (target: string) =>
     call(api.POST('/api/v1/orgs/{org}/targets/{target}/test', { params: { path: { ...org(), target } } }))
   const inventory = (target: string) =>
@@ -94,7 +97,26 @@ export const useTargetsStore = defineStore('targets', () => {
   /** The health history, newest first. */
   const checks = (target: string, limit = 100) =>
     call(api.GET('/api/v1/orgs/{org}/targets/{target}/checks', { params: { path: { ...org(), target }, query: { limit } } }))
-  return { items, environments, load, create, test, inventory, stats, inspect, act, get, setLabels, checks }
+  /** Pins the SSH host key whose fingerprint the user checked on the host; answers a connection test. */
+  const trust = (target: string, fingerprint: string) =>
+    call(api.POST('/api/v1/orgs/{org}/targets/{target}/trust', { params: { path: { ...org(), target } }, body: { fingerprint } }))
+  /** The nodes of a Swarm target. */
+  const nodes = (target: string) =>
+    call(api.GET('/api/v1/orgs/{org}/targets/{target}/nodes', { params: { path: { ...org(), target } } }))
+  return { items, environments, load, create, test, inventory, stats, inspect, act, get, setLabels, checks, trust, nodes }
+})
+
+export const useAgentsStore = defineStore('agents', () => {
+  const items = ref<Agent[]>([])
+  async function load() {
+    items.value = await call(api.GET('/api/v1/orgs/{org}/agents', { params: { path: org() } }))
+  }
+  /** A single-use token that enrolls one agent as a new target; the answer is its only copy. */
+  const enroll = (body: components['schemas']['CreateEnrollmentRequest']) =>
+    call(api.POST('/api/v1/orgs/{org}/agents/enrollments', { params: { path: org() }, body }))
+  const revoke = (agent: string) =>
+    call(api.DELETE('/api/v1/orgs/{org}/agents/{agent}', { params: { path: { ...org(), agent } } }))
+  return { items, load, enroll, revoke }
 })
 
 export const useDeploymentsStore = defineStore('deployments', () => {
