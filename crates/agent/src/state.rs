@@ -2,7 +2,7 @@
 //! id and credential) and the journal of state-changing commands (`commands.jsonl`), so a
 //! restarted agent answers a re-sent command from memory instead of running it again.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -70,11 +70,71 @@ struct JournalLine {
     outcome: Option<Outcome>,
 }
 
-/// Outcomes of recent state-changing commands, persisted as JSON lines.
+/// Outcomes of recent state-changing commands, persisted as JSON lines. The file is
+/// rewritten with what is remembered when the agent starts and whenever it has grown to
+/// [`COMPACT_AT`] lines, so it stays bounded however long the agent runs.
 pub struct Journal {
     path: Option<PathBuf>,
-    file: Mutex<Option<File>>,
-    lines: Mutex<usize>,
+    /// The append handle and the number of lines in the file.
+    file: Mutex<Option<(File, usize)>>,
+}
+
+/// Lines in the journal file that trigger a compaction while the agent runs.
+pub const COMPACT_AT: usize = 2 * REMEMBERED;
+
+/// Each id's latest line, oldest first by that line: the last [`REMEMBERED`] ids, plus any
+/// older one still running (`None`: started, not finished).
+fn read_entries(path: &Path) -> Vec<(String, Option<Outcome>)> {
+    let mut latest: HashMap<String, (usize, Option<Outcome>)> = HashMap::new();
+    if let Ok(file) = File::open(path) {
+        for (seq, line) in BufReader::new(file).lines().enumerate() {
+            let Ok(line) = line else { break };
+            // A torn last line (the agent died mid-write) is skipped.
+            let Ok(entry) = serde_json::from_str::<JournalLine>(&line) else {
+                continue;
+            };
+            latest.insert(entry.id, (seq, entry.outcome));
+        }
+    }
+    let mut entries: Vec<(usize, String, Option<Outcome>)> = latest
+        .into_iter()
+        .map(|(id, (seq, outcome))| (seq, id, outcome))
+        .collect();
+    entries.sort_by_key(|(seq, _, _)| *seq);
+    let keep_from = entries.len().saturating_sub(REMEMBERED);
+    entries
+        .into_iter()
+        .enumerate()
+        .filter(|(i, (_, _, outcome))| *i >= keep_from || outcome.is_none())
+        .map(|(_, (_, id, outcome))| (id, outcome))
+        .collect()
+}
+
+/// Replaces the journal with `entries` (atomically) and opens it for appending.
+fn rewrite(path: &Path, entries: &[(String, Option<Outcome>)]) -> anyhow::Result<File> {
+    let tmp = path.with_extension("jsonl.tmp");
+    {
+        let mut out = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)
+            .with_context(|| format!("writing {}", tmp.display()))?;
+        for (id, outcome) in entries {
+            let line = JournalLine {
+                id: id.clone(),
+                outcome: outcome.clone(),
+            };
+            writeln!(out, "{}", serde_json::to_string(&line)?)?;
+        }
+        out.sync_all()?;
+    }
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+    OpenOptions::new()
+        .append(true)
+        .open(path)
+        .with_context(|| format!("opening {}", path.display()))
 }
 
 impl Journal {
@@ -83,7 +143,6 @@ impl Journal {
         Self {
             path: None,
             file: Mutex::new(None),
-            lines: Mutex::new(0),
         }
     }
 
@@ -92,30 +151,10 @@ impl Journal {
     /// ran), an error saying so — running it again could repeat its effect.
     pub fn open(dir: &Path) -> anyhow::Result<(Self, Vec<(String, Outcome)>)> {
         let path = dir.join(JOURNAL_FILE);
-        let mut order: VecDeque<String> = VecDeque::new();
-        let mut known: HashMap<String, Option<Outcome>> = HashMap::new();
-        if let Ok(file) = File::open(&path) {
-            for line in BufReader::new(file).lines() {
-                let Ok(line) = line else { break };
-                // A torn last line (the agent died mid-write) is skipped.
-                let Ok(entry) = serde_json::from_str::<JournalLine>(&line) else {
-                    continue;
-                };
-                if !known.contains_key(&entry.id) {
-                    order.push_back(entry.id.clone());
-                }
-                known.insert(entry.id, entry.outcome);
-            }
-        }
-        while order.len() > REMEMBERED {
-            if let Some(id) = order.pop_front() {
-                known.remove(&id);
-            }
-        }
-        let remembered: Vec<(String, Outcome)> = order
+        let remembered: Vec<(String, Outcome)> = read_entries(&path)
             .into_iter()
-            .map(|id| {
-                let outcome = known.remove(&id).flatten().unwrap_or_else(|| {
+            .map(|(id, outcome)| {
+                let outcome = outcome.unwrap_or_else(|| {
                     Outcome::Error(CommandError {
                         kind: "engine".into(),
                         subject: "agent".into(),
@@ -128,35 +167,15 @@ impl Journal {
                 (id, outcome)
             })
             .collect();
-        // Compact: rewrite what is remembered, then append from there.
-        let tmp = dir.join(format!("{JOURNAL_FILE}.tmp"));
-        {
-            let mut out = OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(&tmp)
-                .with_context(|| format!("writing {}", tmp.display()))?;
-            for (id, outcome) in &remembered {
-                let line = JournalLine {
-                    id: id.clone(),
-                    outcome: Some(outcome.clone()),
-                };
-                writeln!(out, "{}", serde_json::to_string(&line)?)?;
-            }
-            out.sync_all()?;
-        }
-        std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
-        let file = OpenOptions::new()
-            .append(true)
-            .open(&path)
-            .with_context(|| format!("opening {}", path.display()))?;
+        let entries: Vec<(String, Option<Outcome>)> = remembered
+            .iter()
+            .map(|(id, outcome)| (id.clone(), Some(outcome.clone())))
+            .collect();
+        let file = rewrite(&path, &entries)?;
         Ok((
             Self {
                 path: Some(path),
-                file: Mutex::new(Some(file)),
-                lines: Mutex::new(remembered.len()),
+                file: Mutex::new(Some((file, entries.len()))),
             },
             remembered,
         ))
@@ -177,15 +196,82 @@ impl Journal {
     }
 
     fn write(&self, line: JournalLine) {
-        let mut file = self.file.lock().expect("journal");
-        let Some(file) = file.as_mut() else { return };
+        let mut guard = self.file.lock().expect("journal");
+        let (Some((file, lines)), Some(path)) = (guard.as_mut(), self.path.as_deref()) else {
+            return;
+        };
         let Ok(text) = serde_json::to_string(&line) else {
             return;
         };
         if let Err(e) = writeln!(file, "{text}") {
-            tracing::warn!(error = %e, path = ?self.path, "writing the command journal");
+            tracing::warn!(error = %e, path = %path.display(), "writing the command journal");
         }
-        let mut lines = self.lines.lock().expect("journal");
         *lines += 1;
+        if *lines >= COMPACT_AT {
+            let entries = read_entries(path);
+            match rewrite(path, &entries) {
+                Ok(compacted) => *guard = Some((compacted, entries.len())),
+                Err(e) => {
+                    tracing::warn!(error = %format!("{e:#}"), "compacting the command journal")
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(n: usize) -> Outcome {
+        Outcome::Ok(serde_json::json!(n))
+    }
+
+    #[test]
+    fn the_journal_stays_bounded_while_running_and_keeps_running_commands() {
+        let dir = std::env::temp_dir().join(format!("windflow-journal-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let (journal, remembered) = Journal::open(&dir).unwrap();
+        assert!(remembered.is_empty());
+        // A command that started first and is still running when many others finished.
+        journal.started("long");
+        for n in 0..3 * REMEMBERED {
+            let id = format!("c{n}");
+            journal.started(&id);
+            journal.finished(&id, &ok(n));
+        }
+        let path = dir.join(JOURNAL_FILE);
+        let lines = std::fs::read_to_string(&path).unwrap().lines().count();
+        assert!(lines <= COMPACT_AT, "{lines} lines");
+        journal.finished("long", &ok(7));
+
+        let (_, remembered) = Journal::open(&dir).unwrap();
+        assert_eq!(remembered.len(), REMEMBERED);
+        // The long command survived the compactions that ran while it did, and finishing
+        // made it the newest entry.
+        assert_eq!(remembered.last(), Some(&("long".to_string(), ok(7))));
+        let last = format!("c{}", 3 * REMEMBERED - 1);
+        assert!(remembered.contains(&(last, ok(3 * REMEMBERED - 1))));
+        assert!(!remembered.iter().any(|(id, _)| id == "c0"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_command_running_when_the_agent_died_is_not_run_again() {
+        let dir =
+            std::env::temp_dir().join(format!("windflow-journal-died-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let (journal, _) = Journal::open(&dir).unwrap();
+        journal.started("a");
+        journal.finished("a", &ok(1));
+        journal.started("b");
+        drop(journal);
+        let (_, remembered) = Journal::open(&dir).unwrap();
+        assert_eq!(remembered[0], ("a".to_string(), ok(1)));
+        assert_eq!(remembered[1].0, "b");
+        assert!(matches!(&remembered[1].1, Outcome::Error(e) if e.message.contains("restarted")));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
