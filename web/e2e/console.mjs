@@ -23,8 +23,9 @@ if (shots) mkdirSync(shotDir, { recursive: true })
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
+const t0 = Date.now()
 function step(name) {
-  console.log(`e2e: ${name}`)
+  console.log(`e2e [${((Date.now() - t0) / 1000).toFixed(1)} s]: ${name}`)
 }
 async function shot(page, name) {
   if (!shots) return
@@ -180,6 +181,29 @@ try {
   if (labels.region !== 'e2e-west') throw new Error(`the target's labels are ${JSON.stringify(labels)}`)
   await page.click('.el-tabs__item >> text=Health')
   await page.waitForSelector('[data-test=target-checks]')
+
+  step('add a target: SSH shows its key fields; an agent enrollment shows its token once')
+  await page.goto(`${org}/targets`)
+  await page.click('[data-test=add-target]')
+  await page.click('[data-test=kind-ssh]')
+  await page.locator('[data-test=ssh-section] textarea[name=ssh-private-key]').waitFor()
+  await page.locator('[data-test=ssh-section] input[name=ssh-host-key]').waitFor()
+  if ((await page.locator('[data-test=tls-section]').count()) !== 0) throw new Error('an ssh:// target shows the TLS section')
+  await page.click('[data-test=kind-agent]')
+  await page.fill('input[name=target-name]', 'e2e-edge')
+  await page.click('[data-test=add-target-submit]')
+  const command = (await page.locator('[data-test=agent-command]').textContent()).trim()
+  const started = /^windflow agent --server (\S+) --token (\S{16,})$/.exec(command)
+  if (!started || started[1] !== new URL(base).origin) throw new Error(`the agent command is ${JSON.stringify(command)}`)
+  await shot(page, 'add-agent-target')
+  await page.click('[data-test=enrollment-done]')
+  const agents = await page.evaluate(async () => (await fetch('/api/v1/orgs/default/agents')).json())
+  if (agents.some((a) => a.connected)) throw new Error(`an agent is connected before any ran: ${JSON.stringify(agents)}`)
+  // Shown once: the dialog opens on an empty form again.
+  await page.click('[data-test=add-target]')
+  await page.locator('input[name=target-name]').waitFor()
+  if ((await page.locator('[data-test=agent-command]').count()) !== 0) throw new Error('the enrollment token is shown again')
+  await page.keyboard.press('Escape')
 
   step('the org switcher navigates; a deep link keeps its organization across reloads')
   await page.evaluate(async () => {
