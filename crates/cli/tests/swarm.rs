@@ -5,80 +5,13 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use bollard::Docker;
-use bollard::exec::{CreateExecOptions, StartExecResults};
-use bollard::query_parameters::ListContainersOptions;
 use common::Scratch;
-use futures::StreamExt;
 use windflow_engine::docker::DockerDriver;
-use windflow_engine::events::EventSink;
 use windflow_engine::swarm;
 use windflow_testkit::TEST_IMAGE;
-
-/// Removes the project's Swarm objects whatever happens to the test.
-struct SwarmCleanup(String);
-
-impl Drop for SwarmCleanup {
-    fn drop(&mut self) {
-        let project = self.0.clone();
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("cleanup runtime");
-            runtime.block_on(async {
-                let driver = DockerDriver::connect(None).expect("driver");
-                if let Err(e) = swarm::down(&driver, &project, &EventSink::discard()).await {
-                    eprintln!("cleanup of Swarm project {project} failed: {e}");
-                }
-            });
-        })
-        .join();
-    }
-}
-
-async fn task_containers(docker: &Docker, service: &str) -> Vec<String> {
-    docker
-        .list_containers(Some(ListContainersOptions {
-            filters: Some(HashMap::from([(
-                "label".to_string(),
-                vec![format!("com.docker.swarm.service.name={service}")],
-            )])),
-            ..Default::default()
-        }))
-        .await
-        .unwrap()
-        .into_iter()
-        .filter_map(|c| c.id)
-        .collect()
-}
-
-async fn exec(docker: &Docker, container: &str, cmd: &[&str]) -> String {
-    let exec = docker
-        .create_exec(
-            container,
-            CreateExecOptions {
-                cmd: Some(cmd.iter().map(|s| s.to_string()).collect()),
-                attach_stdout: Some(true),
-                attach_stderr: Some(true),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let mut text = String::new();
-    if let StartExecResults::Attached { mut output, .. } =
-        docker.start_exec(&exec.id, None).await.unwrap()
-    {
-        while let Some(Ok(chunk)) = output.next().await {
-            text.push_str(&chunk.to_string());
-        }
-    }
-    text
-}
+use windflow_testkit::swarm::{SwarmGuard, exec, task_containers};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn up_ps_down_in_swarm_mode() {
@@ -86,7 +19,7 @@ async fn up_ps_down_in_swarm_mode() {
     let p = s.project().to_string();
     let driver = DockerDriver::connect(None).unwrap();
     swarm::init_if_inactive(&driver, "127.0.0.1").await.unwrap();
-    let _cleanup = SwarmCleanup(p.clone());
+    let _cleanup = SwarmGuard(p.clone());
     s.write(
         "compose.yml",
         &format!(

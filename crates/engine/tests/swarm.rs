@@ -21,12 +21,10 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use bollard::Docker;
-use bollard::exec::{CreateExecOptions, StartExecResults};
 use bollard::models::{
     ServiceSpecUpdateConfigFailureActionEnum, ServiceUpdateStatusStateEnum, TaskState,
 };
-use bollard::query_parameters::{ListContainersOptions, ListTasksOptions};
-use futures::StreamExt;
+use bollard::query_parameters::ListTasksOptions;
 use windflow_domain::{
     FileObject, FileReference, Healthcheck, Network, Port, Service, ServiceNetwork, Stack,
 };
@@ -36,32 +34,11 @@ use windflow_engine::events::EventSink;
 use windflow_engine::executor::ExecuteOptions;
 use windflow_engine::history::{History, RevisionOutcome};
 use windflow_engine::swarm;
+use windflow_testkit::swarm::{SwarmGuard, exec, task_containers};
 use windflow_testkit::{
     ProjectGuard, TEST_IMAGE, conformance, docker_or_skip, ensure_test_images, free_port,
     unique_project,
 };
-
-/// Removes the Swarm project whatever happens to the test.
-struct SwarmGuard(String);
-
-impl Drop for SwarmGuard {
-    fn drop(&mut self) {
-        let project = self.0.clone();
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("cleanup runtime");
-            runtime.block_on(async {
-                let driver = DockerDriver::connect(None).expect("driver");
-                if let Err(e) = swarm::down(&driver, &project, &EventSink::discard()).await {
-                    eprintln!("cleanup of Swarm project {project} failed: {e}");
-                }
-            });
-        })
-        .join();
-    }
-}
 
 fn stack(project: &str, secret_file: &std::path::Path, port: u16, version: &str) -> Stack {
     let mut stack = Stack {
@@ -129,51 +106,10 @@ fn stack(project: &str, secret_file: &std::path::Path, port: u16, version: &str)
     stack
 }
 
-async fn exec(docker: &Docker, container: &str, cmd: &[&str]) -> String {
-    let exec = docker
-        .create_exec(
-            container,
-            CreateExecOptions {
-                cmd: Some(cmd.iter().map(|s| s.to_string()).collect()),
-                attach_stdout: Some(true),
-                attach_stderr: Some(true),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let mut text = String::new();
-    if let StartExecResults::Attached { mut output, .. } =
-        docker.start_exec(&exec.id, None).await.unwrap()
-    {
-        while let Some(Ok(chunk)) = output.next().await {
-            text.push_str(&chunk.to_string());
-        }
-    }
-    text
-}
-
-/// The running containers of the project's `web` tasks.
-async fn task_containers(docker: &Docker, project: &str) -> Vec<String> {
-    docker
-        .list_containers(Some(ListContainersOptions {
-            filters: Some(HashMap::from([(
-                "label".to_string(),
-                vec![format!("com.docker.swarm.service.name={project}_web")],
-            )])),
-            ..Default::default()
-        }))
-        .await
-        .unwrap()
-        .into_iter()
-        .filter_map(|c| c.id)
-        .collect()
-}
-
 /// An HTTP answer from the service through the overlay network, from inside a task (and
 /// through the routing mesh on 127.0.0.1 where the kernel has IPVS).
 async fn http_answer(docker: &Docker, project: &str, port: u16) -> String {
-    let containers = task_containers(docker, project).await;
+    let containers = task_containers(docker, &format!("{project}_web")).await;
     let first = containers.first().expect("a running task");
     let url = format!("http://tasks.{project}_web:8080/");
     let mut answer = String::new();
@@ -313,7 +249,7 @@ async fn swarm_stack_replicas_rolling_update_and_automatic_rollback() {
     assert_eq!(network.attachable, Some(true));
 
     phase("v1 inspected");
-    let containers = task_containers(&docker, &project).await;
+    let containers = task_containers(&docker, &format!("{project}_web")).await;
     assert_eq!(containers.len(), 3, "3 running task containers");
     assert_eq!(
         exec(&docker, &containers[0], &["cat", "/run/secrets/token"]).await,

@@ -27,6 +27,7 @@ pub mod postgres;
 pub mod runtime_image;
 pub mod server;
 pub mod sshd;
+pub mod swarm;
 pub mod tls_engine;
 
 use std::collections::HashSet;

@@ -4,43 +4,19 @@
 //! through the Engine API, the target's nodes listed, then a `remove` deployment taking the
 //! service down.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use bollard::query_parameters::ListContainersOptions;
 use serde_json::json;
 use windflow_engine::docker::DockerDriver;
-use windflow_engine::events::EventSink;
 use windflow_engine::swarm;
 use windflow_testkit::server::Database;
 use windflow_testkit::sshd::Sshd;
+use windflow_testkit::swarm::{SwarmGuard, task_containers};
 use windflow_testkit::{TEST_IMAGE, docker, ensure_test_images, unique_project};
 
 use crate::support::{create_stack, start};
 
 const DEPLOY_TIMEOUT: Duration = Duration::from_secs(90);
-
-/// Removes the stack's Swarm objects whatever happens to the test.
-struct SwarmCleanup(String);
-
-impl Drop for SwarmCleanup {
-    fn drop(&mut self) {
-        let project = self.0.clone();
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("cleanup runtime");
-            runtime.block_on(async {
-                let driver = DockerDriver::connect(None).expect("driver");
-                if let Err(e) = swarm::down(&driver, &project, &EventSink::discard()).await {
-                    eprintln!("cleanup of Swarm project {project} failed: {e}");
-                }
-            });
-        })
-        .join();
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn swarm_target_deploys_lists_nodes_and_removes() {
@@ -95,7 +71,7 @@ async fn swarm_target_deploys_lists_nodes_and_removes() {
 
     // A stack of 2 replicas, deployed through the API.
     let stack = unique_project("srvswarm");
-    let _cleanup = SwarmCleanup(stack.clone());
+    let _cleanup = SwarmGuard(stack.clone());
     let content = format!(
         r#"
 services:
@@ -149,20 +125,7 @@ services:
         "{container_labels:?}"
     );
     assert_eq!(labels["io.windflow.stack-version"], "1", "{labels:?}");
-    let tasks = |docker: bollard::Docker, name: String| async move {
-        docker
-            .list_containers(Some(ListContainersOptions {
-                filters: Some(HashMap::from([(
-                    "label".to_string(),
-                    vec![format!("com.docker.swarm.service.name={name}")],
-                )])),
-                ..Default::default()
-            }))
-            .await
-            .unwrap()
-            .len()
-    };
-    assert_eq!(tasks(docker.clone(), name.clone()).await, 2);
+    assert_eq!(task_containers(&docker, &name).await.len(), 2);
     // It took the Swarm path: no plain (compose-style) containers were made for it.
     assert!(
         windflow_testkit::list_project_containers(&docker, &stack)
@@ -194,7 +157,7 @@ services:
             .await
             .is_err()
     );
-    assert_eq!(tasks(docker.clone(), name.clone()).await, 0);
+    assert_eq!(task_containers(&docker, &name).await.len(), 0);
     eprintln!(
         "swarm server scenario: {:.1}s",
         started.elapsed().as_secs_f64()
