@@ -4,8 +4,11 @@
 //   WINDFLOW_URL, WINDFLOW_ADMIN_USER/PASSWORD, WINDFLOW_VIEWER_USER/PASSWORD, WINDFLOW_TEST_IMAGE,
 //   WINDFLOW_STACK (a fresh stack name), WINDFLOW_SCREENSHOTS=1 to write docs/screenshots/*.png.
 import { chromium } from 'playwright-core'
-import { mkdirSync } from 'node:fs'
-import { dirname, resolve } from 'node:path'
+import { execFileSync, spawn } from 'node:child_process'
+import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer, connect } from 'node:net'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const env = (name) => {
@@ -54,6 +57,55 @@ async function served(page) {
     await page.waitForTimeout(200)
   }
   throw new Error(`the web service of ${stack} does not answer: ${last || 'no published port'}`)
+}
+
+/**
+ * Debian's sshd on a free loopback port with fresh keys (as crates/testkit's Sshd starts it),
+ * fronting the local engine's socket for an `ssh` target.
+ */
+async function startSshd() {
+  const dir = mkdtempSync(join(tmpdir(), 'windflow-e2e-sshd-'))
+  mkdirSync('/run/sshd', { recursive: true })
+  for (const key of ['host', 'client']) {
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'windflow-e2e', '-f', join(dir, key)])
+  }
+  copyFileSync(join(dir, 'client.pub'), join(dir, 'authorized_keys'))
+  const user = execFileSync('id', ['-un'], { encoding: 'utf8' }).trim()
+  const port = await new Promise((done) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address()
+      probe.close(() => done(port))
+    })
+  })
+  writeFileSync(join(dir, 'sshd_config'), [
+    'ListenAddress 127.0.0.1', `Port ${port}`, `HostKey ${join(dir, 'host')}`, `PidFile ${join(dir, 'sshd.pid')}`,
+    `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`, `AllowUsers ${user}`, 'PermitRootLogin prohibit-password',
+    'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'PubkeyAuthentication yes', 'AllowStreamLocalForwarding yes',
+    'AllowTcpForwarding local', 'X11Forwarding no', 'PermitTTY no', 'StrictModes no', 'UsePAM no', 'LogLevel ERROR', '',
+  ].join('\n'))
+  // Its log goes to a file: an inherited pipe would stay open in sshd's per-connection
+  // processes and keep the test harness waiting for this script's output to end.
+  const log = openSync(join(dir, 'sshd.log'), 'w')
+  const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', log] })
+  closeSync(log)
+  const fingerprint = execFileSync('ssh-keygen', ['-lf', join(dir, 'host.pub')], { encoding: 'utf8' }).split(' ')[1]
+  for (let t = 0; ; t++) {
+    const up = await new Promise((done) => {
+      const socket = connect(port, '127.0.0.1', () => (socket.destroy(), done(true))).on('error', () => done(false))
+    })
+    if (up) break
+    if (t > 100) throw new Error(`sshd does not listen on 127.0.0.1:${port}: ${readFileSync(join(dir, 'sshd.log'), 'utf8')}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  return {
+    endpoint: `ssh://${user}@127.0.0.1:${port}`,
+    clientKey: join(dir, 'client'),
+    fingerprint,
+    stop() {
+      child.kill()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
 }
 
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS, headless: true })
@@ -204,6 +256,40 @@ try {
   await page.locator('input[name=target-name]').waitFor()
   if ((await page.locator('[data-test=agent-command]').count()) !== 0) throw new Error('the enrollment token is shown again')
   await page.keyboard.press('Escape')
+
+  step('an SSH target added through the dialog (key from a file); its host key trusted by pasting the checked fingerprint')
+  const sshd = await startSshd()
+  try {
+    await page.click('[data-test=add-target]')
+    await page.click('[data-test=kind-ssh]')
+    await page.fill('input[name=target-name]', 'e2e-ssh')
+    await page.fill('input[name=target-endpoint]', sshd.endpoint)
+    await page.setInputFiles('[data-test=ssh-private-key-picker]', sshd.clientKey)
+    // The browser reads the file asynchronously.
+    let loaded = ''
+    for (let t = 0; t < 50 && !loaded.includes('OPENSSH PRIVATE KEY'); t++) {
+      await page.waitForTimeout(100)
+      loaded = await page.locator('textarea[name=ssh-private-key]').inputValue()
+    }
+    if (!loaded.includes('OPENSSH PRIVATE KEY')) throw new Error('the key file was not read into the form')
+    await page.click('[data-test=add-target-submit]')
+    await page.locator('.el-message', { hasText: 'Target e2e-ssh added' }).waitFor()
+    await page.goto(`${org}/targets/e2e-ssh`)
+    await page.locator('[data-test=trust-needed]', { hasText: sshd.fingerprint }).waitFor()
+    const keyShown = await page.locator('[data-test=client-key]').innerText()
+    if (!/stored/.test(keyShown) || (await page.content()).includes('PRIVATE KEY-----')) throw new Error(`the client key is shown as ${JSON.stringify(keyShown)}`)
+    await page.click('[data-test=trust-host-key]')
+    const prefilled = await page.locator('input[name=trust-fingerprint]').inputValue()
+    if (prefilled) throw new Error(`the fingerprint to confirm is prefilled: ${prefilled}`)
+    await page.fill('input[name=trust-fingerprint]', sshd.fingerprint)
+    await shot(page, 'trust-host-key')
+    await page.click('[data-test=confirm-trust]')
+    await page.locator('[data-test=trust-result]', { hasText: 'Trusted: Docker' }).waitFor()
+    await page.locator('[data-test=host-key-fingerprint]', { hasText: sshd.fingerprint }).waitFor()
+    await page.keyboard.press('Escape')
+  } finally {
+    sshd.stop()
+  }
 
   step('the org switcher navigates; a deep link keeps its organization across reloads')
   await page.evaluate(async () => {
