@@ -282,6 +282,7 @@ try {
     const prefilled = await page.locator('input[name=trust-fingerprint]').inputValue()
     if (prefilled) throw new Error(`the fingerprint to confirm is prefilled: ${prefilled}`)
     await page.fill('input[name=trust-fingerprint]', sshd.fingerprint)
+    if (shots) await page.waitForTimeout(400) // the dialog's fade-in
     await shot(page, 'trust-host-key')
     await page.click('[data-test=confirm-trust]')
     await page.locator('[data-test=trust-result]', { hasText: 'Trusted: Docker' }).waitFor()
