@@ -217,13 +217,30 @@ pub async fn offered_host_key(target: &Target) -> Result<(String, String), Strin
     }
 }
 
-/// Why an ssh target without a pinned host key is not connected, and how to trust it.
-pub fn untrusted_message(target: &Target, offered: Option<&str>) -> String {
+/// What is known of the host key a target offers, for [`untrusted_message`].
+pub enum Offered<'a> {
+    /// Its fingerprint.
+    Key(&'a str),
+    /// The host was asked and did not answer.
+    NoAnswer,
+    /// Not asked here (the connection test asks).
+    NotAsked,
+}
+
+/// Why a target reached over SSH without a pinned host key is not connected, and how to
+/// trust it.
+pub fn untrusted_message(target: &Target, offered: Offered<'_>) -> String {
+    let fingerprint = match offered {
+        Offered::Key(fingerprint) => format!("fingerprint {fingerprint}"),
+        Offered::NoAnswer => "the fingerprint SHA256:… it offers (the host did not answer)".into(),
+        Offered::NotAsked => format!(
+            "the fingerprint it offers (its connection test, POST …/targets/{}/test, shows it)",
+            target.name
+        ),
+    };
     format!(
-        "target {}: host key not trusted yet: POST …/targets/{}/trust with fingerprint {} once you have checked it is the host's key (`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the host)",
-        target.name,
-        target.name,
-        offered.unwrap_or("SHA256:… (the host did not answer)")
+        "target {}: host key not trusted yet: POST …/targets/{}/trust with {fingerprint} once you have checked it is the host's key (`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the host)",
+        target.name, target.name,
     )
 }
 
@@ -271,7 +288,10 @@ pub fn connect_options(keyring: &Keyring, target: &Target) -> ApiResult<Option<C
         }
         _ => {
             let Some(host_key) = pinned_host_key(target) else {
-                return Err(ApiError::Unavailable(untrusted_message(target, None)));
+                return Err(ApiError::Unavailable(untrusted_message(
+                    target,
+                    Offered::NotAsked,
+                )));
             };
             let mut identities = Vec::new();
             if let Some(sealed) = target.config["ssh"]

@@ -415,12 +415,14 @@ impl App {
         let untrusted = crate::remote_targets::reached_over_ssh(target.kind, &target.endpoint)
             && crate::remote_targets::pinned_host_key(target).is_none();
         let result = if untrusted {
-            let offered = crate::remote_targets::offered_host_key(target).await.ok();
-            Err(crate::remote_targets::untrusted_message(
+            use crate::remote_targets::{Offered, offered_host_key, untrusted_message};
+            let offered = offered_host_key(target).await.ok();
+            Err(untrusted_message(
                 target,
-                offered
-                    .as_ref()
-                    .map(|(fingerprint, _)| fingerprint.as_str()),
+                match &offered {
+                    Some((fingerprint, _)) => Offered::Key(fingerprint),
+                    None => Offered::NoAnswer,
+                },
             ))
         } else {
             match self.driver(target) {
