@@ -31,7 +31,7 @@ use windflow_testkit::{
 use crate::agents::{
     agents, certificates, deploy, enrollment_token, stack, start_server, target_status, wait_for,
 };
-use crate::support::{bin, create_stack};
+use crate::support::{bin, create_stack, deployment_events};
 
 const TARGETS: [&str; 3] = ["edge-a", "edge-b", "edge-c"];
 const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -238,15 +238,6 @@ fn slow_stack(port: u16, greeting: &str) -> String {
     )
 }
 
-async fn events(api: &Api, id: &str) -> Vec<Value> {
-    let answer = api
-        .get(&format!("/orgs/default/deployments/{id}/events"))
-        .await
-        .unwrap();
-    assert_eq!(answer.status, 200, "{}", answer.text);
-    answer.body.as_array().cloned().unwrap_or_default()
-}
-
 async fn deployment_state(api: &Api, id: &str) -> String {
     let answer = api
         .get(&format!("/orgs/default/deployments/{id}"))
@@ -403,7 +394,7 @@ async fn three_agents_in_containers_deploy_and_one_killed_mid_deploy_recovers() 
         Duration::from_secs(60),
         async || {
             deployment_state(&api, &slow_id).await == "running"
-                && events(&api, &slow_id).await.iter().any(|e| {
+                && deployment_events(&api, &slow_id).await.iter().any(|e| {
                     e["data"]["event"] == "step_started"
                         && e["data"]["label"]
                             .as_str()
@@ -413,7 +404,7 @@ async fn three_agents_in_containers_deploy_and_one_killed_mid_deploy_recovers() 
     )
     .await;
     // Still mid-deploy right before the kill (the dependency needs ~6 s to turn healthy).
-    let seen = events(&api, &slow_id).await;
+    let seen = deployment_events(&api, &slow_id).await;
     assert!(
         !seen.iter().any(|e| e["data"]["event"] == "finished"
             || (e["data"]["event"] == "service_state"

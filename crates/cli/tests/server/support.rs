@@ -54,3 +54,13 @@ pub async fn deploy(api: &Api, stack: &str, key: Option<&str>) -> (u16, Value) {
         .unwrap();
     (answer.status, answer.body)
 }
+
+/// A deployment's events, oldest first.
+pub async fn deployment_events(api: &Api, id: &str) -> Vec<Value> {
+    let answer = api
+        .get(&format!("/orgs/default/deployments/{id}/events"))
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    answer.body.as_array().cloned().unwrap_or_default()
+}

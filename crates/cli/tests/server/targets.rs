@@ -13,7 +13,7 @@ use windflow_testkit::{
     ProjectGuard, TEST_IMAGE, docker, ensure_test_images, free_port, http_get, unique_project,
 };
 
-use crate::support::{create_stack, start};
+use crate::support::{create_stack, deployment_events, start};
 
 const DEPLOY_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -64,15 +64,6 @@ async fn add_target(api: &Api, name: &str, endpoint: &str, labels: Value) -> Val
         .unwrap();
     assert_eq!(answer.status, 201, "{}", answer.text);
     answer.body
-}
-
-async fn events_of(api: &Api, id: &str) -> Vec<Value> {
-    let answer = api
-        .get(&format!("/orgs/default/deployments/{id}/events"))
-        .await
-        .unwrap();
-    assert_eq!(answer.status, 200, "{}", answer.text);
-    answer.body.as_array().cloned().unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -251,7 +242,7 @@ async fn targets_report_capacity_keep_health_history_and_take_labels() {
         .await
         .unwrap();
     assert_eq!(done["state"], "succeeded", "{done}\n{}", server.logs());
-    let events = events_of(&api, &id).await;
+    let events = deployment_events(&api, &id).await;
     assert!(
         events
             .iter()
@@ -362,7 +353,7 @@ async fn a_selector_deployment_moves_to_the_next_target_when_its_target_fails() 
         json!(["a-remote"]),
         "{second}"
     );
-    let events = events_of(&api, &second_id).await;
+    let events = deployment_events(&api, &second_id).await;
     let moved = events
         .iter()
         .find(|e| e["data"]["event"] == "failover")

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use bollard::query_parameters::InspectContainerOptions;
 use serde_json::json;
+use windflow_testkit::server::{Api, Server};
 use windflow_testkit::sshd::Sshd;
 use windflow_testkit::tls_engine::TlsEngine;
 use windflow_testkit::{
@@ -99,18 +100,32 @@ async fn an_ssh_target_is_trusted_by_fingerprint_then_deployed_onto() {
     // A stack deployed onto it runs, with its configuration, on the engine behind sshd.
     let name = unique_project("ssh");
     let _guard = ProjectGuard::new(&name);
+    deploy_and_check(&api, &server, &docker, &name, "remote", "ssh").await;
+}
+
+/// Deploys a one-service stack with `VIA=<via>` onto `target` through the API and checks,
+/// through `engine` (the engine behind the target), that its container runs with that
+/// environment. Returns the container's id.
+async fn deploy_and_check(
+    api: &Api,
+    server: &Server,
+    engine: &bollard::Docker,
+    name: &str,
+    target: &str,
+    via: &str,
+) -> String {
     create_stack(
-        &api,
-        &name,
+        api,
+        name,
         &format!(
-            "services:\n  app:\n    image: {TEST_IMAGE}\n    command: [\"sleep\", \"600\"]\n    environment:\n      VIA: ssh\n"
+            "services:\n  app:\n    image: {TEST_IMAGE}\n    command: [\"sleep\", \"600\"]\n    environment:\n      VIA: {via}\n"
         ),
     )
     .await;
     let deployment = api
         .post(
             "/orgs/default/deployments",
-            json!({ "stack": name, "target": "remote" }),
+            json!({ "stack": name, "target": target }),
         )
         .await
         .unwrap();
@@ -121,19 +136,18 @@ async fn an_ssh_target_is_trusted_by_fingerprint_then_deployed_onto() {
         .await
         .unwrap();
     assert_eq!(done["state"], "succeeded", "{done}\n{}", server.logs());
-    let containers = list_project_containers(&docker, &name).await.unwrap();
+    let containers = list_project_containers(engine, name).await.unwrap();
     assert_eq!(containers.len(), 1, "{containers:?}");
-    let inspect = docker
-        .inspect_container(
-            containers[0].id.as_deref().unwrap(),
-            None::<InspectContainerOptions>,
-        )
+    let id = containers[0].id.clone().unwrap();
+    let inspect = engine
+        .inspect_container(&id, None::<InspectContainerOptions>)
         .await
         .unwrap();
     assert_eq!(inspect.state.unwrap().running, Some(true));
     let env = inspect.config.unwrap().env.unwrap();
-    assert!(env.contains(&"VIA=ssh".to_string()), "{env:?}");
+    assert!(env.contains(&format!("VIA={via}")), "{env:?}");
     assert!(!server.logs().contains("PRIVATE KEY"));
+    id
 }
 
 /// A `docker` target at `tcp://` with TLS material given through the API: a second real
@@ -215,52 +229,18 @@ async fn a_docker_target_over_tls_needs_the_right_certificates_then_is_deployed_
     assert!(!created.text.contains("PRIVATE KEY"), "{}", created.text);
 
     let name = unique_project("tls");
-    create_stack(
-        &api,
-        &name,
-        &format!(
-            "services:\n  app:\n    image: {TEST_IMAGE}\n    command: [\"sleep\", \"600\"]\n    environment:\n      VIA: tls\n"
-        ),
-    )
-    .await;
-    let deployment = api
-        .post(
-            "/orgs/default/deployments",
-            json!({ "stack": name, "target": "tls" }),
-        )
-        .await
-        .unwrap();
-    assert_eq!(deployment.status, 201, "{}", deployment.text);
-    let id = deployment.body["id"].as_str().unwrap().to_string();
-    let done = api
-        .wait_deployment("default", &id, Duration::from_secs(60))
-        .await
-        .unwrap();
-    assert_eq!(done["state"], "succeeded", "{done}\n{}", server.logs());
     // It runs on the TLS engine, not on the main one.
     let remote = engine.unix_client().unwrap();
-    let containers = list_project_containers(&remote, &name).await.unwrap();
-    assert_eq!(containers.len(), 1, "{containers:?}");
-    let inspect = remote
-        .inspect_container(
-            containers[0].id.as_deref().unwrap(),
-            None::<InspectContainerOptions>,
-        )
-        .await
-        .unwrap();
-    assert_eq!(inspect.state.unwrap().running, Some(true));
-    let env = inspect.config.unwrap().env.unwrap();
-    assert!(env.contains(&"VIA=tls".to_string()), "{env:?}");
+    let id = deploy_and_check(&api, &server, &remote, &name, "tls", "tls").await;
     assert!(
         list_project_containers(&docker, &name)
             .await
             .unwrap()
             .is_empty()
     );
-    assert!(!server.logs().contains("PRIVATE KEY"));
     remote
         .remove_container(
-            containers[0].id.as_deref().unwrap(),
+            &id,
             Some(bollard::query_parameters::RemoveContainerOptions {
                 force: true,
                 ..Default::default()
