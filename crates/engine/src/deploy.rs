@@ -1,5 +1,7 @@
 //! The operations users run — `up`, `down`, `rollback` — as observe → plan → execute → record.
 
+use std::collections::BTreeMap;
+
 use windflow_domain::Stack;
 use windflow_domain::observed::Observed;
 use windflow_domain::plan::{Action, Plan, PlanError, PlanOptions, plan_down, plan_up};
@@ -127,12 +129,42 @@ pub async fn up(
     };
     let changes = plan.describe();
     let result = execute_up(driver, stack, &observed, &plan, &execute, events).await;
+    let pinned = pin_images(stack, &observed.images);
+    record(
+        history,
+        version,
+        &options.source,
+        "up",
+        changes,
+        pinned,
+        result,
+    )
+}
+
+/// `stack` with each service's image replaced by the id (or digest reference) it resolved
+/// to, as recorded in the history: a rollback deploys exactly what ran.
+pub(crate) fn pin_images(stack: &Stack, images: &BTreeMap<String, String>) -> Stack {
     let mut pinned = stack.clone();
     for service in pinned.services.values_mut() {
-        if let Some(id) = observed.images.get(&service.image) {
+        if let Some(id) = images.get(&service.image) {
             service.image = id.clone();
         }
     }
+    pinned
+}
+
+/// Appends version `version` of the pinned stack to the history with the outcome of its
+/// execution (`source`, or `default_source` when empty, says what asked for it), and turns
+/// that outcome into `up`'s answer.
+pub(crate) fn record(
+    history: &History,
+    version: u64,
+    source: &str,
+    default_source: &str,
+    changes: Vec<String>,
+    pinned: Stack,
+    result: Result<(), DeployFailure>,
+) -> Result<UpOutcome, UpError> {
     let outcome = match &result {
         Ok(()) => RevisionOutcome::Deployed,
         Err(failure) => RevisionOutcome::Failed {
@@ -143,26 +175,23 @@ pub async fn up(
                 .is_some_and(|r| r.errors.is_empty()),
         },
     };
-    let source = if options.source.is_empty() {
-        "up".to_string()
-    } else {
-        options.source.clone()
-    };
+    let project = pinned.name.clone();
     history.append(
-        &stack.name,
+        &project,
         Revision {
             version,
             deployed_at: 0,
             outcome,
-            source,
+            source: if source.is_empty() {
+                default_source.to_string()
+            } else {
+                source.to_string()
+            },
             changes: changes.clone(),
             stack: pinned,
         },
     )?;
-    result.map_err(|failure| UpError::Failed {
-        project: stack.name.clone(),
-        failure,
-    })?;
+    result.map_err(|failure| UpError::Failed { project, failure })?;
     Ok(UpOutcome {
         version: Some(version),
         changes,

@@ -41,7 +41,7 @@ use crate::docker::DockerDriver;
 use crate::driver::{Driver, DriverError, ProgressUpdate};
 use crate::events::{EventKind, EventSink};
 use crate::executor::{DeployFailure, RollbackReport};
-use crate::history::{History, Revision, RevisionOutcome};
+use crate::history::{History, Revision};
 use spec::{
     DesiredService, FileContent, LABEL_OBJECT_KEY, LABEL_STACK_NAMESPACE, LABEL_TASK_HASH,
     Resolved, SpecOptions,
@@ -689,12 +689,7 @@ pub async fn up(
     // Pin images first, so the stack recorded (and every spec) names what really runs.
     let mut resolved = Resolved::default();
     resolve_stack_images(driver, stack, &mut resolved, events).await?;
-    let mut pinned = stack.clone();
-    for service in pinned.services.values_mut() {
-        if let Some(reference) = resolved.images.get(&service.image) {
-            service.image = reference.clone();
-        }
-    }
+    let pinned = crate::deploy::pin_images(stack, &resolved.images);
     let prepared = prepare(driver, stack, spec_options, resolved.images.clone()).await?;
     for w in &prepared.plan.warnings {
         events.emit(EventKind::Warning { message: w.clone() });
@@ -716,39 +711,15 @@ pub async fn up(
         elapsed_ms: started.elapsed().as_millis() as u64,
         ok: result.is_ok(),
     });
-    let outcome = match &result {
-        Ok(()) => RevisionOutcome::Deployed,
-        Err(failure) => RevisionOutcome::Failed {
-            message: failure.message.clone(),
-            restored: failure
-                .rollback
-                .as_ref()
-                .is_some_and(|r| r.errors.is_empty()),
-        },
-    };
-    history.append(
-        &stack.name,
-        Revision {
-            version,
-            deployed_at: 0,
-            outcome,
-            source: if options.source.is_empty() {
-                "up --mode swarm".into()
-            } else {
-                options.source.clone()
-            },
-            changes: changes.clone(),
-            stack: pinned,
-        },
-    )?;
-    result.map_err(|failure| UpError::Failed {
-        project: stack.name.clone(),
-        failure,
-    })?;
-    Ok(UpOutcome {
-        version: Some(version),
+    crate::deploy::record(
+        history,
+        version,
+        &options.source,
+        "up --mode swarm",
         changes,
-    })
+        pinned,
+        result,
+    )
 }
 
 /// Runs one step with its events; returns the error text on failure.
