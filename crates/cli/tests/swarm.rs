@@ -11,7 +11,7 @@ use common::Scratch;
 use windflow_engine::docker::DockerDriver;
 use windflow_engine::swarm;
 use windflow_testkit::TEST_IMAGE;
-use windflow_testkit::swarm::{SwarmGuard, exec, task_containers};
+use windflow_testkit::swarm::{SwarmGuard, exec, service_facts, task_containers};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn up_ps_down_in_swarm_mode() {
@@ -46,23 +46,12 @@ services:
         up.stdout
     );
     let name = format!("{p}_web");
-    let service = s.docker.inspect_service(&name, None).await.unwrap();
-    let spec = service.spec.unwrap();
-    let replicas = spec
-        .mode
-        .as_ref()
-        .and_then(|m| m.replicated.as_ref())
-        .and_then(|r| r.replicas);
-    assert_eq!(replicas, Some(2));
-    let labels = spec.labels.unwrap_or_default();
+    let service = service_facts(&s.docker, &name).await;
+    assert_eq!(service.replicas, Some(2));
+    let labels = service.labels;
     assert_eq!(labels["com.docker.stack.namespace"], p);
     // Compose `labels` are the tasks' container labels (as with `docker stack deploy`).
-    let container_labels = spec
-        .task_template
-        .as_ref()
-        .and_then(|t| t.container_spec.as_ref())
-        .and_then(|c| c.labels.clone())
-        .unwrap_or_default();
+    let container_labels = service.container_labels;
     assert_eq!(
         container_labels["team"], "storefront",
         "{container_labels:?}"

@@ -75,3 +75,35 @@ pub async fn exec(docker: &Docker, container: &str, cmd: &[&str]) -> String {
     }
     text
 }
+
+/// What the tests check of a Swarm service: its replica count (replicated mode), its own
+/// labels, and its tasks' container labels (where compose `labels` go).
+pub struct ServiceFacts {
+    pub replicas: Option<i64>,
+    pub labels: HashMap<String, String>,
+    pub container_labels: HashMap<String, String>,
+}
+
+/// Inspects the service `name` (`<project>_<service>`) through the Engine API.
+pub async fn service_facts(docker: &Docker, name: &str) -> ServiceFacts {
+    let spec = docker
+        .inspect_service(name, None)
+        .await
+        .unwrap()
+        .spec
+        .unwrap();
+    ServiceFacts {
+        replicas: spec
+            .mode
+            .as_ref()
+            .and_then(|m| m.replicated.as_ref())
+            .and_then(|r| r.replicas),
+        container_labels: spec
+            .task_template
+            .as_ref()
+            .and_then(|t| t.container_spec.as_ref())
+            .and_then(|c| c.labels.clone())
+            .unwrap_or_default(),
+        labels: spec.labels.unwrap_or_default(),
+    }
+}

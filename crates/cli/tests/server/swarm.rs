@@ -11,7 +11,7 @@ use windflow_engine::docker::DockerDriver;
 use windflow_engine::swarm;
 use windflow_testkit::server::Database;
 use windflow_testkit::sshd::Sshd;
-use windflow_testkit::swarm::{SwarmGuard, task_containers};
+use windflow_testkit::swarm::{SwarmGuard, service_facts, task_containers};
 use windflow_testkit::{TEST_IMAGE, docker, ensure_test_images, unique_project};
 
 use crate::support::{create_stack, start};
@@ -103,23 +103,12 @@ services:
 
     // What the engine runs: a Swarm service with 2 replicas, both running, labelled.
     let name = format!("{stack}_web");
-    let service = docker.inspect_service(&name, None).await.unwrap();
-    let spec = service.spec.unwrap();
-    let replicas = spec
-        .mode
-        .as_ref()
-        .and_then(|m| m.replicated.as_ref())
-        .and_then(|r| r.replicas);
-    assert_eq!(replicas, Some(2));
-    let labels = spec.labels.unwrap_or_default();
+    let service = service_facts(&docker, &name).await;
+    assert_eq!(service.replicas, Some(2));
+    let labels = service.labels;
     assert_eq!(labels["com.docker.stack.namespace"], stack);
     // Compose `labels` are the tasks' container labels (as with `docker stack deploy`).
-    let container_labels = spec
-        .task_template
-        .as_ref()
-        .and_then(|t| t.container_spec.as_ref())
-        .and_then(|c| c.labels.clone())
-        .unwrap_or_default();
+    let container_labels = service.container_labels;
     assert_eq!(
         container_labels["team"], "storefront",
         "{container_labels:?}"
