@@ -209,21 +209,40 @@ async fn plan(g: &Global, args: &UpArgs) -> Result<()> {
     let stack = load_stack(g)?.stack;
     let driver = driver(g)?;
     let (_, plan) = deploy::plan(&driver, &stack, &plan_options(args)).await?;
+    print_plan(
+        g,
+        &stack.name,
+        &plan,
+        &plan.warnings,
+        plan.is_empty(),
+        plan.describe(),
+    );
+    Ok(())
+}
+
+/// A plan (of either mode) as JSON, or its warnings and one line per change.
+fn print_plan(
+    g: &Global,
+    project: &str,
+    plan: &impl serde::Serialize,
+    warnings: &[String],
+    empty: bool,
+    lines: Vec<String>,
+) {
     if g.output == Output::Json {
-        print_json(&plan);
-        return Ok(());
+        print_json(plan);
+        return;
     }
-    for w in &plan.warnings {
+    for w in warnings {
         eprintln!("{}", warning_text(w));
     }
-    if plan.is_empty() {
-        println!("{} is up to date: nothing to do", stack.name);
+    if empty {
+        println!("{project} is up to date: nothing to do");
     } else {
-        for line in plan.describe() {
+        for line in lines {
             println!("{line}");
         }
     }
-    Ok(())
 }
 
 /// Runs `work` with a renderer attached to its event sink.

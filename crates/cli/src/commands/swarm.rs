@@ -6,9 +6,10 @@ use windflow_engine::driver::Driver;
 use windflow_engine::swarm;
 
 use super::{
-    Failure, Result, driver, load_stack, print_up_outcome, project_name, up_options, with_events,
+    Failure, Result, driver, load_stack, print_plan, print_up_outcome, project_name, up_options,
+    with_events,
 };
-use crate::render::{self, print_json, warning_text};
+use crate::render::{self, print_json};
 use crate::{Global, Output, UpArgs, exit};
 
 fn unsupported_flags(args: &UpArgs) -> Result<()> {
@@ -35,20 +36,14 @@ pub(super) async fn plan(g: &Global, args: &UpArgs) -> Result<()> {
     let stack = load_stack(g)?.stack;
     let driver = driver(g)?;
     let plan = swarm::plan(&driver, &stack).await?;
-    if g.output == Output::Json {
-        print_json(&plan);
-        return Ok(());
-    }
-    for w in &plan.warnings {
-        eprintln!("{}", warning_text(w));
-    }
-    if plan.is_empty() {
-        println!("{} is up to date: nothing to do", stack.name);
-    } else {
-        for line in plan.describe() {
-            println!("{line}");
-        }
-    }
+    print_plan(
+        g,
+        &stack.name,
+        &plan,
+        &plan.warnings,
+        plan.is_empty(),
+        plan.describe(),
+    );
     Ok(())
 }
 
