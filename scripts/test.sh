@@ -67,12 +67,30 @@ step() {
     return 0
 }
 
+# What `git status` says before anything runs: in CI (a clean clone) nothing. A step that
+# changes it — rewrites a tracked file (a lock), or leaves a file git neither tracks nor
+# ignores — fails the "clean tree" steps, so drift a new user would hit is caught here.
+tree_status() { git status --porcelain --untracked-files=all; }
+tree_at_start=$(tree_status)
+check_clean_tree() {
+    local now
+    now=$(tree_status) || return 1
+    if [ "$now" != "$tree_at_start" ]; then
+        echo "test.sh: the working tree changed $1 (a setup or test step must write only ignored files):" >&2
+        diff <(echo "$tree_at_start") <(echo "$now") | sed -n 's/^[<>] /    /p' >&2
+        return 1
+    fi
+}
+
 # The web console first (cargo embeds web/dist): build, the generated API types against the
 # server's OpenAPI document, the type check, the unit tests and the initial-JS size budget;
 # Chromium for the console's end-to-end test (crates/cli/tests/server/console.rs).
 scripts/ensure-chromium.sh || exit 1
 step "web build" scripts/build-web.sh
 step "web types" bash -c 'cargo build -q -p windflow-cli "$@" && bin="$(realpath "${CARGO_TARGET_DIR:-target}")/debug/windflow" && cd web && WINDFLOW_BIN="$bin" npm run --silent check:api' _ "${locked[@]}"
+# Provisioning and building must never change a tracked file or leave an untracked one (a
+# rewritten lock, a generated file not ignored): what drifts here would drift for a new user.
+step "tree clean" check_clean_tree "after provisioning and building"
 step "web typecheck" bash -c 'cd web && npm run --silent typecheck'
 step "web unit tests" bash -c 'cd web && npm run --silent test'
 step "web size budget" bash -c 'cd web && npm run --silent check:size'
@@ -81,6 +99,8 @@ step "clippy" cargo clippy --workspace --all-targets "${locked[@]}" -- -D warnin
 test_log=$(mktemp)
 # shellcheck disable=SC2016 # $1 expands in the inner shell
 step "tests" bash -c 'set -o pipefail; cargo test --workspace "${@:2}" 2>&1 | tee "$1"' _ "$test_log" "${locked[@]}"
+
+step "tree kept" check_clean_tree "after the tests"
 
 # Totals across all test binaries, from cargo's "test result:" lines.
 totals=$(grep -E '^test result:' "$test_log" | awk '
