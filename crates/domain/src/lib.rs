@@ -11,6 +11,7 @@ pub mod deployment;
 pub mod naming;
 pub mod observed;
 pub mod plan;
+pub mod policy;
 pub mod spec;
 pub mod stack;
 pub mod units;
