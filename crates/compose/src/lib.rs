@@ -67,6 +67,39 @@ pub struct LoadOptions {
     pub isolated: bool,
 }
 
+/// The line of the field at `path` (`services.web.volumes[0]`, `services.web.sysctls.net.core.somaxconn`)
+/// in the compose text, or of the nearest enclosing field written there (a field inherited
+/// through `extends` or a default has no line of its own); `None` when the text does not parse.
+pub fn locate(text: &str, path: &str) -> Option<usize> {
+    let root = yaml::parse("compose.yaml", text).ok()?;
+    let mut node = &root;
+    let mut line = None;
+    let mut rest = path;
+    while !rest.is_empty() {
+        let next = match &node.value {
+            Value::Map(map) => map
+                .iter()
+                .filter(|(key, _)| {
+                    rest.strip_prefix(key.as_str())
+                        .is_some_and(|after| after.is_empty() || after.starts_with(['.', '[']))
+                })
+                .max_by_key(|(key, _)| key.len())
+                .map(|(key, child)| (child, &rest[key.len()..])),
+            Value::Seq(items) => rest.strip_prefix('[').and_then(|r| {
+                let (index, after) = r.split_once(']')?;
+                let child = items.get(index.parse::<usize>().ok()?)?;
+                Some((child, after))
+            }),
+            _ => None,
+        };
+        let Some((child, after)) = next else { break };
+        node = child;
+        line = Some(child.line);
+        rest = after.strip_prefix('.').unwrap_or(after);
+    }
+    line
+}
+
 /// A loaded stack and the warnings found on the way.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Loaded {
@@ -525,6 +558,22 @@ pub(crate) fn read_text(path: &Path) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn locates_fields_by_path() {
+        let text = "services:\n  web:\n    image: busybox\n    volumes:\n      - /a:/a\n      - /:/host\n    sysctls:\n      net.core.somaxconn: 1024\n    privileged: true\n";
+        for (path, line) in [
+            ("services.web.volumes[1]", Some(6)),
+            ("services.web.volumes[0]", Some(5)),
+            ("services.web.sysctls.net.core.somaxconn", Some(8)),
+            ("services.web.privileged", Some(9)),
+            ("services.web.cap_add[0]", Some(2)),
+            ("services.db", Some(1)),
+        ] {
+            assert_eq!(super::locate(text, path), line, "{path}");
+        }
+        assert_eq!(super::locate("{{{", "services"), None);
+    }
+
     use super::*;
 
     #[test]

@@ -150,6 +150,11 @@ pub(super) fn convert(
         let s = &mut service;
         match key.as_str() {
             "image" => image = ctx.string(value, &p),
+            "build" if ctx.isolated && !value.is_null() => ctx.error(
+                value,
+                &p,
+                "a build context cannot be read on the server: a stack stored on the server reads no directory of the server's; build and push the image, then name it in image:",
+            ),
             "build" => s.build = build(value, &p, ctx),
             "pull_policy" => s.pull_policy = pull_policy(value, &p, ctx),
             "command" => s.command = command(value, &p, ctx),
@@ -245,8 +250,10 @@ pub(super) fn convert(
     service.image = match (image, &service.build) {
         (Some(image), _) if !image.is_empty() => image,
         (_, Some(_)) => format!("{}-{name}", ctx.project),
-        // An `extends` still here failed to resolve (already reported): no second error.
+        // An `extends` still here failed to resolve, or a build was refused (already
+        // reported): no second error.
         _ if fields.contains_key("extends") => String::new(),
+        _ if ctx.isolated && fields.contains_key("build") => String::new(),
         _ => {
             ctx.error(
                 node,

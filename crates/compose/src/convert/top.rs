@@ -201,6 +201,25 @@ pub(super) fn file_objects(
             let p = format!("{path}.{field}");
             match field.as_str() {
                 "name" => name = ctx.string(value, &p),
+                "file" if ctx.isolated => {
+                    // A stack stored on the server reads no file of the server's: this path
+                    // would name one of them (the keyring, /etc/shadow).
+                    let alternative = if is_config {
+                        "content: (the config's text) or environment: NAME (a stack variable)"
+                    } else {
+                        "environment: NAME with a secret stack variable NAME"
+                    };
+                    let written = ctx.string(value, &p).unwrap_or_default();
+                    ctx.error(
+                        value,
+                        &p,
+                        format!(
+                            "file {written:?} cannot be read on the server: a stack stored on the server reads no file of the server's; use {alternative}"
+                        ),
+                    );
+                    // Counted as the object's source so no second error follows.
+                    object.file = Some(std::path::PathBuf::new());
+                }
                 "file" => object.file = ctx.string(value, &p).map(|f| ctx.absolute(&f)),
                 "environment" => object.environment = ctx.string(value, &p),
                 "content" if is_config => object.content = ctx.string(value, &p),
