@@ -247,6 +247,14 @@ pub trait Store: Send + Sync + 'static {
     /// Removes checks older than `before`; returns how many.
     async fn prune_target_checks(&self, before: Timestamp) -> StoreResult<u64>;
 
+    // ---- host-access policies ---------------------------------------------------------
+    /// The organization's policies: its own and those narrowing its environments and targets.
+    async fn list_host_policies(&self, org_id: &str) -> StoreResult<Vec<HostPolicy>>;
+    /// Sets (inserts or replaces) the policy of one scope.
+    async fn set_host_policy(&self, policy: HostPolicy) -> StoreResult<()>;
+    /// Removes the policy of one scope; `false` when it had none.
+    async fn delete_host_policy(&self, org_id: &str, scope: &PolicyScope) -> StoreResult<bool>;
+
     // ---- stacks and versions ---------------------------------------------------------
     /// Creates the stack and its version 1 in one transaction.
     async fn create_stack(&self, stack: NewStack) -> StoreResult<(Stack, StackVersion)>;

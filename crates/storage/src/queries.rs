@@ -329,6 +329,15 @@ pub(crate) const LIST_TARGET_CHECKS: &str = "SELECT target_id, checked_at, statu
      error FROM target_checks WHERE target_id = $1 ORDER BY checked_at DESC LIMIT $2";
 pub(crate) const PRUNE_TARGET_CHECKS: &str = "DELETE FROM target_checks WHERE checked_at < $1";
 
+// host-access policies
+pub(crate) const LIST_HOST_POLICIES: &str = "SELECT org_id, scope, scope_id, policy, updated_at \
+     FROM host_policies WHERE org_id = $1 ORDER BY scope, scope_id";
+pub(crate) const SET_HOST_POLICY: &str = "INSERT INTO host_policies \
+     (org_id, scope, scope_id, policy, updated_at) VALUES ($1, $2, $3, $4, $5) \
+     ON CONFLICT (org_id, scope, scope_id) DO UPDATE SET policy = $4, updated_at = $5";
+pub(crate) const DELETE_HOST_POLICY: &str =
+    "DELETE FROM host_policies WHERE org_id = $1 AND scope = $2 AND scope_id = $3";
+
 // stacks and versions
 pub(crate) const INSERT_STACK: &str = concat!(
     "INSERT INTO stacks (id, org_id, name, description, latest_version, created_at, \
@@ -739,6 +748,20 @@ macro_rules! impl_store {
                     .ok_or_else(|| q::unknown_value("status", &status))?,
                 latency_ms: col(row, "latency_ms")?,
                 error: col(row, "error")?,
+            })
+        }
+
+        fn host_policy_from_row(row: &DbRow) -> StoreResult<HostPolicy> {
+            let scope: String = col(row, "scope")?;
+            let scope_id: String = col(row, "scope_id")?;
+            let policy: String = col(row, "policy")?;
+            Ok(HostPolicy {
+                org_id: col(row, "org_id")?,
+                scope: PolicyScope::parse(&scope, &scope_id)
+                    .ok_or_else(|| q::unknown_value("scope", &scope))?,
+                policy: serde_json::from_str(&policy)
+                    .map_err(|_| q::unknown_value("policy", &policy))?,
+                updated_at: col(row, "updated_at")?,
             })
         }
 
@@ -1450,6 +1473,45 @@ macro_rules! impl_store {
                     .map_err(database_error)?
                     .ok_or(StoreError::NotFound("target"))?;
                 target_from_row(&row)
+            }
+
+            // ---- host-access policies ---------------------------------------------------
+
+            async fn list_host_policies(&self, org_id: &str) -> StoreResult<Vec<HostPolicy>> {
+                let rows = sqlx::query::<Db>(q::LIST_HOST_POLICIES)
+                    .bind(org_id)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(database_error)?;
+                rows.iter().map(host_policy_from_row).collect()
+            }
+
+            async fn set_host_policy(&self, policy: HostPolicy) -> StoreResult<()> {
+                sqlx::query::<Db>(q::SET_HOST_POLICY)
+                    .bind(&policy.org_id)
+                    .bind(policy.scope.kind())
+                    .bind(policy.scope.id())
+                    .bind(policy.policy.to_string())
+                    .bind(policy.updated_at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(write_error("host policy", "scope", "organization"))?;
+                Ok(())
+            }
+
+            async fn delete_host_policy(
+                &self,
+                org_id: &str,
+                scope: &PolicyScope,
+            ) -> StoreResult<bool> {
+                let done = sqlx::query::<Db>(q::DELETE_HOST_POLICY)
+                    .bind(org_id)
+                    .bind(scope.kind())
+                    .bind(scope.id())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(database_error)?;
+                Ok(done.rows_affected() > 0)
             }
 
             async fn record_target_check(&self, check: TargetCheck) -> StoreResult<()> {

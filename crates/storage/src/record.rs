@@ -232,6 +232,50 @@ pub struct Target {
     pub created_at: Timestamp,
 }
 
+/// What a host-access policy applies to: the organization as a whole, or one of its
+/// environments or targets (which can only narrow the organization's).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PolicyScope {
+    Organization,
+    Environment(String),
+    Target(String),
+}
+
+impl PolicyScope {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PolicyScope::Organization => "organization",
+            PolicyScope::Environment(_) => "environment",
+            PolicyScope::Target(_) => "target",
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        match self {
+            PolicyScope::Organization => "",
+            PolicyScope::Environment(id) | PolicyScope::Target(id) => id,
+        }
+    }
+
+    pub fn parse(kind: &str, id: &str) -> Option<Self> {
+        match kind {
+            "organization" => Some(PolicyScope::Organization),
+            "environment" => Some(PolicyScope::Environment(id.to_string())),
+            "target" => Some(PolicyScope::Target(id.to_string())),
+            _ => None,
+        }
+    }
+}
+
+/// A host-access policy as stored: the domain's `HostAccessPolicy` as JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostPolicy {
+    pub org_id: String,
+    pub scope: PolicyScope,
+    pub policy: serde_json::Value,
+    pub updated_at: Timestamp,
+}
+
 /// One connection check of a target: the health history.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TargetCheck {

@@ -100,6 +100,7 @@ conformance!(
     target_labels_and_health_history,
     deployments_move_to_another_target,
     agents_enroll_once_and_revoke,
+    host_policies_by_scope,
 );
 
 // ---- fixtures -----------------------------------------------------------------------------
@@ -2648,4 +2649,88 @@ async fn agents_enroll_once_and_revoke(store: &dyn Store) {
         .await
         .unwrap();
     assert!(store.list_agents(&w.org.id).await.unwrap().is_empty());
+}
+
+async fn host_policies_by_scope(store: &dyn Store) {
+    let a = org(store, "pol-a").await;
+    let b = org(store, "pol-b").await;
+    assert!(store.list_host_policies(&a.id).await.unwrap().is_empty());
+    let set = |org_id: &str, scope: PolicyScope, policy: serde_json::Value, at: Timestamp| {
+        store.set_host_policy(HostPolicy {
+            org_id: org_id.into(),
+            scope,
+            policy,
+            updated_at: at,
+        })
+    };
+    set(
+        &a.id,
+        PolicyScope::Organization,
+        json!({"level": "baseline"}),
+        T0,
+    )
+    .await
+    .unwrap();
+    set(
+        &a.id,
+        PolicyScope::Target("t1".into()),
+        json!({"level": "restricted"}),
+        T0,
+    )
+    .await
+    .unwrap();
+    set(
+        &b.id,
+        PolicyScope::Organization,
+        json!({"level": "privileged"}),
+        T0,
+    )
+    .await
+    .unwrap();
+    // Setting again replaces.
+    set(
+        &a.id,
+        PolicyScope::Organization,
+        json!({"level": "baseline", "allowed_host_paths": ["/srv"]}),
+        T0 + 1,
+    )
+    .await
+    .unwrap();
+    let listed = store.list_host_policies(&a.id).await.unwrap();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert_eq!(listed[0].scope, PolicyScope::Organization);
+    assert_eq!(
+        listed[0].policy,
+        json!({"level": "baseline", "allowed_host_paths": ["/srv"]})
+    );
+    assert_eq!(listed[0].updated_at, T0 + 1);
+    assert_eq!(listed[1].scope, PolicyScope::Target("t1".into()));
+    // Tenants never see each other's policies.
+    let of_b = store.list_host_policies(&b.id).await.unwrap();
+    assert_eq!(of_b.len(), 1);
+    assert_eq!(of_b[0].policy, json!({"level": "privileged"}));
+    assert!(
+        store
+            .delete_host_policy(&a.id, &PolicyScope::Target("t1".into()))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .delete_host_policy(&a.id, &PolicyScope::Target("t1".into()))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .delete_host_policy(&b.id, &PolicyScope::Target("t1".into()))
+            .await
+            .unwrap()
+    );
+    // A policy for a missing organization is refused, not stored.
+    assert!(
+        set("missing-org", PolicyScope::Organization, json!({}), T0)
+            .await
+            .is_err()
+    );
 }
