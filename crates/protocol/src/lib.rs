@@ -528,6 +528,45 @@ pub struct Validation {
     pub services: Vec<String>,
 }
 
+// ---- host-access policies ------------------------------------------------------------------
+
+/// How much of the host a stack may reach (modelled on Kubernetes' Pod Security Standards).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyLevel {
+    /// No restriction: host paths, the engine socket, privileged containers, host networking.
+    Privileged,
+    /// The default: no host paths outside `allowed_host_paths`, never the engine socket, no
+    /// privileged containers, host namespaces, extra capabilities, unconfined profiles or
+    /// host-wide sysctls.
+    Baseline,
+    /// Baseline, and containers run as a non-root `user:` with `cap_drop: [ALL]` and
+    /// `no-new-privileges`.
+    Restricted,
+}
+
+/// A host-access policy: what host-level features a stack may use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct HostPolicy {
+    pub level: PolicyLevel,
+    /// Absolute host paths under which bind mounts are allowed (below `privileged`).
+    #[serde(default)]
+    pub allowed_host_paths: Vec<String>,
+}
+
+/// An organization's host-access policy and the narrower ones of its environments and
+/// targets. A deployment gets the organization's policy narrowed by its environment's and its
+/// target's: a narrowing only takes permissions away.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct HostPolicies {
+    /// Set by server administrators; `baseline` when never set.
+    pub organization: HostPolicy,
+    /// By environment name.
+    pub environments: BTreeMap<String, HostPolicy>,
+    /// By target name.
+    pub targets: BTreeMap<String, HostPolicy>,
+}
+
 // ---- variables and secrets -----------------------------------------------------------------
 
 /// A variable or secret. A secret's value is never returned.

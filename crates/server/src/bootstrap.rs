@@ -51,6 +51,17 @@ pub async fn first_run(state: &AppState) -> anyhow::Result<()> {
         .store
         .set_member(&org.id, &admin.id, Role::Owner)
         .await?;
+    // The server administrator's own organization may use the host (bind mounts, the
+    // engine socket, privileged containers); every organization created later is baseline
+    // until a server administrator says otherwise.
+    crate::policies::set(
+        state.store.as_ref(),
+        &org.id,
+        windflow_storage::PolicyScope::Organization,
+        &windflow_domain::policy::HostAccessPolicy::privileged(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("setting the first organization's host-access policy: {e}"))?;
     let env = state
         .store
         .create_environment(NewEnvironment {

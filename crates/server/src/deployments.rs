@@ -77,6 +77,15 @@ impl App {
             Some(name) => Some(self.find_environment(org, name).await?.id),
             None => target.environment_id.clone(),
         };
+        if request.kind == DeploymentKind::Deploy {
+            let content = self
+                .store
+                .get_stack_version(org, &stack.id, version)
+                .await?
+                .content;
+            self.check_host_policy(org, &stack, &content, environment_id.as_deref(), &target)
+                .await?;
+        }
         if let Some(key) = &request.idempotency_key
             && (key.is_empty() || key.len() > 200)
         {
@@ -196,6 +205,18 @@ impl App {
                 errors: d.iter().map(crate::stacks::field_error).collect(),
             }
         })?;
+        let refused = self
+            .policy_violations(
+                org,
+                &content,
+                &loaded.stack,
+                target.environment_id.as_deref(),
+                &target,
+            )
+            .await?;
+        if !refused.is_empty() {
+            return Err(policy_refusal(&target, refused));
+        }
         let driver = self.driver(&target)?;
         let (_, plan) = deploy::plan(driver.as_ref(), &loaded.stack, &PlanOptions::default())
             .await
@@ -205,6 +226,60 @@ impl App {
             unchanged: plan.is_empty(),
             changes: plan.describe(),
         })
+    }
+}
+
+impl App {
+    /// What the effective host-access policy of a deployment onto `target` refuses in `stack`.
+    async fn policy_violations(
+        &self,
+        org: &str,
+        content: &str,
+        stack: &windflow_domain::Stack,
+        environment_id: Option<&str>,
+        target: &Target,
+    ) -> ApiResult<Vec<wire::FieldError>> {
+        let policy = crate::policies::OrgPolicies::load(self.store.as_ref(), org)
+            .await?
+            .effective(environment_id, target);
+        Ok(crate::policies::violations(content, stack, &policy))
+    }
+
+    /// 422 when the effective host-access policy refuses what `content` would deploy.
+    async fn check_host_policy(
+        &self,
+        org: &str,
+        stack: &Stack,
+        content: &str,
+        environment_id: Option<&str>,
+        target: &Target,
+    ) -> ApiResult<()> {
+        let environment =
+            crate::stacks::validation_environment(self.store.as_ref(), org, Some(&stack.id))
+                .await?;
+        // A version that no longer loads fails in the worker with its diagnostics.
+        let Ok(loaded) = crate::stacks::load(&stack.name, content, environment) else {
+            return Ok(());
+        };
+        let refused = self
+            .policy_violations(org, content, &loaded.stack, environment_id, target)
+            .await?;
+        if refused.is_empty() {
+            Ok(())
+        } else {
+            Err(policy_refusal(target, refused))
+        }
+    }
+}
+
+fn policy_refusal(target: &Target, errors: Vec<wire::FieldError>) -> ApiError {
+    ApiError::Invalid {
+        message: format!(
+            "the host-access policy for target {} refuses this stack: {}",
+            target.name,
+            crate::policies::describe(&errors)
+        ),
+        errors,
     }
 }
 

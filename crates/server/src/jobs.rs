@@ -409,6 +409,18 @@ async fn execute(
     };
     let loaded = windflow_compose::load_from_str("compose.yaml", &version.content, &options)
         .map_err(|e| not_started(&e))?;
+    // Checked again here, not only at push and queue: the policy may have tightened since.
+    let policy = crate::policies::OrgPolicies::load(store, org)
+        .await
+        .map_err(|e| not_started(&e))?
+        .effective(deployment.environment_id.as_deref(), &target);
+    let refused = crate::policies::violations(&version.content, &loaded.stack, &policy);
+    if !refused.is_empty() {
+        return Err(not_started(&format!(
+            "the host-access policy refuses this stack: {}",
+            crate::policies::describe(&refused)
+        )));
+    }
     for warning in &loaded.warnings {
         events.emit(EventKind::Warning {
             message: warning.to_string(),

@@ -30,6 +30,7 @@ mod jobs;
 mod list_cache;
 mod password;
 mod placement;
+mod policies;
 mod remote_targets;
 mod routes;
 mod secrets;

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use windflow_compose::{Diagnostic, LoadOptions, Loaded};
+use windflow_domain::policy::HostAccessPolicy;
 use windflow_protocol::{FieldError, StackDiff, Validation};
 use windflow_storage::{Store, VariableScope, VariableValue};
 
@@ -41,8 +42,15 @@ pub fn load(
     windflow_compose::load_from_str("compose.yaml", content, &options).map_err(|e| e.diagnostics)
 }
 
-/// What the server would make of `content`: errors with lines, warnings, services.
-pub fn validate(name: &str, content: &str, environment: BTreeMap<String, String>) -> Validation {
+/// What the server would make of `content` under the organization's host-access `policy`:
+/// errors with lines (what the compose file gets wrong, then what the policy refuses),
+/// warnings, services.
+pub fn validate(
+    name: &str,
+    content: &str,
+    environment: BTreeMap<String, String>,
+    policy: &HostAccessPolicy,
+) -> Validation {
     if content.len() > MAX_CONTENT_BYTES {
         return Validation {
             valid: false,
@@ -56,12 +64,15 @@ pub fn validate(name: &str, content: &str, environment: BTreeMap<String, String>
         };
     }
     match load(name, content, environment) {
-        Ok(loaded) => Validation {
-            valid: true,
-            errors: Vec::new(),
-            warnings: loaded.warnings.iter().map(field_error).collect(),
-            services: loaded.stack.services.keys().cloned().collect(),
-        },
+        Ok(loaded) => {
+            let refused = crate::policies::violations(content, &loaded.stack, policy);
+            Validation {
+                valid: refused.is_empty(),
+                errors: refused,
+                warnings: loaded.warnings.iter().map(field_error).collect(),
+                services: loaded.stack.services.keys().cloned().collect(),
+            }
+        }
         Err(diagnostics) => Validation {
             valid: false,
             errors: diagnostics.iter().map(field_error).collect(),
@@ -189,6 +200,7 @@ mod tests {
             "web",
             "services:\n  web:\n    image: nginx\n    ports: [\"99999:80\"]\n",
             BTreeMap::new(),
+            &HostAccessPolicy::baseline(),
         );
         assert!(!v.valid);
         assert_eq!(v.errors[0].line, Some(4), "{:?}", v.errors);
@@ -205,6 +217,7 @@ mod tests {
             "web",
             "services:\n  web:\n    image: nginx\n    env_file: /etc/passwd\n",
             BTreeMap::new(),
+            &HostAccessPolicy::privileged(),
         );
         assert!(!v.valid);
         assert!(
@@ -212,6 +225,38 @@ mod tests {
             "{:?}",
             v.errors
         );
+    }
+
+    #[test]
+    fn the_policy_refuses_host_features_at_their_line() {
+        let content = "services:\n  web:\n    image: nginx\n    volumes:\n      - /:/host\n    privileged: true\n";
+        let v = validate(
+            "web",
+            content,
+            BTreeMap::new(),
+            &HostAccessPolicy::baseline(),
+        );
+        assert!(!v.valid);
+        let got: Vec<_> = v
+            .errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.line))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("services.web.privileged", Some(6)),
+                ("services.web.volumes[0]", Some(5))
+            ]
+        );
+        assert!(v.errors[0].message.contains("(baseline)"), "{:?}", v.errors);
+        let v = validate(
+            "web",
+            content,
+            BTreeMap::new(),
+            &HostAccessPolicy::privileged(),
+        );
+        assert!(v.valid, "{:?}", v.errors);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::support::{databases, start};
 
 const ROLES: [&str; 4] = ["viewer", "operator", "admin", "owner"];
 
-/// (method, path, body, least role). `{org}` is the organization; other parameters name
+/// (method, path, body, least role; `server` for server administrators only). `{org}` is the organization; other parameters name
 /// things that exist where reads need them, and things that do not where a write would
 /// otherwise change the fixture (authorization comes before the lookup).
 fn table() -> Vec<(&'static str, &'static str, Value, &'static str)> {
@@ -32,6 +32,37 @@ fn table() -> Vec<(&'static str, &'static str, Value, &'static str)> {
             "/orgs/{org}/members/zz-missing",
             none.clone(),
             "owner",
+        ),
+        ("GET", "/orgs/{org}/policy", none.clone(), "viewer"),
+        (
+            "PUT",
+            "/orgs/{org}/policy",
+            json!({"level": "baseline", "allowed_host_paths": ["relative"]}),
+            "server",
+        ),
+        (
+            "PUT",
+            "/orgs/{org}/environments/zz-missing/policy",
+            json!({"level": "restricted"}),
+            "admin",
+        ),
+        (
+            "DELETE",
+            "/orgs/{org}/environments/zz-missing/policy",
+            none.clone(),
+            "admin",
+        ),
+        (
+            "PUT",
+            "/orgs/{org}/targets/zz-missing/policy",
+            json!({"level": "restricted"}),
+            "admin",
+        ),
+        (
+            "DELETE",
+            "/orgs/{org}/targets/zz-missing/policy",
+            none.clone(),
+            "admin",
         ),
         ("GET", "/orgs/{org}/environments", none.clone(), "viewer"),
         (
@@ -391,7 +422,20 @@ async fn every_endpoint_checks_role_and_tenant() {
             for (role, client) in &clients {
                 let (status, problem) = call(client, method, &path, &body).await;
                 let detail = problem["detail"].as_str().unwrap_or("").to_string();
-                let verdict = if role == "outsider" {
+                let verdict = if least == "server" {
+                    // For server administrators only: every member and outsider gets 403,
+                    // for this organization and for one that does not exist alike.
+                    let (ghost_status, _) = call(
+                        client,
+                        method,
+                        &template.replace("{org}", "nonexistent"),
+                        &body,
+                    )
+                    .await;
+                    (status == 403 && ghost_status == 403)
+                        .then_some(())
+                        .ok_or(format!("{status} {detail} (missing org: {ghost_status})"))
+                } else if role == "outsider" {
                     // Indistinguishable from an organization that does not exist.
                     let (ghost_status, ghost) = call(
                         client,
@@ -432,6 +476,11 @@ async fn every_endpoint_checks_role_and_tenant() {
             ("PATCH", "/users/zz-missing", json!({ "disabled": true })),
             ("POST", "/orgs", json!({ "slug": "Bad Slug" })),
             ("GET", "/audit", Value::Null),
+            (
+                "PUT",
+                "/orgs/alpha/policy",
+                json!({"level": "baseline", "allowed_host_paths": ["relative"]}),
+            ),
         ];
         for (method, path, body) in server_level {
             for (role, client) in &clients {

@@ -27,6 +27,17 @@ pub async fn start(database: Database) -> Server {
         .unwrap_or_else(|e| panic!("{e:#}"))
 }
 
+/// [`start`] with extra environment variables for the server (`WINDFLOW_WORKERS`…).
+pub async fn start_with(database: Database, env: &[(&str, &str)]) -> Server {
+    let env = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Server::start_with(&bin(), database, env)
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"))
+}
+
 /// Creates a stack in `default`; panics unless it is created.
 pub async fn create_stack(api: &Api, name: &str, content: &str) -> Value {
     let answer = api

@@ -11,6 +11,7 @@ mod environments;
 mod health;
 mod logs;
 mod orgs;
+mod policies;
 mod stacks;
 mod swarm;
 mod targets;
@@ -51,6 +52,7 @@ use crate::state::AppState;
         (name = "targets", description = "Docker engines to deploy onto"),
         (name = "stacks", description = "Compose stacks, versions, variables, logs"),
         (name = "deployments", description = "Durable deployments and their events"),
+        (name = "policies", description = "Host-access policies: what host-level features stacks may use"),
         (name = "audit", description = "Who did what"),
         (name = "health", description = "Probes and metrics"),
     )
@@ -90,6 +92,7 @@ fn api_router() -> OpenApiRouter<AppState> {
                 .merge(swarm::router())
                 .merge(logs::router())
                 .merge(deployments::router())
+                .merge(policies::router())
                 .merge(audit::router())
                 .merge(agents::router()),
         )

@@ -24,6 +24,7 @@ use crate::convert;
 use crate::deployments::named;
 use crate::error::{ApiError, ApiResult};
 use crate::list_cache::ListCache;
+use crate::policies::OrgPolicies;
 use crate::stacks::{MAX_CONTENT_BYTES, require_valid, validate, validation_environment};
 use crate::state::{AppState, new_id, now_ms};
 use axum::body::Bytes;
@@ -106,7 +107,13 @@ async fn create_stack(
     access.require(Permission::Configure)?;
     crate::stacks::check_name("name", &request.name)?;
     let environment = validation_environment(state.store.as_ref(), &access.org.id, None).await?;
-    let validation = validate(&request.name, &request.content, environment);
+    let policies = OrgPolicies::load(state.store.as_ref(), &access.org.id).await?;
+    let validation = validate(
+        &request.name,
+        &request.content,
+        environment,
+        &policies.organization,
+    );
     require_valid(&validation)?;
     let now = now_ms();
     let (stack, version) = state
@@ -214,7 +221,13 @@ async fn update_stack(
     };
     let environment =
         validation_environment(state.store.as_ref(), &access.org.id, Some(&stack.id)).await?;
-    let validation = validate(&stack.name, &request.content, environment);
+    let policies = OrgPolicies::load(state.store.as_ref(), &access.org.id).await?;
+    let validation = validate(
+        &stack.name,
+        &request.content,
+        environment,
+        &policies.organization,
+    );
     require_valid(&validation)?;
     let version = state
         .store
@@ -376,7 +389,13 @@ async fn validate_content(
         .map(|s| s.id);
     let environment =
         validation_environment(state.store.as_ref(), &access.org.id, stack_id.as_deref()).await?;
-    Ok(Json(validate(&name, &request.content, environment)))
+    let policies = OrgPolicies::load(state.store.as_ref(), &access.org.id).await?;
+    Ok(Json(validate(
+        &name,
+        &request.content,
+        environment,
+        &policies.organization,
+    )))
 }
 
 /// What deploying a version onto a target would change, computed against what the target
