@@ -23,6 +23,7 @@ mod auth;
 mod bootstrap;
 pub mod config;
 mod convert;
+mod data_dir;
 mod deployments;
 mod error;
 mod hub;
@@ -108,16 +109,17 @@ fn metrics_recorder() -> PrometheusHandle {
 pub(crate) async fn open_store(
     config: &ServeConfig,
 ) -> anyhow::Result<Arc<dyn windflow_storage::Store>> {
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
     let location =
         DatabaseLocation::from_env_or_dir(config.database_url.as_deref(), &config.data_dir)?;
-    windflow_storage::open(&location)
+    data_dir::prepare(config, &location)?;
+    let store = windflow_storage::open(&location)
         .await
         .with_context(|| match &location {
             DatabaseLocation::Sqlite(path) => format!("opening the database {}", path.display()),
             DatabaseLocation::Postgres(_) => "connecting to PostgreSQL (DATABASE_URL)".into(),
-        })
+        })?;
+    data_dir::secure(config, &location)?;
+    Ok(store)
 }
 
 /// Runs the server until SIGINT or SIGTERM.
