@@ -5,6 +5,7 @@
 mod agents;
 mod audit;
 mod auth;
+mod body;
 mod containers;
 mod deployments;
 mod environments;
