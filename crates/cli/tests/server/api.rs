@@ -564,7 +564,7 @@ async fn deployments_run_on_the_engine_stream_events_and_roll_back() {
             .await
             .unwrap();
         assert_eq!(list.body["total"], 1, "{}", list.text);
-        let metrics = server.anonymous().get("/metrics").await.unwrap();
+        let metrics = api.get("/metrics").await.unwrap();
         assert!(
             metrics
                 .text

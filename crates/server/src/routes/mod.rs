@@ -140,6 +140,27 @@ pub fn app(state: AppState) -> Router {
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
+/// The application as served on the HTTPS listener: the same routes, and every answer tells
+/// browsers to come back over HTTPS only (HSTS, one year).
+pub fn https_app(state: AppState) -> Router {
+    app(state).layer(middleware::map_response(strict_transport_security))
+}
+
+async fn strict_transport_security(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000"),
+    );
+    response
+}
+
+/// The `--metrics-listen` listener: `/metrics` without credentials, and nothing else.
+pub fn metrics_app(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(health::scrape))
+        .with_state(state)
+}
+
 /// A span per request with its id; HTTP metrics by route and status.
 async fn observe(request: Request, next: Next) -> Response {
     let started = Instant::now();
