@@ -77,11 +77,21 @@ pub fn state_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(".windflow"))
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct History {
     dir: PathBuf,
     /// Values never written (the control plane's secrets), longest first.
     withheld: Vec<String>,
+}
+
+/// Shows how many values are withheld, never the values.
+impl std::fmt::Debug for History {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("History")
+            .field("dir", &self.dir)
+            .field("withheld", &self.withheld.len())
+            .finish()
+    }
 }
 
 impl History {
