@@ -6,7 +6,8 @@
 #      so the example stack deploys offline,
 #   3. the windflow binary (cargo build --release),
 #   4. `windflow serve` with the embedded SQLite database in ./windflow-data:
-#      http://127.0.0.1:8080 (API under /api/v1, docs at /api/docs, metrics at /metrics).
+#      http://127.0.0.1:8080 (API under /api/v1, docs at /api/docs, metrics at /metrics for
+#      administrators, or --metrics-token / --metrics-listen: see README).
 # On first run it prints the `admin` password once (or uses WINDFLOW_ADMIN_PASSWORD).
 # Extra arguments go to `windflow serve` (see `windflow serve --help`).
 set -euo pipefail

@@ -4,7 +4,14 @@
 //!
 //! Stored as one JSON file per project under
 //! `$WINDFLOW_STATE_DIR` (default `$XDG_DATA_HOME/windflow`)`/history/<endpoint>/<project>.json`,
-//! written atomically (temporary file, then rename).
+//! written atomically (temporary file, then rename), readable by its owner only (files 0600,
+//! directories 0700): a stack holds its interpolated environment.
+//!
+//! A history can *withhold* values ([`History::withholding`]): the control plane passes its
+//! secret variables' values, and every revision is recorded with each of them replaced by
+//! [`WITHHELD`], so no secret value is ever written here. Such a revision records what was
+//! deployed, not something to deploy again: the control plane re-deploys from its stack
+//! versions and variables, never from this history.
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -14,6 +21,9 @@ use windflow_domain::Stack;
 
 /// How many revisions are kept per project.
 pub const KEEP_REVISIONS: usize = 50;
+
+/// What a withheld value is recorded as.
+pub const WITHHELD: &str = "******";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Revision {
@@ -67,9 +77,21 @@ pub fn state_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(".windflow"))
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct History {
     dir: PathBuf,
+    /// Values never written (the control plane's secrets), longest first.
+    withheld: Vec<String>,
+}
+
+/// Shows how many values are withheld, never the values.
+impl std::fmt::Debug for History {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("History")
+            .field("dir", &self.dir)
+            .field("withheld", &self.withheld.len())
+            .finish()
+    }
 }
 
 impl History {
@@ -79,7 +101,20 @@ impl History {
     }
 
     pub fn at(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
+        Self {
+            dir: dir.into(),
+            withheld: Vec::new(),
+        }
+    }
+
+    /// This history, recording every occurrence of each of `values` as [`WITHHELD`].
+    pub fn withholding(mut self, values: impl IntoIterator<Item = String>) -> Self {
+        self.withheld
+            .extend(values.into_iter().filter(|v| !v.is_empty()));
+        // A longer value containing a shorter one is replaced first.
+        self.withheld.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        self.withheld.dedup();
+        self
     }
 
     fn file(&self, project: &str) -> PathBuf {
@@ -110,7 +145,8 @@ impl History {
             .find(|r| r.outcome == RevisionOutcome::Deployed))
     }
 
-    pub fn append(&self, project: &str, mut revision: Revision) -> Result<(), HistoryError> {
+    pub fn append(&self, project: &str, revision: Revision) -> Result<(), HistoryError> {
+        let mut revision = self.withhold(revision);
         let mut revisions = self.load(project)?;
         if revision.deployed_at == 0 {
             revision.deployed_at = SystemTime::now()
@@ -130,13 +166,83 @@ impl History {
     }
 }
 
+impl History {
+    /// `revision` with every withheld value replaced, in its stack (strings and map keys), its
+    /// plan lines and its failure message. A stack that no longer reads back once masked (a
+    /// value inside an enumeration's name, say) is recorded as its name alone.
+    fn withhold(&self, mut revision: Revision) -> Revision {
+        if self.withheld.is_empty() {
+            return revision;
+        }
+        let mask = |text: &str| mask_text(text, &self.withheld);
+        revision.changes = revision.changes.iter().map(|c| mask(c)).collect();
+        if let RevisionOutcome::Failed { message, .. } = &mut revision.outcome {
+            *message = mask(message);
+        }
+        let name = revision.stack.name.clone();
+        revision.stack = serde_json::to_value(&revision.stack)
+            .ok()
+            .map(|value| mask_json(value, &self.withheld))
+            .and_then(|value| serde_json::from_value::<Stack>(value).ok())
+            .unwrap_or_else(|| Stack {
+                name,
+                ..Default::default()
+            });
+        revision
+    }
+}
+
+fn mask_text(text: &str, withheld: &[String]) -> String {
+    let mut out = text.to_string();
+    for value in withheld {
+        if out.contains(value.as_str()) {
+            out = out.replace(value.as_str(), WITHHELD);
+        }
+    }
+    out
+}
+
+fn mask_json(value: serde_json::Value, withheld: &[String]) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => Value::String(mask_text(&s, withheld)),
+        Value::Array(items) => items.into_iter().map(|v| mask_json(v, withheld)).collect(),
+        Value::Object(map) => map
+            .into_iter()
+            .map(|(k, v)| (mask_text(&k, withheld), mask_json(v, withheld)))
+            .collect(),
+        other => other,
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename; the file is 0600 and any
+/// directory created for it 0700.
 fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+        private_dir_builder().create(dir)?;
     }
     let tmp = path.with_extension(format!("json.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
+    let mut file = private_file_options().open(&tmp)?;
+    file.write_all(bytes)?;
+    drop(file);
     std::fs::rename(&tmp, path)
+}
+
+fn private_dir_builder() -> std::fs::DirBuilder {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+}
+
+fn private_file_options() -> std::fs::OpenOptions {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
 }
 
 /// A directory name for an endpoint: readable, and safe on any filesystem.
@@ -197,6 +303,53 @@ mod tests {
             endpoint_key("unix:///var/run/docker.sock"),
             "unix_var_run_docker.sock"
         );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn withheld_values_are_never_written_and_files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("wf-history-withheld-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let history = History::at(dir.join("target")).withholding(["s3cr3t-pw".to_string()]);
+        let mut service = windflow_domain::stack::Service {
+            image: "busybox".into(),
+            ..Default::default()
+        };
+        service
+            .environment
+            .insert("DB_URL".into(), "postgres://app:s3cr3t-pw@db/app".into());
+        let mut stack = Stack {
+            name: "shop".into(),
+            ..Default::default()
+        };
+        stack.services.insert("web".into(), service);
+        history
+            .append(
+                "shop",
+                Revision {
+                    version: 1,
+                    deployed_at: 0,
+                    outcome: RevisionOutcome::Failed {
+                        message: "web exited: s3cr3t-pw refused".into(),
+                        restored: false,
+                    },
+                    source: "deployment 1".into(),
+                    changes: vec!["create web (DB_URL=postgres://app:s3cr3t-pw@db/app)".into()],
+                    stack,
+                },
+            )
+            .unwrap();
+        let text = std::fs::read_to_string(dir.join("target/shop.json")).unwrap();
+        assert!(!text.contains("s3cr3t-pw"), "{text}");
+        let revision = &history.load("shop").unwrap()[0];
+        assert_eq!(
+            revision.stack.services["web"].environment["DB_URL"],
+            "postgres://app:******@db/app"
+        );
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir.join("target")), 0o700);
+        assert_eq!(mode(&dir.join("target/shop.json")), 0o600);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

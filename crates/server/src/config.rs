@@ -73,9 +73,24 @@ pub struct ServeArgs {
         requires = "tls_cert"
     )]
     pub tls_key: Option<PathBuf>,
-    /// Address of the HTTPS listener (beside the plain one on --listen) [default: 0.0.0.0:8443]
+    /// Address of the HTTPS listener (beside the plain one on --listen) [default: the host of
+    /// --listen, port 8443]
     #[arg(long, env = "WINDFLOW_TLS_LISTEN", value_name = "ADDR")]
     pub tls_listen: Option<SocketAddr>,
+    /// Serve /metrics only with `Authorization: Bearer <this token>` (for a Prometheus
+    /// scraper); without it and without --metrics-listen, only server administrators may read
+    /// /metrics
+    #[arg(
+        long,
+        env = "WINDFLOW_METRICS_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
+    /// Also serve /metrics, without credentials and nothing else, on this plain HTTP address
+    /// (keep it on a private interface)
+    #[arg(long, env = "WINDFLOW_METRICS_LISTEN", value_name = "ADDR")]
+    pub metrics_listen: Option<SocketAddr>,
     /// How often agents heartbeat; three missed heartbeats mark an agent's target down, and
     /// its commands fail once it has been gone that long [default: 10s]
     #[arg(long, env = "WINDFLOW_AGENT_HEARTBEAT", value_name = "DURATION")]
@@ -102,6 +117,8 @@ struct FileConfig {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     tls_listen: Option<SocketAddr>,
+    metrics_token: Option<String>,
+    metrics_listen: Option<SocketAddr>,
     agent_heartbeat: Option<String>,
 }
 
@@ -129,12 +146,15 @@ pub struct ServeConfig {
     pub log_filter: String,
     /// A deployment's lease; a worker renews it at a third of this.
     pub lease: Duration,
-    /// Failed logins before a lockout, and how long it lasts.
-    pub lockout_after: i64,
+    /// How long an address that failed too often for one account stays refused for it.
     pub lockout_for: Duration,
     /// HTTPS: (certificate chain, private key), PEM files.
     pub tls: Option<(PathBuf, PathBuf)>,
     pub tls_listen: SocketAddr,
+    /// `/metrics` needs `Authorization: Bearer <token>` (else: a server administrator).
+    pub metrics_token: Option<String>,
+    /// A separate plain listener serving only `/metrics`, without credentials.
+    pub metrics_listen: Option<SocketAddr>,
     pub agent_heartbeat: Duration,
 }
 
@@ -179,11 +199,12 @@ impl ServeConfig {
             Some(v) => Some(v),
             None => Some(std::env::var("DOCKER_HOST").unwrap_or_default()),
         };
+        let listen = args
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
         Ok(Self {
-            listen: args
-                .listen
-                .or(file.listen)
-                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            listen,
             secret_key_file: args
                 .secret_key_file
                 .or(file.secret_key_file)
@@ -216,7 +237,6 @@ impl ServeConfig {
                 args.deployment_lease.or(file.deployment_lease),
                 "15s",
             )?,
-            lockout_after: 5,
             lockout_for: Duration::from_secs(15 * 60),
             tls: match (
                 args.tls_cert.or(file.tls_cert),
@@ -229,7 +249,20 @@ impl ServeConfig {
             tls_listen: args
                 .tls_listen
                 .or(file.tls_listen)
-                .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 8443))),
+                // The same interface as the plain listener: loopback stays loopback.
+                .unwrap_or_else(|| SocketAddr::new(listen.ip(), 8443)),
+            metrics_token: match args
+                .metrics_token
+                .or(file.metrics_token)
+                .filter(|t| !t.is_empty())
+            {
+                Some(token) if token.len() < 16 => {
+                    bail!("metrics-token: use at least 16 characters")
+                }
+                Some(token) => Some(token),
+                None => None,
+            },
+            metrics_listen: args.metrics_listen.or(file.metrics_listen),
             agent_heartbeat: {
                 let heartbeat = duration(
                     "agent-heartbeat",
@@ -271,6 +304,29 @@ mod tests {
         assert_eq!(config.local_docker, None);
         assert!(!config.secure_cookies);
         assert_eq!(config.session_ttl, Duration::from_secs(12 * 3600));
+        assert_eq!(config.tls_listen.to_string(), "127.0.0.1:8443");
+    }
+
+    #[test]
+    fn the_https_listener_follows_the_plain_one_unless_given() {
+        let resolve = |listen: &str, tls_listen: Option<&str>| {
+            ServeConfig::resolve(ServeArgs {
+                local_docker: Some("none".into()),
+                listen: Some(listen.parse().unwrap()),
+                tls_listen: tls_listen.map(|a| a.parse().unwrap()),
+                ..Default::default()
+            })
+            .unwrap()
+            .tls_listen
+            .to_string()
+        };
+        assert_eq!(resolve("127.0.0.1:9000", None), "127.0.0.1:8443");
+        assert_eq!(resolve("[::1]:9000", None), "[::1]:8443");
+        assert_eq!(resolve("0.0.0.0:80", None), "0.0.0.0:8443");
+        assert_eq!(
+            resolve("127.0.0.1:9000", Some("0.0.0.0:9443")),
+            "0.0.0.0:9443"
+        );
     }
 
     #[test]

@@ -364,7 +364,7 @@ async fn execute(
     let (environment, secrets) = resolve_variables(state, deployment)
         .await
         .map_err(|e| not_started(&format!("{e:#}")))?;
-    recorder.add_secrets(secrets);
+    recorder.add_secrets(secrets.clone());
     let driver = state.driver(&target).map_err(|e| not_started(&e))?;
     // A `swarm` target deploys through the Swarm path on its manager's engine.
     let swarm_manager = match target.kind {
@@ -426,13 +426,16 @@ async fn execute(
             message: warning.to_string(),
         });
     }
+    // The engine's record of what ran holds no secret value: the server deploys (and rolls
+    // back) from stack versions and variables, never from this history.
     let history = History::at(
         state
             .config
             .data_dir
             .join("engine-history")
             .join(&deployment.target_id),
-    );
+    )
+    .withholding(secrets);
     let options = UpOptions {
         execute: ExecuteOptions {
             wait_timeout: state.config.deploy_timeout,

@@ -23,6 +23,7 @@ mod auth;
 mod bootstrap;
 pub mod config;
 mod convert;
+mod data_dir;
 mod deployments;
 mod error;
 mod hub;
@@ -109,16 +110,17 @@ fn metrics_recorder() -> PrometheusHandle {
 pub(crate) async fn open_store(
     config: &ServeConfig,
 ) -> anyhow::Result<Arc<dyn windflow_storage::Store>> {
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
     let location =
         DatabaseLocation::from_env_or_dir(config.database_url.as_deref(), &config.data_dir)?;
-    windflow_storage::open(&location)
+    data_dir::prepare(config, &location)?;
+    let store = windflow_storage::open(&location)
         .await
         .with_context(|| match &location {
             DatabaseLocation::Sqlite(path) => format!("opening the database {}", path.display()),
             DatabaseLocation::Postgres(_) => "connecting to PostgreSQL (DATABASE_URL)".into(),
-        })
+        })?;
+    data_dir::secure(config, &location)?;
+    Ok(store)
 }
 
 /// Runs the server until SIGINT or SIGTERM.
@@ -171,13 +173,27 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         let mut tls_shutdown = shutdown_rx.clone();
         let tls_server = axum::serve(
             listener,
-            routes::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
+            routes::https_app(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(async move {
             let _ = tls_shutdown.wait_for(|v| *v).await;
         });
         tracing::info!(address = %tls_address, "WindFlow is listening on https://{tls_address}");
         tokio::spawn(async move { tls_server.await });
+    }
+
+    if let Some(metrics_listen) = config.metrics_listen {
+        let tcp = tokio::net::TcpListener::bind(metrics_listen)
+            .await
+            .with_context(|| format!("listening on {metrics_listen} (metrics)"))?;
+        let metrics_address = tcp.local_addr()?;
+        let mut metrics_shutdown = shutdown_rx.clone();
+        let metrics_server = axum::serve(tcp, routes::metrics_app(state.clone()))
+            .with_graceful_shutdown(async move {
+                let _ = metrics_shutdown.wait_for(|v| *v).await;
+            });
+        tracing::info!(address = %metrics_address, "metrics at http://{metrics_address}/metrics");
+        tokio::spawn(async move { metrics_server.await });
     }
 
     shutdown_signal().await;

@@ -43,6 +43,7 @@ impl App {
         metrics: PrometheusHandle,
     ) -> Self {
         let config_heartbeat = config.agent_heartbeat;
+        let login_limiter = LoginLimiter::new(config.lockout_for);
         let instance = format!(
             "{}-{}",
             std::process::id(),
@@ -57,7 +58,7 @@ impl App {
             metrics,
             auth_cache: AuthCache::default(),
             list_cache: Default::default(),
-            login_limiter: LoginLimiter::default(),
+            login_limiter,
             drivers: Mutex::new(HashMap::new()),
             instance,
             agents: Arc::new(crate::agents::Registry::new(config_heartbeat)),
@@ -194,37 +195,179 @@ impl AuthCache {
     }
 }
 
-/// Failed logins per client address: after [`LoginLimiter::MAX`] failures in a sliding
-/// minute, further attempts from that address are refused until the window moves on.
-/// Successful logins are not counted.
-#[derive(Default)]
+/// Failed logins, counted so that an attacker locks out only themselves:
+/// - per client address: after [`LoginLimiter::PER_ADDRESS`] failures in a sliding minute,
+///   every login from that address is refused until the window moves on;
+/// - per (account, address): after [`LoginLimiter::PER_PAIR`] failures within the lockout
+///   period, that address may not try that account until the period has passed since its last
+///   failure — the account's owner, from another address, still logs in;
+/// - per account, from every address: past [`LoginLimiter::ACCOUNT_FREE`] failures within the
+///   lockout period, each attempt on the account waits a delay that doubles with every further
+///   failure up to [`LoginLimiter::MAX_DELAY`]. This bounds a brute force spread over many
+///   addresses without locking the owner out.
+///
+/// Accounts are keyed by the name tried (lowercased), known or not, so the answers do not
+/// tell who exists. Successful logins are not counted; one clears its (account, address).
 pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, Vec<Instant>>>,
+    lockout: Duration,
+    inner: Mutex<LimiterMaps>,
+}
+
+#[derive(Default)]
+struct LimiterMaps {
+    by_address: HashMap<String, Vec<Instant>>,
+    by_pair: HashMap<(String, String), Vec<Instant>>,
+    by_account: HashMap<String, Vec<Instant>>,
 }
 
 impl LoginLimiter {
-    pub const MAX: usize = 10;
-    const WINDOW: Duration = Duration::from_secs(60);
+    pub const PER_ADDRESS: usize = 10;
+    pub const PER_PAIR: usize = 5;
+    pub const ACCOUNT_FREE: usize = 20;
+    pub const MAX_DELAY: Duration = Duration::from_secs(5);
+    const ADDRESS_WINDOW: Duration = Duration::from_secs(60);
+    const FIRST_DELAY: Duration = Duration::from_millis(250);
+    /// Entries kept per map before the oldest information is dropped wholesale.
+    const CAPACITY: usize = 100_000;
 
-    /// `Err(seconds to wait)` when `ip` failed too often lately.
-    pub fn check(&self, ip: &str) -> Result<(), u64> {
-        let mut map = self.failures.lock().expect("login limiter");
-        let Some(entry) = map.get_mut(ip) else {
-            return Ok(());
-        };
-        entry.retain(|at| at.elapsed() < Self::WINDOW);
-        if entry.len() >= Self::MAX {
-            let wait = Self::WINDOW.saturating_sub(entry[0].elapsed());
-            return Err(wait.as_secs().max(1));
+    pub fn new(lockout: Duration) -> Self {
+        Self {
+            lockout,
+            inner: Mutex::default(),
         }
-        Ok(())
     }
 
-    pub fn record_failure(&self, ip: &str) {
-        let mut map = self.failures.lock().expect("login limiter");
-        if map.len() > 100_000 {
-            map.clear();
+    /// May `ip` try to log in as `account` now? `Ok(delay)`: yes, after waiting `delay` (the
+    /// account's progressive delay, usually zero); `Err(seconds)`: refused for that long.
+    pub fn check(&self, account: &str, ip: &str) -> Result<Duration, u64> {
+        let mut maps = self.inner.lock().expect("login limiter");
+        let account = account.to_lowercase();
+        if let Some(failures) = maps.by_address.get_mut(ip) {
+            failures.retain(|at| at.elapsed() < Self::ADDRESS_WINDOW);
+            if failures.len() >= Self::PER_ADDRESS {
+                let wait = Self::ADDRESS_WINDOW.saturating_sub(failures[0].elapsed());
+                return Err(wait.as_secs().max(1));
+            }
         }
-        map.entry(ip.to_string()).or_default().push(Instant::now());
+        let lockout = self.lockout;
+        if let Some(failures) = maps.by_pair.get_mut(&(account.clone(), ip.to_string())) {
+            failures.retain(|at| at.elapsed() < lockout);
+            if failures.len() >= Self::PER_PAIR {
+                let last = failures[failures.len() - 1];
+                return Err(lockout.saturating_sub(last.elapsed()).as_secs().max(1));
+            }
+        }
+        let recent = maps.by_account.get_mut(&account).map_or(0, |failures| {
+            failures.retain(|at| at.elapsed() < lockout);
+            failures.len()
+        });
+        Ok(Self::delay(recent))
+    }
+
+    /// The wait before an attempt on an account with `recent` failures.
+    fn delay(recent: usize) -> Duration {
+        if recent < Self::ACCOUNT_FREE {
+            return Duration::ZERO;
+        }
+        let doublings = (recent - Self::ACCOUNT_FREE).min(16) as u32;
+        Self::FIRST_DELAY
+            .saturating_mul(1 << doublings)
+            .min(Self::MAX_DELAY)
+    }
+
+    pub fn record_failure(&self, account: &str, ip: &str) {
+        let mut maps = self.inner.lock().expect("login limiter");
+        let account = account.to_lowercase();
+        let now = Instant::now();
+        if maps.by_address.len() > Self::CAPACITY
+            || maps.by_pair.len() > Self::CAPACITY
+            || maps.by_account.len() > Self::CAPACITY
+        {
+            *maps = LimiterMaps::default();
+        }
+        maps.by_address.entry(ip.to_string()).or_default().push(now);
+        let pair = maps
+            .by_pair
+            .entry((account.clone(), ip.to_string()))
+            .or_default();
+        pair.push(now);
+        if pair.len() > Self::PER_PAIR * 2 {
+            pair.drain(..Self::PER_PAIR);
+        }
+        let per_account = maps.by_account.entry(account).or_default();
+        per_account.push(now);
+        // Enough to reach the longest delay; older failures add nothing.
+        let keep = Self::ACCOUNT_FREE + 20;
+        if per_account.len() > keep * 2 {
+            per_account.drain(..keep);
+        }
+    }
+
+    /// A correct password from `ip`: its failures for `account` are forgotten.
+    pub fn record_success(&self, account: &str, ip: &str) {
+        let mut maps = self.inner.lock().expect("login limiter");
+        maps.by_pair
+            .remove(&(account.to_lowercase(), ip.to_string()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_attacker_locks_out_only_their_own_address() {
+        let limiter = LoginLimiter::new(Duration::from_secs(900));
+        for _ in 0..LoginLimiter::PER_PAIR {
+            assert_eq!(limiter.check("admin", "10.0.0.9"), Ok(Duration::ZERO));
+            limiter.record_failure("Admin", "10.0.0.9");
+        }
+        let refused = limiter.check("admin", "10.0.0.9").unwrap_err();
+        assert!((800..=900).contains(&refused), "{refused}");
+        assert_eq!(limiter.check("admin", "10.0.0.1"), Ok(Duration::ZERO));
+        // The same address may still log in to another account…
+        assert_eq!(limiter.check("alice", "10.0.0.9"), Ok(Duration::ZERO));
+        // …until it fails too often overall.
+        for _ in 0..LoginLimiter::PER_ADDRESS - LoginLimiter::PER_PAIR {
+            limiter.record_failure("alice", "10.0.0.9");
+        }
+        assert!(limiter.check("bob", "10.0.0.9").is_err());
+        assert_eq!(limiter.check("bob", "10.0.0.1"), Ok(Duration::ZERO));
+    }
+
+    #[test]
+    fn failures_from_many_addresses_slow_the_account_down_without_locking_it() {
+        let limiter = LoginLimiter::new(Duration::from_secs(900));
+        for n in 0..LoginLimiter::ACCOUNT_FREE + 10 {
+            limiter.record_failure("admin", &format!("10.0.{}.{}", n / 4, n % 4));
+        }
+        assert_eq!(
+            limiter.check("admin", "192.0.2.1"),
+            Ok(LoginLimiter::MAX_DELAY)
+        );
+        assert_eq!(
+            LoginLimiter::delay(LoginLimiter::ACCOUNT_FREE - 1),
+            Duration::ZERO
+        );
+        assert_eq!(
+            LoginLimiter::delay(LoginLimiter::ACCOUNT_FREE),
+            Duration::from_millis(250)
+        );
+        assert_eq!(
+            LoginLimiter::delay(LoginLimiter::ACCOUNT_FREE + 1),
+            Duration::from_millis(500)
+        );
+        assert_eq!(limiter.check("alice", "192.0.2.1"), Ok(Duration::ZERO));
+    }
+
+    #[test]
+    fn a_success_clears_the_pair() {
+        let limiter = LoginLimiter::new(Duration::from_secs(900));
+        for _ in 0..LoginLimiter::PER_PAIR - 1 {
+            limiter.record_failure("admin", "10.0.0.1");
+        }
+        limiter.record_success("admin", "10.0.0.1");
+        limiter.record_failure("admin", "10.0.0.1");
+        assert!(limiter.check("admin", "10.0.0.1").is_ok());
     }
 }

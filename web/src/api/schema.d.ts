@@ -1012,7 +1012,8 @@ export interface paths {
         };
         /**
          * Prometheus metrics: HTTP requests by route and status, request durations, deployments by
-         *     state, deploy durations, targets up.
+         *     state, deploy durations, targets up. With `--metrics-token`, only `Authorization: Bearer
+         *     <that token>` reads them; without, only a server administrator (session or API token).
          */
         get: operations["metrics_text"];
         put?: never;
@@ -4696,6 +4697,22 @@ export interface operations {
                 };
                 content: {
                     "text/plain": unknown;
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };

@@ -126,7 +126,8 @@ async fn auth_sessions_tokens_lockout_and_problems() {
         );
         assert_eq!(ro.get("/orgs/default/stacks").await.unwrap().status, 401);
 
-        // Passwords: argon2id in the store; wrong ones lock the account after 5 tries.
+        // Passwords: argon2id in the store; wrong ones lock this address out of the account
+        // after 5 tries (hardening.rs: other addresses still log in).
         let user = admin
             .post(
                 "/users",
@@ -166,13 +167,14 @@ async fn auth_sessions_tokens_lockout_and_problems() {
         assert_eq!(r.status, 401);
         assert_eq!(r.body["detail"], "invalid username or password");
 
-        // Failed logins land in the audit log with the client address.
+        // Failed logins land in the audit log with the client address (refused attempts are
+        // not failures: they cost the server nothing and are not recorded).
         let audit = admin
             .get("/audit?action=auth.login_failed&limit=100")
             .await
             .unwrap();
         assert_eq!(audit.status, 200, "{}", audit.text);
-        assert!(audit.body["total"].as_i64().unwrap() >= 7, "{}", audit.text);
+        assert!(audit.body["total"].as_i64().unwrap() >= 6, "{}", audit.text);
         assert_eq!(audit.body["items"][0]["ip"], "127.0.0.1");
 
         // The OpenAPI document and its browsable page.
@@ -562,7 +564,7 @@ async fn deployments_run_on_the_engine_stream_events_and_roll_back() {
             .await
             .unwrap();
         assert_eq!(list.body["total"], 1, "{}", list.text);
-        let metrics = server.anonymous().get("/metrics").await.unwrap();
+        let metrics = api.get("/metrics").await.unwrap();
         assert!(
             metrics
                 .text

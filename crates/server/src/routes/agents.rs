@@ -20,6 +20,7 @@ use windflow_protocol::agent::{
 };
 use windflow_storage::{NewAgent, NewAgentEnrollment, StoreError, TargetStatus};
 
+use super::body::Payload;
 use crate::auth::{OrgAccess, credential_hash, new_secret};
 use crate::convert;
 use crate::error::{ApiError, ApiResult};
@@ -47,9 +48,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 async fn create_enrollment(
     State(state): State<AppState>,
     access: OrgAccess,
-    Json(request): Json<CreateEnrollmentRequest>,
+    body: Payload<CreateEnrollmentRequest>,
 ) -> ApiResult<(StatusCode, Json<Enrollment>)> {
     access.require(Permission::Configure)?;
+    let request = body.parse()?;
     crate::stacks::check_name("target", &request.target)?;
     if state
         .store

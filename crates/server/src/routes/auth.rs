@@ -45,8 +45,14 @@ async fn login(
     Json(request): Json<LoginRequest>,
 ) -> ApiResult<impl IntoResponse> {
     let ip = peer.ip().to_string();
-    if let Err(retry_after) = state.login_limiter.check(&ip) {
-        return Err(ApiError::TooManyRequests { retry_after });
+    // Refusals count per (account, address) and per address, so an attacker's failures
+    // lock out the attacker; the account itself only slows down (see `LoginLimiter`).
+    let delay = state
+        .login_limiter
+        .check(&request.username, &ip)
+        .map_err(|retry_after| ApiError::TooManyRequests { retry_after })?;
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
     }
     let now = now_ms();
     let credentials = state.store.find_user_credentials(&request.username).await?;
@@ -57,33 +63,28 @@ async fn login(
         return Err(ApiError::BadCredentials);
     };
     let user = credentials.user;
-    if let Some(until) = user.locked_until
-        && until > now
-    {
-        record_failure(&state, Some(&user.id), &user.username, &ip, "locked").await;
-        return Err(ApiError::TooManyRequests {
-            retry_after: ((until - now) / 1000).max(1) as u64,
-        });
-    }
     let ok = password::verify_password(request.password, credentials.password_hash).await;
     if !ok || user.disabled {
         if !ok {
-            let locked_until = now + state.config.lockout_for.as_millis() as i64;
-            let updated = state
+            // Counted on the account for the record; it never locks the account for everyone.
+            state
                 .store
-                .record_login_failure(&user.id, state.config.lockout_after, locked_until)
+                .record_login_failure(&user.id, i64::MAX, now)
                 .await?;
-            let reason = if updated.locked_until.is_some() {
-                "wrong password; account locked"
-            } else {
-                "wrong password"
-            };
-            record_failure(&state, Some(&user.id), &user.username, &ip, reason).await;
+            record_failure(
+                &state,
+                Some(&user.id),
+                &user.username,
+                &ip,
+                "wrong password",
+            )
+            .await;
         } else {
             record_failure(&state, Some(&user.id), &user.username, &ip, "disabled").await;
         }
         return Err(ApiError::BadCredentials);
     }
+    state.login_limiter.record_success(&request.username, &ip);
     state.store.record_login_success(&user.id, now).await?;
     let secret = new_secret();
     let expires_at = now + state.config.session_ttl.as_millis() as i64;
@@ -132,7 +133,7 @@ async fn record_failure(
     ip: &str,
     reason: &str,
 ) {
-    state.login_limiter.record_failure(ip);
+    state.login_limiter.record_failure(username, ip);
     metrics::counter!("windflow_login_failures_total").increment(1);
     let entry = windflow_storage::NewAuditEntry {
         id: new_id(),

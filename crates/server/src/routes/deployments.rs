@@ -21,6 +21,7 @@ use windflow_protocol::{
 };
 use windflow_storage::{CancelOutcome, DeploymentFilter, DeploymentKind};
 
+use super::body::Payload;
 use crate::auth::OrgAccess;
 use crate::convert;
 use crate::deployments::{DeploymentRequest, TargetChoice, named};
@@ -80,9 +81,10 @@ async fn create_deployment(
     State(state): State<AppState>,
     access: OrgAccess,
     headers: HeaderMap,
-    Json(request): Json<CreateDeploymentRequest>,
+    body: Payload<CreateDeploymentRequest>,
 ) -> ApiResult<Response> {
     access.require(Permission::Deploy)?;
+    let request = body.parse()?;
     let kind = match request.kind {
         None | Some(windflow_protocol::DeploymentKind::Deploy) => DeploymentKind::Deploy,
         Some(windflow_protocol::DeploymentKind::Remove) => DeploymentKind::Remove,

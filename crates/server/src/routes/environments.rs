@@ -12,6 +12,7 @@ use windflow_protocol::{
 };
 use windflow_storage::{NewEnvironment, VariableScope};
 
+use super::body::Payload;
 use super::variables;
 use crate::auth::OrgAccess;
 use crate::convert;
@@ -51,9 +52,10 @@ async fn list_environments(
 async fn create_environment(
     State(state): State<AppState>,
     access: OrgAccess,
-    Json(request): Json<CreateEnvironmentRequest>,
+    body: Payload<CreateEnvironmentRequest>,
 ) -> ApiResult<(StatusCode, Json<Environment>)> {
     access.require(Permission::Configure)?;
+    let request = body.parse()?;
     crate::stacks::check_name("name", &request.name)?;
     let env = state
         .store
@@ -134,9 +136,10 @@ async fn set_environment_variable(
     State(state): State<AppState>,
     access: OrgAccess,
     Path((_, env, name)): Path<(String, String, String)>,
-    Json(request): Json<SetVariableRequest>,
+    body: Payload<SetVariableRequest>,
 ) -> ApiResult<Json<Variable>> {
     access.require(Permission::Configure)?;
+    let request = body.parse()?;
     let scope = env_scope(&state, &access, &env).await?;
     variables::set(
         &state,

@@ -1,15 +1,21 @@
 //! Liveness, readiness (database and local engine checked) and Prometheus metrics. These sit
-//! outside `/api/v1` and need no credentials, as probes and scrapers expect.
+//! outside `/api/v1`. The probes need no credentials, as orchestrators expect; `/metrics`
+//! answers the `--metrics-token` bearer when one is set, else a server administrator (an
+//! open scrape endpoint is `--metrics-listen`, a listener of its own).
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use windflow_protocol::{Check, Readiness};
 use windflow_storage::{DeploymentState, TargetStatus};
 
+use subtle::ConstantTimeEq;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -90,10 +96,36 @@ async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
 }
 
 /// Prometheus metrics: HTTP requests by route and status, request durations, deployments by
-/// state, deploy durations, targets up.
+/// state, deploy durations, targets up. With `--metrics-token`, only `Authorization: Bearer
+/// <that token>` reads them; without, only a server administrator (session or API token).
 #[utoipa::path(get, path = "/metrics", tag = "health",
-    responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
-async fn metrics_text(State(state): State<AppState>) -> Response {
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain"),
+        (status = 401, body = windflow_protocol::Problem),
+        (status = 403, body = windflow_protocol::Problem)))]
+async fn metrics_text(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Result<Caller, ApiError>,
+) -> ApiResult<Response> {
+    match &state.config.metrics_token {
+        Some(expected) => {
+            let sent = headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(str::trim)
+                .unwrap_or("");
+            if !bool::from(sent.as_bytes().ct_eq(expected.as_bytes())) {
+                return Err(ApiError::Unauthenticated);
+            }
+        }
+        None => caller?.require_server_admin()?,
+    }
+    Ok(scrape(State(state)).await)
+}
+
+/// The metrics, rendered; the open `--metrics-listen` listener serves this directly.
+pub(super) async fn scrape(State(state): State<AppState>) -> Response {
     if let Ok(counts) = state.store.count_deployments_by_state().await {
         for st in DeploymentState::ALL {
             let n = counts.iter().find(|(s, _)| *s == st).map_or(0, |(_, n)| *n);

@@ -5,6 +5,7 @@
 mod agents;
 mod audit;
 mod auth;
+mod body;
 mod containers;
 mod deployments;
 mod environments;
@@ -140,6 +141,27 @@ pub fn app(state: AppState) -> Router {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(4 << 20))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// The application as served on the HTTPS listener: the same routes, and every answer tells
+/// browsers to come back over HTTPS only (HSTS, one year).
+pub fn https_app(state: AppState) -> Router {
+    app(state).layer(middleware::map_response(strict_transport_security))
+}
+
+async fn strict_transport_security(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000"),
+    );
+    response
+}
+
+/// The `--metrics-listen` listener: `/metrics` without credentials, and nothing else.
+pub fn metrics_app(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(health::scrape))
+        .with_state(state)
 }
 
 /// A span per request with its id; HTTP metrics by route and status.

@@ -12,6 +12,7 @@ use windflow_protocol::{
 };
 use windflow_storage::{NewOrganization, Role};
 
+use super::body::Payload;
 use crate::auth::{Caller, OrgAccess};
 use crate::convert;
 use crate::error::{ApiError, ApiResult};
@@ -50,9 +51,10 @@ async fn list_orgs(
 async fn create_org(
     State(state): State<AppState>,
     caller: Caller,
-    Json(request): Json<CreateOrganizationRequest>,
+    body: Payload<CreateOrganizationRequest>,
 ) -> ApiResult<(StatusCode, Json<Organization>)> {
     caller.require_server_admin()?;
+    let request = body.parse()?;
     crate::stacks::check_name("slug", &request.slug)?;
     let org = state
         .store
@@ -116,9 +118,10 @@ async fn list_members(
 async fn set_member(
     State(state): State<AppState>,
     access: OrgAccess,
-    Json(request): Json<SetMemberRequest>,
+    body: Payload<SetMemberRequest>,
 ) -> ApiResult<Json<Member>> {
     access.require(Permission::ManageMembers)?;
+    let request = body.parse()?;
     let user = match state.store.find_user_credentials(&request.user).await? {
         Some(c) => c.user,
         None => state

@@ -18,6 +18,7 @@ use windflow_protocol::{
 };
 use windflow_storage::{NewStack, NewStackVersion, StackFilter, VariableScope};
 
+use super::body::Payload;
 use super::variables;
 use crate::auth::OrgAccess;
 use crate::convert;
@@ -102,9 +103,10 @@ async fn list_stacks(
 async fn create_stack(
     State(state): State<AppState>,
     access: OrgAccess,
-    Json(request): Json<CreateStackRequest>,
+    body: Payload<CreateStackRequest>,
 ) -> ApiResult<Response> {
     access.require(Permission::Configure)?;
+    let request = body.parse()?;
     crate::stacks::check_name("name", &request.name)?;
     let environment = validation_environment(state.store.as_ref(), &access.org.id, None).await?;
     let policies = OrgPolicies::load(state.store.as_ref(), &access.org.id).await?;
@@ -197,9 +199,10 @@ async fn update_stack(
     access: OrgAccess,
     Path((_, name)): Path<(String, String)>,
     headers: HeaderMap,
-    Json(request): Json<UpdateStackRequest>,
+    body: Payload<UpdateStackRequest>,
 ) -> ApiResult<Response> {
     access.require(Permission::Configure)?;
+    let request = body.parse()?;
     let stack = state.find_stack(&access.org.id, &name).await?;
     let expected = match headers.get(header::IF_MATCH) {
         Some(value) => {
@@ -375,9 +378,10 @@ async fn validate_content(
     State(state): State<AppState>,
     access: OrgAccess,
     Path((_, name)): Path<(String, String)>,
-    Json(request): Json<ValidateRequest>,
+    body: Payload<ValidateRequest>,
 ) -> ApiResult<Json<Validation>> {
     access.require(Permission::Read)?;
+    let request = body.parse()?;
     if request.content.len() > MAX_CONTENT_BYTES * 2 {
         return Err(ApiError::invalid("content", "too large"));
     }
@@ -409,9 +413,10 @@ async fn plan_stack(
     State(state): State<AppState>,
     access: OrgAccess,
     Path((_, name)): Path<(String, String)>,
-    Json(request): Json<PlanRequest>,
+    body: Payload<PlanRequest>,
 ) -> ApiResult<Json<PlanPreview>> {
     access.require(Permission::Deploy)?;
+    let request = body.parse()?;
     Ok(Json(state.preview_plan(&access, &name, &request).await?))
 }
 
@@ -429,9 +434,10 @@ async fn rollback_stack(
     access: OrgAccess,
     Path((_, name)): Path<(String, String)>,
     headers: HeaderMap,
-    Json(request): Json<RollbackRequest>,
+    body: Payload<RollbackRequest>,
 ) -> ApiResult<Response> {
     access.require(Permission::Deploy)?;
+    let request = body.parse()?;
     let key = super::deployments::idempotency_key(&headers);
     let (deployment, created) = state
         .queue_rollback(&access, &name, &request.target, request.version, key)
@@ -487,9 +493,10 @@ async fn set_stack_variable(
     access: OrgAccess,
     Path((_, stack, name)): Path<(String, String, String)>,
     Query(query): Query<VariableQuery>,
-    Json(request): Json<SetVariableRequest>,
+    body: Payload<SetVariableRequest>,
 ) -> ApiResult<Json<Variable>> {
     access.require(Permission::Configure)?;
+    let request = body.parse()?;
     let scope = stack_scope(&state, &access, &stack, query.environment.as_deref()).await?;
     variables::set(
         &state,

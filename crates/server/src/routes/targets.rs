@@ -17,6 +17,7 @@ use windflow_protocol::{
 };
 use windflow_storage::{NewTarget, TargetStatus};
 
+use super::body::Payload;
 use crate::auth::OrgAccess;
 use crate::convert;
 use crate::error::{ApiError, ApiResult};
@@ -75,9 +76,10 @@ async fn list_targets(
 async fn create_target(
     State(state): State<AppState>,
     access: OrgAccess,
-    Json(request): Json<CreateTargetRequest>,
+    body: Payload<CreateTargetRequest>,
 ) -> ApiResult<(StatusCode, Json<Target>)> {
     access.require(Permission::Configure)?;
+    let request = body.parse()?;
     crate::stacks::check_name("name", &request.name)?;
     let kind = convert::target_kind_from(request.kind);
     check_endpoint(kind, &request.endpoint)?;
@@ -196,9 +198,10 @@ async fn update_target(
     State(state): State<AppState>,
     access: OrgAccess,
     Path((_, name)): Path<(String, String)>,
-    Json(request): Json<UpdateTargetRequest>,
+    body: Payload<UpdateTargetRequest>,
 ) -> ApiResult<Json<Target>> {
     access.require(Permission::Configure)?;
+    let request = body.parse()?;
     let mut target = state.find_target(&access.org.id, &name).await?;
     if let Some(labels) = request.labels {
         check_labels(&labels)?;
@@ -341,9 +344,10 @@ async fn trust_target(
     State(state): State<AppState>,
     access: OrgAccess,
     Path((_, name)): Path<(String, String)>,
-    Json(request): Json<TrustTargetRequest>,
+    body: Payload<TrustTargetRequest>,
 ) -> ApiResult<Json<TargetTest>> {
     access.require(Permission::Configure)?;
+    let request = body.parse()?;
     let target = state.find_target(&access.org.id, &name).await?;
     if !crate::remote_targets::reached_over_ssh(target.kind, &target.endpoint) {
         return Err(ApiError::invalid(

@@ -9,6 +9,7 @@ use utoipa_axum::routes;
 use windflow_protocol::{CreateUserRequest, Page, PageQuery, Problem, UpdateUserRequest, User};
 use windflow_storage::NewUser;
 
+use super::body::Payload;
 use crate::auth::Caller;
 use crate::convert;
 use crate::error::{ApiError, ApiResult};
@@ -42,9 +43,10 @@ async fn list_users(
 async fn create_user(
     State(state): State<AppState>,
     caller: Caller,
-    Json(request): Json<CreateUserRequest>,
+    body: Payload<CreateUserRequest>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
     caller.require_server_admin()?;
+    let request = body.parse()?;
     let username = request.username.trim().to_string();
     check_username(&username)?;
     password::check_password_rules(&request.password)
@@ -99,9 +101,10 @@ async fn update_user(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Json(request): Json<UpdateUserRequest>,
+    body: Payload<UpdateUserRequest>,
 ) -> ApiResult<Json<User>> {
     caller.require_server_admin()?;
+    let request = body.parse()?;
     let user = state.store.get_user(&id).await?;
     if let Some(disabled) = request.disabled {
         if disabled && user.id == caller.user.id {
