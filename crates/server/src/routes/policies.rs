@@ -8,6 +8,7 @@ use utoipa_axum::routes;
 use windflow_domain::access::Permission;
 use windflow_protocol::{HostPolicies, HostPolicy, Problem};
 
+use super::body::Payload;
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiResult;
 use crate::policies::{self, Narrowed};
@@ -44,8 +45,10 @@ async fn set_policy(
     State(state): State<AppState>,
     caller: Caller,
     Path(org): Path<String>,
-    Json(request): Json<HostPolicy>,
+    body: Payload<HostPolicy>,
 ) -> ApiResult<Json<HostPolicies>> {
+    caller.require_server_admin()?;
+    let request = body.parse()?;
     Ok(Json(
         policies::set_organization(&state, &caller, &org, &request).await?,
     ))
@@ -63,9 +66,10 @@ async fn narrow_environment(
     State(state): State<AppState>,
     access: OrgAccess,
     Path((_, name)): Path<(String, String)>,
-    Json(request): Json<HostPolicy>,
+    body: Payload<HostPolicy>,
 ) -> ApiResult<Json<HostPolicies>> {
     access.require(Permission::Configure)?;
+    let request = body.parse()?;
     let what = Narrowed::Environment(&name);
     Ok(Json(
         policies::narrow(&state, &access, what, Some(&request)).await?,
@@ -99,9 +103,10 @@ async fn narrow_target(
     State(state): State<AppState>,
     access: OrgAccess,
     Path((_, name)): Path<(String, String)>,
-    Json(request): Json<HostPolicy>,
+    body: Payload<HostPolicy>,
 ) -> ApiResult<Json<HostPolicies>> {
     access.require(Permission::Configure)?;
+    let request = body.parse()?;
     let what = Narrowed::Target(&name);
     Ok(Json(
         policies::narrow(&state, &access, what, Some(&request)).await?,
