@@ -22,6 +22,7 @@ mod audit;
 mod auth;
 mod bootstrap;
 pub mod config;
+mod containers;
 mod convert;
 mod deployments;
 mod error;
@@ -35,6 +36,7 @@ mod routes;
 mod secrets;
 mod stacks;
 mod state;
+mod tenancy;
 mod tls;
 mod ui;
 
