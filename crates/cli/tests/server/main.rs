@@ -13,3 +13,4 @@ mod support;
 mod swarm;
 mod targets;
 mod targets_remote;
+mod tenancy;
