@@ -73,6 +73,7 @@ impl Executor for Stub {
             api_version: "1.41".into(),
             os: "linux".into(),
             arch: "x86_64".into(),
+            engine_id: None,
         }
     }
 

@@ -191,6 +191,7 @@ impl Driver for DockerDriver {
         });
         Ok(EngineInfo {
             endpoint: self.endpoint.clone(),
+            engine_id: system.id.clone().unwrap_or_default(),
             version: v.version.unwrap_or_default(),
             api_version: v.api_version.unwrap_or_default(),
             os: v.os.unwrap_or_default(),
@@ -854,7 +855,11 @@ impl Driver for DockerDriver {
                 image: c.image.unwrap_or_default(),
                 state: ContainerState::parse(&c.state.map(|s| s.to_string()).unwrap_or_default()),
                 status: c.status.unwrap_or_default(),
-                project: labels.get(LABEL_PROJECT).cloned(),
+                // A Swarm task's container carries its stack as the stack namespace.
+                project: labels
+                    .get(LABEL_PROJECT)
+                    .or_else(|| labels.get(crate::swarm::spec::LABEL_STACK_NAMESPACE))
+                    .cloned(),
                 service: labels.get(LABEL_SERVICE).cloned(),
                 ports,
                 created: c.created.unwrap_or(0),
@@ -886,7 +891,11 @@ impl Driver for DockerDriver {
                 driver: n.driver.unwrap_or_default(),
                 scope: n.scope.unwrap_or_default(),
                 internal: n.internal.unwrap_or(false),
-                project: n.labels.and_then(|l| l.get(LABEL_PROJECT).cloned()),
+                project: n.labels.and_then(|l| {
+                    l.get(LABEL_PROJECT)
+                        .or_else(|| l.get(crate::swarm::spec::LABEL_STACK_NAMESPACE))
+                        .cloned()
+                }),
             });
         }
         inventory.networks.sort_by(|a, b| a.name.cmp(&b.name));
@@ -896,7 +905,11 @@ impl Driver for DockerDriver {
             .unwrap_or_default()
         {
             inventory.volumes.push(VolumeSummary {
-                project: v.labels.get(LABEL_PROJECT).cloned(),
+                project: v
+                    .labels
+                    .get(LABEL_PROJECT)
+                    .or_else(|| v.labels.get(crate::swarm::spec::LABEL_STACK_NAMESPACE))
+                    .cloned(),
                 name: v.name,
                 driver: v.driver,
                 mountpoint: v.mountpoint,

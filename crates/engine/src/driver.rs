@@ -49,6 +49,10 @@ pub struct ProgressUpdate {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct EngineInfo {
     pub endpoint: String,
+    /// The engine's own identity (`docker info` → `ID`), the same through every endpoint that
+    /// reaches it (a socket, TCP, SSH, an agent); empty when the engine does not report one.
+    #[serde(default)]
+    pub engine_id: String,
     pub version: String,
     pub api_version: String,
     pub os: String,

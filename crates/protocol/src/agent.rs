@@ -100,6 +100,9 @@ pub struct HostInfo {
     /// Free space of the engine's root directory, when the agent can see it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disk_free_bytes: Option<u64>,
+    /// The engine's identity (`docker info` → `ID`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine_id: Option<String>,
 }
 
 /// A failed command, in the same kinds as the engine's `DriverError`.

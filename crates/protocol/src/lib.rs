@@ -284,11 +284,19 @@ pub struct Target {
     /// The SHA-256 fingerprint of the SSH host key pinned for a target reached over SSH.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host_key_fingerprint: Option<String>,
+    /// A server administrator shared the target's engine with this organization: it may
+    /// reach an engine another organization registered first.
+    #[serde(default)]
+    pub shared: bool,
 }
 
 /// What a connection test learned about a target's engine.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct EngineInfo {
+    /// The engine's identity (`docker info` → `ID`): one engine belongs to one organization
+    /// unless a server administrator shares it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine_id: Option<String>,
     pub version: String,
     pub api_version: String,
     pub os: String,
@@ -333,6 +341,10 @@ pub struct CreateTargetRequest {
     /// `ssh://`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ssh: Option<TargetSshRequest>,
+    /// Share an engine another organization registered first with this organization
+    /// (server administrators only; audited). Without it such a target is refused (409).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shared: bool,
 }
 
 /// TLS for a `tcp://` target: the CA that signed the engine's certificate, and the client
@@ -399,6 +411,10 @@ pub struct UpdateTargetRequest {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub labels: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Share (or stop sharing) the target's engine with this organization (server
+    /// administrators only; audited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared: Option<bool>,
 }
 
 /// How a deployment picks its target among those matching a label selector.

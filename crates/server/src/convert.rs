@@ -136,6 +136,7 @@ pub fn target(target: rec::Target, environment: Option<String>) -> wire::Target 
     wire::Target {
         has_client_key: crate::remote_targets::has_client_key(&target.config),
         host_key_fingerprint: crate::remote_targets::host_key_fingerprint(&target.config),
+        shared: crate::tenancy::is_shared(&target),
         id: target.id,
         name: target.name,
         kind: target_kind(target.kind),

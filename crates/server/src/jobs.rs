@@ -361,11 +361,17 @@ async fn execute(
         .get_target_by_id(org, &deployment.target_id)
         .await
         .map_err(|e| not_started(&e))?;
+    let driver = state.driver(&target).map_err(|e| not_started(&e))?;
+    // Asked afresh: the endpoint may reach another engine than when it was registered, and
+    // an engine another organization registered first is not this one's to deploy onto.
+    state
+        .guard_engine(&target, &driver, true, None)
+        .await
+        .map_err(|e| not_started(&e))?;
     let (environment, secrets) = resolve_variables(state, deployment)
         .await
         .map_err(|e| not_started(&format!("{e:#}")))?;
     recorder.add_secrets(secrets.clone());
-    let driver = state.driver(&target).map_err(|e| not_started(&e))?;
     // A `swarm` target deploys through the Swarm path on its manager's engine.
     let swarm_manager = match target.kind {
         TargetKind::Swarm => Some(
@@ -549,7 +555,7 @@ impl Recorder {
                     .into_iter()
                     .map(|data| {
                         seq += 1;
-                        let data = mask_value(data, &masks);
+                        let data = crate::secrets::mask_value(data, &masks);
                         if data["event"] == "planned" {
                             plan = Some(data["changes"].clone());
                         }
@@ -596,14 +602,13 @@ impl Recorder {
     }
 
     fn add_secrets(&self, values: Vec<String>) {
-        self.secrets
-            .lock()
-            .expect("masks")
-            .extend(values.into_iter().filter(|v| v.len() >= 3));
+        let mut secrets = self.secrets.lock().expect("masks");
+        secrets.extend(values);
+        *secrets = crate::secrets::maskable(std::mem::take(&mut *secrets));
     }
 
     fn redact(&self, text: &str) -> String {
-        mask_text(text, &self.secrets.lock().expect("masks"))
+        crate::secrets::mask_text(text, &self.secrets.lock().expect("masks"))
     }
 }
 
@@ -616,47 +621,4 @@ impl Drop for Recorder {
 
 fn engine_event_json(event: &Event) -> serde_json::Value {
     serde_json::to_value(event).unwrap_or_else(|_| json!({"event": "unknown"}))
-}
-
-fn mask_text(text: &str, secrets: &[String]) -> String {
-    let mut out = text.to_string();
-    for secret in secrets {
-        if out.contains(secret.as_str()) {
-            out = out.replace(secret.as_str(), "******");
-        }
-    }
-    out
-}
-
-fn mask_value(value: serde_json::Value, secrets: &[String]) -> serde_json::Value {
-    if secrets.is_empty() {
-        return value;
-    }
-    match value {
-        serde_json::Value::String(s) => serde_json::Value::String(mask_text(&s, secrets)),
-        serde_json::Value::Array(items) => {
-            items.into_iter().map(|v| mask_value(v, secrets)).collect()
-        }
-        serde_json::Value::Object(map) => map
-            .into_iter()
-            .map(|(k, v)| (k, mask_value(v, secrets)))
-            .collect(),
-        other => other,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn secrets_are_masked_everywhere_in_an_event() {
-        let event =
-            json!({"event": "warning", "message": "password is hunter22!", "list": ["x hunter22"]});
-        let masked = mask_value(event, &["hunter22".to_string()]);
-        assert_eq!(
-            masked,
-            json!({"event": "warning", "message": "password is ******!", "list": ["x ******"]})
-        );
-    }
 }

@@ -22,6 +22,7 @@ mod audit;
 mod auth;
 mod bootstrap;
 pub mod config;
+mod containers;
 mod convert;
 mod data_dir;
 mod deployments;
@@ -37,6 +38,7 @@ mod routes;
 mod secrets;
 mod stacks;
 mod state;
+mod tenancy;
 mod tls;
 mod ui;
 

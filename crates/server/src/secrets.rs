@@ -221,6 +221,49 @@ impl Keyring {
     }
 }
 
+/// What replaces a secret value wherever the server shows text that may hold one
+/// (deployment events, container logs, inspect).
+pub const SECRET_MASK: &str = "******";
+
+/// The secret values worth masking, longest first (so a secret that contains another is
+/// masked whole): values shorter than 3 characters would mask ordinary text.
+pub fn maskable(values: Vec<String>) -> Vec<String> {
+    let mut values: Vec<String> = values.into_iter().filter(|v| v.len() >= 3).collect();
+    values.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    values.dedup();
+    values
+}
+
+/// `text` with every occurrence of a secret value replaced by [`SECRET_MASK`]; `secrets` as
+/// [`maskable`] returns them.
+pub fn mask_text(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_string();
+    for secret in secrets {
+        if out.contains(secret.as_str()) {
+            out = out.replace(secret.as_str(), SECRET_MASK);
+        }
+    }
+    out
+}
+
+/// Every string of a JSON value (keys stay) with secret values masked.
+pub fn mask_value(value: serde_json::Value, secrets: &[String]) -> serde_json::Value {
+    if secrets.is_empty() {
+        return value;
+    }
+    match value {
+        serde_json::Value::String(s) => serde_json::Value::String(mask_text(&s, secrets)),
+        serde_json::Value::Array(items) => {
+            items.into_iter().map(|v| mask_value(v, secrets)).collect()
+        }
+        serde_json::Value::Object(map) => map
+            .into_iter()
+            .map(|(k, v)| (k, mask_value(v, secrets)))
+            .collect(),
+        other => other,
+    }
+}
+
 fn new_key() -> (String, [u8; KEY_LEN]) {
     let id: [u8; 4] = random_bytes();
     (format!("k{}", hex::encode(id)), random_bytes())
@@ -235,6 +278,28 @@ mod tests {
             stack_id: "s1".into(),
             environment_id: None,
         }
+    }
+
+    #[test]
+    fn secrets_are_masked_everywhere_in_an_event() {
+        let event = serde_json::json!({"event": "warning", "message": "password is hunter22!", "list": ["x hunter22"]});
+        let masked = mask_value(event, &["hunter22".to_string()]);
+        assert_eq!(
+            masked,
+            serde_json::json!({"event": "warning", "message": "password is ******!", "list": ["x ******"]})
+        );
+    }
+
+    #[test]
+    fn a_secret_containing_another_is_masked_whole() {
+        let secrets = maskable(vec![
+            "abc".into(),
+            "xabcx".into(),
+            "ab".into(),
+            "abc".into(),
+        ]);
+        assert_eq!(secrets, vec!["xabcx".to_string(), "abc".to_string()]);
+        assert_eq!(mask_text("1 xabcx 2 abc", &secrets), "1 ****** 2 ******");
     }
 
     #[test]

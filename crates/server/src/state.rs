@@ -29,6 +29,8 @@ pub struct App {
     pub list_cache: crate::list_cache::ListCache,
     pub login_limiter: LoginLimiter,
     drivers: Mutex<HashMap<String, Arc<dyn Driver>>>,
+    /// Target id → the engine ID it last answered and when (`tenancy::guard_engine`).
+    pub engine_ids: Mutex<HashMap<String, (String, Instant)>>,
     /// This process's worker identity in deployment leases.
     pub instance: String,
     /// Agents' links and their commands in flight.
@@ -60,6 +62,7 @@ impl App {
             list_cache: Default::default(),
             login_limiter,
             drivers: Mutex::new(HashMap::new()),
+            engine_ids: Mutex::new(HashMap::new()),
             instance,
             agents: Arc::new(crate::agents::Registry::new(config_heartbeat)),
         }
@@ -103,6 +106,10 @@ impl App {
             .lock()
             .expect("driver pool")
             .retain(|k, _| !k.starts_with(&format!("{target_id}|")));
+        self.engine_ids
+            .lock()
+            .expect("engine ids")
+            .remove(target_id);
     }
 }
 

@@ -307,6 +307,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// Every secret of every organization, for re-encrypting under a new key.
     async fn list_all_secrets(&self) -> StoreResult<Vec<Variable>>;
+    /// Every secret of one organization, whatever its scope (to mask their values in what
+    /// the server shows of its containers).
+    async fn list_org_secrets(&self, org_id: &str) -> StoreResult<Vec<Variable>>;
     async fn replace_secret_value(&self, variable_id: &str, value: SecretValue) -> StoreResult<()>;
 
     // ---- deployments (a leased job queue) ---------------------------------------------

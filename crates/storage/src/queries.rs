@@ -413,6 +413,11 @@ pub(crate) const LIST_ALL_SECRETS: &str = concat!(
     variable_columns!(),
     " FROM variables WHERE secret_ciphertext IS NOT NULL ORDER BY org_id, id"
 );
+pub(crate) const LIST_ORG_SECRETS: &str = concat!(
+    "SELECT ",
+    variable_columns!(),
+    " FROM variables WHERE org_id = $1 AND secret_ciphertext IS NOT NULL ORDER BY id"
+);
 pub(crate) const REPLACE_SECRET_VALUE: &str = "UPDATE variables SET secret_key_id = $2, \
      secret_nonce = $3, secret_ciphertext = $4 WHERE id = $1 AND secret_ciphertext IS NOT NULL";
 
@@ -1878,6 +1883,15 @@ macro_rules! impl_store {
 
             async fn list_all_secrets(&self) -> StoreResult<Vec<Variable>> {
                 let found = sqlx::query::<Db>(q::LIST_ALL_SECRETS)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(database_error)?;
+                rows(found, variable_from_row)
+            }
+
+            async fn list_org_secrets(&self, org_id: &str) -> StoreResult<Vec<Variable>> {
+                let found = sqlx::query::<Db>(q::LIST_ORG_SECRETS)
+                    .bind(org_id)
                     .fetch_all(&self.pool)
                     .await
                     .map_err(database_error)?;

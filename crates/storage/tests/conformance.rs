@@ -1520,6 +1520,19 @@ async fn variables_and_secrets(store: &dyn Store) {
     ];
     expected.sort();
     assert_eq!(found, expected, "only secrets, of every organization");
+    let mut own: Vec<_> = store
+        .list_org_secrets(&beta.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|v| (v.org_id, v.name))
+        .collect();
+    own.sort();
+    assert_eq!(
+        own,
+        vec![(beta.id.clone(), "TOKEN".to_string())],
+        "only the organization's own secrets"
+    );
     let empty = secrets.iter().find(|v| v.name == "EMPTY").unwrap();
     assert_eq!(empty.value, VariableValue::Secret(empty_secret));
 

@@ -404,7 +404,9 @@ async fn every_endpoint_checks_role_and_tenant() {
             ("/orgs/alpha/environments", json!({ "name": "e1" })),
             (
                 "/orgs/alpha/targets",
-                json!({ "name": "t1", "endpoint": "unix:///var/run/docker.sock", "environment": "e1" }),
+                // The server's own engine is `default`'s: alpha gets it shared by the server
+                // administrator (one engine belongs to one organization otherwise).
+                json!({ "name": "t1", "endpoint": "unix:///var/run/docker.sock", "environment": "e1", "shared": true }),
             ),
             (
                 "/orgs/alpha/stacks",

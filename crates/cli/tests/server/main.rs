@@ -14,4 +14,5 @@ mod support;
 mod swarm;
 mod targets;
 mod targets_remote;
+mod tenancy;
 mod tenant_escape;

@@ -19,15 +19,20 @@ const DEPLOY_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// A TCP endpoint forwarding to the local engine's socket that the test can cut: a remote
 /// engine that goes away.
-struct EngineProxy {
-    port: u16,
+pub(crate) struct EngineProxy {
+    pub(crate) port: u16,
     tasks: Arc<tokio::sync::Mutex<JoinSet<()>>>,
     accept: tokio::task::JoinHandle<()>,
 }
 
 impl EngineProxy {
-    async fn start() -> EngineProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    pub(crate) async fn start() -> EngineProxy {
+        EngineProxy::start_on(0).await
+    }
+
+    /// On a given loopback port (0: any free one).
+    pub(crate) async fn start_on(port: u16) -> EngineProxy {
+        let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let tasks: Arc<tokio::sync::Mutex<JoinSet<()>>> = Arc::default();
         let connections = tasks.clone();

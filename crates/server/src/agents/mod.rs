@@ -284,6 +284,7 @@ fn outcome(
 
 fn engine_info(host: &HostInfo) -> Value {
     json!({
+        "engine_id": host.engine_id,
         "version": host.engine_version,
         "api_version": host.api_version,
         "os": host.os,

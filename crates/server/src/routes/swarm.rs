@@ -64,6 +64,11 @@ async fn swarm_nodes(
             field: None,
         });
     }
+    // The manager's engine must be this organization's (or shared with it).
+    let engine = state.driver(&target)?;
+    state
+        .guard_engine(&target, &engine, false, Some(&access.caller))
+        .await?;
     let driver = crate::remote_targets::docker_driver(&state.keyring, &target)?;
     let nodes = tokio::time::timeout(Duration::from_secs(15), swarm::nodes(&driver))
         .await

@@ -83,6 +83,15 @@ async fn create_target(
     crate::stacks::check_name("name", &request.name)?;
     let kind = convert::target_kind_from(request.kind);
     check_endpoint(kind, &request.endpoint)?;
+    check_local_socket(&access, kind, &request.endpoint)?;
+    if request.shared {
+        access.caller.require_server_admin().map_err(|_| {
+            ApiError::Forbidden(
+                "only server administrators may share an engine between organizations (`shared`)"
+                    .into(),
+            )
+        })?;
+    }
     check_labels(&request.labels)?;
     let environment_id = match &request.environment {
         Some(name) => Some(state.find_environment(&access.org.id, name).await?.id),
@@ -97,6 +106,7 @@ async fn create_target(
         request.tls.as_ref(),
         request.ssh.as_ref(),
     )?;
+    let config = crate::tenancy::with_shared(config, request.shared);
     let target = state
         .store
         .create_target(NewTarget {
@@ -127,16 +137,29 @@ async fn create_target(
         }
         None => target,
     };
+    state.check_target(&target).await;
+    let target = state.store.get_target(&access.org.id, &target.name).await?;
+    // An engine another organization registered first is refused, unless shared.
+    if let Some((engine_id, _)) = crate::tenancy::recorded_engine(&target)
+        && let Err(refused) = state
+            .engine_tenancy(&target, engine_id, Some(&access.caller))
+            .await
+    {
+        state
+            .store
+            .delete_target(&access.org.id, &target.name, true)
+            .await?;
+        state.forget_driver(&target.id);
+        return Err(refused);
+    }
     state
         .audit_org(
             &access,
             "target.create",
             &format!("target/{}", target.name),
-            json!({ "endpoint": target.endpoint }),
+            json!({ "endpoint": target.endpoint, "shared": request.shared }),
         )
         .await;
-    state.check_target(&target).await;
-    let target = state.store.get_target(&access.org.id, &target.name).await?;
     let envs = env_names(&state, &access.org.id).await?;
     Ok((StatusCode::CREATED, Json(wire_target(target, &envs))))
 }
@@ -171,6 +194,28 @@ fn check_endpoint(kind: windflow_storage::TargetKind, endpoint: &str) -> ApiResu
     }
 }
 
+/// A `docker` or `swarm` target at a local socket reaches the server's own engine, and with
+/// it every organization's containers: only server administrators register one.
+fn check_local_socket(
+    access: &OrgAccess,
+    kind: windflow_storage::TargetKind,
+    endpoint: &str,
+) -> ApiResult<()> {
+    use windflow_storage::TargetKind;
+    let local = matches!(kind, TargetKind::Docker | TargetKind::Swarm)
+        && endpoint
+            .trim_start()
+            .to_ascii_lowercase()
+            .starts_with("unix://");
+    if local && !access.caller.user.is_admin {
+        return Err(ApiError::Forbidden(format!(
+            "{endpoint} is a socket on the server's own host: only server administrators may register a target at a local socket (unix://), whatever their role in {}",
+            access.org.slug
+        )));
+    }
+    Ok(())
+}
+
 /// One target.
 #[utoipa::path(get, path = "/orgs/{org}/targets/{target}", tag = "targets",
     params(("org" = String, Path, description = "Organization slug"),
@@ -187,7 +232,8 @@ async fn get_target(
     Ok(Json(wire_target(target, &envs)))
 }
 
-/// Change a target's labels (admins). Label values are strings; selectors match them.
+/// Change a target's labels (admins; label values are strings, selectors match them), or
+/// whether its engine is shared with this organization (server administrators).
 #[utoipa::path(patch, path = "/orgs/{org}/targets/{target}", tag = "targets",
     request_body = UpdateTargetRequest,
     params(("org" = String, Path, description = "Organization slug"),
@@ -203,6 +249,27 @@ async fn update_target(
     access.require(Permission::Configure)?;
     let request = body.parse()?;
     let mut target = state.find_target(&access.org.id, &name).await?;
+    if let Some(shared) = request.shared {
+        access.caller.require_server_admin().map_err(|_| {
+            ApiError::Forbidden(
+                "only server administrators may share an engine between organizations (`shared`)"
+                    .into(),
+            )
+        })?;
+        let config = crate::tenancy::with_shared(target.config.clone(), shared);
+        target = state
+            .store
+            .set_target_config(&access.org.id, &name, config)
+            .await?;
+        state
+            .audit_org(
+                &access,
+                "target.share",
+                &format!("target/{name}"),
+                json!({ "shared": shared }),
+            )
+            .await;
+    }
     if let Some(labels) = request.labels {
         check_labels(&labels)?;
         target = state
@@ -435,6 +502,7 @@ impl App {
                         .await
                     {
                         Ok(Ok(info)) => Ok(EngineInfo {
+                            engine_id: Some(info.engine_id).filter(|id| !id.is_empty()),
                             version: info.version,
                             api_version: info.api_version,
                             os: info.os,
@@ -455,6 +523,15 @@ impl App {
             }
         };
         let latency_ms = started.elapsed().as_millis() as u64;
+        // The engine this target reaches, for `tenancy` (one engine, one organization).
+        if let Ok(EngineInfo {
+            engine_id: Some(engine_id),
+            ..
+        }) = &result
+            && let Err(e) = self.record_engine(target, engine_id).await
+        {
+            tracing::warn!(error = %e, target = %target.name, "recording a target's engine");
+        }
         let (status, info) = match &result {
             Ok(info) => (TargetStatus::Up, serde_json::to_value(info).ok()),
             Err(_) => (TargetStatus::Down, None),
