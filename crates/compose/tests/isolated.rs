@@ -72,3 +72,40 @@ fn environment_and_content_sources_still_load() {
         &[],
     );
 }
+
+#[test]
+fn environment_sources_take_the_stack_variable_never_the_process_environment() {
+    // A variable of the loading process (as the server's DATABASE_URL would be).
+    let process_only = std::env::vars()
+        .map(|(k, _)| k)
+        .find(|k| k == "PATH")
+        .expect("PATH is set");
+    let text = format!(
+        "services:\n  web:\n    image: busybox\n    secrets: [s, leak]\n\
+         secrets:\n  s:\n    environment: TOKEN\n  leak:\n    environment: {process_only}\n"
+    );
+    let options = LoadOptions {
+        project_name: Some("p".into()),
+        isolated: true,
+        environment: [("TOKEN".to_string(), "from-the-stack".to_string())].into(),
+        ..LoadOptions::default()
+    };
+    let loaded = load_from_str("compose.yaml", &text, &options).unwrap();
+    let s = &loaded.stack.secrets["s"];
+    assert_eq!(s.content.as_deref(), Some("from-the-stack"));
+    assert_eq!(s.environment, None);
+    let leak = &loaded.stack.secrets["leak"];
+    assert_eq!(
+        leak.content.as_deref(),
+        Some(""),
+        "never the process's {process_only}"
+    );
+    assert!(
+        loaded
+            .warnings
+            .iter()
+            .any(|w| w.path == "secrets.leak.environment"),
+        "{:?}",
+        loaded.warnings
+    );
+}

@@ -536,3 +536,79 @@ async fn only_server_administrators_set_an_organization_policy() {
         }
     }
 }
+
+/// `environment:` secrets take the stack's variable — never a variable of the server process
+/// (its database URL, its tokens), even one with the very name the stack asks for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn environment_secrets_come_from_stack_variables_never_the_server_process() {
+    use bollard::query_parameters::LogsOptionsBuilder;
+    use futures::StreamExt;
+
+    let docker = docker().await;
+    for database in databases("escape_env").await {
+        let backend = database.name();
+        let server = crate::support::start_with(
+            database,
+            &[("WINDFLOW_ESCAPE_PROBE", "server-process-secret")],
+        )
+        .await;
+        let admin = server.admin().await.unwrap();
+        let guard = ProjectGuard::unique("escape-env");
+        let name = guard.project().to_string();
+        let content = format!(
+            "services:\n  web:\n    image: {TEST_IMAGE}\n    command: [\"sh\", \"-c\", \"cat /run/secrets/s /run/secrets/probe; echo; exec sleep 300\"]\n    secrets: [s, probe]\nsecrets:\n  s:\n    environment: TOKEN\n  probe:\n    environment: WINDFLOW_ESCAPE_PROBE\n"
+        );
+        let r = admin
+            .post(
+                "/orgs/default/stacks",
+                json!({ "name": name, "content": content }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status, 201, "{}", r.text);
+        let r = admin
+            .put(
+                &format!("/orgs/default/stacks/{name}/variables/TOKEN"),
+                json!({ "value": "stack-token-value", "secret": true }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status, 200, "{}", r.text);
+        let id = queue(&admin, &name).await;
+        let done = admin
+            .wait_deployment("default", &id, DEPLOY_TIMEOUT)
+            .await
+            .unwrap();
+        assert_eq!(done["state"], "succeeded", "{backend}: {done}");
+        let containers = list_project_containers(&docker, &name).await.unwrap();
+        let container = containers[0].id.clone().unwrap();
+        let mut output = String::new();
+        for _ in 0..50 {
+            let mut logs = docker.logs(
+                &container,
+                Some(
+                    LogsOptionsBuilder::default()
+                        .stdout(true)
+                        .stderr(true)
+                        .build(),
+                ),
+            );
+            output.clear();
+            while let Some(Ok(chunk)) = logs.next().await {
+                output.push_str(&chunk.to_string());
+            }
+            if output.contains('\n') {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(
+            output.contains("stack-token-value"),
+            "{backend}: {output:?}"
+        );
+        assert!(
+            !output.contains("server-process-secret"),
+            "{backend}: the server's own environment reached the container: {output:?}"
+        );
+    }
+}

@@ -254,6 +254,26 @@ pub(super) fn file_objects(
             };
             ctx.error(node, &path, message);
         }
+        // On the server, `environment: NAME` means the stack variable NAME (the
+        // interpolation environment), never a variable of the server process: the value is
+        // taken now, as the config's or secret's content.
+        if ctx.isolated
+            && let Some(variable) = object.environment.take()
+        {
+            match ctx.environment.get(&variable) {
+                Some(value) => object.content = Some(value.clone()),
+                None => {
+                    ctx.warn(
+                        node,
+                        &format!("{path}.environment"),
+                        format!(
+                            "the variable {variable:?} is not set: define it as a stack variable (the {kind} is empty until then)"
+                        ),
+                    );
+                    object.content = Some(String::new());
+                }
+            }
+        }
         object.name = engine_name(key, name, object.external, &ctx.project);
         out.insert(key.clone(), object);
     }
