@@ -523,7 +523,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Logs of the stack's containers on a target, as `log` events whose data is a `LogLine`.
+         * Logs of the stack's containers on a target, as `log` events whose data is a `LogLine`,
+         *     the organization's secret values masked.
          *     Without `follow` the stream ends after the tail with an `end` event.
          */
         get: operations["stack_logs"];
@@ -697,7 +698,10 @@ export interface paths {
         delete: operations["delete_target"];
         options?: never;
         head?: never;
-        /** Change a target's labels (admins). Label values are strings; selectors match them. */
+        /**
+         * Change a target's labels (admins; label values are strings, selectors match them), or
+         *     whether its engine is shared with this organization (server administrators).
+         */
         patch: operations["update_target"];
         trace?: never;
     };
@@ -728,7 +732,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The engine's full description of a container (its own JSON, as `docker inspect` shows it). */
+        /**
+         * The engine's full description of a container of the organization's stacks (its own
+         *     JSON, as `docker inspect` shows it), with the organization's secret values masked and,
+         *     for viewers, every environment value masked (names kept).
+         */
         get: operations["inspect_container"];
         put?: never;
         post?: never;
@@ -747,7 +755,8 @@ export interface paths {
         };
         /**
          * A container's log as `log` events whose data is a `LogLine` (`tail` lines, then new ones
-         *     with `follow`); without `follow` the stream ends with an `end` event.
+         *     with `follow`), the organization's secret values masked; without `follow` the stream ends
+         *     with an `end` event.
          */
         get: operations["container_logs"];
         put?: never;
@@ -767,7 +776,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start, stop or restart a container. */
+        /** Start, stop or restart a container of the organization's stacks. */
         post: operations["container_action"];
         delete?: never;
         options?: never;
@@ -782,7 +791,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every container (with its stack and service), image, network and volume on the target. */
+        /**
+         * The containers of the organization's stacks on the target (with their stack and
+         *     service), the networks and volumes of those stacks, and images (all of them on an engine
+         *     only this organization uses, else those its containers run).
+         */
         get: operations["target_inventory"];
         put?: never;
         post?: never;
@@ -817,7 +830,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * CPU and memory of every running container of the target (one sample each, taken in
+         * CPU and memory of every running container of the organization's stacks on the target (one sample each, taken in
          *     parallel; the answer takes about the engine's sampling interval, ~1 s).
          */
         get: operations["target_stats"];
@@ -1093,6 +1106,11 @@ export interface components {
             labels?: Record<string, never>;
             tls?: components["schemas"]["TargetTlsRequest"] | null;
             ssh?: components["schemas"]["TargetSshRequest"] | null;
+            /**
+             * @description Share an engine another organization registered first with this organization
+             *     (server administrators only; audited). Without it such a target is refused (409).
+             */
+            shared?: boolean;
         };
         CreateTokenRequest: {
             name: string;
@@ -1157,6 +1175,11 @@ export interface components {
         DeploymentState: "queued" | "running" | "succeeded" | "failed" | "rolled_back" | "cancelled";
         /** @description What a connection test learned about a target's engine. */
         EngineInfo: {
+            /**
+             * @description The engine's identity (`docker info` → `ID`): one engine belongs to one organization
+             *     unless a server administrator shares it.
+             */
+            engine_id?: string | null;
             version: string;
             api_version: string;
             os: string;
@@ -1589,6 +1612,11 @@ export interface components {
             has_client_key?: boolean;
             /** @description The SHA-256 fingerprint of the SSH host key pinned for a target reached over SSH. */
             host_key_fingerprint?: string | null;
+            /**
+             * @description A server administrator shared the target's engine with this organization: it may
+             *     reach an engine another organization registered first.
+             */
+            shared?: boolean;
         };
         /** @description One entry of a target's health history. */
         TargetCheck: {
@@ -1652,6 +1680,11 @@ export interface components {
         UpdateTargetRequest: {
             /** @description Replaces the labels (string values) used by label selectors. */
             labels?: Record<string, never> | null;
+            /**
+             * @description Share (or stop sharing) the target's engine with this organization (server
+             *     administrators only; audited).
+             */
+            shared?: boolean | null;
         };
         UpdateUserRequest: {
             disabled?: boolean | null;
