@@ -38,6 +38,34 @@ pub async fn start_with(database: Database, env: &[(&str, &str)]) -> Server {
         .unwrap_or_else(|e| panic!("{e:#}"))
 }
 
+/// The password of the users [`member`] creates.
+pub const MEMBER_PASSWORD: &str = "a long password 1";
+
+/// A new user with `role` in `org` (created by the server administrator `admin`), logged in.
+pub async fn member(server: &Server, admin: &Api, username: &str, org: &str, role: &str) -> Api {
+    let r = admin
+        .post(
+            "/users",
+            json!({ "username": username, "password": MEMBER_PASSWORD }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = admin
+        .put(
+            &format!("/orgs/{org}/members"),
+            json!({ "user": username, "role": role }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", r.text);
+    server
+        .anonymous()
+        .login(username, MEMBER_PASSWORD)
+        .await
+        .unwrap()
+}
+
 /// Creates a stack in `default`; panics unless it is created.
 pub async fn create_stack(api: &Api, name: &str, content: &str) -> Value {
     let answer = api

@@ -7,39 +7,16 @@ use std::time::Duration;
 
 use bollard::query_parameters::InspectContainerOptions;
 use serde_json::{Value, json};
-use windflow_testkit::server::{Api, Server};
 use windflow_testkit::{
     ProjectGuard, TEST_IMAGE, docker, ensure_test_images, free_port, list_project_containers,
     unique_project,
 };
 
-use crate::support::{create_stack, databases, deploy, start};
+use crate::support::{create_stack, databases, deploy, member, start};
 use crate::targets::EngineProxy;
 
 const DEPLOY_TIMEOUT: Duration = Duration::from_secs(120);
 const SECRET: &str = "tok-0xBADC0DE-secret";
-const PASSWORD: &str = "a long password 1";
-
-/// A user with `role` in `org`, logged in.
-async fn member(server: &Server, admin: &Api, username: &str, org: &str, role: &str) -> Api {
-    let r = admin
-        .post(
-            "/users",
-            json!({ "username": username, "password": PASSWORD }),
-        )
-        .await
-        .unwrap();
-    assert_eq!(r.status, 201, "{}", r.text);
-    let r = admin
-        .put(
-            &format!("/orgs/{org}/members"),
-            json!({ "user": username, "role": role }),
-        )
-        .await
-        .unwrap();
-    assert_eq!(r.status, 200, "{}", r.text);
-    server.anonymous().login(username, PASSWORD).await.unwrap()
-}
 
 fn env_of(inspect: &Value) -> Vec<String> {
     inspect["Config"]["Env"]

@@ -9,13 +9,12 @@ use std::time::Duration;
 
 use bollard::query_parameters::InspectContainerOptions;
 use serde_json::{Value, json};
-use windflow_testkit::server::Api;
+use windflow_testkit::server::{Api, Server};
 use windflow_testkit::{ProjectGuard, TEST_IMAGE, docker, list_project_containers};
 
-use crate::support::{databases, start};
+use crate::support::{databases, member, start};
 
 const DEPLOY_TIMEOUT: Duration = Duration::from_secs(120);
-const PASSWORD: &str = "a long password 1";
 
 /// A one-service stack whose service `web` adds `service_lines` (indented four spaces) and
 /// whose file ends with `top` (top-level sections).
@@ -106,7 +105,7 @@ fn dangerous() -> Vec<(&'static str, String, &'static str, u64)> {
 }
 
 /// Creates organization `slug` (the server admin becomes its owner) with one user per role.
-async fn org_with_roles(server_admin: &Api, slug: &str, anonymous: Api) -> Vec<(String, Api)> {
+async fn org_with_roles(server: &Server, server_admin: &Api, slug: &str) -> Vec<(String, Api)> {
     let r = server_admin
         .post("/orgs", json!({ "slug": slug }))
         .await
@@ -115,26 +114,8 @@ async fn org_with_roles(server_admin: &Api, slug: &str, anonymous: Api) -> Vec<(
     let mut clients = Vec::new();
     for role in ["viewer", "operator", "admin", "owner"] {
         let username = format!("{slug}-{role}");
-        let r = server_admin
-            .post(
-                "/users",
-                json!({ "username": username, "password": PASSWORD }),
-            )
-            .await
-            .unwrap();
-        assert_eq!(r.status, 201, "{}", r.text);
-        let r = server_admin
-            .put(
-                &format!("/orgs/{slug}/members"),
-                json!({ "user": username, "role": role }),
-            )
-            .await
-            .unwrap();
-        assert_eq!(r.status, 200, "{}", r.text);
-        clients.push((
-            role.to_string(),
-            anonymous.login(&username, PASSWORD).await.unwrap(),
-        ));
+        let client = member(server, server_admin, &username, slug, role).await;
+        clients.push((role.to_string(), client));
     }
     clients
 }
@@ -216,7 +197,7 @@ async fn dangerous_features_by_role_and_policy_level() {
         let backend = database.name();
         let server = start(database).await;
         let admin = server.admin().await.unwrap();
-        let clients = org_with_roles(&admin, "tenant", server.anonymous()).await;
+        let clients = org_with_roles(&server, &admin, "tenant").await;
         let owner = &clients[3].1;
         // A fresh organization is baseline; its own owner cannot change that.
         let policy = owner.get("/orgs/tenant/policy").await.unwrap();
@@ -475,7 +456,7 @@ async fn only_server_administrators_set_an_organization_policy() {
     for database in databases("escape_policy").await {
         let server = start(database).await;
         let admin = server.admin().await.unwrap();
-        let clients = org_with_roles(&admin, "acme", server.anonymous()).await;
+        let clients = org_with_roles(&server, &admin, "acme").await;
         // The server admin leaves the organization and still sets its policy.
         let me = admin.get("/auth/session").await.unwrap();
         let user_id = me.body["user"]["id"].as_str().unwrap().to_string();
