@@ -2,7 +2,7 @@
 # WindFlow's test command (what the README names and .ci/run calls):
 #   1. cargo fmt --all -- --check
 #   2. cargo clippy --workspace --all-targets -- -D warnings
-#   3. cargo test --workspace   (integration tests use the real Docker engine and PostgreSQL)
+#   3. cargo test --workspace --no-fail-fast (integration tests use the real Docker engine and PostgreSQL)
 # It first provisions the engine and the test images (scripts/ensure-docker.sh,
 # scripts/ensure-test-images.sh) and a PostgreSQL server (scripts/ensure-postgres.sh, which
 # yields WINDFLOW_TEST_DATABASE_URL), so it runs as is on a fresh Debian machine.
@@ -98,7 +98,7 @@ step "format" cargo fmt --all -- --check
 step "clippy" cargo clippy --workspace --all-targets "${locked[@]}" -- -D warnings
 test_log=$(mktemp)
 # shellcheck disable=SC2016 # $1 expands in the inner shell
-step "tests" bash -c 'set -o pipefail; cargo test --workspace "${@:2}" 2>&1 | tee "$1"' _ "$test_log" "${locked[@]}"
+step "tests" bash -c 'set -o pipefail; cargo test --workspace --no-fail-fast "${@:2}" 2>&1 | tee "$1"' _ "$test_log" "${locked[@]}"
 
 step "tree kept" check_clean_tree "after the tests"
 
