@@ -52,11 +52,15 @@ pub async fn reset_password(
     Ok(new_password)
 }
 
-/// Re-encrypts every secret under a new key and drops the old ones. Returns how many
-/// secrets were re-encrypted.
+/// Re-encrypts every secret and every target's private keys under a new key and drops the
+/// old ones. Returns how many records were re-encrypted.
 pub async fn rotate_secret_key(config: &ServeConfig) -> anyhow::Result<usize> {
     let store = crate::open_store(config).await?;
     let mut keyring =
         Keyring::load_or_create(&config.secret_key_file).context("loading the secrets keyring")?;
-    keyring.rotate(store.as_ref()).await
+    keyring.add_key()?;
+    let secrets = keyring.reencrypt_secrets(store.as_ref()).await?;
+    let targets = crate::services::targets::config::reseal_all(store.as_ref(), &keyring).await?;
+    keyring.drop_old_keys()?;
+    Ok(secrets + targets)
 }

@@ -9,6 +9,7 @@ use tokio::sync::watch;
 use windflow_storage::{NewEnvironment, NewOrganization, NewTarget, NewUser, Role, TargetKind};
 
 use crate::password;
+use crate::services;
 use crate::state::{AppState, new_id, now_ms};
 
 /// The first administrator's name.
@@ -54,7 +55,7 @@ pub async fn first_run(state: &AppState) -> anyhow::Result<()> {
     // The server administrator's own organization may use the host (bind mounts, the
     // engine socket, privileged containers); every organization created later is baseline
     // until a server administrator says otherwise.
-    crate::policies::set(
+    crate::services::policies::set(
         state.store.as_ref(),
         &org.id,
         windflow_storage::PolicyScope::Organization,
@@ -104,7 +105,7 @@ pub async fn first_run(state: &AppState) -> anyhow::Result<()> {
                 created_at: now,
             })
             .await?;
-        let test = state.check_target(&target).await;
+        let test = services::targets::check(&state, &target).await;
         if test.ok {
             tracing::info!(endpoint = %target.endpoint, "first run: registered the local Docker engine as target `local`");
         } else {
@@ -132,7 +133,7 @@ pub async fn maintenance(state: AppState, mut shutdown: watch::Receiver<bool>) {
             _ = health.tick() => {
                 match state.store.list_all_targets().await {
                     Ok(targets) => {
-                        let checks = targets.iter().map(|t| state.check_target(t));
+                        let checks = targets.iter().map(|t| services::targets::check(&state, t));
                         futures::future::join_all(checks).await;
                     }
                     Err(e) => tracing::warn!(error = %e, "listing targets for health checks"),

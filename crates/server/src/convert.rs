@@ -132,26 +132,6 @@ pub fn environment(env: rec::Environment) -> wire::Environment {
     }
 }
 
-pub fn target(target: rec::Target, environment: Option<String>) -> wire::Target {
-    wire::Target {
-        has_client_key: crate::remote_targets::has_client_key(&target.config),
-        host_key_fingerprint: crate::remote_targets::host_key_fingerprint(&target.config),
-        shared: crate::tenancy::is_shared(&target),
-        id: target.id,
-        name: target.name,
-        kind: target_kind(target.kind),
-        endpoint: target.endpoint,
-        environment,
-        labels: target.labels,
-        status: target_status(target.status),
-        info: target
-            .info
-            .and_then(|v| serde_json::from_value::<wire::EngineInfo>(v).ok()),
-        checked_at: opt_time(target.checked_at),
-        created_at: time(target.created_at),
-    }
-}
-
 pub fn stack(stack: rec::Stack) -> wire::Stack {
     wire::Stack {
         id: stack.id,
@@ -195,7 +175,7 @@ pub fn deployment(d: rec::Deployment) -> wire::Deployment {
         plan: d
             .plan
             .and_then(|p| serde_json::from_value::<Vec<String>>(p).ok()),
-        placement: crate::placement::parse(d.placement.as_ref()),
+        placement: crate::services::targets::placement::parse(d.placement.as_ref()),
         error: d.error,
         cancel_requested: d.cancel_requested,
         attempts: d.attempts,

@@ -163,3 +163,12 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+/// Maps NotFound to a message naming the missing resource.
+pub fn named(kind: &'static str, name: &str) -> impl FnOnce(StoreError) -> ApiError {
+    let name = name.to_string();
+    move |e| match e {
+        StoreError::NotFound(_) => ApiError::NotFound(format!("{kind} {name:?}")),
+        other => other.into(),
+    }
+}

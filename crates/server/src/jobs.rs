@@ -23,6 +23,7 @@ use windflow_storage::{
     VariableScope,
 };
 
+use crate::services;
 use crate::state::{AppState, now_ms};
 
 /// Runs until `shutdown` turns true, then lets running deployments finish for the configured
@@ -171,7 +172,8 @@ async fn run_deployment(state: &AppState, deployment: Deployment) {
     };
 
     if deployment.attempts == 1
-        && let Some(placement) = crate::placement::parse(deployment.placement.as_ref())
+        && let Some(placement) =
+            crate::services::targets::placement::parse(deployment.placement.as_ref())
     {
         recorder.control(json!({
             "event": "placement",
@@ -266,7 +268,7 @@ async fn failover(
     error: &str,
     recorder: &Recorder,
 ) -> Option<Deployment> {
-    let mut placement = crate::placement::parse(deployment.placement.as_ref())?;
+    let mut placement = crate::services::targets::placement::parse(deployment.placement.as_ref())?;
     if !placement.failover {
         return None;
     }
@@ -276,26 +278,27 @@ async fn failover(
         .get_target_by_id(org, &deployment.target_id)
         .await
         .ok()?;
-    if state.check_target(&target).await.ok {
+    if services::targets::check(&state, &target).await.ok {
         return None;
     }
     placement.tried.push(deployment.target_name.clone());
     let needs = match state.store.get_stack_by_id(org, &deployment.stack_id).await {
-        Ok(stack) => state
-            .stack_memory_needs(org, &stack, deployment.stack_version)
-            .await
-            .unwrap_or(0),
+        Ok(stack) => {
+            services::deployments::stack_memory_needs(&state, org, &stack, deployment.stack_version)
+                .await
+                .unwrap_or(0)
+        }
         Err(_) => 0,
     };
-    let choice = match state
-        .choose_target(
-            org,
-            &placement.selector,
-            placement.strategy,
-            needs,
-            &placement.tried,
-        )
-        .await
+    let choice = match services::targets::placement::choose_target(
+        &state,
+        org,
+        &placement.selector,
+        placement.strategy,
+        needs,
+        &placement.tried,
+    )
+    .await
     {
         Ok(choice) => choice,
         Err(e) => {
@@ -316,7 +319,7 @@ async fn failover(
             &deployment.id,
             &state.instance,
             &choice.target.id,
-            &crate::placement::record(&placement),
+            &crate::services::targets::placement::record(&placement),
         )
         .await
     {
@@ -361,11 +364,10 @@ async fn execute(
         .get_target_by_id(org, &deployment.target_id)
         .await
         .map_err(|e| not_started(&e))?;
-    let driver = state.driver(&target).map_err(|e| not_started(&e))?;
+    let driver = services::targets::driver(&state, &target).map_err(|e| not_started(&e))?;
     // Asked afresh: the endpoint may reach another engine than when it was registered, and
     // an engine another organization registered first is not this one's to deploy onto.
-    state
-        .guard_engine(&target, &driver, true, None)
+    services::targets::tenancy::guard_engine(&state, &target, &driver, true, None)
         .await
         .map_err(|e| not_started(&e))?;
     let (environment, secrets) = resolve_variables(state, deployment)
@@ -375,7 +377,7 @@ async fn execute(
     // A `swarm` target deploys through the Swarm path on its manager's engine.
     let swarm_manager = match target.kind {
         TargetKind::Swarm => Some(
-            crate::remote_targets::docker_driver(&state.keyring, &target)
+            crate::services::targets::config::docker_driver(&state.keyring, &target)
                 .map_err(|e| not_started(&e))?,
         ),
         _ => None,
@@ -416,15 +418,15 @@ async fn execute(
     let loaded = windflow_compose::load_from_str("compose.yaml", &version.content, &options)
         .map_err(|e| not_started(&e))?;
     // Checked again here, not only at push and queue: the policy may have tightened since.
-    let policy = crate::policies::OrgPolicies::load(store, org)
+    let policy = crate::services::policies::OrgPolicies::load(store, org)
         .await
         .map_err(|e| not_started(&e))?
         .effective(deployment.environment_id.as_deref(), &target);
-    let refused = crate::policies::violations(&version.content, &loaded.stack, &policy);
+    let refused = crate::services::policies::violations(&version.content, &loaded.stack, &policy);
     if !refused.is_empty() {
         return Err(not_started(&format!(
             "the host-access policy refuses this stack: {}",
-            crate::policies::describe(&refused)
+            crate::services::policies::describe(&refused)
         )));
     }
     for warning in &loaded.warnings {

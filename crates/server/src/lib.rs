@@ -18,27 +18,21 @@
 
 pub mod admin;
 mod agents;
-mod audit;
 mod auth;
 mod bootstrap;
 pub mod config;
-mod containers;
 mod convert;
 mod data_dir;
-mod deployments;
 mod error;
 mod hub;
 mod jobs;
 mod list_cache;
 mod password;
-mod placement;
-mod policies;
-mod remote_targets;
 mod routes;
 mod secrets;
-mod stacks;
+mod services;
+mod stamp;
 mod state;
-mod tenancy;
 mod tls;
 mod ui;
 

@@ -191,12 +191,16 @@ impl Keyring {
         }
     }
 
-    /// Rotation: a new key first, every secret re-encrypted with it, old keys dropped.
-    /// Returns how many secrets were re-encrypted.
-    pub async fn rotate(&mut self, store: &dyn Store) -> anyhow::Result<usize> {
+    /// Rotation, first step: a new key becomes the current one, saved with the old keys
+    /// still present so a crash midway loses nothing.
+    pub fn add_key(&mut self) -> anyhow::Result<()> {
         self.keys.insert(0, new_key());
-        // Saved with the old keys still present, so a crash midway loses nothing.
-        self.save()?;
+        self.save()
+    }
+
+    /// Rotation, second step: every secret variable encrypted again under the current key.
+    /// Returns how many.
+    pub async fn reencrypt_secrets(&self, store: &dyn Store) -> anyhow::Result<usize> {
         let secrets = store.list_all_secrets().await?;
         for variable in &secrets {
             let plaintext = self.reveal(variable)?;
@@ -204,20 +208,13 @@ impl Keyring {
             let value = self.encrypt(&aad, plaintext.as_bytes());
             store.replace_secret_value(&variable.id, value).await?;
         }
-        // Targets' private keys (TLS client keys, SSH keys) are sealed by the same keyring.
-        let mut resealed = 0;
-        for target in store.list_all_targets().await? {
-            if let Some(config) =
-                crate::remote_targets::reseal_config(self, &target.id, &target.config)?
-            {
-                let org = target.org_id.clone();
-                store.set_target_config(&org, &target.name, config).await?;
-                resealed += 1;
-            }
-        }
+        Ok(secrets.len())
+    }
+
+    /// Rotation, last step (once everything sealed is sealed again): the old keys dropped.
+    pub fn drop_old_keys(&mut self) -> anyhow::Result<()> {
         self.keys.truncate(1);
-        self.save()?;
-        Ok(secrets.len() + resealed)
+        self.save()
     }
 }
 

@@ -8,10 +8,9 @@ use std::time::{Duration, Instant};
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::sync::Notify;
 use windflow_engine::driver::Driver;
-use windflow_storage::{Organization, Role, Store, Target, TargetKind, Timestamp, User};
+use windflow_storage::{Organization, Role, Store, Target, Timestamp, User};
 
 use crate::config::ServeConfig;
-use crate::error::{ApiError, ApiResult};
 use crate::hub::EventHub;
 use crate::secrets::Keyring;
 
@@ -28,7 +27,8 @@ pub struct App {
     pub auth_cache: AuthCache,
     pub list_cache: crate::list_cache::ListCache,
     pub login_limiter: LoginLimiter,
-    drivers: Mutex<HashMap<String, Arc<dyn Driver>>>,
+    /// Connected drivers by target (`services::targets::driver`).
+    pub drivers: DriverPool,
     /// Target id → the engine ID it last answered and when (`tenancy::guard_engine`).
     pub engine_ids: Mutex<HashMap<String, (String, Instant)>>,
     /// This process's worker identity in deployment leases.
@@ -61,66 +61,43 @@ impl App {
             auth_cache: AuthCache::default(),
             list_cache: Default::default(),
             login_limiter,
-            drivers: Mutex::new(HashMap::new()),
+            drivers: DriverPool::default(),
             engine_ids: Mutex::new(HashMap::new()),
             instance,
             agents: Arc::new(crate::agents::Registry::new(config_heartbeat)),
         }
     }
-
-    /// The driver for a target, connected once and reused.
-    pub fn driver(&self, target: &Target) -> ApiResult<Arc<dyn Driver>> {
-        let key = format!("{}|{}", target.id, target.endpoint);
-        if let Some(driver) = self.drivers.lock().expect("driver pool").get(&key) {
-            return Ok(driver.clone());
-        }
-        let driver: Arc<dyn Driver> = match target.kind {
-            // A Swarm manager is a Docker engine: the container driver serves its
-            // inventory and logs; deployments take the Swarm path (jobs.rs).
-            TargetKind::Docker | TargetKind::Ssh | TargetKind::Swarm => {
-                Arc::new(crate::remote_targets::docker_driver(&self.keyring, target)?)
-            }
-            TargetKind::Agent => {
-                let agent_id = target.endpoint.strip_prefix("agent://").ok_or_else(|| {
-                    ApiError::Unavailable(format!(
-                        "target {}: {:?} is not an agent endpoint (agent://<id>)",
-                        target.name, target.endpoint
-                    ))
-                })?;
-                Arc::new(windflow_engine::agent::AgentDriver::new(Arc::new(
-                    crate::agents::AgentHandle {
-                        conn: self.agents.conn(agent_id, &target.name),
-                    },
-                )))
-            }
-        };
-        self.drivers
-            .lock()
-            .expect("driver pool")
-            .insert(key, driver.clone());
-        Ok(driver)
-    }
-
-    pub fn forget_driver(&self, target_id: &str) {
-        self.drivers
-            .lock()
-            .expect("driver pool")
-            .retain(|k, _| !k.starts_with(&format!("{target_id}|")));
-        self.engine_ids
-            .lock()
-            .expect("engine ids")
-            .remove(target_id);
-    }
 }
 
-pub fn now_ms() -> Timestamp {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+pub use crate::stamp::{new_id, now_ms};
+
+/// The drivers connected so far, one per target and endpoint, reused across requests.
+#[derive(Default)]
+pub struct DriverPool {
+    drivers: Mutex<HashMap<String, Arc<dyn Driver>>>,
 }
 
-pub fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
+impl DriverPool {
+    fn key(target: &Target) -> String {
+        format!("{}|{}", target.id, target.endpoint)
+    }
+
+    pub fn get(&self, target: &Target) -> Option<Arc<dyn Driver>> {
+        let drivers = self.drivers.lock().expect("driver pool");
+        drivers.get(&Self::key(target)).cloned()
+    }
+
+    pub fn insert(&self, target: &Target, driver: Arc<dyn Driver>) {
+        let mut drivers = self.drivers.lock().expect("driver pool");
+        drivers.insert(Self::key(target), driver);
+    }
+
+    /// Drops the target's drivers (after its endpoint, keys or trust changed).
+    pub fn forget(&self, target_id: &str) {
+        let prefix = format!("{target_id}|");
+        let mut drivers = self.drivers.lock().expect("driver pool");
+        drivers.retain(|key, _| !key.starts_with(&prefix));
+    }
 }
 
 /// Who a credential belongs to, cached so a request costs no store round trip for it.

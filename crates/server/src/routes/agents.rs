@@ -24,6 +24,7 @@ use super::body::Payload;
 use crate::auth::{OrgAccess, credential_hash, new_secret};
 use crate::convert;
 use crate::error::{ApiError, ApiResult};
+use crate::services;
 use crate::state::{AppState, new_id, now_ms};
 
 /// Prefix of enrollment tokens and agent credentials, so leaked ones are easy to scan for.
@@ -52,7 +53,7 @@ async fn create_enrollment(
 ) -> ApiResult<(StatusCode, Json<Enrollment>)> {
     access.require(Permission::Configure)?;
     let request = body.parse()?;
-    crate::stacks::check_name("target", &request.target)?;
+    crate::services::stacks::check_name("target", &request.target)?;
     if state
         .store
         .get_target(&access.org.id, &request.target)
@@ -65,7 +66,11 @@ async fn create_enrollment(
         });
     }
     let environment_id = match &request.environment {
-        Some(name) => Some(state.find_environment(&access.org.id, name).await?.id),
+        Some(name) => Some(
+            services::organizations::find_environment(&state, &access.org.id, name)
+                .await?
+                .id,
+        ),
         None => None,
     };
     let ttl = request.ttl_seconds.unwrap_or(3600);
@@ -92,14 +97,14 @@ async fn create_enrollment(
             created_at: now,
         })
         .await?;
-    state
-        .audit_org(
-            &access,
-            "agent.enrollment_create",
-            &format!("target/{}", request.target),
-            json!({ "ttl_seconds": ttl }),
-        )
-        .await;
+    services::audit::record_org(
+        &state,
+        &access,
+        "agent.enrollment_create",
+        &format!("target/{}", request.target),
+        json!({ "ttl_seconds": ttl }),
+    )
+    .await;
     Ok((
         StatusCode::CREATED,
         Json(Enrollment {
@@ -158,19 +163,19 @@ async fn revoke_agent(
         .revoke_agent(&access.org.id, &id, now_ms())
         .await?;
     state.agents.revoke(&id);
-    state.forget_driver(&agent.target_id);
+    services::targets::forget_driver(&state, &agent.target_id);
     let _ = state
         .store
         .update_target_status(&agent.target_id, TargetStatus::Down, None, now_ms())
         .await;
-    state
-        .audit_org(
-            &access,
-            "agent.revoke",
-            &format!("target/{}", agent.target_name),
-            json!({ "agent": id }),
-        )
-        .await;
+    services::audit::record_org(
+        &state,
+        &access,
+        "agent.revoke",
+        &format!("target/{}", agent.target_name),
+        json!({ "agent": id }),
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -21,6 +21,7 @@ use crate::auth::{Caller, TOKEN_PREFIX, credential_hash, new_secret};
 use crate::convert;
 use crate::error::{ApiError, ApiResult};
 use crate::password;
+use crate::services;
 use crate::state::{AppState, new_id, now_ms};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -106,15 +107,15 @@ async fn login(
         session: None,
         ip: Some(ip),
     };
-    state
-        .audit(
-            &caller,
-            None,
-            "auth.login",
-            &format!("user/{}", user.username),
-            json!({}),
-        )
-        .await;
+    services::audit::record(
+        &state,
+        &caller,
+        None,
+        "auth.login",
+        &format!("user/{}", user.username),
+        json!({}),
+    )
+    .await;
     let cookie = Cookie::build((SESSION_COOKIE, secret))
         .http_only(true)
         .secure(state.config.secure_cookies)
@@ -187,15 +188,15 @@ async fn logout(
         state.store.delete_session(&session.id_hash).await?;
         state.auth_cache.clear();
     }
-    state
-        .audit(
-            &caller,
-            None,
-            "auth.logout",
-            &format!("user/{}", caller.user.username),
-            json!({}),
-        )
-        .await;
+    services::audit::record(
+        &state,
+        &caller,
+        None,
+        "auth.logout",
+        &format!("user/{}", caller.user.username),
+        json!({}),
+    )
+    .await;
     let removal = Cookie::build((SESSION_COOKIE, "")).path("/").build();
     Ok((jar.remove(removal), StatusCode::NO_CONTENT))
 }
@@ -243,15 +244,15 @@ async fn change_password(
         .await?;
     state.store.delete_user_sessions(&caller.user.id).await?;
     state.auth_cache.clear();
-    state
-        .audit(
-            &caller,
-            None,
-            "user.password_change",
-            &format!("user/{}", caller.user.username),
-            json!({}),
-        )
-        .await;
+    services::audit::record(
+        &state,
+        &caller,
+        None,
+        "user.password_change",
+        &format!("user/{}", caller.user.username),
+        json!({}),
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -321,15 +322,15 @@ async fn create_token(
             created_at: now,
         })
         .await?;
-    state
-        .audit(
-            &caller,
-            None,
-            "token.create",
-            &format!("token/{}", token.id),
-            json!({ "name": token.name }),
-        )
-        .await;
+    services::audit::record(
+        &state,
+        &caller,
+        None,
+        "token.create",
+        &format!("token/{}", token.id),
+        json!({ "name": token.name }),
+    )
+    .await;
     Ok((
         StatusCode::CREATED,
         Json(CreatedToken {
@@ -353,14 +354,14 @@ async fn revoke_token(
         .revoke_api_token(&caller.user.id, &id, now_ms())
         .await?;
     state.auth_cache.clear();
-    state
-        .audit(
-            &caller,
-            None,
-            "token.revoke",
-            &format!("token/{id}"),
-            json!({}),
-        )
-        .await;
+    services::audit::record(
+        &state,
+        &caller,
+        None,
+        "token.revoke",
+        &format!("token/{id}"),
+        json!({}),
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }

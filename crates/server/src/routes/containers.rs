@@ -1,7 +1,7 @@
 //! `/orgs/{org}/targets/{target}/…`: what a target's engine holds of the organization's
 //! stacks (inventory), their containers' live CPU and memory, a container's inspect JSON and
 //! log, and start/stop/restart. Reading needs `Read`; acting on a container needs `Deploy`
-//! and is audited. What the organization may see is decided in `crate::containers`.
+//! and is audited. What the organization may see is decided in `crate::services::containers`.
 
 use std::convert::Infallible;
 
@@ -19,6 +19,7 @@ use windflow_protocol::inventory::{ContainerAction, ContainerLogQuery, Container
 
 use crate::auth::OrgAccess;
 use crate::error::ApiResult;
+use crate::services;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -44,7 +45,9 @@ async fn target_inventory(
     Path((_, target)): Path<(String, String)>,
 ) -> ApiResult<Json<Inventory>> {
     access.require(Permission::Read)?;
-    Ok(Json(state.target_inventory(&access, &target).await?))
+    Ok(Json(
+        services::containers::target_inventory(&state, &access, &target).await?,
+    ))
 }
 
 /// CPU and memory of every running container of the organization's stacks on the target (one sample each, taken in
@@ -60,7 +63,9 @@ async fn target_stats(
     Path((_, target)): Path<(String, String)>,
 ) -> ApiResult<Json<Vec<ContainerStats>>> {
     access.require(Permission::Read)?;
-    Ok(Json(state.target_stats(&access, &target).await?))
+    Ok(Json(
+        services::containers::target_stats(&state, &access, &target).await?,
+    ))
 }
 
 /// The engine's full description of a container of the organization's stacks (its own
@@ -79,9 +84,7 @@ async fn inspect_container(
 ) -> ApiResult<Json<Value>> {
     access.require(Permission::Read)?;
     Ok(Json(
-        state
-            .inspect_container(&access, &target, &container)
-            .await?,
+        services::containers::inspect_container(&state, &access, &target, &container).await?,
     ))
 }
 
@@ -99,17 +102,16 @@ async fn container_action(
     Path((_, target, container, action)): Path<(String, String, String, ContainerAction)>,
 ) -> ApiResult<StatusCode> {
     access.require(Permission::Deploy)?;
-    let result = state
-        .act_on_container(&access, &target, &container, action)
-        .await;
-    state
-        .audit_org(
-            &access,
-            &format!("container.{}", action.as_str()),
-            &format!("target/{target}/container/{container}"),
-            json!({ "ok": result.is_ok() }),
-        )
-        .await;
+    let result =
+        services::containers::act_on_container(&state, &access, &target, &container, action).await;
+    services::audit::record_org(
+        &state,
+        &access,
+        &format!("container.{}", action.as_str()),
+        &format!("target/{target}/container/{container}"),
+        json!({ "ok": result.is_ok() }),
+    )
+    .await;
     result?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -130,15 +132,15 @@ async fn container_logs(
     Query(query): Query<ContainerLogQuery>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
     access.require(Permission::Read)?;
-    let lines = state
-        .container_logs(
-            &access,
-            &target,
-            &container,
-            query.follow,
-            query.tail.unwrap_or(200),
-        )
-        .await?;
+    let lines = services::containers::container_logs(
+        &state,
+        &access,
+        &target,
+        &container,
+        query.follow,
+        query.tail.unwrap_or(200),
+    )
+    .await?;
     Ok(sse_log(lines))
 }
 

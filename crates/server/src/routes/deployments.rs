@@ -24,8 +24,10 @@ use windflow_storage::{CancelOutcome, DeploymentFilter, DeploymentKind};
 use super::body::Payload;
 use crate::auth::OrgAccess;
 use crate::convert;
-use crate::deployments::{DeploymentRequest, TargetChoice, named};
+use crate::error::named;
 use crate::error::{ApiError, ApiResult};
+use crate::services;
+use crate::services::deployments::{DeploymentRequest, TargetChoice};
 use crate::state::{AppState, now_ms};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -110,19 +112,19 @@ async fn create_deployment(
             ));
         }
     };
-    let (deployment, created) = state
-        .queue_deployment(
-            &access,
-            DeploymentRequest {
-                stack: &request.stack,
-                version: request.version,
-                target,
-                environment: request.environment.as_deref(),
-                kind,
-                idempotency_key: idempotency_key(&headers),
-            },
-        )
-        .await?;
+    let (deployment, created) = services::deployments::queue(
+        &state,
+        &access,
+        DeploymentRequest {
+            stack: &request.stack,
+            version: request.version,
+            target,
+            environment: request.environment.as_deref(),
+            kind,
+            idempotency_key: idempotency_key(&headers),
+        },
+    )
+    .await?;
     Ok(created_response(&access, deployment, created))
 }
 
@@ -142,10 +144,10 @@ async fn list_deployments(
         ..DeploymentFilter::default()
     };
     if let Some(name) = &query.stack {
-        filter.stack_id = Some(state.find_stack(org, name).await?.id);
+        filter.stack_id = Some(services::stacks::find(&state, org, name).await?.id);
     }
     if let Some(name) = &query.target {
-        filter.target_id = Some(state.find_target(org, name).await?.id);
+        filter.target_id = Some(services::targets::find(&state, org, name).await?.id);
     }
     let request = convert::page_request(query.limit, query.offset);
     let page = state.store.list_deployments(org, &filter, request).await?;
@@ -193,14 +195,14 @@ async fn cancel_deployment(
         state.hub.close(&id);
     }
     state.jobs_wakeup.notify_one();
-    state
-        .audit_org(
-            &access,
-            "deployment.cancel",
-            &format!("deployment/{id}"),
-            json!({}),
-        )
-        .await;
+    services::audit::record_org(
+        &state,
+        &access,
+        "deployment.cancel",
+        &format!("deployment/{id}"),
+        json!({}),
+    )
+    .await;
     let deployment = state.store.get_deployment(&access.org.id, &id).await?;
     Ok((StatusCode::ACCEPTED, Json(convert::deployment(deployment))))
 }

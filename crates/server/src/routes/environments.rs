@@ -17,6 +17,7 @@ use super::variables;
 use crate::auth::OrgAccess;
 use crate::convert;
 use crate::error::ApiResult;
+use crate::services;
 use crate::state::{AppState, new_id, now_ms};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -56,7 +57,7 @@ async fn create_environment(
 ) -> ApiResult<(StatusCode, Json<Environment>)> {
     access.require(Permission::Configure)?;
     let request = body.parse()?;
-    crate::stacks::check_name("name", &request.name)?;
+    crate::services::stacks::check_name("name", &request.name)?;
     let env = state
         .store
         .create_environment(NewEnvironment {
@@ -67,14 +68,14 @@ async fn create_environment(
             created_at: now_ms(),
         })
         .await?;
-    state
-        .audit_org(
-            &access,
-            "environment.create",
-            &format!("environment/{}", env.name),
-            json!({}),
-        )
-        .await;
+    services::audit::record_org(
+        &state,
+        &access,
+        "environment.create",
+        &format!("environment/{}", env.name),
+        json!({}),
+    )
+    .await;
     Ok((StatusCode::CREATED, Json(convert::environment(env))))
 }
 
@@ -91,19 +92,19 @@ async fn delete_environment(
 ) -> ApiResult<StatusCode> {
     access.require(Permission::Configure)?;
     state.store.delete_environment(&access.org.id, &env).await?;
-    state
-        .audit_org(
-            &access,
-            "environment.delete",
-            &format!("environment/{env}"),
-            json!({}),
-        )
-        .await;
+    services::audit::record_org(
+        &state,
+        &access,
+        "environment.delete",
+        &format!("environment/{env}"),
+        json!({}),
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn env_scope(state: &AppState, access: &OrgAccess, env: &str) -> ApiResult<VariableScope> {
-    let env = state.find_environment(&access.org.id, env).await?;
+    let env = services::organizations::find_environment(&state, &access.org.id, env).await?;
     Ok(VariableScope::Environment {
         environment_id: env.id,
     })

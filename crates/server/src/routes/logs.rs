@@ -1,6 +1,6 @@
 //! `/orgs/{org}/stacks/{stack}/logs`: container logs of a stack on a target, over
 //! Server-Sent Events (`tail`, `since`, `follow`). Each client reads its own engine streams,
-//! so a slow reader only slows itself. The lines come from `crate::containers::stack_logs`.
+//! so a slow reader only slows itself. The lines come from `crate::services::containers::stack_logs`.
 
 use std::convert::Infallible;
 
@@ -14,6 +14,7 @@ use windflow_protocol::{LogQuery, Problem};
 
 use crate::auth::OrgAccess;
 use crate::error::ApiResult;
+use crate::services;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -35,6 +36,6 @@ async fn stack_logs(
     Query(query): Query<LogQuery>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
     access.require(Permission::Read)?;
-    let lines = state.stack_logs(&access, &stack, &query).await?;
+    let lines = services::containers::stack_logs(&state, &access, &stack, &query).await?;
     Ok(super::containers::sse_log(lines))
 }

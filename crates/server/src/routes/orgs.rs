@@ -16,6 +16,7 @@ use super::body::Payload;
 use crate::auth::{Caller, OrgAccess};
 use crate::convert;
 use crate::error::{ApiError, ApiResult};
+use crate::services;
 use crate::state::{AppState, new_id, now_ms};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -55,7 +56,7 @@ async fn create_org(
 ) -> ApiResult<(StatusCode, Json<Organization>)> {
     caller.require_server_admin()?;
     let request = body.parse()?;
-    crate::stacks::check_name("slug", &request.slug)?;
+    crate::services::stacks::check_name("slug", &request.slug)?;
     let org = state
         .store
         .create_organization(NewOrganization {
@@ -69,15 +70,15 @@ async fn create_org(
         .store
         .set_member(&org.id, &caller.user.id, Role::Owner)
         .await?;
-    state
-        .audit(
-            &caller,
-            Some(&org.id),
-            "organization.create",
-            &format!("organization/{}", org.slug),
-            json!({}),
-        )
-        .await;
+    services::audit::record(
+        &state,
+        &caller,
+        Some(&org.id),
+        "organization.create",
+        &format!("organization/{}", org.slug),
+        json!({}),
+    )
+    .await;
     Ok((StatusCode::CREATED, Json(convert::organization(org))))
 }
 
@@ -139,14 +140,14 @@ async fn set_member(
         .set_member(&access.org.id, &user.id, role)
         .await?;
     state.auth_cache.clear();
-    state
-        .audit_org(
-            &access,
-            "member.set",
-            &format!("user/{}", user.username),
-            json!({ "role": role.as_str() }),
-        )
-        .await;
+    services::audit::record_org(
+        &state,
+        &access,
+        "member.set",
+        &format!("user/{}", user.username),
+        json!({ "role": role.as_str() }),
+    )
+    .await;
     Ok(Json(Member {
         user: convert::user(user),
         role: request.role,
@@ -175,14 +176,14 @@ async fn remove_member(
     ensure_another_owner(&state, &access, &user_id).await?;
     state.store.remove_member(&access.org.id, &user_id).await?;
     state.auth_cache.clear();
-    state
-        .audit_org(
-            &access,
-            "member.remove",
-            &format!("user/{user_id}"),
-            json!({}),
-        )
-        .await;
+    services::audit::record_org(
+        &state,
+        &access,
+        "member.remove",
+        &format!("user/{user_id}"),
+        json!({}),
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 

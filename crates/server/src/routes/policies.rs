@@ -11,7 +11,7 @@ use windflow_protocol::{HostPolicies, HostPolicy, Problem};
 use super::body::Payload;
 use crate::auth::{Caller, OrgAccess};
 use crate::error::ApiResult;
-use crate::policies::{self, Narrowed};
+use crate::services::policies::{self, Narrowed};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {

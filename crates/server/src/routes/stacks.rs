@@ -22,11 +22,12 @@ use super::body::Payload;
 use super::variables;
 use crate::auth::OrgAccess;
 use crate::convert;
-use crate::deployments::named;
+use crate::error::named;
 use crate::error::{ApiError, ApiResult};
 use crate::list_cache::ListCache;
-use crate::policies::OrgPolicies;
-use crate::stacks::{MAX_CONTENT_BYTES, require_valid, validate, validation_environment};
+use crate::services;
+use crate::services::policies::OrgPolicies;
+use crate::services::stacks::{MAX_CONTENT_BYTES, require_valid, validate, validation_environment};
 use crate::state::{AppState, new_id, now_ms};
 use axum::body::Bytes;
 
@@ -107,7 +108,7 @@ async fn create_stack(
 ) -> ApiResult<Response> {
     access.require(Permission::Configure)?;
     let request = body.parse()?;
-    crate::stacks::check_name("name", &request.name)?;
+    crate::services::stacks::check_name("name", &request.name)?;
     let environment = validation_environment(state.store.as_ref(), &access.org.id, None).await?;
     let policies = OrgPolicies::load(state.store.as_ref(), &access.org.id).await?;
     let validation = validate(
@@ -135,14 +136,14 @@ async fn create_stack(
         })
         .await?;
     state.list_cache.invalidate(&access.org.id);
-    state
-        .audit_org(
-            &access,
-            "stack.create",
-            &format!("stack/{}", stack.name),
-            json!({ "version": 1 }),
-        )
-        .await;
+    services::audit::record_org(
+        &state,
+        &access,
+        "stack.create",
+        &format!("stack/{}", stack.name),
+        json!({ "version": 1 }),
+    )
+    .await;
     let version_number = stack.latest_version;
     let detail = StackDetail {
         stack: convert::stack(stack),
@@ -167,12 +168,12 @@ async fn get_stack(
     Path((_, name)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     access.require(Permission::Read)?;
-    let stack = state.find_stack(&access.org.id, &name).await?;
+    let stack = services::stacks::find(&state, &access.org.id, &name).await?;
     let version = state
         .store
         .get_stack_version(&access.org.id, &stack.id, stack.latest_version)
         .await?;
-    let services = crate::stacks::load(&stack.name, &version.content, Default::default())
+    let services = crate::services::stacks::load(&stack.name, &version.content, Default::default())
         .map(|l| l.stack.services.keys().cloned().collect())
         .unwrap_or_default();
     let number = stack.latest_version;
@@ -203,7 +204,7 @@ async fn update_stack(
 ) -> ApiResult<Response> {
     access.require(Permission::Configure)?;
     let request = body.parse()?;
-    let stack = state.find_stack(&access.org.id, &name).await?;
+    let stack = services::stacks::find(&state, &access.org.id, &name).await?;
     let expected = match headers.get(header::IF_MATCH) {
         Some(value) => {
             let text = value.to_str().unwrap_or("").trim().trim_start_matches("W/");
@@ -247,14 +248,14 @@ async fn update_stack(
         )
         .await?;
     state.list_cache.invalidate(&access.org.id);
-    state
-        .audit_org(
-            &access,
-            "stack.update",
-            &format!("stack/{name}"),
-            json!({ "version": version.version }),
-        )
-        .await;
+    services::audit::record_org(
+        &state,
+        &access,
+        "stack.update",
+        &format!("stack/{name}"),
+        json!({ "version": version.version }),
+    )
+    .await;
     let stack = state.store.get_stack(&access.org.id, &name).await?;
     let number = stack.latest_version;
     let mut response = Json(StackDetail {
@@ -286,9 +287,14 @@ async fn delete_stack(
         .await
         .map_err(named("stack", &name))?;
     state.list_cache.invalidate(&access.org.id);
-    state
-        .audit_org(&access, "stack.delete", &format!("stack/{name}"), json!({}))
-        .await;
+    services::audit::record_org(
+        &state,
+        &access,
+        "stack.delete",
+        &format!("stack/{name}"),
+        json!({}),
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -304,7 +310,7 @@ async fn list_versions(
     Query(query): Query<PageQuery>,
 ) -> ApiResult<Json<Page<StackVersionSummary>>> {
     access.require(Permission::Read)?;
-    let stack = state.find_stack(&access.org.id, &name).await?;
+    let stack = services::stacks::find(&state, &access.org.id, &name).await?;
     let request = convert::page_request(query.limit, query.offset);
     let page = state
         .store
@@ -329,7 +335,7 @@ async fn get_version(
     Path((_, name, version)): Path<(String, String, i64)>,
 ) -> ApiResult<Json<StackVersion>> {
     access.require(Permission::Read)?;
-    let stack = state.find_stack(&access.org.id, &name).await?;
+    let stack = services::stacks::find(&state, &access.org.id, &name).await?;
     let version = state
         .store
         .get_stack_version(&access.org.id, &stack.id, version)
@@ -349,7 +355,7 @@ async fn diff_versions(
     Query(query): Query<DiffQuery>,
 ) -> ApiResult<Json<StackDiff>> {
     access.require(Permission::Read)?;
-    let stack = state.find_stack(&access.org.id, &name).await?;
+    let stack = services::stacks::find(&state, &access.org.id, &name).await?;
     let from = state
         .store
         .get_stack_version(&access.org.id, &stack.id, query.from)
@@ -360,7 +366,7 @@ async fn diff_versions(
         .get_stack_version(&access.org.id, &stack.id, query.to)
         .await
         .map_err(|_| ApiError::NotFound(format!("version {} of stack {name}", query.to)))?;
-    Ok(Json(crate::stacks::diff(
+    Ok(Json(crate::services::stacks::diff(
         from.version,
         &from.content,
         to.version,
@@ -417,7 +423,9 @@ async fn plan_stack(
 ) -> ApiResult<Json<PlanPreview>> {
     access.require(Permission::Deploy)?;
     let request = body.parse()?;
-    Ok(Json(state.preview_plan(&access, &name, &request).await?))
+    Ok(Json(
+        services::deployments::preview_plan(&state, &access, &name, &request).await?,
+    ))
 }
 
 /// Roll back to an earlier version on a target (operators): by default the last version
@@ -439,9 +447,15 @@ async fn rollback_stack(
     access.require(Permission::Deploy)?;
     let request = body.parse()?;
     let key = super::deployments::idempotency_key(&headers);
-    let (deployment, created) = state
-        .queue_rollback(&access, &name, &request.target, request.version, key)
-        .await?;
+    let (deployment, created) = services::deployments::queue_rollback(
+        &state,
+        &access,
+        &name,
+        &request.target,
+        request.version,
+        key,
+    )
+    .await?;
     Ok(super::deployments::created_response(
         &access, deployment, created,
     ))
@@ -453,9 +467,13 @@ async fn stack_scope(
     stack: &str,
     environment: Option<&str>,
 ) -> ApiResult<VariableScope> {
-    let stack = state.find_stack(&access.org.id, stack).await?;
+    let stack = services::stacks::find(&state, &access.org.id, stack).await?;
     let environment_id = match environment {
-        Some(env) => Some(state.find_environment(&access.org.id, env).await?.id),
+        Some(env) => Some(
+            services::organizations::find_environment(&state, &access.org.id, env)
+                .await?
+                .id,
+        ),
         None => None,
     };
     Ok(VariableScope::Stack {

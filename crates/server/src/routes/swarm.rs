@@ -16,6 +16,7 @@ use windflow_storage::TargetKind;
 
 use crate::auth::OrgAccess;
 use crate::error::{ApiError, ApiResult};
+use crate::services;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -53,7 +54,7 @@ async fn swarm_nodes(
     Path((_, target)): Path<(String, String)>,
 ) -> ApiResult<Json<Vec<SwarmNode>>> {
     access.require(Permission::Read)?;
-    let target = state.find_target(&access.org.id, &target).await?;
+    let target = services::targets::find(&state, &access.org.id, &target).await?;
     if target.kind != TargetKind::Swarm {
         return Err(ApiError::Conflict {
             message: format!(
@@ -65,11 +66,10 @@ async fn swarm_nodes(
         });
     }
     // The manager's engine must be this organization's (or shared with it).
-    let engine = state.driver(&target)?;
-    state
-        .guard_engine(&target, &engine, false, Some(&access.caller))
+    let engine = services::targets::driver(&state, &target)?;
+    services::targets::tenancy::guard_engine(&state, &target, &engine, false, Some(&access.caller))
         .await?;
-    let driver = crate::remote_targets::docker_driver(&state.keyring, &target)?;
+    let driver = crate::services::targets::config::docker_driver(&state.keyring, &target)?;
     let nodes = tokio::time::timeout(Duration::from_secs(15), swarm::nodes(&driver))
         .await
         .map_err(|_| {

@@ -14,6 +14,7 @@ use crate::auth::Caller;
 use crate::convert;
 use crate::error::{ApiError, ApiResult};
 use crate::password;
+use crate::services;
 use crate::state::{AppState, new_id, now_ms};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -65,15 +66,15 @@ async fn create_user(
             created_at: now_ms(),
         })
         .await?;
-    state
-        .audit(
-            &caller,
-            None,
-            "user.create",
-            &format!("user/{}", user.username),
-            json!({ "is_admin": user.is_admin }),
-        )
-        .await;
+    services::audit::record(
+        &state,
+        &caller,
+        None,
+        "user.create",
+        &format!("user/{}", user.username),
+        json!({ "is_admin": user.is_admin }),
+    )
+    .await;
     Ok((StatusCode::CREATED, Json(convert::user(user))))
 }
 
@@ -126,14 +127,14 @@ async fn update_user(
     }
     state.store.delete_user_sessions(&id).await?;
     state.auth_cache.clear();
-    state
-        .audit(
-            &caller,
-            None,
-            "user.update",
-            &format!("user/{}", user.username),
-            json!({ "disabled": request.disabled }),
-        )
-        .await;
+    services::audit::record(
+        &state,
+        &caller,
+        None,
+        "user.update",
+        &format!("user/{}", user.username),
+        json!({ "disabled": request.disabled }),
+    )
+    .await;
     Ok(Json(convert::user(state.store.get_user(&id).await?)))
 }

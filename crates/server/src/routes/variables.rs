@@ -9,6 +9,7 @@ use crate::auth::OrgAccess;
 use crate::convert;
 use crate::error::{ApiError, ApiResult};
 use crate::secrets::secret_aad;
+use crate::services;
 use crate::state::{AppState, new_id, now_ms};
 
 /// Largest variable value accepted.
@@ -104,18 +105,18 @@ pub async fn set(
         )
         .await?;
     // The audit log names the variable, never its value.
-    state
-        .audit_org(
-            access,
-            if request.secret {
-                "secret.set"
-            } else {
-                "variable.set"
-            },
-            &format!("{resource}/variables/{name}"),
-            json!({}),
-        )
-        .await;
+    services::audit::record_org(
+        &state,
+        access,
+        if request.secret {
+            "secret.set"
+        } else {
+            "variable.set"
+        },
+        &format!("{resource}/variables/{name}"),
+        json!({}),
+    )
+    .await;
     let scope = variable.scope.clone();
     let listed = list(state, access, &scope).await?;
     listed
@@ -135,13 +136,13 @@ pub async fn delete(
         .store
         .delete_variable(&access.org.id, scope, name)
         .await?;
-    state
-        .audit_org(
-            access,
-            "variable.delete",
-            &format!("{resource}/variables/{name}"),
-            json!({}),
-        )
-        .await;
+    services::audit::record_org(
+        &state,
+        access,
+        "variable.delete",
+        &format!("{resource}/variables/{name}"),
+        json!({}),
+    )
+    .await;
     Ok(())
 }

@@ -219,7 +219,7 @@ pub async fn set_organization(
         .store
         .get_organization(slug)
         .await
-        .map_err(crate::deployments::named("organization", slug))?;
+        .map_err(crate::error::named("organization", slug))?;
     set(
         app.store.as_ref(),
         &org.id,
@@ -227,7 +227,8 @@ pub async fn set_organization(
         &policy,
     )
     .await?;
-    app.audit(
+    crate::services::audit::record(
+        &app,
         caller,
         Some(&org.id),
         "policy.set",
@@ -255,11 +256,15 @@ pub async fn narrow(
     let org_id = &access.org.id;
     let (scope, resource) = match what {
         Narrowed::Environment(name) => (
-            PolicyScope::Environment(app.find_environment(org_id, name).await?.id),
+            PolicyScope::Environment(
+                crate::services::organizations::find_environment(&app, org_id, name)
+                    .await?
+                    .id,
+            ),
             format!("environment/{name}"),
         ),
         Narrowed::Target(name) => (
-            PolicyScope::Target(app.find_target(org_id, name).await?.id),
+            PolicyScope::Target(crate::services::targets::find(&app, org_id, name).await?.id),
             format!("target/{name}"),
         ),
     };
@@ -267,7 +272,8 @@ pub async fn narrow(
         Some(policy) => {
             let policy = from_wire(policy)?;
             set(app.store.as_ref(), org_id, scope, &policy).await?;
-            app.audit_org(
+            crate::services::audit::record_org(
+                &app,
                 access,
                 "policy.narrow",
                 &resource,
@@ -281,8 +287,14 @@ pub async fn narrow(
                     "a host-access policy on {resource}"
                 )));
             }
-            app.audit_org(access, "policy.remove", &resource, serde_json::json!({}))
-                .await;
+            crate::services::audit::record_org(
+                &app,
+                access,
+                "policy.remove",
+                &resource,
+                serde_json::json!({}),
+            )
+            .await;
         }
     }
     show(app, org_id).await
@@ -394,11 +406,11 @@ mod push_fuzz {
             ..HostAccessPolicy::baseline()
         };
         let mut out = Vec::new();
-        let validation = crate::stacks::validate("p", content, BTreeMap::new(), &policy);
+        let validation = crate::services::stacks::validate("p", content, BTreeMap::new(), &policy);
         if !validation.valid {
             return out;
         }
-        let stack = crate::stacks::load("p", content, BTreeMap::new())
+        let stack = crate::services::stacks::load("p", content, BTreeMap::new())
             .expect("a valid stack loads")
             .stack;
         for name in stack.services.keys() {
@@ -483,14 +495,14 @@ mod push_fuzz {
             allowed_host_paths: vec!["/srv/allowed".into()],
             ..HostAccessPolicy::baseline()
         };
-        let validation = crate::stacks::validate("p", &content, BTreeMap::new(), &policy);
+        let validation = crate::services::stacks::validate("p", &content, BTreeMap::new(), &policy);
         assert!(validation.valid, "{content}\n{:?}", validation.errors);
         // Each fragment alone: exactly the harmless ones pass (a service extending `base`
         // inherits its `profiles: [never]`, so nothing of it is active).
         let accepted: Vec<usize> = (0..FRAGMENTS.len())
             .filter(|f| {
                 let content = compose(&[vec![*f]], &[0]);
-                crate::stacks::validate("p", &content, BTreeMap::new(), &policy).valid
+                crate::services::stacks::validate("p", &content, BTreeMap::new(), &policy).valid
             })
             .collect();
         assert_eq!(
@@ -500,7 +512,7 @@ mod push_fuzz {
             accepted.iter().map(|f| FRAGMENTS[*f]).collect::<Vec<_>>()
         );
         // And a privileged service is refused.
-        let validation = crate::stacks::validate(
+        let validation = crate::services::stacks::validate(
             "p",
             &compose(&[vec![12]], &[]),
             BTreeMap::new(),

@@ -51,80 +51,82 @@ pub struct Choice {
     pub reason: String,
 }
 
-impl App {
-    /// The eligible target the strategy prefers among the organization's targets matching
-    /// `selector`, skipping the names in `exclude`. Each candidate is checked live (which
-    /// also records its health). `Invalid` naming `selector` with every candidate's reason
-    /// when none is eligible.
-    pub async fn choose_target(
-        &self,
-        org_id: &str,
-        selector: &BTreeMap<String, String>,
-        strategy: PlacementStrategy,
-        needs: u64,
-        exclude: &[String],
-    ) -> ApiResult<Choice> {
-        let candidates: Vec<Target> = self
-            .store
-            .list_targets(org_id)
-            .await?
-            .into_iter()
-            .filter(|t| matches(&t.labels, selector) && !exclude.contains(&t.name))
-            .collect();
-        if candidates.is_empty() {
-            let mut message = format!("no target has the labels {}", describe(selector));
-            if !exclude.is_empty() {
-                message.push_str(&format!(" besides {}", exclude.join(", ")));
-            }
-            return Err(ApiError::invalid("selector", message));
+/// The eligible target the strategy prefers among the organization's targets matching
+/// `selector`, skipping the names in `exclude`. Each candidate is checked live (which
+/// also records its health). `Invalid` naming `selector` with every candidate's reason
+/// when none is eligible.
+pub async fn choose_target(
+    app: &App,
+    org_id: &str,
+    selector: &BTreeMap<String, String>,
+    strategy: PlacementStrategy,
+    needs: u64,
+    exclude: &[String],
+) -> ApiResult<Choice> {
+    let candidates: Vec<Target> = app
+        .store
+        .list_targets(org_id)
+        .await?
+        .into_iter()
+        .filter(|t| matches(&t.labels, selector) && !exclude.contains(&t.name))
+        .collect();
+    if candidates.is_empty() {
+        let mut message = format!("no target has the labels {}", describe(selector));
+        if !exclude.is_empty() {
+            message.push_str(&format!(" besides {}", exclude.join(", ")));
         }
-        let checks =
-            futures::future::join_all(candidates.iter().map(|t| self.check_target(t))).await;
-        let mut refused = Vec::new();
-        let mut best: Option<(u64, Target, u64)> = None;
-        for (target, check) in candidates.into_iter().zip(checks) {
-            let Some(info) = check.info.filter(|_| check.ok) else {
-                let why = check.error.unwrap_or_else(|| "down".into());
-                refused.push(format!("{}: down ({why})", target.name));
-                continue;
-            };
-            let free = info.memory_bytes.saturating_sub(info.reserved_memory_bytes);
-            if free < needs {
-                refused.push(format!(
-                    "{}: {} free, the stack reserves {}",
-                    target.name,
-                    bytes(free),
-                    bytes(needs)
-                ));
-                continue;
-            }
-            let better = match (&best, strategy) {
-                (None, _) => true,
-                (Some((best_free, ..)), PlacementStrategy::MostFreeMemory) => free > *best_free,
-            };
-            if better {
-                best = Some((free, target, info.memory_bytes));
-            }
+        return Err(ApiError::invalid("selector", message));
+    }
+    let checks = futures::future::join_all(
+        candidates
+            .iter()
+            .map(|t| crate::services::targets::check(&app, t)),
+    )
+    .await;
+    let mut refused = Vec::new();
+    let mut best: Option<(u64, Target, u64)> = None;
+    for (target, check) in candidates.into_iter().zip(checks) {
+        let Some(info) = check.info.filter(|_| check.ok) else {
+            let why = check.error.unwrap_or_else(|| "down".into());
+            refused.push(format!("{}: down ({why})", target.name));
+            continue;
+        };
+        let free = info.memory_bytes.saturating_sub(info.reserved_memory_bytes);
+        if free < needs {
+            refused.push(format!(
+                "{}: {} free, the stack reserves {}",
+                target.name,
+                bytes(free),
+                bytes(needs)
+            ));
+            continue;
         }
-        match best {
-            Some((free, target, total)) => Ok(Choice {
-                reason: format!(
-                    "labels {}; most free memory: {} of {}",
-                    describe(selector),
-                    bytes(free),
-                    bytes(total)
-                ),
-                target,
-            }),
-            None => Err(ApiError::invalid(
-                "selector",
-                format!(
-                    "no eligible target has the labels {}: {}",
-                    describe(selector),
-                    refused.join("; ")
-                ),
-            )),
+        let better = match (&best, strategy) {
+            (None, _) => true,
+            (Some((best_free, ..)), PlacementStrategy::MostFreeMemory) => free > *best_free,
+        };
+        if better {
+            best = Some((free, target, info.memory_bytes));
         }
+    }
+    match best {
+        Some((free, target, total)) => Ok(Choice {
+            reason: format!(
+                "labels {}; most free memory: {} of {}",
+                describe(selector),
+                bytes(free),
+                bytes(total)
+            ),
+            target,
+        }),
+        None => Err(ApiError::invalid(
+            "selector",
+            format!(
+                "no eligible target has the labels {}: {}",
+                describe(selector),
+                refused.join("; ")
+            ),
+        )),
     }
 }
 
@@ -197,7 +199,7 @@ mod tests {
 
     #[test]
     fn memory_needs_count_reservations_then_limits_times_replicas() {
-        let loaded = crate::stacks::load(
+        let loaded = crate::services::stacks::load(
             "s",
             "services:\n  a:\n    image: x\n    deploy:\n      replicas: 3\n      resources:\n        reservations: {memory: 64M}\n        limits: {memory: 256M}\n  b:\n    image: x\n    deploy:\n      resources:\n        limits: {memory: 128M}\n  c:\n    image: x\n",
             BTreeMap::new(),

@@ -9,7 +9,10 @@ use windflow_domain::policy::HostAccessPolicy;
 use windflow_protocol::{FieldError, StackDiff, Validation};
 use windflow_storage::{Store, VariableScope, VariableValue};
 
-use crate::error::ApiError;
+use windflow_storage::Stack;
+
+use crate::error::{ApiError, ApiResult, named};
+use crate::state::App;
 
 /// Largest compose file accepted.
 pub const MAX_CONTENT_BYTES: usize = 1 << 20;
@@ -65,7 +68,7 @@ pub fn validate(
     }
     match load(name, content, environment) {
         Ok(loaded) => {
-            let refused = crate::policies::violations(content, &loaded.stack, policy);
+            let refused = crate::services::policies::violations(content, &loaded.stack, policy);
             Validation {
                 valid: refused.is_empty(),
                 errors: refused,
@@ -188,6 +191,14 @@ pub fn check_name(field: &str, name: &str) -> Result<(), ApiError> {
             ),
         ))
     }
+}
+
+/// The organization's stack called `name`; 404 naming it otherwise.
+pub async fn find(app: &App, org_id: &str, name: &str) -> ApiResult<Stack> {
+    app.store
+        .get_stack(org_id, name)
+        .await
+        .map_err(named("stack", name))
 }
 
 #[cfg(test)]

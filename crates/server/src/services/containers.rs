@@ -38,8 +38,8 @@ use windflow_storage::{PageRequest, StackFilter, Target};
 use crate::auth::OrgAccess;
 use crate::error::{ApiError, ApiResult};
 use crate::secrets::{mask_text, mask_value, maskable};
+use crate::services::targets::tenancy::EngineTenancy;
 use crate::state::App;
-use crate::tenancy::EngineTenancy;
 
 /// The label Swarm task containers carry their stack in.
 const LABEL_STACK_NAMESPACE: &str = windflow_engine::swarm::spec::LABEL_STACK_NAMESPACE;
@@ -155,228 +155,227 @@ fn masked_inspect(mut inspect: Value, secrets: &[String], reveal_environment: bo
     mask_value(inspect, secrets)
 }
 
-impl App {
-    /// The organization's view of a target's engine, after checking the engine is its own.
-    async fn org_view(&self, access: &OrgAccess, target: &str) -> ApiResult<OrgView> {
-        let org = &access.org.id;
-        let target = self.find_target(org, target).await?;
-        let driver = self.driver(&target)?;
-        let tenancy = self
-            .guard_engine(&target, &driver, false, Some(&access.caller))
+/// The organization's view of a target's engine, after checking the engine is its own.
+async fn org_view(app: &App, access: &OrgAccess, target: &str) -> ApiResult<OrgView> {
+    let org = &access.org.id;
+    let target = crate::services::targets::find(&app, org, target).await?;
+    let driver = crate::services::targets::driver(&app, &target)?;
+    let tenancy = crate::services::targets::tenancy::guard_engine(
+        &app,
+        &target,
+        &driver,
+        false,
+        Some(&access.caller),
+    )
+    .await?;
+    Ok(OrgView {
+        target,
+        driver,
+        tenancy,
+        stacks: org_stack_names(app, org).await?,
+        secrets: crate::services::containers::org_secret_values(&app, org).await?,
+    })
+}
+
+async fn org_stack_names(app: &App, org_id: &str) -> ApiResult<HashSet<String>> {
+    let mut names = HashSet::new();
+    let mut offset = 0;
+    loop {
+        let page = app
+            .store
+            .list_stacks(
+                org_id,
+                &StackFilter::default(),
+                PageRequest::new(500, offset),
+            )
             .await?;
-        Ok(OrgView {
-            target,
-            driver,
-            tenancy,
-            stacks: self.org_stack_names(org).await?,
-            secrets: self.org_secret_values(org).await?,
+        let count = page.items.len() as i64;
+        names.extend(page.items.into_iter().map(|s| s.name));
+        offset += count;
+        if count == 0 || offset >= page.total {
+            return Ok(names);
+        }
+    }
+}
+
+/// The organization's secret values, decrypted here only to mask them.
+pub async fn org_secret_values(app: &App, org_id: &str) -> ApiResult<Vec<String>> {
+    let mut values = Vec::new();
+    for variable in app.store.list_org_secrets(org_id).await? {
+        values.push(app.keyring.reveal(&variable).map_err(ApiError::internal)?);
+    }
+    Ok(maskable(values))
+}
+
+/// The containers of the organization's stacks on the target, the networks and volumes
+/// of those stacks, and the images (all of them on an engine the organization has to
+/// itself, else those its containers use).
+pub async fn target_inventory(app: &App, access: &OrgAccess, target: &str) -> ApiResult<Inventory> {
+    let view = org_view(app, access, target).await?;
+    let inventory = view.bounded(view.driver.inventory()).await?;
+    Ok(wire_inventory(own_inventory(inventory, &view)))
+}
+
+/// CPU and memory of every running container of the organization's stacks on the target.
+pub async fn target_stats(
+    app: &App,
+    access: &OrgAccess,
+    target: &str,
+) -> ApiResult<Vec<ContainerStats>> {
+    let view = org_view(app, access, target).await?;
+    let inventory = view.bounded(view.driver.inventory()).await?;
+    let running: Vec<String> = inventory
+        .containers
+        .into_iter()
+        .filter(|c| c.state == windflow_domain::observed::ContainerState::Running)
+        .filter(|c| view.owns(c.project.as_deref()))
+        .map(|c| c.id)
+        .collect();
+    let driver = view.driver.clone();
+    let samples = futures::stream::iter(running)
+        .map(|id| {
+            let driver = driver.clone();
+            async move { tokio::time::timeout(ENGINE_TIMEOUT, driver.container_stats(&id)).await }
         })
-    }
+        .buffer_unordered(16)
+        .collect::<Vec<_>>()
+        .await;
+    // A container that stopped between the listing and its sample is simply left out.
+    let mut stats: Vec<ContainerStats> = samples
+        .into_iter()
+        .filter_map(|s| s.ok()?.ok())
+        .map(|s| ContainerStats {
+            id: s.id,
+            cpu_percent: s.cpu_percent,
+            memory_bytes: s.memory_bytes,
+            memory_limit_bytes: s.memory_limit_bytes,
+        })
+        .collect();
+    stats.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(stats)
+}
 
-    async fn org_stack_names(&self, org_id: &str) -> ApiResult<HashSet<String>> {
-        let mut names = HashSet::new();
-        let mut offset = 0;
-        loop {
-            let page = self
-                .store
-                .list_stacks(
-                    org_id,
-                    &StackFilter::default(),
-                    PageRequest::new(500, offset),
-                )
-                .await?;
-            let count = page.items.len() as i64;
-            names.extend(page.items.into_iter().map(|s| s.name));
-            offset += count;
-            if count == 0 || offset >= page.total {
-                return Ok(names);
-            }
-        }
-    }
+/// The engine's description of a container of the organization's stacks, masked for
+/// the caller's role.
+pub async fn inspect_container(
+    app: &App,
+    access: &OrgAccess,
+    target: &str,
+    container: &str,
+) -> ApiResult<Value> {
+    let view = org_view(app, access, target).await?;
+    let inspect = view.own_container(container).await?;
+    let reveal = access
+        .role
+        .allows(windflow_domain::access::Permission::Deploy);
+    Ok(masked_inspect(inspect, &view.secrets, reveal))
+}
 
-    /// The organization's secret values, decrypted here only to mask them.
-    pub async fn org_secret_values(&self, org_id: &str) -> ApiResult<Vec<String>> {
-        let mut values = Vec::new();
-        for variable in self.store.list_org_secrets(org_id).await? {
-            values.push(self.keyring.reveal(&variable).map_err(ApiError::internal)?);
-        }
-        Ok(maskable(values))
+/// Starts, stops or restarts a container of the organization's stacks.
+pub async fn act_on_container(
+    app: &App,
+    access: &OrgAccess,
+    target: &str,
+    container: &str,
+    action: ContainerAction,
+) -> ApiResult<()> {
+    let view = org_view(app, access, target).await?;
+    let inspect = view.own_container(container).await?;
+    // The id checked above, not the name given: a name could be taken over meanwhile.
+    let id = inspect["Id"].as_str().unwrap_or(container).to_string();
+    let timeout = Some(Duration::from_secs(10));
+    let driver = &view.driver;
+    match action {
+        ContainerAction::Start => view.bounded(driver.start_container(&id)).await,
+        ContainerAction::Stop => view.bounded(driver.stop_container(&id, timeout)).await,
+        ContainerAction::Restart => view.bounded(driver.restart_container(&id, timeout)).await,
     }
+}
 
-    /// The containers of the organization's stacks on the target, the networks and volumes
-    /// of those stacks, and the images (all of them on an engine the organization has to
-    /// itself, else those its containers use).
-    pub async fn target_inventory(&self, access: &OrgAccess, target: &str) -> ApiResult<Inventory> {
-        let view = self.org_view(access, target).await?;
-        let inventory = view.bounded(view.driver.inventory()).await?;
-        Ok(wire_inventory(own_inventory(inventory, &view)))
+/// A container's log lines (the organization's secret values masked).
+pub async fn container_logs(
+    app: &App,
+    access: &OrgAccess,
+    target: &str,
+    container: &str,
+    follow: bool,
+    tail: u64,
+) -> ApiResult<BoxStream<'static, LogLine>> {
+    let view = org_view(app, access, target).await?;
+    let inspect = view.own_container(container).await?;
+    let id = inspect["Id"].as_str().unwrap_or(container).to_string();
+    let name = inspect["Name"]
+        .as_str()
+        .unwrap_or(container)
+        .trim_start_matches('/')
+        .to_string();
+    let service = inspect
+        .pointer("/Config/Labels")
+        .and_then(|l| l.get(LABEL_SERVICE))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let options = LogOptions {
+        follow,
+        tail: Some(tail),
+        since: None,
+        timestamps: false,
+    };
+    let lines = view
+        .driver
+        .logs(&id, options)
+        .await
+        .map_err(|e| engine_error(&view.target.name, e))?;
+    Ok(log_lines(lines, name, service, Arc::new(view.secrets)).boxed())
+}
+
+/// The logs of a stack's containers on a target (optionally one service's), merged, the
+/// organization's secret values masked.
+pub async fn stack_logs(
+    app: &App,
+    access: &OrgAccess,
+    stack: &str,
+    query: &windflow_protocol::LogQuery,
+) -> ApiResult<BoxStream<'static, LogLine>> {
+    let stack = crate::services::stacks::find(&app, &access.org.id, stack).await?;
+    let view = org_view(app, access, &query.target).await?;
+    let target = &view.target.name;
+    let observed = view
+        .driver
+        .observe(&stack.name, None)
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("target {target}: {e}")))?;
+    let mut containers: Vec<_> = observed
+        .containers
+        .into_iter()
+        .filter(|c| query.service.as_ref().is_none_or(|s| &c.service == s))
+        .collect();
+    containers.sort_by(|a, b| a.name.cmp(&b.name));
+    if let Some(service) = &query.service
+        && containers.is_empty()
+    {
+        return Err(ApiError::NotFound(format!(
+            "service {service:?} of stack {} on {target}",
+            stack.name
+        )));
     }
-
-    /// CPU and memory of every running container of the organization's stacks on the target.
-    pub async fn target_stats(
-        &self,
-        access: &OrgAccess,
-        target: &str,
-    ) -> ApiResult<Vec<ContainerStats>> {
-        let view = self.org_view(access, target).await?;
-        let inventory = view.bounded(view.driver.inventory()).await?;
-        let running: Vec<String> = inventory
-            .containers
-            .into_iter()
-            .filter(|c| c.state == windflow_domain::observed::ContainerState::Running)
-            .filter(|c| view.owns(c.project.as_deref()))
-            .map(|c| c.id)
-            .collect();
-        let driver = view.driver.clone();
-        let samples =
-            futures::stream::iter(running)
-                .map(|id| {
-                    let driver = driver.clone();
-                    async move {
-                        tokio::time::timeout(ENGINE_TIMEOUT, driver.container_stats(&id)).await
-                    }
-                })
-                .buffer_unordered(16)
-                .collect::<Vec<_>>()
-                .await;
-        // A container that stopped between the listing and its sample is simply left out.
-        let mut stats: Vec<ContainerStats> = samples
-            .into_iter()
-            .filter_map(|s| s.ok()?.ok())
-            .map(|s| ContainerStats {
-                id: s.id,
-                cpu_percent: s.cpu_percent,
-                memory_bytes: s.memory_bytes,
-                memory_limit_bytes: s.memory_limit_bytes,
-            })
-            .collect();
-        stats.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(stats)
-    }
-
-    /// The engine's description of a container of the organization's stacks, masked for
-    /// the caller's role.
-    pub async fn inspect_container(
-        &self,
-        access: &OrgAccess,
-        target: &str,
-        container: &str,
-    ) -> ApiResult<Value> {
-        let view = self.org_view(access, target).await?;
-        let inspect = view.own_container(container).await?;
-        let reveal = access
-            .role
-            .allows(windflow_domain::access::Permission::Deploy);
-        Ok(masked_inspect(inspect, &view.secrets, reveal))
-    }
-
-    /// Starts, stops or restarts a container of the organization's stacks.
-    pub async fn act_on_container(
-        &self,
-        access: &OrgAccess,
-        target: &str,
-        container: &str,
-        action: ContainerAction,
-    ) -> ApiResult<()> {
-        let view = self.org_view(access, target).await?;
-        let inspect = view.own_container(container).await?;
-        // The id checked above, not the name given: a name could be taken over meanwhile.
-        let id = inspect["Id"].as_str().unwrap_or(container).to_string();
-        let timeout = Some(Duration::from_secs(10));
-        let driver = &view.driver;
-        match action {
-            ContainerAction::Start => view.bounded(driver.start_container(&id)).await,
-            ContainerAction::Stop => view.bounded(driver.stop_container(&id, timeout)).await,
-            ContainerAction::Restart => view.bounded(driver.restart_container(&id, timeout)).await,
-        }
-    }
-
-    /// A container's log lines (the organization's secret values masked).
-    pub async fn container_logs(
-        &self,
-        access: &OrgAccess,
-        target: &str,
-        container: &str,
-        follow: bool,
-        tail: u64,
-    ) -> ApiResult<BoxStream<'static, LogLine>> {
-        let view = self.org_view(access, target).await?;
-        let inspect = view.own_container(container).await?;
-        let id = inspect["Id"].as_str().unwrap_or(container).to_string();
-        let name = inspect["Name"]
-            .as_str()
-            .unwrap_or(container)
-            .trim_start_matches('/')
-            .to_string();
-        let service = inspect
-            .pointer("/Config/Labels")
-            .and_then(|l| l.get(LABEL_SERVICE))
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        let options = LogOptions {
-            follow,
-            tail: Some(tail),
-            since: None,
-            timestamps: false,
-        };
+    let options = LogOptions {
+        follow: query.follow,
+        tail: Some(query.tail.unwrap_or(100)),
+        since: query.since,
+        timestamps: false,
+    };
+    let secrets = Arc::new(view.secrets.clone());
+    let mut streams = Vec::new();
+    for container in containers {
         let lines = view
             .driver
-            .logs(&id, options)
+            .logs(&container.id, options.clone())
             .await
-            .map_err(|e| engine_error(&view.target.name, e))?;
-        Ok(log_lines(lines, name, service, Arc::new(view.secrets)).boxed())
+            .map_err(|e| ApiError::Unavailable(format!("logs of {}: {e}", container.name)))?;
+        streams.push(log_lines(lines, container.name, container.service, secrets.clone()).boxed());
     }
-
-    /// The logs of a stack's containers on a target (optionally one service's), merged, the
-    /// organization's secret values masked.
-    pub async fn stack_logs(
-        &self,
-        access: &OrgAccess,
-        stack: &str,
-        query: &windflow_protocol::LogQuery,
-    ) -> ApiResult<BoxStream<'static, LogLine>> {
-        let stack = self.find_stack(&access.org.id, stack).await?;
-        let view = self.org_view(access, &query.target).await?;
-        let target = &view.target.name;
-        let observed = view
-            .driver
-            .observe(&stack.name, None)
-            .await
-            .map_err(|e| ApiError::Unavailable(format!("target {target}: {e}")))?;
-        let mut containers: Vec<_> = observed
-            .containers
-            .into_iter()
-            .filter(|c| query.service.as_ref().is_none_or(|s| &c.service == s))
-            .collect();
-        containers.sort_by(|a, b| a.name.cmp(&b.name));
-        if let Some(service) = &query.service
-            && containers.is_empty()
-        {
-            return Err(ApiError::NotFound(format!(
-                "service {service:?} of stack {} on {target}",
-                stack.name
-            )));
-        }
-        let options = LogOptions {
-            follow: query.follow,
-            tail: Some(query.tail.unwrap_or(100)),
-            since: query.since,
-            timestamps: false,
-        };
-        let secrets = Arc::new(view.secrets.clone());
-        let mut streams = Vec::new();
-        for container in containers {
-            let lines = view
-                .driver
-                .logs(&container.id, options.clone())
-                .await
-                .map_err(|e| ApiError::Unavailable(format!("logs of {}: {e}", container.name)))?;
-            streams
-                .push(log_lines(lines, container.name, container.service, secrets.clone()).boxed());
-        }
-        Ok(futures::stream::select_all(streams).boxed())
-    }
+    Ok(futures::stream::select_all(streams).boxed())
 }
 
 /// An engine log stream as `LogLine`s of one container, secret values masked; lines the

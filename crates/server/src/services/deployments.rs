@@ -1,0 +1,336 @@
+//! Queuing deployments: resolving what the request names (stack version, target,
+//! environment), idempotency, rollbacks to an earlier version, and plan previews.
+
+use std::collections::BTreeMap;
+
+use windflow_domain::plan::PlanOptions;
+use windflow_engine::deploy;
+use windflow_protocol as wire;
+use windflow_storage::{Deployment, DeploymentKind, NewDeployment, Stack, Target};
+
+use crate::auth::OrgAccess;
+use crate::error::{ApiError, ApiResult};
+use crate::state::{App, new_id, now_ms};
+
+/// Where a new deployment goes: a named target, or one chosen by labels.
+pub enum TargetChoice<'a> {
+    Named(&'a str),
+    Selector {
+        selector: &'a BTreeMap<String, String>,
+        strategy: wire::PlacementStrategy,
+        failover: bool,
+    },
+}
+
+/// What a new deployment will run.
+pub struct DeploymentRequest<'a> {
+    pub stack: &'a str,
+    pub version: Option<i64>,
+    pub target: TargetChoice<'a>,
+    pub environment: Option<&'a str>,
+    pub kind: DeploymentKind,
+    pub idempotency_key: Option<String>,
+}
+
+/// Queues a deployment and wakes the workers. `.1` is false when an idempotency key
+/// returned an earlier deployment.
+pub async fn queue(
+    app: &App,
+    access: &OrgAccess,
+    request: DeploymentRequest<'_>,
+) -> ApiResult<(Deployment, bool)> {
+    let org = &access.org.id;
+    let stack = crate::services::stacks::find(&app, org, request.stack).await?;
+    let version = request.version.unwrap_or(stack.latest_version);
+    if version < 1 || version > stack.latest_version {
+        return Err(ApiError::invalid(
+            "version",
+            format!(
+                "stack {} has versions 1 to {}",
+                stack.name, stack.latest_version
+            ),
+        ));
+    }
+    let (target, placement) = match request.target {
+        TargetChoice::Named(name) => (crate::services::targets::find(&app, org, name).await?, None),
+        TargetChoice::Selector {
+            selector,
+            strategy,
+            failover,
+        } => {
+            let needs =
+                crate::services::deployments::stack_memory_needs(&app, org, &stack, version)
+                    .await?;
+            let choice = crate::services::targets::placement::choose_target(
+                &app,
+                org,
+                selector,
+                strategy,
+                needs,
+                &[],
+            )
+            .await?;
+            let placement = wire::Placement {
+                selector: selector.clone(),
+                strategy,
+                failover,
+                tried: Vec::new(),
+                reason: choice.reason,
+            };
+            (
+                choice.target,
+                Some(crate::services::targets::placement::record(&placement)),
+            )
+        }
+    };
+    let environment_id = match request.environment {
+        Some(name) => Some(
+            crate::services::organizations::find_environment(&app, org, name)
+                .await?
+                .id,
+        ),
+        None => target.environment_id.clone(),
+    };
+    if request.kind == DeploymentKind::Deploy {
+        let content = app
+            .store
+            .get_stack_version(org, &stack.id, version)
+            .await?
+            .content;
+        crate::services::deployments::check_host_policy(
+            &app,
+            org,
+            &stack,
+            &content,
+            environment_id.as_deref(),
+            &target,
+        )
+        .await?;
+    }
+    if let Some(key) = &request.idempotency_key
+        && (key.is_empty() || key.len() > 200)
+    {
+        return Err(ApiError::BadRequest(
+            "Idempotency-Key must be 1 to 200 characters".into(),
+        ));
+    }
+    let (deployment, created) = app
+        .store
+        .create_deployment(NewDeployment {
+            id: new_id(),
+            org_id: org.clone(),
+            stack_id: stack.id.clone(),
+            stack_version: version,
+            target_id: target.id.clone(),
+            environment_id,
+            kind: request.kind,
+            requested_by: access.caller.user.id.clone(),
+            idempotency_key: request.idempotency_key,
+            placement,
+            created_at: now_ms(),
+        })
+        .await?;
+    if created {
+        metrics::counter!("windflow_deployments_queued_total").increment(1);
+        app.jobs_wakeup.notify_one();
+        crate::services::audit::record_org(
+            &app,
+            access,
+            "deployment.create",
+            &format!("deployment/{}", deployment.id),
+            serde_json::json!({
+                "stack": stack.name,
+                "version": version,
+                "target": target.name,
+                "kind": request.kind.as_str(),
+            }),
+        )
+        .await;
+    }
+    Ok((deployment, created))
+}
+
+/// Queues a rollback of `stack` on `target` to `version`, or to the last version that
+/// succeeded there before the current one.
+pub async fn queue_rollback(
+    app: &App,
+    access: &OrgAccess,
+    stack_name: &str,
+    target_name: &str,
+    version: Option<i64>,
+    idempotency_key: Option<String>,
+) -> ApiResult<(Deployment, bool)> {
+    let org = &access.org.id;
+    let stack = crate::services::stacks::find(&app, org, stack_name).await?;
+    let target = crate::services::targets::find(&app, org, target_name).await?;
+    let version = match version {
+        Some(v) => v,
+        None => previous_version(app, org, &stack, &target).await?,
+    };
+    crate::services::deployments::queue(
+        &app,
+        access,
+        DeploymentRequest {
+            stack: stack_name,
+            version: Some(version),
+            target: TargetChoice::Named(target_name),
+            environment: None,
+            kind: DeploymentKind::Rollback,
+            idempotency_key,
+        },
+    )
+    .await
+}
+
+/// The memory a stack version reserves once running (0 when it does not load: the
+/// deployment itself reports why).
+pub async fn stack_memory_needs(
+    app: &App,
+    org: &str,
+    stack: &Stack,
+    version: i64,
+) -> ApiResult<u64> {
+    let content = app
+        .store
+        .get_stack_version(org, &stack.id, version)
+        .await?
+        .content;
+    let environment =
+        crate::services::stacks::validation_environment(app.store.as_ref(), org, Some(&stack.id))
+            .await?;
+    Ok(
+        crate::services::stacks::load(&stack.name, &content, environment)
+            .map(|loaded| crate::services::targets::placement::memory_needs(&loaded.stack))
+            .unwrap_or(0),
+    )
+}
+
+/// What deploying would change on the target now, without changing anything.
+pub async fn preview_plan(
+    app: &App,
+    access: &OrgAccess,
+    stack_name: &str,
+    request: &wire::PlanRequest,
+) -> ApiResult<wire::PlanPreview> {
+    let org = &access.org.id;
+    let stack = crate::services::stacks::find(&app, org, stack_name).await?;
+    let version = request.version.unwrap_or(stack.latest_version);
+    let content = app
+        .store
+        .get_stack_version(org, &stack.id, version)
+        .await?
+        .content;
+    let target = crate::services::targets::find(&app, org, &request.target).await?;
+    let environment =
+        crate::services::stacks::validation_environment(app.store.as_ref(), org, Some(&stack.id))
+            .await?;
+    let loaded =
+        crate::services::stacks::load(&stack.name, &content, environment).map_err(|d| {
+            ApiError::Invalid {
+                message: "the compose file is invalid".into(),
+                errors: d.iter().map(crate::services::stacks::field_error).collect(),
+            }
+        })?;
+    let refused = crate::services::deployments::policy_violations(
+        &app,
+        org,
+        &content,
+        &loaded.stack,
+        target.environment_id.as_deref(),
+        &target,
+    )
+    .await?;
+    if !refused.is_empty() {
+        return Err(policy_refusal(&target, refused));
+    }
+    let driver = crate::services::targets::driver(&app, &target)?;
+    let (_, plan) = deploy::plan(driver.as_ref(), &loaded.stack, &PlanOptions::default())
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("target {}: {e}", target.name)))?;
+    Ok(wire::PlanPreview {
+        version,
+        unchanged: plan.is_empty(),
+        changes: plan.describe(),
+    })
+}
+
+/// What the effective host-access policy of a deployment onto `target` refuses in `stack`.
+pub async fn policy_violations(
+    app: &App,
+    org: &str,
+    content: &str,
+    stack: &windflow_domain::Stack,
+    environment_id: Option<&str>,
+    target: &Target,
+) -> ApiResult<Vec<wire::FieldError>> {
+    let policy = crate::services::policies::OrgPolicies::load(app.store.as_ref(), org)
+        .await?
+        .effective(environment_id, target);
+    Ok(crate::services::policies::violations(
+        content, stack, &policy,
+    ))
+}
+
+/// 422 when the effective host-access policy refuses what `content` would deploy.
+pub async fn check_host_policy(
+    app: &App,
+    org: &str,
+    stack: &Stack,
+    content: &str,
+    environment_id: Option<&str>,
+    target: &Target,
+) -> ApiResult<()> {
+    let environment =
+        crate::services::stacks::validation_environment(app.store.as_ref(), org, Some(&stack.id))
+            .await?;
+    // A version that no longer loads fails in the worker with its diagnostics.
+    let Ok(loaded) = crate::services::stacks::load(&stack.name, content, environment) else {
+        return Ok(());
+    };
+    let refused = crate::services::deployments::policy_violations(
+        &app,
+        org,
+        content,
+        &loaded.stack,
+        environment_id,
+        target,
+    )
+    .await?;
+    if refused.is_empty() {
+        Ok(())
+    } else {
+        Err(policy_refusal(target, refused))
+    }
+}
+
+fn policy_refusal(target: &Target, errors: Vec<wire::FieldError>) -> ApiError {
+    ApiError::Invalid {
+        message: format!(
+            "the host-access policy for target {} refuses this stack: {}",
+            target.name,
+            crate::services::policies::describe(&errors)
+        ),
+        errors,
+    }
+}
+
+async fn previous_version(app: &App, org: &str, stack: &Stack, target: &Target) -> ApiResult<i64> {
+    let nothing = || ApiError::Conflict {
+        message: format!(
+            "stack {} has no earlier successful deployment on {} to roll back to",
+            stack.name, target.name
+        ),
+        field: None,
+    };
+    let current = app
+        .store
+        .last_succeeded_deployment(org, &stack.id, &target.id, None)
+        .await?
+        .ok_or_else(nothing)?;
+    let previous = app
+        .store
+        .last_succeeded_deployment(org, &stack.id, &target.id, Some(current.stack_version))
+        .await?
+        .ok_or_else(nothing)?;
+    Ok(previous.stack_version)
+}
