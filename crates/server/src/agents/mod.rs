@@ -24,7 +24,9 @@ use windflow_engine::driver::{DriverError, DriverResult};
 use windflow_protocol::agent::{AgentMessage, HostInfo, Outcome, ServerMessage};
 use windflow_storage::{AgentRecord, TargetStatus};
 
-use crate::state::{AppState, now_ms};
+use windflow_storage::Store;
+
+use crate::stamp::now_ms;
 
 struct Pending {
     op: Value,
@@ -297,19 +299,19 @@ fn engine_info(host: &HostInfo) -> Value {
 }
 
 async fn set_status(
-    app: &AppState,
+    store: &dyn Store,
+    registry: &Registry,
     agent: &AgentRecord,
     status: TargetStatus,
     info: Option<Value>,
 ) {
-    if let Err(e) = app
-        .store
+    if let Err(e) = store
         .update_target_status(&agent.target_id, status, info, now_ms())
         .await
     {
         tracing::warn!(error = %e, target = %agent.target_name, "recording an agent target's status");
     }
-    metrics::gauge!("windflow_agents_connected").set(app.agents.connected_count() as f64);
+    metrics::gauge!("windflow_agents_connected").set(registry.connected_count() as f64);
 }
 
 fn text(message: &ServerMessage) -> Message {
@@ -318,7 +320,8 @@ fn text(message: &ServerMessage) -> Message {
 
 /// Runs one agent's WebSocket until it closes, is revoked or misses three heartbeats.
 pub async fn serve_link(
-    app: AppState,
+    store: Arc<dyn Store>,
+    registry: Arc<Registry>,
     agent: AgentRecord,
     socket: WebSocket,
     address: Option<String>,
@@ -339,7 +342,7 @@ pub async fn serve_link(
         },
         _ => return,
     };
-    let conn = app.agents.conn(&agent.id, &agent.target_name);
+    let conn = registry.conn(&agent.id, &agent.target_name);
     let (tx, mut rx) = mpsc::unbounded_channel();
     let close = Arc::new(tokio::sync::Notify::new());
     let generation = {
@@ -369,24 +372,30 @@ pub async fn serve_link(
     let welcome = ServerMessage::Welcome {
         agent_id: agent.id.clone(),
         target: agent.target_name.clone(),
-        heartbeat_seconds: app.agents.heartbeat.as_secs().max(1),
+        heartbeat_seconds: registry.heartbeat.as_secs().max(1),
     };
     if sink.send(text(&welcome)).await.is_err() {
-        disconnect(&app, &conn, &agent, generation).await;
+        disconnect(store.as_ref(), &registry, &conn, &agent, generation).await;
         return;
     }
     tracing::info!(agent = %agent.id, target = %agent.target_name, version = %version, address = ?address, running = running.len(), "agent connected");
-    if let Err(e) = app
-        .store
+    if let Err(e) = store
         .record_agent_seen(&agent.id, Some(&version), address.as_deref(), now_ms())
         .await
     {
         tracing::warn!(error = %e, agent = %agent.id, "recording an agent's connection");
     }
-    set_status(&app, &agent, TargetStatus::Up, Some(engine_info(&host))).await;
+    set_status(
+        store.as_ref(),
+        &registry,
+        &agent,
+        TargetStatus::Up,
+        Some(engine_info(&host)),
+    )
+    .await;
 
-    let missed_after = app.agents.heartbeat * 3;
-    let mut check = tokio::time::interval(app.agents.heartbeat.max(Duration::from_millis(500)));
+    let missed_after = registry.heartbeat * 3;
+    let mut check = tokio::time::interval(registry.heartbeat.max(Duration::from_millis(500)));
     check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
@@ -414,7 +423,7 @@ pub async fn serve_link(
             }
         }
     }
-    disconnect(&app, &conn, &agent, generation).await;
+    disconnect(store.as_ref(), &registry, &conn, &agent, generation).await;
 }
 
 fn handle(conn: &AgentConn, message: AgentMessage) {
@@ -435,7 +444,13 @@ fn handle(conn: &AgentConn, message: AgentMessage) {
     }
 }
 
-async fn disconnect(app: &AppState, conn: &AgentConn, agent: &AgentRecord, generation: u64) {
+async fn disconnect(
+    store: &dyn Store,
+    registry: &Registry,
+    conn: &AgentConn,
+    agent: &AgentRecord,
+    generation: u64,
+) {
     let ours = {
         let mut state = conn.state.lock().expect("agent");
         if state
@@ -452,13 +467,13 @@ async fn disconnect(app: &AppState, conn: &AgentConn, agent: &AgentRecord, gener
     };
     if ours {
         tracing::warn!(agent = %agent.id, target = %agent.target_name, "agent disconnected");
-        set_status(app, agent, TargetStatus::Down, None).await;
+        set_status(store, registry, agent, TargetStatus::Down, None).await;
     }
 }
 
 /// What `GET …/agents` shows about a live agent.
-pub fn live(app: &AppState, agent_id: &str) -> (bool, Option<String>, Option<String>) {
-    match app.agents.get(agent_id) {
+pub fn live(registry: &Registry, agent_id: &str) -> (bool, Option<String>, Option<String>) {
+    match registry.get(agent_id) {
         Some(conn) => {
             let state = conn.state.lock().expect("agent");
             (

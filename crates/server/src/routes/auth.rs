@@ -7,22 +7,18 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
-use serde_json::json;
 use std::net::SocketAddr;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use windflow_protocol::{
-    ApiToken, ChangePasswordRequest, CreateTokenRequest, CreatedToken, LoginRequest, Membership,
-    Problem, SESSION_COOKIE, SessionInfo, TokenScope,
+    ApiToken, ChangePasswordRequest, CreateTokenRequest, CreatedToken, LoginRequest, Problem,
+    SESSION_COOKIE, SessionInfo,
 };
-use windflow_storage::{NewApiToken, Session};
 
-use crate::auth::{Caller, TOKEN_PREFIX, credential_hash, new_secret};
-use crate::convert;
-use crate::error::{ApiError, ApiResult};
-use crate::password;
+use crate::auth::Caller;
+use crate::error::ApiResult;
 use crate::services;
-use crate::state::{AppState, new_id, now_ms};
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -46,134 +42,16 @@ async fn login(
     Json(request): Json<LoginRequest>,
 ) -> ApiResult<impl IntoResponse> {
     let ip = peer.ip().to_string();
-    // Refusals count per (account, address) and per address, so an attacker's failures
-    // lock out the attacker; the account itself only slows down (see `LoginLimiter`).
-    let delay = state
-        .login_limiter
-        .check(&request.username, &ip)
-        .map_err(|retry_after| ApiError::TooManyRequests { retry_after })?;
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
-    }
-    let now = now_ms();
-    let credentials = state.store.find_user_credentials(&request.username).await?;
-    let Some(credentials) = credentials else {
-        // Same work as a real check, so timing does not reveal who exists.
-        password::verify_password(request.password, password::dummy_hash().into()).await;
-        record_failure(&state, None, &request.username, &ip, "unknown user").await;
-        return Err(ApiError::BadCredentials);
-    };
-    let user = credentials.user;
-    let ok = password::verify_password(request.password, credentials.password_hash).await;
-    if !ok || user.disabled {
-        if !ok {
-            // Counted on the account for the record; it never locks the account for everyone.
-            state
-                .store
-                .record_login_failure(&user.id, i64::MAX, now)
-                .await?;
-            record_failure(
-                &state,
-                Some(&user.id),
-                &user.username,
-                &ip,
-                "wrong password",
-            )
-            .await;
-        } else {
-            record_failure(&state, Some(&user.id), &user.username, &ip, "disabled").await;
-        }
-        return Err(ApiError::BadCredentials);
-    }
-    state.login_limiter.record_success(&request.username, &ip);
-    state.store.record_login_success(&user.id, now).await?;
-    let secret = new_secret();
-    let expires_at = now + state.config.session_ttl.as_millis() as i64;
-    let csrf = new_secret();
-    state
-        .store
-        .create_session(Session {
-            id_hash: credential_hash(&secret),
-            user_id: user.id.clone(),
-            csrf_token: csrf.clone(),
-            created_at: now,
-            expires_at,
-            ip: Some(ip.clone()),
-        })
-        .await?;
-    let caller = Caller {
-        user: user.clone(),
-        token: None,
-        session: None,
-        ip: Some(ip),
-    };
-    services::audit::record(
-        &state,
-        &caller,
-        None,
-        "auth.login",
-        &format!("user/{}", user.username),
-        json!({}),
-    )
-    .await;
-    let cookie = Cookie::build((SESSION_COOKIE, secret))
+    let session =
+        services::sessions::login(&state, &request.username, request.password, ip).await?;
+    let cookie = Cookie::build((SESSION_COOKIE, session.secret))
         .http_only(true)
         .secure(state.config.secure_cookies)
         .same_site(SameSite::Lax)
         .path("/")
-        .max_age(time::Duration::milliseconds(expires_at - now))
+        .max_age(time::Duration::milliseconds(session.max_age_ms))
         .build();
-    let info = session_info(&state, user, Some(csrf), Some(expires_at)).await?;
-    Ok((jar.add(cookie), Json(info)))
-}
-
-async fn record_failure(
-    state: &AppState,
-    user_id: Option<&str>,
-    username: &str,
-    ip: &str,
-    reason: &str,
-) {
-    state.login_limiter.record_failure(username, ip);
-    metrics::counter!("windflow_login_failures_total").increment(1);
-    let entry = windflow_storage::NewAuditEntry {
-        id: new_id(),
-        org_id: None,
-        actor_id: user_id.map(str::to_string),
-        actor: username.chars().take(100).collect(),
-        action: "auth.login_failed".into(),
-        resource: format!("user/{}", username.chars().take(100).collect::<String>()),
-        detail: json!({ "reason": reason }),
-        ip: Some(ip.to_string()),
-        at: now_ms(),
-    };
-    if let Err(e) = state.store.append_audit(entry).await {
-        tracing::error!(error = %e, "writing the audit log");
-    }
-}
-
-async fn session_info(
-    state: &AppState,
-    user: windflow_storage::User,
-    csrf_token: Option<String>,
-    expires_at: Option<i64>,
-) -> ApiResult<SessionInfo> {
-    let organizations = state
-        .store
-        .list_user_organizations(&user.id)
-        .await?
-        .into_iter()
-        .map(|(org, role)| Membership {
-            organization: convert::organization(org),
-            role: convert::role(role),
-        })
-        .collect();
-    Ok(SessionInfo {
-        user: convert::user(user),
-        organizations,
-        csrf_token,
-        expires_at: convert::opt_time(expires_at),
-    })
+    Ok((jar.add(cookie), Json(session.info)))
 }
 
 /// End the browser session.
@@ -184,19 +62,7 @@ async fn logout(
     caller: Caller,
     jar: CookieJar,
 ) -> ApiResult<impl IntoResponse> {
-    if let Some(session) = &caller.session {
-        state.store.delete_session(&session.id_hash).await?;
-        state.auth_cache.clear();
-    }
-    services::audit::record(
-        &state,
-        &caller,
-        None,
-        "auth.logout",
-        &format!("user/{}", caller.user.username),
-        json!({}),
-    )
-    .await;
+    services::sessions::logout(&state, &caller).await?;
     let removal = Cookie::build((SESSION_COOKIE, "")).path("/").build();
     Ok((jar.remove(removal), StatusCode::NO_CONTENT))
 }
@@ -210,7 +76,7 @@ async fn session(State(state): State<AppState>, caller: Caller) -> ApiResult<Jso
         None => (None, None),
     };
     Ok(Json(
-        session_info(&state, caller.user, csrf, expires).await?,
+        services::sessions::session_info(&state, caller.user, csrf, expires).await?,
     ))
 }
 
@@ -222,37 +88,7 @@ async fn change_password(
     caller: Caller,
     Json(request): Json<ChangePasswordRequest>,
 ) -> ApiResult<StatusCode> {
-    password::check_password_rules(&request.new_password)
-        .map_err(|m| ApiError::invalid("new_password", m))?;
-    let credentials = state
-        .store
-        .find_user_credentials(&caller.user.username)
-        .await?
-        .ok_or(ApiError::Unauthenticated)?;
-    if !password::verify_password(request.current_password, credentials.password_hash).await {
-        return Err(ApiError::invalid(
-            "current_password",
-            "is not your current password",
-        ));
-    }
-    let hash = password::hash_password(request.new_password)
-        .await
-        .map_err(ApiError::internal)?;
-    state
-        .store
-        .set_password_hash(&caller.user.id, &hash)
-        .await?;
-    state.store.delete_user_sessions(&caller.user.id).await?;
-    state.auth_cache.clear();
-    services::audit::record(
-        &state,
-        &caller,
-        None,
-        "user.password_change",
-        &format!("user/{}", caller.user.username),
-        json!({}),
-    )
-    .await;
+    services::sessions::change_password(&state, &caller, request).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -263,8 +99,9 @@ async fn list_tokens(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<Vec<ApiToken>>> {
-    let tokens = state.store.list_api_tokens(&caller.user.id).await?;
-    Ok(Json(tokens.into_iter().map(convert::token).collect()))
+    Ok(Json(
+        services::sessions::list_tokens(&state, &caller).await?,
+    ))
 }
 
 /// Create a personal API token for the CLI or CI. Its secret is in this answer only.
@@ -276,68 +113,8 @@ async fn create_token(
     caller: Caller,
     Json(request): Json<CreateTokenRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
-    let name = request.name.trim();
-    if name.is_empty() || name.len() > 100 {
-        return Err(ApiError::invalid("name", "must be 1 to 100 characters"));
-    }
-    let mut scopes: Vec<String> = if request.scopes.is_empty() {
-        vec!["read".into(), "write".into()]
-    } else {
-        request
-            .scopes
-            .iter()
-            .map(|s| match s {
-                TokenScope::Read => "read".to_string(),
-                TokenScope::Write => "write".to_string(),
-            })
-            .collect()
-    };
-    if !scopes.iter().any(|s| s == "read") {
-        scopes.insert(0, "read".into());
-    }
-    scopes.dedup();
-    // A read-only token cannot mint a writing one.
-    if caller.token.as_ref().is_some_and(|t| !t.write) && scopes.iter().any(|s| s == "write") {
-        return Err(ApiError::Forbidden(
-            "a read-only token cannot create a write token".into(),
-        ));
-    }
-    let now = now_ms();
-    let expires_at = match request.expires_in_days {
-        Some(0) => return Err(ApiError::invalid("expires_in_days", "must be at least 1")),
-        Some(days) => Some(now + days as i64 * 86_400_000),
-        None => None,
-    };
-    let secret = format!("{TOKEN_PREFIX}{}", new_secret());
-    let token = state
-        .store
-        .create_api_token(NewApiToken {
-            id: new_id(),
-            user_id: caller.user.id.clone(),
-            name: name.to_string(),
-            hash: credential_hash(&secret),
-            prefix: secret.chars().take(10).collect(),
-            scopes,
-            expires_at,
-            created_at: now,
-        })
-        .await?;
-    services::audit::record(
-        &state,
-        &caller,
-        None,
-        "token.create",
-        &format!("token/{}", token.id),
-        json!({ "name": token.name }),
-    )
-    .await;
-    Ok((
-        StatusCode::CREATED,
-        Json(CreatedToken {
-            token: convert::token(token),
-            secret,
-        }),
-    ))
+    let created = services::sessions::create_token(&state, &caller, request).await?;
+    Ok((StatusCode::CREATED, Json(created)))
 }
 
 /// Revoke one of your tokens; it stops working at once.
@@ -349,19 +126,6 @@ async fn revoke_token(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state
-        .store
-        .revoke_api_token(&caller.user.id, &id, now_ms())
-        .await?;
-    state.auth_cache.clear();
-    services::audit::record(
-        &state,
-        &caller,
-        None,
-        "token.revoke",
-        &format!("token/{id}"),
-        json!({}),
-    )
-    .await;
+    services::sessions::revoke_token(&state, &caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,22 +3,18 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use windflow_domain::access::Permission;
 use windflow_protocol::{
     CreateEnvironmentRequest, Environment, Problem, SetVariableRequest, Variable,
 };
-use windflow_storage::{NewEnvironment, VariableScope};
 
 use super::body::Payload;
-use super::variables;
 use crate::auth::OrgAccess;
-use crate::convert;
 use crate::error::ApiResult;
 use crate::services;
-use crate::state::{AppState, new_id, now_ms};
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -40,8 +36,9 @@ async fn list_environments(
     access: OrgAccess,
 ) -> ApiResult<Json<Vec<Environment>>> {
     access.require(Permission::Read)?;
-    let list = state.store.list_environments(&access.org.id).await?;
-    Ok(Json(list.into_iter().map(convert::environment).collect()))
+    Ok(Json(
+        services::organizations::environments(&state, &access).await?,
+    ))
 }
 
 /// Create an environment (admins).
@@ -57,26 +54,8 @@ async fn create_environment(
 ) -> ApiResult<(StatusCode, Json<Environment>)> {
     access.require(Permission::Configure)?;
     let request = body.parse()?;
-    crate::services::stacks::check_name("name", &request.name)?;
-    let env = state
-        .store
-        .create_environment(NewEnvironment {
-            id: new_id(),
-            org_id: access.org.id.clone(),
-            name: request.name,
-            description: request.description,
-            created_at: now_ms(),
-        })
-        .await?;
-    services::audit::record_org(
-        &state,
-        &access,
-        "environment.create",
-        &format!("environment/{}", env.name),
-        json!({}),
-    )
-    .await;
-    Ok((StatusCode::CREATED, Json(convert::environment(env))))
+    let env = services::organizations::create_environment(&state, &access, request).await?;
+    Ok((StatusCode::CREATED, Json(env)))
 }
 
 /// Delete an environment no target or deployment uses (admins).
@@ -91,23 +70,8 @@ async fn delete_environment(
     Path((_, env)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     access.require(Permission::Configure)?;
-    state.store.delete_environment(&access.org.id, &env).await?;
-    services::audit::record_org(
-        &state,
-        &access,
-        "environment.delete",
-        &format!("environment/{env}"),
-        json!({}),
-    )
-    .await;
+    services::organizations::delete_environment(&state, &access, &env).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-async fn env_scope(state: &AppState, access: &OrgAccess, env: &str) -> ApiResult<VariableScope> {
-    let env = services::organizations::find_environment(&state, &access.org.id, env).await?;
-    Ok(VariableScope::Environment {
-        environment_id: env.id,
-    })
 }
 
 /// Variables every stack deployed in this environment gets (secret values are never shown).
@@ -121,8 +85,10 @@ async fn list_environment_variables(
     Path((_, env)): Path<(String, String)>,
 ) -> ApiResult<Json<Vec<Variable>>> {
     access.require(Permission::Read)?;
-    let scope = env_scope(&state, &access, &env).await?;
-    variables::list(&state, &access, &scope).await.map(Json)
+    let scope = services::organizations::env_scope(&state, &access, &env).await?;
+    services::variables::list(&state, &access, &scope)
+        .await
+        .map(Json)
 }
 
 /// Set a variable or secret for the environment (admins). Secrets are write-only.
@@ -141,8 +107,8 @@ async fn set_environment_variable(
 ) -> ApiResult<Json<Variable>> {
     access.require(Permission::Configure)?;
     let request = body.parse()?;
-    let scope = env_scope(&state, &access, &env).await?;
-    variables::set(
+    let scope = services::organizations::env_scope(&state, &access, &env).await?;
+    services::variables::set(
         &state,
         &access,
         scope,
@@ -166,8 +132,8 @@ async fn delete_environment_variable(
     Path((_, env, name)): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
     access.require(Permission::Configure)?;
-    let scope = env_scope(&state, &access, &env).await?;
-    variables::delete(
+    let scope = services::organizations::env_scope(&state, &access, &env).await?;
+    services::variables::delete(
         &state,
         &access,
         &scope,

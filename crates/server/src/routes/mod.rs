@@ -17,7 +17,6 @@ mod stacks;
 mod swarm;
 mod targets;
 mod users;
-mod variables;
 
 use std::time::Instant;
 

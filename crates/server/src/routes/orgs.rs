@@ -3,21 +3,19 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use windflow_domain::access::Permission;
 use windflow_protocol::{
     CreateOrganizationRequest, Member, Membership, Organization, Problem, SetMemberRequest,
 };
-use windflow_storage::{NewOrganization, Role};
 
 use super::body::Payload;
 use crate::auth::{Caller, OrgAccess};
 use crate::convert;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::services;
-use crate::state::{AppState, new_id, now_ms};
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -34,14 +32,8 @@ async fn list_orgs(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<Vec<Membership>>> {
-    let list = state.store.list_user_organizations(&caller.user.id).await?;
     Ok(Json(
-        list.into_iter()
-            .map(|(org, role)| Membership {
-                organization: convert::organization(org),
-                role: convert::role(role),
-            })
-            .collect(),
+        services::organizations::memberships(&state, &caller).await?,
     ))
 }
 
@@ -56,30 +48,8 @@ async fn create_org(
 ) -> ApiResult<(StatusCode, Json<Organization>)> {
     caller.require_server_admin()?;
     let request = body.parse()?;
-    crate::services::stacks::check_name("slug", &request.slug)?;
-    let org = state
-        .store
-        .create_organization(NewOrganization {
-            id: new_id(),
-            name: request.name.unwrap_or_else(|| request.slug.clone()),
-            slug: request.slug,
-            created_at: now_ms(),
-        })
-        .await?;
-    state
-        .store
-        .set_member(&org.id, &caller.user.id, Role::Owner)
-        .await?;
-    services::audit::record(
-        &state,
-        &caller,
-        Some(&org.id),
-        "organization.create",
-        &format!("organization/{}", org.slug),
-        json!({}),
-    )
-    .await;
-    Ok((StatusCode::CREATED, Json(convert::organization(org))))
+    let org = services::organizations::create(&state, &caller, request).await?;
+    Ok((StatusCode::CREATED, Json(org)))
 }
 
 /// One organization you belong to.
@@ -100,15 +70,8 @@ async fn list_members(
     access: OrgAccess,
 ) -> ApiResult<Json<Vec<Member>>> {
     access.require(Permission::Read)?;
-    let members = state.store.list_members(&access.org.id).await?;
     Ok(Json(
-        members
-            .into_iter()
-            .map(|m| Member {
-                user: convert::user(m.user),
-                role: convert::role(m.role),
-            })
-            .collect(),
+        services::organizations::members(&state, &access).await?,
     ))
 }
 
@@ -123,35 +86,9 @@ async fn set_member(
 ) -> ApiResult<Json<Member>> {
     access.require(Permission::ManageMembers)?;
     let request = body.parse()?;
-    let user = match state.store.find_user_credentials(&request.user).await? {
-        Some(c) => c.user,
-        None => state
-            .store
-            .get_user(&request.user)
-            .await
-            .map_err(|_| ApiError::NotFound(format!("user {:?}", request.user)))?,
-    };
-    let role = convert::role_from(request.role);
-    if role != Role::Owner {
-        ensure_another_owner(&state, &access, &user.id).await?;
-    }
-    state
-        .store
-        .set_member(&access.org.id, &user.id, role)
-        .await?;
-    state.auth_cache.clear();
-    services::audit::record_org(
-        &state,
-        &access,
-        "member.set",
-        &format!("user/{}", user.username),
-        json!({ "role": role.as_str() }),
-    )
-    .await;
-    Ok(Json(Member {
-        user: convert::user(user),
-        role: request.role,
-    }))
+    Ok(Json(
+        services::organizations::set_member(&state, &access, request).await?,
+    ))
 }
 
 /// Remove a member (owners). The last owner cannot be removed.
@@ -165,47 +102,6 @@ async fn remove_member(
     Path((_, user_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     access.require(Permission::ManageMembers)?;
-    if state
-        .store
-        .get_member_role(&access.org.id, &user_id)
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::NotFound("member".into()));
-    }
-    ensure_another_owner(&state, &access, &user_id).await?;
-    state.store.remove_member(&access.org.id, &user_id).await?;
-    state.auth_cache.clear();
-    services::audit::record_org(
-        &state,
-        &access,
-        "member.remove",
-        &format!("user/{user_id}"),
-        json!({}),
-    )
-    .await;
+    services::organizations::remove_member(&state, &access, &user_id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Refuses a change that would leave the organization without an owner.
-async fn ensure_another_owner(
-    state: &AppState,
-    access: &OrgAccess,
-    leaving: &str,
-) -> ApiResult<()> {
-    let members = state.store.list_members(&access.org.id).await?;
-    let owners = members
-        .iter()
-        .filter(|m| m.role == Role::Owner && m.user.id != leaving)
-        .count();
-    let leaving_is_owner = members
-        .iter()
-        .any(|m| m.user.id == leaving && m.role == Role::Owner);
-    if leaving_is_owner && owners == 0 {
-        return Err(ApiError::Conflict {
-            message: "an organization needs at least one owner".into(),
-            field: Some("role".into()),
-        });
-    }
-    Ok(())
 }

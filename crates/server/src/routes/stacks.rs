@@ -19,7 +19,6 @@ use windflow_protocol::{
 use windflow_storage::{NewStack, NewStackVersion, StackFilter, VariableScope};
 
 use super::body::Payload;
-use super::variables;
 use crate::auth::OrgAccess;
 use crate::convert;
 use crate::error::named;
@@ -495,7 +494,9 @@ async fn list_stack_variables(
 ) -> ApiResult<Json<Vec<Variable>>> {
     access.require(Permission::Read)?;
     let scope = stack_scope(&state, &access, &name, query.environment.as_deref()).await?;
-    variables::list(&state, &access, &scope).await.map(Json)
+    services::variables::list(&state, &access, &scope)
+        .await
+        .map(Json)
 }
 
 /// Set a variable or secret of the stack, for every environment or one (admins).
@@ -516,7 +517,7 @@ async fn set_stack_variable(
     access.require(Permission::Configure)?;
     let request = body.parse()?;
     let scope = stack_scope(&state, &access, &stack, query.environment.as_deref()).await?;
-    variables::set(
+    services::variables::set(
         &state,
         &access,
         scope,
@@ -542,6 +543,6 @@ async fn delete_stack_variable(
 ) -> ApiResult<StatusCode> {
     access.require(Permission::Configure)?;
     let scope = stack_scope(&state, &access, &stack, query.environment.as_deref()).await?;
-    variables::delete(&state, &access, &scope, &format!("stack/{stack}"), &name).await?;
+    services::variables::delete(&state, &access, &scope, &format!("stack/{stack}"), &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,19 +3,15 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use windflow_protocol::{CreateUserRequest, Page, PageQuery, Problem, UpdateUserRequest, User};
-use windflow_storage::NewUser;
 
 use super::body::Payload;
 use crate::auth::Caller;
-use crate::convert;
-use crate::error::{ApiError, ApiResult};
-use crate::password;
+use crate::error::ApiResult;
 use crate::services;
-use crate::state::{AppState, new_id, now_ms};
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -32,9 +28,9 @@ async fn list_users(
     Query(query): Query<PageQuery>,
 ) -> ApiResult<Json<Page<User>>> {
     caller.require_server_admin()?;
-    let request = convert::page_request(query.limit, query.offset);
-    let page = state.store.list_users(request).await?;
-    Ok(Json(convert::page(page, request, convert::user)))
+    Ok(Json(
+        services::users::list(&state, query.limit, query.offset).await?,
+    ))
 }
 
 /// Create a user (server administrators only).
@@ -48,49 +44,8 @@ async fn create_user(
 ) -> ApiResult<(StatusCode, Json<User>)> {
     caller.require_server_admin()?;
     let request = body.parse()?;
-    let username = request.username.trim().to_string();
-    check_username(&username)?;
-    password::check_password_rules(&request.password)
-        .map_err(|m| ApiError::invalid("password", m))?;
-    let hash = password::hash_password(request.password)
-        .await
-        .map_err(ApiError::internal)?;
-    let user = state
-        .store
-        .create_user(NewUser {
-            id: new_id(),
-            display_name: request.display_name.unwrap_or_else(|| username.clone()),
-            username,
-            password_hash: hash,
-            is_admin: request.is_admin,
-            created_at: now_ms(),
-        })
-        .await?;
-    services::audit::record(
-        &state,
-        &caller,
-        None,
-        "user.create",
-        &format!("user/{}", user.username),
-        json!({ "is_admin": user.is_admin }),
-    )
-    .await;
-    Ok((StatusCode::CREATED, Json(convert::user(user))))
-}
-
-pub fn check_username(username: &str) -> ApiResult<()> {
-    let ok = (2..=64).contains(&username.len())
-        && username
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '@'));
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::invalid(
-            "username",
-            "use 2 to 64 letters, digits, '.', '-', '_' or '@'",
-        ))
-    }
+    let user = services::users::create(&state, &caller, request).await?;
+    Ok((StatusCode::CREATED, Json(user)))
 }
 
 /// Disable or re-enable a user, or set their password (server administrators only). Their
@@ -106,35 +61,7 @@ async fn update_user(
 ) -> ApiResult<Json<User>> {
     caller.require_server_admin()?;
     let request = body.parse()?;
-    let user = state.store.get_user(&id).await?;
-    if let Some(disabled) = request.disabled {
-        if disabled && user.id == caller.user.id {
-            return Err(ApiError::invalid("disabled", "you cannot disable yourself"));
-        }
-        state.store.set_user_disabled(&id, disabled).await?;
-    }
-    if let Some(new_password) = request.password {
-        password::check_password_rules(&new_password)
-            .map_err(|m| ApiError::invalid("password", m))?;
-        let hash = password::hash_password(new_password)
-            .await
-            .map_err(ApiError::internal)?;
-        state.store.set_password_hash(&id, &hash).await?;
-        state
-            .store
-            .record_login_success(&id, user.last_login_at.unwrap_or(0))
-            .await?;
-    }
-    state.store.delete_user_sessions(&id).await?;
-    state.auth_cache.clear();
-    services::audit::record(
-        &state,
-        &caller,
-        None,
-        "user.update",
-        &format!("user/{}", user.username),
-        json!({ "disabled": request.disabled }),
-    )
-    .await;
-    Ok(Json(convert::user(state.store.get_user(&id).await?)))
+    Ok(Json(
+        services::users::update(&state, &caller, &id, request).await?,
+    ))
 }

@@ -10,16 +10,16 @@
 //! *Invariant:* only services (and the workers and bootstrap) touch `App::store` and the
 //! target drivers; `tests/architecture.rs` checks `routes` holds neither.
 
-// pub mod agents;
+pub mod agents;
 pub mod audit;
 pub mod containers;
 pub mod deployments;
 // pub mod health;
 pub mod organizations;
 pub mod policies;
-// pub mod sessions;
+pub mod sessions;
 pub mod stacks;
 // pub mod swarm;
 pub mod targets;
-// pub mod users;
-// pub mod variables;
+pub mod users;
+pub mod variables;

@@ -10,7 +10,7 @@ use crate::convert;
 use crate::error::{ApiError, ApiResult};
 use crate::secrets::secret_aad;
 use crate::services;
-use crate::state::{AppState, new_id, now_ms};
+use crate::state::{App, new_id, now_ms};
 
 /// Largest variable value accepted.
 const MAX_VALUE_BYTES: usize = 64 * 1024;
@@ -33,11 +33,11 @@ pub fn check_variable_name(name: &str) -> ApiResult<()> {
 }
 
 pub async fn list(
-    state: &AppState,
+    app: &App,
     access: &OrgAccess,
     scope: &VariableScope,
 ) -> ApiResult<Vec<Variable>> {
-    let environments = state.store.list_environments(&access.org.id).await?;
+    let environments = app.store.list_environments(&access.org.id).await?;
     let env_name = |id: &Option<String>| {
         id.as_ref().and_then(|id| {
             environments
@@ -46,7 +46,7 @@ pub async fn list(
                 .map(|e| e.name.clone())
         })
     };
-    let list = state.store.list_variables(&access.org.id, scope).await?;
+    let list = app.store.list_variables(&access.org.id, scope).await?;
     Ok(list
         .into_iter()
         .map(|v| {
@@ -73,7 +73,7 @@ pub async fn list(
 }
 
 pub async fn set(
-    state: &AppState,
+    app: &App,
     access: &OrgAccess,
     scope: VariableScope,
     resource: &str,
@@ -86,11 +86,11 @@ pub async fn set(
     }
     let value = if request.secret {
         let aad = secret_aad(&access.org.id, &scope, name);
-        VariableValue::Secret(state.keyring.encrypt(&aad, request.value.as_bytes()))
+        VariableValue::Secret(app.keyring.encrypt(&aad, request.value.as_bytes()))
     } else {
         VariableValue::Plain(request.value)
     };
-    let variable = state
+    let variable = app
         .store
         .set_variable(
             &access.org.id,
@@ -106,7 +106,7 @@ pub async fn set(
         .await?;
     // The audit log names the variable, never its value.
     services::audit::record_org(
-        &state,
+        app,
         access,
         if request.secret {
             "secret.set"
@@ -118,7 +118,7 @@ pub async fn set(
     )
     .await;
     let scope = variable.scope.clone();
-    let listed = list(state, access, &scope).await?;
+    let listed = list(app, access, &scope).await?;
     listed
         .into_iter()
         .find(|v| v.name == name)
@@ -126,18 +126,17 @@ pub async fn set(
 }
 
 pub async fn delete(
-    state: &AppState,
+    app: &App,
     access: &OrgAccess,
     scope: &VariableScope,
     resource: &str,
     name: &str,
 ) -> ApiResult<()> {
-    state
-        .store
+    app.store
         .delete_variable(&access.org.id, scope, name)
         .await?;
     services::audit::record_org(
-        &state,
+        app,
         access,
         "variable.delete",
         &format!("{resource}/variables/{name}"),
