@@ -14,6 +14,7 @@ use windflow_storage::AuditFilter;
 use crate::auth::{Caller, OrgAccess};
 use crate::convert;
 use crate::error::{ApiError, ApiResult};
+use crate::services;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -106,15 +107,8 @@ async fn org_audit(
 ) -> ApiResult<Response> {
     access.require(Permission::Audit)?;
     let request = convert::page_request(query.limit, query.offset);
-    let page = state
-        .store
-        .list_audit(Some(&access.org.id), &filter(&query)?, request)
-        .await?;
-    let slug = access.org.slug.clone();
-    render(
-        convert::page(page, request, |e| convert::audit(e, Some(slug.clone()))),
-        query.format.as_deref(),
-    )
+    let page = services::audit::list(&state, Some(&access.org), &filter(&query)?, request).await?;
+    render(page, query.format.as_deref())
 }
 
 /// Every audit entry, server-level ones included (server administrators).
@@ -127,14 +121,8 @@ async fn server_audit(
 ) -> ApiResult<Response> {
     caller.require_server_admin()?;
     let request = convert::page_request(query.limit, query.offset);
-    let page = state
-        .store
-        .list_audit(None, &filter(&query)?, request)
-        .await?;
-    render(
-        convert::page(page, request, |e| convert::audit(e, None)),
-        query.format.as_deref(),
-    )
+    let page = services::audit::list(&state, None, &filter(&query)?, request).await?;
+    render(page, query.format.as_deref())
 }
 
 #[cfg(test)]

@@ -2,16 +2,13 @@
 //! events — as a list, or live over Server-Sent Events (resumable with `Last-Event-ID`).
 
 use std::convert::Infallible;
-use std::time::Duration;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use futures::Stream;
-use serde_json::json;
-use tokio::sync::broadcast::error::RecvError;
+use futures::{Stream, StreamExt};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use windflow_domain::access::Permission;
@@ -19,16 +16,15 @@ use windflow_protocol::{
     CreateDeploymentRequest, Deployment, DeploymentEvent, DeploymentListQuery, EventQuery,
     IDEMPOTENCY_HEADER, Page, Problem,
 };
-use windflow_storage::{CancelOutcome, DeploymentFilter, DeploymentKind};
+use windflow_storage::DeploymentKind;
 
 use super::body::Payload;
 use crate::auth::OrgAccess;
 use crate::convert;
-use crate::error::named;
 use crate::error::{ApiError, ApiResult};
 use crate::services;
-use crate::services::deployments::{DeploymentRequest, TargetChoice};
-use crate::state::{AppState, now_ms};
+use crate::services::deployments::{DeploymentRequest, Followed, TargetChoice};
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -138,20 +134,9 @@ async fn list_deployments(
     Query(query): Query<DeploymentListQuery>,
 ) -> ApiResult<Json<Page<Deployment>>> {
     access.require(Permission::Read)?;
-    let org = &access.org.id;
-    let mut filter = DeploymentFilter {
-        state: query.state.map(convert::state_from),
-        ..DeploymentFilter::default()
-    };
-    if let Some(name) = &query.stack {
-        filter.stack_id = Some(services::stacks::find(&state, org, name).await?.id);
-    }
-    if let Some(name) = &query.target {
-        filter.target_id = Some(services::targets::find(&state, org, name).await?.id);
-    }
-    let request = convert::page_request(query.limit, query.offset);
-    let page = state.store.list_deployments(org, &filter, request).await?;
-    Ok(Json(convert::page(page, request, convert::deployment)))
+    Ok(Json(
+        services::deployments::list(&state, &access, &query).await?,
+    ))
 }
 
 /// One deployment: its state, plan and error.
@@ -165,12 +150,9 @@ async fn get_deployment(
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<Deployment>> {
     access.require(Permission::Read)?;
-    let deployment = state
-        .store
-        .get_deployment(&access.org.id, &id)
-        .await
-        .map_err(named("deployment", &id))?;
-    Ok(Json(convert::deployment(deployment)))
+    Ok(Json(
+        services::deployments::get(&state, &access, &id).await?,
+    ))
 }
 
 /// Cancel a deployment (operators): a queued one at once; a running one stops at its next
@@ -186,25 +168,8 @@ async fn cancel_deployment(
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<(StatusCode, Json<Deployment>)> {
     access.require(Permission::Deploy)?;
-    let outcome = state
-        .store
-        .cancel_deployment(&access.org.id, &id, now_ms())
-        .await
-        .map_err(named("deployment", &id))?;
-    if outcome == CancelOutcome::Cancelled {
-        state.hub.close(&id);
-    }
-    state.jobs_wakeup.notify_one();
-    services::audit::record_org(
-        &state,
-        &access,
-        "deployment.cancel",
-        &format!("deployment/{id}"),
-        json!({}),
-    )
-    .await;
-    let deployment = state.store.get_deployment(&access.org.id, &id).await?;
-    Ok((StatusCode::ACCEPTED, Json(convert::deployment(deployment))))
+    let deployment = services::deployments::cancel(&state, &access, &id).await?;
+    Ok((StatusCode::ACCEPTED, Json(deployment)))
 }
 
 /// Recorded events after `after`, oldest first (at most 1,000 per call).
@@ -219,16 +184,10 @@ async fn list_events(
     Query(query): Query<EventQuery>,
 ) -> ApiResult<Json<Vec<DeploymentEvent>>> {
     access.require(Permission::Read)?;
-    state
-        .store
-        .get_deployment(&access.org.id, &id)
-        .await
-        .map_err(named("deployment", &id))?;
-    let events = state
-        .store
-        .list_deployment_events(&id, query.after.unwrap_or(0), 1000)
-        .await?;
-    Ok(Json(events.into_iter().map(convert::event).collect()))
+    let after = query.after.unwrap_or(0);
+    Ok(Json(
+        services::deployments::events(&state, &access, &id, after).await?,
+    ))
 }
 
 /// Live events over Server-Sent Events: every recorded event after `after` (or the
@@ -248,68 +207,19 @@ async fn stream_events(
     headers: HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
     access.require(Permission::Read)?;
-    let org_id = access.org.id.clone();
-    state
-        .store
-        .get_deployment(&org_id, &id)
-        .await
-        .map_err(named("deployment", &id))?;
     let after = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<i64>().ok())
         .or(query.after)
         .unwrap_or(0);
-    // Subscribe before reading the store, so nothing falls between the two.
-    let mut live = state.hub.subscribe(&id);
-    let stream = async_stream::stream! {
-        let mut last = after;
-        let mut live_open = true;
-        loop {
-            // Catch up from the store.
-            loop {
-                match state.store.list_deployment_events(&id, last, 500).await {
-                    Ok(events) if !events.is_empty() => {
-                        for event in events {
-                            last = event.seq;
-                            yield Ok(sse(&event));
-                        }
-                    }
-                    Ok(_) => break,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "reading events for a stream");
-                        return;
-                    }
-                }
-            }
-            let terminal = match state.store.get_deployment(&org_id, &id).await {
-                Ok(d) => d.state.is_terminal(),
-                Err(_) => true,
-            };
-            if terminal {
-                if !live_open {
-                    yield Ok(SseEvent::default().event("end").data("{}"));
-                    return;
-                }
-                // One more pass over the store picks up the last events.
-                live_open = false;
-                continue;
-            }
-            if !live_open {
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                continue;
-            }
-            // Follow live; anything missed (lagging, a gap) is read from the store first.
-            match tokio::time::timeout(Duration::from_secs(5), live.recv()).await {
-                Ok(Ok(event)) if event.seq == last + 1 => {
-                    last = event.seq;
-                    yield Ok(sse(&event));
-                }
-                Ok(Err(RecvError::Closed)) => live_open = false,
-                _ => {}
-            }
-        }
-    };
+    let followed = services::deployments::follow(state, &access, id, after).await?;
+    let stream = followed.map(|item| {
+        Ok(match item {
+            Followed::Event(event) => sse(&event),
+            Followed::End => SseEvent::default().event("end").data("{}"),
+        })
+    });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 

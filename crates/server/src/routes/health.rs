@@ -9,13 +9,13 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use windflow_protocol::{Check, Readiness};
-use windflow_storage::{DeploymentState, TargetStatus};
+use windflow_protocol::Readiness;
 
 use subtle::ConstantTimeEq;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::services;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -35,64 +35,13 @@ async fn live() -> &'static str {
 #[utoipa::path(get, path = "/health/ready", tag = "health",
     responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
 async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
-    let database = match state.store.ping().await {
-        Ok(()) => Check {
-            ok: true,
-            detail: Some(state.store.backend().to_string()),
-        },
-        Err(e) => Check {
-            ok: false,
-            detail: Some(e.to_string()),
-        },
-    };
-    let engine = match &state.config.local_docker {
-        None => Check {
-            ok: true,
-            detail: Some("no local engine configured".into()),
-        },
-        Some(host) => {
-            let host = (!host.is_empty()).then_some(host.as_str());
-            match windflow_engine::docker::DockerDriver::connect(host) {
-                Ok(driver) => {
-                    use windflow_engine::driver::Driver;
-                    match tokio::time::timeout(std::time::Duration::from_secs(3), driver.info())
-                        .await
-                    {
-                        Ok(Ok(info)) => Check {
-                            ok: true,
-                            detail: Some(format!("Docker {}", info.version)),
-                        },
-                        Ok(Err(e)) => Check {
-                            ok: false,
-                            detail: Some(e.to_string()),
-                        },
-                        Err(_) => Check {
-                            ok: false,
-                            detail: Some("the engine did not answer within 3 s".into()),
-                        },
-                    }
-                }
-                Err(e) => Check {
-                    ok: false,
-                    detail: Some(e.to_string()),
-                },
-            }
-        }
-    };
-    let ready = database.ok && engine.ok;
-    let status = if ready {
+    let readiness = services::health::readiness(&state).await;
+    let status = if readiness.ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (
-        status,
-        Json(Readiness {
-            ready,
-            database,
-            engine,
-        }),
-    )
+    (status, Json(readiness))
 }
 
 /// Prometheus metrics: HTTP requests by route and status, request durations, deployments by
@@ -126,32 +75,7 @@ async fn metrics_text(
 
 /// The metrics, rendered; the open `--metrics-listen` listener serves this directly.
 pub(super) async fn scrape(State(state): State<AppState>) -> Response {
-    if let Ok(counts) = state.store.count_deployments_by_state().await {
-        for st in DeploymentState::ALL {
-            let n = counts.iter().find(|(s, _)| *s == st).map_or(0, |(_, n)| *n);
-            metrics::gauge!("windflow_deployments", "state" => st.as_str()).set(n as f64);
-        }
-    }
-    if let Ok(targets) = state.store.list_all_targets().await {
-        let up = targets
-            .iter()
-            .filter(|t| t.status == TargetStatus::Up)
-            .count();
-        metrics::gauge!("windflow_targets", "status" => "up").set(up as f64);
-        metrics::gauge!("windflow_targets", "status" => "down").set(
-            targets
-                .iter()
-                .filter(|t| t.status == TargetStatus::Down)
-                .count() as f64,
-        );
-        metrics::gauge!("windflow_targets", "status" => "unknown").set(
-            targets
-                .iter()
-                .filter(|t| t.status == TargetStatus::Unknown)
-                .count() as f64,
-        );
-    }
-    metrics::gauge!("windflow_event_stream_subscribers").set(state.hub.subscribers() as f64);
+    services::health::refresh_gauges(&state).await;
     let mut response = state.metrics.render().into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -6,7 +6,6 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use windflow_domain::access::Permission;
@@ -16,19 +15,12 @@ use windflow_protocol::{
     StackVersion, StackVersionSummary, UpdateStackRequest, ValidateRequest, Validation, Variable,
     VariableQuery,
 };
-use windflow_storage::{NewStack, NewStackVersion, StackFilter, VariableScope};
 
 use super::body::Payload;
 use crate::auth::OrgAccess;
-use crate::convert;
-use crate::error::named;
 use crate::error::{ApiError, ApiResult};
-use crate::list_cache::ListCache;
 use crate::services;
-use crate::services::policies::OrgPolicies;
-use crate::services::stacks::{MAX_CONTENT_BYTES, require_valid, validate, validation_environment};
-use crate::state::{AppState, new_id, now_ms};
-use axum::body::Bytes;
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -48,6 +40,14 @@ fn etag(version: i64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).expect("a number is a header value")
 }
 
+/// The stack detail as JSON with its version as the `ETag`.
+fn with_etag(detail: StackDetail) -> Response {
+    let tag = etag(detail.stack.version);
+    let mut response = Json(detail).into_response();
+    response.headers_mut().insert(header::ETAG, tag);
+    response
+}
+
 /// Stacks of the organization, by name.
 #[utoipa::path(get, path = "/orgs/{org}/stacks", tag = "stacks",
     params(("org" = String, Path, description = "Organization slug"), StackListQuery),
@@ -58,32 +58,8 @@ async fn list_stacks(
     Query(query): Query<StackListQuery>,
 ) -> ApiResult<Response> {
     access.require(Permission::Read)?;
-    let request = convert::page_request(query.limit, query.offset);
-    let filter = StackFilter {
-        name_contains: query.q.filter(|q| !q.is_empty()),
-    };
-    let key = ListCache::key(
-        &access.org.id,
-        &format!(
-            "{}|{}|{}",
-            request.limit,
-            request.offset,
-            filter.name_contains.as_deref().unwrap_or("")
-        ),
-    );
-    let body = match state.list_cache.get(&key) {
-        Some(body) => body,
-        None => {
-            let page = state
-                .store
-                .list_stacks(&access.org.id, &filter, request)
-                .await?;
-            let page: Page<Stack> = convert::page(page, request, convert::stack);
-            let body = Bytes::from(serde_json::to_vec(&page).map_err(ApiError::internal)?);
-            state.list_cache.put(key, body.clone());
-            body
-        }
-    };
+    let body =
+        services::stacks::list_json(&state, &access, query.limit, query.offset, query.q).await?;
     Ok((
         [(
             header::CONTENT_TYPE,
@@ -107,52 +83,10 @@ async fn create_stack(
 ) -> ApiResult<Response> {
     access.require(Permission::Configure)?;
     let request = body.parse()?;
-    crate::services::stacks::check_name("name", &request.name)?;
-    let environment = validation_environment(state.store.as_ref(), &access.org.id, None).await?;
-    let policies = OrgPolicies::load(state.store.as_ref(), &access.org.id).await?;
-    let validation = validate(
-        &request.name,
-        &request.content,
-        environment,
-        &policies.organization,
-    );
-    require_valid(&validation)?;
-    let now = now_ms();
-    let (stack, version) = state
-        .store
-        .create_stack(NewStack {
-            id: new_id(),
-            org_id: access.org.id.clone(),
-            name: request.name,
-            description: request.description,
-            first_version: NewStackVersion {
-                content: request.content,
-                author_id: access.caller.user.id.clone(),
-                message: request.message.unwrap_or_else(|| "created".into()),
-                created_at: now,
-            },
-            created_at: now,
-        })
-        .await?;
-    state.list_cache.invalidate(&access.org.id);
-    services::audit::record_org(
-        &state,
-        &access,
-        "stack.create",
-        &format!("stack/{}", stack.name),
-        json!({ "version": 1 }),
-    )
-    .await;
-    let version_number = stack.latest_version;
-    let detail = StackDetail {
-        stack: convert::stack(stack),
-        current: convert::stack_version(version),
-        services: validation.services,
-    };
+    let detail = services::stacks::create(&state, &access, request).await?;
+    let tag = etag(detail.stack.version);
     let mut response = (StatusCode::CREATED, Json(detail)).into_response();
-    response
-        .headers_mut()
-        .insert(header::ETAG, etag(version_number));
+    response.headers_mut().insert(header::ETAG, tag);
     Ok(response)
 }
 
@@ -167,23 +101,8 @@ async fn get_stack(
     Path((_, name)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     access.require(Permission::Read)?;
-    let stack = services::stacks::find(&state, &access.org.id, &name).await?;
-    let version = state
-        .store
-        .get_stack_version(&access.org.id, &stack.id, stack.latest_version)
-        .await?;
-    let services = crate::services::stacks::load(&stack.name, &version.content, Default::default())
-        .map(|l| l.stack.services.keys().cloned().collect())
-        .unwrap_or_default();
-    let number = stack.latest_version;
-    let mut response = Json(StackDetail {
-        stack: convert::stack(stack),
-        current: convert::stack_version(version),
-        services,
-    })
-    .into_response();
-    response.headers_mut().insert(header::ETAG, etag(number));
-    Ok(response)
+    let detail = services::stacks::show(&state, &access, &name).await?;
+    Ok(with_etag(detail))
 }
 
 /// Push a new version (admins). With `If-Match: "<version>"` the write is refused (412) when
@@ -203,68 +122,19 @@ async fn update_stack(
 ) -> ApiResult<Response> {
     access.require(Permission::Configure)?;
     let request = body.parse()?;
-    let stack = services::stacks::find(&state, &access.org.id, &name).await?;
-    let expected = match headers.get(header::IF_MATCH) {
+    let if_match = match headers.get(header::IF_MATCH) {
         Some(value) => {
             let text = value.to_str().unwrap_or("").trim().trim_start_matches("W/");
-            let number = text.trim_matches('"').parse::<i64>().map_err(|_| {
+            Some(text.trim_matches('"').parse::<i64>().map_err(|_| {
                 ApiError::BadRequest(format!(
                     "If-Match: expected a stack version like \"3\", got {text}"
                 ))
-            })?;
-            if number != stack.latest_version {
-                return Err(ApiError::PreconditionFailed(format!(
-                    "stack {name} is at version {} but your edit is based on version {number}: reload it, merge, and push again",
-                    stack.latest_version
-                )));
-            }
-            number
+            })?)
         }
-        None => stack.latest_version,
+        None => None,
     };
-    let environment =
-        validation_environment(state.store.as_ref(), &access.org.id, Some(&stack.id)).await?;
-    let policies = OrgPolicies::load(state.store.as_ref(), &access.org.id).await?;
-    let validation = validate(
-        &stack.name,
-        &request.content,
-        environment,
-        &policies.organization,
-    );
-    require_valid(&validation)?;
-    let version = state
-        .store
-        .add_stack_version(
-            &access.org.id,
-            &stack.id,
-            expected,
-            NewStackVersion {
-                content: request.content,
-                author_id: access.caller.user.id.clone(),
-                message: request.message.unwrap_or_default(),
-                created_at: now_ms(),
-            },
-        )
-        .await?;
-    state.list_cache.invalidate(&access.org.id);
-    services::audit::record_org(
-        &state,
-        &access,
-        "stack.update",
-        &format!("stack/{name}"),
-        json!({ "version": version.version }),
-    )
-    .await;
-    let stack = state.store.get_stack(&access.org.id, &name).await?;
-    let number = stack.latest_version;
-    let mut response = Json(StackDetail {
-        stack: convert::stack(stack),
-        current: convert::stack_version(version),
-        services: validation.services,
-    })
-    .into_response();
-    response.headers_mut().insert(header::ETAG, etag(number));
-    Ok(response)
+    let detail = services::stacks::update(&state, &access, &name, if_match, request).await?;
+    Ok(with_etag(detail))
 }
 
 /// Delete a stack and its history (admins); refused while a deployment of it is queued or
@@ -280,20 +150,7 @@ async fn delete_stack(
     Path((_, name)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     access.require(Permission::Configure)?;
-    state
-        .store
-        .delete_stack(&access.org.id, &name)
-        .await
-        .map_err(named("stack", &name))?;
-    state.list_cache.invalidate(&access.org.id);
-    services::audit::record_org(
-        &state,
-        &access,
-        "stack.delete",
-        &format!("stack/{name}"),
-        json!({}),
-    )
-    .await;
+    services::stacks::delete(&state, &access, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -309,17 +166,9 @@ async fn list_versions(
     Query(query): Query<PageQuery>,
 ) -> ApiResult<Json<Page<StackVersionSummary>>> {
     access.require(Permission::Read)?;
-    let stack = services::stacks::find(&state, &access.org.id, &name).await?;
-    let request = convert::page_request(query.limit, query.offset);
-    let page = state
-        .store
-        .list_stack_versions(&access.org.id, &stack.id, request)
-        .await?;
-    Ok(Json(convert::page(
-        page,
-        request,
-        convert::stack_version_summary,
-    )))
+    Ok(Json(
+        services::stacks::versions(&state, &access, &name, query.limit, query.offset).await?,
+    ))
 }
 
 /// One version with its content.
@@ -334,12 +183,9 @@ async fn get_version(
     Path((_, name, version)): Path<(String, String, i64)>,
 ) -> ApiResult<Json<StackVersion>> {
     access.require(Permission::Read)?;
-    let stack = services::stacks::find(&state, &access.org.id, &name).await?;
-    let version = state
-        .store
-        .get_stack_version(&access.org.id, &stack.id, version)
-        .await?;
-    Ok(Json(convert::stack_version(version)))
+    Ok(Json(
+        services::stacks::version(&state, &access, &name, version).await?,
+    ))
 }
 
 /// A unified diff between two versions.
@@ -354,23 +200,9 @@ async fn diff_versions(
     Query(query): Query<DiffQuery>,
 ) -> ApiResult<Json<StackDiff>> {
     access.require(Permission::Read)?;
-    let stack = services::stacks::find(&state, &access.org.id, &name).await?;
-    let from = state
-        .store
-        .get_stack_version(&access.org.id, &stack.id, query.from)
-        .await
-        .map_err(|_| ApiError::NotFound(format!("version {} of stack {name}", query.from)))?;
-    let to = state
-        .store
-        .get_stack_version(&access.org.id, &stack.id, query.to)
-        .await
-        .map_err(|_| ApiError::NotFound(format!("version {} of stack {name}", query.to)))?;
-    Ok(Json(crate::services::stacks::diff(
-        from.version,
-        &from.content,
-        to.version,
-        &to.content,
-    )))
+    Ok(Json(
+        services::stacks::diff_versions(&state, &access, &name, query.from, query.to).await?,
+    ))
 }
 
 /// Validate compose content without saving it: errors and warnings with lines and fields.
@@ -387,24 +219,9 @@ async fn validate_content(
 ) -> ApiResult<Json<Validation>> {
     access.require(Permission::Read)?;
     let request = body.parse()?;
-    if request.content.len() > MAX_CONTENT_BYTES * 2 {
-        return Err(ApiError::invalid("content", "too large"));
-    }
-    let stack_id = state
-        .store
-        .get_stack(&access.org.id, &name)
-        .await
-        .ok()
-        .map(|s| s.id);
-    let environment =
-        validation_environment(state.store.as_ref(), &access.org.id, stack_id.as_deref()).await?;
-    let policies = OrgPolicies::load(state.store.as_ref(), &access.org.id).await?;
-    Ok(Json(validate(
-        &name,
-        &request.content,
-        environment,
-        &policies.organization,
-    )))
+    Ok(Json(
+        services::stacks::validate_content(&state, &access, &name, &request.content).await?,
+    ))
 }
 
 /// What deploying a version onto a target would change, computed against what the target
@@ -460,27 +277,6 @@ async fn rollback_stack(
     ))
 }
 
-async fn stack_scope(
-    state: &AppState,
-    access: &OrgAccess,
-    stack: &str,
-    environment: Option<&str>,
-) -> ApiResult<VariableScope> {
-    let stack = services::stacks::find(&state, &access.org.id, stack).await?;
-    let environment_id = match environment {
-        Some(env) => Some(
-            services::organizations::find_environment(&state, &access.org.id, env)
-                .await?
-                .id,
-        ),
-        None => None,
-    };
-    Ok(VariableScope::Stack {
-        stack_id: stack.id,
-        environment_id,
-    })
-}
-
 /// The stack's variables and secrets (secret values are never shown).
 #[utoipa::path(get, path = "/orgs/{org}/stacks/{stack}/variables", tag = "stacks",
     params(("org" = String, Path, description = "Organization slug"),
@@ -493,7 +289,8 @@ async fn list_stack_variables(
     Query(query): Query<VariableQuery>,
 ) -> ApiResult<Json<Vec<Variable>>> {
     access.require(Permission::Read)?;
-    let scope = stack_scope(&state, &access, &name, query.environment.as_deref()).await?;
+    let scope =
+        services::stacks::stack_scope(&state, &access, &name, query.environment.as_deref()).await?;
     services::variables::list(&state, &access, &scope)
         .await
         .map(Json)
@@ -516,7 +313,9 @@ async fn set_stack_variable(
 ) -> ApiResult<Json<Variable>> {
     access.require(Permission::Configure)?;
     let request = body.parse()?;
-    let scope = stack_scope(&state, &access, &stack, query.environment.as_deref()).await?;
+    let scope =
+        services::stacks::stack_scope(&state, &access, &stack, query.environment.as_deref())
+            .await?;
     services::variables::set(
         &state,
         &access,
@@ -542,7 +341,9 @@ async fn delete_stack_variable(
     Query(query): Query<VariableQuery>,
 ) -> ApiResult<StatusCode> {
     access.require(Permission::Configure)?;
-    let scope = stack_scope(&state, &access, &stack, query.environment.as_deref()).await?;
+    let scope =
+        services::stacks::stack_scope(&state, &access, &stack, query.environment.as_deref())
+            .await?;
     services::variables::delete(&state, &access, &scope, &format!("stack/{stack}"), &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,9 +1,12 @@
 //! Recording mutating actions in the audit log: who, what, on which resource, from where.
 
 use serde_json::Value;
-use windflow_storage::NewAuditEntry;
+use windflow_protocol::{AuditEntry, Page};
+use windflow_storage::{AuditFilter, NewAuditEntry, Organization, PageRequest};
 
 use crate::auth::{Caller, OrgAccess};
+use crate::convert;
+use crate::error::ApiResult;
 use crate::state::{App, new_id, now_ms};
 
 /// Records an action. A failure to record is logged loudly but does not undo the action.
@@ -48,4 +51,22 @@ pub async fn record_org(
         detail,
     )
     .await;
+}
+
+/// One page of the audit log: the organization's entries, or every entry (server-level ones
+/// included) when `org` is `None`.
+pub async fn list(
+    app: &App,
+    org: Option<&Organization>,
+    filter: &AuditFilter,
+    request: PageRequest,
+) -> ApiResult<Page<AuditEntry>> {
+    let page = app
+        .store
+        .list_audit(org.map(|o| o.id.as_str()), filter, request)
+        .await?;
+    let slug = org.map(|o| o.slug.clone());
+    Ok(convert::page(page, request, |e| {
+        convert::audit(e, slug.clone())
+    }))
 }

@@ -2,15 +2,26 @@
 //! environment), idempotency, rollbacks to an earlier version, and plan previews.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::Stream;
+use serde_json::json;
+use tokio::sync::broadcast::error::RecvError;
 
 use windflow_domain::plan::PlanOptions;
 use windflow_engine::deploy;
 use windflow_protocol as wire;
-use windflow_storage::{Deployment, DeploymentKind, NewDeployment, Stack, Target};
+use windflow_storage::{
+    CancelOutcome, Deployment, DeploymentEvent, DeploymentFilter, DeploymentKind, NewDeployment,
+    Stack, Target,
+};
 
 use crate::auth::OrgAccess;
-use crate::error::{ApiError, ApiResult};
-use crate::state::{App, new_id, now_ms};
+use crate::convert;
+use crate::error::{ApiError, ApiResult, named};
+use crate::services;
+use crate::state::{App, AppState, new_id, now_ms};
 
 /// Where a new deployment goes: a named target, or one chosen by labels.
 pub enum TargetChoice<'a> {
@@ -333,4 +344,143 @@ async fn previous_version(app: &App, org: &str, stack: &Stack, target: &Target) 
         .await?
         .ok_or_else(nothing)?;
     Ok(previous.stack_version)
+}
+
+/// One page of the organization's deployments, newest first, filtered by stack, target and
+/// state.
+pub async fn list(
+    app: &App,
+    access: &OrgAccess,
+    query: &wire::DeploymentListQuery,
+) -> ApiResult<wire::Page<wire::Deployment>> {
+    let org = &access.org.id;
+    let mut filter = DeploymentFilter {
+        state: query.state.map(convert::state_from),
+        ..DeploymentFilter::default()
+    };
+    if let Some(name) = &query.stack {
+        filter.stack_id = Some(services::stacks::find(app, org, name).await?.id);
+    }
+    if let Some(name) = &query.target {
+        filter.target_id = Some(services::targets::find(app, org, name).await?.id);
+    }
+    let request = convert::page_request(query.limit, query.offset);
+    let page = app.store.list_deployments(org, &filter, request).await?;
+    Ok(convert::page(page, request, convert::deployment))
+}
+
+/// One deployment of the organization; 404 naming it otherwise.
+pub async fn get(app: &App, access: &OrgAccess, id: &str) -> ApiResult<wire::Deployment> {
+    let deployment = app
+        .store
+        .get_deployment(&access.org.id, id)
+        .await
+        .map_err(named("deployment", id))?;
+    Ok(convert::deployment(deployment))
+}
+
+/// Cancels a deployment: a queued one at once; a running one stops at its next step and the
+/// previous version is put back.
+pub async fn cancel(app: &App, access: &OrgAccess, id: &str) -> ApiResult<wire::Deployment> {
+    let outcome = app
+        .store
+        .cancel_deployment(&access.org.id, id, now_ms())
+        .await
+        .map_err(named("deployment", id))?;
+    if outcome == CancelOutcome::Cancelled {
+        app.hub.close(id);
+    }
+    app.jobs_wakeup.notify_one();
+    services::audit::record_org(
+        app,
+        access,
+        "deployment.cancel",
+        &format!("deployment/{id}"),
+        json!({}),
+    )
+    .await;
+    get(app, access, id).await
+}
+
+/// The deployment's recorded events after `after`, oldest first (at most 1,000).
+pub async fn events(
+    app: &App,
+    access: &OrgAccess,
+    id: &str,
+    after: i64,
+) -> ApiResult<Vec<wire::DeploymentEvent>> {
+    get(app, access, id).await?;
+    let events = app.store.list_deployment_events(id, after, 1000).await?;
+    Ok(events.into_iter().map(convert::event).collect())
+}
+
+/// What following a deployment yields.
+pub enum Followed {
+    Event(Arc<DeploymentEvent>),
+    /// The deployment reached a terminal state and every event was yielded.
+    End,
+}
+
+/// Every recorded event after `after`, then new ones as they happen, then `End` once the
+/// deployment is terminal. Gaps in the live feed (a lagging subscriber) are read from the
+/// store, so nothing is skipped or yielded twice.
+pub async fn follow(
+    app: AppState,
+    access: &OrgAccess,
+    id: String,
+    after: i64,
+) -> ApiResult<impl Stream<Item = Followed> + use<>> {
+    get(&app, access, &id).await?;
+    let org_id = access.org.id.clone();
+    // Subscribe before reading the store, so nothing falls between the two.
+    let mut live = app.hub.subscribe(&id);
+    let stream = async_stream::stream! {
+        let mut last = after;
+        let mut live_open = true;
+        loop {
+            // Catch up from the store.
+            loop {
+                match app.store.list_deployment_events(&id, last, 500).await {
+                    Ok(events) if !events.is_empty() => {
+                        for event in events {
+                            last = event.seq;
+                            yield Followed::Event(Arc::new(event));
+                        }
+                    }
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "reading events for a stream");
+                        return;
+                    }
+                }
+            }
+            let terminal = match app.store.get_deployment(&org_id, &id).await {
+                Ok(d) => d.state.is_terminal(),
+                Err(_) => true,
+            };
+            if terminal {
+                if !live_open {
+                    yield Followed::End;
+                    return;
+                }
+                // One more pass over the store picks up the last events.
+                live_open = false;
+                continue;
+            }
+            if !live_open {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+            // Follow live; anything missed (lagging, a gap) is read from the store first.
+            match tokio::time::timeout(Duration::from_secs(5), live.recv()).await {
+                Ok(Ok(event)) if event.seq == last + 1 => {
+                    last = event.seq;
+                    yield Followed::Event(event);
+                }
+                Ok(Err(RecvError::Closed)) => live_open = false,
+                _ => {}
+            }
+        }
+    };
+    Ok(stream)
 }

@@ -20,7 +20,6 @@ use crate::state::{App, new_id, now_ms};
 /// caller sees of it.
 pub struct LoggedIn {
     pub secret: String,
-    pub expires_at: i64,
     pub max_age_ms: i64,
     pub info: SessionInfo,
 }
@@ -91,7 +90,6 @@ pub async fn login(app: &App, username: &str, password: String, ip: String) -> A
     let info = session_info(app, user, Some(csrf), Some(expires_at)).await?;
     Ok(LoggedIn {
         secret,
-        expires_at,
         max_age_ms: expires_at - now,
         info,
     })

@@ -9,10 +9,7 @@ use windflow_domain::policy::HostAccessPolicy;
 use windflow_protocol::{FieldError, StackDiff, Validation};
 use windflow_storage::{Store, VariableScope, VariableValue};
 
-use windflow_storage::Stack;
-
-use crate::error::{ApiError, ApiResult, named};
-use crate::state::App;
+use crate::error::ApiError;
 
 /// Largest compose file accepted.
 pub const MAX_CONTENT_BYTES: usize = 1 << 20;
@@ -191,14 +188,6 @@ pub fn check_name(field: &str, name: &str) -> Result<(), ApiError> {
             ),
         ))
     }
-}
-
-/// The organization's stack called `name`; 404 naming it otherwise.
-pub async fn find(app: &App, org_id: &str, name: &str) -> ApiResult<Stack> {
-    app.store
-        .get_stack(org_id, name)
-        .await
-        .map_err(named("stack", name))
 }
 
 #[cfg(test)]
