@@ -105,7 +105,7 @@ pub async fn first_run(state: &AppState) -> anyhow::Result<()> {
                 created_at: now,
             })
             .await?;
-        let test = services::targets::check(&state, &target).await;
+        let test = services::targets::check(state, &target).await;
         if test.ok {
             tracing::info!(endpoint = %target.endpoint, "first run: registered the local Docker engine as target `local`");
         } else {

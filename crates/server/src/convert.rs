@@ -175,7 +175,10 @@ pub fn deployment(d: rec::Deployment) -> wire::Deployment {
         plan: d
             .plan
             .and_then(|p| serde_json::from_value::<Vec<String>>(p).ok()),
-        placement: crate::services::targets::placement::parse(d.placement.as_ref()),
+        placement: d
+            .placement
+            .as_ref()
+            .and_then(|v| serde_json::from_value(v.clone()).ok()),
         error: d.error,
         cancel_requested: d.cancel_requested,
         attempts: d.attempts,

@@ -278,20 +278,20 @@ async fn failover(
         .get_target_by_id(org, &deployment.target_id)
         .await
         .ok()?;
-    if services::targets::check(&state, &target).await.ok {
+    if services::targets::check(state, &target).await.ok {
         return None;
     }
     placement.tried.push(deployment.target_name.clone());
     let needs = match state.store.get_stack_by_id(org, &deployment.stack_id).await {
         Ok(stack) => {
-            services::deployments::stack_memory_needs(&state, org, &stack, deployment.stack_version)
+            services::deployments::stack_memory_needs(state, org, &stack, deployment.stack_version)
                 .await
                 .unwrap_or(0)
         }
         Err(_) => 0,
     };
     let choice = match services::targets::placement::choose_target(
-        &state,
+        state,
         org,
         &placement.selector,
         placement.strategy,
@@ -364,10 +364,10 @@ async fn execute(
         .get_target_by_id(org, &deployment.target_id)
         .await
         .map_err(|e| not_started(&e))?;
-    let driver = services::targets::driver(&state, &target).map_err(|e| not_started(&e))?;
+    let driver = services::targets::driver(state, &target).map_err(|e| not_started(&e))?;
     // Asked afresh: the endpoint may reach another engine than when it was registered, and
     // an engine another organization registered first is not this one's to deploy onto.
-    services::targets::tenancy::guard_engine(&state, &target, &driver, true, None)
+    services::targets::tenancy::guard_engine(state, &target, &driver, true, None)
         .await
         .map_err(|e| not_started(&e))?;
     let (environment, secrets) = resolve_variables(state, deployment)

@@ -25,7 +25,7 @@ pub async fn create_enrollment(
     access: &OrgAccess,
     request: CreateEnrollmentRequest,
 ) -> ApiResult<Enrollment> {
-    services::stacks::check_name("target", &request.target)?;
+    services::names::check_name("target", &request.target)?;
     if app
         .store
         .get_target(&access.org.id, &request.target)

@@ -43,7 +43,7 @@ pub async fn record_org(
     detail: Value,
 ) {
     crate::services::audit::record(
-        &app,
+        app,
         &access.caller,
         Some(&access.org.id),
         action,

@@ -158,10 +158,10 @@ fn masked_inspect(mut inspect: Value, secrets: &[String], reveal_environment: bo
 /// The organization's view of a target's engine, after checking the engine is its own.
 async fn org_view(app: &App, access: &OrgAccess, target: &str) -> ApiResult<OrgView> {
     let org = &access.org.id;
-    let target = crate::services::targets::find(&app, org, target).await?;
-    let driver = crate::services::targets::driver(&app, &target)?;
+    let target = crate::services::targets::find(app, org, target).await?;
+    let driver = crate::services::targets::driver(app, &target)?;
     let tenancy = crate::services::targets::tenancy::guard_engine(
-        &app,
+        app,
         &target,
         &driver,
         false,
@@ -173,7 +173,7 @@ async fn org_view(app: &App, access: &OrgAccess, target: &str) -> ApiResult<OrgV
         driver,
         tenancy,
         stacks: org_stack_names(app, org).await?,
-        secrets: crate::services::containers::org_secret_values(&app, org).await?,
+        secrets: crate::services::containers::org_secret_values(app, org).await?,
     })
 }
 
@@ -337,7 +337,7 @@ pub async fn stack_logs(
     stack: &str,
     query: &windflow_protocol::LogQuery,
 ) -> ApiResult<BoxStream<'static, LogLine>> {
-    let stack = crate::services::stacks::find(&app, &access.org.id, stack).await?;
+    let stack = crate::services::stacks::find(app, &access.org.id, stack).await?;
     let view = org_view(app, access, &query.target).await?;
     let target = &view.target.name;
     let observed = view

@@ -51,7 +51,7 @@ pub async fn queue(
     request: DeploymentRequest<'_>,
 ) -> ApiResult<(Deployment, bool)> {
     let org = &access.org.id;
-    let stack = crate::services::stacks::find(&app, org, request.stack).await?;
+    let stack = crate::services::stacks::find(app, org, request.stack).await?;
     let version = request.version.unwrap_or(stack.latest_version);
     if version < 1 || version > stack.latest_version {
         return Err(ApiError::invalid(
@@ -63,17 +63,17 @@ pub async fn queue(
         ));
     }
     let (target, placement) = match request.target {
-        TargetChoice::Named(name) => (crate::services::targets::find(&app, org, name).await?, None),
+        TargetChoice::Named(name) => (crate::services::targets::find(app, org, name).await?, None),
         TargetChoice::Selector {
             selector,
             strategy,
             failover,
         } => {
             let needs =
-                crate::services::deployments::stack_memory_needs(&app, org, &stack, version)
+                crate::services::deployments::stack_memory_needs(app, org, &stack, version)
                     .await?;
             let choice = crate::services::targets::placement::choose_target(
-                &app,
+                app,
                 org,
                 selector,
                 strategy,
@@ -96,7 +96,7 @@ pub async fn queue(
     };
     let environment_id = match request.environment {
         Some(name) => Some(
-            crate::services::organizations::find_environment(&app, org, name)
+            crate::services::organizations::find_environment(app, org, name)
                 .await?
                 .id,
         ),
@@ -109,7 +109,7 @@ pub async fn queue(
             .await?
             .content;
         crate::services::deployments::check_host_policy(
-            &app,
+            app,
             org,
             &stack,
             &content,
@@ -145,7 +145,7 @@ pub async fn queue(
         metrics::counter!("windflow_deployments_queued_total").increment(1);
         app.jobs_wakeup.notify_one();
         crate::services::audit::record_org(
-            &app,
+            app,
             access,
             "deployment.create",
             &format!("deployment/{}", deployment.id),
@@ -172,14 +172,14 @@ pub async fn queue_rollback(
     idempotency_key: Option<String>,
 ) -> ApiResult<(Deployment, bool)> {
     let org = &access.org.id;
-    let stack = crate::services::stacks::find(&app, org, stack_name).await?;
-    let target = crate::services::targets::find(&app, org, target_name).await?;
+    let stack = crate::services::stacks::find(app, org, stack_name).await?;
+    let target = crate::services::targets::find(app, org, target_name).await?;
     let version = match version {
         Some(v) => v,
         None => previous_version(app, org, &stack, &target).await?,
     };
     crate::services::deployments::queue(
-        &app,
+        app,
         access,
         DeploymentRequest {
             stack: stack_name,
@@ -224,14 +224,14 @@ pub async fn preview_plan(
     request: &wire::PlanRequest,
 ) -> ApiResult<wire::PlanPreview> {
     let org = &access.org.id;
-    let stack = crate::services::stacks::find(&app, org, stack_name).await?;
+    let stack = crate::services::stacks::find(app, org, stack_name).await?;
     let version = request.version.unwrap_or(stack.latest_version);
     let content = app
         .store
         .get_stack_version(org, &stack.id, version)
         .await?
         .content;
-    let target = crate::services::targets::find(&app, org, &request.target).await?;
+    let target = crate::services::targets::find(app, org, &request.target).await?;
     let environment =
         crate::services::stacks::validation_environment(app.store.as_ref(), org, Some(&stack.id))
             .await?;
@@ -243,7 +243,7 @@ pub async fn preview_plan(
             }
         })?;
     let refused = crate::services::deployments::policy_violations(
-        &app,
+        app,
         org,
         &content,
         &loaded.stack,
@@ -254,7 +254,7 @@ pub async fn preview_plan(
     if !refused.is_empty() {
         return Err(policy_refusal(&target, refused));
     }
-    let driver = crate::services::targets::driver(&app, &target)?;
+    let driver = crate::services::targets::driver(app, &target)?;
     let (_, plan) = deploy::plan(driver.as_ref(), &loaded.stack, &PlanOptions::default())
         .await
         .map_err(|e| ApiError::Unavailable(format!("target {}: {e}", target.name)))?;
@@ -299,7 +299,7 @@ pub async fn check_host_policy(
         return Ok(());
     };
     let refused = crate::services::deployments::policy_violations(
-        &app,
+        app,
         org,
         content,
         &loaded.stack,

@@ -15,6 +15,7 @@ pub mod audit;
 pub mod containers;
 pub mod deployments;
 pub mod health;
+pub mod names;
 pub mod organizations;
 pub mod policies;
 pub mod sessions;

@@ -32,7 +32,7 @@ pub async fn create(
     caller: &Caller,
     request: CreateOrganizationRequest,
 ) -> ApiResult<Organization> {
-    crate::services::stacks::check_name("slug", &request.slug)?;
+    crate::services::names::check_name("slug", &request.slug)?;
     let org = app
         .store
         .create_organization(NewOrganization {
@@ -158,7 +158,7 @@ pub async fn create_environment(
     access: &OrgAccess,
     request: CreateEnvironmentRequest,
 ) -> ApiResult<WireEnvironment> {
-    crate::services::stacks::check_name("name", &request.name)?;
+    crate::services::names::check_name("name", &request.name)?;
     let env = app
         .store
         .create_environment(NewEnvironment {

@@ -228,7 +228,7 @@ pub async fn set_organization(
     )
     .await?;
     crate::services::audit::record(
-        &app,
+        app,
         caller,
         Some(&org.id),
         "policy.set",
@@ -257,14 +257,14 @@ pub async fn narrow(
     let (scope, resource) = match what {
         Narrowed::Environment(name) => (
             PolicyScope::Environment(
-                crate::services::organizations::find_environment(&app, org_id, name)
+                crate::services::organizations::find_environment(app, org_id, name)
                     .await?
                     .id,
             ),
             format!("environment/{name}"),
         ),
         Narrowed::Target(name) => (
-            PolicyScope::Target(crate::services::targets::find(&app, org_id, name).await?.id),
+            PolicyScope::Target(crate::services::targets::find(app, org_id, name).await?.id),
             format!("target/{name}"),
         ),
     };
@@ -273,7 +273,7 @@ pub async fn narrow(
             let policy = from_wire(policy)?;
             set(app.store.as_ref(), org_id, scope, &policy).await?;
             crate::services::audit::record_org(
-                &app,
+                app,
                 access,
                 "policy.narrow",
                 &resource,
@@ -288,7 +288,7 @@ pub async fn narrow(
                 )));
             }
             crate::services::audit::record_org(
-                &app,
+                app,
                 access,
                 "policy.remove",
                 &resource,

@@ -30,17 +30,17 @@ pub async fn login(app: &App, username: &str, password: String, ip: String) -> A
     // lock out the attacker; the account itself only slows down (see `LoginLimiter`).
     let delay = app
         .login_limiter
-        .check(&username, &ip)
+        .check(username, &ip)
         .map_err(|retry_after| ApiError::TooManyRequests { retry_after })?;
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
     let now = now_ms();
-    let credentials = app.store.find_user_credentials(&username).await?;
+    let credentials = app.store.find_user_credentials(username).await?;
     let Some(credentials) = credentials else {
         // Same work as a real check, so timing does not reveal who exists.
         password::verify_password(password, password::dummy_hash().into()).await;
-        record_failure(app, None, &username, &ip, "unknown user").await;
+        record_failure(app, None, username, &ip, "unknown user").await;
         return Err(ApiError::BadCredentials);
     };
     let user = credentials.user;
@@ -57,7 +57,7 @@ pub async fn login(app: &App, username: &str, password: String, ip: String) -> A
         }
         return Err(ApiError::BadCredentials);
     }
-    app.login_limiter.record_success(&username, &ip);
+    app.login_limiter.record_success(username, &ip);
     app.store.record_login_success(&user.id, now).await?;
     let secret = new_secret();
     let expires_at = now + app.config.session_ttl.as_millis() as i64;

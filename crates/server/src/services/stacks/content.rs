@@ -167,28 +167,6 @@ pub fn diff(from: i64, from_text: &str, to: i64, to_text: &str) -> StackDiff {
     }
 }
 
-/// `[a-z0-9][a-z0-9_-]*`, at most 63: what compose accepts as a project name and DNS likes.
-pub fn check_name(field: &str, name: &str) -> Result<(), ApiError> {
-    let ok = !name.is_empty()
-        && name.len() <= 63
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
-        && name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::invalid(
-            field,
-            format!(
-                "{name:?} is not a valid name: use lowercase letters, digits, - and _ (starting with a letter or digit, at most 63)"
-            ),
-        ))
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -264,13 +242,5 @@ mod tests {
         let d = diff(1, "a\nb\n", 2, "a\nc\nd\n");
         assert_eq!((d.added_lines, d.removed_lines), (2, 1));
         assert!(d.unified.contains("--- v1\n+++ v2\n"), "{}", d.unified);
-    }
-
-    #[test]
-    fn names() {
-        assert!(check_name("name", "web-2").is_ok());
-        assert!(check_name("name", "Web").is_err());
-        assert!(check_name("name", "-web").is_err());
-        assert!(check_name("name", "").is_err());
     }
 }

@@ -74,7 +74,7 @@ pub async fn create(
     access: &OrgAccess,
     request: CreateStackRequest,
 ) -> ApiResult<StackDetail> {
-    check_name("name", &request.name)?;
+    services::names::check_name("name", &request.name)?;
     let environment = validation_environment(app.store.as_ref(), &access.org.id, None).await?;
     let policies = OrgPolicies::load(app.store.as_ref(), &access.org.id).await?;
     let validation = validate(
@@ -287,8 +287,8 @@ pub async fn validate_content(
         validation_environment(app.store.as_ref(), &access.org.id, stack_id.as_deref()).await?;
     let policies = OrgPolicies::load(app.store.as_ref(), &access.org.id).await?;
     Ok(validate(
-        &name,
-        &content,
+        name,
+        content,
         environment,
         &policies.organization,
     ))

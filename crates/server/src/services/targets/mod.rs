@@ -122,7 +122,7 @@ pub async fn create(
     access: &OrgAccess,
     request: CreateTargetRequest,
 ) -> ApiResult<WireTarget> {
-    services::stacks::check_name("name", &request.name)?;
+    services::names::check_name("name", &request.name)?;
     let kind = convert::target_kind_from(request.kind);
     check_endpoint(kind, &request.endpoint)?;
     check_local_socket(access, kind, &request.endpoint)?;
@@ -487,7 +487,7 @@ pub async fn check(app: &App, target: &windflow_storage::Target) -> TargetTest {
         engine_id: Some(engine_id),
         ..
     }) = &result
-        && let Err(e) = services::targets::tenancy::record_engine(&app, target, engine_id).await
+        && let Err(e) = services::targets::tenancy::record_engine(app, target, engine_id).await
     {
         tracing::warn!(error = %e, target = %target.name, "recording a target's engine");
     }

@@ -80,7 +80,7 @@ pub async fn choose_target(
     let checks = futures::future::join_all(
         candidates
             .iter()
-            .map(|t| crate::services::targets::check(&app, t)),
+            .map(|t| crate::services::targets::check(app, t)),
     )
     .await;
     let mut refused = Vec::new();
