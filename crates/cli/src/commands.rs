@@ -6,65 +6,18 @@ use clap::CommandFactory;
 use serde_json::json;
 use windflow_compose::{LoadOptions, Loaded, load};
 use windflow_domain::plan::PlanOptions;
-use windflow_engine::deploy::{self, UpError, UpOptions};
+use windflow_engine::deploy::{self, UpOptions};
 use windflow_engine::docker::DockerDriver;
-use windflow_engine::driver::{Driver, DriverError};
+use windflow_engine::driver::Driver;
 use windflow_engine::events::EventSink;
 use windflow_engine::executor::ExecuteOptions;
 use windflow_engine::history::{History, RevisionOutcome};
 
+use crate::failure::Failure;
 use crate::render::{self, Mode, print_json, warning_text};
 use crate::{Cli, Command, DeployMode, Global, Output, UpArgs, exit};
 
 mod swarm;
-
-/// A failed command: what to print and the exit code.
-#[derive(Debug)]
-pub struct Failure {
-    pub code: u8,
-    pub message: String,
-}
-
-impl Failure {
-    pub fn new(code: u8, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-        }
-    }
-}
-
-impl From<DriverError> for Failure {
-    fn from(e: DriverError) -> Self {
-        let code = if matches!(e, DriverError::Unreachable { .. }) {
-            exit::UNREACHABLE
-        } else {
-            exit::FAILURE
-        };
-        let hint = if code == exit::UNREACHABLE {
-            "\nhint: is dockerd running? Set -H/--host or DOCKER_HOST to use another engine."
-        } else {
-            ""
-        };
-        Self::new(code, format!("{e}{hint}"))
-    }
-}
-
-impl From<UpError> for Failure {
-    fn from(e: UpError) -> Self {
-        match e {
-            UpError::Driver(d) => d.into(),
-            UpError::Failed { ref failure, .. } => {
-                let code = match &failure.rollback {
-                    Some(r) if !r.errors.is_empty() => exit::ROLLBACK_FAILED,
-                    _ => exit::DEPLOY_FAILED,
-                };
-                Self::new(code, e.to_string())
-            }
-            other => Self::new(exit::FAILURE, other.to_string()),
-        }
-    }
-}
 
 type Result<T> = std::result::Result<T, Failure>;
 

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use windflow_engine::connect::{ConnectOptions, SshIdentity, TlsMaterial};
 
 use crate::Global;
-use crate::commands::Failure;
+use crate::failure::Failure;
 use crate::exit;
 
 fn cert_dir() -> PathBuf {

@@ -5,7 +5,7 @@ use futures::StreamExt;
 use owo_colors::{AnsiColors, OwoColorize};
 use windflow_engine::driver::{Driver, LogOptions, LogStream};
 
-use crate::commands::Failure;
+use crate::failure::Failure;
 use crate::{Global, LogsArgs, Output, exit};
 
 pub(crate) const COLOURS: [AnsiColors; 6] = [

@@ -5,6 +5,7 @@
 
 mod commands;
 mod connection;
+mod failure;
 mod logs;
 mod remote;
 mod render;

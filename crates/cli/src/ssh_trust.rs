@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use windflow_engine::connect::known_hosts::{self, HostKeyCheck, KnownHosts};
 use windflow_engine::connect::ssh::{SshEndpoint, default_known_hosts, offered_host_key};
 
-use crate::commands::Failure;
+use crate::failure::Failure;
 use crate::exit;
 
 #[derive(Subcommand, Debug)]

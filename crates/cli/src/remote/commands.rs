@@ -21,7 +21,7 @@ use windflow_protocol::{
 use super::client::{ApiError, Client};
 use super::credentials::{self, Credentials, TOKEN_ENV};
 use super::{DeployArgs, DeploymentsArgs, LoginArgs, OnServer, ServerArgs, StackCommand};
-use crate::commands::Failure;
+use crate::failure::Failure;
 use crate::render::{self, Mode, print_json, warning_text};
 use crate::{Global, LogsArgs, Output, exit};
 
