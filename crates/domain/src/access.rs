@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A member's role in one organization, from least to most powerful.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeploymentState {
@@ -97,5 +98,37 @@ mod tests {
         for s in DeploymentState::ALL {
             assert_eq!(DeploymentState::parse(s.as_str()), Some(s));
         }
+    }
+}
+
+/// Why a deployment exists.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeploymentKind {
+    /// Run a stack version.
+    Deploy,
+    /// Run an earlier version again.
+    Rollback,
+    /// Remove what the stack runs.
+    Remove,
+}
+
+impl DeploymentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeploymentKind::Deploy => "deploy",
+            DeploymentKind::Rollback => "rollback",
+            DeploymentKind::Remove => "remove",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "deploy" => DeploymentKind::Deploy,
+            "rollback" => DeploymentKind::Rollback,
+            "remove" => DeploymentKind::Remove,
+            _ => return None,
+        })
     }
 }

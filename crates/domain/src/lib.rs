@@ -4,7 +4,10 @@
 //!
 //! Invariant: this crate is pure. It does no I/O and knows nothing of tokio, Docker, SQL or
 //! HTTP, so everything here is tested as data in, data out. Wire and storage formats live in
-//! other crates; the serde derives here serve the stack history and `windflow config`.
+//! other crates; the serde derives here serve the stack history and `windflow config`, and
+//! the enums every layer shares (roles, deployment states and kinds, target kinds and
+//! statuses, policy levels) are defined here once: storage and the wire reuse them, with an
+//! OpenAPI schema behind the `openapi` feature.
 
 pub mod access;
 pub mod deployment;
@@ -14,6 +17,7 @@ pub mod plan;
 pub mod policy;
 pub mod spec;
 pub mod stack;
+pub mod target;
 pub mod units;
 
 pub use stack::*;

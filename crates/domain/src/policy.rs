@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::stack::{MountKind, Stack};
 
 /// How much of the host a stack may reach, from most to least permissive.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PolicyLevel {

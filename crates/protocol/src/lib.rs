@@ -2,8 +2,11 @@
 //! server, the CLI's client and — through the OpenAPI document generated from them — the web
 //! UI's TypeScript client.
 //!
-//! *Invariant:* a leaf. These types know nothing of storage or the engine; the server maps its
-//! records into them, so a schema change here is a deliberate API change.
+//! *Invariant:* these types know nothing of storage or the engine; the server maps its records
+//! into them, so a schema change here is a deliberate API change. The one dependency is
+//! `windflow-domain`, for the enums every layer shares (roles, deployment states and kinds,
+//! target kinds and statuses, policy levels): they are re-exported here as the wire's own,
+//! with their OpenAPI schema (domain's `openapi` feature), so they are defined once.
 
 use std::collections::BTreeMap;
 
@@ -15,6 +18,13 @@ pub mod agent;
 pub mod inventory;
 
 pub use time;
+/// The enums the API shows as they are, defined once in the domain: the wire and the store
+/// name a role, a deployment's state and kind, a target's kind and status and a policy level
+/// the same way.
+pub use windflow_domain::access::Role;
+pub use windflow_domain::deployment::{DeploymentKind, DeploymentState};
+pub use windflow_domain::policy::PolicyLevel;
+pub use windflow_domain::target::{TargetKind, TargetStatus};
 
 /// The API's version prefix.
 pub const API_PREFIX: &str = "/api/v1";
@@ -185,15 +195,6 @@ pub struct UpdateUserRequest {
     pub password: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Viewer,
-    Operator,
-    Admin,
-    Owner,
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Organization {
     pub id: String,
@@ -240,23 +241,6 @@ pub struct CreateEnvironmentRequest {
     pub name: String,
     #[serde(default)]
     pub description: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TargetKind {
-    Docker,
-    Ssh,
-    Agent,
-    Swarm,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TargetStatus {
-    Unknown,
-    Up,
-    Down,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -546,21 +530,6 @@ pub struct Validation {
 
 // ---- host-access policies ------------------------------------------------------------------
 
-/// How much of the host a stack may reach (modelled on Kubernetes' Pod Security Standards).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PolicyLevel {
-    /// No restriction: host paths, the engine socket, privileged containers, host networking.
-    Privileged,
-    /// The default: no host paths outside `allowed_host_paths`, never the engine socket, no
-    /// privileged containers, host namespaces, extra capabilities, unconfined profiles or
-    /// host-wide sysctls.
-    Baseline,
-    /// Baseline, and containers run as a non-root `user:` with `cap_drop: [ALL]` and
-    /// `no-new-privileges`.
-    Restricted,
-}
-
 /// A host-access policy: what host-level features a stack may use.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct HostPolicy {
@@ -616,31 +585,6 @@ pub struct VariableQuery {
 }
 
 // ---- deployments ------------------------------------------------------------------------
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DeploymentState {
-    Queued,
-    Running,
-    Succeeded,
-    Failed,
-    RolledBack,
-    Cancelled,
-}
-
-impl DeploymentState {
-    pub fn is_terminal(self) -> bool {
-        !matches!(self, DeploymentState::Queued | DeploymentState::Running)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DeploymentKind {
-    Deploy,
-    Rollback,
-    Remove,
-}
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Deployment {

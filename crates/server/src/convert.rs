@@ -13,48 +13,6 @@ pub fn opt_time(ms: Option<i64>) -> Option<OffsetDateTime> {
     ms.map(time)
 }
 
-pub fn role(role: rec::Role) -> wire::Role {
-    match role {
-        rec::Role::Viewer => wire::Role::Viewer,
-        rec::Role::Operator => wire::Role::Operator,
-        rec::Role::Admin => wire::Role::Admin,
-        rec::Role::Owner => wire::Role::Owner,
-    }
-}
-
-pub fn role_from(role: wire::Role) -> rec::Role {
-    match role {
-        wire::Role::Viewer => rec::Role::Viewer,
-        wire::Role::Operator => rec::Role::Operator,
-        wire::Role::Admin => rec::Role::Admin,
-        wire::Role::Owner => rec::Role::Owner,
-    }
-}
-
-pub fn state(state: rec::DeploymentState) -> wire::DeploymentState {
-    use rec::DeploymentState as S;
-    match state {
-        S::Queued => wire::DeploymentState::Queued,
-        S::Running => wire::DeploymentState::Running,
-        S::Succeeded => wire::DeploymentState::Succeeded,
-        S::Failed => wire::DeploymentState::Failed,
-        S::RolledBack => wire::DeploymentState::RolledBack,
-        S::Cancelled => wire::DeploymentState::Cancelled,
-    }
-}
-
-pub fn state_from(state: wire::DeploymentState) -> rec::DeploymentState {
-    use wire::DeploymentState as S;
-    match state {
-        S::Queued => rec::DeploymentState::Queued,
-        S::Running => rec::DeploymentState::Running,
-        S::Succeeded => rec::DeploymentState::Succeeded,
-        S::Failed => rec::DeploymentState::Failed,
-        S::RolledBack => rec::DeploymentState::RolledBack,
-        S::Cancelled => rec::DeploymentState::Cancelled,
-    }
-}
-
 pub fn kind(kind: rec::DeploymentKind) -> wire::DeploymentKind {
     match kind {
         rec::DeploymentKind::Deploy => wire::DeploymentKind::Deploy,
@@ -170,7 +128,7 @@ pub fn deployment(d: rec::Deployment) -> wire::Deployment {
         target: d.target_name,
         environment: d.environment_name,
         kind: kind(d.kind),
-        state: state(d.state),
+        state: d.state,
         requested_by: d.requested_by_name,
         plan: d
             .plan

@@ -355,7 +355,7 @@ pub async fn list(
 ) -> ApiResult<wire::Page<wire::Deployment>> {
     let org = &access.org.id;
     let mut filter = DeploymentFilter {
-        state: query.state.map(convert::state_from),
+        state: query.state,
         ..DeploymentFilter::default()
     };
     if let Some(name) = &query.stack {

@@ -21,7 +21,7 @@ pub async fn memberships(app: &App, caller: &Caller) -> ApiResult<Vec<Membership
         .into_iter()
         .map(|(org, role)| Membership {
             organization: convert::organization(org),
-            role: convert::role(role),
+            role,
         })
         .collect())
 }
@@ -64,7 +64,7 @@ pub async fn members(app: &App, access: &OrgAccess) -> ApiResult<Vec<Member>> {
         .into_iter()
         .map(|m| Member {
             user: convert::user(m.user),
-            role: convert::role(m.role),
+            role: m.role,
         })
         .collect())
 }
@@ -83,7 +83,7 @@ pub async fn set_member(
             .await
             .map_err(|_| ApiError::NotFound(format!("user {:?}", request.user)))?,
     };
-    let role = convert::role_from(request.role);
+    let role = request.role;
     if role != Role::Owner {
         ensure_another_owner(app, access, &user.id).await?;
     }

@@ -115,11 +115,7 @@ impl OrgPolicies {
 
 pub fn to_wire(policy: &HostAccessPolicy) -> wire::HostPolicy {
     wire::HostPolicy {
-        level: match policy.level {
-            PolicyLevel::Privileged => wire::PolicyLevel::Privileged,
-            PolicyLevel::Baseline => wire::PolicyLevel::Baseline,
-            PolicyLevel::Restricted => wire::PolicyLevel::Restricted,
-        },
+        level: policy.level,
         allowed_host_paths: policy.allowed_host_paths.clone(),
     }
 }
@@ -127,11 +123,7 @@ pub fn to_wire(policy: &HostAccessPolicy) -> wire::HostPolicy {
 /// A policy from the wire, checked: 422 naming the bad path.
 pub fn from_wire(policy: &wire::HostPolicy) -> ApiResult<HostAccessPolicy> {
     let parsed = HostAccessPolicy {
-        level: match policy.level {
-            wire::PolicyLevel::Privileged => PolicyLevel::Privileged,
-            wire::PolicyLevel::Baseline => PolicyLevel::Baseline,
-            wire::PolicyLevel::Restricted => PolicyLevel::Restricted,
-        },
+        level: policy.level,
         allowed_host_paths: policy
             .allowed_host_paths
             .iter()

@@ -128,7 +128,7 @@ pub async fn session_info(
         .into_iter()
         .map(|(org, role)| Membership {
             organization: convert::organization(org),
-            role: convert::role(role),
+            role,
         })
         .collect();
     Ok(SessionInfo {
