@@ -130,9 +130,6 @@ pub(crate) async fn concurrent_stack_edits_one_wins(store: &dyn Store) {
     assert_eq!(stack.latest_version, 2);
 }
 
-/// Many writers at once (transactions and single statements mixed): none may fail with a
-/// lock error (SQLite's `SQLITE_BUSY`), and every write lands.
-
 pub(crate) async fn list_stacks_filters_and_pages(store: &dyn Store) {
     let alice = user(store, "alice").await;
     let acme = org(store, "acme").await;

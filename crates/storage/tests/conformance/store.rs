@@ -148,6 +148,8 @@ pub(crate) async fn tenants_never_see_each_other(store: &dyn Store) {
     );
 }
 
+/// Many writers at once (transactions and single statements mixed): none may fail with a
+/// lock error (SQLite's `SQLITE_BUSY`), and every write lands.
 pub(crate) async fn concurrent_writers_never_fail_on_locks(store: &dyn Store) {
     let w = world(store).await;
     let writers = (0..16).map(|i| {
