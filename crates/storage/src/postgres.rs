@@ -53,11 +53,8 @@ impl PgStore {
     }
 
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
-        self.pool
-            .begin()
-            .await
-            .map_err(crate::queries::database_error)
+        self.pool.begin().await.map_err(crate::sql::database_error)
     }
 }
 
-crate::queries::impl_store!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow, "postgres");
+crate::sql::impl_store!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow, "postgres");

@@ -37,7 +37,7 @@ impl SqliteStore {
             })?;
         }
         let options = SqliteConnectOptions::from_str("sqlite:")
-            .map_err(crate::queries::database_error)?
+            .map_err(crate::sql::database_error)?
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -72,8 +72,8 @@ impl SqliteStore {
         self.pool
             .begin_with("BEGIN IMMEDIATE")
             .await
-            .map_err(crate::queries::database_error)
+            .map_err(crate::sql::database_error)
     }
 }
 
-crate::queries::impl_store!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow, "sqlite");
+crate::sql::impl_store!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow, "sqlite");
