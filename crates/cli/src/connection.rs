@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use windflow_engine::connect::{ConnectOptions, SshIdentity, TlsMaterial};
 
 use crate::Global;
-use crate::failure::Failure;
 use crate::exit;
+use crate::failure::Failure;
 
 fn cert_dir() -> PathBuf {
     std::env::var_os("DOCKER_CERT_PATH")

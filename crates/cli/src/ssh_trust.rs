@@ -9,8 +9,8 @@ use clap::{Args, Subcommand};
 use windflow_engine::connect::known_hosts::{self, HostKeyCheck, KnownHosts};
 use windflow_engine::connect::ssh::{SshEndpoint, default_known_hosts, offered_host_key};
 
-use crate::failure::Failure;
 use crate::exit;
+use crate::failure::Failure;
 
 #[derive(Subcommand, Debug)]
 pub enum SshCommand {

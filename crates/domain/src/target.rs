@@ -52,7 +52,8 @@ pub enum TargetStatus {
 }
 
 impl TargetStatus {
-    pub const ALL: [TargetStatus; 3] = [TargetStatus::Unknown, TargetStatus::Up, TargetStatus::Down];
+    pub const ALL: [TargetStatus; 3] =
+        [TargetStatus::Unknown, TargetStatus::Up, TargetStatus::Down];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -63,7 +64,9 @@ impl TargetStatus {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        TargetStatus::ALL.into_iter().find(|status| status.as_str() == s)
+        TargetStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
     }
 }
 

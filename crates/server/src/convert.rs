@@ -13,32 +13,6 @@ pub fn opt_time(ms: Option<i64>) -> Option<OffsetDateTime> {
     ms.map(time)
 }
 
-pub fn kind(kind: rec::DeploymentKind) -> wire::DeploymentKind {
-    match kind {
-        rec::DeploymentKind::Deploy => wire::DeploymentKind::Deploy,
-        rec::DeploymentKind::Rollback => wire::DeploymentKind::Rollback,
-        rec::DeploymentKind::Remove => wire::DeploymentKind::Remove,
-    }
-}
-
-pub fn target_kind(kind: rec::TargetKind) -> wire::TargetKind {
-    match kind {
-        rec::TargetKind::Docker => wire::TargetKind::Docker,
-        rec::TargetKind::Ssh => wire::TargetKind::Ssh,
-        rec::TargetKind::Agent => wire::TargetKind::Agent,
-        rec::TargetKind::Swarm => wire::TargetKind::Swarm,
-    }
-}
-
-pub fn target_kind_from(kind: wire::TargetKind) -> rec::TargetKind {
-    match kind {
-        wire::TargetKind::Docker => rec::TargetKind::Docker,
-        wire::TargetKind::Ssh => rec::TargetKind::Ssh,
-        wire::TargetKind::Agent => rec::TargetKind::Agent,
-        wire::TargetKind::Swarm => rec::TargetKind::Swarm,
-    }
-}
-
 pub fn user(user: rec::User) -> wire::User {
     wire::User {
         id: user.id,
@@ -127,7 +101,7 @@ pub fn deployment(d: rec::Deployment) -> wire::Deployment {
         version: d.stack_version,
         target: d.target_name,
         environment: d.environment_name,
-        kind: kind(d.kind),
+        kind: d.kind,
         state: d.state,
         requested_by: d.requested_by_name,
         plan: d
@@ -146,18 +120,10 @@ pub fn deployment(d: rec::Deployment) -> wire::Deployment {
     }
 }
 
-pub fn target_status(status: rec::TargetStatus) -> wire::TargetStatus {
-    match status {
-        rec::TargetStatus::Unknown => wire::TargetStatus::Unknown,
-        rec::TargetStatus::Up => wire::TargetStatus::Up,
-        rec::TargetStatus::Down => wire::TargetStatus::Down,
-    }
-}
-
 pub fn target_check(c: rec::TargetCheck) -> wire::TargetCheck {
     wire::TargetCheck {
         checked_at: time(c.checked_at),
-        status: target_status(c.status),
+        status: c.status,
         latency_ms: c.latency_ms.max(0) as u64,
         error: c.error,
     }

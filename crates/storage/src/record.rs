@@ -1,9 +1,9 @@
 //! The records the store reads and writes. Plain data: ids are UUID strings, times are
 //! [`Timestamp`]s (milliseconds since the Unix epoch, stored as BIGINT).
 
-use serde::{Deserialize, Serialize};
 pub use windflow_domain::access::Role;
-pub use windflow_domain::deployment::DeploymentState;
+pub use windflow_domain::deployment::{DeploymentKind, DeploymentState};
+pub use windflow_domain::target::{TargetKind, TargetStatus};
 
 /// Milliseconds since the Unix epoch.
 pub type Timestamp = i64;
@@ -142,62 +142,6 @@ pub struct Environment {
     pub name: String,
     pub description: String,
     pub created_at: Timestamp,
-}
-
-/// How a target is reached.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TargetKind {
-    Docker,
-    Ssh,
-    Agent,
-    Swarm,
-}
-
-impl TargetKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TargetKind::Docker => "docker",
-            TargetKind::Ssh => "ssh",
-            TargetKind::Agent => "agent",
-            TargetKind::Swarm => "swarm",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "docker" => TargetKind::Docker,
-            "ssh" => TargetKind::Ssh,
-            "agent" => TargetKind::Agent,
-            "swarm" => TargetKind::Swarm,
-            _ => return None,
-        })
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TargetStatus {
-    Unknown,
-    Up,
-    Down,
-}
-
-impl TargetStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TargetStatus::Unknown => "unknown",
-            TargetStatus::Up => "up",
-            TargetStatus::Down => "down",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "unknown" => TargetStatus::Unknown,
-            "up" => TargetStatus::Up,
-            "down" => TargetStatus::Down,
-            _ => return None,
-        })
-    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -388,33 +332,6 @@ pub struct Variable {
     pub value: VariableValue,
     pub updated_by: String,
     pub updated_at: Timestamp,
-}
-
-/// Why a deployment exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeploymentKind {
-    Deploy,
-    Rollback,
-    Remove,
-}
-
-impl DeploymentKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeploymentKind::Deploy => "deploy",
-            DeploymentKind::Rollback => "rollback",
-            DeploymentKind::Remove => "remove",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "deploy" => DeploymentKind::Deploy,
-            "rollback" => DeploymentKind::Rollback,
-            "remove" => DeploymentKind::Remove,
-            _ => return None,
-        })
-    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

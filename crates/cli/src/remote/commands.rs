@@ -138,25 +138,6 @@ fn format_time(at: &time::OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-fn state_name(state: DeploymentState) -> &'static str {
-    match state {
-        DeploymentState::Queued => "queued",
-        DeploymentState::Running => "running",
-        DeploymentState::Succeeded => "succeeded",
-        DeploymentState::Failed => "failed",
-        DeploymentState::RolledBack => "rolled_back",
-        DeploymentState::Cancelled => "cancelled",
-    }
-}
-
-fn kind_name(kind: DeploymentKind) -> &'static str {
-    match kind {
-        DeploymentKind::Deploy => "deploy",
-        DeploymentKind::Rollback => "rollback",
-        DeploymentKind::Remove => "remove",
-    }
-}
-
 // ---- login / logout ------------------------------------------------------------------
 
 pub async fn login(g: &Global, args: &LoginArgs) -> Result<()> {
@@ -760,8 +741,8 @@ pub async fn deployments(g: &Global, args: &DeploymentsArgs) -> Result<()> {
             d.stack.clone(),
             d.version.to_string(),
             d.target.clone(),
-            kind_name(d.kind).to_string(),
-            state_name(d.state).to_string(),
+            d.kind.as_str().to_string(),
+            d.state.as_str().to_string(),
             d.requested_by.clone(),
             format_time(&d.created_at),
         ]);
@@ -779,7 +760,7 @@ pub async fn deployments(g: &Global, args: &DeploymentsArgs) -> Result<()> {
 
 fn show_deployment(d: &Deployment) {
     println!("deployment  {}", d.id);
-    println!("kind        {}", kind_name(d.kind));
+    println!("kind        {}", d.kind.as_str());
     println!("stack       {} v{}", d.stack, d.version);
     match &d.environment {
         Some(env) => println!("target      {} (environment {env})", d.target),
@@ -787,7 +768,7 @@ fn show_deployment(d: &Deployment) {
     }
     println!(
         "state       {}{}",
-        state_name(d.state),
+        d.state.as_str(),
         if d.cancel_requested && !d.state.is_terminal() {
             " (cancel requested)"
         } else {
@@ -845,7 +826,7 @@ async fn follow(g: &Global, s: &Session, deployment: Deployment) -> Result<()> {
             deployment.version,
             deployment.target,
             deployment.id,
-            state_name(deployment.state)
+            deployment.state.as_str()
         );
     }
     let (events, receiver) = tokio::sync::mpsc::unbounded_channel::<Event>();
@@ -1006,7 +987,7 @@ fn outcome(g: &Global, d: &Deployment) -> Result<()> {
             format!(
                 "the event stream ended while deployment {} is still {}",
                 d.id,
-                state_name(d.state)
+                d.state.as_str()
             ),
         )),
     }

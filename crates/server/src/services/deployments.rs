@@ -70,8 +70,7 @@ pub async fn queue(
             failover,
         } => {
             let needs =
-                crate::services::deployments::stack_memory_needs(app, org, &stack, version)
-                    .await?;
+                crate::services::deployments::stack_memory_needs(app, org, &stack, version).await?;
             let choice = crate::services::targets::placement::choose_target(
                 app,
                 org,

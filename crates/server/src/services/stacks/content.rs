@@ -167,7 +167,6 @@ pub fn diff(from: i64, from_text: &str, to: i64, to_text: &str) -> StackDiff {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -286,12 +286,7 @@ pub async fn validate_content(
     let environment =
         validation_environment(app.store.as_ref(), &access.org.id, stack_id.as_deref()).await?;
     let policies = OrgPolicies::load(app.store.as_ref(), &access.org.id).await?;
-    Ok(validate(
-        name,
-        content,
-        environment,
-        &policies.organization,
-    ))
+    Ok(validate(name, content, environment, &policies.organization))
 }
 
 /// The variable scope of a stack, optionally narrowed to one environment.

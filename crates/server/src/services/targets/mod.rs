@@ -87,11 +87,11 @@ fn wire_target(target: Target, envs: &[(String, String)]) -> WireTarget {
         shared: config.shared,
         id: target.id,
         name: target.name,
-        kind: convert::target_kind(target.kind),
+        kind: target.kind,
         endpoint: target.endpoint,
         environment,
         labels: target.labels,
-        status: convert::target_status(target.status),
+        status: target.status,
         info: target
             .info
             .and_then(|v| serde_json::from_value::<EngineInfo>(v).ok()),
@@ -123,7 +123,7 @@ pub async fn create(
     request: CreateTargetRequest,
 ) -> ApiResult<WireTarget> {
     services::names::check_name("name", &request.name)?;
-    let kind = convert::target_kind_from(request.kind);
+    let kind = request.kind;
     check_endpoint(kind, &request.endpoint)?;
     check_local_socket(access, kind, &request.endpoint)?;
     if request.shared {
