@@ -72,7 +72,7 @@ pub(crate) const RECORD_AGENT_SEEN: &str = "UPDATE agents SET version = COALESCE
 // ---- the implementation, expanded once per backend --------------------------------------
 
 /// Implements [`AgentStore`] for `$store`, in the adapter's child module `agents`.
-/// Expanded by [`impl_store!`](crate::sql::impl_store), which defines the `Db`, `DbRow`,
+/// Expanded by [`impl_store!`](crate::adapter::impl_store), which defines the `Db`, `DbRow`,
 /// `col`, `rows` and `exists` this body uses.
 macro_rules! impl_agent_store {
     ($store:ty) => {

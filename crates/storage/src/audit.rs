@@ -42,7 +42,7 @@ pub(crate) const COUNT_AUDIT: &str = concat!("SELECT COUNT(*) FROM audit_log", a
 // ---- the implementation, expanded once per backend --------------------------------------
 
 /// Implements [`AuditStore`] for `$store`, in the adapter's child module `audit`.
-/// Expanded by [`impl_store!`](crate::sql::impl_store), which defines the `Db`, `DbRow`,
+/// Expanded by [`impl_store!`](crate::adapter::impl_store), which defines the `Db`, `DbRow`,
 /// `col`, `rows` and `exists` this body uses.
 macro_rules! impl_audit_store {
     ($store:ty) => {

@@ -195,7 +195,7 @@ pub(crate) const CLAIM_ATTEMPTS: usize = 50;
 // ---- the implementation, expanded once per backend --------------------------------------
 
 /// Implements [`DeploymentStore`] for `$store`, in the adapter's child module `deployments`.
-/// Expanded by [`impl_store!`](crate::sql::impl_store), which defines the `Db`, `DbRow`,
+/// Expanded by [`impl_store!`](crate::adapter::impl_store), which defines the `Db`, `DbRow`,
 /// `col`, `rows` and `exists` this body uses.
 macro_rules! impl_deployment_store {
     ($store:ty) => {

@@ -18,7 +18,8 @@
 //! | `audit.rs`         | [`AuditStore`]        | `audit_log`                                     |
 //! | `agents.rs`        | [`AgentStore`]        | `agent_enrollments`, `agents`                   |
 //!
-//! `sql.rs` holds what they share (error mapping, JSON columns) and `impl_store!`; `record.rs`
+//! `sql.rs` holds what they share (error mapping, JSON columns), `adapter.rs` the
+//! `impl_store!` macro that assembles them into each adapter; `record.rs`
 //! the records they read and write. Adding a method touches the aggregate's module, its
 //! scenario in `tests/conformance/<aggregate>.rs`, and, for a schema change, one new
 //! migration per backend (`migrations/sqlite`, `migrations/postgres`).
@@ -44,6 +45,7 @@
 //! can never cross tenants by forgetting a filter; applied migrations are never edited (a
 //! change is a new migration in both directories).
 
+mod adapter;
 mod agents;
 mod audit;
 mod deployments;

@@ -112,7 +112,7 @@ pub(crate) const DELETE_ENVIRONMENT: &str = "DELETE FROM environments WHERE id =
 // ---- the implementation, expanded once per backend --------------------------------------
 
 /// Implements [`OrganizationStore`] for `$store`, in the adapter's child module `organizations`.
-/// Expanded by [`impl_store!`](crate::sql::impl_store), which defines the `Db`, `DbRow`,
+/// Expanded by [`impl_store!`](crate::adapter::impl_store), which defines the `Db`, `DbRow`,
 /// `col`, `rows` and `exists` this body uses.
 macro_rules! impl_organization_store {
     ($store:ty) => {

@@ -57,4 +57,4 @@ impl PgStore {
     }
 }
 
-crate::sql::impl_store!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow, "postgres");
+crate::adapter::impl_store!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow, "postgres");

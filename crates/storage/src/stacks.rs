@@ -116,7 +116,7 @@ pub(crate) const DELETE_STACK: &str = "DELETE FROM stacks WHERE id = $1";
 // ---- the implementation, expanded once per backend --------------------------------------
 
 /// Implements [`StackStore`] for `$store`, in the adapter's child module `stacks`.
-/// Expanded by [`impl_store!`](crate::sql::impl_store), which defines the `Db`, `DbRow`,
+/// Expanded by [`impl_store!`](crate::adapter::impl_store), which defines the `Db`, `DbRow`,
 /// `col`, `rows` and `exists` this body uses.
 macro_rules! impl_stack_store {
     ($store:ty) => {

@@ -127,7 +127,7 @@ pub(crate) const DELETE_HOST_POLICY: &str =
 // ---- the implementation, expanded once per backend --------------------------------------
 
 /// Implements [`TargetStore`] for `$store`, in the adapter's child module `targets`.
-/// Expanded by [`impl_store!`](crate::sql::impl_store), which defines the `Db`, `DbRow`,
+/// Expanded by [`impl_store!`](crate::adapter::impl_store), which defines the `Db`, `DbRow`,
 /// `col`, `rows` and `exists` this body uses.
 macro_rules! impl_target_store {
     ($store:ty) => {

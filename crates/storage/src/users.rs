@@ -137,7 +137,7 @@ pub(crate) use user_columns;
 // ---- the implementation, expanded once per backend --------------------------------------
 
 /// Implements [`UserStore`] for `$store`, in the adapter's child module `users`.
-/// Expanded by [`impl_store!`](crate::sql::impl_store), which defines the `Db`, `DbRow`,
+/// Expanded by [`impl_store!`](crate::adapter::impl_store), which defines the `Db`, `DbRow`,
 /// `col`, `rows` and `exists` this body uses.
 macro_rules! impl_user_store {
     ($store:ty) => {

@@ -75,7 +75,7 @@ pub(crate) const REPLACE_SECRET_VALUE: &str = "UPDATE variables SET secret_key_i
 // ---- the implementation, expanded once per backend --------------------------------------
 
 /// Implements [`VariableStore`] for `$store`, in the adapter's child module `variables`.
-/// Expanded by [`impl_store!`](crate::sql::impl_store), which defines the `Db`, `DbRow`,
+/// Expanded by [`impl_store!`](crate::adapter::impl_store), which defines the `Db`, `DbRow`,
 /// `col`, `rows` and `exists` this body uses.
 macro_rules! impl_variable_store {
     ($store:ty) => {

@@ -1234,7 +1234,10 @@ export interface components {
             at: string;
             data: Record<string, never>;
         };
-        /** @enum {string} */
+        /**
+         * @description Why a deployment exists.
+         * @enum {string}
+         */
         DeploymentKind: "deploy" | "rollback" | "remove";
         /** @enum {string} */
         DeploymentState: "queued" | "running" | "succeeded" | "failed" | "rolled_back" | "cancelled";
@@ -1557,7 +1560,7 @@ export interface components {
             environment?: string | null;
         };
         /**
-         * @description How much of the host a stack may reach (modelled on Kubernetes' Pod Security Standards).
+         * @description How much of the host a stack may reach, from most to least permissive.
          * @enum {string}
          */
         PolicyLevel: "privileged" | "baseline" | "restricted";
@@ -1589,7 +1592,10 @@ export interface components {
             database: components["schemas"]["Check"];
             engine: components["schemas"]["Check"];
         };
-        /** @enum {string} */
+        /**
+         * @description A member's role in one organization, from least to most powerful.
+         * @enum {string}
+         */
         Role: "viewer" | "operator" | "admin" | "owner";
         RollbackRequest: {
             target: string;
@@ -1720,7 +1726,10 @@ export interface components {
             latency_ms: number;
             error?: string | null;
         };
-        /** @enum {string} */
+        /**
+         * @description How a target is reached, and so which deploy mode serves it.
+         * @enum {string}
+         */
         TargetKind: "docker" | "ssh" | "agent" | "swarm";
         /**
          * @description SSH for an `ssh://` target: the OpenSSH private key to log in with (stored encrypted,
@@ -1732,7 +1741,10 @@ export interface components {
             private_key?: string | null;
             host_key?: string | null;
         };
-        /** @enum {string} */
+        /**
+         * @description How a target answered its last connection check.
+         * @enum {string}
+         */
         TargetStatus: "unknown" | "up" | "down";
         /** @description The answer of `POST …/targets/{name}/test`. */
         TargetTest: {
