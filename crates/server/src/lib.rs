@@ -4,17 +4,18 @@
 //! pool through the stack engine, live events and logs over Server-Sent Events, Prometheus
 //! metrics.
 //!
-//! Layout: `routes::*` are thin HTTP handlers (extract, authorize, call, map); `auth` says who
-//! calls and with which role; `deployments`, `stacks`, `audit` are the services handlers
-//! call; `jobs` runs deployments; `hub` fans their events out live; `secrets` encrypts
-//! variables at rest; `convert` maps store records to the wire types of `windflow-protocol`;
-//! `error` is the only place errors become HTTP answers.
+//! Layout: `routes::*` are thin HTTP handlers (extract, authorize, call one service, map);
+//! `services::*` hold the behaviour, one module per concern (targets, stacks, deployments,
+//! containers, policies, organizations, users, sessions, variables, agents, audit, health,
+//! swarm); `jobs` runs deployments; `agents` keeps the agents' live links; `hub` fans
+//! deployment events out live; `state` is the shared `App` (store, keyring, caches, driver
+//! pool); `secrets` encrypts at rest; `convert` maps store records to the wire types of
+//! `windflow-protocol`; `error` is the only place errors become HTTP answers.
 //!
 //! *Invariants:* every `/orgs/{org}/…` handler goes through [`auth::OrgAccess`], which hides
-//! other tenants behind 404s and checks one permission per endpoint; secret values are
-//! decrypted only inside a deployment and never returned, logged or recorded in events;
-//! the engine is reached only through `windflow_engine` (its `Driver` and `deploy`), never
-//! from a handler.
+//! other tenants behind 404s and checks one permission per endpoint; handlers reach neither
+//! the store nor an engine (`crates/testkit/tests/architecture.rs` checks it); secret values
+//! are decrypted only inside a deployment and never returned, logged or recorded in events.
 
 pub mod admin;
 mod agents;
