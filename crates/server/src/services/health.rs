@@ -68,7 +68,7 @@ pub async fn refresh_gauges(app: &App) {
     if let Ok(counts) = app.store.count_deployments_by_state().await {
         for st in DeploymentState::ALL {
             let n = counts.iter().find(|(s, _)| *s == st).map_or(0, |(_, n)| *n);
-            metrics::gauge!("windflow_deployments", "app" => st.as_str()).set(n as f64);
+            metrics::gauge!("windflow_deployments", "state" => st.as_str()).set(n as f64);
         }
     }
     if let Ok(targets) = app.store.list_all_targets().await {
