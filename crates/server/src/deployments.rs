@@ -218,9 +218,10 @@ impl App {
             return Err(policy_refusal(&target, refused));
         }
         let driver = self.driver(&target)?;
-        let (_, plan) = deploy::plan(driver.as_ref(), &loaded.stack, &PlanOptions::default())
-            .await
-            .map_err(|e| ApiError::Unavailable(format!("target {}: {e}", target.name)))?;
+        let (_, plan) =
+            deploy::containers::plan(driver.as_ref(), &loaded.stack, &PlanOptions::default())
+                .await
+                .map_err(|e| ApiError::Unavailable(format!("target {}: {e}", target.name)))?;
         Ok(wire::PlanPreview {
             version,
             unchanged: plan.is_empty(),

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::sync::Notify;
+use windflow_engine::deploy::Orchestrator;
 use windflow_engine::driver::Driver;
 use windflow_storage::{Organization, Role, Store, Target, TargetKind, Timestamp, User};
 
@@ -66,6 +67,24 @@ impl App {
             instance,
             agents: Arc::new(crate::agents::Registry::new(config_heartbeat)),
         }
+    }
+
+    /// How `target` runs stacks, chosen from its kind: a `swarm` target deploys Swarm services
+    /// through its manager's engine, the others containers through `driver` (its pooled
+    /// driver).
+    pub fn orchestrator(
+        &self,
+        target: &Target,
+        driver: Arc<dyn Driver>,
+    ) -> ApiResult<Orchestrator> {
+        Ok(match target.kind {
+            TargetKind::Swarm => {
+                Orchestrator::Swarm(crate::remote_targets::docker_driver(&self.keyring, target)?)
+            }
+            TargetKind::Docker | TargetKind::Ssh | TargetKind::Agent => {
+                Orchestrator::Containers(driver)
+            }
+        })
     }
 
     /// The driver for a target, connected once and reused.
