@@ -95,7 +95,7 @@ impl App {
         }
         let driver: Arc<dyn Driver> = match target.kind {
             // A Swarm manager is a Docker engine: the container driver serves its
-            // inventory and logs; deployments take the Swarm path (jobs.rs).
+            // inventory and logs; deployments take the Swarm path (`orchestrator`).
             TargetKind::Docker | TargetKind::Ssh | TargetKind::Swarm => {
                 Arc::new(crate::remote_targets::docker_driver(&self.keyring, target)?)
             }

@@ -4,7 +4,7 @@
 //! A target's [`DeployMode`] is chosen once, from the target's kind or the CLI's `--mode`, as
 //! an [`Orchestrator`]: one variant per mode, each with its own path — [`containers`]
 //! (observe → `windflow_domain::plan` → executor, through a `Driver`) and
-//! [`swarm`](crate::swarm) (Swarm services on a manager). The functions here dispatch on it,
+//! [`swarm`] (Swarm services on a manager). The functions here dispatch on it,
 //! so callers never branch on the mode; a new mode is a new variant. Either path records the
 //! outcome in a [`History`].
 

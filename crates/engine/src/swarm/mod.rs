@@ -1,21 +1,32 @@
 //! Swarm targets: a stack becomes Swarm services, overlay networks, secrets and configs on a
 //! Swarm manager — what `docker stack deploy` does — with WindFlow's plan, events and history.
+//! It has the container path's shape: a pure translation and planner, one driver module for
+//! the Engine API, and the orchestration between them.
 //!
-//! - [`spec`] translates a stack into Swarm objects without I/O (unit-tested as data).
-//! - [`up`] observes what runs (services, networks, secrets, configs labelled
-//!   `com.docker.stack.namespace=<project>`), plans the difference ([`SwarmPlan`]), applies it
-//!   in dependency order (networks, secrets and configs, then services), and waits until each
-//!   changed service converged: its `UpdateStatus` completed and as many running tasks as
-//!   replicas carry the new task template. When Swarm rolls an update back (or pauses it and
-//!   WindFlow asks for the rollback), the deployment fails with the last failing task's error
-//!   and says the previous version serves again. Secrets and configs are immutable in Swarm:
-//!   they are named by content hash, services move to the new name, and unused ones are
-//!   removed after a successful deployment.
-//! - [`down`], [`rollback`], [`services`] (with tasks) and [`nodes`] (the inventory).
+//! - [`spec`] translates a stack into Swarm objects (Engine API specs) without I/O
+//!   (unit-tested as data); mounts go through `docker::engine_mount`, the container path's
+//!   translation.
+//! - [`plan`](mod@plan) is the planner: desired objects and hashes against what runs, as plain data, to
+//!   a [`SwarmPlan`]; no I/O, tests are data in, data out.
+//! - [`docker`] is the Swarm driver: every Engine API call (observe the project's services,
+//!   networks, secrets and configs labelled `com.docker.stack.namespace=<project>`; create,
+//!   update and remove them; inspect rollouts and tasks; nodes), returning plain types.
+//! - `apply` runs a plan in dependency order (networks, secrets and configs, then services)
+//!   and waits until each changed service converged: its `UpdateStatus` completed and as many
+//!   running tasks as replicas carry the new task template. When Swarm rolls an update back
+//!   (or pauses it and WindFlow asks for the rollback), the deployment fails with the last
+//!   failing task's error and says the previous version serves again.
+//! - Here: [`up`] (pin images, translate, observe, plan, apply, record), [`plan`](fn@plan),
+//!   [`down`], [`rollback`], [`services`] (with tasks) and [`nodes`] (the inventory). Secrets
+//!   and configs are immutable in Swarm: they are named by content hash, services move to the
+//!   new name, and unused ones are removed after a successful deployment.
 //!
-//! Invariant: the Swarm path talks to the engine only through the `DockerDriver`'s client
-//! (a Swarm manager is a Docker engine, so the container `Driver` still works on it); it
-//! reports through the same typed events and records the same history as the container path.
+//! `windflow_engine::deploy` dispatches to this path for a target in `DeployMode::Swarm`.
+//!
+//! Invariants: only [`docker`] (and the pure [`spec`] translation, for the spec types) sees
+//! bollard; the Swarm path talks to the engine only through the `DockerDriver`'s client (a
+//! Swarm manager is a Docker engine, so the container `Driver` still works on it); it reports
+//! through the same typed events and records the same history as the container path.
 
 mod apply;
 pub mod docker;
