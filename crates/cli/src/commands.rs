@@ -6,18 +6,16 @@ use clap::CommandFactory;
 use serde_json::json;
 use windflow_compose::{LoadOptions, Loaded, load};
 use windflow_domain::plan::PlanOptions;
-use windflow_engine::deploy::{self, UpOptions};
+use windflow_engine::deploy::{self, Orchestrator, ProjectStatus, UpOptions};
 use windflow_engine::docker::DockerDriver;
 use windflow_engine::driver::Driver;
 use windflow_engine::events::EventSink;
 use windflow_engine::executor::ExecuteOptions;
-use windflow_engine::history::{History, RevisionOutcome};
+use windflow_engine::history::RevisionOutcome;
 
 use crate::failure::Failure;
 use crate::render::{self, Mode, print_json, warning_text};
-use crate::{Cli, Command, DeployMode, Global, Output, UpArgs, exit};
-
-mod swarm;
+use crate::{Cli, Command, Global, Output, UpArgs, exit};
 
 type Result<T> = std::result::Result<T, Failure>;
 
@@ -26,10 +24,6 @@ pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Validate => validate(g),
         Command::Config => config(g),
-        Command::Plan(args) if g.mode == DeployMode::Swarm => swarm::plan(g, &args).await,
-        Command::Up(args) if g.mode == DeployMode::Swarm => swarm::up(g, &args).await,
-        Command::Ps if g.mode == DeployMode::Swarm => swarm::ps(g).await,
-        Command::Down { .. } if g.mode == DeployMode::Swarm => swarm::down(g).await,
         Command::Plan(args) => plan(g, &args).await,
         Command::Up(args) => up(g, &args).await,
         Command::Ps => ps(g).await,
@@ -112,6 +106,19 @@ fn driver(g: &Global) -> Result<DockerDriver> {
     Ok(DockerDriver::connect_with(&crate::connection::options(g)?)?)
 }
 
+/// The deployment mode `--mode` asks for.
+fn mode(g: &Global) -> deploy::DeployMode {
+    g.mode.into()
+}
+
+/// " on the Swarm" (`preposition` + the mode's destination), or nothing.
+fn place(g: &Global, preposition: &str) -> String {
+    mode(g)
+        .destination()
+        .map(|d| format!(" {preposition} {d}"))
+        .unwrap_or_default()
+}
+
 fn validate(g: &Global) -> Result<()> {
     let loaded = load_stack(g)?;
     let stack = &loaded.stack;
@@ -158,15 +165,23 @@ fn plan_options(args: &UpArgs) -> PlanOptions {
     }
 }
 
+/// Refuses the options the mode cannot honour (before anything is loaded).
+fn check_options(g: &Global, args: &UpArgs) -> Result<()> {
+    mode(g)
+        .check(&plan_options(args))
+        .map_err(|message| Failure::new(exit::USAGE, message))
+}
+
 async fn plan(g: &Global, args: &UpArgs) -> Result<()> {
+    check_options(g, args)?;
     let stack = load_stack(g)?.stack;
-    let driver = driver(g)?;
-    let (_, plan) = deploy::plan(&driver, &stack, &plan_options(args)).await?;
+    let target = Orchestrator::on_docker(mode(g), driver(g)?);
+    let plan = deploy::plan(&target, &stack, &plan_options(args)).await?;
     print_plan(
         g,
         &stack.name,
         &plan,
-        &plan.warnings,
+        plan.warnings(),
         plan.is_empty(),
         plan.describe(),
     );
@@ -234,8 +249,8 @@ fn cancel_on_ctrl_c() -> tokio::sync::watch::Receiver<bool> {
     receiver
 }
 
-/// What `windflow up` (either mode) asks of the engine.
-fn up_options(args: &UpArgs, source: &str) -> UpOptions {
+/// What `windflow up` asks of the engine. The history records it as the mode's own `up`.
+fn up_options(args: &UpArgs) -> UpOptions {
     UpOptions {
         plan: plan_options(args),
         execute: ExecuteOptions {
@@ -244,7 +259,7 @@ fn up_options(args: &UpArgs, source: &str) -> UpOptions {
             cancel: Some(cancel_on_ctrl_c()),
             ..Default::default()
         },
-        source: source.into(),
+        source: String::new(),
     }
 }
 
@@ -263,32 +278,34 @@ fn print_up_outcome(g: &Global, project: &str, place: &str, outcome: &deploy::Up
 }
 
 async fn up(g: &Global, args: &UpArgs) -> Result<()> {
+    check_options(g, args)?;
     let stack = load_stack(g)?.stack;
     let project = stack.name.clone();
     let driver = driver(g)?;
-    let history = History::for_endpoint(driver.endpoint());
-    let options = up_options(args, "up");
+    let history = mode(g).history_for(driver.endpoint());
+    let target = Orchestrator::on_docker(mode(g), driver);
+    let options = up_options(args);
     let outcome = with_events(g, |events| async move {
-        deploy::up(&driver, &stack, &history, &options, &events).await
+        deploy::up(&target, &stack, &history, &options, &events).await
     })
     .await?;
-    print_up_outcome(g, &project, "", &outcome);
+    print_up_outcome(g, &project, &place(g, "on"), &outcome);
     Ok(())
 }
 
 async fn down(g: &Global, volumes: bool) -> Result<()> {
     let project = project_name(g)?;
-    let driver = driver(g)?;
+    let target = Orchestrator::on_docker(mode(g), driver(g)?);
     let plan = with_events(g, |events| {
-        let (driver, project) = (&driver, &project);
-        async move { deploy::down(driver, project, volumes, &events).await }
+        let (target, project) = (&target, &project);
+        async move { deploy::down(target, project, volumes, &events).await }
     })
     .await?;
     if g.output == Output::Text {
         if plan.is_empty() {
             println!("{project}: nothing to remove");
         } else {
-            println!("{project} removed");
+            println!("{project} removed{}", place(g, "from"));
         }
     }
     Ok(())
@@ -296,14 +313,22 @@ async fn down(g: &Global, volumes: bool) -> Result<()> {
 
 async fn ps(g: &Global) -> Result<()> {
     let project = project_name(g)?;
-    let driver = driver(g)?;
-    let observed = driver.observe(&project, None).await?;
+    let target = Orchestrator::on_docker(mode(g), driver(g)?);
+    let status = deploy::status(&target, &project).await?;
     if g.output == Output::Json {
-        print_json(&observed.containers);
+        print_json(&status);
         return Ok(());
     }
+    match &status {
+        ProjectStatus::Containers(containers) => print_containers(containers),
+        ProjectStatus::Swarm(services) => print_swarm_services(services),
+    }
+    Ok(())
+}
+
+fn print_containers(containers: &[windflow_domain::observed::ObservedContainer]) {
     let mut table = render::table(["NAME", "SERVICE", "STATE", "STATUS", "VERSION", "PORTS"]);
-    for c in &observed.containers {
+    for c in containers {
         table.add_row([
             c.name.clone(),
             c.service.clone(),
@@ -315,7 +340,42 @@ async fn ps(g: &Global) -> Result<()> {
         ]);
     }
     println!("{table}");
-    Ok(())
+}
+
+/// A Swarm project's services, then their tasks.
+fn print_swarm_services(services: &[windflow_engine::swarm::ServiceStatus]) {
+    let mut table = render::table([
+        "NAME", "SERVICE", "MODE", "REPLICAS", "VERSION", "UPDATE", "PORTS",
+    ]);
+    for s in services {
+        table.add_row([
+            s.name.clone(),
+            s.service.clone(),
+            s.mode.clone(),
+            format!("{}/{}", s.running, s.desired),
+            s.stack_version
+                .map_or_else(|| "-".into(), |v| format!("v{v}")),
+            s.update_state.clone().unwrap_or_else(|| "-".into()),
+            s.ports.join(", "),
+        ]);
+    }
+    println!("{table}");
+    let mut tasks = render::table(["TASK", "NODE", "DESIRED", "STATE", "ERROR"]);
+    for s in services {
+        for t in &s.tasks {
+            tasks.add_row([
+                match t.slot {
+                    Some(slot) => format!("{}.{slot}", s.name),
+                    None => s.name.clone(),
+                },
+                t.node.clone(),
+                t.desired_state.clone(),
+                t.state.clone(),
+                t.error.clone().unwrap_or_default(),
+            ]);
+        }
+    }
+    println!("{tasks}");
 }
 
 async fn restart(g: &Global, services: &[String], timeout: Option<u64>) -> Result<()> {
@@ -360,12 +420,8 @@ async fn restart(g: &Global, services: &[String], timeout: Option<u64>) -> Resul
 async fn rollback(g: &Global, to: Option<u64>, wait_timeout: u64) -> Result<()> {
     let project = project_name(g)?;
     let driver = driver(g)?;
-    let swarm = g.mode == DeployMode::Swarm;
-    let history = if swarm {
-        windflow_engine::swarm::history_for(driver.endpoint())
-    } else {
-        History::for_endpoint(driver.endpoint())
-    };
+    let history = mode(g).history_for(driver.endpoint());
+    let target = Orchestrator::on_docker(mode(g), driver);
     let options = UpOptions {
         execute: ExecuteOptions {
             wait_timeout: Duration::from_secs(wait_timeout),
@@ -375,19 +431,12 @@ async fn rollback(g: &Global, to: Option<u64>, wait_timeout: u64) -> Result<()> 
         ..Default::default()
     };
     let (target, outcome) = with_events(g, |events| {
-        let (driver, project, history, options) = (&driver, &project, &history, &options);
-        async move {
-            if swarm {
-                windflow_engine::swarm::rollback(driver, project, to, history, options, &events)
-                    .await
-            } else {
-                deploy::rollback(driver, project, to, history, options, &events).await
-            }
-        }
+        let (target, project, history, options) = (&target, &project, &history, &options);
+        async move { deploy::rollback(target, project, to, history, options, &events).await }
     })
     .await?;
     if g.output == Output::Text {
-        let place = if swarm { " on the Swarm" } else { "" };
+        let place = place(g, "on");
         match outcome.version {
             Some(v) => println!(
                 "{project} rolled back to v{}{place} (recorded as v{v})",
@@ -404,10 +453,7 @@ fn history(g: &Global) -> Result<()> {
     let endpoint = DockerDriver::connect_with(&crate::connection::options(g)?)?
         .endpoint()
         .to_string();
-    let history = match g.mode {
-        DeployMode::Swarm => windflow_engine::swarm::history_for(&endpoint),
-        DeployMode::Containers => History::for_endpoint(&endpoint),
-    };
+    let history = mode(g).history_for(&endpoint);
     let revisions = history
         .load(&project)
         .map_err(|e| Failure::new(exit::FAILURE, e.to_string()))?;

@@ -113,6 +113,15 @@ pub enum DeployMode {
     Swarm,
 }
 
+impl From<DeployMode> for windflow_engine::deploy::DeployMode {
+    fn from(mode: DeployMode) -> Self {
+        match mode {
+            DeployMode::Containers => Self::Containers,
+            DeployMode::Swarm => Self::Swarm,
+        }
+    }
+}
+
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Output {
     Text,

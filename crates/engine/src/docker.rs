@@ -1038,31 +1038,46 @@ fn bind_string(m: &Mount) -> String {
     )
 }
 
-/// The Mounts form of a volume, bind or tmpfs mount.
-fn docker_mount(m: &Mount) -> DockerMount {
+/// The Engine API's `Mount` for a compose volume, bind or tmpfs mount — the one translation
+/// both the container path (`HostConfig.Mounts`) and Swarm (`ContainerSpec.Mounts`) use.
+/// `source` is the engine-side source (the resolved volume name, the host path, `None` for
+/// tmpfs and anonymous volumes); `volume_labels` label a volume the mount creates.
+///
+/// compose's `volume.nocopy` (or `:nocopy`) is `VolumeOptions.NoCopy`; `VolumeOptions` goes
+/// with every volume mount and only with those (the engine refuses it on other types),
+/// `BindOptions` only with a bind mount that sets a propagation, `TmpfsOptions` only with a
+/// tmpfs mount that sets a size or mode.
+pub(crate) fn engine_mount(
+    m: &Mount,
+    source: Option<String>,
+    volume_labels: Option<HashMap<String, String>>,
+) -> DockerMount {
     DockerMount {
         target: Some(m.target.clone()),
-        source: m.source.clone(),
+        source,
         typ: Some(match m.kind {
             MountKind::Volume => MountType::VOLUME,
             MountKind::Bind => MountType::BIND,
             MountKind::Tmpfs => MountType::TMPFS,
         }),
         read_only: m.read_only.then_some(true),
-        bind_options: (m.kind == MountKind::Bind).then(|| MountBindOptions {
-            propagation: m.propagation.as_deref().and_then(|p| match p {
-                "private" => Some(MountBindOptionsPropagationEnum::PRIVATE),
-                "rprivate" => Some(MountBindOptionsPropagationEnum::RPRIVATE),
-                "shared" => Some(MountBindOptionsPropagationEnum::SHARED),
-                "rshared" => Some(MountBindOptionsPropagationEnum::RSHARED),
-                "slave" => Some(MountBindOptionsPropagationEnum::SLAVE),
-                "rslave" => Some(MountBindOptionsPropagationEnum::RSLAVE),
-                _ => None,
-            }),
-            ..Default::default()
+        bind_options: (m.kind == MountKind::Bind && m.propagation.is_some()).then(|| {
+            MountBindOptions {
+                propagation: m.propagation.as_deref().and_then(|p| match p {
+                    "private" => Some(MountBindOptionsPropagationEnum::PRIVATE),
+                    "rprivate" => Some(MountBindOptionsPropagationEnum::RPRIVATE),
+                    "shared" => Some(MountBindOptionsPropagationEnum::SHARED),
+                    "rshared" => Some(MountBindOptionsPropagationEnum::RSHARED),
+                    "slave" => Some(MountBindOptionsPropagationEnum::SLAVE),
+                    "rslave" => Some(MountBindOptionsPropagationEnum::RSLAVE),
+                    _ => None,
+                }),
+                ..Default::default()
+            }
         }),
-        volume_options: (m.kind == MountKind::Volume && m.nocopy).then(|| MountVolumeOptions {
-            no_copy: Some(true),
+        volume_options: (m.kind == MountKind::Volume).then(|| MountVolumeOptions {
+            no_copy: m.nocopy.then_some(true),
+            labels: volume_labels,
             ..Default::default()
         }),
         tmpfs_options: (m.kind == MountKind::Tmpfs
@@ -1113,7 +1128,10 @@ pub fn container_body(spec: &ContainerSpec) -> ContainerCreateBody {
         .iter()
         .partition(|m| m.kind == MountKind::Bind && m.create_host_path);
     let binds: Vec<String> = binds.into_iter().map(bind_string).collect();
-    let mounts: Vec<DockerMount> = mounts.into_iter().map(docker_mount).collect();
+    let mounts: Vec<DockerMount> = mounts
+        .into_iter()
+        .map(|m| engine_mount(m, m.source.clone(), None))
+        .collect();
 
     let tmpfs: HashMap<String, String> = s
         .tmpfs

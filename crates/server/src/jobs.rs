@@ -17,7 +17,6 @@ use windflow_engine::deploy::{self, UpError, UpOptions};
 use windflow_engine::events::{Event, EventKind, EventSink};
 use windflow_engine::executor::ExecuteOptions;
 use windflow_engine::history::History;
-use windflow_storage::TargetKind;
 use windflow_storage::{
     Deployment, DeploymentEvent, DeploymentFinish, DeploymentKind, DeploymentState, Store,
     VariableScope,
@@ -374,27 +373,13 @@ async fn execute(
         .await
         .map_err(|e| not_started(&format!("{e:#}")))?;
     recorder.add_secrets(secrets.clone());
-    // A `swarm` target deploys through the Swarm path on its manager's engine.
-    let swarm_manager = match target.kind {
-        TargetKind::Swarm => Some(
-            crate::services::targets::config::docker_driver(&state.keyring, &target)
-                .map_err(|e| not_started(&e))?,
-        ),
-        _ => None,
-    };
+    // How the target runs stacks (containers, or Swarm services on its manager's engine).
+    let orchestrator = services::targets::orchestrator(&state, &target, driver.clone())
+        .map_err(|e| not_started(&e))?;
     let events = recorder.sink();
 
-    if let (DeploymentKind::Remove, Some(manager)) = (deployment.kind, &swarm_manager) {
-        return match windflow_engine::swarm::down(manager, &deployment.stack_name, &events).await {
-            Ok(_) => Ok(()),
-            Err(e) => Err(Outcome::Failed {
-                message: e.to_string(),
-                restored: false,
-            }),
-        };
-    }
     if deployment.kind == DeploymentKind::Remove {
-        return match deploy::down(driver.as_ref(), &deployment.stack_name, false, &events).await {
+        return match deploy::down(&orchestrator, &deployment.stack_name, false, &events).await {
             Ok(_) => Ok(()),
             Err(e) => Err(Outcome::Failed {
                 message: e.to_string(),
@@ -454,11 +439,7 @@ async fn execute(
         source: format!("deployment {}", deployment.id),
         ..UpOptions::default()
     };
-    let result = if let Some(manager) = &swarm_manager {
-        windflow_engine::swarm::up(manager, &loaded.stack, &history, &options, &events).await
-    } else {
-        deploy::up(driver.as_ref(), &loaded.stack, &history, &options, &events).await
-    };
+    let result = deploy::up(&orchestrator, &loaded.stack, &history, &options, &events).await;
     match result {
         Ok(_) => Ok(()),
         Err(UpError::Failed { failure, .. }) => {

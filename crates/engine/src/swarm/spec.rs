@@ -7,15 +7,15 @@ use std::time::Duration;
 
 use bollard::models::{
     EndpointPortConfig, EndpointPortConfigProtocolEnum, EndpointPortConfigPublishModeEnum,
-    EndpointSpec, EndpointSpecModeEnum, HealthConfig, Limit, Mount as DockerMount,
-    MountBindOptions, MountTmpfsOptions, MountType, MountVolumeOptions, NetworkAttachmentConfig,
-    ResourceObject, ResourcesUlimits, ServiceSpec, ServiceSpecMode, ServiceSpecModeReplicated,
-    ServiceSpecRollbackConfig, ServiceSpecRollbackConfigFailureActionEnum,
-    ServiceSpecRollbackConfigOrderEnum, ServiceSpecUpdateConfig,
-    ServiceSpecUpdateConfigFailureActionEnum, ServiceSpecUpdateConfigOrderEnum, TaskSpec,
-    TaskSpecContainerSpec, TaskSpecContainerSpecConfigs, TaskSpecContainerSpecDnsConfig,
-    TaskSpecContainerSpecFile, TaskSpecContainerSpecFile1, TaskSpecContainerSpecSecrets,
-    TaskSpecPlacement, TaskSpecPlacementPreferences, TaskSpecPlacementSpread, TaskSpecResources,
+    EndpointSpec, EndpointSpecModeEnum, HealthConfig, Limit, Mount as DockerMount, MountType,
+    NetworkAttachmentConfig, ResourceObject, ResourcesUlimits, ServiceSpec, ServiceSpecMode,
+    ServiceSpecModeReplicated, ServiceSpecRollbackConfig,
+    ServiceSpecRollbackConfigFailureActionEnum, ServiceSpecRollbackConfigOrderEnum,
+    ServiceSpecUpdateConfig, ServiceSpecUpdateConfigFailureActionEnum,
+    ServiceSpecUpdateConfigOrderEnum, TaskSpec, TaskSpecContainerSpec,
+    TaskSpecContainerSpecConfigs, TaskSpecContainerSpecDnsConfig, TaskSpecContainerSpecFile,
+    TaskSpecContainerSpecFile1, TaskSpecContainerSpecSecrets, TaskSpecPlacement,
+    TaskSpecPlacementPreferences, TaskSpecPlacementSpread, TaskSpecResources,
     TaskSpecRestartPolicy, TaskSpecRestartPolicyConditionEnum,
 };
 use serde_json::Value;
@@ -213,38 +213,7 @@ pub fn service_spec(
         };
         let volume_labels = (m.kind == MountKind::Volume && m.source.is_some())
             .then(|| HashMap::from([(LABEL_STACK_NAMESPACE.to_string(), project.clone())]));
-        mounts.push(DockerMount {
-            target: Some(m.target.clone()),
-            source,
-            typ: Some(match m.kind {
-                MountKind::Volume => MountType::VOLUME,
-                MountKind::Bind => MountType::BIND,
-                MountKind::Tmpfs => MountType::TMPFS,
-            }),
-            read_only: m.read_only.then_some(true),
-            bind_options: (m.kind == MountKind::Bind && m.propagation.is_some()).then(|| {
-                MountBindOptions {
-                    propagation: m
-                        .propagation
-                        .as_deref()
-                        .and_then(|p| serde_json::from_value(Value::String(p.into())).ok()),
-                    ..Default::default()
-                }
-            }),
-            volume_options: (m.kind == MountKind::Volume).then(|| MountVolumeOptions {
-                no_copy: m.nocopy.then_some(true),
-                labels: volume_labels,
-                ..Default::default()
-            }),
-            tmpfs_options: (m.kind == MountKind::Tmpfs
-                && (m.tmpfs_size.is_some() || m.tmpfs_mode.is_some()))
-            .then(|| MountTmpfsOptions {
-                size_bytes: m.tmpfs_size.map(|b| b as i64),
-                mode: m.tmpfs_mode.map(i64::from),
-                ..Default::default()
-            }),
-            ..Default::default()
-        });
+        mounts.push(crate::docker::engine_mount(m, source, volume_labels));
         if m.kind == MountKind::Bind && m.source.is_none() {
             return Err(error(
                 &format!("volumes[{i}]"),
@@ -1065,5 +1034,118 @@ mod tests {
         assert_eq!(r.attachable, Some(true));
         assert!(r.options.unwrap().contains_key("encrypted"));
         assert_eq!(r.labels.unwrap()[LABEL_STACK_NAMESPACE], "shop");
+    }
+
+    /// The container path (`docker::container_body`) and Swarm (`service_spec`) translate a
+    /// compose mount through the same function, so they send the engine the same `Mount`;
+    /// Swarm only adds its namespace label to the volumes a service creates.
+    #[test]
+    fn containers_and_swarm_send_the_same_mounts() {
+        let mut stack = stack(serde_json::json!({}));
+        stack.secrets.insert(
+            "token".into(),
+            FileObject {
+                name: "shop_token".into(),
+                ..Default::default()
+            },
+        );
+        stack.volumes.insert(
+            "data".into(),
+            windflow_domain::Volume {
+                name: "shop_data".into(),
+                ..Default::default()
+            },
+        );
+        let service = stack.services.get_mut("web").unwrap();
+        service.secrets.clear();
+        service.volumes = vec![
+            windflow_domain::Mount {
+                nocopy: true,
+                read_only: true,
+                ..windflow_domain::Mount::new(MountKind::Volume, Some("data".into()), "/data")
+            },
+            windflow_domain::Mount::new(MountKind::Volume, Some("data".into()), "/copy"),
+            windflow_domain::Mount {
+                nocopy: true,
+                ..windflow_domain::Mount::new(MountKind::Volume, None, "/anonymous")
+            },
+            windflow_domain::Mount {
+                read_only: true,
+                propagation: Some("rslave".into()),
+                ..windflow_domain::Mount::new(MountKind::Bind, Some("/srv/a".into()), "/a")
+            },
+            windflow_domain::Mount::new(MountKind::Bind, Some("/srv/b".into()), "/b"),
+            windflow_domain::Mount {
+                tmpfs_size: Some(64 << 20),
+                tmpfs_mode: Some(0o1777),
+                ..windflow_domain::Mount::new(MountKind::Tmpfs, None, "/scratch")
+            },
+            windflow_domain::Mount::new(MountKind::Tmpfs, None, "/cache"),
+        ];
+
+        let container = windflow_domain::spec::container_spec(&stack, "web", 1, "hash", None);
+        let containers = crate::docker::container_body(&container)
+            .host_config
+            .unwrap()
+            .mounts
+            .unwrap();
+        let swarm = service_spec(&stack, "web", &Resolved::default(), SpecOptions::default())
+            .unwrap()
+            .spec
+            .task_template
+            .unwrap()
+            .container_spec
+            .unwrap()
+            .mounts
+            .unwrap();
+        let unlabelled: Vec<DockerMount> = swarm
+            .into_iter()
+            .map(|mut m| {
+                if let Some(options) = m.volume_options.as_mut()
+                    && let Some(labels) = options.labels.take()
+                {
+                    assert_eq!(labels[LABEL_STACK_NAMESPACE], "shop", "{:?}", m.target);
+                }
+                m
+            })
+            .collect();
+        assert_eq!(containers, unlabelled);
+
+        let by_target = |t: &str| containers.iter().find(|m| m.target.as_deref() == Some(t));
+        let nocopy = |t: &str| {
+            by_target(t)
+                .unwrap()
+                .volume_options
+                .as_ref()
+                .unwrap()
+                .no_copy
+        };
+        assert_eq!(nocopy("/data"), Some(true));
+        assert_eq!(nocopy("/copy"), None);
+        assert_eq!(nocopy("/anonymous"), Some(true));
+        assert_eq!(
+            by_target("/data").unwrap().source.as_deref(),
+            Some("shop_data")
+        );
+        assert_eq!(by_target("/data").unwrap().read_only, Some(true));
+        assert_eq!(
+            by_target("/a")
+                .unwrap()
+                .bind_options
+                .as_ref()
+                .unwrap()
+                .propagation,
+            Some(bollard::models::MountBindOptionsPropagationEnum::RSLAVE)
+        );
+        assert_eq!(by_target("/b").unwrap().bind_options, None);
+        assert_eq!(by_target("/b").unwrap().volume_options, None);
+        let tmpfs = by_target("/scratch")
+            .unwrap()
+            .tmpfs_options
+            .clone()
+            .unwrap();
+        assert_eq!(tmpfs.size_bytes, Some(64 << 20));
+        assert_eq!(tmpfs.mode, Some(0o1777));
+        assert_eq!(by_target("/cache").unwrap().tmpfs_options, None);
     }
 }

@@ -254,7 +254,8 @@ pub async fn preview_plan(
         return Err(policy_refusal(&target, refused));
     }
     let driver = crate::services::targets::driver(app, &target)?;
-    let (_, plan) = deploy::plan(driver.as_ref(), &loaded.stack, &PlanOptions::default())
+    let orchestrator = crate::services::targets::orchestrator(app, &target, driver)?;
+    let plan = deploy::plan(&orchestrator, &loaded.stack, &PlanOptions::default())
         .await
         .map_err(|e| ApiError::Unavailable(format!("target {}: {e}", target.name)))?;
     Ok(wire::PlanPreview {

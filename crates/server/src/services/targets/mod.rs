@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use windflow_engine::deploy::Orchestrator;
 use windflow_engine::driver::Driver;
 use windflow_protocol::{
     CreateTargetRequest, EngineInfo, Target as WireTarget, TargetCheck, TargetTest,
@@ -36,7 +37,7 @@ pub fn driver(app: &App, target: &Target) -> ApiResult<Arc<dyn Driver>> {
     }
     let driver: Arc<dyn Driver> = match target.kind {
         // A Swarm manager is a Docker engine: the container driver serves its inventory and
-        // logs; deployments take the Swarm mode of `windflow_engine::deploy`.
+        // logs; deployments take the Swarm mode ([`orchestrator`]).
         TargetKind::Docker | TargetKind::Ssh | TargetKind::Swarm => {
             Arc::new(config::docker_driver(&app.keyring, target)?)
         }
@@ -56,6 +57,22 @@ pub fn driver(app: &App, target: &Target) -> ApiResult<Arc<dyn Driver>> {
     };
     app.drivers.insert(target, driver.clone());
     Ok(driver)
+}
+
+/// How `target` runs stacks, chosen from its kind once: a `swarm` target deploys Swarm
+/// services through its manager's engine, the others containers through `driver` (its pooled
+/// driver). The engine's `deploy` functions dispatch on it, so no caller branches on the kind.
+pub fn orchestrator(
+    app: &App,
+    target: &Target,
+    driver: Arc<dyn Driver>,
+) -> ApiResult<Orchestrator> {
+    Ok(match target.kind {
+        TargetKind::Swarm => Orchestrator::Swarm(config::docker_driver(&app.keyring, target)?),
+        TargetKind::Docker | TargetKind::Ssh | TargetKind::Agent => {
+            Orchestrator::Containers(driver)
+        }
+    })
 }
 
 /// Forgets the target's connected drivers and the engine it answered with.

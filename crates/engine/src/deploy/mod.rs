@@ -1,0 +1,363 @@
+//! The operations users run — `plan`, `up`, `down`, `rollback` and a project's `status` —
+//! whatever runs the stack on the target.
+//!
+//! A target's [`DeployMode`] is chosen once, from the target's kind or the CLI's `--mode`, as
+//! an [`Orchestrator`]: one variant per mode, each with its own path — [`containers`]
+//! (observe → `windflow_domain::plan` → executor, through a `Driver`) and
+//! [`swarm`] (Swarm services on a manager). The functions here dispatch on it,
+//! so callers never branch on the mode; a new mode is a new variant. Either path records the
+//! outcome in a [`History`].
+
+pub mod containers;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+use windflow_domain::Stack;
+use windflow_domain::observed::ObservedContainer;
+use windflow_domain::plan::{Plan, PlanError, PlanOptions};
+
+use crate::docker::DockerDriver;
+use crate::driver::{Driver, DriverError};
+use crate::events::EventSink;
+use crate::executor::{DeployFailure, ExecuteOptions};
+use crate::history::{History, HistoryError, Revision, RevisionOutcome};
+use crate::swarm::{self, ServiceStatus, SwarmPlan};
+
+/// How a target runs stacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeployMode {
+    /// Containers the engine runs directly, as `docker compose` does.
+    Containers,
+    /// Services on a Swarm manager, as `docker stack deploy` does.
+    Swarm,
+}
+
+impl DeployMode {
+    /// The local history of this mode's deployments on `endpoint` (the modes keep apart).
+    pub fn history_for(self, endpoint: &str) -> History {
+        match self {
+            Self::Containers => History::for_endpoint(endpoint),
+            Self::Swarm => swarm::history_for(endpoint),
+        }
+    }
+
+    /// What a stack is deployed on, for messages ("deployed on the Swarm"); `None` when it
+    /// is the engine itself.
+    pub fn destination(self) -> Option<&'static str> {
+        match self {
+            Self::Containers => None,
+            Self::Swarm => Some("the Swarm"),
+        }
+    }
+
+    /// Refuses plan options this mode cannot honour, naming the CLI flag.
+    pub fn check(self, options: &PlanOptions) -> Result<(), String> {
+        match self {
+            Self::Containers => Ok(()),
+            Self::Swarm => {
+                let flag = if options.force_recreate {
+                    Some("--force-recreate")
+                } else if options.no_recreate {
+                    Some("--no-recreate")
+                } else if options.keep_orphans {
+                    Some("--keep-orphans")
+                } else {
+                    None
+                };
+                match flag {
+                    Some(flag) => Err(format!(
+                        "{flag} does not apply to --mode swarm (Swarm replaces tasks itself)"
+                    )),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+}
+
+/// A target with the mode it deploys in, chosen once: every operation below dispatches on it.
+#[derive(Clone)]
+pub enum Orchestrator {
+    /// Containers through a [`Driver`] (a local or remote engine, an agent).
+    Containers(Arc<dyn Driver>),
+    /// Swarm services through the manager's engine.
+    Swarm(DockerDriver),
+}
+
+impl Orchestrator {
+    /// `mode` on the Docker engine `driver` reaches.
+    pub fn on_docker(mode: DeployMode, driver: DockerDriver) -> Self {
+        match mode {
+            DeployMode::Containers => Self::Containers(Arc::new(driver)),
+            DeployMode::Swarm => Self::Swarm(driver),
+        }
+    }
+
+    pub fn mode(&self) -> DeployMode {
+        match self {
+            Self::Containers(_) => DeployMode::Containers,
+            Self::Swarm(_) => DeployMode::Swarm,
+        }
+    }
+}
+
+/// What `up` would change, in the target's mode. Serialized as the mode's own plan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum DeployPlan {
+    Containers(Plan),
+    Swarm(SwarmPlan),
+}
+
+impl DeployPlan {
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Self::Containers(plan) => plan.is_empty(),
+            Self::Swarm(plan) => plan.is_empty(),
+        }
+    }
+
+    /// One line per change.
+    pub fn describe(&self) -> Vec<String> {
+        match self {
+            Self::Containers(plan) => plan.describe(),
+            Self::Swarm(plan) => plan.describe(),
+        }
+    }
+
+    pub fn warnings(&self) -> &[String] {
+        match self {
+            Self::Containers(plan) => &plan.warnings,
+            Self::Swarm(plan) => &plan.warnings,
+        }
+    }
+}
+
+/// What runs for a project, in the target's mode. Serialized as the mode's own list.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ProjectStatus {
+    /// The project's containers.
+    Containers(Vec<ObservedContainer>),
+    /// The project's Swarm services with their tasks.
+    Swarm(Vec<ServiceStatus>),
+}
+
+/// Observes and plans without changing anything.
+pub async fn plan(
+    target: &Orchestrator,
+    stack: &Stack,
+    options: &PlanOptions,
+) -> Result<DeployPlan, UpError> {
+    Ok(match target {
+        Orchestrator::Containers(driver) => {
+            DeployPlan::Containers(containers::plan(driver.as_ref(), stack, options).await?.1)
+        }
+        Orchestrator::Swarm(manager) => DeployPlan::Swarm(swarm::plan(manager, stack).await?),
+    })
+}
+
+/// Deploys `stack` on the target and records the outcome in `history`.
+pub async fn up(
+    target: &Orchestrator,
+    stack: &Stack,
+    history: &History,
+    options: &UpOptions,
+    events: &EventSink,
+) -> Result<UpOutcome, UpError> {
+    match target {
+        Orchestrator::Containers(driver) => {
+            containers::up(driver.as_ref(), stack, history, options, events).await
+        }
+        Orchestrator::Swarm(manager) => swarm::up(manager, stack, history, options, events).await,
+    }
+}
+
+/// Removes a project, found by labels alone (no compose file needed). `volumes`: its named
+/// volumes too (containers only; Swarm keeps volumes, as `docker stack rm` does).
+pub async fn down(
+    target: &Orchestrator,
+    project: &str,
+    volumes: bool,
+    events: &EventSink,
+) -> Result<DeployPlan, UpError> {
+    Ok(match target {
+        Orchestrator::Containers(driver) => DeployPlan::Containers(
+            containers::down(driver.as_ref(), project, volumes, events).await?,
+        ),
+        Orchestrator::Swarm(manager) => {
+            DeployPlan::Swarm(swarm::down(manager, project, events).await?)
+        }
+    })
+}
+
+/// Puts back an earlier deployed version: `to`, or the one deployed before the current one.
+pub async fn rollback(
+    target: &Orchestrator,
+    project: &str,
+    to: Option<u64>,
+    history: &History,
+    options: &UpOptions,
+    events: &EventSink,
+) -> Result<(Revision, UpOutcome), UpError> {
+    match target {
+        Orchestrator::Containers(driver) => {
+            containers::rollback(driver.as_ref(), project, to, history, options, events).await
+        }
+        Orchestrator::Swarm(manager) => {
+            swarm::rollback(manager, project, to, history, options, events).await
+        }
+    }
+}
+
+/// What runs for `project` on the target.
+pub async fn status(target: &Orchestrator, project: &str) -> Result<ProjectStatus, DriverError> {
+    Ok(match target {
+        Orchestrator::Containers(driver) => {
+            ProjectStatus::Containers(driver.observe(project, None).await?.containers)
+        }
+        Orchestrator::Swarm(manager) => {
+            ProjectStatus::Swarm(swarm::services(manager, project).await?)
+        }
+    })
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UpOptions {
+    pub plan: PlanOptions,
+    pub execute: ExecuteOptions,
+    /// What asked for this deployment, recorded in the history (`up`, `rollback to v3`).
+    pub source: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpOutcome {
+    /// The history version recorded, or `None` when nothing changed.
+    pub version: Option<u64>,
+    pub changes: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UpError {
+    #[error(transparent)]
+    Driver(#[from] DriverError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    #[error("deployment of {project} failed: {failure}")]
+    Failed {
+        project: String,
+        failure: DeployFailure,
+    },
+    #[error("{0}")]
+    Rollback(String),
+}
+
+/// `stack` with each service's image replaced by the id (or digest reference) it resolved
+/// to, as recorded in the history: a rollback deploys exactly what ran.
+pub(crate) fn pin_images(stack: &Stack, images: &BTreeMap<String, String>) -> Stack {
+    let mut pinned = stack.clone();
+    for service in pinned.services.values_mut() {
+        if let Some(id) = images.get(&service.image) {
+            service.image = id.clone();
+        }
+    }
+    pinned
+}
+
+/// Appends version `version` of the pinned stack to the history with the outcome of its
+/// execution (`source`, or `default_source` when empty, says what asked for it), and turns
+/// that outcome into `up`'s answer.
+pub(crate) fn record(
+    history: &History,
+    version: u64,
+    source: &str,
+    default_source: &str,
+    changes: Vec<String>,
+    pinned: Stack,
+    result: Result<(), DeployFailure>,
+) -> Result<UpOutcome, UpError> {
+    let outcome = match &result {
+        Ok(()) => RevisionOutcome::Deployed,
+        Err(failure) => RevisionOutcome::Failed {
+            message: failure.message.clone(),
+            restored: failure
+                .rollback
+                .as_ref()
+                .is_some_and(|r| r.errors.is_empty()),
+        },
+    };
+    let project = pinned.name.clone();
+    history.append(
+        &project,
+        Revision {
+            version,
+            deployed_at: 0,
+            outcome,
+            source: if source.is_empty() {
+                default_source.to_string()
+            } else {
+                source.to_string()
+            },
+            changes: changes.clone(),
+            stack: pinned,
+        },
+    )?;
+    result.map_err(|failure| UpError::Failed { project, failure })?;
+    Ok(UpOutcome {
+        version: Some(version),
+        changes,
+    })
+}
+
+/// The revision a rollback deploys again: version `to`, or the last successfully deployed
+/// version before the current one whose stack differs from it. `swarm` names the Swarm
+/// history in the messages.
+pub(crate) fn rollback_target(
+    history: &History,
+    project: &str,
+    to: Option<u64>,
+    swarm: bool,
+) -> Result<Revision, UpError> {
+    let (kind, list) = if swarm {
+        (
+            "Swarm ",
+            format!("windflow history --mode swarm -p {project}"),
+        )
+    } else {
+        ("", format!("windflow history -p {project}"))
+    };
+    let revisions = history.load(project)?;
+    let deployed: Vec<&Revision> = revisions
+        .iter()
+        .filter(|r| r.outcome == RevisionOutcome::Deployed)
+        .collect();
+    let target = match to {
+        Some(v) => deployed.iter().find(|r| r.version == v).ok_or_else(|| {
+            UpError::Rollback(format!(
+                "{project} has no successfully deployed {kind}version {v}; `{list}` lists them"
+            ))
+        })?,
+        None => {
+            let current = deployed.last().ok_or_else(|| {
+                UpError::Rollback(format!(
+                    "{project} has no {kind}deployment history on this endpoint"
+                ))
+            })?;
+            deployed
+                .iter()
+                .rev()
+                .find(|r| r.version < current.version && r.stack != current.stack)
+                .ok_or_else(|| {
+                    UpError::Rollback(format!(
+                        "{project} has no earlier version to roll back to (current: v{})",
+                        current.version
+                    ))
+                })?
+        }
+    };
+    Ok((*target).clone())
+}
