@@ -12,6 +12,9 @@ pub const LABEL_CONFIG_FILES: &str = "com.docker.compose.project.config_files";
 pub const LABEL_COMPOSE_VERSION: &str = "com.docker.compose.version";
 pub const LABEL_DEPENDS_ON: &str = "com.docker.compose.depends_on";
 pub const LABEL_IMAGE: &str = "com.docker.compose.image";
+/// `docker stack deploy`'s label: `docker stack ls/ps/services` recognize WindFlow's Swarm
+/// stacks, and container inventories group a Swarm task's container by it.
+pub const LABEL_STACK_NAMESPACE: &str = "com.docker.stack.namespace";
 pub const LABEL_NETWORK: &str = "com.docker.compose.network";
 pub const LABEL_VOLUME: &str = "com.docker.compose.volume";
 /// WindFlow's own: which tool made the resource, and the deployed stack version.

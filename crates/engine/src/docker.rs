@@ -858,7 +858,7 @@ impl Driver for DockerDriver {
                 // A Swarm task's container carries its stack as the stack namespace.
                 project: labels
                     .get(LABEL_PROJECT)
-                    .or_else(|| labels.get(crate::swarm::spec::LABEL_STACK_NAMESPACE))
+                    .or_else(|| labels.get(windflow_domain::naming::LABEL_STACK_NAMESPACE))
                     .cloned(),
                 service: labels.get(LABEL_SERVICE).cloned(),
                 ports,
@@ -893,7 +893,7 @@ impl Driver for DockerDriver {
                 internal: n.internal.unwrap_or(false),
                 project: n.labels.and_then(|l| {
                     l.get(LABEL_PROJECT)
-                        .or_else(|| l.get(crate::swarm::spec::LABEL_STACK_NAMESPACE))
+                        .or_else(|| l.get(windflow_domain::naming::LABEL_STACK_NAMESPACE))
                         .cloned()
                 }),
             });
@@ -908,7 +908,7 @@ impl Driver for DockerDriver {
                 project: v
                     .labels
                     .get(LABEL_PROJECT)
-                    .or_else(|| v.labels.get(crate::swarm::spec::LABEL_STACK_NAMESPACE))
+                    .or_else(|| v.labels.get(windflow_domain::naming::LABEL_STACK_NAMESPACE))
                     .cloned(),
                 name: v.name,
                 driver: v.driver,

@@ -374,7 +374,7 @@ async fn execute(
         .map_err(|e| not_started(&format!("{e:#}")))?;
     recorder.add_secrets(secrets.clone());
     // How the target runs stacks (containers, or Swarm services on its manager's engine).
-    let orchestrator = services::targets::orchestrator(&state, &target, driver.clone())
+    let orchestrator = services::targets::orchestrator(state, &target, driver.clone())
         .map_err(|e| not_started(&e))?;
     let events = recorder.sink();
 

@@ -5,7 +5,7 @@ use windflow_domain::Stack;
 use windflow_domain::observed::Observed;
 use windflow_domain::plan::{Action, Plan, PlanOptions, plan_down, plan_up};
 
-use super::{UpError, UpOptions, UpOutcome, pin_images, record, rollback_target};
+use super::run::{UpError, UpOptions, UpOutcome, pin_images, record, rollback_target};
 use crate::driver::Driver;
 use crate::events::{EventKind, EventSink};
 use crate::executor::{ExecuteOptions, execute_down, execute_up};

@@ -9,20 +9,21 @@
 //! outcome in a [`History`].
 
 pub mod containers;
+pub mod run;
 
-use std::collections::BTreeMap;
+pub use run::{UpError, UpOptions, UpOutcome};
+
 use std::sync::Arc;
 
 use serde::Serialize;
 use windflow_domain::Stack;
 use windflow_domain::observed::ObservedContainer;
-use windflow_domain::plan::{Plan, PlanError, PlanOptions};
+use windflow_domain::plan::{Plan, PlanOptions};
 
 use crate::docker::DockerDriver;
 use crate::driver::{Driver, DriverError};
 use crate::events::EventSink;
-use crate::executor::{DeployFailure, ExecuteOptions};
-use crate::history::{History, HistoryError, Revision, RevisionOutcome};
+use crate::history::{History, Revision};
 use crate::swarm::{self, ServiceStatus, SwarmPlan};
 
 /// How a target runs stacks.
@@ -222,142 +223,4 @@ pub async fn status(target: &Orchestrator, project: &str) -> Result<ProjectStatu
             ProjectStatus::Swarm(swarm::services(manager, project).await?)
         }
     })
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct UpOptions {
-    pub plan: PlanOptions,
-    pub execute: ExecuteOptions,
-    /// What asked for this deployment, recorded in the history (`up`, `rollback to v3`).
-    pub source: String,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct UpOutcome {
-    /// The history version recorded, or `None` when nothing changed.
-    pub version: Option<u64>,
-    pub changes: Vec<String>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum UpError {
-    #[error(transparent)]
-    Driver(#[from] DriverError),
-    #[error(transparent)]
-    Plan(#[from] PlanError),
-    #[error(transparent)]
-    History(#[from] HistoryError),
-    #[error("deployment of {project} failed: {failure}")]
-    Failed {
-        project: String,
-        failure: DeployFailure,
-    },
-    #[error("{0}")]
-    Rollback(String),
-}
-
-/// `stack` with each service's image replaced by the id (or digest reference) it resolved
-/// to, as recorded in the history: a rollback deploys exactly what ran.
-pub(crate) fn pin_images(stack: &Stack, images: &BTreeMap<String, String>) -> Stack {
-    let mut pinned = stack.clone();
-    for service in pinned.services.values_mut() {
-        if let Some(id) = images.get(&service.image) {
-            service.image = id.clone();
-        }
-    }
-    pinned
-}
-
-/// Appends version `version` of the pinned stack to the history with the outcome of its
-/// execution (`source`, or `default_source` when empty, says what asked for it), and turns
-/// that outcome into `up`'s answer.
-pub(crate) fn record(
-    history: &History,
-    version: u64,
-    source: &str,
-    default_source: &str,
-    changes: Vec<String>,
-    pinned: Stack,
-    result: Result<(), DeployFailure>,
-) -> Result<UpOutcome, UpError> {
-    let outcome = match &result {
-        Ok(()) => RevisionOutcome::Deployed,
-        Err(failure) => RevisionOutcome::Failed {
-            message: failure.message.clone(),
-            restored: failure
-                .rollback
-                .as_ref()
-                .is_some_and(|r| r.errors.is_empty()),
-        },
-    };
-    let project = pinned.name.clone();
-    history.append(
-        &project,
-        Revision {
-            version,
-            deployed_at: 0,
-            outcome,
-            source: if source.is_empty() {
-                default_source.to_string()
-            } else {
-                source.to_string()
-            },
-            changes: changes.clone(),
-            stack: pinned,
-        },
-    )?;
-    result.map_err(|failure| UpError::Failed { project, failure })?;
-    Ok(UpOutcome {
-        version: Some(version),
-        changes,
-    })
-}
-
-/// The revision a rollback deploys again: version `to`, or the last successfully deployed
-/// version before the current one whose stack differs from it. `swarm` names the Swarm
-/// history in the messages.
-pub(crate) fn rollback_target(
-    history: &History,
-    project: &str,
-    to: Option<u64>,
-    swarm: bool,
-) -> Result<Revision, UpError> {
-    let (kind, list) = if swarm {
-        (
-            "Swarm ",
-            format!("windflow history --mode swarm -p {project}"),
-        )
-    } else {
-        ("", format!("windflow history -p {project}"))
-    };
-    let revisions = history.load(project)?;
-    let deployed: Vec<&Revision> = revisions
-        .iter()
-        .filter(|r| r.outcome == RevisionOutcome::Deployed)
-        .collect();
-    let target = match to {
-        Some(v) => deployed.iter().find(|r| r.version == v).ok_or_else(|| {
-            UpError::Rollback(format!(
-                "{project} has no successfully deployed {kind}version {v}; `{list}` lists them"
-            ))
-        })?,
-        None => {
-            let current = deployed.last().ok_or_else(|| {
-                UpError::Rollback(format!(
-                    "{project} has no {kind}deployment history on this endpoint"
-                ))
-            })?;
-            deployed
-                .iter()
-                .rev()
-                .find(|r| r.version < current.version && r.stack != current.stack)
-                .ok_or_else(|| {
-                    UpError::Rollback(format!(
-                        "{project} has no earlier version to roll back to (current: v{})",
-                        current.version
-                    ))
-                })?
-        }
-    };
-    Ok((*target).clone())
 }

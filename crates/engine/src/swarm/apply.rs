@@ -12,7 +12,7 @@ use super::docker::{self as engine, FileObjectKind, TaskView, UpdateState};
 use super::plan::SwarmStep;
 use super::spec::{self, DesiredService, LABEL_OBJECT_KEY, LABEL_STACK_NAMESPACE};
 use super::{Prepared, SwarmPlan};
-use crate::deploy::UpOptions;
+use crate::deploy::run::UpOptions;
 use crate::docker::DockerDriver;
 use crate::driver::DriverError;
 use crate::events::{EventKind, EventSink};

@@ -40,7 +40,7 @@ use serde::{Deserialize, Serialize};
 use windflow_domain::Stack;
 use windflow_domain::plan::definition_hash;
 
-use crate::deploy::{UpError, UpOptions, UpOutcome};
+use crate::deploy::run::{UpError, UpOptions, UpOutcome};
 use crate::docker::DockerDriver;
 use crate::driver::{Driver, DriverError, ProgressUpdate};
 use crate::events::{EventKind, EventSink};
@@ -299,7 +299,7 @@ pub async fn up(
     // Pin images first, so the stack recorded (and every spec) names what really runs.
     let mut resolved = Resolved::default();
     resolve_stack_images(driver, stack, &mut resolved, events).await?;
-    let pinned = crate::deploy::pin_images(stack, &resolved.images);
+    let pinned = crate::deploy::run::pin_images(stack, &resolved.images);
     let prepared = prepare(driver, stack, spec_options, resolved.images.clone()).await?;
     for w in &prepared.plan.warnings {
         events.emit(EventKind::Warning { message: w.clone() });
@@ -321,7 +321,7 @@ pub async fn up(
         elapsed_ms: started.elapsed().as_millis() as u64,
         ok: result.is_ok(),
     });
-    crate::deploy::record(
+    crate::deploy::run::record(
         history,
         version,
         &options.source,
@@ -385,7 +385,7 @@ pub async fn rollback(
     options: &UpOptions,
     events: &EventSink,
 ) -> Result<(Revision, UpOutcome), UpError> {
-    let target = crate::deploy::rollback_target(history, project, to, true)?;
+    let target = crate::deploy::run::rollback_target(history, project, to, true)?;
     let options = UpOptions {
         source: format!("rollback to v{}", target.version),
         ..options.clone()

@@ -19,13 +19,12 @@ use bollard::models::{
     TaskSpecRestartPolicy, TaskSpecRestartPolicyConditionEnum,
 };
 use serde_json::Value;
+pub use windflow_domain::naming::LABEL_STACK_NAMESPACE;
 use windflow_domain::naming::{LABEL_CONFIG_HASH, LABEL_MANAGED_BY, LABEL_SERVICE};
 use windflow_domain::plan::definition_hash;
 use windflow_domain::units::parse_duration;
 use windflow_domain::{FileObject, MountKind, Network, Service, Stack};
 
-/// `docker stack deploy`'s label: `docker stack ls/ps/services` recognize WindFlow's stacks.
-pub const LABEL_STACK_NAMESPACE: &str = "com.docker.stack.namespace";
 /// The image as written in the compose file (the spec carries the pinned reference).
 pub const LABEL_STACK_IMAGE: &str = "com.docker.stack.image";
 /// The hash of a task template, on every task's container: which tasks run the new spec.
