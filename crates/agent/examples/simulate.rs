@@ -84,7 +84,6 @@ impl Executor for Stub {
     async fn execute(&self, op: Value, _emit: &(dyn Fn(Value) + Send + Sync)) -> Outcome {
         if op.get("op").and_then(Value::as_str) == Some("info") {
             let info = EngineInfo {
-                endpoint: format!("agent://{}", self.hostname),
                 version: "20.10.24".into(),
                 api_version: "1.41".into(),
                 os: "linux".into(),

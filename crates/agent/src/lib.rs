@@ -226,7 +226,7 @@ impl Executor for DockerExecutor {
                 host.api_version = info.api_version;
                 host.os = info.os;
                 host.arch = info.arch;
-                host.engine_id = Some(info.engine_id).filter(|id| !id.is_empty());
+                host.engine_id = info.engine_id;
             }
             Err(e) => tracing::warn!(error = %e, "reading the engine's version"),
         }

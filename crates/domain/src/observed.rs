@@ -120,3 +120,68 @@ impl Observed {
         self.containers.iter().filter(move |c| c.service == service)
     }
 }
+
+/// What an engine says about itself and its host (`docker version` and `docker info`, and
+/// the containers' reservations): what a connection test records on a target and what
+/// placement reads. The REST API shows it as it is.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct EngineInfo {
+    /// The engine's own identity (`docker info` → `ID`), the same through every endpoint that
+    /// reaches it (a socket, TCP, SSH, an agent): one engine belongs to one organization
+    /// unless a server administrator shares it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine_id: Option<String>,
+    pub version: String,
+    pub api_version: String,
+    pub os: String,
+    pub arch: String,
+    /// The engine host's name.
+    #[serde(default)]
+    pub hostname: String,
+    #[serde(default)]
+    pub cpus: u64,
+    /// Bytes of memory on the engine's host.
+    #[serde(default)]
+    pub memory_bytes: u64,
+    /// Bytes reserved by running containers (their reservation, else their limit): what
+    /// placement counts as taken.
+    #[serde(default)]
+    pub reserved_memory_bytes: u64,
+    /// Free bytes on the engine's data-root filesystem; absent when the target cannot tell
+    /// (a remote engine reached over TCP or SSH).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_disk_bytes: Option<u64>,
+    #[serde(default)]
+    pub containers_running: u64,
+    /// `manager` or `worker` when the engine is part of a Swarm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swarm_role: Option<String>,
+}
+
+impl EngineInfo {
+    /// Memory not reserved by running containers.
+    pub fn free_memory_bytes(&self) -> u64 {
+        self.memory_bytes.saturating_sub(self.reserved_memory_bytes)
+    }
+}
+
+/// One node of a Swarm, as its manager lists it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SwarmNode {
+    pub id: String,
+    pub hostname: String,
+    /// `manager` or `worker`.
+    pub role: String,
+    /// `active`, `pause` or `drain`.
+    pub availability: String,
+    /// `ready`, `down`, ...
+    pub state: String,
+    pub address: Option<String>,
+    pub leader: bool,
+    pub engine_version: Option<String>,
+    pub os: Option<String>,
+    pub arch: Option<String>,
+    pub labels: BTreeMap<String, String>,
+}

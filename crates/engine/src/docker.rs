@@ -190,8 +190,7 @@ impl Driver for DockerDriver {
             })
         });
         Ok(EngineInfo {
-            endpoint: self.endpoint.clone(),
-            engine_id: system.id.clone().unwrap_or_default(),
+            engine_id: system.id.clone().filter(|id| !id.is_empty()),
             version: v.version.unwrap_or_default(),
             api_version: v.api_version.unwrap_or_default(),
             os: v.os.unwrap_or_default(),

@@ -46,46 +46,8 @@ pub struct ProgressUpdate {
     pub total: Option<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct EngineInfo {
-    pub endpoint: String,
-    /// The engine's own identity (`docker info` → `ID`), the same through every endpoint that
-    /// reaches it (a socket, TCP, SSH, an agent); empty when the engine does not report one.
-    #[serde(default)]
-    pub engine_id: String,
-    pub version: String,
-    pub api_version: String,
-    pub os: String,
-    pub arch: String,
-    /// The engine host's name.
-    #[serde(default)]
-    pub hostname: String,
-    #[serde(default)]
-    pub cpus: u64,
-    /// Bytes of memory on the engine's host.
-    #[serde(default)]
-    pub memory_bytes: u64,
-    /// Bytes of memory the running containers reserve (their reservation, else their limit):
-    /// what placement counts as taken.
-    #[serde(default)]
-    pub reserved_memory_bytes: u64,
-    /// Free bytes on the filesystem of the engine's data root, when the driver can see it
-    /// (a local socket, an agent); `None` for a remote engine that does not report it.
-    #[serde(default)]
-    pub free_disk_bytes: Option<u64>,
-    #[serde(default)]
-    pub containers_running: u64,
-    /// The engine's Swarm role: `manager`, `worker`, or `None` outside a Swarm.
-    #[serde(default)]
-    pub swarm_role: Option<String>,
-}
-
-impl EngineInfo {
-    /// Memory not reserved by running containers.
-    pub fn free_memory_bytes(&self) -> u64 {
-        self.memory_bytes.saturating_sub(self.reserved_memory_bytes)
-    }
-}
+/// What an engine says about itself (one definition, in the domain).
+pub use windflow_domain::observed::EngineInfo;
 
 /// A container's state as inspected, for health gating.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

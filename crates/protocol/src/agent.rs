@@ -105,6 +105,24 @@ pub struct HostInfo {
     pub engine_id: Option<String>,
 }
 
+impl From<&HostInfo> for crate::EngineInfo {
+    /// What the agent's hello says of its engine, as a connection test would record it.
+    fn from(host: &HostInfo) -> Self {
+        crate::EngineInfo {
+            engine_id: host.engine_id.clone().filter(|id| !id.is_empty()),
+            version: host.engine_version.clone(),
+            api_version: host.api_version.clone(),
+            os: host.os.clone(),
+            arch: host.arch.clone(),
+            hostname: host.hostname.clone(),
+            cpus: host.cpus,
+            memory_bytes: host.memory_bytes,
+            free_disk_bytes: host.disk_free_bytes,
+            ..crate::EngineInfo::default()
+        }
+    }
+}
+
 /// A failed command, in the same kinds as the engine's `DriverError`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CommandError {

@@ -5,7 +5,8 @@
 //! *Invariant:* these types know nothing of storage or the engine; the server maps its records
 //! into them, so a schema change here is a deliberate API change. The one dependency is
 //! `windflow-domain`, for the enums every layer shares (roles, deployment states and kinds,
-//! target kinds and statuses, policy levels): they are re-exported here as the wire's own,
+//! target kinds and statuses, policy levels) and what an engine says about itself
+//! (`EngineInfo`): they are re-exported here as the wire's own,
 //! with their OpenAPI schema (domain's `openapi` feature), so they are defined once.
 
 use std::collections::BTreeMap;
@@ -23,6 +24,7 @@ pub use time;
 /// the same way.
 pub use windflow_domain::access::Role;
 pub use windflow_domain::deployment::{DeploymentKind, DeploymentState};
+pub use windflow_domain::observed::{EngineInfo, SwarmNode};
 pub use windflow_domain::policy::PolicyLevel;
 pub use windflow_domain::target::{TargetKind, TargetStatus};
 
@@ -272,38 +274,6 @@ pub struct Target {
     /// reach an engine another organization registered first.
     #[serde(default)]
     pub shared: bool,
-}
-
-/// What a connection test learned about a target's engine.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct EngineInfo {
-    /// The engine's identity (`docker info` → `ID`): one engine belongs to one organization
-    /// unless a server administrator shares it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub engine_id: Option<String>,
-    pub version: String,
-    pub api_version: String,
-    pub os: String,
-    pub arch: String,
-    /// The engine host's name.
-    #[serde(default)]
-    pub hostname: String,
-    #[serde(default)]
-    pub cpus: u64,
-    /// Bytes of memory on the engine's host.
-    #[serde(default)]
-    pub memory_bytes: u64,
-    /// Bytes reserved by running containers (their reservation, else their limit).
-    #[serde(default)]
-    pub reserved_memory_bytes: u64,
-    /// Free bytes on the engine's data-root filesystem; absent when the target cannot tell.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub free_disk_bytes: Option<u64>,
-    #[serde(default)]
-    pub containers_running: u64,
-    /// `manager` or `worker` when the engine is part of a Swarm.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub swarm_role: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

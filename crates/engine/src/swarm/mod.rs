@@ -55,24 +55,9 @@ pub fn history_for(endpoint: &str) -> History {
     History::for_endpoint(&format!("swarm+{endpoint}"))
 }
 
-/// One node of the Swarm, for the inventory.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SwarmNode {
-    pub id: String,
-    pub hostname: String,
-    /// `manager` or `worker`.
-    pub role: String,
-    /// `active`, `pause` or `drain`.
-    pub availability: String,
-    /// `ready`, `down`, ...
-    pub state: String,
-    pub address: Option<String>,
-    pub leader: bool,
-    pub engine_version: Option<String>,
-    pub os: Option<String>,
-    pub arch: Option<String>,
-    pub labels: BTreeMap<String, String>,
-}
+/// One node of a Swarm (one definition, in the domain).
+pub use windflow_domain::observed::SwarmNode;
+
 /// The nodes of the Swarm `driver` manages.
 pub async fn nodes(driver: &DockerDriver) -> Result<Vec<SwarmNode>, DriverError> {
     ensure_manager(driver).await?;

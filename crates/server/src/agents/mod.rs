@@ -17,10 +17,11 @@ use async_trait::async_trait;
 use axum::extract::ws::{Message, WebSocket};
 use futures::stream::BoxStream;
 use futures::{SinkExt, StreamExt};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 use windflow_engine::agent::{AgentLink, Frames, Op, error_from_parts};
 use windflow_engine::driver::{DriverError, DriverResult};
+use windflow_protocol::EngineInfo;
 use windflow_protocol::agent::{AgentMessage, HostInfo, Outcome, ServerMessage};
 use windflow_storage::{AgentRecord, TargetStatus};
 
@@ -285,17 +286,7 @@ fn outcome(
 }
 
 fn engine_info(host: &HostInfo) -> Value {
-    json!({
-        "engine_id": host.engine_id,
-        "version": host.engine_version,
-        "api_version": host.api_version,
-        "os": host.os,
-        "arch": host.arch,
-        "hostname": host.hostname,
-        "cpus": host.cpus,
-        "memory_bytes": host.memory_bytes,
-        "free_disk_bytes": host.disk_free_bytes,
-    })
+    serde_json::to_value(EngineInfo::from(host)).unwrap_or(Value::Null)
 }
 
 async fn set_status(

@@ -6,12 +6,11 @@ use axum::extract::{Path, State};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use windflow_domain::access::Permission;
-use windflow_protocol::Problem;
+use windflow_protocol::{Problem, SwarmNode};
 
 use crate::auth::OrgAccess;
 use crate::error::ApiResult;
 use crate::services;
-use crate::services::swarm::SwarmNode;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -2,34 +2,14 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
-use utoipa::ToSchema;
 use windflow_engine::swarm;
+use windflow_protocol::SwarmNode;
 use windflow_storage::TargetKind;
 
 use crate::auth::OrgAccess;
 use crate::error::{ApiError, ApiResult};
 use crate::services;
 use crate::state::App;
-
-/// One node of a Swarm.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SwarmNode {
-    pub id: String,
-    pub hostname: String,
-    /// `manager` or `worker`.
-    pub role: String,
-    /// `active`, `pause` or `drain`.
-    pub availability: String,
-    /// `ready`, `down`, ...
-    pub state: String,
-    pub address: Option<String>,
-    pub leader: bool,
-    pub engine_version: Option<String>,
-    pub os: Option<String>,
-    pub arch: Option<String>,
-    pub labels: std::collections::BTreeMap<String, String>,
-}
 
 /// The nodes of the Swarm the target called `target` manages; its manager's engine must be
 /// the organization's (or shared with it).
@@ -56,20 +36,5 @@ pub async fn nodes(app: &App, access: &OrgAccess, target: &str) -> ApiResult<Vec
             ApiError::Unavailable(format!("target {}: no answer within 15 s", target.name))
         })?
         .map_err(|e| ApiError::Unavailable(format!("target {}: {e}", target.name)))?;
-    Ok(nodes
-        .into_iter()
-        .map(|n| SwarmNode {
-            id: n.id,
-            hostname: n.hostname,
-            role: n.role,
-            availability: n.availability,
-            state: n.state,
-            address: n.address,
-            leader: n.leader,
-            engine_version: n.engine_version,
-            os: n.os,
-            arch: n.arch,
-            labels: n.labels,
-        })
-        .collect())
+    Ok(nodes)
 }

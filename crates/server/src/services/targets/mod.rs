@@ -478,20 +478,7 @@ pub async fn check(app: &App, target: &windflow_storage::Target) -> TargetTest {
     } else {
         match driver(app, target) {
             Ok(driver) => match tokio::time::timeout(CHECK_TIMEOUT, driver.info()).await {
-                Ok(Ok(info)) => Ok(EngineInfo {
-                    engine_id: Some(info.engine_id).filter(|id| !id.is_empty()),
-                    version: info.version,
-                    api_version: info.api_version,
-                    os: info.os,
-                    arch: info.arch,
-                    hostname: info.hostname,
-                    cpus: info.cpus,
-                    memory_bytes: info.memory_bytes,
-                    reserved_memory_bytes: info.reserved_memory_bytes,
-                    free_disk_bytes: info.free_disk_bytes,
-                    containers_running: info.containers_running,
-                    swarm_role: info.swarm_role,
-                }),
+                Ok(Ok(info)) => Ok(info),
                 Ok(Err(e)) => Err(e.to_string()),
                 Err(_) => Err("no answer within 10 s".to_string()),
             },

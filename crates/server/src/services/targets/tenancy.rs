@@ -139,11 +139,11 @@ pub async fn guard_engine(
                     ))
                 })?
                 .map_err(|e| ApiError::Unavailable(format!("target {}: {e}", target.name)))?;
-            app.engine_ids
-                .lock()
-                .expect("engine ids")
-                .insert(target.id.clone(), (info.engine_id.clone(), Instant::now()));
-            info.engine_id
+            app.engine_ids.lock().expect("engine ids").insert(
+                target.id.clone(),
+                (info.engine_id.clone().unwrap_or_default(), Instant::now()),
+            );
+            info.engine_id.unwrap_or_default()
         }
     };
     if engine_id.is_empty() {
