@@ -1,4 +1,4 @@
-//! compose-spec loading: compose files in, a normalized [`windflow_domain::Stack`] out.
+//! compose-spec loading: compose files in, a normalized [`windflow_domain::StackSpec`] out.
 //!
 //! The pipeline, one module per stage:
 //!
@@ -9,7 +9,7 @@
 //! 3. [`merge`] and `extends`: several `-f` files and `extends:` combined with compose's merge
 //!    rules;
 //! 4. profiles: services of inactive profiles removed;
-//! 5. `convert`: typed conversion into the domain's `Stack`, every short syntax expanded,
+//! 5. `convert`: typed conversion into the domain's `StackSpec`, every short syntax expanded,
 //!    every path absolute, every default applied;
 //! 6. `validate`: cross references (dependencies, cycles, container names).
 //!
@@ -35,7 +35,7 @@ mod validate;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use windflow_domain::Stack;
+use windflow_domain::StackSpec;
 
 pub use crate::convert::syntax::{ShortVolume, parse_port, parse_volume};
 use crate::diagnostic::Report;
@@ -103,7 +103,7 @@ pub fn locate(text: &str, path: &str) -> Option<usize> {
 /// A loaded stack and the warnings found on the way.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Loaded {
-    pub stack: Stack,
+    pub stack: StackSpec,
     pub warnings: Vec<Diagnostic>,
 }
 

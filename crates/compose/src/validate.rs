@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use windflow_domain::Stack;
+use windflow_domain::StackSpec;
 
 use crate::diagnostic::Report;
 use crate::yaml::{Node, Value};
@@ -108,7 +108,7 @@ fn error_at(
     }
 }
 
-pub(crate) fn validate(stack: &Stack, root: &Node, report: &mut Report) {
+pub(crate) fn validate(stack: &StackSpec, root: &Node, report: &mut Report) {
     for (name, service) in &stack.services {
         for (dependency, spec) in &service.depends_on {
             if spec.required && !stack.services.contains_key(dependency) {
@@ -157,7 +157,7 @@ pub(crate) fn validate(stack: &Stack, root: &Node, report: &mut Report) {
 }
 
 /// Reports each dependency cycle once, naming it (`a -> b -> a`).
-fn check_cycles(stack: &Stack, root: &Node, report: &mut Report) {
+fn check_cycles(stack: &StackSpec, root: &Node, report: &mut Report) {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
         New,

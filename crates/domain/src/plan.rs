@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use crate::naming::container_name;
 use crate::observed::{ContainerState, Observed, ObservedContainer};
-use crate::stack::{PullPolicy, Stack};
+use crate::stack::{PullPolicy, StackSpec};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
@@ -183,7 +183,7 @@ pub enum PlanError {
 /// apart from how many of them run and in which order. It covers the image id (when known)
 /// instead of the image reference, so rolling back to a pinned image id of the same image
 /// changes nothing, and it covers the definitions of the networks and volumes the service uses.
-pub fn config_hash(stack: &Stack, service_name: &str, image_id: Option<&str>) -> String {
+pub fn config_hash(stack: &StackSpec, service_name: &str, image_id: Option<&str>) -> String {
     let Some(service) = stack.services.get(service_name) else {
         return String::new();
     };
@@ -231,7 +231,7 @@ fn short_hash(value: &serde_json::Value) -> String {
 
 /// Plans `up`: everything needed for `observed` to become `stack`.
 pub fn plan_up(
-    stack: &Stack,
+    stack: &StackSpec,
     observed: &Observed,
     options: &PlanOptions,
 ) -> Result<Plan, PlanError> {
@@ -786,8 +786,8 @@ mod tests {
         s
     }
 
-    fn stack(services: Vec<(&str, Service)>) -> Stack {
-        let mut stack = Stack {
+    fn stack(services: Vec<(&str, Service)>) -> StackSpec {
+        let mut stack = StackSpec {
             name: "shop".into(),
             ..Default::default()
         };
@@ -805,7 +805,7 @@ mod tests {
     }
 
     /// What `stack` looks like once deployed: every replica running, images present.
-    fn deployed(stack: &Stack) -> Observed {
+    fn deployed(stack: &StackSpec) -> Observed {
         let mut observed = Observed::default();
         for (name, s) in &stack.services {
             observed
@@ -846,7 +846,7 @@ mod tests {
     }
 
     /// Plans and compares the human description with `expected`.
-    fn check(stack: &Stack, observed: &Observed, expected: &[&str]) -> Plan {
+    fn check(stack: &StackSpec, observed: &Observed, expected: &[&str]) -> Plan {
         let plan = plan_up(stack, observed, &PlanOptions::default()).expect("plan");
         assert_eq!(plan.describe(), expected, "plan: {plan:#?}");
         plan

@@ -9,14 +9,14 @@
 //! - `restricted`: baseline, and the container runs as a non-root user with every capability
 //!   dropped (`cap_drop: [ALL]`, at most `NET_BIND_SERVICE` added) and `no-new-privileges`.
 //!
-//! [`check`] is a pure function of a normalized [`Stack`]: it names the compose field at
+//! [`check`] is a pure function of a normalized [`StackSpec`]: it names the compose field at
 //! fault (`services.web.volumes[0]`), the feature and the policy that refuses it.
 //! [`HostAccessPolicy::narrowed_by`] combines an organization's policy with an environment's
 //! or a target's: a narrowing can only take permissions away.
 
 use serde::{Deserialize, Serialize};
 
-use crate::stack::{MountKind, Stack};
+use crate::stack::{MountKind, StackSpec};
 
 /// How much of the host a stack may reach, from most to least permissive.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -245,7 +245,7 @@ const NETWORK_VOLUME_TYPES: &[&str] = &["tmpfs", "nfs", "nfs4", "cifs", "smb3"];
 
 /// Checks `stack` against `policy`: every violation, in a stable order (services by name,
 /// then top-level volumes and networks).
-pub fn check(stack: &Stack, policy: &HostAccessPolicy) -> Vec<Violation> {
+pub fn check(stack: &StackSpec, policy: &HostAccessPolicy) -> Vec<Violation> {
     let mut out = Vec::new();
     if policy.level == PolicyLevel::Privileged {
         return out;
@@ -534,8 +534,8 @@ mod tests {
         }
     }
 
-    fn stack_with(service: Service) -> Stack {
-        let mut stack = Stack::default();
+    fn stack_with(service: Service) -> StackSpec {
+        let mut stack = StackSpec::default();
         stack.services.insert("web".into(), service);
         stack
     }
@@ -548,7 +548,7 @@ mod tests {
     }
 
     /// The violations as `path feature` lines.
-    fn check_lines(stack: &Stack, policy: &HostAccessPolicy, expected: &[&str]) {
+    fn check_lines(stack: &StackSpec, policy: &HostAccessPolicy, expected: &[&str]) {
         let got: Vec<String> = super::check(stack, policy)
             .iter()
             .map(|v| format!("{} {}", v.path, v.feature.as_str()))

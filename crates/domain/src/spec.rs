@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::naming::*;
-use crate::stack::{Mount, MountKind, Service, Stack};
+use crate::stack::{Mount, MountKind, Service, StackSpec};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContainerSpec {
@@ -60,7 +60,7 @@ pub enum FileSource {
 
 /// Builds the spec of replica `number` of `service_name`.
 pub fn container_spec(
-    stack: &Stack,
+    stack: &StackSpec,
     service_name: &str,
     number: u32,
     config_hash: &str,
@@ -209,7 +209,7 @@ mod tests {
 
     #[test]
     fn resolves_names_and_labels() {
-        let mut stack = Stack {
+        let mut stack = StackSpec {
             name: "shop".into(),
             working_dir: "/srv/shop".into(),
             ..Default::default()

@@ -11,9 +11,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::units::opt_go_duration;
 
-/// A whole stack (a compose "project").
+/// A whole stack as its compose file asks for it (a compose "project"): the desired state
+/// the planner compares with what a target runs. Not to be confused with the stack the
+/// control plane stores (`windflow_storage::Stack`, a name with numbered versions of a compose
+/// file) or shows (`windflow_protocol::Stack`): loading one of those versions gives a
+/// `StackSpec`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct Stack {
+pub struct StackSpec {
     /// The project name: lowercase `[a-z0-9_-]`, starting with a letter or digit.
     pub name: String,
     /// The directory relative paths were resolved against.
@@ -473,7 +477,7 @@ pub struct Volume {
     pub labels: BTreeMap<String, String>,
 }
 
-impl Stack {
+impl StackSpec {
     /// Services in an order where every service comes after the services it depends on
     /// (ties broken by name). The loader rejects cycles, so this always covers every service.
     pub fn dependency_order(&self) -> Vec<&str> {
@@ -521,8 +525,8 @@ impl Stack {
 mod tests {
     use super::*;
 
-    fn stack_with(deps: &[(&str, &[&str])]) -> Stack {
-        let mut stack = Stack::default();
+    fn stack_with(deps: &[(&str, &[&str])]) -> StackSpec {
+        let mut stack = StackSpec::default();
         for (name, on) in deps {
             let mut service = Service::default();
             for d in *on {

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use windflow_domain::observed::Observed;
 use windflow_domain::spec::ContainerSpec;
-use windflow_domain::{Build, Network, Stack, Volume};
+use windflow_domain::{Build, Network, StackSpec, Volume};
 
 use crate::driver::{
     ContainerStatus, Driver, DriverError, DriverResult, EngineInfo, LogLine, LogOptions, Progress,
@@ -32,7 +32,7 @@ pub enum Op {
     Observe {
         project: String,
         #[serde(default)]
-        stack: Option<Box<Stack>>,
+        stack: Option<Box<StackSpec>>,
     },
     ListProjects,
     ImageId {
@@ -336,7 +336,7 @@ impl Driver for AgentDriver {
         self.call(Op::Info).await
     }
 
-    async fn observe(&self, project: &str, stack: Option<&Stack>) -> DriverResult<Observed> {
+    async fn observe(&self, project: &str, stack: Option<&StackSpec>) -> DriverResult<Observed> {
         self.call(Op::Observe {
             project: project.to_string(),
             stack: stack.map(|s| Box::new(s.clone())),

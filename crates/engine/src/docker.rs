@@ -27,7 +27,7 @@ use windflow_domain::observed::{
 };
 use windflow_domain::plan::definition_hash;
 use windflow_domain::spec::{ContainerSpec, FileSource};
-use windflow_domain::{Build, Mount, MountKind, Network, Stack, Volume};
+use windflow_domain::{Build, Mount, MountKind, Network, StackSpec, Volume};
 
 use crate::build_context::build_context_tar;
 use crate::credentials::registry_credentials;
@@ -205,7 +205,7 @@ impl Driver for DockerDriver {
         })
     }
 
-    async fn observe(&self, project: &str, stack: Option<&Stack>) -> DriverResult<Observed> {
+    async fn observe(&self, project: &str, stack: Option<&StackSpec>) -> DriverResult<Observed> {
         let containers = self.docker.list_containers(Some(ListContainersOptions {
             all: true,
             filters: Some(project_filter(project)),

@@ -9,7 +9,7 @@ use futures::stream::BoxStream;
 use serde::{Deserialize, Serialize};
 use windflow_domain::observed::{ContainerState, Health, Observed};
 use windflow_domain::spec::ContainerSpec;
-use windflow_domain::{Build, Network, Stack, Volume};
+use windflow_domain::{Build, Network, StackSpec, Volume};
 
 use crate::inventory::{ContainerStats, Inventory};
 
@@ -104,7 +104,7 @@ pub trait Driver: Send + Sync {
 
     /// Everything relevant to `project`: its containers, its networks and volumes and any the
     /// stack names, and the local ids of the images the stack uses.
-    async fn observe(&self, project: &str, stack: Option<&Stack>) -> DriverResult<Observed>;
+    async fn observe(&self, project: &str, stack: Option<&StackSpec>) -> DriverResult<Observed>;
 
     async fn list_projects(&self) -> DriverResult<Vec<ProjectSummary>>;
 

@@ -19,7 +19,7 @@ use windflow_domain::naming::{container_name, parked_name};
 use windflow_domain::observed::{ContainerState, Health, Observed};
 use windflow_domain::plan::{Action, Plan, RecreateStrategy, ReplicaAction, Step};
 use windflow_domain::spec::container_spec;
-use windflow_domain::{Condition, Stack};
+use windflow_domain::{Condition, StackSpec};
 
 use crate::driver::{Driver, LogOptions, ProgressUpdate};
 use crate::events::{EventKind, EventSink};
@@ -141,7 +141,7 @@ struct Parked {
 
 struct Run<'a> {
     driver: &'a dyn Driver,
-    stack: &'a Stack,
+    stack: &'a StackSpec,
     observed: &'a Observed,
     events: EventSink,
     options: &'a ExecuteOptions,
@@ -155,7 +155,7 @@ struct Run<'a> {
 /// failure (with `options.rollback`) the target runs what it ran before.
 pub async fn execute_up(
     driver: &dyn Driver,
-    stack: &Stack,
+    stack: &StackSpec,
     observed: &Observed,
     plan: &Plan,
     options: &ExecuteOptions,
@@ -250,7 +250,7 @@ pub async fn execute_up(
 /// volumes. Failures are collected, not stopped at.
 pub async fn execute_down(
     driver: &dyn Driver,
-    stack: &Stack,
+    stack: &StackSpec,
     plan: &Plan,
     events: &EventSink,
 ) -> Result<(), String> {

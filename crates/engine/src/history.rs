@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
-use windflow_domain::Stack;
+use windflow_domain::StackSpec;
 
 /// How many revisions are kept per project.
 pub const KEEP_REVISIONS: usize = 50;
@@ -36,7 +36,7 @@ pub struct Revision {
     /// The plan's human lines.
     pub changes: Vec<String>,
     /// The stack as deployed, with every image pinned to its id.
-    pub stack: Stack,
+    pub stack: StackSpec,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -183,8 +183,8 @@ impl History {
         revision.stack = serde_json::to_value(&revision.stack)
             .ok()
             .map(|value| mask_json(value, &self.withheld))
-            .and_then(|value| serde_json::from_value::<Stack>(value).ok())
-            .unwrap_or_else(|| Stack {
+            .and_then(|value| serde_json::from_value::<StackSpec>(value).ok())
+            .unwrap_or_else(|| StackSpec {
                 name,
                 ..Default::default()
             });
@@ -277,7 +277,7 @@ mod tests {
             outcome,
             source: "up".into(),
             changes: vec![],
-            stack: Stack {
+            stack: StackSpec {
                 name: "shop".into(),
                 ..Default::default()
             },
@@ -319,7 +319,7 @@ mod tests {
         service
             .environment
             .insert("DB_URL".into(), "postgres://app:s3cr3t-pw@db/app".into());
-        let mut stack = Stack {
+        let mut stack = StackSpec {
             name: "shop".into(),
             ..Default::default()
         };

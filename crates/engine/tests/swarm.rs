@@ -26,7 +26,7 @@ use bollard::models::{
 };
 use bollard::query_parameters::ListTasksOptions;
 use windflow_domain::{
-    FileObject, FileReference, Healthcheck, Network, Port, Service, ServiceNetwork, Stack,
+    FileObject, FileReference, Healthcheck, Network, Port, Service, ServiceNetwork, StackSpec,
 };
 use windflow_engine::deploy::{UpError, UpOptions};
 use windflow_engine::docker::DockerDriver;
@@ -40,8 +40,8 @@ use windflow_testkit::{
     unique_project,
 };
 
-fn stack(project: &str, secret_file: &std::path::Path, port: u16, version: &str) -> Stack {
-    let mut stack = Stack {
+fn stack(project: &str, secret_file: &std::path::Path, port: u16, version: &str) -> StackSpec {
+    let mut stack = StackSpec {
         name: project.into(),
         working_dir: "/tmp".into(),
         ..Default::default()

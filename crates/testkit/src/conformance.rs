@@ -11,14 +11,15 @@ use windflow_domain::naming::LABEL_DEFINITION_HASH;
 use windflow_domain::observed::ContainerState;
 use windflow_domain::spec::container_spec;
 use windflow_domain::{
-    FileObject, FileReference, Mount, MountKind, Network, Service, ServiceNetwork, Stack, Volume,
+    FileObject, FileReference, Mount, MountKind, Network, Service, ServiceNetwork, StackSpec,
+    Volume,
 };
 use windflow_engine::driver::{Driver, LogOptions};
 
 use crate::TEST_IMAGE;
 
-fn stack(project: &str) -> Stack {
-    let mut stack = Stack {
+fn stack(project: &str) -> StackSpec {
+    let mut stack = StackSpec {
         name: project.into(),
         working_dir: "/tmp".into(),
         ..Default::default()

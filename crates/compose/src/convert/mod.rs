@@ -1,4 +1,4 @@
-//! Typed conversion: the merged, interpolated [`Node`] tree → [`windflow_domain::Stack`].
+//! Typed conversion: the merged, interpolated [`Node`] tree → [`windflow_domain::StackSpec`].
 //!
 //! Every field is read through one of the typed helpers on [`Ctx`], which report a precise
 //! diagnostic (file, line, path, expected type) and return `None` so conversion goes on and
@@ -15,7 +15,7 @@ use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
 use indexmap::IndexMap;
-use windflow_domain::{Network, Stack, units};
+use windflow_domain::{Network, StackSpec, units};
 
 use crate::diagnostic::Report;
 use crate::yaml::{Node, Value};
@@ -36,11 +36,11 @@ pub(crate) struct Ctx<'a> {
 pub(crate) const MAX_PORTS: usize = 200_000;
 
 /// Converts the root node (already merged, profile-filtered) into a stack.
-pub(crate) fn convert(root: &Node, ctx: &mut Ctx<'_>) -> Stack {
-    let mut stack = Stack {
+pub(crate) fn convert(root: &Node, ctx: &mut Ctx<'_>) -> StackSpec {
+    let mut stack = StackSpec {
         name: ctx.project.clone(),
         working_dir: ctx.working_dir.clone(),
-        ..Stack::default()
+        ..StackSpec::default()
     };
     let Some(map) = ctx.map(root, "") else {
         return stack;

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use windflow_domain::{
     Build, Condition, Dependency, Deploy, FileReference, Healthcheck, Logging, Mount, MountKind,
-    Port, PullPolicy, Resources, Service, ServiceNetwork, Stack, Ulimit,
+    Port, PullPolicy, Resources, Service, ServiceNetwork, StackSpec, Ulimit,
 };
 
 use super::Ctx;
@@ -125,7 +125,7 @@ pub(super) fn convert(
     name: &str,
     node: &Node,
     path: &str,
-    stack: &Stack,
+    stack: &StackSpec,
     ctx: &mut Ctx<'_>,
 ) -> Option<Service> {
     let fields = match ctx.map_or_null(node, path) {
@@ -754,7 +754,7 @@ const PROPAGATIONS: &[&str] = &[
     "shared", "slave", "private", "rshared", "rslave", "rprivate",
 ];
 
-fn mounts(node: &Node, path: &str, stack: &Stack, ctx: &mut Ctx<'_>) -> Vec<Mount> {
+fn mounts(node: &Node, path: &str, stack: &StackSpec, ctx: &mut Ctx<'_>) -> Vec<Mount> {
     let mut out = Vec::new();
     for (i, item) in ctx.seq(node, path).unwrap_or_default().iter().enumerate() {
         let p = format!("{path}[{i}]");
@@ -779,7 +779,7 @@ fn check_volume_declared(
     name: &str,
     node: &Node,
     path: &str,
-    stack: &Stack,
+    stack: &StackSpec,
     ctx: &mut Ctx<'_>,
 ) -> bool {
     if stack.volumes.contains_key(name) {
@@ -797,7 +797,7 @@ fn short_mount(
     node: &Node,
     spec: &str,
     path: &str,
-    stack: &Stack,
+    stack: &StackSpec,
     ctx: &mut Ctx<'_>,
 ) -> Option<Mount> {
     let short = match syntax::parse_volume(spec) {
@@ -854,7 +854,7 @@ fn long_mount(
     node: &Node,
     fields: &indexmap::IndexMap<String, Node>,
     path: &str,
-    stack: &Stack,
+    stack: &StackSpec,
     ctx: &mut Ctx<'_>,
 ) -> Option<Mount> {
     ctx.check_keys(
@@ -1008,7 +1008,7 @@ fn long_mount(
 fn networks(
     node: &Node,
     path: &str,
-    stack: &Stack,
+    stack: &StackSpec,
     ctx: &mut Ctx<'_>,
 ) -> BTreeMap<String, ServiceNetwork> {
     let mut out = BTreeMap::new();
@@ -1371,7 +1371,7 @@ fn file_references(
     node: &Node,
     path: &str,
     section: &str,
-    stack: &Stack,
+    stack: &StackSpec,
     ctx: &mut Ctx<'_>,
 ) -> Vec<FileReference> {
     let mut out = Vec::new();

@@ -1,7 +1,7 @@
 //! The container path: observe through a [`Driver`], plan with
 //! `windflow_domain::plan`, run the plan with the [`executor`](crate::executor).
 
-use windflow_domain::Stack;
+use windflow_domain::StackSpec;
 use windflow_domain::observed::Observed;
 use windflow_domain::plan::{Action, Plan, PlanOptions, plan_down, plan_up};
 
@@ -14,7 +14,7 @@ use crate::history::{History, Revision};
 /// Observes and plans without changing anything.
 pub async fn plan(
     driver: &dyn Driver,
-    stack: &Stack,
+    stack: &StackSpec,
     options: &PlanOptions,
 ) -> Result<(Observed, Plan), UpError> {
     let observed = driver.observe(&stack.name, Some(stack)).await?;
@@ -27,7 +27,7 @@ pub async fn plan(
 /// the history either way.
 pub async fn up(
     driver: &dyn Driver,
-    stack: &Stack,
+    stack: &StackSpec,
     history: &History,
     options: &UpOptions,
     events: &EventSink,
@@ -119,7 +119,7 @@ pub async fn down(
 ) -> Result<Plan, UpError> {
     let observed = driver.observe(project, None).await?;
     let plan = plan_down(project, &observed, volumes);
-    let stack = Stack {
+    let stack = StackSpec {
         name: project.to_string(),
         ..Default::default()
     };

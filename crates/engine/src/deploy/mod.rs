@@ -16,7 +16,7 @@ pub use run::{UpError, UpOptions, UpOutcome};
 use std::sync::Arc;
 
 use serde::Serialize;
-use windflow_domain::Stack;
+use windflow_domain::StackSpec;
 use windflow_domain::observed::ObservedContainer;
 use windflow_domain::plan::{Plan, PlanOptions};
 
@@ -149,7 +149,7 @@ pub enum ProjectStatus {
 /// Observes and plans without changing anything.
 pub async fn plan(
     target: &Orchestrator,
-    stack: &Stack,
+    stack: &StackSpec,
     options: &PlanOptions,
 ) -> Result<DeployPlan, UpError> {
     Ok(match target {
@@ -163,7 +163,7 @@ pub async fn plan(
 /// Deploys `stack` on the target and records the outcome in `history`.
 pub async fn up(
     target: &Orchestrator,
-    stack: &Stack,
+    stack: &StackSpec,
     history: &History,
     options: &UpOptions,
     events: &EventSink,

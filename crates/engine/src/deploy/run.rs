@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use windflow_domain::Stack;
+use windflow_domain::StackSpec;
 use windflow_domain::plan::{PlanError, PlanOptions};
 
 use crate::driver::DriverError;
@@ -46,7 +46,7 @@ pub enum UpError {
 
 /// `stack` with each service's image replaced by the id (or digest reference) it resolved
 /// to, as recorded in the history: a rollback deploys exactly what ran.
-pub(crate) fn pin_images(stack: &Stack, images: &BTreeMap<String, String>) -> Stack {
+pub(crate) fn pin_images(stack: &StackSpec, images: &BTreeMap<String, String>) -> StackSpec {
     let mut pinned = stack.clone();
     for service in pinned.services.values_mut() {
         if let Some(id) = images.get(&service.image) {
@@ -65,7 +65,7 @@ pub(crate) fn record(
     source: &str,
     default_source: &str,
     changes: Vec<String>,
-    pinned: Stack,
+    pinned: StackSpec,
     result: Result<(), DeployFailure>,
 ) -> Result<UpOutcome, UpError> {
     let outcome = match &result {

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use windflow_domain::Stack;
+use windflow_domain::StackSpec;
 use windflow_domain::naming::LABEL_STACK_VERSION;
 
 use super::docker::{self as engine, FileObjectKind, TaskView, UpdateState};
@@ -60,7 +60,7 @@ pub(super) async fn remove(driver: &DockerDriver, step: &SwarmStep) -> Result<()
 
 pub(super) async fn apply(
     driver: &DockerDriver,
-    stack: &Stack,
+    stack: &StackSpec,
     mut prepared: Prepared,
     version: u64,
     options: &UpOptions,

@@ -37,7 +37,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use windflow_domain::Stack;
+use windflow_domain::StackSpec;
 use windflow_domain::plan::definition_hash;
 
 use crate::deploy::run::{UpError, UpOptions, UpOutcome};
@@ -87,7 +87,7 @@ fn invalid(message: impl Into<String>) -> UpError {
 /// content, external ones looked up) and plans the difference.
 async fn prepare(
     driver: &DockerDriver,
-    stack: &Stack,
+    stack: &StackSpec,
     options: SpecOptions,
     images: BTreeMap<String, String>,
 ) -> Result<Prepared, UpError> {
@@ -206,7 +206,7 @@ async fn prepare(
 /// like `docker stack deploy --resolve-image never`; other nodes need the same image).
 async fn resolve_stack_images(
     driver: &DockerDriver,
-    stack: &Stack,
+    stack: &StackSpec,
     resolved: &mut Resolved,
     events: &EventSink,
 ) -> Result<(), UpError> {
@@ -258,7 +258,7 @@ async fn resolve_stack_images(
 }
 /// Observes and plans without changing anything (missing images are not pulled; a service
 /// whose image is missing shows as changed).
-pub async fn plan(driver: &DockerDriver, stack: &Stack) -> Result<SwarmPlan, UpError> {
+pub async fn plan(driver: &DockerDriver, stack: &StackSpec) -> Result<SwarmPlan, UpError> {
     let mut images = BTreeMap::new();
     for service in stack.services.values() {
         if let Ok(Some(reference)) = docker::image_reference(driver, &service.image).await {
@@ -272,7 +272,7 @@ pub async fn plan(driver: &DockerDriver, stack: &Stack) -> Result<SwarmPlan, UpE
 /// Deploys `stack` as Swarm services and waits until they converged; records the outcome.
 pub async fn up(
     driver: &DockerDriver,
-    stack: &Stack,
+    stack: &StackSpec,
     history: &History,
     options: &UpOptions,
     events: &EventSink,

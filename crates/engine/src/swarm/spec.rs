@@ -1,4 +1,4 @@
-//! Stack → Swarm objects, without I/O: the service specs, overlay networks, and the secrets
+//! A stack spec → Swarm objects, without I/O: the service specs, overlay networks, and the secrets
 //! and configs (named by content hash) that `docker stack deploy` would make, plus the hashes
 //! the planner compares against what runs.
 
@@ -23,7 +23,7 @@ pub use windflow_domain::naming::LABEL_STACK_NAMESPACE;
 use windflow_domain::naming::{LABEL_CONFIG_HASH, LABEL_MANAGED_BY, LABEL_SERVICE};
 use windflow_domain::plan::definition_hash;
 use windflow_domain::units::parse_duration;
-use windflow_domain::{FileObject, MountKind, Network, Service, Stack};
+use windflow_domain::{FileObject, MountKind, Network, Service, StackSpec};
 
 /// The image as written in the compose file (the spec carries the pinned reference).
 pub const LABEL_STACK_IMAGE: &str = "com.docker.stack.image";
@@ -152,7 +152,7 @@ pub fn unsupported_keys(service: &Service) -> Vec<&'static str> {
 
 /// The Swarm spec of one service of `stack`.
 pub fn service_spec(
-    stack: &Stack,
+    stack: &StackSpec,
     key: &str,
     resolved: &Resolved,
     options: SpecOptions,
@@ -870,8 +870,8 @@ mod tests {
     use super::*;
     use windflow_domain::{FileReference, Port, ServiceNetwork};
 
-    fn stack(swarm: serde_json::Value) -> Stack {
-        let mut stack = Stack {
+    fn stack(swarm: serde_json::Value) -> StackSpec {
+        let mut stack = StackSpec {
             name: "shop".into(),
             ..Default::default()
         };

@@ -270,7 +270,7 @@ pub async fn policy_violations(
     app: &App,
     org: &str,
     content: &str,
-    stack: &windflow_domain::Stack,
+    stack: &windflow_domain::StackSpec,
     environment_id: Option<&str>,
     target: &Target,
 ) -> ApiResult<Vec<wire::FieldError>> {

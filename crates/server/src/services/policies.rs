@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use windflow_domain::Stack;
+use windflow_domain::StackSpec;
 use windflow_domain::policy::{self, HostAccessPolicy, PolicyLevel};
 use windflow_protocol as wire;
 use windflow_protocol::FieldError;
@@ -155,7 +155,7 @@ pub async fn set(
 }
 
 /// What `policy` refuses in `stack`, as field errors with the line of `content` they are at.
-pub fn violations(content: &str, stack: &Stack, policy: &HostAccessPolicy) -> Vec<FieldError> {
+pub fn violations(content: &str, stack: &StackSpec, policy: &HostAccessPolicy) -> Vec<FieldError> {
     policy::check(stack, policy)
         .into_iter()
         .map(|v| FieldError {

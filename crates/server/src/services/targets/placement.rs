@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use windflow_domain::Stack;
+use windflow_domain::StackSpec;
 use windflow_protocol::{Placement, PlacementStrategy};
 use windflow_storage::Target;
 
@@ -29,7 +29,7 @@ pub fn matches(
 
 /// The memory the stack reserves once running: per service its reservation (else its
 /// limit) times its replicas.
-pub fn memory_needs(stack: &Stack) -> u64 {
+pub fn memory_needs(stack: &StackSpec) -> u64 {
     stack
         .services
         .values()
