@@ -1241,10 +1241,15 @@ export interface components {
         DeploymentKind: "deploy" | "rollback" | "remove";
         /** @enum {string} */
         DeploymentState: "queued" | "running" | "succeeded" | "failed" | "rolled_back" | "cancelled";
-        /** @description What a connection test learned about a target's engine. */
+        /**
+         * @description What an engine says about itself and its host (`docker version` and `docker info`, and
+         *     the containers' reservations): what a connection test records on a target and what
+         *     placement reads. The REST API shows it as it is.
+         */
         EngineInfo: {
             /**
-             * @description The engine's identity (`docker info` → `ID`): one engine belongs to one organization
+             * @description The engine's own identity (`docker info` → `ID`), the same through every endpoint that
+             *     reaches it (a socket, TCP, SSH, an agent): one engine belongs to one organization
              *     unless a server administrator shares it.
              */
             engine_id?: string | null;
@@ -1263,12 +1268,14 @@ export interface components {
             memory_bytes?: number;
             /**
              * Format: int64
-             * @description Bytes reserved by running containers (their reservation, else their limit).
+             * @description Bytes reserved by running containers (their reservation, else their limit): what
+             *     placement counts as taken.
              */
             reserved_memory_bytes?: number;
             /**
              * Format: int64
-             * @description Free bytes on the engine's data-root filesystem; absent when the target cannot tell.
+             * @description Free bytes on the engine's data-root filesystem; absent when the target cannot tell
+             *     (a remote engine reached over TCP or SSH).
              */
             free_disk_bytes?: number | null;
             /** Format: int64 */
@@ -1671,7 +1678,7 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
-        /** @description One node of a Swarm. */
+        /** @description One node of a Swarm, as its manager lists it. */
         SwarmNode: {
             id: string;
             hostname: string;
