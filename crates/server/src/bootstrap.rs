@@ -55,7 +55,7 @@ pub async fn first_run(state: &AppState) -> anyhow::Result<()> {
     // The server administrator's own organization may use the host (bind mounts, the
     // engine socket, privileged containers); every organization created later is baseline
     // until a server administrator says otherwise.
-    crate::services::policies::set(
+    services::policies::set(
         state.store.as_ref(),
         &org.id,
         windflow_storage::PolicyScope::Organization,

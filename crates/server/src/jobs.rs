@@ -171,8 +171,7 @@ async fn run_deployment(state: &AppState, deployment: Deployment) {
     };
 
     if deployment.attempts == 1
-        && let Some(placement) =
-            crate::services::targets::placement::parse(deployment.placement.as_ref())
+        && let Some(placement) = services::targets::placement::parse(deployment.placement.as_ref())
     {
         recorder.control(json!({
             "event": "placement",
@@ -267,7 +266,7 @@ async fn failover(
     error: &str,
     recorder: &Recorder,
 ) -> Option<Deployment> {
-    let mut placement = crate::services::targets::placement::parse(deployment.placement.as_ref())?;
+    let mut placement = services::targets::placement::parse(deployment.placement.as_ref())?;
     if !placement.failover {
         return None;
     }
@@ -318,7 +317,7 @@ async fn failover(
             &deployment.id,
             &state.instance,
             &choice.target.id,
-            &crate::services::targets::placement::record(&placement),
+            &services::targets::placement::record(&placement),
         )
         .await
     {
@@ -403,15 +402,15 @@ async fn execute(
     let loaded = windflow_compose::load_from_str("compose.yaml", &version.content, &options)
         .map_err(|e| not_started(&e))?;
     // Checked again here, not only at push and queue: the policy may have tightened since.
-    let policy = crate::services::policies::OrgPolicies::load(store, org)
+    let policy = services::policies::OrgPolicies::load(store, org)
         .await
         .map_err(|e| not_started(&e))?
         .effective(deployment.environment_id.as_deref(), &target);
-    let refused = crate::services::policies::violations(&version.content, &loaded.stack, &policy);
+    let refused = services::policies::violations(&version.content, &loaded.stack, &policy);
     if !refused.is_empty() {
         return Err(not_started(&format!(
             "the host-access policy refuses this stack: {}",
-            crate::services::policies::describe(&refused)
+            services::policies::describe(&refused)
         )));
     }
     for warning in &loaded.warnings {

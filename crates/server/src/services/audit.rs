@@ -42,7 +42,7 @@ pub async fn record_org(
     resource: &str,
     detail: Value,
 ) {
-    crate::services::audit::record(
+    record(
         app,
         &access.caller,
         Some(&access.org.id),

@@ -38,8 +38,9 @@ use windflow_storage::{PageRequest, StackFilter, Target};
 use crate::auth::OrgAccess;
 use crate::error::{ApiError, ApiResult};
 use crate::secrets::{mask_text, mask_value, maskable};
-use crate::services::targets::tenancy::EngineTenancy;
+use crate::services;
 use crate::state::App;
+use services::targets::tenancy::EngineTenancy;
 
 /// The label Swarm task containers carry their stack in.
 const LABEL_STACK_NAMESPACE: &str = windflow_engine::swarm::spec::LABEL_STACK_NAMESPACE;
@@ -158,9 +159,9 @@ fn masked_inspect(mut inspect: Value, secrets: &[String], reveal_environment: bo
 /// The organization's view of a target's engine, after checking the engine is its own.
 async fn org_view(app: &App, access: &OrgAccess, target: &str) -> ApiResult<OrgView> {
     let org = &access.org.id;
-    let target = crate::services::targets::find(app, org, target).await?;
-    let driver = crate::services::targets::driver(app, &target)?;
-    let tenancy = crate::services::targets::tenancy::guard_engine(
+    let target = services::targets::find(app, org, target).await?;
+    let driver = services::targets::driver(app, &target)?;
+    let tenancy = services::targets::tenancy::guard_engine(
         app,
         &target,
         &driver,
@@ -173,7 +174,7 @@ async fn org_view(app: &App, access: &OrgAccess, target: &str) -> ApiResult<OrgV
         driver,
         tenancy,
         stacks: org_stack_names(app, org).await?,
-        secrets: crate::services::containers::org_secret_values(app, org).await?,
+        secrets: org_secret_values(app, org).await?,
     })
 }
 
@@ -337,7 +338,7 @@ pub async fn stack_logs(
     stack: &str,
     query: &windflow_protocol::LogQuery,
 ) -> ApiResult<BoxStream<'static, LogLine>> {
-    let stack = crate::services::stacks::find(app, &access.org.id, stack).await?;
+    let stack = services::stacks::find(app, &access.org.id, stack).await?;
     let view = org_view(app, access, &query.target).await?;
     let target = &view.target.name;
     let observed = view

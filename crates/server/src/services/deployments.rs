@@ -51,7 +51,7 @@ pub async fn queue(
     request: DeploymentRequest<'_>,
 ) -> ApiResult<(Deployment, bool)> {
     let org = &access.org.id;
-    let stack = crate::services::stacks::find(app, org, request.stack).await?;
+    let stack = services::stacks::find(app, org, request.stack).await?;
     let version = request.version.unwrap_or(stack.latest_version);
     if version < 1 || version > stack.latest_version {
         return Err(ApiError::invalid(
@@ -63,15 +63,14 @@ pub async fn queue(
         ));
     }
     let (target, placement) = match request.target {
-        TargetChoice::Named(name) => (crate::services::targets::find(app, org, name).await?, None),
+        TargetChoice::Named(name) => (services::targets::find(app, org, name).await?, None),
         TargetChoice::Selector {
             selector,
             strategy,
             failover,
         } => {
-            let needs =
-                crate::services::deployments::stack_memory_needs(app, org, &stack, version).await?;
-            let choice = crate::services::targets::placement::choose_target(
+            let needs = stack_memory_needs(app, org, &stack, version).await?;
+            let choice = services::targets::placement::choose_target(
                 app,
                 org,
                 selector,
@@ -89,13 +88,13 @@ pub async fn queue(
             };
             (
                 choice.target,
-                Some(crate::services::targets::placement::record(&placement)),
+                Some(services::targets::placement::record(&placement)),
             )
         }
     };
     let environment_id = match request.environment {
         Some(name) => Some(
-            crate::services::organizations::find_environment(app, org, name)
+            services::organizations::find_environment(app, org, name)
                 .await?
                 .id,
         ),
@@ -107,7 +106,7 @@ pub async fn queue(
             .get_stack_version(org, &stack.id, version)
             .await?
             .content;
-        crate::services::deployments::check_host_policy(
+        check_host_policy(
             app,
             org,
             &stack,
@@ -143,7 +142,7 @@ pub async fn queue(
     if created {
         metrics::counter!("windflow_deployments_queued_total").increment(1);
         app.jobs_wakeup.notify_one();
-        crate::services::audit::record_org(
+        services::audit::record_org(
             app,
             access,
             "deployment.create",
@@ -171,13 +170,13 @@ pub async fn queue_rollback(
     idempotency_key: Option<String>,
 ) -> ApiResult<(Deployment, bool)> {
     let org = &access.org.id;
-    let stack = crate::services::stacks::find(app, org, stack_name).await?;
-    let target = crate::services::targets::find(app, org, target_name).await?;
+    let stack = services::stacks::find(app, org, stack_name).await?;
+    let target = services::targets::find(app, org, target_name).await?;
     let version = match version {
         Some(v) => v,
         None => previous_version(app, org, &stack, &target).await?,
     };
-    crate::services::deployments::queue(
+    queue(
         app,
         access,
         DeploymentRequest {
@@ -206,13 +205,10 @@ pub async fn stack_memory_needs(
         .await?
         .content;
     let environment =
-        crate::services::stacks::validation_environment(app.store.as_ref(), org, Some(&stack.id))
-            .await?;
-    Ok(
-        crate::services::stacks::load(&stack.name, &content, environment)
-            .map(|loaded| crate::services::targets::placement::memory_needs(&loaded.stack))
-            .unwrap_or(0),
-    )
+        services::stacks::validation_environment(app.store.as_ref(), org, Some(&stack.id)).await?;
+    Ok(services::stacks::load(&stack.name, &content, environment)
+        .map(|loaded| services::targets::placement::memory_needs(&loaded.stack))
+        .unwrap_or(0))
 }
 
 /// What deploying would change on the target now, without changing anything.
@@ -223,25 +219,23 @@ pub async fn preview_plan(
     request: &wire::PlanRequest,
 ) -> ApiResult<wire::PlanPreview> {
     let org = &access.org.id;
-    let stack = crate::services::stacks::find(app, org, stack_name).await?;
+    let stack = services::stacks::find(app, org, stack_name).await?;
     let version = request.version.unwrap_or(stack.latest_version);
     let content = app
         .store
         .get_stack_version(org, &stack.id, version)
         .await?
         .content;
-    let target = crate::services::targets::find(app, org, &request.target).await?;
+    let target = services::targets::find(app, org, &request.target).await?;
     let environment =
-        crate::services::stacks::validation_environment(app.store.as_ref(), org, Some(&stack.id))
-            .await?;
-    let loaded =
-        crate::services::stacks::load(&stack.name, &content, environment).map_err(|d| {
-            ApiError::Invalid {
-                message: "the compose file is invalid".into(),
-                errors: d.iter().map(crate::services::stacks::field_error).collect(),
-            }
-        })?;
-    let refused = crate::services::deployments::policy_violations(
+        services::stacks::validation_environment(app.store.as_ref(), org, Some(&stack.id)).await?;
+    let loaded = services::stacks::load(&stack.name, &content, environment).map_err(|d| {
+        ApiError::Invalid {
+            message: "the compose file is invalid".into(),
+            errors: d.iter().map(services::stacks::field_error).collect(),
+        }
+    })?;
+    let refused = policy_violations(
         app,
         org,
         &content,
@@ -253,8 +247,8 @@ pub async fn preview_plan(
     if !refused.is_empty() {
         return Err(policy_refusal(&target, refused));
     }
-    let driver = crate::services::targets::driver(app, &target)?;
-    let orchestrator = crate::services::targets::orchestrator(app, &target, driver)?;
+    let driver = services::targets::driver(app, &target)?;
+    let orchestrator = services::targets::orchestrator(app, &target, driver)?;
     let plan = deploy::plan(&orchestrator, &loaded.stack, &PlanOptions::default())
         .await
         .map_err(|e| ApiError::Unavailable(format!("target {}: {e}", target.name)))?;
@@ -274,12 +268,10 @@ pub async fn policy_violations(
     environment_id: Option<&str>,
     target: &Target,
 ) -> ApiResult<Vec<wire::FieldError>> {
-    let policy = crate::services::policies::OrgPolicies::load(app.store.as_ref(), org)
+    let policy = services::policies::OrgPolicies::load(app.store.as_ref(), org)
         .await?
         .effective(environment_id, target);
-    Ok(crate::services::policies::violations(
-        content, stack, &policy,
-    ))
+    Ok(services::policies::violations(content, stack, &policy))
 }
 
 /// 422 when the effective host-access policy refuses what `content` would deploy.
@@ -292,21 +284,13 @@ pub async fn check_host_policy(
     target: &Target,
 ) -> ApiResult<()> {
     let environment =
-        crate::services::stacks::validation_environment(app.store.as_ref(), org, Some(&stack.id))
-            .await?;
+        services::stacks::validation_environment(app.store.as_ref(), org, Some(&stack.id)).await?;
     // A version that no longer loads fails in the worker with its diagnostics.
-    let Ok(loaded) = crate::services::stacks::load(&stack.name, content, environment) else {
+    let Ok(loaded) = services::stacks::load(&stack.name, content, environment) else {
         return Ok(());
     };
-    let refused = crate::services::deployments::policy_violations(
-        app,
-        org,
-        content,
-        &loaded.stack,
-        environment_id,
-        target,
-    )
-    .await?;
+    let refused =
+        policy_violations(app, org, content, &loaded.stack, environment_id, target).await?;
     if refused.is_empty() {
         Ok(())
     } else {
@@ -319,7 +303,7 @@ fn policy_refusal(target: &Target, errors: Vec<wire::FieldError>) -> ApiError {
         message: format!(
             "the host-access policy for target {} refuses this stack: {}",
             target.name,
-            crate::services::policies::describe(&errors)
+            services::policies::describe(&errors)
         ),
         errors,
     }

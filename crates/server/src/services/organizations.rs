@@ -32,7 +32,7 @@ pub async fn create(
     caller: &Caller,
     request: CreateOrganizationRequest,
 ) -> ApiResult<Organization> {
-    crate::services::names::check_name("slug", &request.slug)?;
+    services::names::check_name("slug", &request.slug)?;
     let org = app
         .store
         .create_organization(NewOrganization {
@@ -158,7 +158,7 @@ pub async fn create_environment(
     access: &OrgAccess,
     request: CreateEnvironmentRequest,
 ) -> ApiResult<WireEnvironment> {
-    crate::services::names::check_name("name", &request.name)?;
+    services::names::check_name("name", &request.name)?;
     let env = app
         .store
         .create_environment(NewEnvironment {
@@ -196,7 +196,7 @@ pub async fn delete_environment(app: &App, access: &OrgAccess, env: &str) -> Api
 
 /// The variable scope of the environment called `env`.
 pub async fn env_scope(app: &App, access: &OrgAccess, env: &str) -> ApiResult<VariableScope> {
-    let env = services::organizations::find_environment(app, &access.org.id, env).await?;
+    let env = find_environment(app, &access.org.id, env).await?;
     Ok(VariableScope::Environment {
         environment_id: env.id,
     })

@@ -20,6 +20,7 @@ use windflow_storage::{HostPolicy, PolicyScope, Store, Target};
 
 use crate::auth::{Caller, OrgAccess};
 use crate::error::{ApiError, ApiResult};
+use crate::services;
 use crate::state::{App, now_ms};
 
 /// Every policy of an organization, parsed.
@@ -219,7 +220,7 @@ pub async fn set_organization(
         &policy,
     )
     .await?;
-    crate::services::audit::record(
+    services::audit::record(
         app,
         caller,
         Some(&org.id),
@@ -249,14 +250,14 @@ pub async fn narrow(
     let (scope, resource) = match what {
         Narrowed::Environment(name) => (
             PolicyScope::Environment(
-                crate::services::organizations::find_environment(app, org_id, name)
+                services::organizations::find_environment(app, org_id, name)
                     .await?
                     .id,
             ),
             format!("environment/{name}"),
         ),
         Narrowed::Target(name) => (
-            PolicyScope::Target(crate::services::targets::find(app, org_id, name).await?.id),
+            PolicyScope::Target(services::targets::find(app, org_id, name).await?.id),
             format!("target/{name}"),
         ),
     };
@@ -264,7 +265,7 @@ pub async fn narrow(
         Some(policy) => {
             let policy = from_wire(policy)?;
             set(app.store.as_ref(), org_id, scope, &policy).await?;
-            crate::services::audit::record_org(
+            services::audit::record_org(
                 app,
                 access,
                 "policy.narrow",
@@ -279,7 +280,7 @@ pub async fn narrow(
                     "a host-access policy on {resource}"
                 )));
             }
-            crate::services::audit::record_org(
+            services::audit::record_org(
                 app,
                 access,
                 "policy.remove",

@@ -10,6 +10,7 @@ use windflow_protocol::{FieldError, StackDiff, Validation};
 use windflow_storage::{Store, VariableScope, VariableValue};
 
 use crate::error::ApiError;
+use crate::services;
 
 /// Largest compose file accepted.
 pub const MAX_CONTENT_BYTES: usize = 1 << 20;
@@ -65,7 +66,7 @@ pub fn validate(
     }
     match load(name, content, environment) {
         Ok(loaded) => {
-            let refused = crate::services::policies::violations(content, &loaded.stack, policy);
+            let refused = services::policies::violations(content, &loaded.stack, policy);
             Validation {
                 valid: refused.is_empty(),
                 errors: refused,

@@ -11,6 +11,7 @@ use windflow_protocol::{Placement, PlacementStrategy};
 use windflow_storage::Target;
 
 use crate::error::{ApiError, ApiResult};
+use crate::services;
 use crate::state::App;
 
 /// Whether `labels` include every `key=value` of `selector` (values compared as text, so a
@@ -77,12 +78,9 @@ pub async fn choose_target(
         }
         return Err(ApiError::invalid("selector", message));
     }
-    let checks = futures::future::join_all(
-        candidates
-            .iter()
-            .map(|t| crate::services::targets::check(app, t)),
-    )
-    .await;
+    let checks =
+        futures::future::join_all(candidates.iter().map(|t| services::targets::check(app, t)))
+            .await;
     let mut refused = Vec::new();
     let mut best: Option<(u64, Target, u64)> = None;
     for (target, check) in candidates.into_iter().zip(checks) {

@@ -151,8 +151,8 @@ pub async fn guard_engine(
         // organization's alone only if nothing else is known of it.
         return Ok(EngineTenancy { exclusive: false });
     }
-    let target = crate::services::targets::tenancy::record_engine(app, target, &engine_id).await?;
-    crate::services::targets::tenancy::engine_tenancy(app, &target, &engine_id, caller).await
+    let target = record_engine(app, target, &engine_id).await?;
+    engine_tenancy(app, &target, &engine_id, caller).await
 }
 
 /// 409 when another organization owns `engine_id` before `target`; else whether the
