@@ -333,7 +333,10 @@ impl Driver for AgentDriver {
     }
 
     async fn info(&self) -> DriverResult<EngineInfo> {
-        self.call(Op::Info).await
+        let mut info: EngineInfo = self.call(Op::Info).await?;
+        // An agent of an earlier release reports an unknown engine ID as "".
+        info.engine_id = info.engine_id.filter(|id| !id.is_empty());
+        Ok(info)
     }
 
     async fn observe(&self, project: &str, stack: Option<&StackSpec>) -> DriverResult<Observed> {
