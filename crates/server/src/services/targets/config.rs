@@ -346,19 +346,50 @@ pub fn docker_driver(keyring: &Keyring, target: &Target) -> ApiResult<DockerDriv
     connected.map_err(|e| ApiError::Unavailable(format!("target {}: {e}", target.name)))
 }
 
+/// How the server reaches a target's engine, by the target's kind and endpoint: the part of
+/// its [`TargetConfig`] that applies, and nothing else.
+#[derive(Debug)]
+pub enum Connection<'a> {
+    /// Through the agent's link (`agent` targets): no material here.
+    Agent,
+    /// A local socket or plain TCP: no material.
+    Plain,
+    /// TCP with TLS (`docker` and `swarm` targets at `tcp://` with a CA).
+    Tls(&'a TlsConfig),
+    /// SSH (`ssh` targets, `swarm` targets at `ssh://`): the client key, if one is stored,
+    /// and the pinned host key, if one is trusted yet.
+    Ssh {
+        private_key: Option<&'a SealedKey>,
+        host_key: Option<&'a str>,
+    },
+}
+
+impl TargetConfig {
+    /// The connection material that applies to a target of `kind` at `endpoint`.
+    pub fn connection(&self, kind: TargetKind, endpoint: &str) -> Connection<'_> {
+        match kind {
+            TargetKind::Agent => Connection::Agent,
+            _ if reached_over_ssh(kind, endpoint) => Connection::Ssh {
+                private_key: self.ssh.as_ref().and_then(|s| s.private_key.as_ref()),
+                host_key: self.host_key(),
+            },
+            _ => match &self.tls {
+                Some(tls) => Connection::Tls(tls),
+                None => Connection::Plain,
+            },
+        }
+    }
+}
+
 /// How to connect to a target with TLS material or one reached over SSH.
-/// `Ok(None)`: a plain endpoint (`DockerDriver::connect`).
+/// `Ok(None)`: a plain endpoint (`DockerDriver::connect`) or an agent.
 pub fn connect_options(keyring: &Keyring, target: &Target) -> ApiResult<Option<ConnectOptions>> {
     let unavailable =
         |e: anyhow::Error| ApiError::Unavailable(format!("target {}: {e:#}", target.name));
-    let over_ssh = reached_over_ssh(target.kind, &target.endpoint);
     let config = TargetConfig::of(target);
-    match target.kind {
-        TargetKind::Agent => Ok(None),
-        _ if !over_ssh => {
-            let Some(tls) = config.tls else {
-                return Ok(None);
-            };
+    match config.connection(target.kind, &target.endpoint) {
+        Connection::Agent | Connection::Plain => Ok(None),
+        Connection::Tls(tls) => {
             let key = match &tls.key {
                 Some(sealed) => Some(
                     sealed
@@ -370,23 +401,24 @@ pub fn connect_options(keyring: &Keyring, target: &Target) -> ApiResult<Option<C
             Ok(Some(ConnectOptions {
                 host: Some(target.endpoint.clone()),
                 tls: Some(TlsMaterial {
-                    ca_pem: tls.ca.into_bytes(),
-                    cert_pem: tls.cert.map(String::into_bytes),
+                    ca_pem: tls.ca.clone().into_bytes(),
+                    cert_pem: tls.cert.clone().map(String::into_bytes),
                     key_pem: key.map(String::into_bytes),
                     source: format!("target {}", target.name),
                 }),
                 ..Default::default()
             }))
         }
-        _ => {
-            let Some(host_key) = config.host_key() else {
-                return Err(ApiError::Unavailable(untrusted_message(
-                    target,
-                    Offered::NotAsked,
-                )));
-            };
+        Connection::Ssh { host_key: None, .. } => Err(ApiError::Unavailable(untrusted_message(
+            target,
+            Offered::NotAsked,
+        ))),
+        Connection::Ssh {
+            private_key,
+            host_key: Some(host_key),
+        } => {
             let mut identities = Vec::new();
-            if let Some(sealed) = config.ssh.as_ref().and_then(|s| s.private_key.as_ref()) {
+            if let Some(sealed) = private_key {
                 identities.push(SshIdentity::Pem {
                     label: format!("target {}'s key", target.name),
                     pem: sealed
@@ -405,5 +437,107 @@ pub fn connect_options(keyring: &Keyring, target: &Target) -> ApiResult<Option<C
                 },
             }))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sealed() -> SealedKey {
+        SealedKey {
+            key_id: "k".into(),
+            nonce: String::new(),
+            ciphertext: String::new(),
+        }
+    }
+
+    fn config() -> TargetConfig {
+        TargetConfig {
+            tls: Some(TlsConfig {
+                ca: "CA".into(),
+                ..TlsConfig::default()
+            }),
+            ssh: Some(SshConfig {
+                private_key: Some(sealed()),
+                host_key: Some("ssh-ed25519 AAAA".into()),
+            }),
+            ..TargetConfig::default()
+        }
+    }
+
+    /// What applies to a target of `kind` at `endpoint`, as a word.
+    fn check(config: &TargetConfig, kind: TargetKind, endpoint: &str, expected: &str) {
+        let got = match config.connection(kind, endpoint) {
+            Connection::Agent => "agent".to_string(),
+            Connection::Plain => "plain".to_string(),
+            Connection::Tls(tls) => format!("tls {}", tls.ca),
+            Connection::Ssh {
+                private_key,
+                host_key,
+            } => format!(
+                "ssh key={} host_key={}",
+                private_key.is_some(),
+                host_key.unwrap_or("-")
+            ),
+        };
+        assert_eq!(got, expected, "{kind:?} at {endpoint}");
+    }
+
+    #[test]
+    fn each_kind_uses_only_the_material_that_applies_to_it() {
+        let full = config();
+        check(&full, TargetKind::Agent, "agent://a", "agent");
+        check(&full, TargetKind::Docker, "tcp://h:2376", "tls CA");
+        check(&full, TargetKind::Swarm, "tcp://h:2376", "tls CA");
+        check(
+            &full,
+            TargetKind::Ssh,
+            "ssh://u@h",
+            "ssh key=true host_key=ssh-ed25519 AAAA",
+        );
+        check(
+            &full,
+            TargetKind::Swarm,
+            "ssh://u@h",
+            "ssh key=true host_key=ssh-ed25519 AAAA",
+        );
+        let empty = TargetConfig::default();
+        check(
+            &empty,
+            TargetKind::Docker,
+            "unix:///var/run/docker.sock",
+            "plain",
+        );
+        check(
+            &empty,
+            TargetKind::Ssh,
+            "ssh://u@h",
+            "ssh key=false host_key=-",
+        );
+    }
+
+    #[test]
+    fn the_stored_json_keeps_its_shape() {
+        let mut config = config();
+        config.engine = Some(EngineClaim {
+            id: "E".into(),
+            since: 7,
+        });
+        config.shared = true;
+        let value = config.to_value();
+        assert_eq!(value["tls"]["ca"], "CA");
+        assert_eq!(value["ssh"]["host_key"], "ssh-ed25519 AAAA");
+        assert_eq!(value["ssh"]["private_key"]["key_id"], "k");
+        assert_eq!(
+            value["engine"],
+            serde_json::json!({ "id": "E", "since": 7 })
+        );
+        assert_eq!(value["shared"], true);
+        // Absent sections stay absent, and an unshared target has no `shared` key.
+        let plain = TargetConfig::default().to_value();
+        assert_eq!(plain, serde_json::json!({}));
+        let back: TargetConfig = serde_json::from_value(value).unwrap();
+        assert_eq!(back, config);
     }
 }

@@ -463,8 +463,10 @@ async fn pin_host_key(
 /// Tests a target's engine and records the result as its status.
 pub async fn check(app: &App, target: &windflow_storage::Target) -> TargetTest {
     let started = Instant::now();
-    let untrusted = config::reached_over_ssh(target.kind, &target.endpoint)
-        && config::TargetConfig::of(target).host_key().is_none();
+    let untrusted = matches!(
+        config::TargetConfig::of(target).connection(target.kind, &target.endpoint),
+        config::Connection::Ssh { host_key: None, .. }
+    );
     let result = if untrusted {
         use config::{Offered, offered_host_key, untrusted_message};
         let offered = offered_host_key(target).await.ok();
