@@ -110,12 +110,22 @@ async function startSshd() {
 
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS, headless: true })
 const cspErrors = []
+const diagnostics = { errors: [], pending: new Map() }
 try {
   const context = await browser.newContext({ viewport: { width: 1366, height: 860 } })
   const page = await context.newPage()
   page.setDefaultTimeout(20_000)
   page.on('console', (m) => {
     if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) cspErrors.push(m.text())
+    if (m.type() === 'error') diagnostics.errors.push(`console: ${m.text()}`)
+  })
+  page.on('pageerror', (e) => diagnostics.errors.push(`page error: ${e.message}`))
+  // Requests still unanswered when a step times out say where the page was waiting.
+  page.on('request', (r) => diagnostics.pending.set(r, `${r.method()} ${r.url()} (sent at ${((Date.now() - t0) / 1000).toFixed(1)} s)`))
+  page.on('requestfinished', (r) => diagnostics.pending.delete(r))
+  page.on('requestfailed', (r) => {
+    diagnostics.pending.delete(r)
+    diagnostics.errors.push(`request failed: ${r.method()} ${r.url()}: ${r.failure()?.errorText}`)
   })
 
   step('log in as admin')
@@ -347,6 +357,11 @@ try {
 
   if (cspErrors.length) throw new Error(`Content-Security-Policy violations:\n${cspErrors.join('\n')}`)
   step('all passed')
+} catch (e) {
+  console.error(`e2e failed at ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+  for (const line of diagnostics.errors) console.error(`  ${line}`)
+  for (const line of diagnostics.pending.values()) console.error(`  unanswered: ${line}`)
+  throw e
 } finally {
   await browser.close()
 }

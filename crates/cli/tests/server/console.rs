@@ -41,6 +41,20 @@ async fn console_end_to_end_in_chromium() {
         "/usr/bin/chromium is missing: run scripts/ensure-chromium.sh"
     );
 
+    // A browser on a 2-core machine shared with the rest of the suite has, rarely, stalled
+    // past a step's 20 s; the e2e then prints the page's errors and unanswered requests.
+    // It runs once more on a fresh server before the test fails, and the first failure stays
+    // in the test's output.
+    if let Err(first) = run_once(&docker, &web).await {
+        eprintln!("the console e2e failed; running it again on a fresh server:\n{first}");
+        if let Err(second) = run_once(&docker, &web).await {
+            panic!("the console e2e failed twice:\n{second}");
+        }
+    }
+}
+
+/// One run of the e2e against a new server; the failure's output and the server's log.
+async fn run_once(docker: &bollard::Docker, web: &std::path::Path) -> Result<(), String> {
     let server = start(Database::Sqlite).await;
     let admin = server.admin().await.unwrap();
     let index = admin.get("/").await.unwrap();
@@ -70,6 +84,7 @@ async fn console_end_to_end_in_chromium() {
     let output = tokio::task::spawn_blocking({
         let url = server.url.clone();
         let stack = stack.clone();
+        let web = web.to_path_buf();
         move || {
             Command::new("node")
                 .arg("e2e/console.mjs")
@@ -88,12 +103,15 @@ async fn console_end_to_end_in_chromium() {
     })
     .await
     .unwrap();
-    let _ = windflow_testkit::remove_project(&docker, &stack).await;
-    assert!(
-        output.status.success(),
-        "the console e2e failed:\n{}\n{}\nserver log:\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr),
-        server.logs()
-    );
+    let _ = windflow_testkit::remove_project(docker, &stack).await;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}\n{}\nserver log:\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr),
+            server.logs()
+        ))
+    }
 }
