@@ -113,8 +113,9 @@ fn name_len(s: &str) -> usize {
         .unwrap_or(bytes.len())
 }
 
-/// Index of the `}` closing a `${` whose content starts at `start`; nested `${` count, `$$`
-/// is skipped.
+/// Index of the `}` closing a `${` whose content starts at `start`. Braces balance as in
+/// compose-go: a nested `${` and a plain `{` (a JSON default, `${J:-{"a":1}}`) each open one;
+/// `$$` is skipped.
 fn matching_brace(text: &str, start: usize) -> Option<usize> {
     let bytes = text.as_bytes();
     let mut depth = 1usize;
@@ -125,6 +126,10 @@ fn matching_brace(text: &str, start: usize) -> Option<usize> {
             b'$' if bytes.get(i + 1) == Some(&b'{') => {
                 depth += 1;
                 i += 2;
+            }
+            b'{' => {
+                depth += 1;
+                i += 1;
             }
             b'}' => {
                 depth -= 1;
@@ -264,6 +269,41 @@ mod tests {
         check("${SET+alt}", "alt");
         check("${EMPTY+alt}", "alt");
         check("${UNSET+alt}", "");
+    }
+
+    #[test]
+    fn defaults_with_braces_balance_them() {
+        let json = |value: Option<&str>, input: &str| {
+            let env: BTreeMap<String, String> = value
+                .map(|v| [("JSON".to_string(), v.to_string())].into())
+                .unwrap_or_default();
+            interpolate_with_map(input, &env).map(|r| r.text)
+        };
+        // compose-go's expectations: the default ends at its balancing brace.
+        let set = Some(r#"{"json":2}"#);
+        assert_eq!(
+            json(set, r#"ok ${JSON:-{"json":1}}"#).unwrap(),
+            r#"ok {"json":2}"#
+        );
+        assert_eq!(
+            json(None, r#"ok ${JSON:-{"json":1}}"#).unwrap(),
+            r#"ok {"json":1}"#
+        );
+        assert_eq!(
+            json(None, r#"ok ${JSON-{"json":1}}"#).unwrap(),
+            r#"ok {"json":1}"#
+        );
+        assert_eq!(
+            json(set, r#"ok ${JSON:+{"alt":1}}"#).unwrap(),
+            r#"ok {"alt":1}"#
+        );
+        assert_eq!(
+            json(set, r#"ok ${JSON+{"alt":1}}"#).unwrap(),
+            r#"ok {"alt":1}"#
+        );
+        assert_eq!(json(None, "${JSON:-{{a}}}x").unwrap(), "{{a}}x");
+        // A brace that never closes is an error, not text swallowed.
+        assert!(json(None, "${JSON:-{}").is_err());
     }
 
     #[test]

@@ -286,3 +286,20 @@ fn unknown_keys_are_warnings_with_lines() {
         ]
     );
 }
+
+#[test]
+fn volume_targets_are_cleaned_as_compose_cleans_them() {
+    let text = "services:\n  web:\n    image: busybox\n    volumes:\n      - data:/var/www/html/\n      - type: tmpfs\n        target: /run//cache/\nvolumes:\n  data: {}\n";
+    let options = LoadOptions {
+        project_name: Some("p".into()),
+        working_dir: Some("/srv/p".into()),
+        ..LoadOptions::default()
+    };
+    let loaded = load_from_str("compose.yaml", text, &options).unwrap();
+    let targets: Vec<&str> = loaded.stack.services["web"]
+        .volumes
+        .iter()
+        .map(|m| m.target.as_str())
+        .collect();
+    assert_eq!(targets, ["/var/www/html", "/run/cache"]);
+}
