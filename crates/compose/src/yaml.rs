@@ -152,7 +152,144 @@ impl Node {
 }
 
 /// Parses one YAML document. Returns every problem found (syntax errors stop at the first).
+///
+/// A flow collection whose continuation lines sit at or left of its key's column (`test: [`
+/// … `]` on its own line at the column of `test:`) is refused by the YAML 1.2 scanner but
+/// accepted by go-yaml and PyYAML, so real compose files use it. When the scanner refuses a
+/// file for its indentation, the file is read again with those lines indented one column
+/// past their key ([`relax_flow_indentation`]: spaces only, so every line keeps its number);
+/// if that still fails, the first error stands.
 pub fn parse(file: &str, text: &str) -> Result<Node, Vec<Diagnostic>> {
+    match parse_text(file, text) {
+        Err(errors)
+            if errors
+                .iter()
+                .any(|d| d.message.contains("invalid indentation")) =>
+        {
+            match relax_flow_indentation(text) {
+                Some(relaxed) => parse_text(file, &relaxed).map_err(|_| errors),
+                None => Err(errors),
+            }
+        }
+        parsed => parsed,
+    }
+}
+
+/// `text` with every line that continues a flow collection (`[…]`, `{…}` opened in block
+/// context) indented one column past the line that opened it, when it was not; `None` when
+/// nothing needed it. Block scalars (`|`, `>`) are left as they are, and quotes and comments
+/// are followed so that brackets inside them do not count.
+pub fn relax_flow_indentation(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut changed = false;
+    // Inside a flow collection: its depth, the opening line's indentation, an open quote.
+    let mut depth = 0usize;
+    let mut opener_indent = 0usize;
+    let mut quote: Option<char> = None;
+    // Inside a block scalar: the indentation of the line that introduced it.
+    let mut block_scalar: Option<usize> = None;
+    for line in text.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let content = line[indent..].trim_end_matches(['\n', '\r']);
+        if let Some(parent) = block_scalar {
+            if content.is_empty() || indent > parent {
+                out.push_str(line);
+                continue;
+            }
+            block_scalar = None;
+        }
+        if depth > 0 {
+            if indent <= opener_indent && !content.is_empty() && !content.starts_with('\t') {
+                out.push_str(&" ".repeat(opener_indent + 1 - indent));
+                changed = true;
+            }
+            out.push_str(line);
+            scan_flow(content, &mut depth, &mut quote);
+            continue;
+        }
+        out.push_str(line);
+        if content.starts_with('#') {
+            continue;
+        }
+        // Where the line's value starts: after `- ` entries, and after a `key: `.
+        let mut value = content;
+        while let Some(rest) = value
+            .strip_prefix("- ")
+            .or_else(|| value.strip_prefix("-\t"))
+        {
+            value = rest.trim_start();
+        }
+        if !value.starts_with(['[', '{']) {
+            value = match key_separator(value) {
+                Some(at) => value[at..].trim_start(),
+                None => continue,
+            };
+        }
+        if value.starts_with(['|', '>']) {
+            block_scalar = Some(indent);
+        } else if value.starts_with(['[', '{']) {
+            opener_indent = indent;
+            quote = None;
+            scan_flow(value, &mut depth, &mut quote);
+        }
+    }
+    changed.then_some(out)
+}
+
+/// Where the value of a `key: value` line starts (just past `:`), outside quotes.
+fn key_separator(line: &str) -> Option<usize> {
+    let mut quote: Option<char> = None;
+    let bytes = line.as_bytes();
+    for (i, c) in line.char_indices() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if i == 0 && (c == '"' || c == '\'') => quote = Some(c),
+            None if c == '#' && i > 0 && bytes[i - 1] == b' ' => return None,
+            None if c == ':' && matches!(bytes.get(i + 1), None | Some(b' ' | b'\t')) => {
+                return Some(i + 1);
+            }
+            None => {}
+        }
+    }
+    None
+}
+
+/// Follows a flow collection through `text`: nesting, quotes (which may span lines) and
+/// comments; stops counting once the outermost collection closes.
+fn scan_flow(text: &str, depth: &mut usize, quote: &mut Option<char>) {
+    let mut previous = ' ';
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match *quote {
+            Some('"') if c == '\\' => {
+                chars.next();
+            }
+            Some('\'') if c == '\'' && chars.peek() == Some(&'\'') => {
+                chars.next();
+            }
+            Some(q) if c == q => *quote = None,
+            Some(_) => {}
+            None => match c {
+                '"' | '\'' if matches!(previous, ' ' | '\t' | '[' | '{' | ',' | ':') => {
+                    *quote = Some(c);
+                }
+                '#' if matches!(previous, ' ' | '\t') => return,
+                '[' | '{' => *depth += 1,
+                ']' | '}' => {
+                    *depth = depth.saturating_sub(1);
+                    if *depth == 0 {
+                        return;
+                    }
+                }
+                _ => {}
+            },
+        }
+        previous = c;
+    }
+}
+
+fn parse_text(file: &str, text: &str) -> Result<Node, Vec<Diagnostic>> {
     let file: Arc<str> = Arc::from(file);
     let mut builder = Builder {
         file: file.clone(),
@@ -547,6 +684,44 @@ fn is_core_float(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flow_collections_closed_at_their_keys_column_load_as_go_yaml_loads_them() {
+        // Coolify's `transmission` template: `]` on its own line at the column of `test:`.
+        let text = "h:\n  test: [ \"CMD\", \"true\",\n  ]\n  interval: 5s\n";
+        check(
+            text,
+            r#"{h@1: {test@2: ["CMD", "true"], interval@4: "5s"}}"#,
+        );
+        // Further left than the key, a flow mapping, a nested collection, a quoted `]`.
+        check(
+            "a:\n  b: {x: 1,\n y: [1,\n 2], z: \"]\"\n}\n",
+            r#"{a@1: {b@2: {x@2: 1, y@3: [1, 2], z@4: "]"}}}"#,
+        );
+        // Lines keep their numbers: what follows the relaxed collection is on its own line.
+        let node = parse("t.yml", "a:\n  t: [1,\n  ]\n  u: 2\n").unwrap();
+        assert_eq!(node.at(&["a", "u"]).map(|n| n.line), Some(4));
+    }
+
+    #[test]
+    fn relaxing_touches_only_flow_continuations() {
+        // Well indented: nothing to do.
+        assert_eq!(relax_flow_indentation("a: [1,\n  2]\n"), None);
+        // A block scalar's brackets are text, not a collection.
+        assert_eq!(
+            relax_flow_indentation("a: |\n  [section\n  k=v\nb: 1\n"),
+            None
+        );
+        // A comment's bracket does not open anything.
+        assert_eq!(relax_flow_indentation("a: 1 # [x\nb: 2\n"), None);
+        assert_eq!(
+            relax_flow_indentation("a:\n  t: [1,\n  ]\n").as_deref(),
+            Some("a:\n  t: [1,\n   ]\n")
+        );
+        // Bad indentation that is not a flow continuation keeps its own error.
+        let errors = parse("t.yml", "a:\n  b: 1\n c: 2\n").unwrap_err();
+        assert!(errors[0].message.starts_with("invalid YAML"), "{errors:?}");
+    }
 
     /// Renders a node tree compactly: `{a: [1, "x"]}` with lines as `@n` on collections.
     fn render(node: &Node) -> String {
