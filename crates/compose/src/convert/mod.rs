@@ -416,16 +416,26 @@ pub(crate) fn absolute_path(path: &str, base: &Path, home: Option<&str>) -> Path
     normalize(&joined)
 }
 
+/// An absolute container path as compose-go cleans it (Go's `path.Clean`): no trailing `/`,
+/// no empty or `.` segments, `..` resolved.
+pub(crate) fn container_path(path: &str) -> String {
+    normalize(Path::new(path)).to_string_lossy().into_owned()
+}
+
+/// `path` cleaned lexically: `.` dropped, `..` taking back the segment before it (never
+/// above the root: `/..` is `/`), empty segments and a trailing `/` gone.
 fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in path.components() {
         match component {
             Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
                 }
-            }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(".."),
+            },
             other => out.push(other.as_os_str()),
         }
     }
@@ -472,5 +482,20 @@ mod tests {
         check("/abs/./y", "/abs/y");
         check("~/cfg", "/home/me/cfg");
         check(".", "/srv/app");
+        check("/../etc", "/etc");
+    }
+
+    #[test]
+    fn container_paths_are_cleaned_as_compose_cleans_them() {
+        for (path, clean) in [
+            ("/var/www/html/", "/var/www/html"),
+            ("/", "/"),
+            ("//data//x/", "/data/x"),
+            ("/a/./b/../c", "/a/c"),
+            ("/../etc", "/etc"),
+            ("/data", "/data"),
+        ] {
+            assert_eq!(container_path(path), clean, "{path}");
+        }
     }
 }

@@ -773,7 +773,7 @@ fn mounts(node: &Node, path: &str, stack: &StackSpec, ctx: &mut Ctx<'_>) -> Vec<
 
 /// A mount at `target`, cleaned as compose cleans it (`/var/www/html/` → `/var/www/html`).
 fn empty_mount(kind: MountKind, target: String) -> Mount {
-    Mount::new(kind, None, syntax::clean_container_path(&target))
+    Mount::new(kind, None, super::container_path(&target))
 }
 
 fn check_volume_declared(

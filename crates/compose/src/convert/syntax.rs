@@ -119,22 +119,6 @@ pub fn is_host_path(source: &str) -> bool {
     source.starts_with('/') || source.starts_with('.') || source.starts_with('~')
 }
 
-/// An absolute container path as compose-go cleans it (Go's `path.Clean`): no trailing `/`,
-/// no empty or `.` segments, `..` resolved (never above `/`).
-pub fn clean_container_path(path: &str) -> String {
-    let mut segments: Vec<&str> = Vec::new();
-    for segment in path.split('/') {
-        match segment {
-            "" | "." => {}
-            ".." => {
-                segments.pop();
-            }
-            other => segments.push(other),
-        }
-    }
-    format!("/{}", segments.join("/"))
-}
-
 /// Splits `[SOURCE:]TARGET[:OPTIONS]`.
 pub fn parse_volume(spec: &str) -> Result<ShortVolume, String> {
     let parts: Vec<&str> = spec.split(':').collect();
@@ -186,20 +170,6 @@ pub fn port_key(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn container_paths_are_cleaned_as_compose_cleans_them() {
-        for (path, clean) in [
-            ("/var/www/html/", "/var/www/html"),
-            ("/", "/"),
-            ("//data//x/", "/data/x"),
-            ("/a/./b/../c", "/a/c"),
-            ("/../etc", "/etc"),
-            ("/data", "/data"),
-        ] {
-            assert_eq!(clean_container_path(path), clean, "{path}");
-        }
-    }
 
     fn render(ports: &[Port]) -> String {
         ports
