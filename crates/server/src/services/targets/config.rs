@@ -92,7 +92,7 @@ impl TargetConfig {
     /// The target's config. A config that does not read (written by hand into the
     /// database) reads as empty: the target then connects without material and says why.
     pub fn of(target: &Target) -> Self {
-        serde_json::from_value(target.config.clone()).unwrap_or_else(|e| {
+        Self::deserialize(&target.config).unwrap_or_else(|e| {
             tracing::warn!(error = %e, target = %target.name, "a target's stored config does not read");
             Self::default()
         })

@@ -32,15 +32,33 @@ const INFO_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The engine ID recorded on a target, and since when (ms) the target reaches it.
 pub fn recorded_engine(target: &Target) -> Option<(String, i64)> {
-    TargetConfig::of(target)
-        .engine
-        .filter(|claim| !claim.id.is_empty())
-        .map(|claim| (claim.id, claim.since))
+    Claim::of(target).engine
 }
 
-/// Whether a server administrator shared the target's engine with its organization.
-pub fn is_shared(target: &Target) -> bool {
-    TargetConfig::of(target).shared
+/// What a target says of its engine, read once from its config: whether a server
+/// administrator shared it, and the engine it reaches and since when.
+struct Claim<'a> {
+    target: &'a Target,
+    shared: bool,
+    engine: Option<(String, i64)>,
+}
+
+impl<'a> Claim<'a> {
+    fn of(target: &'a Target) -> Self {
+        let config = TargetConfig::of(target);
+        Claim {
+            target,
+            shared: config.shared,
+            engine: config
+                .engine
+                .filter(|claim| !claim.id.is_empty())
+                .map(|claim| (claim.id, claim.since)),
+        }
+    }
+
+    fn reaches(&self, engine_id: &str) -> bool {
+        self.engine.as_ref().is_some_and(|(id, _)| id == engine_id)
+    }
 }
 
 /// How an organization stands on a target's engine.
@@ -55,20 +73,21 @@ pub struct EngineTenancy {
 /// engine belongs to the organization of the first unshared target that reached it (shared
 /// targets are exceptions an administrator granted, they own nothing). `target` need not be
 /// recorded yet (then every recorded target came first).
-fn engine_owner<'a>(target: &Target, engine_id: &str, all: &'a [Target]) -> Option<&'a Target> {
-    if is_shared(target) {
+fn engine_owner<'a>(me: &Claim<'_>, engine_id: &str, all: &[Claim<'a>]) -> Option<&'a Target> {
+    if me.shared {
         return None;
     }
-    let mine = match recorded_engine(target) {
-        Some((id, since)) if id == engine_id => since,
+    let target = me.target;
+    let mine = match &me.engine {
+        Some((id, since)) if id == engine_id => *since,
         _ => i64::MAX,
     };
     all.iter()
-        .filter(|t| t.id != target.id && !is_shared(t))
-        .filter_map(|t| {
-            let (id, since) = recorded_engine(t)?;
-            (id == engine_id && (since, t.id.as_str()) < (mine, target.id.as_str()))
-                .then_some((since, t))
+        .filter(|c| c.target.id != target.id && !c.shared)
+        .filter_map(|c| {
+            let (id, since) = c.engine.as_ref()?;
+            (id == engine_id && (*since, c.target.id.as_str()) < (mine, target.id.as_str()))
+                .then_some((*since, c.target))
         })
         .min_by_key(|(since, t)| (*since, t.id.clone()))
         .map(|(_, t)| t)
@@ -81,7 +100,7 @@ pub const ENGINE_TAKEN: &str = "this engine is already registered by another org
 /// Records `engine_id` on the target when it is new or changed (the target now reaches
 /// another engine, so `since` starts again). Returns the target as stored.
 pub async fn record_engine(app: &App, target: &Target, engine_id: &str) -> ApiResult<Target> {
-    if engine_id.is_empty() || recorded_engine(target).is_some_and(|(id, _)| id == engine_id) {
+    if engine_id.is_empty() || Claim::of(target).reaches(engine_id) {
         return Ok(target.clone());
     }
     // Re-read, so a change made since `target` was read (sharing, a pinned host key) stays.
@@ -89,7 +108,7 @@ pub async fn record_engine(app: &App, target: &Target, engine_id: &str) -> ApiRe
         .store
         .get_target_by_id(&target.org_id, &target.id)
         .await?;
-    if recorded_engine(&target).is_some_and(|(id, _)| id == engine_id) {
+    if Claim::of(&target).reaches(engine_id) {
         return Ok(target);
     }
     let mut config = TargetConfig::of(&target);
@@ -164,7 +183,8 @@ pub async fn engine_tenancy(
     caller: Option<&Caller>,
 ) -> ApiResult<EngineTenancy> {
     let all = app.store.list_all_targets().await?;
-    if let Some(owner) = engine_owner(target, engine_id, &all) {
+    let claims: Vec<Claim<'_>> = all.iter().map(Claim::of).collect();
+    if let Some(owner) = engine_owner(&Claim::of(target), engine_id, &claims) {
         let message = match owner_name_for(app, caller, owner).await? {
             Some(name) => format!(
                 "this engine (ID {engine_id}) is already registered by {name}; a server administrator can share it (`shared: true`)"
@@ -176,9 +196,9 @@ pub async fn engine_tenancy(
             field: None,
         });
     }
-    let exclusive = !all.iter().any(|t| {
-        t.org_id != target.org_id && recorded_engine(t).is_some_and(|(id, _)| id == engine_id)
-    });
+    let exclusive = !claims
+        .iter()
+        .any(|c| c.target.org_id != target.org_id && c.reaches(engine_id));
     Ok(EngineTenancy { exclusive })
 }
 
@@ -242,7 +262,8 @@ mod tests {
     }
 
     fn check(me: &Target, all: &[Target], expected_owner: Option<&str>) {
-        let owner = engine_owner(me, "E", all).map(|t| t.id.as_str());
+        let claims: Vec<Claim<'_>> = all.iter().map(Claim::of).collect();
+        let owner = engine_owner(&Claim::of(me), "E", &claims).map(|t| t.id.as_str());
         assert_eq!(owner, expected_owner, "owner of E for {}", me.id);
     }
 
