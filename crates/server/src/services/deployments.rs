@@ -354,13 +354,16 @@ pub async fn list(
 }
 
 /// One deployment of the organization; 404 naming it otherwise.
-pub async fn get(app: &App, access: &OrgAccess, id: &str) -> ApiResult<wire::Deployment> {
-    let deployment = app
-        .store
+async fn find(app: &App, access: &OrgAccess, id: &str) -> ApiResult<Deployment> {
+    app.store
         .get_deployment(&access.org.id, id)
         .await
-        .map_err(named("deployment", id))?;
-    Ok(convert::deployment(deployment))
+        .map_err(named("deployment", id))
+}
+
+/// One deployment of the organization, as the API shows it.
+pub async fn get(app: &App, access: &OrgAccess, id: &str) -> ApiResult<wire::Deployment> {
+    Ok(convert::deployment(find(app, access, id).await?))
 }
 
 /// Cancels a deployment: a queued one at once; a running one stops at its next step and the
@@ -393,7 +396,7 @@ pub async fn events(
     id: &str,
     after: i64,
 ) -> ApiResult<Vec<wire::DeploymentEvent>> {
-    get(app, access, id).await?;
+    find(app, access, id).await?;
     let events = app.store.list_deployment_events(id, after, 1000).await?;
     Ok(events.into_iter().map(convert::event).collect())
 }
@@ -414,7 +417,7 @@ pub async fn follow(
     id: String,
     after: i64,
 ) -> ApiResult<impl Stream<Item = Followed> + use<>> {
-    get(&app, access, &id).await?;
+    find(&app, access, &id).await?;
     let org_id = access.org.id.clone();
     // Subscribe before reading the store, so nothing falls between the two.
     let mut live = app.hub.subscribe(&id);
