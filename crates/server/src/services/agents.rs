@@ -37,14 +37,12 @@ pub async fn create_enrollment(
             field: Some("target".into()),
         });
     }
-    let environment_id = match &request.environment {
-        Some(name) => Some(
-            services::organizations::find_environment(app, &access.org.id, name)
-                .await?
-                .id,
-        ),
-        None => None,
-    };
+    let environment_id = services::organizations::environment_id(
+        app,
+        &access.org.id,
+        request.environment.as_deref(),
+    )
+    .await?;
     let ttl = request.ttl_seconds.unwrap_or(3600);
     if !(60..=7 * 24 * 3600).contains(&ttl) {
         return Err(ApiError::invalid(

@@ -92,14 +92,9 @@ pub async fn queue(
             )
         }
     };
-    let environment_id = match request.environment {
-        Some(name) => Some(
-            services::organizations::find_environment(app, org, name)
-                .await?
-                .id,
-        ),
-        None => target.environment_id.clone(),
-    };
+    let environment_id = services::organizations::environment_id(app, org, request.environment)
+        .await?
+        .or_else(|| target.environment_id.clone());
     if request.kind == DeploymentKind::Deploy {
         let content = app
             .store

@@ -209,3 +209,15 @@ pub async fn find_environment(app: &App, org_id: &str, name: &str) -> ApiResult<
         .await
         .map_err(named("environment", name))
 }
+
+/// The id of the environment called `name`, when a name is given; 404 naming it otherwise.
+pub async fn environment_id(
+    app: &App,
+    org_id: &str,
+    name: Option<&str>,
+) -> ApiResult<Option<String>> {
+    Ok(match name {
+        Some(name) => Some(find_environment(app, org_id, name).await?.id),
+        None => None,
+    })
+}

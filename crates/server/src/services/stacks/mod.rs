@@ -297,14 +297,8 @@ pub async fn stack_scope(
     environment: Option<&str>,
 ) -> ApiResult<VariableScope> {
     let stack = find(app, &access.org.id, stack).await?;
-    let environment_id = match environment {
-        Some(env) => Some(
-            services::organizations::find_environment(app, &access.org.id, env)
-                .await?
-                .id,
-        ),
-        None => None,
-    };
+    let environment_id =
+        services::organizations::environment_id(app, &access.org.id, environment).await?;
     Ok(VariableScope::Stack {
         stack_id: stack.id,
         environment_id,

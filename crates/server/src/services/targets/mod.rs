@@ -147,14 +147,12 @@ pub async fn create(
         require_sharer(access)?;
     }
     check_labels(&request.labels)?;
-    let environment_id = match &request.environment {
-        Some(name) => Some(
-            services::organizations::find_environment(app, &access.org.id, name)
-                .await?
-                .id,
-        ),
-        None => None,
-    };
+    let environment_id = services::organizations::environment_id(
+        app,
+        &access.org.id,
+        request.environment.as_deref(),
+    )
+    .await?;
     let id = new_id();
     let (mut config, host_key_fingerprint) = config::TargetConfig::new(
         &app.keyring,
