@@ -84,9 +84,8 @@ async fn create_stack(
     access.require(Permission::Configure)?;
     let request = body.parse()?;
     let detail = services::stacks::create(&state, &access, request).await?;
-    let tag = etag(detail.stack.version);
-    let mut response = (StatusCode::CREATED, Json(detail)).into_response();
-    response.headers_mut().insert(header::ETAG, tag);
+    let mut response = with_etag(detail);
+    *response.status_mut() = StatusCode::CREATED;
     Ok(response)
 }
 
