@@ -21,6 +21,7 @@
 //! input (checked by property tests and a cargo-fuzz target); nothing here knows about
 //! Docker, the engine or the CLI.
 
+pub mod compat;
 pub mod diagnostic;
 pub mod dotenv;
 pub mod interpolate;

@@ -110,8 +110,33 @@ fn error_at(
 
 pub(crate) fn validate(stack: &StackSpec, root: &Node, report: &mut Report) {
     for (name, service) in &stack.services {
+        // Links and shared namespaces name their service; each also implies a dependency,
+        // reported once under the field the user wrote.
+        let mut referenced: Vec<(&str, &str)> = service
+            .links
+            .iter()
+            .map(|l| ("links", l.split_once(':').map_or(l.as_str(), |(s, _)| s)))
+            .collect();
+        referenced.extend(service.shared_parents());
+        let mut reported = Vec::new();
+        for (field, target) in referenced {
+            if !stack.services.contains_key(target) && !reported.contains(&target) {
+                reported.push(target);
+                error_at(
+                    report,
+                    root,
+                    name,
+                    &[field],
+                    &format!("services.{name}.{field}"),
+                    format!("{field} refers to undefined service {target:?}"),
+                );
+            }
+        }
         for (dependency, spec) in &service.depends_on {
-            if spec.required && !stack.services.contains_key(dependency) {
+            if spec.required
+                && !stack.services.contains_key(dependency)
+                && !reported.contains(&dependency.as_str())
+            {
                 error_at(
                     report,
                     root,
@@ -121,21 +146,6 @@ pub(crate) fn validate(stack: &StackSpec, root: &Node, report: &mut Report) {
                     format!("service {name:?} depends on undefined service {dependency:?}"),
                 );
             }
-        }
-        if let Some(target) = service
-            .network_mode
-            .as_deref()
-            .and_then(|m| m.strip_prefix("service:"))
-            && !stack.services.contains_key(target)
-        {
-            error_at(
-                report,
-                root,
-                name,
-                &["network_mode"],
-                &format!("services.{name}.network_mode"),
-                format!("network_mode refers to undefined service {target:?}"),
-            );
         }
     }
     check_cycles(stack, root, report);

@@ -46,6 +46,8 @@ fn port(target: u16, published: Option<&str>, host_ip: Option<&str>, protocol: &
         published: published.map(str::to_string),
         host_ip: host_ip.map(str::to_string),
         protocol: protocol.into(),
+        name: None,
+        app_protocol: None,
     }
 }
 
@@ -267,6 +269,7 @@ fn web_service() {
             },
         ],
         profiles: vec![],
+        ..Service::default()
     };
     // Field by field first, for readable failures, then the whole.
     assert_eq!(web.image, expected.image);
@@ -303,6 +306,7 @@ fn api_service_builds_and_deploys() {
             no_cache: true,
             network: Some("host".into()),
             extra_hosts: map(&[("mirror", "10.0.0.5")]),
+            ..Build::default()
         })
     );
     assert_eq!(
@@ -325,6 +329,7 @@ fn api_service_builds_and_deploys() {
             cpus: Some(0.5),
             memory: Some(512 << 20),
             pids: Some(100),
+            ..Resources::default()
         }
     );
     assert_eq!(
@@ -333,6 +338,7 @@ fn api_service_builds_and_deploys() {
             cpus: Some(0.25),
             memory: Some(128 << 20),
             pids: None,
+            ..Resources::default()
         }
     );
     let swarm = serde_json::to_value(&api.deploy.swarm).unwrap();
@@ -380,6 +386,7 @@ fn migrate_and_worker() {
             cpus: Some(1.5),
             memory: Some(1 << 30),
             pids: Some(50),
+            ..Resources::default()
         }
     );
     assert_eq!(worker.deploy.reservations.memory, Some(256 << 20));

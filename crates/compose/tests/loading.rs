@@ -274,7 +274,7 @@ fn missing_files_are_reported() {
 
 #[test]
 fn unknown_keys_are_warnings_with_lines() {
-    let yaml = "services:\n  web:\n    image: a\n    colour: blue\n    devices: [/dev/fuse]\nx-anything: 1\nbogus: 2\n";
+    let yaml = "services:\n  web:\n    image: a\n    colour: blue\n    develop: {}\nx-anything: 1\nbogus: 2\n";
     let loaded = load_from_str("c.yml", yaml, &LoadOptions::default()).unwrap();
     let warnings: Vec<String> = loaded.warnings.iter().map(ToString::to_string).collect();
     assert_eq!(
@@ -282,7 +282,7 @@ fn unknown_keys_are_warnings_with_lines() {
         [
             "c.yml:7: unknown key \"bogus\" (ignored)",
             "c.yml:4: services.web: unknown key \"colour\" (ignored)",
-            "c.yml:5: services.web: \"devices\" is not supported by WindFlow yet (ignored)",
+            "c.yml:5: services.web: \"develop\" is ignored: `docker compose watch` settings; a WindFlow deployment does not watch files",
         ]
     );
 }

@@ -16,6 +16,13 @@ pub struct Observed {
     pub volumes: BTreeMap<String, ObservedResource>,
     /// Image reference → local image id, for the references the stack uses that exist locally.
     pub images: BTreeMap<String, String>,
+    /// Image reference → when the local image was last refreshed (unix seconds: the later of
+    /// its creation and its last tagging), for `pull_policy: daily|weekly|every_<duration>`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub image_refreshed: BTreeMap<String, u64>,
+    /// When this was observed (unix seconds).
+    #[serde(default)]
+    pub observed_at: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

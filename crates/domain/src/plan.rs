@@ -347,6 +347,14 @@ pub fn plan_up(
                 false
             }
             PullPolicy::Missing | PullPolicy::Build => !present || options.pull_always,
+            PullPolicy::Refresh(interval) => {
+                !present
+                    || options.pull_always
+                    || observed
+                        .image_refreshed
+                        .get(&service.image)
+                        .is_none_or(|at| observed.observed_at.saturating_sub(*at) >= interval)
+            }
         };
         if pull {
             pulls
@@ -429,10 +437,7 @@ pub fn plan_up(
             .iter()
             .find(|(dep, d)| d.restart && recreated.contains(dep.as_str()))
             .map(|(dep, _)| format!("dependency {dep} was recreated"));
-        let network_parent = service
-            .network_mode
-            .as_deref()
-            .and_then(|m| m.strip_prefix("service:"));
+        let parents = service.shared_parents();
         let job = stack.is_job(name);
         let mut replicas = Vec::new();
         for number in 1..=service.deploy.replicas {
@@ -447,7 +452,7 @@ pub fn plan_up(
                     let changed = c.config_hash.as_deref() != Some(hash.as_str());
                     let image_updated =
                         image_changes || image_id.is_some_and(|id| id != c.image_id);
-                    let parent_recreated = network_parent.is_some_and(|p| recreated.contains(p));
+                    let parent_recreated = parents.iter().find(|(_, p)| recreated.contains(*p));
                     let expected_name = service
                         .container_name
                         .clone()
@@ -462,8 +467,8 @@ pub fn plan_up(
                         Some("image updated".to_string())
                     } else if changed {
                         Some("configuration changed".to_string())
-                    } else if parent_recreated {
-                        Some("network parent was recreated".to_string())
+                    } else if let Some((field, parent)) = parent_recreated {
+                        Some(format!("{parent} ({field}) was recreated"))
                     } else {
                         None
                     };
@@ -546,7 +551,7 @@ pub fn plan_up(
                 .keys()
                 .filter_map(|d| service_steps.get(d.as_str())),
         );
-        after.extend(network_parent.and_then(|p| service_steps.get(p)));
+        after.extend(parents.iter().filter_map(|(_, p)| service_steps.get(p)));
         let strategy = recreate_strategy(service);
         let id = plan.push(
             Action::DeployService {
@@ -1033,6 +1038,8 @@ mod tests {
             published: Some("8080".into()),
             host_ip: None,
             protocol: "tcp".into(),
+            name: None,
+            app_protocol: None,
         });
         let s = stack(vec![("web", web)]);
         let observed = deployed(&s);

@@ -168,13 +168,17 @@ pub enum HostFeature {
     Capability,
     /// `network_mode: host` or the external network `host`.
     HostNetwork,
-    /// `network_mode: container:…`: another container's namespaces.
+    /// `network_mode`, `pid`, `ipc` or `volumes_from` naming a container outside the stack:
+    /// another container's namespaces or data.
     ContainerNamespace,
+    /// `pid: host` or `ipc: host`: the host's process or IPC namespace.
+    HostNamespace,
     /// seccomp, AppArmor or SELinux confinement turned off.
     Unconfined,
     /// A sysctl that is not namespaced.
     Sysctl,
-    /// A local volume that mounts a host device or filesystem.
+    /// A host device (`devices:`, `gpus:`, a device reservation), or a local volume that
+    /// mounts a host device or filesystem.
     HostDevice,
     /// A macvlan or ipvlan network on the host's interfaces.
     HostInterface,
@@ -193,6 +197,7 @@ impl HostFeature {
             HostFeature::Capability => "capability",
             HostFeature::HostNetwork => "host_network",
             HostFeature::ContainerNamespace => "container_namespace",
+            HostFeature::HostNamespace => "host_namespace",
             HostFeature::Unconfined => "unconfined",
             HostFeature::Sysctl => "sysctl",
             HostFeature::HostDevice => "host_device",
@@ -284,6 +289,81 @@ pub fn check(stack: &StackSpec, policy: &HostAccessPolicy) -> Vec<Violation> {
                 format!("network_mode: {mode} joins a container outside this stack"),
             ),
             _ => {}
+        }
+        let t = &service.tuning;
+        for (field, value) in [
+            ("pid", &service.pid),
+            ("ipc", &service.ipc),
+            ("cgroup", &t.cgroup),
+            ("userns_mode", &t.userns_mode),
+            ("uts", &t.uts),
+        ] {
+            match value.as_deref() {
+                Some("host") => refuse(
+                    &mut out,
+                    at(field),
+                    HostFeature::HostNamespace,
+                    format!("{field}: host shares a namespace of the host's"),
+                ),
+                Some(mode) if mode.starts_with("container:") => refuse(
+                    &mut out,
+                    at(field),
+                    HostFeature::ContainerNamespace,
+                    format!("{field}: {mode} joins a container outside this stack"),
+                ),
+                _ => {}
+            }
+        }
+        for (i, entry) in service.volumes_from.iter().enumerate() {
+            if entry.starts_with("container:") {
+                refuse(
+                    &mut out,
+                    at(&format!("volumes_from[{i}]")),
+                    HostFeature::ContainerNamespace,
+                    format!(
+                        "volumes_from {entry:?} reads the volumes of a container outside this stack"
+                    ),
+                );
+            }
+        }
+        for (i, rule) in t.device_cgroup_rules.iter().enumerate() {
+            refuse(
+                &mut out,
+                at(&format!("device_cgroup_rules[{i}]")),
+                HostFeature::HostDevice,
+                format!("device_cgroup_rules {rule:?} lets the container use host devices"),
+            );
+        }
+        for (i, device) in service.devices.iter().enumerate() {
+            refuse(
+                &mut out,
+                at(&format!("devices[{i}]")),
+                HostFeature::HostDevice,
+                format!("device {} gives the container a host device", device.source),
+            );
+        }
+        let requests = service.gpus.iter().map(|r| (at("gpus"), r)).chain(
+            service
+                .deploy
+                .reservations
+                .devices
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    (
+                        at(&format!("deploy.resources.reservations.devices[{i}]")),
+                        r,
+                    )
+                }),
+        );
+        for (path, request) in requests {
+            let what = request.capabilities.join(", ");
+            refuse(
+                &mut out,
+                path,
+                HostFeature::HostDevice,
+                format!("a device request ({what}) gives the container host hardware"),
+            );
         }
         for (i, mount) in service.volumes.iter().enumerate() {
             if mount.kind != MountKind::Bind {

@@ -29,6 +29,10 @@ pub struct ContainerSpec {
     /// Files written into the container before it starts (secrets from the environment,
     /// configs with inline content).
     pub files: Vec<InjectedFile>,
+    /// `links:` as the engine takes them, `<container>:<alias>`, one per replica of each
+    /// linked service; set on every network the container joins.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -188,7 +192,23 @@ pub fn container_spec(
         }
     }
 
+    let mut links = Vec::new();
+    for link in &service.links {
+        let (linked, alias) = link.split_once(':').unwrap_or((link, link));
+        let Some(target) = stack.services.get(linked) else {
+            continue;
+        };
+        for n in 1..=target.deploy.replicas {
+            let container = match &target.container_name {
+                Some(fixed) => fixed.clone(),
+                None => container_name(&stack.name, linked, n),
+            };
+            links.push(format!("{container}:{alias}"));
+        }
+    }
+
     ContainerSpec {
+        links,
         name,
         project: stack.name.clone(),
         service_name: service_name.to_string(),

@@ -138,6 +138,145 @@ pub struct Service {
     /// output; services of inactive profiles are already removed from the stack.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub profiles: Vec<String>,
+    /// `platform:` (`linux/amd64`): the image variant to pull and run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+    /// Host devices mapped into the container (`devices:`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<DeviceMapping>,
+    /// `gpus:` (`all` is one request with count -1 and capability `gpu`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gpus: Vec<DeviceRequest>,
+    /// PID namespace: `host`, `service:<name>` or `container:<name>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<String>,
+    /// IPC namespace: `private`, `shareable`, `none`, `host`, `service:<name>` or
+    /// `container:<name>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipc: Option<String>,
+    /// `links:` as `service` or `service:alias`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<String>,
+    /// `volumes_from:` as `service[:ro|rw]` or `container:<name>[:ro|rw]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volumes_from: Vec<String>,
+    /// Relative CPU weight (`cpu_shares:`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_shares: Option<i64>,
+    /// Kernel and runtime settings passed to the engine as written.
+    #[serde(default, flatten)]
+    pub tuning: Tuning,
+}
+
+/// Service keys that go to the engine unchanged: CPU and memory tuning, namespaces, the
+/// runtime. Each is the compose key of the same name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Tuning {
+    /// cgroup namespace: `host` or `private`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cgroup: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cgroup_parent: Option<String>,
+    /// Microseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_period: Option<i64>,
+    /// Microseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_quota: Option<i64>,
+    /// Microseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_rt_period: Option<i64>,
+    /// Microseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_rt_runtime: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpuset: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub device_cgroup_rules: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dns_opt: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub group_add: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mem_swappiness: Option<i64>,
+    /// Bytes; `-1` is unlimited swap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memswap_limit: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oom_kill_disable: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oom_score_adj: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub storage_opt: BTreeMap<String, String>,
+    /// User namespace: `host`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub userns_mode: Option<String>,
+    /// UTS namespace: `host`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uts: Option<String>,
+}
+
+impl Service {
+    /// The services whose containers this one joins or reads from (`network_mode`, `pid`,
+    /// `ipc` as `service:<name>`, and `volumes_from` services), with the field that names
+    /// each: their containers must exist before this one is created.
+    pub fn shared_parents(&self) -> Vec<(&'static str, &str)> {
+        let mut out = Vec::new();
+        for (field, value) in [
+            ("network_mode", &self.network_mode),
+            ("pid", &self.pid),
+            ("ipc", &self.ipc),
+        ] {
+            if let Some(parent) = value.as_deref().and_then(|m| m.strip_prefix("service:")) {
+                out.push((field, parent));
+            }
+        }
+        for entry in &self.volumes_from {
+            if !entry.starts_with("container:") {
+                out.push(("volumes_from", volumes_from_parts(entry).0));
+            }
+        }
+        out
+    }
+}
+
+/// `volumes_from` entry → (service or `container:<name>`, access mode if written).
+pub fn volumes_from_parts(entry: &str) -> (&str, Option<&str>) {
+    let (head, rest) = match entry.strip_prefix("container:") {
+        Some(rest) => ("container:", rest),
+        None => ("", entry),
+    };
+    match rest.rsplit_once(':') {
+        Some((name, mode @ ("ro" | "rw"))) => (&entry[..head.len() + name.len()], Some(mode)),
+        _ => (entry, None),
+    }
+}
+
+/// One `devices:` entry: a host device and where it appears in the container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceMapping {
+    pub source: String,
+    pub target: String,
+    /// cgroup permissions, `rwm` by default.
+    pub permissions: String,
+}
+
+/// A device requested from a driver (GPUs): a `gpus:` entry or a device reservation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct DeviceRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<String>,
+    /// How many devices; `-1` is all. `None` when `device_ids` name them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<i64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub device_ids: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub capabilities: Vec<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub options: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -158,6 +297,15 @@ pub struct Build {
     pub network: Option<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extra_hosts: BTreeMap<String, String>,
+    /// Images the builder may reuse layers from (`cache_from`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cache_from: Vec<String>,
+    /// Pull the base images even when present (`pull: true`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pull: bool,
+    /// Bytes of /dev/shm for the build containers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shm_size: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -167,6 +315,9 @@ pub enum PullPolicy {
     Never,
     Missing,
     Build,
+    /// `daily`, `weekly` or `every_<duration>`: pull when the local image was last refreshed
+    /// longer ago than this many seconds (or is missing).
+    Refresh(u64),
 }
 
 /// One published or exposed port binding, after range expansion (`8000-8001:80-81` becomes two).
@@ -180,6 +331,12 @@ pub struct Port {
     pub host_ip: Option<String>,
     /// `tcp`, `udp` or `sctp`.
     pub protocol: String,
+    /// `name` and `app_protocol` of the long syntax: descriptive, for platforms that use
+    /// them; the Docker engine has no field for either (`docker compose` drops them too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_protocol: Option<String>,
 }
 
 impl Port {
@@ -225,6 +382,9 @@ pub struct Mount {
     pub tmpfs_size: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tmpfs_mode: Option<u32>,
+    /// Volume: mount only this path inside the volume (`volume.subpath`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subpath: Option<String>,
 }
 
 impl Mount {
@@ -241,6 +401,7 @@ impl Mount {
             nocopy: false,
             tmpfs_size: None,
             tmpfs_mode: None,
+            subpath: None,
         }
     }
 }
@@ -375,11 +536,17 @@ pub struct Resources {
     pub memory: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pids: Option<i64>,
+    /// Reservations only: devices requested from a driver (`devices:`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<DeviceRequest>,
 }
 
 impl Resources {
     pub fn is_empty(&self) -> bool {
-        self.cpus.is_none() && self.memory.is_none() && self.pids.is_none()
+        self.cpus.is_none()
+            && self.memory.is_none()
+            && self.pids.is_none()
+            && self.devices.is_empty()
     }
 }
 

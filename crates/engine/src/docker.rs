@@ -8,11 +8,13 @@ use async_trait::async_trait;
 use bollard::Docker;
 use bollard::errors::Error as BollardError;
 use bollard::models::{
-    ContainerCreateBody, EndpointIpamConfig, EndpointSettings, HealthConfig, HealthStatusEnum,
-    HostConfig, HostConfigLogConfig, Ipam, IpamConfig, Mount as DockerMount, MountBindOptions,
-    MountBindOptionsPropagationEnum, MountTmpfsOptions, MountType, MountVolumeOptions,
-    NetworkConnectRequest, NetworkCreateRequest, NetworkingConfig, PortBinding, ResourcesUlimits,
-    RestartPolicy, RestartPolicyNameEnum, VolumeCreateRequest,
+    ContainerCreateBody, DeviceMapping as DockerDeviceMapping,
+    DeviceRequest as DockerDeviceRequest, EndpointIpamConfig, EndpointSettings, HealthConfig,
+    HealthStatusEnum, HostConfig, HostConfigCgroupnsModeEnum, HostConfigLogConfig, Ipam,
+    IpamConfig, Mount as DockerMount, MountBindOptions, MountBindOptionsPropagationEnum,
+    MountTmpfsOptions, MountType, MountVolumeOptions, NetworkConnectRequest, NetworkCreateRequest,
+    NetworkingConfig, PortBinding, ResourcesUlimits, RestartPolicy, RestartPolicyNameEnum,
+    VolumeCreateRequest,
 };
 use bollard::query_parameters::{
     BuildImageOptions, CreateContainerOptions, CreateImageOptions, ListContainersOptions,
@@ -45,6 +47,49 @@ pub struct DockerDriver {
 }
 
 impl DockerDriver {
+    /// The local image's id and when it was last refreshed (the later of its creation and
+    /// its last tagging, in unix seconds), or `None` when it is not here.
+    async fn local_image(&self, image: &str) -> DriverResult<Option<(String, u64)>> {
+        let unix = |date: Option<&String>| {
+            date.and_then(|d| {
+                time::OffsetDateTime::parse(d, &time::format_description::well_known::Rfc3339).ok()
+            })
+            .map_or(0, |t| u64::try_from(t.unix_timestamp()).unwrap_or(0))
+        };
+        match self.docker.inspect_image(image).await {
+            Ok(i) => {
+                let created = unix(i.created.as_ref());
+                let tagged = unix(i.metadata.as_ref().and_then(|m| m.last_tag_time.as_ref()));
+                Ok(i.id.map(|id| (id, created.max(tagged))))
+            }
+            Err(BollardError::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(None),
+            Err(e) => Err(self.err(format!("image {image}"), e)),
+        }
+    }
+
+    /// Fails with a clear message when the engine's API is older than `version`: an older
+    /// engine drops fields it does not know, which would deploy something else than asked.
+    async fn require_api(&self, version: &str, what: &str) -> Result<(), String> {
+        let v = self
+            .docker
+            .version()
+            .await
+            .map_err(|e| format!("engine version: {e}"))?;
+        let api = v.api_version.unwrap_or_default();
+        let number = |v: &str| -> (u32, u32) {
+            let (major, minor) = v.split_once('.').unwrap_or((v, "0"));
+            (major.parse().unwrap_or(0), minor.parse().unwrap_or(0))
+        };
+        if number(&api) < number(version) {
+            return Err(format!(
+                "{what} needs Engine API {version} (Docker 26 or later); this engine speaks {api} and would ignore it"
+            ));
+        }
+        Ok(())
+    }
+
     /// Connects to `host` (`unix:///…`, `tcp://…`, `http://…`, `ssh://user@host[:port]`), or
     /// to `DOCKER_HOST` or the local socket when `None`, with default TLS/SSH settings
     /// (`~/.ssh` keys, ssh-agent, `~/.ssh/known_hosts`). Connecting is lazy: the first call
@@ -221,7 +266,7 @@ impl Driver for DockerDriver {
                 refs
             })
             .unwrap_or_default();
-        let image_ids = futures::future::join_all(images.iter().map(|i| self.image_id(i)));
+        let image_ids = futures::future::join_all(images.iter().map(|i| self.local_image(i)));
         let (containers, networks, volumes, image_ids) =
             tokio::join!(containers, networks, volumes, image_ids);
 
@@ -316,10 +361,14 @@ impl Driver for DockerDriver {
             }
         }
         for (image, id) in images.into_iter().zip(image_ids) {
-            if let Some(id) = id? {
+            if let Some((id, refreshed)) = id? {
+                observed.image_refreshed.insert(image.clone(), refreshed);
                 observed.images.insert(image, id);
             }
         }
+        observed.observed_at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
         Ok(observed)
     }
 
@@ -359,13 +408,7 @@ impl Driver for DockerDriver {
     }
 
     async fn image_id(&self, image: &str) -> DriverResult<Option<String>> {
-        match self.docker.inspect_image(image).await {
-            Ok(i) => Ok(i.id),
-            Err(BollardError::DockerResponseServerError {
-                status_code: 404, ..
-            }) => Ok(None),
-            Err(e) => Err(self.err(format!("image {image}"), e)),
-        }
+        Ok(self.local_image(image).await?.map(|(id, _)| id))
     }
 
     async fn pull_image(&self, image: &str, progress: Progress<'_>) -> DriverResult<()> {
@@ -425,6 +468,9 @@ impl Driver for DockerDriver {
             buildargs: Some(build.args.clone().into_iter().collect()),
             target: build.target.clone().unwrap_or_default(),
             nocache: build.no_cache,
+            cachefrom: (!build.cache_from.is_empty()).then(|| build.cache_from.clone()),
+            pull: build.pull.then(|| "1".to_string()),
+            shmsize: build.shm_size.map(|b| i32::try_from(b).unwrap_or(i32::MAX)),
             rm: true,
             forcerm: true,
             labels: Some(labels),
@@ -579,12 +625,20 @@ impl Driver for DockerDriver {
             let host = body.host_config.get_or_insert_with(Default::default);
             host.binds.get_or_insert_with(Vec::new).extend(binds);
         }
+        if let Some(mount) = spec.mounts.iter().find(|m| m.subpath.is_some()) {
+            self.require_api("1.45", &format!("the volume subpath of {}", mount.target))
+                .await
+                .map_err(|message| DriverError::Engine {
+                    context: format!("creating container {}", spec.name),
+                    message,
+                })?;
+        }
         let created = self
             .docker
             .create_container(
                 Some(CreateContainerOptions {
                     name: Some(spec.name.clone()),
-                    ..Default::default()
+                    platform: spec.service.platform.clone().unwrap_or_default(),
                 }),
                 body,
             )
@@ -595,7 +649,7 @@ impl Driver for DockerDriver {
         for attachment in spec.networks.iter().skip(1) {
             let request = NetworkConnectRequest {
                 container: id.clone(),
-                endpoint_config: Some(endpoint(attachment)),
+                endpoint_config: Some(endpoint(attachment, &spec.links)),
             };
             if let Err(e) = self
                 .docker
@@ -1008,7 +1062,10 @@ pub fn split_reference(image: &str) -> (String, String) {
     }
 }
 
-fn endpoint(attachment: &windflow_domain::spec::NetworkAttachment) -> EndpointSettings {
+fn endpoint(
+    attachment: &windflow_domain::spec::NetworkAttachment,
+    links: &[String],
+) -> EndpointSettings {
     let ipam =
         (attachment.ipv4_address.is_some() || attachment.ipv6_address.is_some()).then(|| {
             EndpointIpamConfig {
@@ -1020,6 +1077,7 @@ fn endpoint(attachment: &windflow_domain::spec::NetworkAttachment) -> EndpointSe
     EndpointSettings {
         aliases: Some(attachment.aliases.clone()),
         ipam_config: ipam,
+        links: (!links.is_empty()).then(|| links.to_vec()),
         ..Default::default()
     }
 }
@@ -1077,6 +1135,7 @@ pub(crate) fn engine_mount(
         volume_options: (m.kind == MountKind::Volume).then(|| MountVolumeOptions {
             no_copy: m.nocopy.then_some(true),
             labels: volume_labels,
+            subpath: m.subpath.clone(),
             ..Default::default()
         }),
         tmpfs_options: (m.kind == MountKind::Tmpfs
@@ -1156,6 +1215,37 @@ pub fn container_body(spec: &ContainerSpec) -> ContainerCreateBody {
         }
     });
 
+    // A CDI name (`vendor.com/class=name`) is a device request to the CDI driver; a path is
+    // mapped as is.
+    let (cdi, paths): (Vec<_>, Vec<_>) = s.devices.iter().partition(|d| d.source.contains('='));
+    let devices: Vec<DockerDeviceMapping> = paths
+        .into_iter()
+        .map(|d| DockerDeviceMapping {
+            path_on_host: Some(d.source.clone()),
+            path_in_container: Some(d.target.clone()),
+            cgroup_permissions: Some(d.permissions.clone()),
+        })
+        .collect();
+    let mut device_requests: Vec<DockerDeviceRequest> = s
+        .gpus
+        .iter()
+        .chain(&s.deploy.reservations.devices)
+        .map(|r| DockerDeviceRequest {
+            driver: r.driver.clone(),
+            count: r.count.or_else(|| r.device_ids.is_empty().then_some(-1)),
+            device_ids: (!r.device_ids.is_empty()).then(|| r.device_ids.clone()),
+            capabilities: (!r.capabilities.is_empty()).then(|| vec![r.capabilities.clone()]),
+            options: (!r.options.is_empty()).then(|| r.options.clone().into_iter().collect()),
+        })
+        .collect();
+    if !cdi.is_empty() {
+        device_requests.push(DockerDeviceRequest {
+            driver: Some("cdi".into()),
+            device_ids: Some(cdi.into_iter().map(|d| d.source.clone()).collect()),
+            ..Default::default()
+        });
+    }
+    let t = &s.tuning;
     let limits = &s.deploy.limits;
     let host_config = HostConfig {
         binds: (!binds.is_empty()).then_some(binds),
@@ -1199,11 +1289,45 @@ pub fn container_body(spec: &ContainerSpec) -> ContainerCreateBody {
         memory: limits.memory.map(|m| m as i64),
         pids_limit: limits.pids,
         memory_reservation: s.deploy.reservations.memory.map(|m| m as i64),
-        cpu_shares: s
-            .deploy
-            .reservations
-            .cpus
-            .map(|c| ((c * 1024.0) as i64).max(2)),
+        cpu_shares: s.cpu_shares.or_else(|| {
+            s.deploy
+                .reservations
+                .cpus
+                .map(|c| ((c * 1024.0) as i64).max(2))
+        }),
+        devices: (!devices.is_empty()).then_some(devices),
+        device_requests: (!device_requests.is_empty()).then_some(device_requests),
+        pid_mode: s.pid.clone(),
+        ipc_mode: s.ipc.clone(),
+        volumes_from: (!s.volumes_from.is_empty()).then(|| {
+            s.volumes_from
+                .iter()
+                .map(|v| v.strip_prefix("container:").unwrap_or(v).to_string())
+                .collect()
+        }),
+        cgroupns_mode: t.cgroup.as_deref().map(|c| match c {
+            "host" => HostConfigCgroupnsModeEnum::HOST,
+            _ => HostConfigCgroupnsModeEnum::PRIVATE,
+        }),
+        cgroup_parent: t.cgroup_parent.clone(),
+        cpu_period: t.cpu_period,
+        cpu_quota: t.cpu_quota,
+        cpu_realtime_period: t.cpu_rt_period,
+        cpu_realtime_runtime: t.cpu_rt_runtime,
+        cpuset_cpus: t.cpuset.clone(),
+        device_cgroup_rules: (!t.device_cgroup_rules.is_empty())
+            .then(|| t.device_cgroup_rules.clone()),
+        dns_options: (!t.dns_opt.is_empty()).then(|| t.dns_opt.clone()),
+        group_add: (!t.group_add.is_empty()).then(|| t.group_add.clone()),
+        memory_swappiness: t.mem_swappiness,
+        memory_swap: t.memswap_limit,
+        oom_kill_disable: t.oom_kill_disable,
+        oom_score_adj: t.oom_score_adj,
+        runtime: t.runtime.clone(),
+        storage_opt: (!t.storage_opt.is_empty())
+            .then(|| t.storage_opt.clone().into_iter().collect()),
+        userns_mode: t.userns_mode.clone(),
+        uts_mode: t.uts.clone(),
         ..Default::default()
     };
 
@@ -1230,7 +1354,7 @@ pub fn container_body(spec: &ContainerSpec) -> ContainerCreateBody {
         endpoints_config: spec
             .networks
             .first()
-            .map(|n| HashMap::from([(n.network.clone(), endpoint(n))])),
+            .map(|n| HashMap::from([(n.network.clone(), endpoint(n, &spec.links))])),
     });
 
     ContainerCreateBody {

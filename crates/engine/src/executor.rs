@@ -91,6 +91,8 @@ fn rollback_summary(report: &Option<RollbackReport>) -> String {
 enum Gate {
     Pending,
     Started,
+    /// Running, ready, and without a healthcheck: `service_healthy` can never hold.
+    Running,
     Healthy,
     Completed,
     Failed(String),
@@ -103,8 +105,13 @@ impl Gate {
             (Gate::Pending, _) => None,
             (_, Condition::ServiceStarted) => Some(Ok(())),
             (Gate::Healthy | Gate::Completed, Condition::ServiceHealthy) => Some(Ok(())),
+            // As compose: waiting for the health of a container that has none is an error,
+            // not a pass.
+            (Gate::Running, Condition::ServiceHealthy) => Some(Err(
+                "it has no healthcheck, so condition service_healthy can never hold: add a healthcheck to it or use condition: service_started".into(),
+            )),
             (Gate::Completed, Condition::ServiceCompletedSuccessfully) => Some(Ok(())),
-            (Gate::Healthy, Condition::ServiceCompletedSuccessfully) => None,
+            (Gate::Healthy | Gate::Running, Condition::ServiceCompletedSuccessfully) => None,
             (Gate::Started, _) => None,
         }
     }
@@ -179,6 +186,13 @@ pub async fn execute_up(
                 Gate::Pending
             } else if stack.is_job(name) {
                 Gate::Completed
+            } else if observed
+                .containers
+                .iter()
+                .filter(|c| &c.service == name)
+                .all(|c| c.health.is_none())
+            {
+                Gate::Running
             } else {
                 Gate::Healthy
             };
@@ -347,8 +361,9 @@ impl<'a> Run<'a> {
 
     /// Whether the edge from `step` to the deployment of `dependency` is ordered by the
     /// dependency gates rather than by the DAG: a service waits for its `depends_on` services
-    /// only to *start* its containers, so it may park and create them meanwhile. A
-    /// `network_mode: service:x` parent stays a hard edge: its container must exist first.
+    /// only to *start* its containers, so it may park and create them meanwhile. A parent
+    /// whose container it joins (`network_mode`, `pid`, `ipc`: `service:x`, `volumes_from`)
+    /// stays a hard edge: that container must exist first.
     fn is_gated_edge(&self, step: &Step, dependency: Option<&str>) -> bool {
         let (Action::DeployService { service, .. }, Some(dependency)) = (&step.action, dependency)
         else {
@@ -356,7 +371,10 @@ impl<'a> Run<'a> {
         };
         let definition = &self.stack.services[service];
         definition.depends_on.contains_key(dependency)
-            && definition.network_mode.as_deref() != Some(&format!("service:{dependency}"))
+            && !definition
+                .shared_parents()
+                .iter()
+                .any(|(_, parent)| *parent == dependency)
     }
 
     /// After a failure, services still waiting on a gate that will never open fail too.
@@ -570,7 +588,7 @@ impl<'a> Run<'a> {
         let mut gate = if job { Gate::Completed } else { Gate::Healthy };
         for r in readiness {
             match r? {
-                Gate::Started if !job => gate = Gate::Healthy,
+                Gate::Started if !job => gate = Gate::Running,
                 other => gate = other,
             }
         }
@@ -730,22 +748,38 @@ impl<'a> Run<'a> {
             config_hash,
             self.options.stack_version,
         );
-        if let Some(parent) = spec
-            .service
-            .network_mode
-            .as_deref()
-            .and_then(|m| m.strip_prefix("service:"))
-        {
-            let id = self
-                .current
+        // `service:<name>` references (network_mode, pid, ipc, volumes_from) become the
+        // engine's `container:<id>`: the parent's container exists, its step ran first.
+        let parent_id = |field: &str, parent: &str| {
+            self.current
                 .lock()
                 .unwrap()
                 .get(parent)
                 .and_then(|replicas| replicas.values().next().cloned())
                 .ok_or_else(|| {
-                    format!("service {service}: network_mode service:{parent} has no container")
-                })?;
-            spec.service.network_mode = Some(format!("container:{id}"));
+                    format!("service {service}: {field} service:{parent} has no container")
+                })
+        };
+        let s = &mut spec.service;
+        for (field, mode) in [
+            ("network_mode", &mut s.network_mode),
+            ("pid", &mut s.pid),
+            ("ipc", &mut s.ipc),
+        ] {
+            if let Some(parent) = mode.as_deref().and_then(|m| m.strip_prefix("service:")) {
+                *mode = Some(format!("container:{}", parent_id(field, parent)?));
+            }
+        }
+        for entry in &mut s.volumes_from {
+            if entry.starts_with("container:") {
+                continue;
+            }
+            let (parent, access) = windflow_domain::volumes_from_parts(entry);
+            let id = parent_id("volumes_from", parent)?;
+            *entry = match access {
+                Some(access) => format!("container:{id}:{access}"),
+                None => format!("container:{id}"),
+            };
         }
         let id = self
             .driver

@@ -82,6 +82,8 @@ fn stack(project: &str, secret_file: &std::path::Path, port: u16, version: &str)
         published: Some(port.to_string()),
         host_ip: None,
         protocol: "tcp".into(),
+        name: None,
+        app_protocol: None,
     });
     service.secrets.push(FileReference {
         source: "token".into(),

@@ -17,6 +17,7 @@ use std::time::Duration;
 use indexmap::IndexMap;
 use windflow_domain::{Network, StackSpec, units};
 
+use crate::compat::{self, Section, Support};
 use crate::diagnostic::Report;
 use crate::yaml::{Node, Value};
 
@@ -45,19 +46,7 @@ pub(crate) fn convert(root: &Node, ctx: &mut Ctx<'_>) -> StackSpec {
     let Some(map) = ctx.map(root, "") else {
         return stack;
     };
-    for (key, node) in map {
-        match key.as_str() {
-            "services" | "networks" | "volumes" | "secrets" | "configs" | "name" => {}
-            "version" => ctx.warn(
-                node,
-                key,
-                "the attribute \"version\" is obsolete and ignored",
-            ),
-            "include" => ctx.warn(node, key, "\"include\" is not supported yet (ignored)"),
-            k if k.starts_with("x-") => {}
-            _ => ctx.warn(node, "", format!("unknown key {key:?} (ignored)")),
-        }
-    }
+    ctx.check_keys(map, "", &compat::TOP);
     if let Some(node) = root.get("networks") {
         stack.networks = top::networks(node, ctx);
     }
@@ -114,27 +103,28 @@ impl Ctx<'_> {
         self.error(node, path, format!("expected {what}, got {got}"));
     }
 
-    /// Warns about keys not in `known` (extensions `x-*` are always accepted) and about keys
-    /// compose knows but WindFlow does not model yet (`unsupported`).
-    pub fn check_keys(
-        &mut self,
-        map: &IndexMap<String, Node>,
-        path: &str,
-        known: &[&str],
-        unsupported: &[&str],
-    ) {
+    /// Checks every key of `map` against its section of the compatibility table: a refused
+    /// key is an error, a key that only matters to an interactive session or that the
+    /// specification does not define is a warning. Extensions (`x-*`) are always accepted.
+    pub fn check_keys(&mut self, map: &IndexMap<String, Node>, path: &str, section: &Section) {
         for (key, node) in map {
-            if known.contains(&key.as_str()) || key.starts_with("x-") {
+            if key.starts_with("x-") {
                 continue;
             }
-            if unsupported.contains(&key.as_str()) {
-                self.warn(
-                    node,
-                    path,
-                    format!("{key:?} is not supported by WindFlow yet (ignored)"),
-                );
-            } else {
-                self.warn(node, path, format!("unknown key {key:?} (ignored)"));
+            match section.support(key) {
+                Some(Support::Yes | Support::Describes(_)) => {}
+                Some(Support::Session(why)) => {
+                    self.warn(node, path, format!("{key:?} is ignored: {why}"))
+                }
+                Some(Support::Refused(why)) => {
+                    let at = if path.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{path}.{key}")
+                    };
+                    self.error(node, &at, format!("{key:?} is not supported: {why}"))
+                }
+                None => self.warn(node, path, format!("unknown key {key:?} (ignored)")),
             }
         }
     }
@@ -274,6 +264,17 @@ impl Ctx<'_> {
     }
 
     /// A Go duration (`1m30s`) or a number of seconds.
+    /// Microseconds: an integer as written, or a duration (`10ms`).
+    pub fn duration_micros(&mut self, node: &Node, path: &str) -> Option<i64> {
+        match &node.value {
+            Value::Int(i) => Some(*i),
+            Value::String(s) if s.trim().parse::<i64>().is_ok() => s.trim().parse().ok(),
+            _ => self
+                .duration(node, path)
+                .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX)),
+        }
+    }
+
     pub fn duration(&mut self, node: &Node, path: &str) -> Option<Duration> {
         let text = match &node.value {
             Value::Int(i) if *i >= 0 => return Some(Duration::from_secs(*i as u64)),

@@ -3,113 +3,17 @@
 use std::collections::BTreeMap;
 
 use windflow_domain::{
-    Build, Condition, Dependency, Deploy, FileReference, Healthcheck, Logging, Mount, MountKind,
-    Port, PullPolicy, Resources, Service, ServiceNetwork, StackSpec, Ulimit,
+    Build, Condition, Dependency, Deploy, DeviceMapping, DeviceRequest, FileReference, Healthcheck,
+    Logging, Mount, MountKind, Port, PullPolicy, Resources, Service, ServiceNetwork, StackSpec,
+    Ulimit,
 };
 
 use super::Ctx;
 use super::syntax::{self, port_range};
+use crate::compat;
 use crate::dotenv;
 use crate::shell;
 use crate::yaml::{Node, Value};
-
-const KNOWN: &[&str] = &[
-    "image",
-    "build",
-    "pull_policy",
-    "command",
-    "entrypoint",
-    "environment",
-    "env_file",
-    "ports",
-    "expose",
-    "volumes",
-    "tmpfs",
-    "networks",
-    "network_mode",
-    "depends_on",
-    "healthcheck",
-    "restart",
-    "labels",
-    "container_name",
-    "user",
-    "working_dir",
-    "hostname",
-    "domainname",
-    "cap_add",
-    "cap_drop",
-    "privileged",
-    "read_only",
-    "init",
-    "tty",
-    "stdin_open",
-    "stop_grace_period",
-    "stop_signal",
-    "ulimits",
-    "sysctls",
-    "extra_hosts",
-    "dns",
-    "dns_search",
-    "security_opt",
-    "shm_size",
-    "logging",
-    "deploy",
-    "scale",
-    "mem_limit",
-    "mem_reservation",
-    "cpus",
-    "pids_limit",
-    "secrets",
-    "configs",
-    "profiles",
-    "extends",
-];
-
-/// Compose keys WindFlow does not model yet: accepted with a warning.
-const UNSUPPORTED: &[&str] = &[
-    "annotations",
-    "attach",
-    "blkio_config",
-    "cgroup",
-    "cgroup_parent",
-    "cpu_count",
-    "cpu_percent",
-    "cpu_period",
-    "cpu_quota",
-    "cpu_rt_period",
-    "cpu_rt_runtime",
-    "cpu_shares",
-    "cpuset",
-    "credential_spec",
-    "develop",
-    "device_cgroup_rules",
-    "devices",
-    "dns_opt",
-    "external_links",
-    "gpus",
-    "group_add",
-    "ipc",
-    "isolation",
-    "label_file",
-    "links",
-    "mac_address",
-    "mem_swappiness",
-    "memswap_limit",
-    "oom_kill_disable",
-    "oom_score_adj",
-    "pid",
-    "platform",
-    "post_start",
-    "pre_stop",
-    "runtime",
-    "storage_opt",
-    "userns_mode",
-    "uts",
-    "volumes_from",
-    "use_api_socket",
-    "models",
-    "provider",
-];
 
 const SWARM_DEPLOY_KEYS: &[&str] = &[
     "mode",
@@ -133,7 +37,7 @@ pub(super) fn convert(
         None if node.is_null() => Default::default(),
         None => return None,
     };
-    ctx.check_keys(&fields, path, KNOWN, UNSUPPORTED);
+    ctx.check_keys(&fields, path, &compat::SERVICE);
     let mut service = Service {
         deploy: Deploy::default(),
         ..Service::default()
@@ -202,9 +106,43 @@ pub(super) fn convert(
             "secrets" => s.secrets = file_references(value, &p, "secrets", stack, ctx),
             "configs" => s.configs = file_references(value, &p, "configs", stack, ctx),
             "profiles" => s.profiles = ctx.string_list(value, &p),
+            "platform" => s.platform = ctx.string(value, &p),
+            "devices" => s.devices = devices(value, &p, ctx),
+            "gpus" => s.gpus = gpus(value, &p, ctx),
+            "pid" => s.pid = namespace(value, &p, &["host"], ctx),
+            "ipc" => {
+                s.ipc = namespace(value, &p, &["host", "private", "shareable", "none"], ctx)
+            }
+            "links" => s.links = ctx.string_list(value, &p),
+            "volumes_from" => s.volumes_from = volumes_from(value, &p, ctx),
+            "cpu_shares" => s.cpu_shares = ctx.int(value, &p),
+            "cgroup" => s.tuning.cgroup = namespace(value, &p, &["host", "private"], ctx),
+            "cgroup_parent" => s.tuning.cgroup_parent = ctx.string(value, &p),
+            "cpu_period" => s.tuning.cpu_period = ctx.duration_micros(value, &p),
+            "cpu_quota" => s.tuning.cpu_quota = ctx.duration_micros(value, &p),
+            "cpu_rt_period" => s.tuning.cpu_rt_period = ctx.duration_micros(value, &p),
+            "cpu_rt_runtime" => s.tuning.cpu_rt_runtime = ctx.duration_micros(value, &p),
+            "cpuset" => s.tuning.cpuset = ctx.string(value, &p),
+            "device_cgroup_rules" => s.tuning.device_cgroup_rules = ctx.string_list(value, &p),
+            "dns_opt" => s.tuning.dns_opt = ctx.string_list(value, &p),
+            "group_add" => s.tuning.group_add = ctx.string_list(value, &p),
+            "mem_swappiness" => s.tuning.mem_swappiness = ctx.int(value, &p),
+            "memswap_limit" => {
+                s.tuning.memswap_limit = match value.scalar_text().as_deref() {
+                    Some("-1") => Some(-1),
+                    _ => ctx.bytes(value, &p).map(|b| b as i64),
+                }
+            }
+            "oom_kill_disable" => s.tuning.oom_kill_disable = ctx.bool(value, &p),
+            "oom_score_adj" => s.tuning.oom_score_adj = ctx.int(value, &p),
+            "runtime" => s.tuning.runtime = ctx.string(value, &p),
+            "storage_opt" => s.tuning.storage_opt = ctx.string_map(value, &p),
+            "userns_mode" => s.tuning.userns_mode = namespace(value, &p, &["host"], ctx),
+            "uts" => s.tuning.uts = namespace(value, &p, &["host"], ctx),
             _ => {}
         }
     }
+    implied_dependencies(&mut service);
 
     // Environment: env_file entries first, then `environment` over them.
     for (file, node, file_path) in env_files {
@@ -310,36 +248,7 @@ fn build(node: &Node, path: &str, ctx: &mut Ctx<'_>) -> Option<Build> {
             return Some(build);
         }
     };
-    ctx.check_keys(
-        fields,
-        path,
-        &[
-            "context",
-            "dockerfile",
-            "args",
-            "target",
-            "labels",
-            "no_cache",
-            "network",
-            "extra_hosts",
-        ],
-        &[
-            "dockerfile_inline",
-            "additional_contexts",
-            "cache_from",
-            "cache_to",
-            "entitlements",
-            "isolation",
-            "platforms",
-            "privileged",
-            "pull",
-            "secrets",
-            "shm_size",
-            "ssh",
-            "tags",
-            "ulimits",
-        ],
-    );
+    ctx.check_keys(fields, path, &compat::BUILD);
     let mut context = ".".to_string();
     for (key, value) in fields {
         let p = format!("{path}.{key}");
@@ -363,6 +272,9 @@ fn build(node: &Node, path: &str, ctx: &mut Ctx<'_>) -> Option<Build> {
             "target" => build.target = ctx.string(value, &p),
             "labels" => build.labels = ctx.string_map(value, &p),
             "no_cache" => build.no_cache = ctx.bool(value, &p).unwrap_or(false),
+            "pull" => build.pull = ctx.bool(value, &p).unwrap_or(false),
+            "shm_size" => build.shm_size = ctx.bytes(value, &p),
+            "cache_from" => build.cache_from = ctx.string_list(value, &p),
             "network" => build.network = ctx.string(value, &p),
             "extra_hosts" => {
                 for entry in extra_hosts(value, &p, ctx) {
@@ -385,31 +297,60 @@ fn pull_policy(node: &Node, path: &str, ctx: &mut Ctx<'_>) -> Option<PullPolicy>
         "never" => Some(PullPolicy::Never),
         "missing" | "if_not_present" => Some(PullPolicy::Missing),
         "build" => Some(PullPolicy::Build),
-        "daily" | "weekly" => {
-            ctx.warn(
-                node,
-                path,
-                format!("pull_policy {text:?} is not supported yet; using \"missing\""),
-            );
-            Some(PullPolicy::Missing)
-        }
-        t if t.starts_with("every_") => {
-            ctx.warn(
-                node,
-                path,
-                format!("pull_policy {text:?} is not supported yet; using \"missing\""),
-            );
-            Some(PullPolicy::Missing)
-        }
+        "daily" => Some(PullPolicy::Refresh(24 * 3600)),
+        "weekly" => Some(PullPolicy::Refresh(7 * 24 * 3600)),
+        t if t.starts_with("every_") => match refresh_interval(&t["every_".len()..]) {
+            Some(seconds) if seconds > 0 => Some(PullPolicy::Refresh(seconds)),
+            _ => {
+                ctx.error(
+                    node,
+                    path,
+                    format!("invalid pull_policy {text:?}: write every_<duration>, e.g. every_12h, every_2d or every_1w"),
+                );
+                None
+            }
+        },
         _ => {
             ctx.error(
                 node,
                 path,
-                format!("invalid pull_policy {text:?} (use always, never, missing or build)"),
+                format!("invalid pull_policy {text:?} (use always, never, missing, build, daily, weekly or every_<duration>)"),
             );
             None
         }
     }
+}
+
+/// The interval of `every_<duration>` in seconds: number-unit pairs with units `w`, `d`, `h`,
+/// `m`, `s` (as compose-go's str2duration reads them; finer units round down).
+fn refresh_interval(text: &str) -> Option<u64> {
+    let mut total: u64 = 0;
+    let mut rest = text;
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit() && c != '.')?;
+        let number: f64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_len] {
+            "w" => 7.0 * 86400.0,
+            "d" => 86400.0,
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 0.001,
+            "us" | "µs" => 0.000_001,
+            "ns" => 0.000_000_001,
+            _ => return None,
+        };
+        total = total.checked_add((number * scale) as u64)?;
+        rest = &rest[unit_len..];
+    }
+    Some(total)
 }
 
 /// `command`/`entrypoint`: a string split like a shell would, or a list taken as is.
@@ -449,7 +390,7 @@ fn env_file_entries<'n>(
     for (item, item_path) in items {
         match &item.value {
             Value::Map(fields) => {
-                ctx.check_keys(fields, &item_path, &["path", "required", "format"], &[]);
+                ctx.check_keys(fields, &item_path, &compat::ENV_FILE);
                 let required = fields
                     .get("required")
                     .and_then(|n| ctx.bool(n, &format!("{item_path}.required")))
@@ -629,20 +570,7 @@ fn long_port(
     path: &str,
     ctx: &mut Ctx<'_>,
 ) -> Option<Port> {
-    ctx.check_keys(
-        fields,
-        path,
-        &[
-            "target",
-            "published",
-            "host_ip",
-            "protocol",
-            "mode",
-            "name",
-            "app_protocol",
-        ],
-        &[],
-    );
+    ctx.check_keys(fields, path, &compat::PORT);
     let Some(target_node) = fields.get("target") else {
         ctx.error(node, path, "a port needs a target");
         return None;
@@ -713,12 +641,191 @@ fn long_port(
             );
         }
     }
+    let text = |key: &str, ctx: &mut Ctx<'_>| {
+        fields
+            .get(key)
+            .and_then(|n| ctx.string(n, &format!("{path}.{key}")))
+    };
+    let name = text("name", ctx);
+    let app_protocol = text("app_protocol", ctx);
     Some(Port {
         target,
         published,
         host_ip,
         protocol,
+        name,
+        app_protocol,
     })
+}
+
+/// compose-go's implicit `depends_on`: a service waits for the services it links to, shares
+/// a namespace with (`service:<name>`) or takes volumes from, unless it already names them.
+fn implied_dependencies(service: &mut Service) {
+    let mut implied: Vec<(String, bool)> = Vec::new();
+    for link in &service.links {
+        let target = link.split_once(':').map_or(link.as_str(), |(s, _)| s);
+        implied.push((target.to_string(), true));
+    }
+    for (field, parent) in service.shared_parents() {
+        implied.push((parent.to_string(), field != "volumes_from"));
+    }
+    for (name, restart) in implied {
+        service.depends_on.entry(name).or_insert(Dependency {
+            condition: Condition::ServiceStarted,
+            restart,
+            required: true,
+        });
+    }
+}
+
+/// `pid`, `ipc`, `cgroup`, `userns_mode`, `uts`: one of `modes`, `service:<name>` (pid and
+/// ipc) or `container:<name>`.
+fn namespace(node: &Node, path: &str, modes: &[&str], ctx: &mut Ctx<'_>) -> Option<String> {
+    let text = ctx.string(node, path)?;
+    let joins = path.ends_with(".pid") || path.ends_with(".ipc");
+    let ok = modes.contains(&text.as_str())
+        || (joins
+            && ["service:", "container:"]
+                .iter()
+                .any(|p| text.strip_prefix(p).is_some_and(|rest| !rest.is_empty())));
+    if !ok {
+        let mut accepted: Vec<String> = modes.iter().map(|m| m.to_string()).collect();
+        if joins {
+            accepted.extend(["service:<name>".into(), "container:<name>".into()]);
+        }
+        ctx.error(
+            node,
+            path,
+            format!("invalid value {text:?} (use {})", accepted.join(", ")),
+        );
+        return None;
+    }
+    Some(text)
+}
+
+/// `devices:` as `host[:container[:permissions]]` or the long syntax.
+fn devices(node: &Node, path: &str, ctx: &mut Ctx<'_>) -> Vec<DeviceMapping> {
+    let mut out = Vec::new();
+    for (i, item) in ctx.seq(node, path).unwrap_or_default().iter().enumerate() {
+        let p = format!("{path}[{i}]");
+        let device = match &item.value {
+            Value::Map(fields) => {
+                ctx.check_keys(fields, &p, &compat::DEVICE);
+                let mut get = |key: &str| {
+                    fields
+                        .get(key)
+                        .and_then(|n| ctx.string(n, &format!("{p}.{key}")))
+                };
+                let source = get("source");
+                let target = get("target");
+                let permissions = get("permissions");
+                source.map(|source| DeviceMapping {
+                    target: target.unwrap_or_else(|| source.clone()),
+                    permissions: permissions.unwrap_or_else(|| "rwm".into()),
+                    source,
+                })
+            }
+            _ => ctx.string(item, &p).map(|text| {
+                let mut parts = text.splitn(3, ':');
+                let source = parts.next().unwrap_or_default().to_string();
+                let target = parts.next().unwrap_or(&source).to_string();
+                let permissions = parts.next().unwrap_or("rwm").to_string();
+                DeviceMapping {
+                    source,
+                    target,
+                    permissions,
+                }
+            }),
+        };
+        match device {
+            Some(d) if d.source.starts_with('/') && d.target.starts_with('/') => out.push(d),
+            Some(d) if d.source.contains('=') => out.push(d),
+            Some(d) => ctx.error(
+                item,
+                &p,
+                format!(
+                    "device {:?} needs absolute paths (host:container[:permissions]) or a CDI name (vendor/class=name)",
+                    d.source
+                ),
+            ),
+            None => ctx.error(item, &p, "a device needs a source"),
+        }
+    }
+    out
+}
+
+/// `gpus: all` or a list of device requests.
+fn gpus(node: &Node, path: &str, ctx: &mut Ctx<'_>) -> Vec<DeviceRequest> {
+    if node.scalar_text().as_deref() == Some("all") {
+        return vec![DeviceRequest {
+            count: Some(-1),
+            capabilities: vec!["gpu".into()],
+            ..DeviceRequest::default()
+        }];
+    }
+    let mut out = device_requests(node, path, ctx);
+    for request in &mut out {
+        if request.capabilities.is_empty() {
+            request.capabilities.push("gpu".into());
+        }
+    }
+    out
+}
+
+/// A list of device requests (`gpus:`, `deploy.resources.reservations.devices`).
+fn device_requests(node: &Node, path: &str, ctx: &mut Ctx<'_>) -> Vec<DeviceRequest> {
+    let mut out = Vec::new();
+    for (i, item) in ctx.seq(node, path).unwrap_or_default().iter().enumerate() {
+        let p = format!("{path}[{i}]");
+        let Some(fields) = ctx.map(item, &p) else {
+            continue;
+        };
+        ctx.check_keys(fields, &p, &compat::DEVICE_REQUEST);
+        let mut request = DeviceRequest::default();
+        for (key, value) in fields {
+            let fp = format!("{p}.{key}");
+            match key.as_str() {
+                "driver" => request.driver = ctx.string(value, &fp),
+                "count" => {
+                    request.count = match value.scalar_text().as_deref() {
+                        Some("all") => Some(-1),
+                        _ => ctx.int(value, &fp),
+                    }
+                }
+                "device_ids" => request.device_ids = ctx.string_list(value, &fp),
+                "capabilities" => request.capabilities = ctx.string_list(value, &fp),
+                "options" => request.options = ctx.string_map(value, &fp),
+                _ => {}
+            }
+        }
+        if request.count.is_some() && !request.device_ids.is_empty() {
+            ctx.error(item, &p, "count and device_ids cannot be used together");
+        }
+        out.push(request);
+    }
+    out
+}
+
+/// `volumes_from:` entries: `service[:ro|rw]` or `container:<name>[:ro|rw]`.
+fn volumes_from(node: &Node, path: &str, ctx: &mut Ctx<'_>) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, entry) in ctx.string_list(node, path).into_iter().enumerate() {
+        let (source, _) = windflow_domain::volumes_from_parts(&entry);
+        if source.is_empty() || source == "container:" {
+            let item = ctx_item(node, i);
+            ctx.error(item, &format!("{path}[{i}]"), format!("invalid volumes_from entry {entry:?} (use service[:ro|rw] or container:<name>[:ro|rw])"));
+            continue;
+        }
+        out.push(entry);
+    }
+    out
+}
+
+fn ctx_item(node: &Node, i: usize) -> &Node {
+    match &node.value {
+        Value::Seq(items) => items.get(i).unwrap_or(node),
+        _ => node,
+    }
 }
 
 fn expose(node: &Node, path: &str, ctx: &mut Ctx<'_>) -> Vec<String> {
@@ -858,21 +965,7 @@ fn long_mount(
     stack: &StackSpec,
     ctx: &mut Ctx<'_>,
 ) -> Option<Mount> {
-    ctx.check_keys(
-        fields,
-        path,
-        &[
-            "type",
-            "source",
-            "target",
-            "read_only",
-            "bind",
-            "volume",
-            "tmpfs",
-            "consistency",
-        ],
-        &["image"],
-    );
+    ctx.check_keys(fields, path, &compat::MOUNT);
     let kind_text = match fields.get("type") {
         Some(n) => ctx.string(n, &format!("{path}.type"))?,
         None => {
@@ -945,12 +1038,7 @@ fn long_mount(
     if let Some(n) = fields.get("bind") {
         let bp = format!("{path}.bind");
         if let Some(bind) = ctx.map_or_null(n, &bp) {
-            ctx.check_keys(
-                bind,
-                &bp,
-                &["propagation", "create_host_path", "selinux"],
-                &["recursive"],
-            );
+            ctx.check_keys(bind, &bp, &compat::MOUNT_BIND);
             if let Some(v) = bind.get("propagation") {
                 let pp = format!("{bp}.propagation");
                 if let Some(prop) = ctx.string(v, &pp) {
@@ -985,16 +1073,25 @@ fn long_mount(
     if let Some(n) = fields.get("volume") {
         let vp = format!("{path}.volume");
         if let Some(volume) = ctx.map_or_null(n, &vp) {
-            ctx.check_keys(volume, &vp, &["nocopy"], &["subpath"]);
+            ctx.check_keys(volume, &vp, &compat::MOUNT_VOLUME);
             if let Some(v) = volume.get("nocopy") {
                 mount.nocopy = ctx.bool(v, &format!("{vp}.nocopy")).unwrap_or(false);
+            }
+            if let Some(v) = volume.get("subpath") {
+                let sp = format!("{vp}.subpath");
+                mount.subpath = ctx.string(v, &sp).filter(|p| !p.is_empty());
+                if let Some(sub) = &mount.subpath
+                    && (sub.starts_with('/') || sub.split('/').any(|c| c == ".."))
+                {
+                    ctx.error(v, &sp, format!("subpath {sub:?} must be relative to the volume and stay inside it (no leading / or ..)"));
+                }
             }
         }
     }
     if let Some(n) = fields.get("tmpfs") {
         let tp = format!("{path}.tmpfs");
         if let Some(tmpfs) = ctx.map_or_null(n, &tp) {
-            ctx.check_keys(tmpfs, &tp, &["size", "mode"], &[]);
+            ctx.check_keys(tmpfs, &tp, &compat::MOUNT_TMPFS);
             if let Some(v) = tmpfs.get("size") {
                 mount.tmpfs_size = ctx.bytes(v, &format!("{tp}.size"));
             }
@@ -1044,18 +1141,7 @@ fn networks(
                 }
                 let mut network = ServiceNetwork::default();
                 if let Some(fields) = ctx.map_or_null(value, &p) {
-                    ctx.check_keys(
-                        fields,
-                        &p,
-                        &["aliases", "ipv4_address", "ipv6_address", "priority"],
-                        &[
-                            "link_local_ips",
-                            "mac_address",
-                            "driver_opts",
-                            "gw_priority",
-                            "interface_name",
-                        ],
-                    );
+                    ctx.check_keys(fields, &p, &compat::SERVICE_NETWORK);
                     for (k, v) in fields {
                         let fp = format!("{p}.{k}");
                         match k.as_str() {
@@ -1096,7 +1182,7 @@ fn depends_on(node: &Node, path: &str, ctx: &mut Ctx<'_>) -> BTreeMap<String, De
                 let p = format!("{path}.{name}");
                 let mut dependency = default.clone();
                 if let Some(fields) = ctx.map_or_null(value, &p) {
-                    ctx.check_keys(fields, &p, &["condition", "restart", "required"], &[]);
+                    ctx.check_keys(fields, &p, &compat::DEPENDS_ON);
                     for (k, v) in fields {
                         let fp = format!("{p}.{k}");
                         match k.as_str() {
@@ -1132,20 +1218,7 @@ fn depends_on(node: &Node, path: &str, ctx: &mut Ctx<'_>) -> BTreeMap<String, De
 
 fn healthcheck(node: &Node, path: &str, ctx: &mut Ctx<'_>) -> Option<Healthcheck> {
     let fields = ctx.map_or_null(node, path)?;
-    ctx.check_keys(
-        fields,
-        path,
-        &[
-            "test",
-            "interval",
-            "timeout",
-            "retries",
-            "start_period",
-            "start_interval",
-            "disable",
-        ],
-        &[],
-    );
+    ctx.check_keys(fields, path, &compat::HEALTHCHECK);
     let mut check = Healthcheck::default();
     for (key, value) in fields {
         let p = format!("{path}.{key}");
@@ -1215,7 +1288,7 @@ fn ulimits(node: &Node, path: &str, ctx: &mut Ctx<'_>) -> BTreeMap<String, Ulimi
         let p = format!("{path}.{name}");
         match &value.value {
             Value::Map(fields) => {
-                ctx.check_keys(fields, &p, &["soft", "hard"], &[]);
+                ctx.check_keys(fields, &p, &compat::ULIMIT);
                 let soft = fields
                     .get("soft")
                     .and_then(|n| ctx.int(n, &format!("{p}.soft")));
@@ -1288,7 +1361,7 @@ fn extra_hosts(node: &Node, path: &str, ctx: &mut Ctx<'_>) -> Vec<String> {
 
 fn logging(node: &Node, path: &str, ctx: &mut Ctx<'_>) -> Option<Logging> {
     let fields = ctx.map_or_null(node, path)?;
-    ctx.check_keys(fields, path, &["driver", "options"], &[]);
+    ctx.check_keys(fields, path, &compat::LOGGING);
     let mut logging = Logging::default();
     for (key, value) in fields {
         let p = format!("{path}.{key}");
@@ -1306,9 +1379,7 @@ fn deploy(node: &Node, path: &str, ctx: &mut Ctx<'_>) -> Deploy {
     let Some(fields) = ctx.map_or_null(node, path) else {
         return deploy;
     };
-    let mut known = vec!["replicas", "resources"];
-    known.extend_from_slice(SWARM_DEPLOY_KEYS);
-    ctx.check_keys(fields, path, &known, &[]);
+    ctx.check_keys(fields, path, &compat::DEPLOY);
     for (key, value) in fields {
         let p = format!("{path}.{key}");
         match key.as_str() {
@@ -1321,7 +1392,7 @@ fn deploy(node: &Node, path: &str, ctx: &mut Ctx<'_>) -> Deploy {
                 let Some(resources) = ctx.map_or_null(value, &p) else {
                     continue;
                 };
-                ctx.check_keys(resources, &p, &["limits", "reservations"], &[]);
+                ctx.check_keys(resources, &p, &compat::RESOURCES);
                 if let Some(n) = resources.get("limits") {
                     deploy.limits = resource_set(n, &format!("{p}.limits"), ctx);
                 }
@@ -1343,12 +1414,7 @@ fn resource_set(node: &Node, path: &str, ctx: &mut Ctx<'_>) -> Resources {
     let Some(fields) = ctx.map_or_null(node, path) else {
         return resources;
     };
-    ctx.check_keys(
-        fields,
-        path,
-        &["cpus", "memory", "pids"],
-        &["devices", "generic_resources"],
-    );
+    ctx.check_keys(fields, path, &compat::RESOURCE_SET);
     for (key, value) in fields {
         let p = format!("{path}.{key}");
         match key.as_str() {
@@ -1361,6 +1427,14 @@ fn resource_set(node: &Node, path: &str, ctx: &mut Ctx<'_>) -> Resources {
             }
             "memory" => resources.memory = ctx.bytes(value, &p),
             "pids" => resources.pids = ctx.int(value, &p),
+            "devices" if path.ends_with(".reservations") => {
+                resources.devices = device_requests(value, &p, ctx)
+            }
+            "devices" => ctx.error(
+                value,
+                &p,
+                "devices can only be reserved (deploy.resources.reservations.devices)",
+            ),
             _ => {}
         }
     }
@@ -1390,7 +1464,7 @@ fn file_references(
         let p = format!("{path}[{i}]");
         let (source, source_node, mut reference) = match &item.value {
             Value::Map(fields) => {
-                ctx.check_keys(fields, &p, &["source", "target", "uid", "gid", "mode"], &[]);
+                ctx.check_keys(fields, &p, &compat::FILE_REFERENCE);
                 let Some(source_node) = fields.get("source") else {
                     ctx.error(item, &p, format!("a {kind} reference needs a source"));
                     continue;

@@ -46,6 +46,8 @@ pub fn parse_port(spec: &str) -> Result<Vec<Port>, String> {
         published,
         host_ip: host_ip.clone(),
         protocol: protocol.clone(),
+        name: None,
+        app_protocol: None,
     };
     let (t0, t1) = target;
     if t0 == t1 {

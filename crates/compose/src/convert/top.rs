@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use windflow_domain::{FileObject, Ipam, IpamPool, Network, Volume};
 
 use super::Ctx;
+use crate::compat;
 use crate::yaml::{Node, Value};
 
 /// `external: true`, `external: false` or the legacy `external: {name: x}`. Returns
@@ -15,7 +16,7 @@ fn external(node: &Node, path: &str, ctx: &mut Ctx<'_>) -> (bool, Option<String>
             let name = map
                 .get("name")
                 .and_then(|n| ctx.string(n, &format!("{path}.name")));
-            ctx.check_keys(map, path, &["name"], &[]);
+            ctx.check_keys(map, path, &compat::EXTERNAL);
             (true, name)
         }
         _ => (ctx.bool(node, path).unwrap_or(false), None),
@@ -41,22 +42,7 @@ pub(super) fn networks(node: &Node, ctx: &mut Ctx<'_>) -> BTreeMap<String, Netwo
         let mut network = Network::default();
         let mut name = None;
         if let Some(fields) = ctx.map_or_null(node, &path) {
-            ctx.check_keys(
-                fields,
-                &path,
-                &[
-                    "name",
-                    "driver",
-                    "driver_opts",
-                    "external",
-                    "internal",
-                    "attachable",
-                    "enable_ipv6",
-                    "ipam",
-                    "labels",
-                ],
-                &["enable_ipv4"],
-            );
+            ctx.check_keys(fields, &path, &compat::NETWORK);
             for (field, value) in fields {
                 let p = format!("{path}.{field}");
                 match field.as_str() {
@@ -85,7 +71,7 @@ pub(super) fn networks(node: &Node, ctx: &mut Ctx<'_>) -> BTreeMap<String, Netwo
 
 fn ipam(node: &Node, path: &str, ctx: &mut Ctx<'_>) -> Option<Ipam> {
     let fields = ctx.map_or_null(node, path)?;
-    ctx.check_keys(fields, path, &["driver", "config", "options"], &[]);
+    ctx.check_keys(fields, path, &compat::IPAM);
     let mut ipam = Ipam::default();
     for (field, value) in fields {
         let p = format!("{path}.{field}");
@@ -98,12 +84,7 @@ fn ipam(node: &Node, path: &str, ctx: &mut Ctx<'_>) -> Option<Ipam> {
                     let Some(pool) = ctx.map(pool, &pp) else {
                         continue;
                     };
-                    ctx.check_keys(
-                        pool,
-                        &pp,
-                        &["subnet", "ip_range", "gateway"],
-                        &["aux_addresses"],
-                    );
+                    ctx.check_keys(pool, &pp, &compat::IPAM_POOL);
                     let mut out = IpamPool::default();
                     for (k, v) in pool {
                         let vp = format!("{pp}.{k}");
@@ -133,12 +114,7 @@ pub(super) fn volumes(node: &Node, ctx: &mut Ctx<'_>) -> BTreeMap<String, Volume
         let mut volume = Volume::default();
         let mut name = None;
         if let Some(fields) = ctx.map_or_null(node, &path) {
-            ctx.check_keys(
-                fields,
-                &path,
-                &["name", "driver", "driver_opts", "external", "labels"],
-                &[],
-            );
+            ctx.check_keys(fields, &path, &compat::VOLUME);
             for (field, value) in fields {
                 let p = format!("{path}.{field}");
                 match field.as_str() {
@@ -172,17 +148,10 @@ pub(super) fn file_objects(
         return out;
     };
     let is_config = section == "configs";
-    let known: &[&str] = if is_config {
-        &[
-            "name",
-            "file",
-            "environment",
-            "content",
-            "external",
-            "labels",
-        ]
+    let keys = if is_config {
+        &compat::CONFIG
     } else {
-        &["name", "file", "environment", "external", "labels"]
+        &compat::SECRET
     };
     for (key, node) in map {
         let path = format!("{section}.{key}");
@@ -191,12 +160,7 @@ pub(super) fn file_objects(
         let Some(fields) = ctx.map(node, &path) else {
             continue;
         };
-        ctx.check_keys(
-            fields,
-            &path,
-            known,
-            &["driver", "driver_opts", "template_driver"],
-        );
+        ctx.check_keys(fields, &path, keys);
         for (field, value) in fields {
             let p = format!("{path}.{field}");
             match field.as_str() {

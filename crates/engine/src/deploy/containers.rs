@@ -73,6 +73,10 @@ pub async fn up(
         for (image, id) in images.into_iter().zip(ids) {
             if let Some(id) = id? {
                 observed.images.insert(image.clone(), id);
+                // What the first plan did not refresh was fresh enough.
+                observed
+                    .image_refreshed
+                    .insert(image.clone(), observed.observed_at);
             }
         }
         let replan = PlanOptions {

@@ -147,6 +147,35 @@ pub fn unsupported_keys(service: &Service) -> Vec<&'static str> {
     if !service.security_opt.is_empty() {
         keys.push("security_opt");
     }
+    let t = &service.tuning;
+    for (key, set) in [
+        ("devices", !service.devices.is_empty()),
+        ("gpus", !service.gpus.is_empty()),
+        ("pid", service.pid.is_some()),
+        ("ipc", service.ipc.is_some()),
+        ("links", !service.links.is_empty()),
+        ("volumes_from", !service.volumes_from.is_empty()),
+        ("cpu_shares", service.cpu_shares.is_some()),
+        ("cgroup", t.cgroup.is_some()),
+        ("cgroup_parent", t.cgroup_parent.is_some()),
+        ("cpu_period", t.cpu_period.is_some()),
+        ("cpu_quota", t.cpu_quota.is_some()),
+        ("cpu_rt_period", t.cpu_rt_period.is_some()),
+        ("cpu_rt_runtime", t.cpu_rt_runtime.is_some()),
+        ("cpuset", t.cpuset.is_some()),
+        ("device_cgroup_rules", !t.device_cgroup_rules.is_empty()),
+        ("mem_swappiness", t.mem_swappiness.is_some()),
+        ("memswap_limit", t.memswap_limit.is_some()),
+        ("oom_kill_disable", t.oom_kill_disable.is_some()),
+        ("runtime", t.runtime.is_some()),
+        ("storage_opt", !t.storage_opt.is_empty()),
+        ("userns_mode", t.userns_mode.is_some()),
+        ("uts", t.uts.is_some()),
+    ] {
+        if set {
+            keys.push(key);
+        }
+    }
     keys
 }
 
@@ -896,6 +925,8 @@ mod tests {
             published: Some("8080".into()),
             host_ip: None,
             protocol: "tcp".into(),
+            name: None,
+            app_protocol: None,
         });
         service.secrets.push(FileReference {
             source: "token".into(),
