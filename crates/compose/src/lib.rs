@@ -204,51 +204,9 @@ fn load_sources(
 ) -> Result<Loaded, LoadError> {
     let mut report = Report::default();
     let environment = environment(options, &working_dir, cwd, &mut report);
-    let lookup = |name: &str| environment.get(name).cloned();
-
-    // Parse, interpolate and normalize each file.
-    let mut files = Vec::new();
-    for source in &sources {
-        let text = match &source.text {
-            Ok(text) => text,
-            Err(message) => {
-                report.error(
-                    &source.display,
-                    None,
-                    "",
-                    format!("cannot read file: {message}"),
-                );
-                continue;
-            }
-        };
-        if let Some(root) = parse_file(&source.display, text, &lookup, &mut report) {
-            files.push(extends::File {
-                display: source.display.clone(),
-                path: source.path.clone(),
-                root,
-            });
-        }
-    }
-    if files.len() < sources.len() {
-        return Err(report.into_error());
-    }
-
-    // `extends`, then merge the files in order.
-    let mut resolver = extends::Resolver::new(&lookup, &mut report);
-    resolver.isolated = options.isolated;
-    let mut roots = Vec::new();
-    for index in 0..files.len() {
-        roots.push(resolver.resolve_file(&files, index));
-    }
-    drop(resolver);
-    let mut roots = roots.into_iter();
-    let Some(mut root) = roots.next() else {
+    let Some(mut root) = load_model(&sources, &environment, options.isolated, &mut report) else {
         return Err(report.into_error());
     };
-    for over in roots {
-        root = merge::merge(root, over, &mut Vec::new())
-            .unwrap_or_else(|| Node::new(Value::Null, 1, sources[0].display.as_str().into()));
-    }
 
     let project = project_name(
         options,
@@ -289,6 +247,61 @@ fn load_sources(
         stack,
         warnings: report.warnings,
     })
+}
+
+/// One project's model, before profiles and conversion: its files parsed and interpolated
+/// with `environment`, `extends` resolved, the files merged in order. `None` when a file
+/// cannot be read or parsed (reported).
+fn load_model(
+    sources: &[Source],
+    environment: &BTreeMap<String, String>,
+    isolated: bool,
+    report: &mut Report,
+) -> Option<Node> {
+    let lookup = |name: &str| environment.get(name).cloned();
+
+    // Parse, interpolate and normalize each file.
+    let mut files = Vec::new();
+    for source in sources {
+        let text = match &source.text {
+            Ok(text) => text,
+            Err(message) => {
+                report.error(
+                    &source.display,
+                    None,
+                    "",
+                    format!("cannot read file: {message}"),
+                );
+                continue;
+            }
+        };
+        if let Some(root) = parse_file(&source.display, text, &lookup, report) {
+            files.push(extends::File {
+                display: source.display.clone(),
+                path: source.path.clone(),
+                root,
+            });
+        }
+    }
+    if files.len() < sources.len() {
+        return None;
+    }
+
+    // `extends`, then merge the files in order.
+    let mut resolver = extends::Resolver::new(&lookup, report);
+    resolver.isolated = isolated;
+    let mut roots = Vec::new();
+    for index in 0..files.len() {
+        roots.push(resolver.resolve_file(&files, index));
+    }
+    drop(resolver);
+    let mut roots = roots.into_iter();
+    let mut root = roots.next()?;
+    for over in roots {
+        root = merge::merge(root, over, &mut Vec::new())
+            .unwrap_or_else(|| Node::new(Value::Null, 1, sources[0].display.as_str().into()));
+    }
+    Some(root)
 }
 
 /// Parses one file, checks it is a mapping, interpolates and normalizes it.
@@ -393,43 +406,78 @@ fn environment(
     cwd: &Path,
     report: &mut Report,
 ) -> BTreeMap<String, String> {
-    let mut files: Vec<(String, PathBuf, bool)> = options
+    let mut files: Vec<EnvFile> = options
         .env_files
         .iter()
-        .map(|f| (f.display().to_string(), absolute(f, cwd), true))
+        .map(|f| EnvFile {
+            display: f.display().to_string(),
+            path: absolute(f, cwd),
+            required: true,
+            named_at: None,
+        })
         .collect();
     if files.is_empty() && !options.isolated {
-        files.push((".env".into(), working_dir.join(".env"), false));
+        files.push(EnvFile {
+            display: ".env".into(),
+            path: working_dir.join(".env"),
+            required: false,
+            named_at: None,
+        });
     }
+    let mut values = read_env_files(&files, &options.environment, report);
+    values.extend(options.environment.clone());
+    values
+}
+
+/// One env file to read for interpolation.
+pub(crate) struct EnvFile<'n> {
+    /// As the user named it.
+    pub display: String,
+    pub path: PathBuf,
+    /// A missing required file is an error; a missing optional one (the default `.env`) is
+    /// skipped.
+    pub required: bool,
+    /// The field that named it, where an unreadable file is reported (else the file itself).
+    pub named_at: Option<(&'n Node, String)>,
+}
+
+/// The values of env files read in order, each able to use `outer` and the values before it
+/// (`outer` wins) in its own `${...}`. `outer` itself is not part of the result.
+pub(crate) fn read_env_files(
+    files: &[EnvFile<'_>],
+    outer: &BTreeMap<String, String>,
+    report: &mut Report,
+) -> BTreeMap<String, String> {
     let mut values: BTreeMap<String, String> = BTreeMap::new();
-    for (display, path, required) in files {
-        let text = match read_text(&path) {
+    for file in files {
+        let text = match read_text(&file.path) {
             Ok(text) => text,
             Err(message) => {
-                if required {
-                    report.error(
-                        &display,
-                        None,
-                        "",
-                        format!("cannot read env file: {message}"),
-                    );
+                if file.required {
+                    match &file.named_at {
+                        Some((node, path)) => report.error(
+                            &node.file,
+                            Some(node.line),
+                            path,
+                            format!("cannot read env file {:?}: {message}", file.display),
+                        ),
+                        None => report.error(
+                            &file.display,
+                            None,
+                            "",
+                            format!("cannot read env file: {message}"),
+                        ),
+                    }
                 }
                 continue;
             }
         };
-        let lookup = |name: &str| {
-            options
-                .environment
-                .get(name)
-                .or_else(|| values.get(name))
-                .cloned()
-        };
+        let lookup = |name: &str| outer.get(name).or_else(|| values.get(name)).cloned();
         match dotenv::parse(&text, &lookup) {
             Ok(vars) => values.extend(vars),
-            Err(e) => report.error(&display, Some(e.line), "", e.message),
+            Err(e) => report.error(&file.display, Some(e.line), "", e.message),
         }
     }
-    values.extend(options.environment.clone());
     values
 }
 
