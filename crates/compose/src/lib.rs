@@ -6,8 +6,9 @@
 //!    (anchors, aliases and `<<` merge keys expanded, duplicate keys rejected);
 //! 2. [`interpolate`] (with [`dotenv`] for `.env` files): `${VAR:-default}` and friends in
 //!    every string value, from the process environment over `.env`;
-//! 3. [`merge`] and `extends`: several `-f` files and `extends:` combined with compose's merge
-//!    rules;
+//! 3. `include`, [`merge`] and `extends`: each file's `include`d projects loaded as projects
+//!    of their own (own directory and `.env`) and copied in, then several `-f` files and
+//!    `extends:` combined with compose's merge rules;
 //! 4. profiles: services of inactive profiles removed;
 //! 5. `convert`: typed conversion into the domain's `StackSpec`, every short syntax expanded,
 //!    every path absolute, every default applied;
@@ -16,8 +17,8 @@
 //! Every stage reports into one list of [`Diagnostic`]s naming file, line and field, and goes
 //! on after an error, so one run reports every bad field.
 //!
-//! Invariants: the only I/O is reading the compose files, `.env`/`env_file` files and
-//! `extends` files (regular files only, size-capped); the loader never panics, whatever the
+//! Invariants: the only I/O is reading the compose files, `.env`/`env_file` files, `extends`
+//! and `include` files (regular files only, size-capped); the loader never panics, whatever the
 //! input (checked by property tests and a cargo-fuzz target); nothing here knows about
 //! Docker, the engine or the CLI.
 
@@ -30,6 +31,7 @@ pub mod yaml;
 
 mod convert;
 mod extends;
+mod include;
 mod validate;
 
 use std::collections::{BTreeMap, HashSet};
@@ -61,8 +63,8 @@ pub struct LoadOptions {
     pub profiles: Vec<String>,
     /// The process environment; it wins over `.env` values.
     pub environment: BTreeMap<String, String>,
-    /// Read no file besides the compose text itself: no `.env`, and `env_file` or
-    /// `extends.file` are errors. For compose files stored on a server, whose paths would
+    /// Read no file besides the compose text itself: no `.env`, and `env_file`,
+    /// `extends.file` or `include` are errors. For compose files stored on a server, whose paths would
     /// otherwise read the server's own files.
     pub isolated: bool,
 }
@@ -204,7 +206,14 @@ fn load_sources(
 ) -> Result<Loaded, LoadError> {
     let mut report = Report::default();
     let environment = environment(options, &working_dir, cwd, &mut report);
-    let Some(mut root) = load_model(&sources, &environment, options.isolated, &mut report) else {
+    let Some(mut root) = load_model(
+        &sources,
+        &working_dir,
+        &environment,
+        options.isolated,
+        &mut include::Tracker::default(),
+        &mut report,
+    ) else {
         return Err(report.into_error());
     };
 
@@ -250,12 +259,15 @@ fn load_sources(
 }
 
 /// One project's model, before profiles and conversion: its files parsed and interpolated
-/// with `environment`, `extends` resolved, the files merged in order. `None` when a file
+/// with `environment`, each file's `include`s imported, `extends` resolved, the files merged
+/// in order. The main project and each included one are loaded by it. `None` when a file
 /// cannot be read or parsed (reported).
 fn load_model(
     sources: &[Source],
+    working_dir: &Path,
     environment: &BTreeMap<String, String>,
     isolated: bool,
+    includes: &mut include::Tracker,
     report: &mut Report,
 ) -> Option<Node> {
     let lookup = |name: &str| environment.get(name).cloned();
@@ -275,11 +287,21 @@ fn load_model(
                 continue;
             }
         };
-        if let Some(root) = parse_file(&source.display, text, &lookup, report) {
+        if let Some(mut root) = parse_file(&source.display, text, &lookup, report) {
+            // As compose-go: a file's includes come before its `extends`, which may name an
+            // included service.
+            let including = include::Including {
+                source,
+                working_dir,
+                environment,
+                isolated,
+            };
+            let resolved = include::apply(&mut root, &including, includes, report);
             files.push(extends::File {
                 display: source.display.clone(),
                 path: source.path.clone(),
                 root,
+                resolved,
             });
         }
     }

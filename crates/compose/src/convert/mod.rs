@@ -42,22 +42,10 @@ pub(crate) fn convert(root: &Node, ctx: &mut Ctx<'_>) -> StackSpec {
         working_dir: ctx.working_dir.clone(),
         ..StackSpec::default()
     };
-    let Some(map) = ctx.map(root, "") else {
+    if ctx.map(root, "").is_none() {
         return stack;
-    };
-    for (key, node) in map {
-        match key.as_str() {
-            "services" | "networks" | "volumes" | "secrets" | "configs" | "name" => {}
-            "version" => ctx.warn(
-                node,
-                key,
-                "the attribute \"version\" is obsolete and ignored",
-            ),
-            "include" => ctx.warn(node, key, "\"include\" is not supported yet (ignored)"),
-            k if k.starts_with("x-") => {}
-            _ => ctx.warn(node, "", format!("unknown key {key:?} (ignored)")),
-        }
     }
+    check_top_level(root, ctx.report);
     if let Some(node) = root.get("networks") {
         stack.networks = top::networks(node, ctx);
     }
@@ -97,6 +85,29 @@ pub(crate) fn convert(root: &Node, ctx: &mut Ctx<'_>) -> StackSpec {
         );
     }
     stack
+}
+
+/// Warns about the top-level keys of a project that compose does not know, and the obsolete
+/// `version`.
+pub(crate) fn check_top_level(root: &Node, report: &mut Report) {
+    let Value::Map(map) = &root.value else {
+        return;
+    };
+    for (key, node) in map {
+        let (path, message) = match key.as_str() {
+            // `include` is consumed when the files are loaded.
+            "services" | "networks" | "volumes" | "secrets" | "configs" | "name" | "include" => {
+                continue;
+            }
+            k if k.starts_with("x-") => continue,
+            "version" => (
+                key.as_str(),
+                "the attribute \"version\" is obsolete and ignored".to_string(),
+            ),
+            _ => ("", format!("unknown key {key:?} (ignored)")),
+        };
+        report.warn(&node.file, Some(node.line), path, message);
+    }
 }
 
 impl Ctx<'_> {
@@ -424,7 +435,7 @@ pub(crate) fn container_path(path: &str) -> String {
 
 /// `path` cleaned lexically: `.` dropped, `..` taking back the segment before it (never
 /// above the root: `/..` is `/`), empty segments and a trailing `/` gone.
-fn normalize(path: &Path) -> PathBuf {
+pub(crate) fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in path.components() {
         match component {
