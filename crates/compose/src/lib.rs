@@ -64,8 +64,8 @@ pub struct LoadOptions {
     /// The process environment; it wins over `.env` values.
     pub environment: BTreeMap<String, String>,
     /// Read no file besides the compose text itself: no `.env`, and `env_file`,
-    /// `extends.file` or `include` are errors. For compose files stored on a server, whose paths would
-    /// otherwise read the server's own files.
+    /// `extends.file` or `include` are errors. For compose files stored on a server, whose
+    /// paths would otherwise read the server's own files.
     pub isolated: bool,
 }
 
