@@ -20,6 +20,9 @@ pub(crate) struct File {
     pub display: String,
     pub path: PathBuf,
     pub root: Node,
+    /// Services of `root` whose `extends` were resolved in their own project (imported by
+    /// `include`): left as they are.
+    pub resolved: HashSet<String>,
 }
 
 pub(crate) struct Resolver<'a> {
@@ -60,6 +63,7 @@ impl<'a> Resolver<'a> {
                     display: file.display.clone(),
                     path: file.path.clone(),
                     root: file.root.clone(),
+                    resolved: file.resolved.clone(),
                 });
                 self.files.len() - 1
             }
@@ -96,6 +100,9 @@ impl<'a> Resolver<'a> {
         chain: &mut Vec<String>,
     ) -> Option<Node> {
         let mut service = self.files[file].root.at(&["services", name])?.clone();
+        if self.files[file].resolved.contains(name) {
+            return Some(service);
+        }
         let Some(extends) = service.get("extends").cloned() else {
             return Some(service);
         };
@@ -295,6 +302,7 @@ impl<'a> Resolver<'a> {
             display,
             path: target,
             root,
+            resolved: HashSet::new(),
         });
         Some(self.files.len() - 1)
     }
@@ -313,9 +321,21 @@ fn set_string(node: &mut Node, text: String) {
     node.raw = None;
 }
 
+/// Makes a relative path (a secret's `file`) absolute against `dir`.
+pub(crate) fn rebase_path(node: &mut Node, dir: &Path) {
+    if let Some(text) = node.as_str().filter(|t| is_relative(t)).map(str::to_string) {
+        set_string(
+            node,
+            absolute_path(&text, dir, None)
+                .to_string_lossy()
+                .into_owned(),
+        );
+    }
+}
+
 /// Makes the relative paths of a (normalized) service absolute against `dir`: build context,
 /// bind mount sources and env files.
-fn rebase_paths(service: &mut Node, dir: &Path) {
+pub(crate) fn rebase_paths(service: &mut Node, dir: &Path) {
     let Some(fields) = service.as_map_mut() else {
         return;
     };

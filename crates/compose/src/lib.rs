@@ -6,8 +6,9 @@
 //!    (anchors, aliases and `<<` merge keys expanded, duplicate keys rejected);
 //! 2. [`interpolate`] (with [`dotenv`] for `.env` files): `${VAR:-default}` and friends in
 //!    every string value, from the process environment over `.env`;
-//! 3. [`merge`] and `extends`: several `-f` files and `extends:` combined with compose's merge
-//!    rules;
+//! 3. `include`, [`merge`] and `extends`: each file's `include`d projects loaded as projects
+//!    of their own (own directory and `.env`) and copied in, then several `-f` files and
+//!    `extends:` combined with compose's merge rules;
 //! 4. profiles: services of inactive profiles removed;
 //! 5. `convert`: typed conversion into the domain's `StackSpec`, every short syntax expanded,
 //!    every path absolute, every default applied;
@@ -16,8 +17,8 @@
 //! Every stage reports into one list of [`Diagnostic`]s naming file, line and field, and goes
 //! on after an error, so one run reports every bad field.
 //!
-//! Invariants: the only I/O is reading the compose files, `.env`/`env_file` files and
-//! `extends` files (regular files only, size-capped); the loader never panics, whatever the
+//! Invariants: the only I/O is reading the compose files, `.env`/`env_file` files, `extends`
+//! and `include` files (regular files only, size-capped); the loader never panics, whatever the
 //! input (checked by property tests and a cargo-fuzz target); nothing here knows about
 //! Docker, the engine or the CLI.
 
@@ -31,6 +32,7 @@ pub mod yaml;
 
 mod convert;
 mod extends;
+mod include;
 mod validate;
 
 use std::collections::{BTreeMap, HashSet};
@@ -62,9 +64,9 @@ pub struct LoadOptions {
     pub profiles: Vec<String>,
     /// The process environment; it wins over `.env` values.
     pub environment: BTreeMap<String, String>,
-    /// Read no file besides the compose text itself: no `.env`, and `env_file` or
-    /// `extends.file` are errors. For compose files stored on a server, whose paths would
-    /// otherwise read the server's own files.
+    /// Read no file besides the compose text itself: no `.env`, and `env_file`,
+    /// `extends.file` or `include` are errors. For compose files stored on a server, whose
+    /// paths would otherwise read the server's own files.
     pub isolated: bool,
 }
 
@@ -205,51 +207,16 @@ fn load_sources(
 ) -> Result<Loaded, LoadError> {
     let mut report = Report::default();
     let environment = environment(options, &working_dir, cwd, &mut report);
-    let lookup = |name: &str| environment.get(name).cloned();
-
-    // Parse, interpolate and normalize each file.
-    let mut files = Vec::new();
-    for source in &sources {
-        let text = match &source.text {
-            Ok(text) => text,
-            Err(message) => {
-                report.error(
-                    &source.display,
-                    None,
-                    "",
-                    format!("cannot read file: {message}"),
-                );
-                continue;
-            }
-        };
-        if let Some(root) = parse_file(&source.display, text, &lookup, &mut report) {
-            files.push(extends::File {
-                display: source.display.clone(),
-                path: source.path.clone(),
-                root,
-            });
-        }
-    }
-    if files.len() < sources.len() {
-        return Err(report.into_error());
-    }
-
-    // `extends`, then merge the files in order.
-    let mut resolver = extends::Resolver::new(&lookup, &mut report);
-    resolver.isolated = options.isolated;
-    let mut roots = Vec::new();
-    for index in 0..files.len() {
-        roots.push(resolver.resolve_file(&files, index));
-    }
-    drop(resolver);
-    let mut roots = roots.into_iter();
-    let Some(mut root) = roots.next() else {
+    let Some(mut root) = load_model(
+        &sources,
+        &working_dir,
+        &environment,
+        options.isolated,
+        &mut include::Tracker::default(),
+        &mut report,
+    ) else {
         return Err(report.into_error());
     };
-    for over in roots {
-        root = merge::merge(root, over, &mut Vec::new())
-            .unwrap_or_else(|| Node::new(Value::Null, 1, sources[0].display.as_str().into()));
-    }
 
     let project = project_name(
         options,
@@ -290,6 +257,74 @@ fn load_sources(
         stack,
         warnings: report.warnings,
     })
+}
+
+/// One project's model, before profiles and conversion: its files parsed and interpolated
+/// with `environment`, each file's `include`s imported, `extends` resolved, the files merged
+/// in order. The main project and each included one are loaded by it. `None` when a file
+/// cannot be read or parsed (reported).
+fn load_model(
+    sources: &[Source],
+    working_dir: &Path,
+    environment: &BTreeMap<String, String>,
+    isolated: bool,
+    includes: &mut include::Tracker,
+    report: &mut Report,
+) -> Option<Node> {
+    let lookup = |name: &str| environment.get(name).cloned();
+
+    // Parse, interpolate and normalize each file.
+    let mut files = Vec::new();
+    for source in sources {
+        let text = match &source.text {
+            Ok(text) => text,
+            Err(message) => {
+                report.error(
+                    &source.display,
+                    None,
+                    "",
+                    format!("cannot read file: {message}"),
+                );
+                continue;
+            }
+        };
+        if let Some(mut root) = parse_file(&source.display, text, &lookup, report) {
+            // As compose-go: a file's includes come before its `extends`, which may name an
+            // included service.
+            let including = include::Including {
+                source,
+                working_dir,
+                environment,
+                isolated,
+            };
+            let resolved = include::apply(&mut root, &including, includes, report);
+            files.push(extends::File {
+                display: source.display.clone(),
+                path: source.path.clone(),
+                root,
+                resolved,
+            });
+        }
+    }
+    if files.len() < sources.len() {
+        return None;
+    }
+
+    // `extends`, then merge the files in order.
+    let mut resolver = extends::Resolver::new(&lookup, report);
+    resolver.isolated = isolated;
+    let mut roots = Vec::new();
+    for index in 0..files.len() {
+        roots.push(resolver.resolve_file(&files, index));
+    }
+    drop(resolver);
+    let mut roots = roots.into_iter();
+    let mut root = roots.next()?;
+    for over in roots {
+        root = merge::merge(root, over, &mut Vec::new())
+            .unwrap_or_else(|| Node::new(Value::Null, 1, sources[0].display.as_str().into()));
+    }
+    Some(root)
 }
 
 /// Parses one file, checks it is a mapping, interpolates and normalizes it.
@@ -394,43 +429,78 @@ fn environment(
     cwd: &Path,
     report: &mut Report,
 ) -> BTreeMap<String, String> {
-    let mut files: Vec<(String, PathBuf, bool)> = options
+    let mut files: Vec<EnvFile> = options
         .env_files
         .iter()
-        .map(|f| (f.display().to_string(), absolute(f, cwd), true))
+        .map(|f| EnvFile {
+            display: f.display().to_string(),
+            path: absolute(f, cwd),
+            required: true,
+            named_at: None,
+        })
         .collect();
     if files.is_empty() && !options.isolated {
-        files.push((".env".into(), working_dir.join(".env"), false));
+        files.push(EnvFile {
+            display: ".env".into(),
+            path: working_dir.join(".env"),
+            required: false,
+            named_at: None,
+        });
     }
+    let mut values = read_env_files(&files, &options.environment, report);
+    values.extend(options.environment.clone());
+    values
+}
+
+/// One env file to read for interpolation.
+pub(crate) struct EnvFile<'n> {
+    /// As the user named it.
+    pub display: String,
+    pub path: PathBuf,
+    /// A missing required file is an error; a missing optional one (the default `.env`) is
+    /// skipped.
+    pub required: bool,
+    /// The field that named it, where an unreadable file is reported (else the file itself).
+    pub named_at: Option<(&'n Node, String)>,
+}
+
+/// The values of env files read in order, each able to use `outer` and the values before it
+/// (`outer` wins) in its own `${...}`. `outer` itself is not part of the result.
+pub(crate) fn read_env_files(
+    files: &[EnvFile<'_>],
+    outer: &BTreeMap<String, String>,
+    report: &mut Report,
+) -> BTreeMap<String, String> {
     let mut values: BTreeMap<String, String> = BTreeMap::new();
-    for (display, path, required) in files {
-        let text = match read_text(&path) {
+    for file in files {
+        let text = match read_text(&file.path) {
             Ok(text) => text,
             Err(message) => {
-                if required {
-                    report.error(
-                        &display,
-                        None,
-                        "",
-                        format!("cannot read env file: {message}"),
-                    );
+                if file.required {
+                    match &file.named_at {
+                        Some((node, path)) => report.error(
+                            &node.file,
+                            Some(node.line),
+                            path,
+                            format!("cannot read env file {:?}: {message}", file.display),
+                        ),
+                        None => report.error(
+                            &file.display,
+                            None,
+                            "",
+                            format!("cannot read env file: {message}"),
+                        ),
+                    }
                 }
                 continue;
             }
         };
-        let lookup = |name: &str| {
-            options
-                .environment
-                .get(name)
-                .or_else(|| values.get(name))
-                .cloned()
-        };
+        let lookup = |name: &str| outer.get(name).or_else(|| values.get(name)).cloned();
         match dotenv::parse(&text, &lookup) {
             Ok(vars) => values.extend(vars),
-            Err(e) => report.error(&display, Some(e.line), "", e.message),
+            Err(e) => report.error(&file.display, Some(e.line), "", e.message),
         }
     }
-    values.extend(options.environment.clone());
     values
 }
 

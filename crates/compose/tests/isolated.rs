@@ -1,6 +1,6 @@
 //! Isolated loading (what the server does with a stored compose file): nothing names a file
-//! or directory of the machine that loads it — `env_file`, `extends.file`, secret and config
-//! `file:` and build contexts are refused at their line and field; everything else loads.
+//! or directory of the machine that loads it — `env_file`, `extends.file`, `include`, secret and
+//! config `file:` and build contexts are refused at their line and field; everything else loads.
 
 use windflow_compose::{LoadOptions, load_from_str};
 
@@ -50,6 +50,14 @@ fn secret_and_config_files_are_refused_naming_the_alternative() {
         errors(text)
     );
     assert!(errors(text)[1].contains("content:"), "{:?}", errors(text));
+}
+
+#[test]
+fn include_is_refused() {
+    check(
+        "services:\n  web:\n    image: busybox\ninclude:\n  - /etc/windflow/compose.yaml\n",
+        &["4:include include cannot be read here: a stack stored on the server reads no file"],
+    );
 }
 
 #[test]

@@ -282,7 +282,7 @@ fn unknown_keys_are_warnings_with_lines() {
         [
             "c.yml:7: unknown key \"bogus\" (ignored)",
             "c.yml:4: services.web: unknown key \"colour\" (ignored)",
-            "c.yml:5: services.web: \"develop\" is ignored: `docker compose watch` settings; a WindFlow deployment does not watch files",
+            "c.yml:5: services.web.develop: \"develop\" is ignored: `docker compose watch` settings; a WindFlow deployment does not watch files",
         ]
     );
 }

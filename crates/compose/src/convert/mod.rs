@@ -43,10 +43,10 @@ pub(crate) fn convert(root: &Node, ctx: &mut Ctx<'_>) -> StackSpec {
         working_dir: ctx.working_dir.clone(),
         ..StackSpec::default()
     };
-    let Some(map) = ctx.map(root, "") else {
+    if ctx.map(root, "").is_none() {
         return stack;
-    };
-    ctx.check_keys(map, "", &compat::TOP);
+    }
+    check_top_level(root, ctx.report);
     if let Some(node) = root.get("networks") {
         stack.networks = top::networks(node, ctx);
     }
@@ -88,6 +88,50 @@ pub(crate) fn convert(root: &Node, ctx: &mut Ctx<'_>) -> StackSpec {
     stack
 }
 
+/// Warns about the top-level keys of a project that compose does not know, and the obsolete
+/// `version`.
+/// Checks the top-level keys of one file (the main model, or an included file's).
+pub(crate) fn check_top_level(root: &Node, report: &mut Report) {
+    if let Value::Map(map) = &root.value {
+        check_keys(report, map, "", &compat::TOP);
+    }
+}
+
+/// Checks every key of `map` against its section of the compatibility table: a refused key
+/// is an error, a key that only matters to an interactive session or that the specification
+/// does not define is a warning. Extensions (`x-*`) are always accepted.
+fn check_keys(report: &mut Report, map: &IndexMap<String, Node>, path: &str, section: &Section) {
+    for (key, node) in map {
+        if key.starts_with("x-") {
+            continue;
+        }
+        let line = Some(node.line);
+        let at = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}.{key}")
+        };
+        match section.support(key) {
+            Some(Support::Yes | Support::Describes(_)) => {}
+            Some(Support::Session(why)) => {
+                report.warn(&node.file, line, &at, format!("{key:?} is ignored: {why}"))
+            }
+            Some(Support::Refused(why)) => report.error(
+                &node.file,
+                line,
+                &at,
+                format!("{key:?} is not supported: {why}"),
+            ),
+            None => report.warn(
+                &node.file,
+                line,
+                path,
+                format!("unknown key {key:?} (ignored)"),
+            ),
+        }
+    }
+}
+
 impl Ctx<'_> {
     pub fn error(&mut self, node: &Node, path: &str, message: impl Into<String>) {
         self.report
@@ -103,30 +147,9 @@ impl Ctx<'_> {
         self.error(node, path, format!("expected {what}, got {got}"));
     }
 
-    /// Checks every key of `map` against its section of the compatibility table: a refused
-    /// key is an error, a key that only matters to an interactive session or that the
-    /// specification does not define is a warning. Extensions (`x-*`) are always accepted.
+    /// See [`check_keys`].
     pub fn check_keys(&mut self, map: &IndexMap<String, Node>, path: &str, section: &Section) {
-        for (key, node) in map {
-            if key.starts_with("x-") {
-                continue;
-            }
-            match section.support(key) {
-                Some(Support::Yes | Support::Describes(_)) => {}
-                Some(Support::Session(why)) => {
-                    self.warn(node, path, format!("{key:?} is ignored: {why}"))
-                }
-                Some(Support::Refused(why)) => {
-                    let at = if path.is_empty() {
-                        key.clone()
-                    } else {
-                        format!("{path}.{key}")
-                    };
-                    self.error(node, &at, format!("{key:?} is not supported: {why}"))
-                }
-                None => self.warn(node, path, format!("unknown key {key:?} (ignored)")),
-            }
-        }
+        check_keys(self.report, map, path, section);
     }
 
     pub fn map<'n>(&mut self, node: &'n Node, path: &str) -> Option<&'n IndexMap<String, Node>> {
@@ -425,7 +448,7 @@ pub(crate) fn container_path(path: &str) -> String {
 
 /// `path` cleaned lexically: `.` dropped, `..` taking back the segment before it (never
 /// above the root: `/..` is `/`), empty segments and a trailing `/` gone.
-fn normalize(path: &Path) -> PathBuf {
+pub(crate) fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in path.components() {
         match component {
