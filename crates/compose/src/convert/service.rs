@@ -188,7 +188,11 @@ pub(super) fn convert(
             "ulimits" => s.ulimits = ulimits(value, &p, ctx),
             "sysctls" => s.sysctls = ctx.string_map(value, &p),
             "extra_hosts" => s.extra_hosts = extra_hosts(value, &p, ctx),
-            "dns" => s.dns = ctx.string_or_list(value, &p),
+            // An empty entry (`dns: ${UNSET}`) is dropped, as compose-go omits it.
+            "dns" => {
+                s.dns = ctx.string_or_list(value, &p);
+                s.dns.retain(|d| !d.is_empty());
+            }
             "dns_search" => s.dns_search = ctx.string_or_list(value, &p),
             "security_opt" => s.security_opt = ctx.string_list(value, &p),
             "shm_size" => s.shm_size = ctx.bytes(value, &p),
@@ -945,6 +949,11 @@ fn long_mount(
     if let Some(n) = fields.get("bind") {
         let bp = format!("{path}.bind");
         if let Some(bind) = ctx.map_or_null(n, &bp) {
+            // A `bind:` block creates a missing host path unless it says otherwise (compose-go
+            // defaults create_host_path to true there, as for the short syntax).
+            if mount.kind == MountKind::Bind {
+                mount.create_host_path = true;
+            }
             ctx.check_keys(
                 bind,
                 &bp,
