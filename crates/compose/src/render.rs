@@ -37,7 +37,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
-use windflow_domain::units::format_duration;
+use windflow_domain::units::{format_duration, parse_duration};
 use windflow_domain::{
     Build, Condition, Dependency, Deploy, FileObject, FileReference, Healthcheck, Logging, Mount,
     MountKind, Network, Port, PullPolicy, Resources, Service, ServiceNetwork, StackSpec, Volume,
@@ -253,7 +253,7 @@ fn deploy(d: &Deploy) -> Object {
     let mut o = Object::default();
     let swarm = |o: &mut Object, key: &str| {
         if let Some(v) = d.swarm.get(key) {
-            o.put(key, v.clone());
+            o.put(key, go_durations(v.clone()));
         }
     };
     swarm(&mut o, "mode");
@@ -276,6 +276,25 @@ fn deploy(d: &Deploy) -> Object {
         }
     }
     o
+}
+
+/// The Swarm keys' durations (`delay`, `monitor`, `window`), kept as written, printed as Go
+/// prints them (`60s` → `1m0s`).
+fn go_durations(mut value: Value) -> Value {
+    if let Some(map) = value.as_object_mut() {
+        for key in ["delay", "monitor", "window"] {
+            if let Some(v) = map.get_mut(key) {
+                let text = match &*v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                if let Ok(d) = parse_duration(&text) {
+                    *v = json!(format_duration(d));
+                }
+            }
+        }
+    }
+    value
 }
 
 fn resources(r: &Resources) -> Object {
