@@ -145,10 +145,11 @@ fn validate(g: &Global) -> Result<()> {
 
 fn config(g: &Global) -> Result<()> {
     let stack = load_stack(g)?.stack;
+    let project = windflow_compose::render::render(&stack);
     if g.output == Output::Json {
-        print_json(&stack);
+        print_json(&project);
     } else {
-        let yaml = serde_saphyr::to_string(&stack)
+        let yaml = serde_saphyr::to_string(&project)
             .map_err(|e| Failure::new(exit::FAILURE, e.to_string()))?;
         print!("{yaml}");
     }

@@ -132,7 +132,8 @@ pub enum Output {
 pub enum Command {
     /// Check the compose file(s): errors with file, line and field; warnings for unknown keys.
     Validate,
-    /// Print the resolved, normalized stack (interpolated, merged, defaults applied).
+    /// Print the resolved, normalized stack as `docker compose config` prints it (interpolated,
+    /// merged, defaults applied; secret values left out).
     Config,
     /// Show what `up` would change on the target, without changing anything.
     Plan(UpArgs),

@@ -14,6 +14,8 @@
 //!    every path absolute, every default applied;
 //! 6. `validate`: cross references (dependencies, cycles, container names).
 //!
+//! [`render`] prints a loaded stack as `docker compose config` prints a project.
+//!
 //! Every stage reports into one list of [`Diagnostic`]s naming file, line and field, and goes
 //! on after an error, so one run reports every bad field.
 //!
@@ -27,6 +29,7 @@ pub mod diagnostic;
 pub mod dotenv;
 pub mod interpolate;
 pub mod merge;
+pub mod render;
 pub mod shell;
 pub mod yaml;
 

@@ -110,13 +110,27 @@ fn hosts_to_map(node: &mut Node) {
             Some(eq) => Some((&text[..eq], &text[eq + 1..])),
             None => text.split_once(':'),
         };
-        let Some((host, ip)) = split else {
+        let Some((host, ips)) = split else {
             return;
         };
-        map.insert(
-            host.to_string(),
-            Node::new(Value::String(ip.to_string()), item.line, item.file.clone()),
-        );
+        // A host may have several addresses: repeated (`h:1.1.1.1`, `h:::1`) or listed
+        // (`h=1.1.1.1,::1`), as compose-go's HostsList reads them.
+        for ip in ips.split(',') {
+            let ip = Node::new(Value::String(ip.to_string()), item.line, item.file.clone());
+            match map.get_mut(host) {
+                None => {
+                    map.insert(host.to_string(), ip);
+                }
+                Some(Node {
+                    value: Value::Seq(list),
+                    ..
+                }) => list.push(ip),
+                Some(first) => {
+                    let earlier = first.clone();
+                    first.value = Value::Seq(vec![earlier, ip]);
+                }
+            }
+        }
     }
     node.value = Value::Map(map);
 }
@@ -375,6 +389,15 @@ mod tests {
             "services: {web: {environment: [A=1, B=2], labels: {x: 1}, extra_hosts: ['h:1.1.1.1'], depends_on: [db]}}",
             "services: {web: {environment: {B: 3, C: 4}, labels: [y=2], extra_hosts: {g: 2.2.2.2}, depends_on: {cache: {condition: service_healthy}}}}",
             "{web: {environment: {A: 1, B: 3, C: 4}, labels: {x: 1, y: 2}, extra_hosts: {h: 1.1.1.1, g: 2.2.2.2}, depends_on: {db: ~, cache: {condition: service_healthy}}}}",
+        );
+    }
+
+    #[test]
+    fn a_host_keeps_every_address() {
+        check(
+            "services: {web: {extra_hosts: ['h:1.1.1.1', 'h:ff02::1', 'g=2.2.2.2,3.3.3.3']}}",
+            "services: {web: {}}",
+            "{web: {extra_hosts: {h: [1.1.1.1, ff02::1], g: [2.2.2.2, 3.3.3.3]}}}",
         );
     }
 

@@ -90,13 +90,16 @@ fn gpus_and_device_reservations_are_device_requests() {
         stack.services["all"].gpus,
         [DeviceRequest {
             count: Some(-1),
-            capabilities: vec!["gpu".into()],
             ..DeviceRequest::default()
         }]
     );
     let some = &stack.services["some"];
     assert_eq!(some.gpus[0].device_ids, ["0", "1"]);
-    assert_eq!(some.gpus[0].capabilities, ["gpu"]);
+    assert!(
+        some.gpus[0].capabilities.is_empty(),
+        "implied by the engine call"
+    );
+    assert_eq!(some.gpus[0].count, None, "device_ids name them");
     assert_eq!(
         some.deploy.reservations.devices,
         [DeviceRequest {

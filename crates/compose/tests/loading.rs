@@ -303,3 +303,32 @@ fn volume_targets_are_cleaned_as_compose_cleans_them() {
         .collect();
     assert_eq!(targets, ["/var/www/html", "/run/cache"]);
 }
+
+#[test]
+fn a_bind_block_creates_the_host_path_unless_it_says_otherwise() {
+    let text = "services:\n  web:\n    image: busybox\n    volumes:\n      - {type: bind, source: /a, target: /a}\n      - {type: bind, source: /b, target: /b, bind: {}}\n      - {type: bind, source: /c, target: /c, bind: {create_host_path: false}}\n";
+    let options = LoadOptions {
+        project_name: Some("p".into()),
+        working_dir: Some("/srv/p".into()),
+        ..LoadOptions::default()
+    };
+    let loaded = load_from_str("compose.yaml", text, &options).unwrap();
+    let creates: Vec<bool> = loaded.stack.services["web"]
+        .volumes
+        .iter()
+        .map(|m| m.create_host_path)
+        .collect();
+    assert_eq!(creates, [false, true, false]);
+}
+
+#[test]
+fn an_empty_dns_entry_is_dropped() {
+    let text = "services:\n  web:\n    image: busybox\n    dns: ${UNSET}\n";
+    let options = LoadOptions {
+        project_name: Some("p".into()),
+        working_dir: Some("/srv/p".into()),
+        ..LoadOptions::default()
+    };
+    let loaded = load_from_str("compose.yaml", text, &options).unwrap();
+    assert!(loaded.stack.services["web"].dns.is_empty());
+}

@@ -1226,15 +1226,33 @@ pub fn container_body(spec: &ContainerSpec) -> ContainerCreateBody {
             cgroup_permissions: Some(d.permissions.clone()),
         })
         .collect();
+    // `gpus:` entries ask for the `gpu` capability unless they name others.
+    let gpu = vec!["gpu".to_string()];
     let mut device_requests: Vec<DockerDeviceRequest> = s
         .gpus
         .iter()
-        .chain(&s.deploy.reservations.devices)
-        .map(|r| DockerDeviceRequest {
+        .map(|r| {
+            (
+                r,
+                if r.capabilities.is_empty() {
+                    &gpu
+                } else {
+                    &r.capabilities
+                },
+            )
+        })
+        .chain(
+            s.deploy
+                .reservations
+                .devices
+                .iter()
+                .map(|r| (r, &r.capabilities)),
+        )
+        .map(|(r, capabilities)| DockerDeviceRequest {
             driver: r.driver.clone(),
             count: r.count.or_else(|| r.device_ids.is_empty().then_some(-1)),
             device_ids: (!r.device_ids.is_empty()).then(|| r.device_ids.clone()),
-            capabilities: (!r.capabilities.is_empty()).then(|| vec![r.capabilities.clone()]),
+            capabilities: (!capabilities.is_empty()).then(|| vec![capabilities.clone()]),
             options: (!r.options.is_empty()).then(|| r.options.clone().into_iter().collect()),
         })
         .collect();

@@ -92,7 +92,11 @@ pub(super) fn convert(
             "ulimits" => s.ulimits = ulimits(value, &p, ctx),
             "sysctls" => s.sysctls = ctx.string_map(value, &p),
             "extra_hosts" => s.extra_hosts = extra_hosts(value, &p, ctx),
-            "dns" => s.dns = ctx.string_or_list(value, &p),
+            // An empty entry (`dns: ${UNSET}`) is dropped, as compose-go omits it.
+            "dns" => {
+                s.dns = ctx.string_or_list(value, &p);
+                s.dns.retain(|d| !d.is_empty());
+            }
             "dns_search" => s.dns_search = ctx.string_or_list(value, &p),
             "security_opt" => s.security_opt = ctx.string_list(value, &p),
             "shm_size" => s.shm_size = ctx.bytes(value, &p),
@@ -754,19 +758,19 @@ fn devices(node: &Node, path: &str, ctx: &mut Ctx<'_>) -> Vec<DeviceMapping> {
     out
 }
 
-/// `gpus: all` or a list of device requests.
+/// `gpus: all` or a list of device requests; a request naming no devices asks for all
+/// (compose-go's count -1). The `gpu` capability is implied when the engine is asked.
 fn gpus(node: &Node, path: &str, ctx: &mut Ctx<'_>) -> Vec<DeviceRequest> {
     if node.scalar_text().as_deref() == Some("all") {
         return vec![DeviceRequest {
             count: Some(-1),
-            capabilities: vec!["gpu".into()],
             ..DeviceRequest::default()
         }];
     }
     let mut out = device_requests(node, path, ctx);
     for request in &mut out {
-        if request.capabilities.is_empty() {
-            request.capabilities.push("gpu".into());
+        if request.count.is_none() && request.device_ids.is_empty() {
+            request.count = Some(-1);
         }
     }
     out
@@ -1038,6 +1042,11 @@ fn long_mount(
     if let Some(n) = fields.get("bind") {
         let bp = format!("{path}.bind");
         if let Some(bind) = ctx.map_or_null(n, &bp) {
+            // A `bind:` block creates a missing host path unless it says otherwise (compose-go
+            // defaults create_host_path to true there, as for the short syntax).
+            if mount.kind == MountKind::Bind {
+                mount.create_host_path = true;
+            }
             ctx.check_keys(bind, &bp, &compat::MOUNT_BIND);
             if let Some(v) = bind.get("propagation") {
                 let pp = format!("{bp}.propagation");
