@@ -180,3 +180,162 @@ async fn every_field_reaches_the_engine() {
     assert!(!normalized.contains("s3cret-token"));
     s.windflow(&["down"]).ok();
 }
+
+const SHARED: &str = r#"
+services:
+  db:
+    image: ${IMAGE}
+    command: ["sh", "-c", "echo from-db > /data/marker; exec sleep 100001"]
+    ipc: shareable
+    volumes: [data:/data]
+  app:
+    image: ${IMAGE}
+    platform: linux/amd64
+    command:
+      - sh
+      - -c
+      - >-
+        echo "marker=$$(cat /data/marker)";
+        echo "pid1=$$(tr '\0' ' ' < /proc/1/cmdline)";
+        test -c /dev/wf-null && echo device=yes;
+        echo "groups=$$(id -G)";
+        nslookup database 127.0.0.11 > /tmp/dns 2>&1 && echo "dns=$$(grep -c Address /tmp/dns)";
+        exec sleep 100002
+    pid: service:db
+    ipc: service:db
+    links: ["db:database"]
+    volumes_from: ["db:ro"]
+    devices: ["/dev/null:/dev/wf-null:r"]
+    cpu_shares: 512
+    cpu_period: 100ms
+    cpu_quota: 50000
+    cpuset: "0"
+    oom_score_adj: 200
+    group_add: ["4242"]
+    dns_opt: ["ndots:2"]
+volumes:
+  data: {}
+"#;
+
+/// The keys that join another service's container (pid, ipc, volumes_from, links) and the
+/// kernel knobs reach the engine: read back with `inspect`, and seen from inside the container
+/// (the other service's PID 1, its volume, its name, the device).
+#[tokio::test(flavor = "multi_thread")]
+async fn shared_namespaces_devices_and_tuning_reach_the_engine() {
+    let s = Scratch::new("shared").await;
+    s.write("compose.yml", SHARED);
+    s.write(".env", &format!("IMAGE={TEST_IMAGE}\n"));
+    s.windflow(&["up"]).ok();
+
+    let db_name = format!("{}-db-1", s.project());
+    let db = s.id_of(&db_name).await;
+    let c = s.inspect(&format!("{}-app-1", s.project())).await;
+    let host = c.host_config.unwrap();
+    assert_eq!(host.pid_mode, Some(format!("container:{db}")));
+    assert_eq!(host.ipc_mode, Some(format!("container:{db}")));
+    assert_eq!(host.volumes_from, Some(vec![format!("{db}:ro")]));
+    let device = &host.devices.unwrap()[0];
+    assert_eq!(
+        (
+            device.path_on_host.as_deref(),
+            device.path_in_container.as_deref(),
+            device.cgroup_permissions.as_deref()
+        ),
+        (Some("/dev/null"), Some("/dev/wf-null"), Some("r"))
+    );
+    assert_eq!(host.cpu_shares, Some(512));
+    assert_eq!(host.cpu_period, Some(100_000));
+    assert_eq!(host.cpu_quota, Some(50_000));
+    assert_eq!(host.cpuset_cpus.as_deref(), Some("0"));
+    assert_eq!(host.oom_score_adj, Some(200));
+    assert_eq!(host.group_add, Some(vec!["4242".to_string()]));
+    assert_eq!(host.dns_options, Some(vec!["ndots:2".to_string()]));
+    let networks = c.network_settings.unwrap().networks.unwrap();
+    let links = networks[&format!("{}_default", s.project())]
+        .links
+        .clone()
+        .unwrap_or_default();
+    assert!(
+        links
+            .iter()
+            .any(|l| l.contains(&db_name) && l.ends_with("database")),
+        "{links:?}"
+    );
+
+    let mut logs = String::new();
+    for _ in 0..50 {
+        logs = s.windflow(&["logs", "--no-log-prefix", "app"]).ok().stdout;
+        if logs.contains("dns=") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(logs.contains("marker=from-db"), "volumes_from: {logs}");
+    assert!(
+        logs.contains("pid1=sleep 100001"),
+        "pid: service:db: {logs}"
+    );
+    assert!(logs.contains("device=yes"), "devices: {logs}");
+    assert!(logs.contains("groups=0 4242"), "group_add: {logs}");
+    assert!(logs.contains("dns="), "links resolve the alias: {logs}");
+    s.windflow(&["down", "--volumes"]).ok();
+}
+
+/// As compose: waiting for the health of a service that has no healthcheck fails the
+/// deployment with the reason, instead of passing once the service runs.
+#[tokio::test(flavor = "multi_thread")]
+async fn service_healthy_without_a_healthcheck_fails_with_the_reason() {
+    let s = Scratch::new("nohealth").await;
+    s.write(
+        "compose.yml",
+        "services:\n  db:\n    image: ${IMAGE}\n    command: [sleep, \"100000\"]\n  app:\n    image: ${IMAGE}\n    command: [sleep, \"100000\"]\n    depends_on:\n      db:\n        condition: service_healthy\n",
+    );
+    s.write(".env", &format!("IMAGE={TEST_IMAGE}\n"));
+    let run = s.windflow(&["up"]);
+    assert_ne!(run.code, 0, "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("dependency db failed: it has no healthcheck"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        s.container_names().await.is_empty(),
+        "rolled back: {:?}",
+        s.container_names().await
+    );
+}
+
+/// A volume subpath on an engine older than API 1.45 is refused before the container is
+/// created: the engine would drop the field and mount the whole volume.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_volume_subpath_the_engine_cannot_honour_is_refused() {
+    let s = Scratch::new("subpath").await;
+    s.write(
+        "compose.yml",
+        "services:\n  app:\n    image: ${IMAGE}\n    command: [sleep, \"100000\"]\n    volumes:\n      - type: volume\n        source: data\n        target: /srv\n        volume:\n          subpath: site\nvolumes:\n  data: {}\n",
+    );
+    s.write(".env", &format!("IMAGE={TEST_IMAGE}\n"));
+    let version = s.docker.version().await.unwrap();
+    let api = version.api_version.unwrap_or_default();
+    let run = s.windflow(&["up"]);
+    let (major, minor) = api.split_once('.').unwrap();
+    if (major.parse::<u32>().unwrap(), minor.parse::<u32>().unwrap()) >= (1, 45) {
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let c = s.inspect(&format!("{}-app-1", s.project())).await;
+        let mount = &c.host_config.unwrap().mounts.unwrap()[0];
+        assert_eq!(
+            mount.volume_options.as_ref().unwrap().subpath.as_deref(),
+            Some("site")
+        );
+    } else {
+        assert_ne!(run.code, 0);
+        assert!(
+            run.stderr.contains("needs Engine API 1.45") && run.stderr.contains(&api),
+            "{}",
+            run.stderr
+        );
+        assert!(s.container_names().await.is_empty());
+    }
+    s.windflow(&["down", "--volumes"]).ok();
+}

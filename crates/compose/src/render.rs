@@ -27,9 +27,9 @@
 //! - `deploy.resources` for `mem_limit`, `mem_reservation`, `cpus` and `pids_limit`
 //!   (WindFlow folds the service-level keys into the deploy limits; compose keeps both), and
 //!   `deploy.replicas` for `scale`;
-//! - keys WindFlow does not model yet are missing (the loader warns about each), and
-//!   variables listed in `environment` without a value and unset are dropped (compose keeps
-//!   them as `null`);
+//! - keys the loader accepts only with a warning (`develop`, `attach`) and `x-` extensions
+//!   are missing (keys WindFlow refuses never get here: see `compat`), and variables listed in
+//!   `environment` without a value and unset are dropped (compose keeps them as `null`);
 //! - the JSON form leaves out `command: null`/`entrypoint: null` (compose-go's JSON prints
 //!   them for every service).
 

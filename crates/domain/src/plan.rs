@@ -850,6 +850,36 @@ mod tests {
         observed
     }
 
+    /// `pull_policy: daily|weekly|every_<d>` pulls a present image only once it is older than
+    /// the interval (by the later of its creation and last tagging), and a missing one always.
+    #[test]
+    fn refresh_policies_pull_stale_images_only() {
+        let mut web = service("web:1", &[]);
+        web.pull_policy = Some(PullPolicy::Refresh(3600));
+        let s = stack(vec![("web", web)]);
+        let mut observed = deployed(&s);
+        observed.observed_at = 100_000;
+        observed
+            .image_refreshed
+            .insert("web:1".into(), 100_000 - 60);
+        let pulls = |observed: &Observed| {
+            plan_up(&s, observed, &PlanOptions::default())
+                .unwrap()
+                .steps
+                .iter()
+                .filter(|step| matches!(step.action, Action::PullImage { .. }))
+                .count()
+        };
+        assert_eq!(pulls(&observed), 0, "fresh enough");
+        observed
+            .image_refreshed
+            .insert("web:1".into(), 100_000 - 3600);
+        assert_eq!(pulls(&observed), 1, "stale");
+        observed.image_refreshed.clear();
+        observed.images.clear();
+        assert_eq!(pulls(&observed), 1, "missing");
+    }
+
     /// Plans and compares the human description with `expected`.
     fn check(stack: &StackSpec, observed: &Observed, expected: &[&str]) -> Plan {
         let plan = plan_up(stack, observed, &PlanOptions::default()).expect("plan");

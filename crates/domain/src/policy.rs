@@ -694,6 +694,63 @@ mod tests {
         );
     }
 
+    /// The engine keys compose files use to reach the host or another tenant's containers:
+    /// host namespaces, devices, GPUs, and namespaces or volumes of containers outside the
+    /// stack. Joining a service of the same stack stays allowed.
+    #[test]
+    fn host_namespaces_devices_and_foreign_containers_are_refused_below_privileged() {
+        use crate::stack::{DeviceMapping, DeviceRequest};
+        let mut s = service();
+        s.pid = Some("host".into());
+        s.ipc = Some("container:other-tenant-db".into());
+        s.tuning.uts = Some("host".into());
+        s.tuning.userns_mode = Some("host".into());
+        s.tuning.cgroup = Some("host".into());
+        s.tuning.device_cgroup_rules = vec!["c 1:3 mr".into()];
+        s.volumes_from = vec!["db:ro".into(), "container:other-tenant-db:ro".into()];
+        s.devices = vec![DeviceMapping {
+            source: "/dev/sda".into(),
+            target: "/dev/sda".into(),
+            permissions: "rwm".into(),
+        }];
+        s.gpus = vec![DeviceRequest {
+            count: Some(-1),
+            ..DeviceRequest::default()
+        }];
+        s.deploy.reservations.devices = vec![DeviceRequest {
+            capabilities: vec!["gpu".into()],
+            ..DeviceRequest::default()
+        }];
+        let stack = stack_with(s);
+        check_lines(&stack, &HostAccessPolicy::privileged(), &[]);
+        check_lines(
+            &stack,
+            &policy(PolicyLevel::Baseline, &[]),
+            &[
+                "services.web.pid host_namespace",
+                "services.web.ipc container_namespace",
+                "services.web.cgroup host_namespace",
+                "services.web.userns_mode host_namespace",
+                "services.web.uts host_namespace",
+                "services.web.volumes_from[1] container_namespace",
+                "services.web.device_cgroup_rules[0] host_device",
+                "services.web.devices[0] host_device",
+                "services.web.gpus host_device",
+                "services.web.deploy.resources.reservations.devices[0] host_device",
+            ],
+        );
+        let mut joined = service();
+        joined.pid = Some("service:db".into());
+        joined.ipc = Some("service:db".into());
+        joined.volumes_from = vec!["db".into()];
+        joined.links = vec!["db:database".into()];
+        check_lines(
+            &stack_with(joined),
+            &policy(PolicyLevel::Baseline, &[]),
+            &[],
+        );
+    }
+
     #[test]
     fn host_paths_follow_the_allow_list_component_wise() {
         let mut s = service();
