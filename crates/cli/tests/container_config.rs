@@ -339,3 +339,25 @@ async fn a_volume_subpath_the_engine_cannot_honour_is_refused() {
     }
     s.windflow(&["down", "--volumes"]).ok();
 }
+
+/// `platform:` selects the image variant: the engine's own runs, another one that is not
+/// here is refused with what to do (never the wrong architecture silently).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_platform_the_local_image_lacks_is_refused_with_what_to_do() {
+    let s = Scratch::new("platform").await;
+    s.write(
+        "compose.yml",
+        "services:\n  app:\n    image: ${IMAGE}\n    platform: linux/arm64\n    pull_policy: never\n    command: [sleep, \"100000\"]\n",
+    );
+    s.write(".env", &format!("IMAGE={TEST_IMAGE}\n"));
+    let run = s.windflow(&["up"]);
+    assert_ne!(run.code, 0, "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("no linux/arm64 variant of windflow-test/busybox:latest is on this engine"),
+        "{}",
+        run.stderr
+    );
+    assert!(s.container_names().await.is_empty());
+    s.windflow(&["down"]).ok();
+}

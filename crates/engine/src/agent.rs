@@ -40,6 +40,8 @@ pub enum Op {
     },
     PullImage {
         image: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        platform: Option<String>,
     },
     BuildImage {
         image: String,
@@ -128,7 +130,7 @@ impl Op {
             Op::Observe { project, .. } => format!("observe {project}"),
             Op::ListProjects => "list_projects".into(),
             Op::ImageId { image } => format!("image_id {image}"),
-            Op::PullImage { image } => format!("pull_image {image}"),
+            Op::PullImage { image, .. } => format!("pull_image {image}"),
             Op::BuildImage { image, .. } => format!("build_image {image}"),
             Op::CreateNetwork { project, key, .. } => format!("create_network {project}_{key}"),
             Op::RemoveNetwork { name } => format!("remove_network {name}"),
@@ -179,7 +181,11 @@ pub async fn execute(
         }
         Op::ListProjects => to_value(driver.list_projects().await?),
         Op::ImageId { image } => to_value(driver.image_id(&image).await?),
-        Op::PullImage { image } => to_value(driver.pull_image(&image, &progress).await?),
+        Op::PullImage { image, platform } => to_value(
+            driver
+                .pull_image(&image, platform.as_deref(), &progress)
+                .await?,
+        ),
         Op::BuildImage { image, build } => {
             to_value(driver.build_image(&image, &build, &progress).await?)
         }
@@ -358,10 +364,16 @@ impl Driver for AgentDriver {
         .await
     }
 
-    async fn pull_image(&self, image: &str, progress: Progress<'_>) -> DriverResult<()> {
+    async fn pull_image(
+        &self,
+        image: &str,
+        platform: Option<&str>,
+        progress: Progress<'_>,
+    ) -> DriverResult<()> {
         self.call_progress(
             Op::PullImage {
                 image: image.to_string(),
+                platform: platform.map(str::to_string),
             },
             progress,
         )

@@ -411,13 +411,19 @@ impl Driver for DockerDriver {
         Ok(self.local_image(image).await?.map(|(id, _)| id))
     }
 
-    async fn pull_image(&self, image: &str, progress: Progress<'_>) -> DriverResult<()> {
+    async fn pull_image(
+        &self,
+        image: &str,
+        platform: Option<&str>,
+        progress: Progress<'_>,
+    ) -> DriverResult<()> {
         let (repo, tag) = split_reference(image);
         let credentials = registry_credentials(image);
         let mut stream = self.docker.create_image(
             Some(CreateImageOptions {
                 from_image: Some(repo),
                 tag: Some(tag),
+                platform: platform.unwrap_or_default().to_string(),
                 ..Default::default()
             }),
             None,
@@ -643,7 +649,24 @@ impl Driver for DockerDriver {
                 body,
             )
             .await
-            .map_err(|e| self.err(format!("creating container {}", spec.name), e))?;
+            .map_err(|e| match (&e, spec.service.platform.as_deref()) {
+                // The engine answers "No such image" when the image is here for another
+                // platform only.
+                (
+                    BollardError::DockerResponseServerError {
+                        status_code: 404,
+                        message,
+                    },
+                    Some(platform),
+                ) => DriverError::Engine {
+                    context: format!("creating container {}", spec.name),
+                    message: format!(
+                        "{message}: no {platform} variant of {} is on this engine; pull it for that platform (pull_policy: always) or remove platform:",
+                        spec.image
+                    ),
+                },
+                _ => self.err(format!("creating container {}", spec.name), e),
+            })?;
         let id = created.id;
         // API 1.41 attaches one network at creation; the rest are connected before start.
         for attachment in spec.networks.iter().skip(1) {

@@ -110,7 +110,13 @@ pub trait Driver: Send + Sync {
 
     /// The local id of `image`, or `None` when it is not present.
     async fn image_id(&self, image: &str) -> DriverResult<Option<String>>;
-    async fn pull_image(&self, image: &str, progress: Progress<'_>) -> DriverResult<()>;
+    /// Pulls `image`, for `platform` (`linux/arm64`) when given, else the engine's own.
+    async fn pull_image(
+        &self,
+        image: &str,
+        platform: Option<&str>,
+        progress: Progress<'_>,
+    ) -> DriverResult<()>;
     async fn build_image(
         &self,
         image: &str,

@@ -443,10 +443,15 @@ impl<'a> Run<'a> {
                     .push(name.clone());
                 Ok(())
             }
-            Action::PullImage { image, .. } => d
-                .pull_image(image, &progress)
-                .await
-                .map_err(|e| e.to_string()),
+            Action::PullImage { image, services } => {
+                // The variant the services ask for (`platform:`), else the engine's own.
+                let platform = services
+                    .iter()
+                    .find_map(|s| self.stack.services.get(s)?.platform.as_deref());
+                d.pull_image(image, platform, &progress)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
             Action::BuildImage { service, image } => {
                 let build = self.stack.services[service]
                     .build

@@ -239,7 +239,7 @@ async fn resolve_stack_images(
             };
             let result = match &service.build {
                 Some(build) => driver.build_image(image, build, &progress).await,
-                None => driver.pull_image(image, &progress).await,
+                None => driver.pull_image(image, None, &progress).await,
             };
             events.emit(EventKind::StepFinished {
                 step,
