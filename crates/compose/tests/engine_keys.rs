@@ -183,3 +183,13 @@ fn keys_that_would_deploy_something_else_are_refused_with_the_reason() {
         "{error}"
     );
 }
+
+#[test]
+fn environment_names_with_spaces_are_refused_as_compose_go_refuses_them() {
+    let error =
+        refused("services:\n  app:\n    image: a\n    environment:\n      - DEBUG = true\n");
+    assert!(
+        error.contains("compose.yaml:5: services.app.environment.DEBUG : variable name \"DEBUG \""),
+        "{error}"
+    );
+}

@@ -503,6 +503,14 @@ fn resolve_environment(
     match &node.value {
         Value::Map(map) => {
             for (key, value) in map {
+                if key.is_empty() || key.trim() != key {
+                    ctx.error(
+                        value,
+                        &format!("{path}.{key}"),
+                        format!("variable name {key:?} is empty or has spaces around it: write KEY=value with no space around ="),
+                    );
+                    continue;
+                }
                 let v = if value.is_null() {
                     None
                 } else {
@@ -519,10 +527,19 @@ fn resolve_environment(
                 let Some(text) = ctx.string(item, &format!("{path}[{i}]")) else {
                     continue;
                 };
-                match text.split_once('=') {
-                    Some((k, v)) => set(k, Some(v.to_string()), ctx),
-                    None => set(&text, None, ctx),
+                let (key, value) = match text.split_once('=') {
+                    Some((k, v)) => (k, Some(v.to_string())),
+                    None => (text.as_str(), None),
+                };
+                if key.is_empty() || key.trim() != key {
+                    ctx.error(
+                        item,
+                        &format!("{path}[{i}]"),
+                        format!("variable name {key:?} is empty or has spaces around it: write KEY=value with no space around ="),
+                    );
+                    continue;
                 }
+                set(key, value, ctx);
             }
         }
         Value::Null => {}
