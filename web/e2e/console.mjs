@@ -167,9 +167,13 @@ try {
   if (marked < 1) throw new Error('no lint marker in the editor gutter')
   await shot(page, 'stack-editor-error')
 
-  step('fix it and create the stack')
+  step('fix it, validate it before it has a name, and create the stack')
   const good = bad.replace('"99999:8080"', '"8080"')
   await editor.fill(good)
+  await page.fill('input[name=stack-name]', '')
+  await page.click('[data-test=validate]')
+  await page.locator('.el-message', { hasText: 'Valid: web' }).waitFor()
+  await page.fill('input[name=stack-name]', stack)
   await page.click('[data-test=save]')
   await page.waitForURL(`${org}/stacks/${stack}`)
 
@@ -180,6 +184,9 @@ try {
     await page.click('.el-select-dropdown__item >> text=local')
     await page.click('[data-test=preview]')
     await page.waitForSelector('[data-test=plan]')
+    // One kind tag per change, then the change without its symbol (not `+ + network …`).
+    const first = (await page.locator('[data-test=plan] li').first().innerText()).trim()
+    if (!/^(add|pull|build|start|change|restart|remove)\s+[a-z]/.test(first)) throw new Error(`a plan line reads ${JSON.stringify(first)}`)
     if (screenshot) await shot(page, 'deploy-plan')
     await page.click('[data-test=confirm-deploy]')
     await page.waitForURL(/\/o\/default\/deployments\/[^/]+$/)
@@ -210,8 +217,10 @@ try {
   if (v2 !== 'version-two') throw new Error(`version 2 serves ${JSON.stringify(v2)}`)
   const deployedUrl = page.url()
 
-  step('roll back: it succeeds and version 1 serves again')
+  step('roll back: confirmed first, it succeeds and version 1 serves again')
   await page.click('[data-test=rollback]')
+  await page.locator('.el-message-box', { hasText: `Roll ${stack} on local back` }).waitFor()
+  await page.click('.el-message-box__btns button:has-text("Roll back")')
   await page.waitForURL((url) => /\/o\/default\/deployments\/[^/]+$/.test(url.pathname) && url.href !== deployedUrl)
   await page.waitForSelector('[data-test=deployment-state] [data-state=succeeded]', { timeout: 90_000 })
   const heading = await page.locator('h1').first().textContent()
@@ -327,6 +336,36 @@ try {
   // An older link without the organization lands in the current one.
   await page.goto(`${base}/deployments`)
   await page.waitForURL(`${org}/deployments`)
+
+  step('delete a deployed stack: confirmed, undeployed first, its history kept')
+  const gone = `${stack}-gone`
+  const deployedId = await page.evaluate(async ({ gone, content }) => {
+    const s = await (await fetch('/api/v1/auth/session')).json()
+    const post = (path, body) =>
+      fetch(`/api/v1/orgs/default${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': s.csrf_token },
+        body: JSON.stringify(body),
+      })
+    if ((await post('/stacks', { name: gone, content })).status !== 201) throw new Error('creating the stack')
+    const d = await (await post('/deployments', { stack: gone, target: 'local' })).json()
+    return d.id
+  }, { gone, content: good.replace(/\n\s*ports:\n.*$/s, '') + '\n' })
+  await page.goto(`${org}/deployments/${deployedId}`)
+  await page.waitForSelector('[data-test=deployment-state] [data-state=succeeded]', { timeout: 90_000 })
+  await page.goto(`${org}/stacks/${gone}`)
+  await page.locator('[data-test=deployed-on]', { hasText: 'Runs on local (v1)' }).waitFor()
+  await page.click('[data-test=delete-stack]')
+  await page.locator('.el-message-box', { hasText: `${gone} runs on local (v1)` }).waitFor()
+  await shot(page, 'delete-stack')
+  await page.click('.el-message-box__btns button:has-text("Undeploy and delete")')
+  await page.waitForURL(/\/o\/default\/deployments\/[^/]+$/)
+  await page.waitForSelector('[data-test=deployment-state] [data-state=succeeded]', { timeout: 90_000 })
+  await page.goto(`${org}/stacks`)
+  await page.fill('[aria-label="Filter stacks"]', gone.toUpperCase())
+  await page.locator('[data-test=stacks]', { hasText: `No stack matches` }).waitFor()
+  await page.goto(`${org}/deployments`)
+  await page.locator(`text=${gone}`).first().waitFor()
 
   step('log out')
   await page.click('[data-test=user-menu]')

@@ -416,6 +416,24 @@ pub struct StackDetail {
     pub current: StackVersion,
     /// Services the compose file defines (empty when it no longer loads).
     pub services: Vec<String>,
+    /// Where it runs: per target, the version its last successful deployment left there.
+    #[serde(default)]
+    pub deployed: Vec<DeployedStack>,
+    /// Its deletion was asked for: it is being removed from its targets and takes no new
+    /// deployment.
+    #[serde(default)]
+    pub deleting: bool,
+}
+
+/// A stack running on a target.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DeployedStack {
+    pub target: String,
+    pub version: i64,
+    /// The deployment that put it there.
+    pub deployment: String,
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub since: Option<OffsetDateTime>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

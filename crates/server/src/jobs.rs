@@ -232,6 +232,9 @@ async fn run_deployment(state: &AppState, deployment: Deployment) {
     };
     if let Err(e) = state.store.finish_deployment(&id, finish).await {
         tracing::error!(error = %e, "recording the end of a deployment");
+    } else if final_state == DeploymentState::Succeeded && deployment.kind == DeploymentKind::Remove
+    {
+        services::stacks::finish_pending_delete(state, &deployment).await;
     }
     state.hub.close(&id);
     let elapsed = started.elapsed();

@@ -91,6 +91,15 @@ pub trait DeploymentStore: Send + Sync {
     ) -> StoreResult<Option<Deployment>>;
     /// Count of deployments per state, for metrics.
     async fn count_deployments_by_state(&self) -> StoreResult<Vec<(DeploymentState, i64)>>;
+    /// What runs where: per (stack, target), the last succeeded deployment when it is not a
+    /// removal, for stacks not deleted; narrowed to one stack or one target. By stack name,
+    /// then target name.
+    async fn list_deployed(
+        &self,
+        org_id: &str,
+        stack_id: Option<&str>,
+        target_id: Option<&str>,
+    ) -> StoreResult<Vec<Deployment>>;
 }
 
 // ---- SQL --------------------------------------------------------------------------------
@@ -113,7 +122,7 @@ pub(crate) const INSERT_DEPLOYMENT: &str = "INSERT INTO deployments (id, org_id,
      $11 \
      FROM stacks s JOIN targets t ON t.org_id = s.org_id AND t.id = $5 \
      LEFT JOIN environments e ON e.org_id = s.org_id AND e.id = $10 \
-     WHERE s.org_id = $2 AND s.id = $3 \
+     WHERE s.org_id = $2 AND s.id = $3 AND s.deleted_at IS NULL \
      AND EXISTS (SELECT 1 FROM stack_versions v WHERE v.stack_id = s.id AND v.version = $4) \
      AND ($10 IS NULL OR e.id IS NOT NULL) \
      RETURNING id";
@@ -185,6 +194,15 @@ pub(crate) const LAST_SUCCEEDED_DEPLOYMENT: &str = concat!(
     " WHERE d.org_id = $1 AND d.stack_id = $2 AND d.target_id = $3 \
      AND d.state = 'succeeded' AND ($4 IS NULL OR d.stack_version < $4) \
      ORDER BY d.seq DESC LIMIT 1"
+);
+pub(crate) const LIST_DEPLOYED: &str = concat!(
+    deployment_select!(),
+    " WHERE d.org_id = $1 AND ($2 IS NULL OR d.stack_id = $2) \
+     AND ($3 IS NULL OR d.target_id = $3) AND d.state = 'succeeded' AND d.kind <> 'remove' \
+     AND d.seq = (SELECT MAX(r.seq) FROM deployments r WHERE r.stack_id = d.stack_id \
+     AND r.target_id = d.target_id AND r.state = 'succeeded') \
+     AND EXISTS (SELECT 1 FROM stacks s WHERE s.id = d.stack_id AND s.deleted_at IS NULL) \
+     ORDER BY d.stack_name, d.target_name"
 );
 pub(crate) const COUNT_DEPLOYMENTS_BY_STATE: &str =
     "SELECT state, COUNT(*) AS n FROM deployments GROUP BY state";
@@ -675,6 +693,24 @@ macro_rules! impl_deployment_store {
                         .as_ref()
                         .map(deployment_from_row)
                         .transpose()
+                }
+
+                async fn list_deployed(
+                    &self,
+                    org_id: &str,
+                    stack_id: Option<&str>,
+                    target_id: Option<&str>,
+                ) -> StoreResult<Vec<Deployment>> {
+                    sqlx::query::<Db>(q::LIST_DEPLOYED)
+                        .bind(org_id)
+                        .bind(stack_id)
+                        .bind(target_id)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(database_error)?
+                        .iter()
+                        .map(deployment_from_row)
+                        .collect()
                 }
 
                 async fn count_deployments_by_state(

@@ -105,8 +105,11 @@ pub(crate) const LIST_ENVIRONMENTS: &str = concat!(
 );
 pub(crate) const COUNT_ENVIRONMENT_TARGETS: &str =
     "SELECT COUNT(*) FROM targets WHERE environment_id = $1";
-pub(crate) const COUNT_ENVIRONMENT_DEPLOYMENTS: &str =
-    "SELECT COUNT(*) FROM deployments WHERE environment_id = $1";
+pub(crate) const COUNT_ENVIRONMENT_DEPLOYMENTS: &str = "SELECT COUNT(*) FROM deployments \
+     WHERE environment_id = $1 AND state IN ('queued', 'running')";
+/// The history keeps the environment's name; only the link goes.
+pub(crate) const DETACH_ENVIRONMENT_DEPLOYMENTS: &str =
+    "UPDATE deployments SET environment_id = NULL WHERE environment_id = $1";
 pub(crate) const DELETE_ENVIRONMENT: &str = "DELETE FROM environments WHERE id = $1";
 
 // ---- the implementation, expanded once per backend --------------------------------------
@@ -347,10 +350,15 @@ macro_rules! impl_organization_store {
                             .map_err(database_error)?;
                     if deployments > 0 {
                         return Err(StoreError::Invalid(format!(
-                            "environment {name} is referred to by {deployments} deployment(s) in \
-                             the history: delete the stacks deployed there first"
+                            "environment {name} has {deployments} queued or running \
+                             deployment(s): wait for them or cancel them first"
                         )));
                     }
+                    sqlx::query::<Db>(q::DETACH_ENVIRONMENT_DEPLOYMENTS)
+                        .bind(&id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(database_error)?;
                     sqlx::query::<Db>(q::DELETE_ENVIRONMENT)
                         .bind(&id)
                         .execute(&mut *tx)

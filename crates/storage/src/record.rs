@@ -250,6 +250,9 @@ pub struct Stack {
     pub latest_version: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Set when its removal from every target was asked for: it is deleted once the last
+    /// removal succeeds, and takes no new deployment meanwhile.
+    pub delete_requested_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]

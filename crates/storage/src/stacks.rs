@@ -42,15 +42,25 @@ pub trait StackStore: Send + Sync {
         stack_id: &str,
         page: PageRequest,
     ) -> StoreResult<Page<StackVersionSummary>>;
-    /// Refused (`Invalid`) while a queued or running deployment uses it.
-    async fn delete_stack(&self, org_id: &str, name: &str) -> StoreResult<()>;
+    /// Deletes the stack (its row stays as a tombstone so its deployments stay listed; its
+    /// variables go). Refused (`Invalid`) while a queued or running deployment uses it or
+    /// while it is deployed on a target.
+    async fn delete_stack(&self, org_id: &str, name: &str, at: Timestamp) -> StoreResult<()>;
+    /// Marks the stack for deletion once every target has removed it.
+    async fn request_stack_delete(
+        &self,
+        org_id: &str,
+        name: &str,
+        at: Timestamp,
+    ) -> StoreResult<Stack>;
 }
 
 // ---- SQL --------------------------------------------------------------------------------
 
 macro_rules! stack_columns {
     () => {
-        "id, org_id, name, description, latest_version, created_at, updated_at"
+        "id, org_id, name, description, latest_version, created_at, updated_at, \
+         delete_requested_at"
     };
 }
 
@@ -74,7 +84,7 @@ pub(crate) const INSERT_STACK_VERSION: &str = "INSERT INTO stack_versions \
 pub(crate) const GET_STACK: &str = concat!(
     "SELECT ",
     stack_columns!(),
-    " FROM stacks WHERE org_id = $1 AND name = $2"
+    " FROM stacks WHERE org_id = $1 AND name = $2 AND deleted_at IS NULL"
 );
 pub(crate) const GET_STACK_BY_ID: &str = concat!(
     "SELECT ",
@@ -85,14 +95,14 @@ pub(crate) const STACK_EXISTS: &str = "SELECT 1 FROM stacks WHERE org_id = $1 AN
 pub(crate) const LIST_STACKS: &str = concat!(
     "SELECT ",
     stack_columns!(),
-    " FROM stacks WHERE org_id = $1 AND ($2 IS NULL OR LOWER(name) LIKE $2 ESCAPE '\\') \
-     ORDER BY name LIMIT $3 OFFSET $4"
+    " FROM stacks WHERE org_id = $1 AND deleted_at IS NULL \
+     AND ($2 IS NULL OR LOWER(name) LIKE $2 ESCAPE '\\') ORDER BY name LIMIT $3 OFFSET $4"
 );
 pub(crate) const STACK_COUNT: &str = "SELECT stack_count FROM organizations WHERE id = $1";
 pub(crate) const ADD_TO_STACK_COUNT: &str =
     "UPDATE organizations SET stack_count = stack_count + $2 WHERE id = $1";
 pub(crate) const COUNT_STACKS: &str = "SELECT COUNT(*) FROM stacks \
-     WHERE org_id = $1 AND ($2 IS NULL OR LOWER(name) LIKE $2 ESCAPE '\\')";
+     WHERE org_id = $1 AND deleted_at IS NULL AND ($2 IS NULL OR LOWER(name) LIKE $2 ESCAPE '\\')";
 pub(crate) const BUMP_STACK_VERSION: &str = "UPDATE stacks SET \
      latest_version = latest_version + 1, updated_at = $4 \
      WHERE org_id = $1 AND id = $2 AND latest_version = $3 RETURNING latest_version";
@@ -108,10 +118,17 @@ pub(crate) const LIST_STACK_VERSIONS: &str = "SELECT v.version, u.username AS au
      ORDER BY v.version DESC LIMIT $3 OFFSET $4";
 pub(crate) const COUNT_STACK_VERSIONS: &str = "SELECT COUNT(*) FROM stack_versions v \
      JOIN stacks s ON s.id = v.stack_id WHERE s.org_id = $1 AND v.stack_id = $2";
-pub(crate) const GET_STACK_ID: &str = "SELECT id FROM stacks WHERE org_id = $1 AND name = $2";
+pub(crate) const GET_STACK_ID: &str =
+    "SELECT id FROM stacks WHERE org_id = $1 AND name = $2 AND deleted_at IS NULL";
 pub(crate) const COUNT_STACK_ACTIVE_DEPLOYMENTS: &str = "SELECT COUNT(*) FROM deployments \
      WHERE stack_id = $1 AND state IN ('queued', 'running')";
-pub(crate) const DELETE_STACK: &str = "DELETE FROM stacks WHERE id = $1";
+pub(crate) const DELETE_STACK: &str = "UPDATE stacks SET deleted_at = $2 WHERE id = $1";
+pub(crate) const DELETE_STACK_VARIABLES: &str = "DELETE FROM variables WHERE stack_id = $1";
+pub(crate) const REQUEST_STACK_DELETE: &str = concat!(
+    "UPDATE stacks SET delete_requested_at = COALESCE(delete_requested_at, $3) \
+     WHERE org_id = $1 AND name = $2 AND deleted_at IS NULL RETURNING ",
+    stack_columns!()
+);
 
 // ---- the implementation, expanded once per backend --------------------------------------
 
@@ -136,6 +153,7 @@ macro_rules! impl_stack_store {
                     latest_version: col(row, "latest_version")?,
                     created_at: col(row, "created_at")?,
                     updated_at: col(row, "updated_at")?,
+                    delete_requested_at: col(row, "delete_requested_at")?,
                 })
             }
 
@@ -370,7 +388,12 @@ macro_rules! impl_stack_store {
                     Ok(Page { items, total })
                 }
 
-                async fn delete_stack(&self, org_id: &str, name: &str) -> StoreResult<()> {
+                async fn delete_stack(
+                    &self,
+                    org_id: &str,
+                    name: &str,
+                    at: Timestamp,
+                ) -> StoreResult<()> {
                     let mut tx = self.begin_write().await?;
                     let id = sqlx::query_scalar::<Db, String>(q::GET_STACK_ID)
                         .bind(org_id)
@@ -391,8 +414,32 @@ macro_rules! impl_stack_store {
                              them or cancel them first"
                         )));
                     }
+                    let deployed = sqlx::query::<Db>(crate::deployments::LIST_DEPLOYED)
+                        .bind(org_id)
+                        .bind(Some(id.as_str()))
+                        .bind(None::<&str>)
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(database_error)?;
+                    if !deployed.is_empty() {
+                        let targets = deployed
+                            .iter()
+                            .map(|row| col::<String>(row, "target_name"))
+                            .collect::<StoreResult<Vec<_>>>()?;
+                        return Err(StoreError::Invalid(format!(
+                            "stack {name} is deployed on {}: undeploy it there first (or delete \
+                             with undeploy, which removes it everywhere, then deletes it)",
+                            targets.join(", ")
+                        )));
+                    }
+                    sqlx::query::<Db>(q::DELETE_STACK_VARIABLES)
+                        .bind(&id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(database_error)?;
                     sqlx::query::<Db>(q::DELETE_STACK)
                         .bind(&id)
+                        .bind(at)
                         .execute(&mut *tx)
                         .await
                         .map_err(database_error)?;
@@ -403,6 +450,23 @@ macro_rules! impl_stack_store {
                         .await
                         .map_err(database_error)?;
                     tx.commit().await.map_err(database_error)
+                }
+
+                async fn request_stack_delete(
+                    &self,
+                    org_id: &str,
+                    name: &str,
+                    at: Timestamp,
+                ) -> StoreResult<Stack> {
+                    let row = sqlx::query::<Db>(q::REQUEST_STACK_DELETE)
+                        .bind(org_id)
+                        .bind(name)
+                        .bind(at)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(database_error)?
+                        .ok_or(StoreError::NotFound("stack"))?;
+                    stack_from_row(&row)
                 }
             }
         }

@@ -313,6 +313,24 @@ macro_rules! impl_target_store {
                                  for them or cancel them, or force the deletion"
                             )));
                         }
+                        let deployed = sqlx::query::<Db>(crate::deployments::LIST_DEPLOYED)
+                            .bind(org_id)
+                            .bind(None::<&str>)
+                            .bind(Some(id.as_str()))
+                            .fetch_all(&mut *tx)
+                            .await
+                            .map_err(database_error)?;
+                        if !deployed.is_empty() {
+                            let stacks = deployed
+                                .iter()
+                                .map(|row| col::<String>(row, "stack_name"))
+                                .collect::<StoreResult<Vec<_>>>()?;
+                            return Err(StoreError::Invalid(format!(
+                                "target {name} still runs {}: undeploy them first, or force the \
+                                 deletion (their containers stay on the host, unmanaged)",
+                                stacks.join(", ")
+                            )));
+                        }
                     }
                     sqlx::query::<Db>(q::DELETE_TARGET)
                         .bind(&id)

@@ -535,8 +535,8 @@ export interface paths {
         put: operations["update_stack"];
         post?: never;
         /**
-         * Delete a stack and its history (admins); refused while a deployment of it is queued or
-         *     running. What runs on targets is left alone — deploy with kind `remove` first.
+         * Delete a stack (admins). Its deployments stay listed. Refused (409) while a deployment of
+         *     it is queued or running, or while it runs on a target — unless `undeploy=true`.
          */
         delete: operations["delete_stack"];
         options?: never;
@@ -1198,6 +1198,16 @@ export interface components {
             token: components["schemas"]["ApiToken"];
             secret: string;
         };
+        /** @description A stack running on a target. */
+        DeployedStack: {
+            target: string;
+            /** Format: int64 */
+            version: number;
+            /** @description The deployment that put it there. */
+            deployment: string;
+            /** Format: date-time */
+            since?: string | null;
+        };
         Deployment: {
             id: string;
             stack: string;
@@ -1650,6 +1660,13 @@ export interface components {
             current: components["schemas"]["StackVersion"];
             /** @description Services the compose file defines (empty when it no longer loads). */
             services: string[];
+            /** @description Where it runs: per target, the version its last successful deployment left there. */
+            deployed?: components["schemas"]["DeployedStack"][];
+            /**
+             * @description Its deletion was asked for: it is being removed from its targets and takes no new
+             *     deployment.
+             */
+            deleting?: boolean;
         };
         /** @description A unified diff between two versions. */
         StackDiff: {
@@ -3380,7 +3397,13 @@ export interface operations {
     };
     delete_stack: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Remove the stack from every target that runs it first (queues `remove` deployments,
+                 *     answers 202 with them), then delete it once they succeed.
+                 */
+                undeploy?: boolean;
+            };
             header?: never;
             path: {
                 /** @description Organization slug */
@@ -3392,6 +3415,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Removals queued; the stack is deleted when they succeed */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deployment"][];
+                };
+            };
+            /** @description Deleted */
             204: {
                 headers: {
                     [name: string]: unknown;

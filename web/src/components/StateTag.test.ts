@@ -10,6 +10,8 @@ describe('StateTag', () => {
     ['running', 'success'],
     ['queued', 'info'],
     ['rolling', 'warning'],
+    ['ready', 'success'],
+    ['completed', 'success'],
   ])('%s is shown as %s', (state, type) => {
     const wrapper = mount(StateTag, { props: { state }, global: { components: { ElTag } } })
     expect(wrapper.text()).toBe(state)

@@ -1,5 +1,5 @@
 // Toasts for async results; problem+json errors show their detail.
-import { ElMessage } from 'element-plus'
+import { ElMessage, ElMessageBox } from 'element-plus'
 import { errorMessage } from '@/api/problem'
 
 export function toastOk(message: string) {
@@ -18,6 +18,25 @@ export async function withToast(action: () => Promise<unknown>, ok?: string): Pr
     return true
   } catch (e) {
     toastError(e)
+    return false
+  }
+}
+
+/**
+ * Asks before a destructive or disruptive action: `message` names what, where and which
+ * version. Resolves `true` when confirmed.
+ */
+export async function confirmAction(title: string, message: string, confirm: string, danger = true): Promise<boolean> {
+  try {
+    await ElMessageBox.confirm(message, title, {
+      type: 'warning',
+      confirmButtonText: confirm,
+      cancelButtonText: 'Cancel',
+      confirmButtonClass: danger ? 'el-button--danger' : undefined,
+      autofocus: false,
+    })
+    return true
+  } catch {
     return false
   }
 }

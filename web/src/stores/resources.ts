@@ -58,7 +58,12 @@ export const useStacksStore = defineStore('stacks', () => {
     call(api.PUT('/api/v1/orgs/{org}/stacks/{stack}/variables/{name}', { params: { path: { ...org(), stack, name } }, body: { value, secret } }))
   const deleteVariable = (stack: string, name: string) =>
     call(api.DELETE('/api/v1/orgs/{org}/stacks/{stack}/variables/{name}', { params: { path: { ...org(), stack, name } } }))
-  return { items, loading, load, get, create, update, validate, versions, version, plan, rollback, variables, setVariable, deleteVariable }
+  /** Deletes the stack; with `undeploy`, removes it from every target first (the queued removals are returned). */
+  const remove = async (stack: string, undeploy: boolean): Promise<Deployment[]> =>
+    ((await call(api.DELETE('/api/v1/orgs/{org}/stacks/{stack}', { params: { path: { ...org(), stack }, query: { undeploy } } }))) as
+      | Deployment[]
+      | undefined) ?? []
+  return { items, loading, load, get, create, update, validate, versions, version, plan, rollback, variables, setVariable, deleteVariable, remove }
 })
 
 export const useTargetsStore = defineStore('targets', () => {
@@ -132,9 +137,12 @@ export const useDeploymentsStore = defineStore('deployments', () => {
   const get = (id: string) => call(api.GET('/api/v1/orgs/{org}/deployments/{id}', { params: { path: { ...org(), id } } }))
   const create = (stack: string, target: string, environment?: string) =>
     call(api.POST('/api/v1/orgs/{org}/deployments', { params: { path: org() }, body: { stack, target, environment } as never }))
+  /** Removes what `stack` runs on `target` (a `remove` deployment). */
+  const undeploy = (stack: string, target: string) =>
+    call(api.POST('/api/v1/orgs/{org}/deployments', { params: { path: org() }, body: { stack, target, kind: 'remove' } as never }))
   const cancel = (id: string) =>
     call(api.POST('/api/v1/orgs/{org}/deployments/{id}/cancel', { params: { path: { ...org(), id } } }))
-  return { items, total, load, get, create, cancel }
+  return { items, total, load, get, create, undeploy, cancel }
 })
 
 export function sseUrl(path: string, query: Record<string, string | number | boolean | undefined> = {}) {

@@ -305,6 +305,16 @@ async fn stacks_versions_etags_diffs_and_validation_errors() {
             .await
             .unwrap();
         assert_eq!(validation.body["valid"], false, "{}", validation.text);
+        // A stack not created yet validates under any placeholder name (the console's `_`).
+        let fresh = api
+            .post(
+                "/orgs/default/stacks/_/validate",
+                json!({ "content": "services:\n  web:\n    image: busybox\n" }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(fresh.status, 200, "{}", fresh.text);
+        assert_eq!(fresh.body["valid"], true, "{}", fresh.text);
 
         // Lists page and filter.
         for i in 0..12 {
@@ -861,4 +871,122 @@ async fn cancelling_a_running_deployment_restores_the_previous_version() {
         .map(|c| c.id.unwrap())
         .collect();
     assert_eq!(after, before, "the previous container serves again");
+}
+
+/// The whole lifecycle: a deployed stack (and the target running it) cannot be deleted out
+/// from under its containers; deleting with `undeploy` removes it from the engine first, then
+/// deletes it — its deployments stay listed and its name is free again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_deployed_stack_undeploys_it_first_and_keeps_its_history() {
+    let docker = docker().await;
+    ensure_test_images(&docker).await.unwrap();
+    for database in databases("api_delete").await {
+        let backend = database.name();
+        let server = start(database).await;
+        let api = server.admin().await.unwrap();
+        let name = unique_project("gone");
+        let _guard = ProjectGuard::new(&name);
+        let port = free_port();
+        create_stack(&api, &name, &web_stack(port, "one", "")).await;
+        let (status, first) = deploy(&api, &name, None).await;
+        assert_eq!(status, 201, "{first}");
+        let done = api
+            .wait_deployment("default", first["id"].as_str().unwrap(), DEPLOY_TIMEOUT)
+            .await
+            .unwrap();
+        assert_eq!(done["state"], "succeeded", "{backend}: {done}");
+        assert_eq!(
+            list_project_containers(&docker, &name).await.unwrap().len(),
+            1
+        );
+
+        // Refused while it runs: the stack, and the target that runs it.
+        let refused = api
+            .delete(&format!("/orgs/default/stacks/{name}"))
+            .await
+            .unwrap();
+        assert_eq!(refused.status, 409, "{}", refused.text);
+        assert!(
+            refused.text.contains("is deployed on local"),
+            "{}",
+            refused.text
+        );
+        let refused = api.delete("/orgs/default/targets/local").await.unwrap();
+        assert_eq!(refused.status, 409, "{}", refused.text);
+        assert!(
+            refused.text.contains(&format!("still runs {name}")),
+            "{}",
+            refused.text
+        );
+
+        // With undeploy: a removal per target, then the deletion.
+        let pending = api
+            .delete(&format!("/orgs/default/stacks/{name}?undeploy=true"))
+            .await
+            .unwrap();
+        assert_eq!(pending.status, 202, "{}", pending.text);
+        let removals = pending.body.as_array().unwrap();
+        assert_eq!(removals.len(), 1, "{}", pending.text);
+        assert_eq!(removals[0]["kind"], "remove");
+        assert_eq!(removals[0]["target"], "local");
+        // No new deployment meanwhile.
+        let (status, body) = deploy(&api, &name, None).await;
+        assert!(status == 409 || status == 404, "{status} {body}");
+        let removal = api
+            .wait_deployment(
+                "default",
+                removals[0]["id"].as_str().unwrap(),
+                DEPLOY_TIMEOUT,
+            )
+            .await
+            .unwrap();
+        assert_eq!(removal["state"], "succeeded", "{backend}: {removal}");
+        assert!(
+            list_project_containers(&docker, &name)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let mut status = 0;
+        for _ in 0..50 {
+            status = api
+                .get(&format!("/orgs/default/stacks/{name}"))
+                .await
+                .unwrap()
+                .status;
+            if status == 404 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(status, 404, "{backend}: deleted after its removal");
+
+        // History kept; the name is free again; the audit log says who and what.
+        let listed = api
+            .get("/orgs/default/deployments?limit=100")
+            .await
+            .unwrap();
+        let kept: Vec<&str> = listed.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["stack"] == name.as_str())
+            .map(|d| d["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(kept, ["remove", "deploy"], "{backend}: {}", listed.text);
+        create_stack(&api, &name, &web_stack(port, "two", "")).await;
+        let audit = api.get("/orgs/default/audit?action=stack.").await.unwrap();
+        assert!(
+            audit.text.contains("stack.delete_requested")
+                && audit.text.contains("\"stack.delete\""),
+            "{}",
+            audit.text
+        );
+        // A stack that runs nowhere is deleted at once, and the target can go.
+        let gone = api
+            .delete(&format!("/orgs/default/stacks/{name}?undeploy=true"))
+            .await
+            .unwrap();
+        assert_eq!(gone.status, 204, "{}", gone.text);
+    }
 }

@@ -16,8 +16,12 @@ use windflow_protocol::{
     VariableQuery,
 };
 
+use serde::Deserialize;
+use utoipa::IntoParams;
+
 use super::body::Payload;
 use crate::auth::OrgAccess;
+use crate::convert;
 use crate::error::{ApiError, ApiResult};
 use crate::services;
 use crate::state::AppState;
@@ -136,21 +140,42 @@ async fn update_stack(
     Ok(with_etag(detail))
 }
 
-/// Delete a stack and its history (admins); refused while a deployment of it is queued or
-/// running. What runs on targets is left alone — deploy with kind `remove` first.
+/// Query of `DELETE /stacks/{stack}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct DeleteStackQuery {
+    /// Remove the stack from every target that runs it first (queues `remove` deployments,
+    /// answers 202 with them), then delete it once they succeed.
+    #[serde(default)]
+    undeploy: bool,
+}
+
+/// Delete a stack (admins). Its deployments stay listed. Refused (409) while a deployment of
+/// it is queued or running, or while it runs on a target — unless `undeploy=true`.
 #[utoipa::path(delete, path = "/orgs/{org}/stacks/{stack}", tag = "stacks",
     params(("org" = String, Path, description = "Organization slug"),
-        ("stack" = String, Path, description = "Stack name")),
-    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem),
+        ("stack" = String, Path, description = "Stack name"), DeleteStackQuery),
+    responses((status = 204, description = "Deleted"),
+        (status = 202, body = Vec<Deployment>, description = "Removals queued; the stack is deleted when they succeed"),
+        (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem)))]
 async fn delete_stack(
     State(state): State<AppState>,
     access: OrgAccess,
     Path((_, name)): Path<(String, String)>,
-) -> ApiResult<StatusCode> {
+    Query(query): Query<DeleteStackQuery>,
+) -> ApiResult<Response> {
     access.require(Permission::Configure)?;
-    services::stacks::delete(&state, &access, &name).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(
+        match services::stacks::delete(&state, &access, &name, query.undeploy).await? {
+            services::stacks::Deletion::Deleted => StatusCode::NO_CONTENT.into_response(),
+            services::stacks::Deletion::Pending(removals) => {
+                let removals: Vec<Deployment> =
+                    removals.into_iter().map(convert::deployment).collect();
+                (StatusCode::ACCEPTED, Json(removals)).into_response()
+            }
+        },
+    )
 }
 
 /// Versions, newest first.

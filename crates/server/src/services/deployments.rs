@@ -52,6 +52,15 @@ pub async fn queue(
 ) -> ApiResult<(Deployment, bool)> {
     let org = &access.org.id;
     let stack = services::stacks::find(app, org, request.stack).await?;
+    if stack.delete_requested_at.is_some() && request.kind != DeploymentKind::Remove {
+        return Err(ApiError::Conflict {
+            message: format!(
+                "stack {} is being deleted: it is being removed from its targets",
+                stack.name
+            ),
+            field: None,
+        });
+    }
     let version = request.version.unwrap_or(stack.latest_version);
     if version < 1 || version > stack.latest_version {
         return Err(ApiError::invalid(

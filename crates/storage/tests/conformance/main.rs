@@ -102,7 +102,7 @@ conformance!(
     stacks::stacks_versions_and_stale_edits,
     stacks::concurrent_stack_edits_one_wins,
     stacks::list_stacks_filters_and_pages,
-    stacks::delete_stack_cascades_and_is_refused_while_deploying,
+    stacks::delete_stack_keeps_history_and_is_refused_while_deployed,
     variables::variables_and_secrets,
     deployments::deployments_claim_in_fifo_order_one_running_per_stack_and_target,
     deployments::concurrent_claimers_take_each_deployment_once,

@@ -183,7 +183,7 @@ pub(crate) async fn list_stacks_filters_and_pages(store: &dyn Store) {
     assert_eq!(list(Some("nothing"), PageRequest::all()).await.total, 0);
 }
 
-pub(crate) async fn delete_stack_cascades_and_is_refused_while_deploying(store: &dyn Store) {
+pub(crate) async fn delete_stack_keeps_history_and_is_refused_while_deployed(store: &dyn Store) {
     let w = world(store).await;
     let prod = environment(store, &w.org.id, "prod").await;
     let other = stack(store, &w.org.id, "other", &w.alice.id).await;
@@ -230,7 +230,7 @@ pub(crate) async fn delete_stack_cascades_and_is_refused_while_deploying(store: 
             .unwrap();
     }
     let first = deploy(store, &w.org.id, &w.stack, &w.target, &w.alice).await;
-    let message = assert_invalid(store.delete_stack(&w.org.id, "web").await, "web");
+    let message = assert_invalid(store.delete_stack(&w.org.id, "web", T0).await, "web");
     assert!(message.contains("queued or running"), "{message}");
 
     let claimed = store
@@ -248,28 +248,83 @@ pub(crate) async fn delete_stack_cascades_and_is_refused_while_deploying(store: 
         }])
         .await
         .unwrap();
-    assert_invalid(store.delete_stack(&w.org.id, "web").await, "running");
+    assert_invalid(store.delete_stack(&w.org.id, "web", T0).await, "running");
     store
         .finish_deployment(&first.id, finish(DeploymentState::Succeeded, T0 + 1))
         .await
         .unwrap();
 
-    store.delete_stack(&w.org.id, "web").await.unwrap();
-    assert_not_found(store.get_stack(&w.org.id, "web").await, "stack");
-    assert_not_found(
-        store.get_stack_version(&w.org.id, &w.stack.id, 1).await,
-        "stack version",
-    );
-    assert_not_found(
-        store.get_deployment(&w.org.id, &first.id).await,
-        "deployment",
-    );
+    // Deployed on `local`: refused until a removal succeeded there.
+    let deployed = store
+        .list_deployed(&w.org.id, Some(&w.stack.id), None)
+        .await
+        .unwrap();
+    assert_eq!(deployed.len(), 1);
+    assert_eq!(deployed[0].id, first.id);
+    let message = assert_invalid(store.delete_stack(&w.org.id, "web", T0).await, "deployed");
+    assert!(message.contains("deployed on local"), "{message}");
+    let requested = store
+        .request_stack_delete(&w.org.id, "web", T0 + 2)
+        .await
+        .unwrap();
+    assert_eq!(requested.delete_requested_at, Some(T0 + 2));
+    let (removal, _) = store
+        .create_deployment(NewDeployment {
+            kind: DeploymentKind::Remove,
+            ..new_deployment(&w.org.id, &w.stack, &w.target, &w.alice)
+        })
+        .await
+        .unwrap();
+    store
+        .claim_deployment("w1", T0 + 3, T0 + 60_000)
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .finish_deployment(&removal.id, finish(DeploymentState::Succeeded, T0 + 4))
+        .await
+        .unwrap();
     assert!(
+        store
+            .list_deployed(&w.org.id, Some(&w.stack.id), None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    store.delete_stack(&w.org.id, "web", T0 + 5).await.unwrap();
+    assert_not_found(store.get_stack(&w.org.id, "web").await, "stack");
+    // The history stays: the deployments, their events, the versions they ran.
+    assert_eq!(
+        store
+            .get_deployment(&w.org.id, &first.id)
+            .await
+            .unwrap()
+            .stack_name,
+        "web"
+    );
+    assert_eq!(
         store
             .list_deployment_events(&first.id, 0, 100)
             .await
             .unwrap()
-            .is_empty()
+            .len(),
+        1
+    );
+    assert_eq!(
+        store
+            .get_stack_version(&w.org.id, &w.stack.id, 1)
+            .await
+            .unwrap()
+            .version,
+        1
+    );
+    // A deleted stack takes no deployment.
+    assert!(
+        store
+            .create_deployment(new_deployment(&w.org.id, &w.stack, &w.target, &w.alice))
+            .await
+            .is_err()
     );
     let remaining = store
         .list_variables(
@@ -305,5 +360,9 @@ pub(crate) async fn delete_stack_cascades_and_is_refused_while_deploying(store: 
     // The name is free again.
     stack(store, &w.org.id, "web", &w.alice.id).await;
     assert_eq!(total(w.org.id.clone()).await, 2);
-    assert_not_found(store.delete_stack(&w.org.id, "nope").await, "stack");
+    assert_not_found(store.delete_stack(&w.org.id, "nope", T0).await, "stack");
+    assert_not_found(
+        store.request_stack_delete(&w.org.id, "nope", T0).await,
+        "stack",
+    );
 }

@@ -91,7 +91,7 @@ pub(crate) async fn tenants_never_see_each_other(store: &dyn Store) {
         store.cancel_deployment(&b.id, &deployment.id, T0).await,
         "deployment",
     );
-    assert_not_found(store.delete_stack(&b.id, "web").await, "stack");
+    assert_not_found(store.delete_stack(&b.id, "web", T0).await, "stack");
     assert_not_found(store.delete_target(&b.id, "local", true).await, "target");
     assert_not_found(store.delete_environment(&b.id, "prod").await, "environment");
     assert_not_found(

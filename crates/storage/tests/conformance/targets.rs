@@ -124,7 +124,7 @@ pub(crate) async fn delete_target_and_environment_rules(store: &dyn Store) {
         "target",
     );
 
-    // The environment is still referred to by the deployment.
+    // The environment is still used by the queued deployment.
     assert_invalid(
         store.delete_environment(&w.org.id, "prod").await,
         "deployment",
@@ -152,6 +152,28 @@ pub(crate) async fn delete_target_and_environment_rules(store: &dyn Store) {
     );
     store
         .finish_deployment(&claimed.id, finish(DeploymentState::Succeeded, T0 + 1))
+        .await
+        .unwrap();
+    // It still runs `web`: refused until a removal succeeded there (or forced).
+    assert_invalid(
+        store.delete_target(&w.org.id, "local", false).await,
+        "still runs web",
+    );
+    let (removal, _) = store
+        .create_deployment(NewDeployment {
+            kind: DeploymentKind::Remove,
+            ..new_deployment(&w.org.id, &w.stack, &w.target, &w.alice)
+        })
+        .await
+        .unwrap();
+    let claimed = store
+        .claim_deployment("w", T0 + 2, T0 + 1000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(claimed.id, removal.id);
+    store
+        .finish_deployment(&removal.id, finish(DeploymentState::Succeeded, T0 + 3))
         .await
         .unwrap();
     store

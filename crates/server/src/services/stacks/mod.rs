@@ -12,7 +12,10 @@ use windflow_protocol::{
     CreateStackRequest, Page, Stack as WireStack, StackDetail, StackDiff, StackVersion,
     StackVersionSummary, UpdateStackRequest, Validation,
 };
-use windflow_storage::{NewStack, NewStackVersion, Stack, StackFilter, VariableScope};
+use windflow_storage::{
+    Deployment, DeploymentKind, NewAuditEntry, NewStack, NewStackVersion, Stack, StackFilter,
+    VariableScope,
+};
 
 use crate::auth::OrgAccess;
 use crate::convert;
@@ -110,11 +113,30 @@ pub async fn create(
         json!({ "version": 1 }),
     )
     .await;
+    let deployed = deployed_on(app, &stack).await?;
     Ok(StackDetail {
+        deleting: stack.delete_requested_at.is_some(),
         stack: convert::stack(stack),
         current: convert::stack_version(version),
         services: validation.services,
+        deployed,
     })
+}
+
+/// Where `stack` runs, by target.
+async fn deployed_on(app: &App, stack: &Stack) -> ApiResult<Vec<windflow_protocol::DeployedStack>> {
+    Ok(app
+        .store
+        .list_deployed(&stack.org_id, Some(&stack.id), None)
+        .await?
+        .into_iter()
+        .map(|d| windflow_protocol::DeployedStack {
+            since: d.finished_at.map(convert::time),
+            target: d.target_name,
+            version: d.stack_version,
+            deployment: d.id,
+        })
+        .collect())
 }
 
 /// The stack with its newest version's content.
@@ -127,10 +149,13 @@ pub async fn show(app: &App, access: &OrgAccess, name: &str) -> ApiResult<StackD
     let services = load(&stack.name, &version.content, Default::default())
         .map(|l| l.stack.services.keys().cloned().collect())
         .unwrap_or_default();
+    let deployed = deployed_on(app, &stack).await?;
     Ok(StackDetail {
+        deleting: stack.delete_requested_at.is_some(),
         stack: convert::stack(stack),
         current: convert::stack_version(version),
         services,
+        deployed,
     })
 }
 
@@ -188,29 +213,125 @@ pub async fn update(
     )
     .await;
     let stack = app.store.get_stack(&access.org.id, name).await?;
+    let deployed = deployed_on(app, &stack).await?;
     Ok(StackDetail {
+        deleting: stack.delete_requested_at.is_some(),
         stack: convert::stack(stack),
         current: convert::stack_version(version),
         services: validation.services,
+        deployed,
     })
 }
 
-/// Deletes a stack and its history; refused while a deployment of it is queued or running.
-pub async fn delete(app: &App, access: &OrgAccess, name: &str) -> ApiResult<()> {
+/// What deleting a stack did.
+pub enum Deletion {
+    /// Deleted now.
+    Deleted,
+    /// Removals were queued on every target that runs it; the last one to succeed deletes it.
+    Pending(Vec<Deployment>),
+}
+
+/// Deletes a stack; its deployments stay listed. Refused while a deployment of it is queued
+/// or running, or while it runs on a target — unless `undeploy`, which queues its removal
+/// from every target and deletes it once they succeed.
+pub async fn delete(
+    app: &App,
+    access: &OrgAccess,
+    name: &str,
+    undeploy: bool,
+) -> ApiResult<Deletion> {
+    let stack = find(app, &access.org.id, name).await?;
+    let deployed = app
+        .store
+        .list_deployed(&access.org.id, Some(&stack.id), None)
+        .await?;
+    if !undeploy || deployed.is_empty() {
+        app.store
+            .delete_stack(&access.org.id, name, now_ms())
+            .await
+            .map_err(named("stack", name))?;
+        app.list_cache.invalidate(&access.org.id);
+        services::audit::record_org(
+            app,
+            access,
+            "stack.delete",
+            &format!("stack/{name}"),
+            json!({}),
+        )
+        .await;
+        return Ok(Deletion::Deleted);
+    }
     app.store
-        .delete_stack(&access.org.id, name)
+        .request_stack_delete(&access.org.id, name, now_ms())
         .await
         .map_err(named("stack", name))?;
+    let mut removals = Vec::new();
+    for running in &deployed {
+        let (deployment, _) = services::deployments::queue(
+            app,
+            access,
+            services::deployments::DeploymentRequest {
+                stack: name,
+                version: Some(running.stack_version),
+                target: services::deployments::TargetChoice::Named(&running.target_name),
+                environment: None,
+                kind: DeploymentKind::Remove,
+                idempotency_key: None,
+            },
+        )
+        .await?;
+        removals.push(deployment);
+    }
     app.list_cache.invalidate(&access.org.id);
+    let targets: Vec<&str> = deployed.iter().map(|d| d.target_name.as_str()).collect();
     services::audit::record_org(
         app,
         access,
-        "stack.delete",
+        "stack.delete_requested",
         &format!("stack/{name}"),
-        json!({}),
+        json!({ "undeploy_from": targets }),
     )
     .await;
-    Ok(())
+    Ok(Deletion::Pending(removals))
+}
+
+/// After a removal succeeded: deletes its stack when a deletion was asked for and nothing
+/// runs it any more (an earlier removal may still be pending: its success retries).
+pub async fn finish_pending_delete(app: &App, removal: &Deployment) {
+    let Ok(stack) = app
+        .store
+        .get_stack_by_id(&removal.org_id, &removal.stack_id)
+        .await
+    else {
+        return;
+    };
+    if stack.delete_requested_at.is_none() {
+        return;
+    }
+    match app
+        .store
+        .delete_stack(&removal.org_id, &stack.name, now_ms())
+        .await
+    {
+        Ok(()) => {
+            app.list_cache.invalidate(&removal.org_id);
+            let entry = NewAuditEntry {
+                id: new_id(),
+                org_id: Some(removal.org_id.clone()),
+                actor_id: Some(removal.requested_by.clone()),
+                actor: removal.requested_by_name.clone(),
+                action: "stack.delete".into(),
+                resource: format!("stack/{}", stack.name),
+                detail: json!({ "after_removal": removal.id }),
+                ip: None,
+                at: now_ms(),
+            };
+            if let Err(e) = app.store.append_audit(entry).await {
+                tracing::error!(error = %e, "writing the audit log");
+            }
+        }
+        Err(e) => tracing::debug!(error = %e, stack = %stack.name, "deletion still waits"),
+    }
 }
 
 /// One page of the stack's versions, newest first.
@@ -286,7 +407,19 @@ pub async fn validate_content(
     let environment =
         validation_environment(app.store.as_ref(), &access.org.id, stack_id.as_deref()).await?;
     let policies = OrgPolicies::load(app.store.as_ref(), &access.org.id).await?;
-    Ok(validate(name, content, environment, &policies.organization))
+    // A stack not created yet may have no name yet (`_`): the content is what is checked;
+    // the name is checked when the stack is created.
+    let project = if stack_id.is_none() && !windflow_compose::is_valid_project_name(name) {
+        "new-stack"
+    } else {
+        name
+    };
+    Ok(validate(
+        project,
+        content,
+        environment,
+        &policies.organization,
+    ))
 }
 
 /// The variable scope of a stack, optionally narrowed to one environment.
