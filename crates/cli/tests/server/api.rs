@@ -565,6 +565,14 @@ async fn deployments_run_on_the_engine_stream_events_and_roll_back() {
         .await
         .unwrap();
         assert_eq!(body.trim(), "one");
+        // One version vocabulary: the container says the stack version the console shows.
+        let containers = list_project_containers(&docker, &name).await.unwrap();
+        let labels = containers[0].labels.clone().unwrap_or_default();
+        assert_eq!(
+            labels.get("io.windflow.stack-version").map(String::as_str),
+            Some("1"),
+            "{labels:?}"
+        );
 
         // Lists filter by state; metrics count what happened.
         let list = api

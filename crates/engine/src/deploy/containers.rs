@@ -95,8 +95,10 @@ pub async fn up(
     }
 
     let version = history.next_version(&stack.name)?;
+    // The containers carry the version the caller deploys (the control plane's stack
+    // version), else this history's revision number (the CLI's vocabulary).
     let execute = ExecuteOptions {
-        stack_version: Some(version),
+        stack_version: options.execute.stack_version.or(Some(version)),
         ..options.execute.clone()
     };
     let changes = plan.describe();
