@@ -23,6 +23,28 @@ const shots = process.env.WINDFLOW_SCREENSHOTS === '1'
 const shotDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../docs/screenshots')
 if (shots) mkdirSync(shotDir, { recursive: true })
 
+const AXE = readFileSync(resolve(dirname(fileURLToPath(import.meta.url)), '../node_modules/axe-core/axe.min.js'), 'utf8')
+
+/**
+ * WCAG 2.2 AA on `url` with axe-core, in a context that lets the audit script in (the
+ * console's CSP forbids inline scripts): the serious and critical violations, as lines.
+ */
+async function audit(page, url, ready) {
+  await page.goto(url)
+  await page.waitForSelector(ready)
+  await page.waitForTimeout(300) // transitions settle
+  await page.addScriptTag({ content: AXE })
+  const found = await page.evaluate(async () => {
+    const r = await window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+    })
+    return r.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ') + (n.failureSummary ? ` [${n.failureSummary.split('\n').slice(1).join(' ').trim()}]` : '')).join(' | ')}`)
+  })
+  return found.map((f) => `${url}: ${f}`)
+}
+
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
@@ -366,6 +388,33 @@ try {
   await page.locator('[data-test=stacks]', { hasText: `No stack matches` }).waitFor()
   await page.goto(`${org}/deployments`)
   await page.locator(`text=${gone}`).first().waitFor()
+
+  step('accessibility: WCAG 2.2 AA on every main page, light and dark (axe-core)')
+  {
+    const state = await context.storageState()
+    const problems = []
+    for (const theme of ['light', 'dark']) {
+      const a11y = await browser.newContext({ viewport: { width: 1366, height: 860 }, bypassCSP: true, storageState: state })
+      await a11y.addInitScript((t) => localStorage.setItem('windflow.theme', t), theme)
+      const p = await a11y.newPage()
+      p.setDefaultTimeout(20_000)
+      const pages = [
+        [`${org}`, '[data-test=dashboard-stats]'],
+        [`${org}/stacks`, '[data-test=stacks]'],
+        [`${org}/stacks/${stack}`, '[data-test=yaml-editor]'],
+        [`${org}/stacks/${stack}?tab=history`, '.el-table'],
+        [`${org}/stacks/${stack}/deploy`, '[data-test=preview]'],
+        [`${org}/deployments`, '.el-table'],
+        [deployedUrl, '[data-test=deployment-state]'],
+        [`${org}/targets`, '[data-test=targets]'],
+        [`${org}/targets/local`, 'text=Containers'],
+        [`${org}/admin`, '.el-tabs'],
+      ]
+      for (const [url, ready] of pages) problems.push(...(await audit(p, url, ready)).map((l) => `[${theme}] ${l}`))
+      await a11y.close()
+    }
+    if (problems.length) throw new Error(`accessibility violations (serious or critical):\n${problems.join('\n')}`)
+  }
 
   step('log out')
   await page.click('[data-test=user-menu]')
