@@ -164,6 +164,19 @@ try {
   await page.click('[data-test=nav-dashboard]')
   await page.waitForSelector('[data-test=dashboard-stats]')
 
+  step('keyboard: Tab reaches the skip link, then the navigation; each page has its own title')
+  await page.reload()
+  await page.waitForSelector('[data-test=dashboard-stats]')
+  const focused = []
+  for (let i = 0; i < 3; i++) {
+    await page.keyboard.press('Tab')
+    focused.push(await page.evaluate(() => document.activeElement?.getAttribute('data-test') || document.activeElement?.textContent?.trim() || ''))
+  }
+  if (focused[0] !== 'Skip to content' || focused[1] !== 'nav-dashboard' || focused[2] !== 'nav-stacks') {
+    throw new Error(`Tab goes to ${JSON.stringify(focused)}`)
+  }
+  if (!/^Dashboard · default — WindFlow$/.test(await page.title())) throw new Error(`the dashboard's title is ${JSON.stringify(await page.title())}`)
+
   step('create a stack with an error on line 7')
   await page.goto(`${org}/stacks/new`)
   await page.fill('input[name=stack-name]', stack)
@@ -198,6 +211,8 @@ try {
   await page.fill('input[name=stack-name]', stack)
   await page.click('[data-test=save]')
   await page.waitForURL(`${org}/stacks/${stack}`)
+  await page.locator('[data-test=breadcrumbs]', { hasText: `Stacks` }).waitFor()
+  if ((await page.title()) !== `${stack} · Stacks · default — WindFlow`) throw new Error(`the stack page's title is ${JSON.stringify(await page.title())}`)
 
   /** Deploys the stack's current version from its page and waits for `succeeded`. */
   async function deploy(screenshot) {
@@ -414,6 +429,54 @@ try {
       await a11y.close()
     }
     if (problems.length) throw new Error(`accessibility violations (serious or critical):\n${problems.join('\n')}`)
+  }
+
+  step('small screens (390×844): no page scrolls sideways; the navigation is a drawer over the content')
+  {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, storageState: await context.storageState() })
+    const p = await phone.newPage()
+    p.setDefaultTimeout(20_000)
+    const overflowing = []
+    for (const [url, ready] of [
+      [`${org}`, '[data-test=dashboard-stats]'],
+      [`${org}/stacks`, '[data-test=stacks]'],
+      [`${org}/stacks/${stack}`, '[data-test=yaml-editor]'],
+      [`${org}/stacks/${stack}/deploy`, '[data-test=preview]'],
+      [`${org}/deployments`, '.el-table'],
+      [deployedUrl, '[data-test=deployment-state]'],
+      [`${org}/targets`, '[data-test=targets]'],
+      [`${org}/targets/local`, 'text=Containers'],
+      [`${org}/admin`, '.el-tabs'],
+    ]) {
+      await p.goto(url)
+      await p.waitForSelector(ready)
+      await p.waitForTimeout(200)
+      const widths = await p.evaluate(() => {
+        const body = document.querySelector('.body')
+        return { page: document.documentElement.scrollWidth, body: body ? body.scrollWidth : 0, view: window.innerWidth }
+      })
+      if (widths.page > widths.view || widths.body > widths.view) overflowing.push(`${url}: ${JSON.stringify(widths)}`)
+      if (url === `${org}`) await shot(p, 'mobile-dashboard')
+    }
+    if (overflowing.length) throw new Error(`pages wider than the screen:\n${overflowing.join('\n')}`)
+    // The drawer: closed, opened over the content with labels, closed again by navigating.
+    const closed = await p.locator('[data-test=nav-stacks]').boundingBox()
+    if (closed && closed.x + closed.width > 0) throw new Error(`the navigation shows on a phone before it is opened: ${JSON.stringify(closed)}`)
+    await p.click('[data-test=nav-toggle]')
+    await p.waitForTimeout(300) // the drawer slides in
+    const opened = await p.locator('[data-test=nav-stacks]').boundingBox()
+    if (!opened || opened.x < 0 || !(await p.locator('[data-test=nav-stacks]').innerText()).includes('Stacks')) {
+      throw new Error(`the opened drawer does not show the labelled navigation: ${JSON.stringify(opened)}`)
+    }
+    await shot(p, 'mobile-navigation')
+    await p.click('[data-test=nav-stacks]')
+    await p.waitForURL(`${org}/stacks`)
+    await p.locator('[data-test=nav-backdrop]').waitFor({ state: 'detached' })
+    for (const sel of ['[data-test=org-switcher]', '[data-test=user-menu]']) {
+      const box = await p.locator(sel).boundingBox()
+      if (!box || box.x < 0 || box.x + box.width > 390) throw new Error(`${sel} is cut off on a phone: ${JSON.stringify(box)}`)
+    }
+    await phone.close()
   }
 
   step('log out')
