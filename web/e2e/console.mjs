@@ -235,12 +235,16 @@ try {
   const v1 = await served(page)
   if (v1 !== 'version-one') throw new Error(`version 1 serves ${JSON.stringify(v1)}`)
 
-  step('open the logs and see the line the container printed')
-  await page.click('[data-test=open-logs]')
+  step('the logs follow by default: the line the container printed, with its timestamp on demand')
   // (A locator, not waitForFunction: the console's CSP forbids the eval the latter uses.)
   await page
     .locator('[data-test=log-text]', { hasText: 'hello-from-the-console' })
     .waitFor({ state: 'attached', timeout: 30_000 })
+  await page.click('[data-test=log-timestamps]')
+  await page
+    .locator('[data-test=log-text]', { hasText: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[.0-9]*Z web \| hello-from-the-console/ })
+    .waitFor({ state: 'attached' })
+  await page.locator('[data-test=deployment-meta]', { hasText: 'requested by' }).waitFor()
   await shot(page, 'deployment')
 
   step('edit the stack (version 2) and deploy it')

@@ -9,6 +9,7 @@ export {}
 declare module 'vue' {
   export interface GlobalComponents {
     AddTargetDialog: typeof import('./components/AddTargetDialog.vue')['default']
+    Ago: typeof import('./components/Ago.vue')['default']
     AppLayout: typeof import('./components/AppLayout.vue')['default']
     DiffView: typeof import('./components/DiffView.vue')['default']
     ElAlert: typeof import('element-plus/es')['ElAlert']
@@ -28,6 +29,7 @@ declare module 'vue' {
     ElIcon: typeof import('element-plus/es')['ElIcon']
     ElInput: typeof import('element-plus/es')['ElInput']
     ElOption: typeof import('element-plus/es')['ElOption']
+    ElPagination: typeof import('element-plus/es')['ElPagination']
     ElRadioButton: typeof import('element-plus/es')['ElRadioButton']
     ElRadioGroup: typeof import('element-plus/es')['ElRadioGroup']
     ElRow: typeof import('element-plus/es')['ElRow']

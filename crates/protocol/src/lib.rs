@@ -407,6 +407,24 @@ pub struct Stack {
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+    /// Where it runs (in lists; empty elsewhere).
+    #[serde(default)]
+    pub deployed: Vec<DeployedStack>,
+    /// Its newest deployment, whatever its state (in lists).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_deployment: Option<DeploymentSummary>,
+}
+
+/// A deployment in a line: enough for a list's status column.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DeploymentSummary {
+    pub id: String,
+    pub kind: DeploymentKind,
+    pub state: DeploymentState,
+    pub target: String,
+    pub version: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
 }
 
 /// A stack with the content of one version.
@@ -710,6 +728,9 @@ pub struct LogLine {
     /// `stdout` or `stderr`.
     pub stream: String,
     pub text: String,
+    /// When the container wrote it (RFC 3339, the engine's clock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

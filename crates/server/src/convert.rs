@@ -72,6 +72,28 @@ pub fn stack(stack: rec::Stack) -> wire::Stack {
         version: stack.latest_version,
         created_at: time(stack.created_at),
         updated_at: time(stack.updated_at),
+        deployed: Vec::new(),
+        last_deployment: None,
+    }
+}
+
+pub fn deployed_stack(d: rec::Deployment) -> wire::DeployedStack {
+    wire::DeployedStack {
+        since: d.finished_at.map(time),
+        target: d.target_name,
+        version: d.stack_version,
+        deployment: d.id,
+    }
+}
+
+pub fn deployment_summary(d: rec::Deployment) -> wire::DeploymentSummary {
+    wire::DeploymentSummary {
+        id: d.id,
+        kind: d.kind,
+        state: d.state,
+        target: d.target_name,
+        version: d.stack_version,
+        created_at: time(d.created_at),
     }
 }
 

@@ -230,7 +230,10 @@ async fn run_deployment(state: &AppState, deployment: Deployment) {
         error: error.clone(),
         at: now_ms(),
     };
-    if let Err(e) = state.store.finish_deployment(&id, finish).await {
+    let finished = state.store.finish_deployment(&id, finish).await;
+    // Stack lists show where stacks run and how their newest deployment went.
+    state.list_cache.invalidate(&deployment.org_id);
+    if let Err(e) = finished {
         tracing::error!(error = %e, "recording the end of a deployment");
     } else if final_state == DeploymentState::Succeeded && deployment.kind == DeploymentKind::Remove
     {

@@ -100,6 +100,8 @@ pub trait DeploymentStore: Send + Sync {
         stack_id: Option<&str>,
         target_id: Option<&str>,
     ) -> StoreResult<Vec<Deployment>>;
+    /// The newest deployment of each stack of the organization (any state), for lists.
+    async fn latest_deployments(&self, org_id: &str) -> StoreResult<Vec<Deployment>>;
 }
 
 // ---- SQL --------------------------------------------------------------------------------
@@ -203,6 +205,11 @@ pub(crate) const LIST_DEPLOYED: &str = concat!(
      AND r.target_id = d.target_id AND r.state = 'succeeded') \
      AND EXISTS (SELECT 1 FROM stacks s WHERE s.id = d.stack_id AND s.deleted_at IS NULL) \
      ORDER BY d.stack_name, d.target_name"
+);
+pub(crate) const LATEST_DEPLOYMENTS: &str = concat!(
+    deployment_select!(),
+    " WHERE d.org_id = $1 AND d.seq = (SELECT MAX(r.seq) FROM deployments r \
+     WHERE r.stack_id = d.stack_id)"
 );
 pub(crate) const COUNT_DEPLOYMENTS_BY_STATE: &str =
     "SELECT state, COUNT(*) AS n FROM deployments GROUP BY state";
@@ -705,6 +712,17 @@ macro_rules! impl_deployment_store {
                         .bind(org_id)
                         .bind(stack_id)
                         .bind(target_id)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(database_error)?
+                        .iter()
+                        .map(deployment_from_row)
+                        .collect()
+                }
+
+                async fn latest_deployments(&self, org_id: &str) -> StoreResult<Vec<Deployment>> {
+                    sqlx::query::<Db>(q::LATEST_DEPLOYMENTS)
+                        .bind(org_id)
                         .fetch_all(&self.pool)
                         .await
                         .map_err(database_error)?

@@ -1251,6 +1251,17 @@ export interface components {
         DeploymentKind: "deploy" | "rollback" | "remove";
         /** @enum {string} */
         DeploymentState: "queued" | "running" | "succeeded" | "failed" | "rolled_back" | "cancelled";
+        /** @description A deployment in a line: enough for a list's status column. */
+        DeploymentSummary: {
+            id: string;
+            kind: components["schemas"]["DeploymentKind"];
+            state: components["schemas"]["DeploymentState"];
+            target: string;
+            /** Format: int64 */
+            version: number;
+            /** Format: date-time */
+            created_at: string;
+        };
         /**
          * @description What an engine says about itself and its host (`docker version` and `docker info`, and
          *     the containers' reservations): what a connection test records on a target and what
@@ -1500,6 +1511,9 @@ export interface components {
                 created_at: string;
                 /** Format: date-time */
                 updated_at: string;
+                /** @description Where it runs (in lists; empty elsewhere). */
+                deployed?: components["schemas"]["DeployedStack"][];
+                last_deployment?: components["schemas"]["DeploymentSummary"] | null;
             }[];
             /** Format: int64 */
             total: number;
@@ -1653,6 +1667,9 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             updated_at: string;
+            /** @description Where it runs (in lists; empty elsewhere). */
+            deployed?: components["schemas"]["DeployedStack"][];
+            last_deployment?: components["schemas"]["DeploymentSummary"] | null;
         };
         /** @description A stack with the content of one version. */
         StackDetail: {

@@ -320,7 +320,7 @@ pub async fn container_logs(
         follow,
         tail: Some(tail),
         since: None,
-        timestamps: false,
+        timestamps: true,
     };
     let lines = view
         .driver
@@ -364,7 +364,7 @@ pub async fn stack_logs(
         follow: query.follow,
         tail: Some(query.tail.unwrap_or(100)),
         since: query.since,
-        timestamps: false,
+        timestamps: true,
     };
     let secrets = Arc::new(view.secrets.clone());
     let mut streams = Vec::new();
@@ -379,6 +379,21 @@ pub async fn stack_logs(
     Ok(futures::stream::select_all(streams).boxed())
 }
 
+/// A line the engine prefixed with its timestamp (`2026-12-06T17:30:00.123456789Z text`) →
+/// (the timestamp, the text).
+fn split_timestamp(line: &str) -> (Option<&str>, &str) {
+    match line.split_once(' ') {
+        Some((at, text))
+            if at.len() >= 20
+                && at.as_bytes()[..4].iter().all(u8::is_ascii_digit)
+                && at.as_bytes()[10] == b'T' =>
+        {
+            (Some(at), text)
+        }
+        _ => (None, line),
+    }
+}
+
 /// An engine log stream as `LogLine`s of one container, secret values masked; lines the
 /// engine failed to deliver are left out.
 fn log_lines(
@@ -388,14 +403,18 @@ fn log_lines(
     secrets: Arc<Vec<String>>,
 ) -> impl Stream<Item = LogLine> + Send + 'static {
     lines.filter_map(move |line| {
-        let payload = line.ok().map(|line| LogLine {
-            container: container.clone(),
-            service: service.clone(),
-            stream: match line.stream {
-                LogStream::Stdout => "stdout".into(),
-                LogStream::Stderr => "stderr".into(),
-            },
-            text: mask_text(&line.text, &secrets),
+        let payload = line.ok().map(|line| {
+            let (at, text) = split_timestamp(&line.text);
+            LogLine {
+                container: container.clone(),
+                service: service.clone(),
+                stream: match line.stream {
+                    LogStream::Stdout => "stdout".into(),
+                    LogStream::Stderr => "stderr".into(),
+                },
+                text: mask_text(text, &secrets),
+                at: at.map(str::to_string),
+            }
         });
         async move { payload }
     })
@@ -489,6 +508,23 @@ fn wire_inventory(inventory: engine::Inventory) -> Inventory {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn engine_timestamps_are_split_from_the_text() {
+        assert_eq!(
+            super::split_timestamp("2026-12-06T17:30:00.123456789Z listening on :80"),
+            (Some("2026-12-06T17:30:00.123456789Z"), "listening on :80")
+        );
+        assert_eq!(
+            super::split_timestamp("no stamp here"),
+            (None, "no stamp here")
+        );
+        assert_eq!(
+            super::split_timestamp("2026 is a year"),
+            (None, "2026 is a year")
+        );
+    }
+
     use super::*;
     use serde_json::json;
 

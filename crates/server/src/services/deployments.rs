@@ -144,6 +144,8 @@ pub async fn queue(
         })
         .await?;
     if created {
+        // Stack lists show each stack's newest deployment.
+        app.list_cache.invalidate(org);
         metrics::counter!("windflow_deployments_queued_total").increment(1);
         app.jobs_wakeup.notify_one();
         services::audit::record_org(

@@ -292,6 +292,13 @@ pub(crate) async fn delete_stack_keeps_history_and_is_refused_while_deployed(sto
             .is_empty()
     );
 
+    let latest = store.latest_deployments(&w.org.id).await.unwrap();
+    let newest: Vec<(&str, DeploymentKind)> = latest
+        .iter()
+        .filter(|d| d.stack_id == w.stack.id)
+        .map(|d| (d.id.as_str(), d.kind))
+        .collect();
+    assert_eq!(newest, [(removal.id.as_str(), DeploymentKind::Remove)]);
     store.delete_stack(&w.org.id, "web", T0 + 5).await.unwrap();
     assert_not_found(store.get_stack(&w.org.id, "web").await, "stack");
     // The history stays: the deployments, their events, the versions they ran.

@@ -62,7 +62,31 @@ pub async fn list_json(
                 .store
                 .list_stacks(&access.org.id, &filter, request)
                 .await?;
-            let page: Page<WireStack> = convert::page(page, request, convert::stack);
+            // Where each runs and how its newest deployment went: two queries per page.
+            let mut deployed: std::collections::HashMap<String, Vec<Deployment>> =
+                Default::default();
+            for d in app.store.list_deployed(&access.org.id, None, None).await? {
+                deployed.entry(d.stack_id.clone()).or_default().push(d);
+            }
+            let mut latest: std::collections::HashMap<String, Deployment> = app
+                .store
+                .latest_deployments(&access.org.id)
+                .await?
+                .into_iter()
+                .map(|d| (d.stack_id.clone(), d))
+                .collect();
+            let page: Page<WireStack> = convert::page(page, request, |stack| {
+                let id = stack.id.clone();
+                let mut wire = convert::stack(stack);
+                wire.deployed = deployed
+                    .remove(&id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(convert::deployed_stack)
+                    .collect();
+                wire.last_deployment = latest.remove(&id).map(convert::deployment_summary);
+                wire
+            });
             let body = Bytes::from(serde_json::to_vec(&page).map_err(ApiError::internal)?);
             app.list_cache.put(key, body.clone());
             body
@@ -130,12 +154,7 @@ async fn deployed_on(app: &App, stack: &Stack) -> ApiResult<Vec<windflow_protoco
         .list_deployed(&stack.org_id, Some(&stack.id), None)
         .await?
         .into_iter()
-        .map(|d| windflow_protocol::DeployedStack {
-            since: d.finished_at.map(convert::time),
-            target: d.target_name,
-            version: d.stack_version,
-            deployment: d.id,
-        })
+        .map(convert::deployed_stack)
         .collect())
 }
 
