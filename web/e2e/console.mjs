@@ -269,6 +269,15 @@ try {
   const back = await served(page)
   if (back !== 'version-one') throw new Error(`after the rollback the service answers ${JSON.stringify(back)}, not version-one`)
 
+  step('history: the running version is marked; any version can be deployed from it')
+  await page.goto(`${org}/stacks/${stack}?tab=history`)
+  await page.locator('[data-test=runs-v1]', { hasText: 'local' }).waitFor()
+  if ((await page.locator('[data-test=runs-v2]').count()) !== 0) throw new Error('version 2 is marked as running after the rollback')
+  await page.click('[data-test=deploy-v2]')
+  await page.waitForURL(/\/deploy\?version=2$/)
+  await page.click('[data-test=preview]')
+  await page.locator('[data-test=plan]', { hasText: 'Plan for version 2 on local' }).waitFor()
+
   if (shots) {
     await page.goto(`${org}`)
     await page.waitForSelector('[data-test=dashboard-stats]')

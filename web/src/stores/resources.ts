@@ -48,8 +48,8 @@ export const useStacksStore = defineStore('stacks', () => {
     call(api.GET('/api/v1/orgs/{org}/stacks/{stack}/versions', { params: { path: { ...org(), stack }, query: { limit: 200 } } }))
   const version = (stack: string, v: number) =>
     call(api.GET('/api/v1/orgs/{org}/stacks/{stack}/versions/{version}', { params: { path: { ...org(), stack, version: v } } }))
-  const plan = (stack: string, target: string, environment?: string) =>
-    call(api.POST('/api/v1/orgs/{org}/stacks/{stack}/plan', { params: { path: { ...org(), stack } }, body: { target, environment } }))
+  const plan = (stack: string, target: string, environment?: string, version?: number) =>
+    call(api.POST('/api/v1/orgs/{org}/stacks/{stack}/plan', { params: { path: { ...org(), stack } }, body: { target, environment, version } }))
   const rollback = (stack: string, target: string, v?: number) =>
     call(api.POST('/api/v1/orgs/{org}/stacks/{stack}/rollback', { params: { path: { ...org(), stack } }, body: { target, version: v } }))
   const variables = (stack: string) =>
@@ -135,8 +135,8 @@ export const useDeploymentsStore = defineStore('deployments', () => {
     total.value = page.total
   }
   const get = (id: string) => call(api.GET('/api/v1/orgs/{org}/deployments/{id}', { params: { path: { ...org(), id } } }))
-  const create = (stack: string, target: string, environment?: string) =>
-    call(api.POST('/api/v1/orgs/{org}/deployments', { params: { path: org() }, body: { stack, target, environment } as never }))
+  const create = (stack: string, target: string, environment?: string, version?: number) =>
+    call(api.POST('/api/v1/orgs/{org}/deployments', { params: { path: org() }, body: { stack, target, environment, version } as never }))
   /** Removes what `stack` runs on `target` (a `remove` deployment). */
   const undeploy = (stack: string, target: string) =>
     call(api.POST('/api/v1/orgs/{org}/deployments', { params: { path: org() }, body: { stack, target, kind: 'remove' } as never }))
