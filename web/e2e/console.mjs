@@ -387,6 +387,20 @@ try {
   await page.goto(`${base}/deployments`)
   await page.waitForURL(`${org}/deployments`)
 
+  step('a removed variable is put back with Undo')
+  await page.goto(`${org}/stacks/${stack}?tab=variables`)
+  await page.fill('input[name=var-name]', 'E2E_MODE')
+  await page.fill('input[name=var-value]', 'blue')
+  await page.click('.el-tab-pane:not([style*="display: none"]) button[type=submit]')
+  await page.locator('[data-test=remove-var-E2E_MODE]').waitFor()
+  await page.click('[data-test=remove-var-E2E_MODE]')
+  await page.locator('.el-message-box', { hasText: 'Remove the variable E2E_MODE' }).waitFor()
+  await page.click('.el-message-box__btns button:has-text("Remove")')
+  await page.locator('[data-test=remove-var-E2E_MODE]').waitFor({ state: 'detached' })
+  await page.click('[data-test=undo]')
+  await page.locator('[data-test=remove-var-E2E_MODE]').waitFor()
+  await page.locator('.el-table', { hasText: 'blue' }).first().waitFor()
+
   step('delete a deployed stack: confirmed, undeployed first, its history kept')
   const gone = `${stack}-gone`
   const deployedId = await page.evaluate(async ({ gone, content }) => {

@@ -1,4 +1,5 @@
 // Toasts for async results; problem+json errors show their detail.
+import { h } from 'vue'
 import { ElMessage, ElMessageBox } from 'element-plus'
 import { errorMessage } from '@/api/problem'
 
@@ -39,4 +40,30 @@ export async function confirmAction(title: string, message: string, confirm: str
   } catch {
     return false
   }
+}
+
+/** A success toast with an Undo button (for removals that can be put back). */
+export function toastUndo(message: string, undo: () => Promise<unknown>) {
+  const toast = ElMessage({
+    type: 'success',
+    duration: 8000,
+    showClose: true,
+    message: h('span', { class: 'wf-undo' }, [
+      message,
+      ' ',
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'el-button el-button--small is-link',
+          'data-test': 'undo',
+          onClick: async () => {
+            toast.close()
+            if (await withToast(undo)) toastOk('Undone')
+          },
+        },
+        'Undo',
+      ),
+    ]),
+  })
 }
