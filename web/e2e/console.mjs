@@ -20,6 +20,10 @@ const base = env('WINDFLOW_URL')
 const image = env('WINDFLOW_TEST_IMAGE')
 const stack = env('WINDFLOW_STACK')
 const shots = process.env.WINDFLOW_SCREENSHOTS === '1'
+// Over the HTTPS listener the test CA is not in Chromium's store: the certificate itself is
+// checked by crates/cli/tests/server/hardening.rs with a client that trusts only that CA.
+const tls = process.env.WINDFLOW_TLS === '1'
+const secure = tls ? { ignoreHTTPSErrors: true } : {}
 const shotDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../docs/screenshots')
 if (shots) mkdirSync(shotDir, { recursive: true })
 
@@ -134,7 +138,7 @@ const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', arg
 const cspErrors = []
 const diagnostics = { errors: [], pending: new Map() }
 try {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 860 } })
+  const context = await browser.newContext({ viewport: { width: 1366, height: 860 }, ...secure })
   const page = await context.newPage()
   page.setDefaultTimeout(20_000)
   page.on('console', (m) => {
@@ -159,6 +163,11 @@ try {
   await page.fill('input[name=password]', env('WINDFLOW_ADMIN_PASSWORD'))
   await page.click('[data-test=login]')
   await page.waitForURL(`${org}/stacks`)
+  if (tls) {
+    const cookies = await context.cookies()
+    const session = cookies.find((c) => /session/i.test(c.name))
+    if (!session?.secure || !session.httpOnly) throw new Error(`over HTTPS the session cookie is ${JSON.stringify(session)}`)
+  }
 
   step('dashboard')
   await page.click('[data-test=nav-dashboard]')
@@ -436,7 +445,7 @@ try {
     const state = await context.storageState()
     const problems = []
     for (const theme of ['light', 'dark']) {
-      const a11y = await browser.newContext({ viewport: { width: 1366, height: 860 }, bypassCSP: true, storageState: state })
+      const a11y = await browser.newContext({ viewport: { width: 1366, height: 860 }, bypassCSP: true, storageState: state, ...secure })
       await a11y.addInitScript((t) => localStorage.setItem('windflow.theme', t), theme)
       const p = await a11y.newPage()
       p.setDefaultTimeout(20_000)
@@ -460,7 +469,7 @@ try {
 
   step('small screens (390×844): no page scrolls sideways; the navigation is a drawer over the content')
   {
-    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, storageState: await context.storageState() })
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, storageState: await context.storageState(), ...secure })
     const p = await phone.newPage()
     p.setDefaultTimeout(20_000)
     const overflowing = []

@@ -6,7 +6,8 @@
 //! `version-one` served again, the organization in the URL (the switcher navigates, a deep
 //! link keeps its org across reloads, older links land in the current org), log out; a
 //! viewer sees no deploy button, the API refuses the viewer's deploy with 403, and another
-//! organization's link says the viewer is not a member.
+//! organization's link says the viewer is not a member. It runs twice: over plain HTTP, and
+//! over the HTTPS listener with the public URL `https://…` (Secure session cookies).
 
 use std::process::Command;
 
@@ -14,6 +15,7 @@ use serde_json::json;
 use windflow_testkit::server::{ADMIN_PASSWORD, Database};
 use windflow_testkit::{TEST_IMAGE, ensure_test_images, workspace_root};
 
+use crate::agents::certificates;
 use crate::support::start;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -45,17 +47,63 @@ async fn console_end_to_end_in_chromium() {
     // past a step's 20 s; the e2e then prints the page's errors and unanswered requests.
     // It runs once more on a fresh server before the test fails, and the first failure stays
     // in the test's output.
-    if let Err(first) = run_once(&docker, &web).await {
-        eprintln!("the console e2e failed; running it again on a fresh server:\n{first}");
-        if let Err(second) = run_once(&docker, &web).await {
-            panic!("the console e2e failed twice:\n{second}");
+    for tls in [false, true] {
+        let over = if tls { "HTTPS" } else { "HTTP" };
+        if let Err(first) = run_once(&docker, &web, tls).await {
+            eprintln!(
+                "the console e2e over {over} failed; running it again on a fresh server:\n{first}"
+            );
+            if let Err(second) = run_once(&docker, &web, tls).await {
+                panic!("the console e2e over {over} failed twice:\n{second}");
+            }
         }
     }
 }
 
 /// One run of the e2e against a new server; the failure's output and the server's log.
-async fn run_once(docker: &bollard::Docker, web: &std::path::Path) -> Result<(), String> {
-    let server = start(Database::Sqlite).await;
+async fn run_once(
+    docker: &bollard::Docker,
+    web: &std::path::Path,
+    tls: bool,
+) -> Result<(), String> {
+    let certs = std::env::temp_dir().join(format!(
+        "windflow-console-tls-{}-{}",
+        std::process::id(),
+        windflow_testkit::free_port()
+    ));
+    let tls_port = windflow_testkit::free_port();
+    let server = if tls {
+        std::fs::create_dir_all(&certs).unwrap();
+        certificates(&certs, &["127.0.0.1".parse().unwrap()]);
+        let env = vec![
+            (
+                "WINDFLOW_TLS_CERT".to_string(),
+                certs.join("cert.pem").display().to_string(),
+            ),
+            (
+                "WINDFLOW_TLS_KEY".to_string(),
+                certs.join("key.pem").display().to_string(),
+            ),
+            (
+                "WINDFLOW_TLS_LISTEN".to_string(),
+                format!("127.0.0.1:{tls_port}"),
+            ),
+            (
+                "WINDFLOW_PUBLIC_URL".to_string(),
+                format!("https://127.0.0.1:{tls_port}"),
+            ),
+        ];
+        windflow_testkit::server::Server::start_with(&crate::support::bin(), Database::Sqlite, env)
+            .await
+            .unwrap_or_else(|e| panic!("{e:#}"))
+    } else {
+        start(Database::Sqlite).await
+    };
+    let url = if tls {
+        format!("https://127.0.0.1:{tls_port}")
+    } else {
+        server.url.clone()
+    };
     let admin = server.admin().await.unwrap();
     let index = admin.get("/").await.unwrap();
     assert!(
@@ -80,9 +128,13 @@ async fn run_once(docker: &bollard::Docker, web: &std::path::Path) -> Result<(),
         .unwrap();
     assert!(answer.status < 300, "{}", answer.text);
 
-    let stack = format!("console-{}", std::process::id());
+    let stack = format!(
+        "console-{}{}",
+        std::process::id(),
+        if tls { "-tls" } else { "" }
+    );
     let output = tokio::task::spawn_blocking({
-        let url = server.url.clone();
+        let url = url.clone();
         let stack = stack.clone();
         let web = web.to_path_buf();
         move || {
@@ -97,6 +149,7 @@ async fn run_once(docker: &bollard::Docker, web: &std::path::Path) -> Result<(),
                 .env("WINDFLOW_TEST_IMAGE", TEST_IMAGE)
                 .env("WINDFLOW_STACK", stack)
                 .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+                .env("WINDFLOW_TLS", if tls { "1" } else { "0" })
                 .output()
                 .expect("running node (install Node 20)")
         }
@@ -104,6 +157,8 @@ async fn run_once(docker: &bollard::Docker, web: &std::path::Path) -> Result<(),
     .await
     .unwrap();
     let _ = windflow_testkit::remove_project(docker, &stack).await;
+    let _ = windflow_testkit::remove_project(docker, &format!("{stack}-gone")).await;
+    let _ = std::fs::remove_dir_all(&certs);
     if output.status.success() {
         Ok(())
     } else {
