@@ -19,7 +19,7 @@ const env = (name) => {
 const base = env('WINDFLOW_URL')
 const image = env('WINDFLOW_TEST_IMAGE')
 const stack = env('WINDFLOW_STACK')
-const shots = process.env.WINDFLOW_SCREENSHOTS === '1'
+const shots = process.env.WINDFLOW_SCREENSHOTS === '1' && process.env.WINDFLOW_TLS !== '1'
 // Over the HTTPS listener the test CA is not in Chromium's store: the certificate itself is
 // checked by crates/cli/tests/server/hardening.rs with a client that trusts only that CA.
 const tls = process.env.WINDFLOW_TLS === '1'
@@ -60,6 +60,7 @@ async function shot(page, name) {
   if (!shots) return
   // Toasts would cover the content: wait until they are gone (success 3 s, errors 6 s).
   for (let t = 0; t < 80 && (await page.locator('.el-message').count()) > 0; t++) await page.waitForTimeout(100)
+  await page.waitForTimeout(400) // tags and tables fade in
   await page.screenshot({ path: `${shotDir}/${name}.png` })
 }
 const org = `${base}/o/default`
@@ -462,6 +463,15 @@ try {
         [`${org}/admin`, '.el-tabs'],
       ]
       for (const [url, ready] of pages) problems.push(...(await audit(p, url, ready)).map((l) => `[${theme}] ${l}`))
+      if (shots && theme === 'dark') {
+        await p.goto(`${org}/stacks/${stack}?tab=history`)
+        await p.waitForSelector('[data-test=versions]')
+        await p.waitForTimeout(800)
+        await shot(p, 'dark-stack-history')
+        await p.goto(`${org}`)
+        await p.waitForSelector('[data-test=dashboard-stats]')
+        await shot(p, 'dark-dashboard')
+      }
       await a11y.close()
     }
     if (problems.length) throw new Error(`accessibility violations (serious or critical):\n${problems.join('\n')}`)
