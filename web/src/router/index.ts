@@ -1,5 +1,9 @@
 import { createRouter, createWebHistory, type RouteLocationNormalized, type RouteRecordRaw } from 'vue-router'
 import { useSessionStore } from '@/stores/session'
+// The landing page and its layout are in the first bundle: no extra round trip before the
+// dashboard's calls start.
+import AppLayout from '@/components/AppLayout.vue'
+import DashboardView from '@/views/DashboardView.vue'
 
 /** Route params passed to a view as props (not the `org` param: the session store holds it). */
 const params =
@@ -16,9 +20,9 @@ const routes: RouteRecordRaw[] = [
     // Every page of an organization carries its slug, so a deep link (or a reload) opens the
     // same organization it was copied from.
     path: '/o/:org',
-    component: () => import('@/components/AppLayout.vue'),
+    component: AppLayout,
     children: [
-      { path: '', name: 'dashboard', component: () => import('@/views/DashboardView.vue') },
+      { path: '', name: 'dashboard', component: DashboardView },
       { path: 'targets', name: 'targets', component: () => import('@/views/TargetsView.vue') },
       { path: 'targets/:target', name: 'target', component: () => import('@/views/TargetView.vue'), props: params('target') },
       {
@@ -39,7 +43,7 @@ const routes: RouteRecordRaw[] = [
   // `/`, older links without the organization (`/stacks/web`) and unknown paths: the guard
   // sends them into the current organization. Rendered only for a user without any
   // organization (the layout then says so).
-  { path: '/:rest(.*)*', name: 'elsewhere', component: () => import('@/components/AppLayout.vue') },
+  { path: '/:rest(.*)*', name: 'elsewhere', component: AppLayout },
 ]
 
 export const router = createRouter({ history: createWebHistory(), routes })

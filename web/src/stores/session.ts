@@ -55,6 +55,8 @@ export const useSessionStore = defineStore('session', () => {
       await call(api.POST('/api/v1/auth/logout'))
     } finally {
       setInfo(null)
+      // What this tab kept of the organization's pages goes with the session.
+      sessionStorage.clear()
     }
   }
 
