@@ -367,6 +367,13 @@ try {
     await page.locator('[data-test=trust-result]', { hasText: 'Trusted: Docker' }).waitFor()
     await page.locator('[data-test=host-key-fingerprint]', { hasText: sshd.fingerprint }).waitFor()
     await page.keyboard.press('Escape')
+    // A target nothing runs on is deleted after a confirmation naming it.
+    await page.click('[data-test=delete-target]')
+    await page.locator('.el-message-box', { hasText: 'Delete the target e2e-ssh? Nothing of WindFlow' }).waitFor()
+    await page.click('.el-message-box__btns button:has-text("Delete")')
+    await page.waitForURL(`${org}/targets`)
+    await page.locator('[data-test=targets]').waitFor()
+    if ((await page.locator('[data-test=targets] >> text=e2e-ssh').count()) !== 0) throw new Error('the deleted target is still listed')
   } finally {
     sshd.stop()
   }

@@ -108,7 +108,10 @@ export const useTargetsStore = defineStore('targets', () => {
   /** The nodes of a Swarm target. */
   const nodes = (target: string) =>
     call(api.GET('/api/v1/orgs/{org}/targets/{target}/nodes', { params: { path: { ...org(), target } } }))
-  return { items, environments, load, create, test, inventory, stats, inspect, act, get, setLabels, checks, trust, nodes }
+  /** Removes the target; `force` also when stacks still run there (their containers stay, unmanaged). */
+  const remove = (target: string, force: boolean) =>
+    call(api.DELETE('/api/v1/orgs/{org}/targets/{target}', { params: { path: { ...org(), target }, query: { force } } }))
+  return { items, environments, load, create, test, inventory, stats, inspect, act, get, setLabels, checks, trust, nodes, remove }
 })
 
 export const useAgentsStore = defineStore('agents', () => {
