@@ -186,15 +186,7 @@ fn entries<'n>(include: &'n Node, report: &mut Report) -> Vec<Entry<'n>> {
 
 /// A string or a list of strings (`path`, `env_file`), with the node of each.
 fn strings<'n>(node: &'n Node, path: &str, report: &mut Report) -> Vec<(String, &'n Node)> {
-    let items: Vec<(&Node, String)> = match &node.value {
-        Value::Seq(items) => items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| (item, format!("{path}[{i}]")))
-            .collect(),
-        Value::Null => Vec::new(),
-        _ => vec![(node, path.to_string())],
-    };
+    let items = crate::yaml::one_or_many(node, path);
     let mut out = Vec::new();
     for (item, item_path) in items {
         match &item.value {

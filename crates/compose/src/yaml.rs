@@ -681,6 +681,20 @@ fn is_core_float(s: &str) -> bool {
     mantissa_ok && exponent_ok
 }
 
+/// A value that may be written as one item or as a list of them (`env_file: a.env` or
+/// `env_file: [a.env, b.env]`): each item with its path (`path` or `path[i]`); none for null.
+pub(crate) fn one_or_many<'n>(node: &'n Node, path: &str) -> Vec<(&'n Node, String)> {
+    match &node.value {
+        Value::Seq(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| (item, format!("{path}[{i}]")))
+            .collect(),
+        Value::Null => Vec::new(),
+        _ => vec![(node, path.to_string())],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

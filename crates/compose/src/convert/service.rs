@@ -381,15 +381,7 @@ fn env_file_entries<'n>(
     path: &str,
     ctx: &mut Ctx<'_>,
 ) -> Vec<(EnvFile, &'n Node, String)> {
-    let items: Vec<(&Node, String)> = match &node.value {
-        Value::Seq(items) => items
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n, format!("{path}[{i}]")))
-            .collect(),
-        Value::Null => Vec::new(),
-        _ => vec![(node, path.to_string())],
-    };
+    let items = crate::yaml::one_or_many(node, path);
     let mut out = Vec::new();
     for (item, item_path) in items {
         match &item.value {
