@@ -66,9 +66,7 @@ pub const SERVICE: Section = Section {
         ),
         (
             "attach",
-            Describes(
-                "only chooses which logs `docker compose up` streams; WindFlow never attaches",
-            ),
+            Session("only chooses which logs `docker compose up` streams; WindFlow never attaches"),
         ),
         (
             "blkio_config",
