@@ -374,11 +374,17 @@ pub async fn stack(g: &Global, command: &StackCommand) -> Result<()> {
                 print_json(&page.items);
                 return Ok(());
             }
-            let mut table = render::table(["NAME", "VERSION", "UPDATED"]);
+            let mut table = render::table(["NAME", "VERSION", "RUNS ON", "UPDATED"]);
             for stack in &page.items {
+                let runs_on: Vec<String> = stack
+                    .deployed
+                    .iter()
+                    .map(|d| format!("{} (v{})", d.target, d.version))
+                    .collect();
                 table.add_row([
                     stack.name.clone(),
                     stack.version.to_string(),
+                    runs_on.join(", "),
                     format_time(&stack.updated_at),
                 ]);
             }
@@ -444,6 +450,41 @@ pub async fn stack(g: &Global, command: &StackCommand) -> Result<()> {
                 ]);
             }
             println!("{table}");
+            Ok(())
+        }
+        StackCommand::Rm {
+            name,
+            undeploy,
+            server,
+        } => {
+            let s = connect(server)?;
+            let response = s
+                .client
+                .send(
+                    s.client
+                        .request(
+                            Method::DELETE,
+                            &s.org_path(&format!("/stacks/{}", segment(name))),
+                        )
+                        .query(&[("undeploy", undeploy)]),
+                )
+                .await?;
+            if response.status() == reqwest::StatusCode::ACCEPTED {
+                let removals: Vec<Deployment> =
+                    response.json().await.map_err(|e| s.client.transport(e))?;
+                if g.output == Output::Json {
+                    print_json(&removals);
+                } else {
+                    for d in &removals {
+                        println!("removing {name} from {} (deployment {})", d.target, d.id);
+                    }
+                    println!("{name} is deleted once these removals succeed");
+                }
+            } else if g.output == Output::Json {
+                print_json(&serde_json::json!({ "deleted": name }));
+            } else {
+                println!("deleted {name} (its deployment history stays)");
+            }
             Ok(())
         }
         StackCommand::Diff {

@@ -91,6 +91,17 @@ pub enum StackCommand {
         #[command(flatten)]
         server: ServerArgs,
     },
+    /// Delete a stack; its deployment history stays. Refused while it runs on a target,
+    /// unless --undeploy: then it is removed from every target first and deleted once those
+    /// removals succeed.
+    Rm {
+        name: String,
+        /// Remove it from every target that runs it, then delete it.
+        #[arg(long)]
+        undeploy: bool,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
     /// Show what changed between two versions (unified diff).
     Diff {
         name: String,

@@ -453,5 +453,35 @@ async fn deploy_follow_logs_failure_and_rollback() {
     let run = cli.run(&["deployments", &id, "--follow", "--plain"]).await;
     assert_eq!(run.code, 0, "{run}");
     assert_eq!(web_serves(port).await, "v2");
+
+    // `stack ls` says where it runs; `stack rm` refuses while it does, and with --undeploy
+    // removes it from the target, then deletes it.
+    let run = cli.run(&["stack", "ls"]).await;
+    assert!(run.stdout.contains("local (v2)"), "{run}");
+    let run = cli.run(&["stack", "rm", &stack]).await;
+    assert_ne!(run.code, 0, "{run}");
+    assert!(run.stderr.contains("is deployed on local"), "{run}");
+    let run = cli.run(&["stack", "rm", &stack, "--undeploy"]).await;
+    assert_eq!(run.code, 0, "{run}");
+    assert!(
+        run.stdout.contains(&format!("removing {stack} from local")),
+        "{run}"
+    );
+    let mut gone = false;
+    for _ in 0..100 {
+        let run = cli.run(&["stack", "ls", "--output", "json"]).await;
+        if !run.stdout.contains(&format!("\"{stack}\"")) {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(gone, "the stack is deleted once removed\n{}", server.logs());
+    assert!(
+        windflow_testkit::list_project_containers(&docker, &stack)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     drop(guard);
 }
