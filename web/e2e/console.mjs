@@ -135,7 +135,11 @@ async function startSshd() {
   }
 }
 
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS, headless: true })
+// Over HTTPS Chromium speaks HTTP/2, and on Linux it closes every HTTP/2 session with
+// ERR_NETWORK_CHANGED when the host's addresses change — which each deployment's new Docker
+// network does, on this machine where browser and engine share the host. HTTP/1.1 over the
+// same TLS listener keeps its connections (HTTP/2 itself is checked by hardening.rs).
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: tls ? [...ARGS, '--disable-http2'] : ARGS, headless: true })
 const cspErrors = []
 const diagnostics = { errors: [], pending: new Map() }
 try {

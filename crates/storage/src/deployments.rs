@@ -342,7 +342,7 @@ macro_rules! impl_deployment_store {
                         Ok(None) => {
                             // Say which reference is missing.
                             if !self
-                                .exists($crate::stacks::STACK_EXISTS, &d.org_id, Some(&d.stack_id))
+                                .exists($crate::sql::STACK_EXISTS, &d.org_id, Some(&d.stack_id))
                                 .await?
                             {
                                 return Err(StoreError::NotFound("stack"));

@@ -17,6 +17,11 @@
 use crate::StoreError;
 
 /// Maps any sqlx error that no call site expected.
+/// Whether a stack row exists in the organization: checked by the aggregates that refer to
+/// stacks (deployments, variables). Kept here so that `stacks` may read `deployments` (what
+/// runs where) without the two modules importing each other.
+pub(crate) const STACK_EXISTS: &str = "SELECT 1 FROM stacks WHERE org_id = $1 AND id = $2";
+
 pub(crate) fn database_error(error: sqlx::Error) -> StoreError {
     match error {
         sqlx::Error::RowNotFound => StoreError::NotFound("record"),

@@ -91,7 +91,6 @@ pub(crate) const GET_STACK_BY_ID: &str = concat!(
     stack_columns!(),
     " FROM stacks WHERE org_id = $1 AND id = $2"
 );
-pub(crate) const STACK_EXISTS: &str = "SELECT 1 FROM stacks WHERE org_id = $1 AND id = $2";
 pub(crate) const LIST_STACKS: &str = concat!(
     "SELECT ",
     stack_columns!(),

@@ -142,7 +142,7 @@ macro_rules! impl_variable_store {
                     let (stack_id, environment_id) = scope_keys(&variable.scope);
                     if !stack_id.is_empty()
                         && !self
-                            .exists($crate::stacks::STACK_EXISTS, org_id, Some(stack_id))
+                            .exists($crate::sql::STACK_EXISTS, org_id, Some(stack_id))
                             .await?
                     {
                         return Err(StoreError::NotFound("stack"));
