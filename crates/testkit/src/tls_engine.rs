@@ -160,6 +160,32 @@ impl TlsEngine {
 
 impl Drop for TlsEngine {
     fn drop(&mut self) {
+        // A dockerd leaves the host bridges of its user-defined networks behind when it
+        // stops; over repeated runs they use up the address pools every engine on the host
+        // draws from ("could not find an available, non-overlapping IPv4 address pool").
+        // Remove what the tests left on this engine, then its networks, first.
+        let host = format!("unix://{}", self.socket.display());
+        let docker = |args: &[&str]| {
+            Command::new("docker")
+                .arg("-H")
+                .arg(&host)
+                .args(args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .output()
+        };
+        if let Ok(listed) = docker(&["ps", "-aq"]) {
+            let ids: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+                .split_whitespace()
+                .map(str::to_string)
+                .collect();
+            if !ids.is_empty() {
+                let mut args = vec!["rm", "-f"];
+                args.extend(ids.iter().map(String::as_str));
+                let _ = docker(&args);
+            }
+        }
+        let _ = docker(&["network", "prune", "-f"]);
         let pid = self.child.id().to_string();
         let _ = Command::new("kill").args(["-TERM", &pid]).status();
         let deadline = Instant::now() + Duration::from_secs(15);
