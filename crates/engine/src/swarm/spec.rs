@@ -167,6 +167,8 @@ pub fn unsupported_keys(service: &Service) -> Vec<&'static str> {
         ("mem_swappiness", t.mem_swappiness.is_some()),
         ("memswap_limit", t.memswap_limit.is_some()),
         ("oom_kill_disable", t.oom_kill_disable.is_some()),
+        ("oom_score_adj", t.oom_score_adj.is_some()),
+        ("platform", service.platform.is_some()),
         ("runtime", t.runtime.is_some()),
         ("storage_opt", !t.storage_opt.is_empty()),
         ("userns_mode", t.userns_mode.is_some()),
@@ -338,13 +340,15 @@ pub fn service_spec(
         stop_grace_period: nanos(service.stop_grace_period),
         health_check,
         hosts: (!hosts.is_empty()).then_some(hosts),
-        dns_config: (!service.dns.is_empty() || !service.dns_search.is_empty()).then(|| {
-            TaskSpecContainerSpecDnsConfig {
-                nameservers: Some(service.dns.clone()),
-                search: Some(service.dns_search.clone()),
-                options: None,
-            }
+        dns_config: (!service.dns.is_empty()
+            || !service.dns_search.is_empty()
+            || !service.tuning.dns_opt.is_empty())
+        .then(|| TaskSpecContainerSpecDnsConfig {
+            nameservers: Some(service.dns.clone()),
+            search: Some(service.dns_search.clone()),
+            options: (!service.tuning.dns_opt.is_empty()).then(|| service.tuning.dns_opt.clone()),
         }),
+        groups: (!service.tuning.group_add.is_empty()).then(|| service.tuning.group_add.clone()),
         secrets: (!secrets.is_empty()).then_some(secrets),
         configs: (!configs.is_empty()).then_some(configs),
         init: service.init,
@@ -990,6 +994,37 @@ mod tests {
             Some(8080)
         );
         assert_eq!(c.labels.as_ref().unwrap()[LABEL_TASK_HASH], d.task_hash);
+    }
+
+    /// Keys Swarm has a field for reach it; the others are reported, never dropped silently.
+    #[test]
+    fn dns_options_and_groups_reach_swarm_and_what_it_lacks_is_reported() {
+        let mut stack = stack(serde_json::json!({}));
+        let web = stack.services.get_mut("web").unwrap();
+        web.tuning.dns_opt = vec!["ndots:2".into()];
+        web.tuning.group_add = vec!["4242".into()];
+        web.tuning.oom_score_adj = Some(100);
+        web.platform = Some("linux/arm64".into());
+        let d = service_spec(&stack, "web", &resolved(), SpecOptions::default()).unwrap();
+        let c = d
+            .spec
+            .task_template
+            .as_ref()
+            .unwrap()
+            .container_spec
+            .as_ref()
+            .unwrap();
+        assert_eq!(
+            c.dns_config.as_ref().unwrap().options.as_deref(),
+            Some(&["ndots:2".to_string()][..])
+        );
+        assert_eq!(c.groups.as_deref(), Some(&["4242".to_string()][..]));
+        let reported = unsupported_keys(&stack.services["web"]);
+        assert!(
+            reported.contains(&"oom_score_adj") && reported.contains(&"platform"),
+            "{reported:?}"
+        );
+        assert!(!reported.contains(&"dns_opt") && !reported.contains(&"group_add"));
     }
 
     #[test]
