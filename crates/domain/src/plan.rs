@@ -453,10 +453,7 @@ pub fn plan_up(
                     let image_updated =
                         image_changes || image_id.is_some_and(|id| id != c.image_id);
                     let parent_recreated = parents.iter().find(|(_, p)| recreated.contains(*p));
-                    let expected_name = service
-                        .container_name
-                        .clone()
-                        .unwrap_or_else(|| container_name(&stack.name, name, number));
+                    let expected_name = stack.replica_name(name, number);
                     let reason = if options.force_recreate {
                         Some("forced".to_string())
                     } else if c.name != expected_name {

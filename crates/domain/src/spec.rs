@@ -71,10 +71,7 @@ pub fn container_spec(
     stack_version: Option<u64>,
 ) -> ContainerSpec {
     let service = &stack.services[service_name];
-    let name = match &service.container_name {
-        Some(fixed) => fixed.clone(),
-        None => container_name(&stack.name, service_name, number),
-    };
+    let name = stack.replica_name(service_name, number);
     let mut labels = service.labels.clone();
     let config_files: Vec<String> = stack
         .config_files
@@ -199,11 +196,7 @@ pub fn container_spec(
             continue;
         };
         for n in 1..=target.deploy.replicas {
-            let container = match &target.container_name {
-                Some(fixed) => fixed.clone(),
-                None => container_name(&stack.name, linked, n),
-            };
-            links.push(format!("{container}:{alias}"));
+            links.push(format!("{}:{alias}", stack.replica_name(linked, n)));
         }
     }
 

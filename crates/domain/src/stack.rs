@@ -218,6 +218,21 @@ pub struct Tuning {
     pub uts: Option<String>,
 }
 
+impl StackSpec {
+    /// The name of replica `number` of `service`: its fixed `container_name`, else
+    /// `<project>-<service>-<number>`.
+    pub fn replica_name(&self, service: &str, number: u32) -> String {
+        match self
+            .services
+            .get(service)
+            .and_then(|s| s.container_name.as_ref())
+        {
+            Some(fixed) => fixed.clone(),
+            None => crate::naming::container_name(&self.name, service, number),
+        }
+    }
+}
+
 impl Service {
     /// The services whose containers this one joins or reads from (`network_mode`, `pid`,
     /// `ipc` as `service:<name>`, and `volumes_from` services), with the field that names
