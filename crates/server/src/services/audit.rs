@@ -9,6 +9,14 @@ use crate::convert;
 use crate::error::ApiResult;
 use crate::state::{App, new_id, now_ms};
 
+/// Who an audit entry says acted, when it is not a request's caller (a failed login, a
+/// deletion a worker finishes for the user who asked for it).
+pub struct Actor<'a> {
+    pub id: Option<&'a str>,
+    pub name: &'a str,
+    pub ip: Option<&'a str>,
+}
+
 /// Records an action. A failure to record is logged loudly but does not undo the action.
 pub async fn record(
     app: &App,
@@ -18,15 +26,32 @@ pub async fn record(
     resource: &str,
     detail: Value,
 ) {
+    let actor = Actor {
+        id: Some(&caller.user.id),
+        name: &caller.user.username,
+        ip: caller.ip.as_deref(),
+    };
+    record_as(app, actor, org_id, action, resource, detail).await;
+}
+
+/// [`record`] for an actor that is not the caller of a request.
+pub async fn record_as(
+    app: &App,
+    actor: Actor<'_>,
+    org_id: Option<&str>,
+    action: &str,
+    resource: &str,
+    detail: Value,
+) {
     let entry = NewAuditEntry {
         id: new_id(),
         org_id: org_id.map(str::to_string),
-        actor_id: Some(caller.user.id.clone()),
-        actor: caller.user.username.clone(),
+        actor_id: actor.id.map(str::to_string),
+        actor: actor.name.to_string(),
         action: action.to_string(),
         resource: resource.to_string(),
         detail,
-        ip: caller.ip.clone(),
+        ip: actor.ip.map(str::to_string),
         at: now_ms(),
     };
     if let Err(e) = app.store.append_audit(entry).await {

@@ -98,20 +98,21 @@ pub async fn login(app: &App, username: &str, password: String, ip: String) -> A
 async fn record_failure(app: &App, user_id: Option<&str>, username: &str, ip: &str, reason: &str) {
     app.login_limiter.record_failure(username, ip);
     metrics::counter!("windflow_login_failures_total").increment(1);
-    let entry = windflow_storage::NewAuditEntry {
-        id: new_id(),
-        org_id: None,
-        actor_id: user_id.map(str::to_string),
-        actor: username.chars().take(100).collect(),
-        action: "auth.login_failed".into(),
-        resource: format!("user/{}", username.chars().take(100).collect::<String>()),
-        detail: json!({ "reason": reason }),
-        ip: Some(ip.to_string()),
-        at: now_ms(),
+    let name: String = username.chars().take(100).collect();
+    let actor = services::audit::Actor {
+        id: user_id,
+        name: &name,
+        ip: Some(ip),
     };
-    if let Err(e) = app.store.append_audit(entry).await {
-        tracing::error!(error = %e, "writing the audit log");
-    }
+    services::audit::record_as(
+        app,
+        actor,
+        None,
+        "auth.login_failed",
+        &format!("user/{name}"),
+        json!({ "reason": reason }),
+    )
+    .await;
 }
 
 /// The session as its holder sees it: the user, their organizations and roles.

@@ -13,8 +13,7 @@ use windflow_protocol::{
     StackVersionSummary, UpdateStackRequest, Validation,
 };
 use windflow_storage::{
-    Deployment, DeploymentKind, NewAuditEntry, NewStack, NewStackVersion, Stack, StackFilter,
-    VariableScope,
+    Deployment, DeploymentKind, NewStack, NewStackVersion, Stack, StackFilter, VariableScope,
 };
 
 use crate::auth::OrgAccess;
@@ -334,20 +333,21 @@ pub async fn finish_pending_delete(app: &App, removal: &Deployment) {
     {
         Ok(()) => {
             app.list_cache.invalidate(&removal.org_id);
-            let entry = NewAuditEntry {
-                id: new_id(),
-                org_id: Some(removal.org_id.clone()),
-                actor_id: Some(removal.requested_by.clone()),
-                actor: removal.requested_by_name.clone(),
-                action: "stack.delete".into(),
-                resource: format!("stack/{}", stack.name),
-                detail: json!({ "after_removal": removal.id }),
+            // Recorded as the user who asked for the removal that finished it.
+            let actor = services::audit::Actor {
+                id: Some(&removal.requested_by),
+                name: &removal.requested_by_name,
                 ip: None,
-                at: now_ms(),
             };
-            if let Err(e) = app.store.append_audit(entry).await {
-                tracing::error!(error = %e, "writing the audit log");
-            }
+            services::audit::record_as(
+                app,
+                actor,
+                Some(&removal.org_id),
+                "stack.delete",
+                &format!("stack/{}", stack.name),
+                json!({ "after_removal": removal.id }),
+            )
+            .await;
         }
         Err(e) => tracing::debug!(error = %e, stack = %stack.name, "deletion still waits"),
     }
