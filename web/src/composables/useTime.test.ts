@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ago, duration } from './useTime'
+import { ago, duration, took } from './useTime'
 
 describe('times', () => {
   const now = Date.parse('2026-12-06T12:00:00Z')
@@ -13,5 +13,7 @@ describe('times', () => {
     expect(duration(850)).toBe('850 ms')
     expect(duration(12_340)).toBe('12.3 s')
     expect(duration(245_000)).toBe('4 min 05 s')
+    expect(took('2026-12-06T12:00:00Z', '2026-12-06T12:00:12.300Z')).toBe('12.3 s')
+    expect(took(null, null)).toBeNull()
   })
 })

@@ -34,3 +34,9 @@ export function duration(ms: number): string {
   const seconds = Math.round((ms % 60_000) / 1000)
   return `${minutes} min ${String(seconds).padStart(2, '0')} s`
 }
+
+/** How long something that started at `start` ran: until `end`, or until now while it runs. */
+export function took(start?: string | null, end?: string | null): string | null {
+  if (!start) return null
+  return duration((end ? Date.parse(end) : Date.now()) - Date.parse(start))
+}

@@ -67,3 +67,9 @@ export function toastUndo(message: string, undo: () => Promise<unknown>) {
     ]),
   })
 }
+
+/** Copies `text` to the clipboard and says so (`what`: "Token", "Deployment ID"). */
+export async function copyText(text: string, what: string) {
+  await navigator.clipboard?.writeText(text)
+  toastOk(`${what} copied`)
+}
