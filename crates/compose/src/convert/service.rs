@@ -825,20 +825,16 @@ fn volumes_from(node: &Node, path: &str, ctx: &mut Ctx<'_>) -> Vec<String> {
     for (i, entry) in ctx.string_list(node, path).into_iter().enumerate() {
         let (source, _) = windflow_domain::volumes_from_parts(&entry);
         if source.is_empty() || source == "container:" {
-            let item = ctx_item(node, i);
-            ctx.error(item, &format!("{path}[{i}]"), format!("invalid volumes_from entry {entry:?} (use service[:ro|rw] or container:<name>[:ro|rw])"));
+            ctx.error(
+                node_at_index(node, i).unwrap_or(node),
+                &format!("{path}[{i}]"),
+                format!("invalid volumes_from entry {entry:?} (use service[:ro|rw] or container:<name>[:ro|rw])"),
+            );
             continue;
         }
         out.push(entry);
     }
     out
-}
-
-fn ctx_item(node: &Node, i: usize) -> &Node {
-    match &node.value {
-        Value::Seq(items) => items.get(i).unwrap_or(node),
-        _ => node,
-    }
 }
 
 fn expose(node: &Node, path: &str, ctx: &mut Ctx<'_>) -> Vec<String> {
