@@ -708,27 +708,23 @@ macro_rules! impl_deployment_store {
                     stack_id: Option<&str>,
                     target_id: Option<&str>,
                 ) -> StoreResult<Vec<Deployment>> {
-                    sqlx::query::<Db>(q::LIST_DEPLOYED)
+                    let found = sqlx::query::<Db>(q::LIST_DEPLOYED)
                         .bind(org_id)
                         .bind(stack_id)
                         .bind(target_id)
                         .fetch_all(&self.pool)
                         .await
-                        .map_err(database_error)?
-                        .iter()
-                        .map(deployment_from_row)
-                        .collect()
+                        .map_err(database_error)?;
+                    rows(found, deployment_from_row)
                 }
 
                 async fn latest_deployments(&self, org_id: &str) -> StoreResult<Vec<Deployment>> {
-                    sqlx::query::<Db>(q::LATEST_DEPLOYMENTS)
+                    let found = sqlx::query::<Db>(q::LATEST_DEPLOYMENTS)
                         .bind(org_id)
                         .fetch_all(&self.pool)
                         .await
-                        .map_err(database_error)?
-                        .iter()
-                        .map(deployment_from_row)
-                        .collect()
+                        .map_err(database_error)?;
+                    rows(found, deployment_from_row)
                 }
 
                 async fn count_deployments_by_state(
