@@ -227,6 +227,9 @@ fn service(s: &Service) -> Value {
     }
     o.list("volumes_from", &s.volumes_from);
     o.opt("working_dir", s.working_dir.clone());
+    if let Some(ingress) = &s.ingress {
+        o.put("x-windflow", json!(ingress));
+    }
     o.into_value()
 }
 

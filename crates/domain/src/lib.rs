@@ -11,6 +11,7 @@
 
 pub mod access;
 pub mod deployment;
+pub mod ingress;
 pub mod naming;
 pub mod observed;
 pub mod plan;
@@ -20,4 +21,5 @@ pub mod stack;
 pub mod target;
 pub mod units;
 
+pub use ingress::{Domain, Ingress, TlsMode};
 pub use stack::*;

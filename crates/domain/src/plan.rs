@@ -198,6 +198,9 @@ pub fn config_hash(stack: &StackSpec, service_name: &str, image_id: Option<&str>
     effective.deploy.replicas = 1;
     effective.depends_on.clear();
     effective.profiles.clear();
+    // Domains, port and TLS mode are gateway routes, not container settings; only whether
+    // the containers join the gateway's network is.
+    effective.ingress = None;
     let networks: BTreeMap<_, _> = service
         .networks
         .keys()
@@ -212,8 +215,11 @@ pub fn config_hash(stack: &StackSpec, service_name: &str, image_id: Option<&str>
         .into_iter()
         .filter_map(|k| stack.volumes.get(k).map(|v| (k, v)))
         .collect();
-    let document =
+    let mut document =
         serde_json::json!({ "service": effective, "networks": networks, "volumes": volumes });
+    if service.ingress.is_some() {
+        document["gateway"] = serde_json::Value::Bool(true);
+    }
     short_hash(&document)
 }
 

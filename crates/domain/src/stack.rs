@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ingress::Ingress;
 use crate::units::opt_go_duration;
 
 /// A whole stack as its compose file asks for it (a compose "project"): the desired state
@@ -163,6 +164,10 @@ pub struct Service {
     /// Relative CPU weight (`cpu_shares:`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_shares: Option<i64>,
+    /// The service's domains at the target's gateway (`x-windflow:` in the compose file).
+    /// Not part of any container's configuration: a change of domains changes routes only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ingress: Option<Ingress>,
     /// Kernel and runtime settings passed to the engine as written.
     #[serde(default, flatten)]
     pub tuning: Tuning,

@@ -6,6 +6,7 @@
 //! (networks, volumes, secrets, configs) are checked here too; graph checks live in
 //! `validate`.
 
+mod ingress;
 mod service;
 pub mod syntax;
 mod top;
@@ -64,12 +65,23 @@ pub(crate) fn convert(root: &Node, ctx: &mut Ctx<'_>) -> StackSpec {
         None => None,
     };
     if let Some(services) = services {
+        let mut domain_nodes = BTreeMap::new();
         for (name, node) in services {
             let path = format!("services.{name}");
             if let Some(service) = service::convert(name, node, &path, &stack, ctx) {
+                if let Some(domains) = node.at(&[ingress::EXTENSION, "domains"]) {
+                    domain_nodes.insert(
+                        name.clone(),
+                        (
+                            domains.clone(),
+                            format!("{path}.{}.domains", ingress::EXTENSION),
+                        ),
+                    );
+                }
                 stack.services.insert(name.clone(), service);
             }
         }
+        ingress::check_unique_routes(&stack.services, &domain_nodes, ctx);
     }
     if !stack.networks.contains_key("default")
         && stack

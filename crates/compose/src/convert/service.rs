@@ -147,6 +147,10 @@ pub(super) fn convert(
         }
     }
     implied_dependencies(&mut service);
+    if let Some(extension) = fields.get(super::ingress::EXTENSION) {
+        let at = format!("{path}.{}", super::ingress::EXTENSION);
+        service.ingress = super::ingress::ingress(extension, &at, &service, ctx);
+    }
 
     // Environment: env_file entries first, then `environment` over them.
     for (file, node, file_path) in env_files {

@@ -1,0 +1,217 @@
+//! A service's `x-windflow:` extension → [`windflow_domain::Ingress`]: its domains at the
+//! target's gateway, the container port to forward to, and its TLS mode.
+//!
+//! ```yaml
+//! services:
+//!   web:
+//!     x-windflow:
+//!       domains: ["shop.example.test", "example.test/api"]
+//!       port: 8080
+//!       tls: auto
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use windflow_domain::{Domain, Ingress, Service, TlsMode};
+
+use super::Ctx;
+use super::syntax::port_range;
+use crate::yaml::{Node, Value};
+
+/// The key of WindFlow's extension in a service.
+pub(super) const EXTENSION: &str = "x-windflow";
+
+/// The keys `x-windflow` knows in a service; others are warned about (a later WindFlow may
+/// know them) rather than refused.
+const KEYS: &[&str] = &["domains", "port", "tls"];
+
+/// Reads `x-windflow` of one service, whose ports and `expose` are already converted.
+pub(super) fn ingress(
+    node: &Node,
+    path: &str,
+    service: &Service,
+    ctx: &mut Ctx<'_>,
+) -> Option<Ingress> {
+    let fields = ctx.map_or_null(node, path)?.clone();
+    for (key, value) in &fields {
+        if !KEYS.contains(&key.as_str()) {
+            ctx.warn(
+                value,
+                &format!("{path}.{key}"),
+                format!(
+                    "unknown key {key:?} in x-windflow (ignored; known: {})",
+                    KEYS.join(", ")
+                ),
+            );
+        }
+    }
+    let domains_node = fields.get("domains")?;
+    let domains = domains(domains_node, &format!("{path}.domains"), ctx);
+    let tls = match fields.get("tls") {
+        Some(node) => {
+            let at = format!("{path}.tls");
+            let text = ctx.string(node, &at)?;
+            match text.parse::<TlsMode>() {
+                Ok(mode) => mode,
+                Err(e) => {
+                    ctx.error(node, &at, e.0);
+                    return None;
+                }
+            }
+        }
+        None => TlsMode::Auto,
+    };
+    let port = port(fields.get("port"), node, path, service, ctx)?;
+    if domains.is_empty() {
+        return None;
+    }
+    if tls == TlsMode::Auto
+        && let Some(wildcard) = domains.iter().find(|d| d.is_wildcard())
+    {
+        // ACME issues wildcards through DNS-01 only; say so now rather than at issuance.
+        ctx.warn(
+            domains_node,
+            &format!("{path}.domains"),
+            format!(
+                "{wildcard} needs a DNS provider for its zone: ACME issues wildcard certificates through DNS-01 only"
+            ),
+        );
+    }
+    Some(Ingress { domains, port, tls })
+}
+
+fn domains(node: &Node, path: &str, ctx: &mut Ctx<'_>) -> Vec<Domain> {
+    let items: Vec<Node> = match &node.value {
+        Value::Seq(items) => items.clone(),
+        Value::Null => Vec::new(),
+        _ => vec![node.clone()],
+    };
+    if items.is_empty() {
+        ctx.error(node, path, "domains is empty: name at least one host");
+    }
+    let mut out: Vec<Domain> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let at = format!("{path}[{i}]");
+        let Some(text) = ctx.string(item, &at) else {
+            continue;
+        };
+        match text.parse::<Domain>() {
+            Ok(domain) if out.contains(&domain) => {
+                ctx.error(item, &at, format!("{domain} is listed twice"))
+            }
+            Ok(domain) => out.push(domain),
+            Err(e) => ctx.error(item, &at, e.0),
+        }
+    }
+    out
+}
+
+/// The container port: the one given, which must be one the service publishes or exposes
+/// when it declares any; otherwise the service's only declared TCP port.
+fn port(
+    given: Option<&Node>,
+    extension: &Node,
+    path: &str,
+    service: &Service,
+    ctx: &mut Ctx<'_>,
+) -> Option<u16> {
+    let declared = declared_tcp_ports(service);
+    match given {
+        Some(node) => {
+            let at = format!("{path}.port");
+            let port = ctx.int_in::<u16>(node, &at)?;
+            if port == 0 {
+                ctx.error(node, &at, "port 0 is not a container port");
+                return None;
+            }
+            if !declared.is_empty() && !declared.contains(&port) {
+                ctx.error(
+                    node,
+                    &at,
+                    format!(
+                        "the service does not expose port {port} (it declares {}); add it to expose:",
+                        list(&declared)
+                    ),
+                );
+                return None;
+            }
+            Some(port)
+        }
+        None => match declared.len() {
+            1 => declared.first().copied(),
+            0 => {
+                ctx.error(
+                    extension,
+                    path,
+                    "the service declares no port: set x-windflow.port to the container port the gateway forwards to",
+                );
+                None
+            }
+            _ => {
+                ctx.error(
+                    extension,
+                    path,
+                    format!(
+                        "the service declares several ports ({}): set x-windflow.port to the one the gateway forwards to",
+                        list(&declared)
+                    ),
+                );
+                None
+            }
+        },
+    }
+}
+
+fn declared_tcp_ports(service: &Service) -> BTreeSet<u16> {
+    let mut ports: BTreeSet<u16> = service
+        .ports
+        .iter()
+        .filter(|p| p.protocol == "tcp")
+        .map(|p| p.target)
+        .collect();
+    for text in &service.expose {
+        let (range, protocol) = text.split_once('/').unwrap_or((text, "tcp"));
+        if protocol != "tcp" {
+            continue;
+        }
+        if let Ok((start, end)) = port_range(range) {
+            ports.extend(start..=end);
+        }
+    }
+    ports
+}
+
+fn list(ports: &BTreeSet<u16>) -> String {
+    ports
+        .iter()
+        .map(u16::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Refuses a host and path claimed by two services of the stack, at the second claim.
+pub(super) fn check_unique_routes(
+    services: &BTreeMap<String, Service>,
+    nodes: &BTreeMap<String, (Node, String)>,
+    ctx: &mut Ctx<'_>,
+) {
+    let mut claimed: BTreeMap<&Domain, &str> = BTreeMap::new();
+    for (name, service) in services {
+        let Some(ingress) = &service.ingress else {
+            continue;
+        };
+        for domain in &ingress.domains {
+            if let Some(first) = claimed.get(domain) {
+                if let Some((node, path)) = nodes.get(name) {
+                    ctx.error(
+                        node,
+                        path,
+                        format!("{domain} is already the domain of service {first:?}"),
+                    );
+                }
+            } else {
+                claimed.insert(domain, name);
+            }
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! A service's domains (`x-windflow:`): loaded with their port and TLS mode, interpolated,
+//! and refused with file, line and field when malformed, when the port is not one the
+//! service exposes, or when two services claim the same host and path.
+
+use windflow_compose::{LoadOptions, load_from_str};
+use windflow_domain::{Ingress, StackSpec, TlsMode};
+
+fn load_with(yaml: &str, env: &[(&str, &str)]) -> (StackSpec, Vec<String>) {
+    let options = LoadOptions {
+        environment: env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ..LoadOptions::default()
+    };
+    let loaded = load_from_str("compose.yaml", yaml, &options)
+        .unwrap_or_else(|e| panic!("load failed:\n{e}"));
+    let warnings = loaded.warnings.iter().map(|w| w.to_string()).collect();
+    (loaded.stack, warnings)
+}
+
+fn ingress(yaml: &str) -> Ingress {
+    let (stack, warnings) = load_with(yaml, &[]);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    stack.services["web"].ingress.clone().expect("an ingress")
+}
+
+fn refused(yaml: &str) -> String {
+    load_from_str("compose.yaml", yaml, &LoadOptions::default())
+        .expect_err("the file must be refused")
+        .to_string()
+}
+
+#[test]
+fn domains_port_and_tls_load_as_written() {
+    let web = ingress(
+        "services:\n  web:\n    image: a\n    expose: [\"8080\"]\n    x-windflow:\n      domains: [\"Shop.Example.test\", \"example.test/api/\"]\n      port: 8080\n      tls: shop-cert\n",
+    );
+    let domains: Vec<String> = web.domains.iter().map(|d| d.to_string()).collect();
+    assert_eq!(domains, ["shop.example.test", "example.test/api"]);
+    assert_eq!(web.port, 8080);
+    assert_eq!(web.tls, TlsMode::Named("shop-cert".into()));
+}
+
+#[test]
+fn the_port_defaults_to_the_only_one_declared_and_tls_to_auto() {
+    let web = ingress(
+        "services:\n  web:\n    image: a\n    ports: [\"8000:80\"]\n    x-windflow:\n      domains: shop.example.test\n",
+    );
+    assert_eq!(web.port, 80);
+    assert_eq!(web.tls, TlsMode::Auto);
+    // A service that declares no port may name any: the image decides what it listens on.
+    let web = ingress(
+        "services:\n  web:\n    image: a\n    x-windflow:\n      domains: [shop.example.test]\n      port: 3000\n",
+    );
+    assert_eq!(web.port, 3000);
+}
+
+#[test]
+fn variables_interpolate_into_domains() {
+    let (stack, _) = load_with(
+        "services:\n  web:\n    image: a\n    expose: [\"80\"]\n    x-windflow:\n      domains: [\"shop.${DOMAIN:-example.test}\"]\n",
+        &[("DOMAIN", "staging.example.test")],
+    );
+    let ingress = stack.services["web"].ingress.as_ref().unwrap();
+    assert_eq!(ingress.domains[0].to_string(), "shop.staging.example.test");
+}
+
+#[test]
+fn domains_change_routes_not_containers() {
+    let yaml = |domain: &str| {
+        format!(
+            "services:\n  web:\n    image: a\n    expose: [\"80\"]\n    x-windflow:\n      domains: [{domain}]\n"
+        )
+    };
+    let (a, _) = load_with(&yaml("a.example.test"), &[]);
+    let (b, _) = load_with(&yaml("b.example.test"), &[]);
+    let (none, _) = load_with(
+        "services:\n  web:\n    image: a\n    expose: [\"80\"]\n",
+        &[],
+    );
+    let hash = |s: &StackSpec| windflow_domain::plan::config_hash(s, "web", None);
+    assert_eq!(hash(&a), hash(&b));
+    // Joining or leaving the gateway's network is a container change.
+    assert_ne!(hash(&a), hash(&none));
+}
+
+#[test]
+fn bad_domains_are_refused_at_their_item() {
+    let error = refused(
+        "services:\n  web:\n    image: a\n    expose: [\"80\"]\n    x-windflow:\n      domains:\n        - shop.example.test\n        - \"https://bad host\"\n",
+    );
+    assert!(
+        error.contains("compose.yaml:8: services.web.x-windflow.domains[1]")
+            && error.contains("without a scheme"),
+        "{error}"
+    );
+    let error = refused(
+        "services:\n  web:\n    image: a\n    expose: [\"80\"]\n    x-windflow:\n      domains: [localhost]\n",
+    );
+    assert!(error.contains("fully qualified"), "{error}");
+    let error = refused(
+        "services:\n  web:\n    image: a\n    expose: [\"80\"]\n    x-windflow:\n      domains: []\n",
+    );
+    assert!(error.contains("domains is empty"), "{error}");
+}
+
+#[test]
+fn a_port_the_service_does_not_expose_is_refused() {
+    let error = refused(
+        "services:\n  web:\n    image: a\n    ports: [\"8000:80\"]\n    expose: [\"9000-9001\"]\n    x-windflow:\n      domains: [shop.example.test]\n      port: 8080\n",
+    );
+    assert!(
+        error.contains("compose.yaml:8: services.web.x-windflow.port")
+            && error.contains("does not expose port 8080 (it declares 80, 9000, 9001)"),
+        "{error}"
+    );
+    let error = refused(
+        "services:\n  web:\n    image: a\n    expose: [\"80\", \"443\"]\n    x-windflow:\n      domains: [shop.example.test]\n",
+    );
+    assert!(
+        error.contains("services.web.x-windflow") && error.contains("several ports (80, 443)"),
+        "{error}"
+    );
+    let error = refused(
+        "services:\n  web:\n    image: a\n    x-windflow:\n      domains: [shop.example.test]\n",
+    );
+    assert!(error.contains("declares no port"), "{error}");
+}
+
+#[test]
+fn two_services_claiming_one_route_are_refused_naming_the_first() {
+    let error = refused(
+        "services:\n  api:\n    image: a\n    expose: [\"80\"]\n    x-windflow:\n      domains: [example.test/api]\n  web:\n    image: a\n    expose: [\"80\"]\n    x-windflow:\n      domains: [example.test, example.test/api]\n",
+    );
+    assert!(
+        error.contains("compose.yaml:11: services.web.x-windflow.domains")
+            && error.contains("example.test/api is already the domain of service \"api\""),
+        "{error}"
+    );
+    // The same host under different paths is two routes.
+    let (stack, _) = load_with(
+        "services:\n  api:\n    image: a\n    expose: [\"80\"]\n    x-windflow:\n      domains: [example.test/api]\n  web:\n    image: a\n    expose: [\"80\"]\n    x-windflow:\n      domains: [example.test]\n",
+        &[],
+    );
+    assert!(stack.services.values().all(|s| s.ingress.is_some()));
+}
+
+#[test]
+fn unknown_extension_keys_and_wildcards_are_warned_about() {
+    let (stack, warnings) = load_with(
+        "services:\n  web:\n    image: a\n    expose: [\"80\"]\n    x-windflow:\n      domains: [\"*.example.test\"]\n      domian: x\n",
+        &[],
+    );
+    assert!(stack.services["web"].ingress.is_some());
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("unknown key \"domian\"")),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings.iter().any(|w| w.contains("DNS-01")),
+        "{warnings:?}"
+    );
+}

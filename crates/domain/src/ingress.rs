@@ -1,0 +1,307 @@
+//! Where a service answers from outside: its domains at the target's gateway, the container
+//! port the gateway forwards to, and how its certificate is obtained.
+//!
+//! Declared per service in the compose file under the portable extension `x-windflow`
+//! (`docker compose` ignores `x-*` keys), or per stack and environment in the control plane.
+//! Everything here is syntax and pure checks; routing, certificates and DNS live in their
+//! own crates.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// A service's public entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ingress {
+    /// The domains the service answers at, in the order given; never empty.
+    pub domains: Vec<Domain>,
+    /// The container port the gateway forwards to.
+    pub port: u16,
+    #[serde(default)]
+    pub tls: TlsMode,
+}
+
+/// A host name, optionally with a path prefix: `shop.example.test`, `example.test/api`,
+/// `*.example.test`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Domain {
+    /// Lowercase ASCII (IDNs in their `xn--` form); a leading `*.` for a wildcard.
+    pub host: String,
+    /// `None` for the whole host; otherwise starts with `/` and has no trailing `/`.
+    pub path: Option<String>,
+}
+
+/// How the domains' certificate is obtained.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum TlsMode {
+    /// Issued and renewed by WindFlow through ACME.
+    #[default]
+    Auto,
+    /// Plain HTTP only.
+    Off,
+    /// A certificate the user stored under this name.
+    Named(String),
+}
+
+/// Why a domain, a path or a certificate name was refused; the message says what to write.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct IngressError(pub String);
+
+const MAX_HOST: usize = 253;
+const MAX_LABEL: usize = 63;
+
+impl Domain {
+    /// Whether `self` and `other` claim the same requests: the same host and path prefix.
+    pub fn same_route(&self, other: &Domain) -> bool {
+        self == other
+    }
+
+    pub fn is_wildcard(&self) -> bool {
+        self.host.starts_with("*.")
+    }
+}
+
+impl FromStr for Domain {
+    type Err = IngressError;
+
+    fn from_str(text: &str) -> Result<Self, IngressError> {
+        let text = text.trim();
+        if text.contains("://") {
+            return Err(IngressError(format!(
+                "{text:?}: write the host without a scheme (the gateway serves both http and https)"
+            )));
+        }
+        let (host, path) = match text.find('/') {
+            Some(at) => (&text[..at], Some(&text[at..])),
+            None => (text, None),
+        };
+        let host = parse_host(host)?;
+        let path = path.map(parse_path).transpose()?.flatten();
+        Ok(Domain { host, path })
+    }
+}
+
+impl fmt::Display for Domain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.host)?;
+        if let Some(path) = &self.path {
+            f.write_str(path)?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for Domain {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Domain {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A host name as a gateway routes it and a CA certifies it: at least two labels of letters,
+/// digits and inner hyphens, a leading `*.` allowed for a wildcard. Upper case is folded.
+pub fn parse_host(text: &str) -> Result<String, IngressError> {
+    let host = text.trim_end_matches('.').to_ascii_lowercase();
+    if host.is_empty() {
+        return Err(IngressError("the host is empty".into()));
+    }
+    if !host.is_ascii() {
+        return Err(IngressError(format!(
+            "{text:?} is not ASCII: write an internationalized name in its xn-- (punycode) form"
+        )));
+    }
+    if host.len() > MAX_HOST {
+        return Err(IngressError(format!(
+            "{text:?} is longer than {MAX_HOST} characters"
+        )));
+    }
+    if host.contains(':') {
+        return Err(IngressError(format!(
+            "{text:?}: no port in a domain (the gateway listens on 80 and 443; set x-windflow.port for the container's port)"
+        )));
+    }
+    let rest = host.strip_prefix("*.").unwrap_or(&host);
+    let labels: Vec<&str> = rest.split('.').collect();
+    if labels.len() < 2 && !host.starts_with("*.") {
+        return Err(IngressError(format!(
+            "{text:?} is not a fully qualified name (e.g. app.example.com)"
+        )));
+    }
+    for label in labels {
+        let fault = if label.is_empty() {
+            Some("has an empty label".to_string())
+        } else if label.len() > MAX_LABEL {
+            Some(format!("has a label longer than {MAX_LABEL} characters"))
+        } else if label.contains('*') {
+            Some("may hold a wildcard only as its whole first label (*.example.com)".into())
+        } else if !label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            Some(format!(
+                "has {label:?}: only letters, digits and hyphens are allowed"
+            ))
+        } else if label.starts_with('-') || label.ends_with('-') {
+            Some(format!(
+                "has {label:?}: a label cannot start or end with '-'"
+            ))
+        } else {
+            None
+        };
+        if let Some(fault) = fault {
+            return Err(IngressError(format!("{text:?} {fault}")));
+        }
+    }
+    Ok(host)
+}
+
+/// A path prefix: `/api`, normalized without its trailing `/`; `/` alone is the whole host.
+fn parse_path(text: &str) -> Result<Option<String>, IngressError> {
+    if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(IngressError(format!("path {text:?} has whitespace")));
+    }
+    if text.contains(['?', '#', '*']) {
+        return Err(IngressError(format!(
+            "path {text:?}: a path prefix has no query, fragment or pattern (it matches {text:?} and everything under it)"
+        )));
+    }
+    if text.split('/').any(|segment| segment == "..") {
+        return Err(IngressError(format!("path {text:?} has a '..' segment")));
+    }
+    let trimmed = text.trim_end_matches('/');
+    Ok((!trimmed.is_empty()).then(|| trimmed.to_string()))
+}
+
+impl FromStr for TlsMode {
+    type Err = IngressError;
+
+    fn from_str(text: &str) -> Result<Self, IngressError> {
+        match text {
+            "auto" => Ok(TlsMode::Auto),
+            "off" => Ok(TlsMode::Off),
+            name if is_certificate_name(name) => Ok(TlsMode::Named(name.to_string())),
+            other => Err(IngressError(format!(
+                "tls {other:?}: use auto (certificates from ACME), off, or the name of a stored certificate (letters, digits, '.', '-', '_')"
+            ))),
+        }
+    }
+}
+
+fn is_certificate_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+}
+
+impl fmt::Display for TlsMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TlsMode::Auto => f.write_str("auto"),
+            TlsMode::Off => f.write_str("off"),
+            TlsMode::Named(name) => f.write_str(name),
+        }
+    }
+}
+
+impl Serialize for TlsMode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for TlsMode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn domain(text: &str) -> Result<String, String> {
+        text.parse::<Domain>()
+            .map(|d| d.to_string())
+            .map_err(|e| e.0)
+    }
+
+    #[test]
+    fn hosts_and_paths_are_normalized() {
+        assert_eq!(domain("Shop.Example.TEST").unwrap(), "shop.example.test");
+        assert_eq!(domain("example.test/api/").unwrap(), "example.test/api");
+        assert_eq!(domain("example.test/").unwrap(), "example.test");
+        assert_eq!(domain("*.example.test").unwrap(), "*.example.test");
+        assert_eq!(
+            domain("xn--bcher-kva.example").unwrap(),
+            "xn--bcher-kva.example"
+        );
+        assert_eq!(domain("example.test.").unwrap(), "example.test");
+    }
+
+    #[test]
+    fn malformed_hosts_say_what_is_wrong() {
+        for (text, says) in [
+            ("https://example.test", "without a scheme"),
+            ("localhost", "fully qualified"),
+            ("exa_mple.test", "only letters, digits and hyphens"),
+            ("-shop.example.test", "cannot start or end"),
+            ("shop..example.test", "empty label"),
+            ("a.*.example.test", "wildcard only as its whole first label"),
+            ("bücher.example", "punycode"),
+            ("example.test:8080", "no port"),
+            ("example.test/a b", "whitespace"),
+            ("example.test/api?x=1", "no query"),
+            ("example.test/../etc", "'..'"),
+            ("", "empty"),
+        ] {
+            let err = domain(text).unwrap_err();
+            assert!(err.contains(says), "{text:?}: {err}");
+        }
+        let long = format!("{}.test", "a".repeat(64));
+        assert!(domain(&long).unwrap_err().contains("longer than 63"));
+    }
+
+    #[test]
+    fn tls_modes_round_trip() {
+        for text in ["auto", "off", "shop-cert"] {
+            let mode: TlsMode = text.parse().unwrap();
+            assert_eq!(mode.to_string(), text);
+        }
+        assert!(
+            "a b"
+                .parse::<TlsMode>()
+                .unwrap_err()
+                .0
+                .contains("stored certificate")
+        );
+        let ingress: Ingress = serde_json::from_str(
+            r#"{"domains":["shop.example.test","example.test/api"],"port":8080,"tls":"off"}"#,
+        )
+        .unwrap();
+        assert_eq!(ingress.tls, TlsMode::Off);
+        assert_eq!(ingress.domains[1].path.as_deref(), Some("/api"));
+        assert!(serde_json::from_str::<Domain>(r#""bad host""#).is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parsing_never_panics_and_round_trips(text in "\\PC{0,80}") {
+            if let Ok(parsed) = text.parse::<Domain>() {
+                let again: Domain = parsed.to_string().parse().unwrap();
+                proptest::prop_assert_eq!(again, parsed);
+            }
+            let _ = text.parse::<TlsMode>();
+        }
+    }
+}
