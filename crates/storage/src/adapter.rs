@@ -76,6 +76,9 @@ macro_rules! impl_store {
         $crate::deployments::impl_deployment_store!($store);
         $crate::audit::impl_audit_store!($store);
         $crate::agents::impl_agent_store!($store);
+        $crate::certificates::impl_certificate_store!($store);
+        $crate::dns::impl_dns_store!($store);
+        $crate::domains::impl_domain_store!($store);
 
         #[async_trait::async_trait]
         impl $crate::Store for $store {

@@ -17,6 +17,9 @@
 //! | `deployments.rs`   | [`DeploymentStore`]   | `deployments`, `deployment_events`              |
 //! | `audit.rs`         | [`AuditStore`]        | `audit_log`                                     |
 //! | `agents.rs`        | [`AgentStore`]        | `agent_enrollments`, `agents`                   |
+//! | `certificates.rs`  | [`CertificateStore`]  | `certificates`, `acme_accounts`                 |
+//! | `dns.rs`           | [`DnsStore`]          | `dns_providers`, `dns_records`                  |
+//! | `domains.rs`       | [`DomainStore`]       | `stack_domains`                                 |
 //!
 //! `sql.rs` holds what they share (error mapping, JSON columns), `adapter.rs` the
 //! `impl_store!` macro that assembles them into each adapter; `record.rs`
@@ -48,7 +51,10 @@
 mod adapter;
 mod agents;
 mod audit;
+mod certificates;
 mod deployments;
+mod dns;
+mod domains;
 mod organizations;
 pub mod postgres;
 pub mod record;
@@ -66,7 +72,10 @@ use async_trait::async_trait;
 
 pub use agents::AgentStore;
 pub use audit::AuditStore;
+pub use certificates::CertificateStore;
 pub use deployments::DeploymentStore;
+pub use dns::DnsStore;
+pub use domains::DomainStore;
 pub use organizations::OrganizationStore;
 pub use postgres::PgStore;
 pub use record::*;
@@ -195,6 +204,9 @@ pub trait Store:
     + DeploymentStore
     + AuditStore
     + AgentStore
+    + CertificateStore
+    + DnsStore
+    + DomainStore
     + Send
     + Sync
     + 'static

@@ -482,3 +482,139 @@ pub struct AgentRecord {
     pub revoked_at: Option<Timestamp>,
     pub created_at: Timestamp,
 }
+
+// ---- certificates, ACME accounts, DNS, domains -------------------------------------------
+
+/// Where a certificate comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertificateSource {
+    /// Issued (and renewed) through ACME by WindFlow.
+    Acme,
+    /// Uploaded by a user; renewed by uploading again.
+    Uploaded,
+}
+
+impl CertificateSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CertificateSource::Acme => "acme",
+            CertificateSource::Uploaded => "uploaded",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "acme" => Some(CertificateSource::Acme),
+            "uploaded" => Some(CertificateSource::Uploaded),
+            _ => None,
+        }
+    }
+}
+
+/// A certificate to store: its chain in clear, its private key sealed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCertificate {
+    pub id: String,
+    pub name: String,
+    pub source: CertificateSource,
+    pub domains: Vec<String>,
+    pub chain_pem: String,
+    pub key: SecretValue,
+    pub issuer: String,
+    pub serial: String,
+    pub not_before: Timestamp,
+    pub not_after: Timestamp,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateRecord {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub source: CertificateSource,
+    pub domains: Vec<String>,
+    pub chain_pem: String,
+    pub key: SecretValue,
+    pub issuer: String,
+    pub serial: String,
+    pub not_before: Timestamp,
+    pub not_after: Timestamp,
+    /// The last renewal's error, cleared by the next successful one.
+    pub renewal_error: Option<String>,
+    pub renewal_attempts: i64,
+    /// No renewal is tried before this (backoff after a failure).
+    pub next_attempt_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl CertificateRecord {
+    /// When renewal is due: at two thirds of the certificate's lifetime.
+    pub fn renewal_at(&self) -> Timestamp {
+        self.not_before + (self.not_after - self.not_before) * 2 / 3
+    }
+}
+
+/// An organization's account with one ACME directory; the credentials are sealed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcmeAccountRecord {
+    pub org_id: String,
+    pub directory_url: String,
+    pub contact: Option<String>,
+    pub credentials: SecretValue,
+    pub created_at: Timestamp,
+}
+
+/// A DNS provider to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDnsProvider {
+    pub id: String,
+    pub name: String,
+    /// `rfc2136`, `powerdns`, …: the server decides which kinds exist.
+    pub kind: String,
+    /// The provider's settings (server address, zones, key name …), never a credential.
+    pub config: serde_json::Value,
+    /// Its credential (TSIG secret, API token), sealed.
+    pub secret: Option<SecretValue>,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsProviderRecord {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub kind: String,
+    pub config: serde_json::Value,
+    pub secret: Option<SecretValue>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A DNS record WindFlow created (only these are ever changed or removed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsRecordRow {
+    pub id: String,
+    pub org_id: String,
+    pub provider_id: String,
+    pub zone: String,
+    pub name: String,
+    pub record_type: String,
+    pub values: Vec<String>,
+    /// What the record serves, e.g. `stack:<id>:<environment id>`.
+    pub owner: String,
+    pub created_at: Timestamp,
+}
+
+/// Domains of one service of a stack set in the control plane, for one environment (or for
+/// every environment when `environment_id` is `None`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackDomains {
+    pub stack_id: String,
+    pub environment_id: Option<String>,
+    pub service: String,
+    pub ingress: windflow_domain::Ingress,
+    pub updated_by: String,
+    pub updated_at: Timestamp,
+}

@@ -23,6 +23,7 @@ use windflow_storage::*;
 mod agents;
 mod audit;
 mod deployments;
+mod edge;
 mod organizations;
 mod stacks;
 mod store;
@@ -117,6 +118,9 @@ conformance!(
     deployments::deployments_move_to_another_target,
     audit::audit_filters_and_pages,
     agents::agents_enroll_once_and_revoke,
+    edge::certificates_renew_at_two_thirds_and_keep_their_id,
+    edge::dns_records_belong_to_their_owner,
+    edge::stack_domains_by_environment,
 );
 
 // ---- fixtures -----------------------------------------------------------------------------
