@@ -151,14 +151,8 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     .with_graceful_shutdown(async move {
         let _ = server_shutdown.wait_for(|v| *v).await;
     });
-    tracing::info!(
-        address = %address,
-        database = state.store.backend(),
-        data = %config.data_dir.display(),
-        startup_ms = started.elapsed().as_millis() as u64,
-        "WindFlow is listening on http://{address}"
-    );
-    let server = tokio::spawn(async move { server.await });
+    // Every listener is bound and serving before the plain one answers: a client that saw
+    // `/health/ready` may use the HTTPS listener at once.
     if let Some((cert, key)) = &config.tls {
         let tls_config = tls::server_config(cert, key)?;
         let tcp = tokio::net::TcpListener::bind(config.tls_listen)
@@ -178,6 +172,14 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         tracing::info!(address = %tls_address, "WindFlow is listening on https://{tls_address}");
         tokio::spawn(async move { tls_server.await });
     }
+    tracing::info!(
+        address = %address,
+        database = state.store.backend(),
+        data = %config.data_dir.display(),
+        startup_ms = started.elapsed().as_millis() as u64,
+        "WindFlow is listening on http://{address}"
+    );
+    let server = tokio::spawn(async move { server.await });
 
     if let Some(metrics_listen) = config.metrics_listen {
         let tcp = tokio::net::TcpListener::bind(metrics_listen)
