@@ -6,6 +6,7 @@
 //! Everything here is syntax and pure checks; routing, certificates and DNS live in their
 //! own crates.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
@@ -178,6 +179,37 @@ fn parse_path(text: &str) -> Result<Option<String>, IngressError> {
     }
     let trimmed = text.trim_end_matches('/');
     Ok((!trimmed.is_empty()).then(|| trimmed.to_string()))
+}
+
+/// The container port the gateway forwards to: `given`, which must be one of the service's
+/// `declared` TCP ports when it declares any (a service that declares none may name any: its
+/// image decides what it listens on); without `given`, the only declared port.
+pub fn resolve_port(given: Option<u16>, declared: &BTreeSet<u16>) -> Result<u16, IngressError> {
+    let list = || {
+        declared
+            .iter()
+            .map(u16::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match given {
+        Some(0) => Err(IngressError("port 0 is not a container port".into())),
+        Some(port) if declared.is_empty() || declared.contains(&port) => Ok(port),
+        Some(port) => Err(IngressError(format!(
+            "the service does not expose port {port} (it declares {}); add it to expose:",
+            list()
+        ))),
+        None => match declared.len() {
+            1 => Ok(*declared.first().expect("one port")),
+            0 => Err(IngressError(
+                "the service declares no port: set x-windflow.port to the container port the gateway forwards to".into(),
+            )),
+            _ => Err(IngressError(format!(
+                "the service declares several ports ({}): set x-windflow.port to the one the gateway forwards to",
+                list()
+            ))),
+        },
+    }
 }
 
 impl FromStr for TlsMode {

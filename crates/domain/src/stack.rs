@@ -239,6 +239,28 @@ impl StackSpec {
 }
 
 impl Service {
+    /// The TCP ports the service publishes or exposes (`ports:` targets and `expose:`), the
+    /// ones its domains may forward to.
+    pub fn declared_tcp_ports(&self) -> std::collections::BTreeSet<u16> {
+        let mut ports: std::collections::BTreeSet<u16> = self
+            .ports
+            .iter()
+            .filter(|p| p.protocol == "tcp")
+            .map(|p| p.target)
+            .collect();
+        for text in &self.expose {
+            let (range, protocol) = text.split_once('/').unwrap_or((text, "tcp"));
+            if protocol != "tcp" {
+                continue;
+            }
+            let (start, end) = range.split_once('-').unwrap_or((range, range));
+            if let (Ok(start), Ok(end)) = (start.parse::<u16>(), end.parse::<u16>()) {
+                ports.extend(start..=end);
+            }
+        }
+        ports
+    }
+
     /// The services whose containers this one joins or reads from (`network_mode`, `pid`,
     /// `ipc` as `service:<name>`, and `volumes_from` services), with the field that names
     /// each: their containers must exist before this one is created.

@@ -590,6 +590,46 @@ pub struct VariableQuery {
     pub environment: Option<String>,
 }
 
+// ---- domains ------------------------------------------------------------------------------
+
+/// The domains of one service of a stack: from its compose file (`x-windflow`), or set in
+/// the control plane for every environment or one.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ServiceDomains {
+    pub service: String,
+    /// `host` or `host/path-prefix`.
+    pub domains: Vec<String>,
+    /// The container port the gateway forwards to.
+    pub port: u16,
+    /// `auto` (ACME), `off`, or the name of a stored certificate.
+    pub tls: String,
+    /// `compose` (the stack's newest version) or `control-plane`.
+    pub source: String,
+    /// The environment a control-plane setting is for; absent when it applies to all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_by: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub updated_at: Option<OffsetDateTime>,
+}
+
+/// Sets a service's domains in the control plane, over its compose file's.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SetDomainsRequest {
+    pub domains: Vec<String>,
+    /// Default: the compose file's `x-windflow.port`, else the service's only declared port.
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// Default: `auto`.
+    #[serde(default)]
+    pub tls: Option<String>,
+}
+
 // ---- deployments ------------------------------------------------------------------------
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

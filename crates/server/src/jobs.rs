@@ -19,7 +19,6 @@ use windflow_engine::executor::ExecuteOptions;
 use windflow_engine::history::History;
 use windflow_storage::{
     Deployment, DeploymentEvent, DeploymentFinish, DeploymentKind, DeploymentState, Store,
-    VariableScope,
 };
 
 use crate::services;
@@ -405,7 +404,24 @@ async fn execute(
         isolated: true,
         ..LoadOptions::default()
     };
-    let loaded = windflow_compose::load_from_str("compose.yaml", &version.content, &options)
+    let mut loaded = windflow_compose::load_from_str("compose.yaml", &version.content, &options)
+        .map_err(|e| not_started(&e))?;
+    services::domains::apply_stored_settings(
+        store,
+        org,
+        &deployment.stack_id,
+        deployment.environment_id.as_deref(),
+        &mut loaded.stack,
+    )
+    .await
+    .map_err(|e| not_started(&e))?;
+    // Checked again at run time: another stack may have taken a domain since this was queued.
+    let stack = store
+        .get_stack_by_id(org, &deployment.stack_id)
+        .await
+        .map_err(|e| not_started(&e))?;
+    services::domains::check_claims(state, org, &stack, &loaded.stack, &target)
+        .await
         .map_err(|e| not_started(&e))?;
     // Checked again here, not only at push and queue: the policy may have tightened since.
     let policy = services::policies::OrgPolicies::load(store, org)
@@ -470,22 +486,10 @@ async fn resolve_variables(
 ) -> anyhow::Result<(BTreeMap<String, String>, Vec<String>)> {
     let store: &dyn Store = state.store.as_ref();
     let org = &deployment.org_id;
-    let mut scopes = Vec::new();
-    if let Some(env) = &deployment.environment_id {
-        scopes.push(VariableScope::Environment {
-            environment_id: env.clone(),
-        });
-    }
-    scopes.push(VariableScope::Stack {
-        stack_id: deployment.stack_id.clone(),
-        environment_id: None,
-    });
-    if let Some(env) = &deployment.environment_id {
-        scopes.push(VariableScope::Stack {
-            stack_id: deployment.stack_id.clone(),
-            environment_id: Some(env.clone()),
-        });
-    }
+    let scopes = services::variables::deployment_scopes(
+        &deployment.stack_id,
+        deployment.environment_id.as_deref(),
+    );
     let mut values = BTreeMap::new();
     let mut secrets = Vec::new();
     for scope in scopes {

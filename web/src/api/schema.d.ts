@@ -561,6 +561,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org}/stacks/{stack}/domains": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The domains of the stack's services: the compose file's (`x-windflow`) and the control
+         *     plane's settings over them.
+         */
+        get: operations["list_stack_domains"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/stacks/{stack}/domains/{service}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set a service's domains, for every environment or one, over its compose file's. */
+        put: operations["set_stack_domains"];
+        post?: never;
+        /** Remove a service's domains setting: the compose file's domains apply again. */
+        delete: operations["delete_stack_domains"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org}/stacks/{stack}/logs": {
         parameters: {
             query?: never;
@@ -1636,6 +1674,29 @@ export interface components {
              */
             version?: number | null;
         };
+        /**
+         * @description The domains of one service of a stack: from its compose file (`x-windflow`), or set in
+         *     the control plane for every environment or one.
+         */
+        ServiceDomains: {
+            service: string;
+            /** @description `host` or `host/path-prefix`. */
+            domains: string[];
+            /**
+             * Format: int32
+             * @description The container port the gateway forwards to.
+             */
+            port: number;
+            /** @description `auto` (ACME), `off`, or the name of a stored certificate. */
+            tls: string;
+            /** @description `compose` (the stack's newest version) or `control-plane`. */
+            source: string;
+            /** @description The environment a control-plane setting is for; absent when it applies to all. */
+            environment?: string | null;
+            updated_by?: string | null;
+            /** Format: date-time */
+            updated_at?: string | null;
+        };
         /** @description Who is logged in, and the CSRF token a browser must echo in `x-csrf-token`. */
         SessionInfo: {
             user: components["schemas"]["User"];
@@ -1644,6 +1705,17 @@ export interface components {
             csrf_token?: string | null;
             /** Format: date-time */
             expires_at?: string | null;
+        };
+        /** @description Sets a service's domains in the control plane, over its compose file's. */
+        SetDomainsRequest: {
+            domains: string[];
+            /**
+             * Format: int32
+             * @description Default: the compose file's `x-windflow.port`, else the service's only declared port.
+             */
+            port?: number | null;
+            /** @description Default: `auto`. */
+            tls?: string | null;
         };
         SetMemberRequest: {
             /** @description The user's name (or id). */
@@ -3497,6 +3569,138 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StackDiff"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_stack_domains: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+                /** @description Stack name */
+                stack: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceDomains"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_stack_domains: {
+        parameters: {
+            query?: {
+                /** @description Values for this environment only (default: the ones for every environment). */
+                environment?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+                /** @description Stack name */
+                stack: string;
+                /** @description Service name */
+                service: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetDomainsRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceDomains"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_stack_domains: {
+        parameters: {
+            query?: {
+                /** @description Values for this environment only (default: the ones for every environment). */
+                environment?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+                /** @description Stack name */
+                stack: string;
+                /** @description Service name */
+                service: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             404: {

@@ -222,6 +222,24 @@ fn table() -> Vec<(&'static str, &'static str, Value, &'static str)> {
         ),
         (
             "GET",
+            "/orgs/{org}/stacks/s1/domains",
+            none.clone(),
+            "viewer",
+        ),
+        (
+            "PUT",
+            "/orgs/{org}/stacks/zz-missing/domains/web",
+            json!({"domains": ["shop.example.test"]}),
+            "admin",
+        ),
+        (
+            "DELETE",
+            "/orgs/{org}/stacks/zz-missing/domains/web",
+            none.clone(),
+            "admin",
+        ),
+        (
+            "GET",
             "/orgs/{org}/stacks/s1/logs?target=zz-missing",
             none.clone(),
             "viewer",
@@ -310,6 +328,7 @@ fn table_operations() -> BTreeSet<String> {
         ("/stacks/zz-missing", "/stacks/{stack}"),
         ("/versions/1", "/versions/{version}"),
         ("/variables/X", "/variables/{name}"),
+        ("/domains/web", "/domains/{service}"),
         ("/deployments/zz-missing", "/deployments/{id}"),
         (
             "/containers/zz-missing/restart",

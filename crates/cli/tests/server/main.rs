@@ -9,6 +9,7 @@ mod authz;
 mod cli_client;
 mod console;
 mod crash;
+mod domains;
 mod hardening;
 mod support;
 mod swarm;

@@ -10,12 +10,12 @@
 //!       tls: auto
 //! ```
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
+use windflow_domain::ingress::resolve_port;
 use windflow_domain::{Domain, Ingress, Service, TlsMode};
 
 use super::Ctx;
-use super::syntax::port_range;
 use crate::yaml::{Node, Value};
 
 /// The key of WindFlow's extension in a service.
@@ -106,8 +106,7 @@ fn domains(node: &Node, path: &str, ctx: &mut Ctx<'_>) -> Vec<Domain> {
     out
 }
 
-/// The container port: the one given, which must be one the service publishes or exposes
-/// when it declares any; otherwise the service's only declared TCP port.
+/// The container port: the one given, or the service's only declared TCP port.
 fn port(
     given: Option<&Node>,
     extension: &Node,
@@ -115,78 +114,21 @@ fn port(
     service: &Service,
     ctx: &mut Ctx<'_>,
 ) -> Option<u16> {
-    let declared = declared_tcp_ports(service);
-    match given {
+    let declared = service.declared_tcp_ports();
+    let (number, node, at) = match given {
         Some(node) => {
             let at = format!("{path}.port");
-            let port = ctx.int_in::<u16>(node, &at)?;
-            if port == 0 {
-                ctx.error(node, &at, "port 0 is not a container port");
-                return None;
-            }
-            if !declared.is_empty() && !declared.contains(&port) {
-                ctx.error(
-                    node,
-                    &at,
-                    format!(
-                        "the service does not expose port {port} (it declares {}); add it to expose:",
-                        list(&declared)
-                    ),
-                );
-                return None;
-            }
-            Some(port)
+            (Some(ctx.int_in::<u16>(node, &at)?), node, at)
         }
-        None => match declared.len() {
-            1 => declared.first().copied(),
-            0 => {
-                ctx.error(
-                    extension,
-                    path,
-                    "the service declares no port: set x-windflow.port to the container port the gateway forwards to",
-                );
-                None
-            }
-            _ => {
-                ctx.error(
-                    extension,
-                    path,
-                    format!(
-                        "the service declares several ports ({}): set x-windflow.port to the one the gateway forwards to",
-                        list(&declared)
-                    ),
-                );
-                None
-            }
-        },
-    }
-}
-
-fn declared_tcp_ports(service: &Service) -> BTreeSet<u16> {
-    let mut ports: BTreeSet<u16> = service
-        .ports
-        .iter()
-        .filter(|p| p.protocol == "tcp")
-        .map(|p| p.target)
-        .collect();
-    for text in &service.expose {
-        let (range, protocol) = text.split_once('/').unwrap_or((text, "tcp"));
-        if protocol != "tcp" {
-            continue;
-        }
-        if let Ok((start, end)) = port_range(range) {
-            ports.extend(start..=end);
+        None => (None, extension, path.to_string()),
+    };
+    match resolve_port(number, &declared) {
+        Ok(port) => Some(port),
+        Err(e) => {
+            ctx.error(node, &at, e.0);
+            None
         }
     }
-    ports
-}
-
-fn list(ports: &BTreeSet<u16>) -> String {
-    ports
-        .iter()
-        .map(u16::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Refuses a host and path claimed by two services of the stack, at the second claim.

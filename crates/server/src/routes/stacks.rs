@@ -11,9 +11,9 @@ use utoipa_axum::routes;
 use windflow_domain::access::Permission;
 use windflow_protocol::{
     CreateStackRequest, Deployment, DiffQuery, Page, PageQuery, PlanPreview, PlanRequest, Problem,
-    RollbackRequest, SetVariableRequest, Stack, StackDetail, StackDiff, StackListQuery,
-    StackVersion, StackVersionSummary, UpdateStackRequest, ValidateRequest, Validation, Variable,
-    VariableQuery,
+    RollbackRequest, ServiceDomains, SetDomainsRequest, SetVariableRequest, Stack, StackDetail,
+    StackDiff, StackListQuery, StackVersion, StackVersionSummary, UpdateStackRequest,
+    ValidateRequest, Validation, Variable, VariableQuery,
 };
 
 use serde::Deserialize;
@@ -38,6 +38,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(rollback_stack))
         .routes(routes!(list_stack_variables))
         .routes(routes!(set_stack_variable, delete_stack_variable))
+        .routes(routes!(list_stack_domains))
+        .routes(routes!(set_stack_domains, delete_stack_domains))
 }
 
 fn etag(version: i64) -> HeaderValue {
@@ -369,5 +371,75 @@ async fn delete_stack_variable(
         services::stacks::stack_scope(&state, &access, &stack, query.environment.as_deref())
             .await?;
     services::variables::delete(&state, &access, &scope, &format!("stack/{stack}"), &name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The domains of the stack's services: the compose file's (`x-windflow`) and the control
+/// plane's settings over them.
+#[utoipa::path(get, path = "/orgs/{org}/stacks/{stack}/domains", tag = "stacks",
+    params(("org" = String, Path, description = "Organization slug"),
+        ("stack" = String, Path, description = "Stack name")),
+    responses((status = 200, body = Vec<ServiceDomains>), (status = 404, body = Problem)))]
+async fn list_stack_domains(
+    State(state): State<AppState>,
+    access: OrgAccess,
+    Path((_, name)): Path<(String, String)>,
+) -> ApiResult<Json<Vec<ServiceDomains>>> {
+    access.require(Permission::Read)?;
+    services::domains::list(&state, &access, &name)
+        .await
+        .map(Json)
+}
+
+/// Set a service's domains, for every environment or one, over its compose file's.
+#[utoipa::path(put, path = "/orgs/{org}/stacks/{stack}/domains/{service}", tag = "stacks",
+    request_body = SetDomainsRequest,
+    params(("org" = String, Path, description = "Organization slug"),
+        ("stack" = String, Path, description = "Stack name"),
+        ("service" = String, Path, description = "Service name"), VariableQuery),
+    responses((status = 200, body = ServiceDomains), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn set_stack_domains(
+    State(state): State<AppState>,
+    access: OrgAccess,
+    Path((_, stack, service)): Path<(String, String, String)>,
+    Query(query): Query<VariableQuery>,
+    body: Payload<SetDomainsRequest>,
+) -> ApiResult<Json<ServiceDomains>> {
+    access.require(Permission::Configure)?;
+    let request = body.parse()?;
+    services::domains::set(
+        &state,
+        &access,
+        &stack,
+        &service,
+        query.environment.as_deref(),
+        request,
+    )
+    .await
+    .map(Json)
+}
+
+/// Remove a service's domains setting: the compose file's domains apply again.
+#[utoipa::path(delete, path = "/orgs/{org}/stacks/{stack}/domains/{service}", tag = "stacks",
+    params(("org" = String, Path, description = "Organization slug"),
+        ("stack" = String, Path, description = "Stack name"),
+        ("service" = String, Path, description = "Service name"), VariableQuery),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn delete_stack_domains(
+    State(state): State<AppState>,
+    access: OrgAccess,
+    Path((_, stack, service)): Path<(String, String, String)>,
+    Query(query): Query<VariableQuery>,
+) -> ApiResult<StatusCode> {
+    access.require(Permission::Configure)?;
+    services::domains::delete(
+        &state,
+        &access,
+        &stack,
+        &service,
+        query.environment.as_deref(),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -119,6 +119,15 @@ pub async fn queue(
             &target,
         )
         .await?;
+        services::domains::check_version_claims(
+            app,
+            org,
+            &stack,
+            &content,
+            environment_id.as_deref(),
+            &target,
+        )
+        .await?;
     }
     if let Some(key) = &request.idempotency_key
         && (key.is_empty() || key.len() > 200)

@@ -14,6 +14,7 @@ pub mod agents;
 pub mod audit;
 pub mod containers;
 pub mod deployments;
+pub mod domains;
 pub mod health;
 pub mod names;
 pub mod organizations;

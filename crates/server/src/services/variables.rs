@@ -32,6 +32,28 @@ pub fn check_variable_name(name: &str) -> ApiResult<()> {
     }
 }
 
+/// The variable scopes of a deployment of `stack_id` into `environment_id`, weakest first:
+/// the environment's variables, under the stack's, under the stack's for this environment.
+pub fn deployment_scopes(stack_id: &str, environment_id: Option<&str>) -> Vec<VariableScope> {
+    let mut scopes = Vec::new();
+    if let Some(env) = environment_id {
+        scopes.push(VariableScope::Environment {
+            environment_id: env.to_string(),
+        });
+    }
+    scopes.push(VariableScope::Stack {
+        stack_id: stack_id.to_string(),
+        environment_id: None,
+    });
+    if let Some(env) = environment_id {
+        scopes.push(VariableScope::Stack {
+            stack_id: stack_id.to_string(),
+            environment_id: Some(env.to_string()),
+        });
+    }
+    scopes
+}
+
 pub async fn list(
     app: &App,
     access: &OrgAccess,

@@ -1,0 +1,217 @@
+//! A stack's domains through the API: the compose file's, settings per environment over
+//! them (checked against the service: well-formed hosts, an exposed port, a known service),
+//! and one host and path per target — a second stack claiming a deployed stack's domain is
+//! refused, naming the stack that holds it.
+
+use std::time::Duration;
+
+use serde_json::json;
+use windflow_testkit::{TEST_IMAGE, docker, list_project_containers, unique_project};
+
+use crate::support::{create_stack, databases, start};
+
+const DEPLOY_TIMEOUT: Duration = Duration::from_secs(120);
+
+fn compose(domain: &str) -> String {
+    format!(
+        "services:\n  web:\n    image: {TEST_IMAGE}\n    command: [\"sleep\", \"600\"]\n    expose: [\"80\"]\n    x-windflow:\n      domains: [\"{domain}\"]\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn domains_are_set_per_environment_and_claimed_once_per_target() {
+    let docker = docker().await;
+    for database in databases("domains").await {
+        let server = start(database).await;
+        let api = server.admin().await.unwrap();
+        let shop = unique_project("shop");
+        let rival = unique_project("rival");
+        create_stack(&api, &shop, &compose("shop.example.test")).await;
+        let r = api
+            .post("/orgs/default/environments", json!({ "name": "staging" }))
+            .await
+            .unwrap();
+        assert_eq!(r.status, 201, "{}", r.text);
+
+        let listed = api
+            .get(&format!("/orgs/default/stacks/{shop}/domains"))
+            .await
+            .unwrap();
+        assert_eq!(listed.status, 200, "{}", listed.text);
+        assert_eq!(
+            listed.body,
+            json!([{ "service": "web", "domains": ["shop.example.test"], "port": 80,
+                     "tls": "auto", "source": "compose" }])
+        );
+
+        // Staging answers elsewhere; the port comes from the compose file.
+        let set = api
+            .put(
+                &format!("/orgs/default/stacks/{shop}/domains/web?environment=staging"),
+                json!({ "domains": ["Shop.Staging.example.test", "staging.example.test/shop"] }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(set.status, 200, "{}", set.text);
+        assert_eq!(
+            set.body["domains"],
+            json!(["shop.staging.example.test", "staging.example.test/shop"])
+        );
+        assert_eq!(set.body["port"], 80);
+        assert_eq!(set.body["environment"], "staging");
+
+        // Bad input names its field and changes nothing.
+        for (body, service, field, says) in [
+            (
+                json!({ "domains": ["https://shop.example.test"] }),
+                "web",
+                "domains[0]",
+                "without a scheme",
+            ),
+            (
+                json!({ "domains": ["a.example.test", "a.example.test"] }),
+                "web",
+                "domains[1]",
+                "listed twice",
+            ),
+            (
+                json!({ "domains": ["a.example.test"], "port": 8080 }),
+                "web",
+                "port",
+                "does not expose port 8080",
+            ),
+            (
+                json!({ "domains": ["a.example.test"], "tls": "a b" }),
+                "web",
+                "tls",
+                "stored certificate",
+            ),
+            (
+                json!({ "domains": ["a.example.test"] }),
+                "api",
+                "service",
+                "has no service \"api\" (its services: web)",
+            ),
+        ] {
+            let r = api
+                .put(
+                    &format!("/orgs/default/stacks/{shop}/domains/{service}"),
+                    body.clone(),
+                )
+                .await
+                .unwrap();
+            assert_eq!(r.status, 422, "{body}: {}", r.text);
+            assert_eq!(r.body["errors"][0]["field"], field, "{}", r.text);
+            let message = r.body["errors"][0]["message"].as_str().unwrap_or("");
+            assert!(message.contains(says), "{body}: {}", r.text);
+        }
+        let listed = api
+            .get(&format!("/orgs/default/stacks/{shop}/domains"))
+            .await
+            .unwrap();
+        assert_eq!(listed.body.as_array().unwrap().len(), 2, "{}", listed.text);
+
+        // Deployed (no environment: the compose file's domain), shop holds
+        // shop.example.test on `local`.
+        let queued = api
+            .post(
+                "/orgs/default/deployments",
+                json!({ "stack": shop, "target": "local" }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(queued.status, 201, "{}", queued.text);
+        let done = api
+            .wait_deployment(
+                "default",
+                queued.body["id"].as_str().unwrap(),
+                DEPLOY_TIMEOUT,
+            )
+            .await
+            .unwrap();
+        assert_eq!(done["state"], "succeeded", "{done}");
+
+        // A second stack claiming it is refused at queue time, naming the holder.
+        create_stack(&api, &rival, &compose("shop.example.test")).await;
+        let refused = api
+            .post(
+                "/orgs/default/deployments",
+                json!({ "stack": rival, "target": "local" }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(refused.status, 409, "{}", refused.text);
+        assert!(
+            refused
+                .text
+                .contains(&format!("already served on target local by stack {shop}")),
+            "{}",
+            refused.text
+        );
+        assert!(
+            list_project_containers(&docker, &rival)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // Moved to a free domain in the control plane, it deploys.
+        let moved = api
+            .put(
+                &format!("/orgs/default/stacks/{rival}/domains/web"),
+                json!({ "domains": ["rival.example.test"] }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(moved.status, 200, "{}", moved.text);
+        let queued = api
+            .post(
+                "/orgs/default/deployments",
+                json!({ "stack": rival, "target": "local" }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(queued.status, 201, "{}", queued.text);
+        let done = api
+            .wait_deployment(
+                "default",
+                queued.body["id"].as_str().unwrap(),
+                DEPLOY_TIMEOUT,
+            )
+            .await
+            .unwrap();
+        assert_eq!(done["state"], "succeeded", "{done}");
+
+        // Removing a setting brings the compose file's domains back.
+        let removed = api
+            .delete(&format!("/orgs/default/stacks/{rival}/domains/web"))
+            .await
+            .unwrap();
+        assert_eq!(removed.status, 204, "{}", removed.text);
+        let listed = api
+            .get(&format!("/orgs/default/stacks/{rival}/domains"))
+            .await
+            .unwrap();
+        assert_eq!(listed.body[0]["source"], "compose", "{}", listed.text);
+        assert_eq!(listed.body.as_array().unwrap().len(), 1);
+
+        for stack in [&shop, &rival] {
+            let r = api
+                .delete(&format!("/orgs/default/stacks/{stack}?undeploy=true"))
+                .await
+                .unwrap();
+            assert!(matches!(r.status, 202 | 204), "{}", r.text);
+        }
+        for stack in [&shop, &rival] {
+            for _ in 0..200 {
+                if list_project_containers(&docker, stack)
+                    .await
+                    .unwrap()
+                    .is_empty()
+                {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
