@@ -190,6 +190,9 @@ pub enum Command {
     /// Stacks on the WindFlow server: push compose files, list, show, diff.
     #[command(subcommand)]
     Stack(remote::StackCommand),
+    /// Domains of stacks on the WindFlow server: list, set per environment, remove.
+    #[command(subcommand)]
+    Domain(remote::DomainCommand),
     /// Deploy a stack on the WindFlow server onto a target, following its progress.
     Deploy(remote::DeployArgs),
     /// The WindFlow server's deployments: a list, or one with its plan and error.

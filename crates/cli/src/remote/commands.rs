@@ -40,18 +40,18 @@ impl From<ApiError> for Failure {
 
 /// A server, a token and an organization, resolved from flags, environment and the
 /// credentials file.
-struct Session {
-    client: Client,
-    org: String,
+pub(super) struct Session {
+    pub(super) client: Client,
+    pub(super) org: String,
 }
 
 impl Session {
-    fn org_path(&self, rest: &str) -> String {
+    pub(super) fn org_path(&self, rest: &str) -> String {
         format!("/orgs/{}{rest}", segment(&self.org))
     }
 }
 
-fn connect(args: &ServerArgs) -> Result<Session> {
+pub(super) fn connect(args: &ServerArgs) -> Result<Session> {
     let stored = match credentials::path() {
         Some(path) => {
             credentials::load(&path).map_err(|e| Failure::new(exit::FAILURE, format!("{e:#}")))?
@@ -114,7 +114,7 @@ fn normalize_url(url: &str) -> Result<String> {
 }
 
 /// A URL path segment: everything but unreserved characters percent-encoded.
-fn segment(text: &str) -> String {
+pub(super) fn segment(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
@@ -130,7 +130,7 @@ fn print_json_line(value: &impl Serialize) {
     println!("{}", serde_json::to_string(value).unwrap_or_default());
 }
 
-fn format_time(at: &time::OffsetDateTime) -> String {
+pub(super) fn format_time(at: &time::OffsetDateTime) -> String {
     let format =
         time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]Z");
     at.to_offset(time::UtcOffset::UTC)

@@ -7,6 +7,7 @@
 pub mod client;
 pub mod commands;
 pub mod credentials;
+pub mod domains;
 pub mod sse;
 
 use std::path::PathBuf;
@@ -14,6 +15,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 pub use commands::{deploy, deployments, login, logout, logs, rollback, stack};
+pub use domains::{DomainCommand, domain};
 
 /// Which server and organization a command talks to.
 #[derive(Args, Debug, Clone, Default)]

@@ -244,6 +244,38 @@ async fn login_push_and_logout() {
         "{run}"
     );
 
+    // Domains: set over the compose file, listed, refused with the field at fault, removed.
+    let run = cli
+        .run(&[
+            "domain",
+            "set",
+            "shop",
+            "web",
+            "shop.example.test",
+            "--port",
+            "8080",
+        ])
+        .await;
+    assert_eq!(run.code, 0, "{run}");
+    assert!(
+        run.stdout
+            .contains("answers at shop.example.test (port 8080, tls auto)"),
+        "{run}"
+    );
+    let run = cli.run(&["domain", "ls", "shop", "--output", "json"]).await;
+    assert_eq!(run.code, 0, "{run}");
+    assert_eq!(run.json()[0]["domains"][0], "shop.example.test", "{run}");
+    assert_eq!(run.json()[0]["source"], "control-plane", "{run}");
+    let run = cli
+        .run(&["domain", "set", "shop", "web", "bad_host.example.test"])
+        .await;
+    assert_ne!(run.code, 0, "{run}");
+    assert!(run.stderr.contains("domains[0]"), "{run}");
+    let run = cli.run(&["domain", "rm", "shop", "web"]).await;
+    assert_eq!(run.code, 0, "{run}");
+    let run = cli.run(&["domain", "ls", "shop", "--output", "json"]).await;
+    assert_eq!(run.json(), serde_json::json!([]), "{run}");
+
     // WINDFLOW_SERVER / WINDFLOW_TOKEN work without the file (CI).
     let run = cli.run(&["logout"]).await;
     assert_eq!(run.code, 0, "{run}");
