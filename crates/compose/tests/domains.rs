@@ -164,3 +164,14 @@ fn unknown_extension_keys_and_wildcards_are_warned_about() {
         "{warnings:?}"
     );
 }
+
+#[test]
+fn a_service_off_every_network_cannot_have_domains() {
+    let error = refused(
+        "services:\n  web:\n    image: a\n    network_mode: host\n    x-windflow:\n      domains: [shop.example.test]\n      port: 80\n",
+    );
+    assert!(
+        error.contains("services.web.x-windflow") && error.contains("network_mode \"host\""),
+        "{error}"
+    );
+}

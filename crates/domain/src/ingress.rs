@@ -258,6 +258,46 @@ impl<'de> Deserialize<'de> for TlsMode {
     }
 }
 
+/// The stack as the engine deploys it: each service with domains also joins the target's
+/// gateway network (an external network the gateway owns), answering there as
+/// [`gateway_alias`](crate::naming::gateway_alias). A stack without domains is returned
+/// as it is.
+pub fn with_gateway(stack: &crate::StackSpec) -> std::borrow::Cow<'_, crate::StackSpec> {
+    use crate::naming::{GATEWAY_NETWORK, GATEWAY_NETWORK_KEY, gateway_alias};
+    let attached = |s: &crate::Service| s.networks.contains_key(GATEWAY_NETWORK_KEY);
+    let needed = stack
+        .services
+        .values()
+        .any(|s| s.ingress.is_some() && s.network_mode.is_none() && !attached(s));
+    if !needed {
+        return std::borrow::Cow::Borrowed(stack);
+    }
+    let mut stack = stack.clone();
+    stack.networks.insert(
+        GATEWAY_NETWORK_KEY.to_string(),
+        crate::Network {
+            name: GATEWAY_NETWORK.to_string(),
+            external: true,
+            ..crate::Network::default()
+        },
+    );
+    let project = stack.name.clone();
+    for (name, service) in stack.services.iter_mut() {
+        if service.ingress.is_some() && service.network_mode.is_none() {
+            service.networks.insert(
+                GATEWAY_NETWORK_KEY.to_string(),
+                crate::ServiceNetwork {
+                    aliases: vec![gateway_alias(&project, name)],
+                    // The stack's own networks come first (the default route stays theirs).
+                    priority: Some(-1),
+                    ..crate::ServiceNetwork::default()
+                },
+            );
+        }
+    }
+    std::borrow::Cow::Owned(stack)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,6 +364,43 @@ mod tests {
         assert_eq!(ingress.tls, TlsMode::Off);
         assert_eq!(ingress.domains[1].path.as_deref(), Some("/api"));
         assert!(serde_json::from_str::<Domain>(r#""bad host""#).is_err());
+    }
+
+    #[test]
+    fn services_with_domains_join_the_gateway_network() {
+        let mut stack = crate::StackSpec {
+            name: "shop".into(),
+            ..Default::default()
+        };
+        let web = crate::Service {
+            ingress: Some(Ingress {
+                domains: vec!["shop.example.test".parse().unwrap()],
+                port: 80,
+                tls: TlsMode::Auto,
+            }),
+            ..Default::default()
+        };
+        stack
+            .services
+            .insert("db".into(), crate::Service::default());
+        stack.services.insert("web".into(), web);
+        let deployed = with_gateway(&stack);
+        let network = &deployed.networks[crate::naming::GATEWAY_NETWORK_KEY];
+        assert!(network.external);
+        assert_eq!(network.name, crate::naming::GATEWAY_NETWORK);
+        let attached = &deployed.services["web"].networks[crate::naming::GATEWAY_NETWORK_KEY];
+        assert_eq!(attached.aliases, ["shop-web"]);
+        assert!(deployed.services["db"].networks.is_empty());
+        // Applying it again changes nothing; a stack without domains is borrowed as is.
+        assert!(matches!(
+            with_gateway(&deployed),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        stack.services.remove("web");
+        assert!(matches!(
+            with_gateway(&stack),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 
     proptest::proptest! {

@@ -25,6 +25,17 @@ pub const LABEL_DEFINITION_HASH: &str = "io.windflow.definition-hash";
 
 /// The compose version WindFlow claims in `com.docker.compose.version`: the compose-spec
 /// generation whose conventions it follows, so compose v2 reads the containers as its own.
+/// The network a target's gateway shares with the services that have domains: the gateway
+/// reaches their replicas there, never through published ports.
+pub const GATEWAY_NETWORK: &str = "windflow-gateway";
+/// The key of [`GATEWAY_NETWORK`] among a stack's networks once its services are attached.
+pub const GATEWAY_NETWORK_KEY: &str = "x-windflow-gateway";
+
+/// The name a service's replicas answer to on the gateway network: `<project>-<service>`.
+pub fn gateway_alias(project: &str, service: &str) -> String {
+    format!("{project}-{service}")
+}
+
 pub const COMPOSE_VERSION: &str = "2.20.0";
 
 /// `<project>-<service>-<n>`, compose v2's container name.

@@ -162,6 +162,10 @@ pub enum PlanError {
     )]
     MissingExternalNetwork { key: String, name: String },
     #[error(
+        "the stack has domains (x-windflow) and this target has no WindFlow gateway yet (network \"windflow-gateway\"): deploy it through the control plane (`windflow serve`), which sets up each target's gateway"
+    )]
+    MissingGateway,
+    #[error(
         "external volume {name:?} (volumes.{key}) does not exist: create it first or remove `external: true`"
     )]
     MissingExternalVolume { key: String, name: String },
@@ -263,9 +267,13 @@ pub fn plan_up(
             key: key.into(),
             name: network.name.clone(),
         };
-        let missing = PlanError::MissingExternalNetwork {
-            key: key.into(),
-            name: network.name.clone(),
+        let missing = if key == crate::naming::GATEWAY_NETWORK_KEY {
+            PlanError::MissingGateway
+        } else {
+            PlanError::MissingExternalNetwork {
+                key: key.into(),
+                name: network.name.clone(),
+            }
         };
         let found = observed.networks.get(&network.name);
         let resource = Resource {

@@ -46,6 +46,16 @@ pub(super) fn ingress(
         }
     }
     let domains_node = fields.get("domains")?;
+    if let Some(mode) = &service.network_mode {
+        ctx.error(
+            node,
+            path,
+            format!(
+                "a service with network_mode {mode:?} cannot be reached by the gateway: its domains need it on a network"
+            ),
+        );
+        return None;
+    }
     let domains = domains(domains_node, &format!("{path}.domains"), ctx);
     let tls = match fields.get("tls") {
         Some(node) => {

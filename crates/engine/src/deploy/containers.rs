@@ -2,6 +2,7 @@
 //! `windflow_domain::plan`, run the plan with the [`executor`](crate::executor).
 
 use windflow_domain::StackSpec;
+use windflow_domain::ingress::with_gateway;
 use windflow_domain::observed::Observed;
 use windflow_domain::plan::{Action, Plan, PlanOptions, plan_down, plan_up};
 
@@ -17,6 +18,7 @@ pub async fn plan(
     stack: &StackSpec,
     options: &PlanOptions,
 ) -> Result<(Observed, Plan), UpError> {
+    let stack = &*with_gateway(stack);
     let observed = driver.observe(&stack.name, Some(stack)).await?;
     let plan = plan_up(stack, &observed, options)?;
     Ok((observed, plan))
@@ -32,6 +34,7 @@ pub async fn up(
     options: &UpOptions,
     events: &EventSink,
 ) -> Result<UpOutcome, UpError> {
+    let stack = &*with_gateway(stack);
     let (mut observed, first) = plan(driver, stack, &options.plan).await?;
     let image_steps: Vec<_> = first
         .steps
