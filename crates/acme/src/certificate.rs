@@ -53,7 +53,7 @@ pub fn chain_der(chain_pem: &str) -> Result<Vec<Vec<u8>>, CertificateError> {
 
 fn parse(position: usize, der: &[u8]) -> Result<X509Certificate<'_>, CertificateError> {
     match X509Certificate::from_der(der) {
-        Ok((rest, cert)) if rest.is_empty() => Ok(cert),
+        Ok(([], cert)) => Ok(cert),
         Ok(_) => Err(CertificateError::Parse {
             position,
             reason: "trailing bytes after the certificate".into(),

@@ -210,12 +210,7 @@ fn classify(url: &str, error: &(dyn StdError + 'static)) -> TransportError {
         if reasons.last() != Some(&text) {
             reasons.push(text);
         }
-        let tls = e.downcast_ref::<rustls::Error>().or_else(|| {
-            e.downcast_ref::<std::io::Error>()
-                .and_then(|io| io.get_ref())
-                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        });
-        if let Some(tls @ rustls::Error::InvalidCertificate(_)) = tls {
+        if let Some(tls @ rustls::Error::InvalidCertificate(_)) = rustls_error(e) {
             return TransportError {
                 url: url.to_owned(),
                 kind: TransportErrorKind::UntrustedCertificate,
@@ -224,11 +219,29 @@ fn classify(url: &str, error: &(dyn StdError + 'static)) -> TransportError {
         }
         current = e.source();
     }
+    let reason = reasons.join(": ");
+    // Last resort when a layer hid the typed error: rustls's own wording.
+    let kind = if reason.contains("invalid peer certificate") {
+        TransportErrorKind::UntrustedCertificate
+    } else {
+        TransportErrorKind::Unreachable
+    };
     TransportError {
         url: url.to_owned(),
-        kind: TransportErrorKind::Unreachable,
-        reason: reasons.join(": "),
+        kind,
+        reason,
     }
+}
+
+/// The rustls error inside `e`, looking through `io::Error` payloads.
+fn rustls_error<'a>(e: &'a (dyn StdError + 'static)) -> Option<&'a rustls::Error> {
+    if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    if let Some(io) = e.downcast_ref::<std::io::Error>() {
+        return io.get_ref().and_then(|inner| rustls_error(inner));
+    }
+    None
 }
 
 #[cfg(test)]
