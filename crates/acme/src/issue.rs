@@ -208,7 +208,6 @@ impl AcmeAccount {
             .map_err(|e| self.map(e))?;
 
         // Publish and announce a response for every pending authorization.
-        let mut used = Vec::new();
         {
             let mut authorizations = order.authorizations();
             while let Some(authorization) = authorizations.next().await {
@@ -272,7 +271,6 @@ impl AcmeAccount {
                 }
                 tracing::debug!(%identifier, %kind, "challenge response published");
                 challenge.set_ready().await.map_err(|e| self.map(e))?;
-                used.push((identifier, kind));
             }
         }
 
@@ -285,12 +283,9 @@ impl AcmeAccount {
         match order.poll_ready(&policy(options.validation_timeout)).await {
             Ok(OrderStatus::Ready) => {}
             Ok(status) => {
-                return Err(self
-                    .challenge_failure(&mut order, &used)
-                    .await
-                    .unwrap_or_else(|| {
-                        AcmeError::Protocol(format!("the order became {status:?}"))
-                    }));
+                return Err(self.challenge_failure(&mut order).await.unwrap_or_else(|| {
+                    AcmeError::Protocol(format!("the order became {status:?}"))
+                }));
             }
             Err(instant_acme::Error::Timeout(_)) => {
                 return Err(AcmeError::Timeout {
@@ -299,10 +294,7 @@ impl AcmeAccount {
             }
             Err(error) => {
                 let mapped = self.map(error);
-                return Err(self
-                    .challenge_failure(&mut order, &used)
-                    .await
-                    .unwrap_or(mapped));
+                return Err(self.challenge_failure(&mut order).await.unwrap_or(mapped));
             }
         }
 
@@ -339,11 +331,7 @@ impl AcmeAccount {
     }
 
     /// The CA's explanation of the first challenge that failed, if one did.
-    async fn challenge_failure(
-        &self,
-        order: &mut instant_acme::Order,
-        used: &[(String, ChallengeKind)],
-    ) -> Option<AcmeError> {
+    async fn challenge_failure(&self, order: &mut instant_acme::Order) -> Option<AcmeError> {
         let mut authorizations = order.authorizations();
         while let Some(Ok(mut authorization)) = authorizations.next().await {
             let Ok(state) = authorization.refresh().await else {
@@ -359,7 +347,6 @@ impl AcmeAccount {
                     ChallengeType::Dns01 => ChallengeKind::Dns01,
                     _ => continue,
                 };
-                let _ = used;
                 let mut detail = problem
                     .detail
                     .clone()

@@ -576,6 +576,104 @@ async fn a_failed_challenge_reports_the_cas_detail_and_leaves_nothing_behind() {
     );
 }
 
+/// Publishes like the gateway, but fails for one name, or never returns for one.
+struct Flaky {
+    inner: Arc<GatewayStandIn>,
+    fail_after: usize,
+    hang: bool,
+    presented: Mutex<usize>,
+    started: tokio::sync::Notify,
+}
+
+#[async_trait]
+impl Http01Solver for Flaky {
+    async fn present(&self, token: &str, key_authorization: &str) -> Result<(), SolverError> {
+        let count = {
+            let mut n = self.presented.lock().unwrap();
+            *n += 1;
+            *n
+        };
+        if count > self.fail_after {
+            if self.hang {
+                self.started.notify_one();
+                std::future::pending::<()>().await;
+            }
+            return Err("the gateway refused the route".into());
+        }
+        self.inner.present(token, key_authorization).await
+    }
+
+    async fn cleanup(&self, token: &str) -> Result<(), SolverError> {
+        self.inner.cleanup(token).await
+    }
+}
+
+#[tokio::test]
+async fn a_failing_solver_is_named_and_what_it_published_is_withdrawn() {
+    if !pebble_tests_enabled() {
+        return;
+    }
+    let pebble = Pebble::start().await;
+    let account = pebble.account().await;
+    let gateway = GatewayStandIn::start(pebble.http_port, false).await;
+    let flaky = Arc::new(Flaky {
+        inner: gateway.clone(),
+        fail_after: 1,
+        hang: false,
+        presented: Mutex::default(),
+        started: tokio::sync::Notify::new(),
+    });
+    let error = account
+        .issue(
+            &names(&["one.example.test", "two.example.test"]),
+            &ChallengeSolvers::http01(flaky),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(error, AcmeError::Solver { .. }), "{error:?}");
+    assert!(
+        error.to_string().contains("the gateway refused the route"),
+        "{error}"
+    );
+    assert!(gateway.tokens.lock().unwrap().is_empty());
+    // Both the published token and the one that failed half-way are cleaned up.
+    assert_eq!(gateway.cleaned.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn an_abandoned_issuance_still_withdraws_its_challenges() {
+    if !pebble_tests_enabled() {
+        return;
+    }
+    let pebble = Pebble::start().await;
+    let account = pebble.account().await;
+    let gateway = GatewayStandIn::start(pebble.http_port, false).await;
+    let flaky = Arc::new(Flaky {
+        inner: gateway.clone(),
+        fail_after: 1,
+        hang: true,
+        presented: Mutex::default(),
+        started: tokio::sync::Notify::new(),
+    });
+    let solvers = ChallengeSolvers::http01(flaky.clone());
+    let domains = names(&["one.example.test", "two.example.test"]);
+    let issuing = account.issue(&domains, &solvers);
+    tokio::select! {
+        _ = issuing => panic!("the hanging solver returned"),
+        _ = flaky.started.notified() => {}
+    }
+    // The issuing future is dropped here; its cleanup runs on a spawned task.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while gateway.cleaned.lock().unwrap().len() < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "cleanup did not run after cancellation"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(gateway.tokens.lock().unwrap().is_empty());
+}
+
 // ---------------------------------------------------------------------------------------
 // (d) Revocation
 // ---------------------------------------------------------------------------------------
