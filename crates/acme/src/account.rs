@@ -9,8 +9,8 @@ use rustls_pki_types::CertificateDer;
 use serde::{Deserialize, Serialize};
 
 use crate::certificate::chain_der;
-use crate::client::{AcmeHttpClient, RetryAfter, root_store};
-use crate::error::{AcmeError, from_acme};
+use crate::client::{AcmeHttpClient, RetryAfter, from_acme, root_store};
+use crate::error::AcmeError;
 use crate::secret::Secret;
 
 /// Let's Encrypt's production directory.

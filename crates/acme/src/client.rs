@@ -24,7 +24,7 @@ use rustls_pki_types::pem::PemObject;
 use crate::error::AcmeError;
 
 /// Why a request never got an HTTP response; carried inside `instant_acme::Error::Other`
-/// and turned into an `AcmeError` by `error::from_acme`.
+/// and turned into an `AcmeError` by `from_acme`.
 #[derive(Debug)]
 pub(crate) struct TransportError {
     pub(crate) url: String,
@@ -58,6 +58,21 @@ impl From<TransportError> for AcmeError {
                 reason: e.reason,
             },
         }
+    }
+}
+
+/// Maps instant-acme's error, with the `Retry-After` the transport saw, to `AcmeError`.
+pub(crate) fn from_acme(error: instant_acme::Error, retry_after: Option<SystemTime>) -> AcmeError {
+    match error {
+        instant_acme::Error::Api(problem) => crate::error::from_problem(&problem, retry_after),
+        instant_acme::Error::Other(inner) => match inner.downcast::<TransportError>() {
+            Ok(transport) => (*transport).into(),
+            Err(other) => AcmeError::Protocol(other.to_string()),
+        },
+        instant_acme::Error::Timeout(_) => AcmeError::Timeout {
+            stage: "polling the order",
+        },
+        other => AcmeError::Protocol(other.to_string()),
     }
 }
 
@@ -259,6 +274,35 @@ mod tests {
             time::macros::datetime!(2099-12-31 23:59:59 UTC)
         );
         assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[derive(Debug)]
+    struct Connect(Box<dyn StdError + Send + Sync>);
+    impl fmt::Display for Connect {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("client error (Connect)")
+        }
+    }
+    impl StdError for Connect {
+        fn source(&self) -> Option<&(dyn StdError + 'static)> {
+            Some(&*self.0)
+        }
+    }
+
+    #[test]
+    fn transport_failures_are_classified_through_nested_io_errors() {
+        // What hyper-util + hyper-rustls + tokio-rustls produce for an unknown issuer.
+        let tls = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let nested =
+            std::io::Error::other(std::io::Error::new(std::io::ErrorKind::InvalidData, tls));
+        let error = classify("https://ca/dir", &Connect(Box::new(nested)));
+        assert_eq!(error.kind, TransportErrorKind::UntrustedCertificate);
+        assert_eq!(error.reason, "invalid peer certificate: UnknownIssuer");
+
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let error = classify("https://ca/dir", &Connect(Box::new(refused)));
+        assert_eq!(error.kind, TransportErrorKind::Unreachable);
+        assert_eq!(error.reason, "client error (Connect): connection refused");
     }
 
     #[test]

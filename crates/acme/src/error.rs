@@ -134,23 +134,6 @@ pub enum CertificateError {
 
 const PROBLEM_PREFIX: &str = "urn:ietf:params:acme:error:";
 
-/// Maps instant-acme's error, with the `Retry-After` the transport saw, to `AcmeError`.
-pub(crate) fn from_acme(error: instant_acme::Error, retry_after: Option<SystemTime>) -> AcmeError {
-    match error {
-        instant_acme::Error::Api(problem) => from_problem(&problem, retry_after),
-        instant_acme::Error::Other(inner) => {
-            match inner.downcast::<crate::client::TransportError>() {
-                Ok(transport) => (*transport).into(),
-                Err(other) => AcmeError::Protocol(other.to_string()),
-            }
-        }
-        instant_acme::Error::Timeout(_) => AcmeError::Timeout {
-            stage: "polling the order",
-        },
-        other => AcmeError::Protocol(other.to_string()),
-    }
-}
-
 /// Maps an RFC 8555 problem document.
 pub(crate) fn from_problem(
     problem: &instant_acme::Problem,
