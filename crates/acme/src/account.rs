@@ -281,6 +281,51 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn credentials_are_restored_only_at_their_own_directory() {
+        let credentials = AccountCredentials::from_sealed(Secret::new(
+            r#"{"id":"https://ca/acct/1","key_pkcs8":"MIGHAgEAMBMG","directory":"https://other-ca/dir"}"#,
+        ));
+        let error = AcmeAccount::restore(&AcmeDirectory::lets_encrypt_staging(), &credentials)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "invalid ACME request: the stored ACME credentials belong to https://other-ca/dir, not {LETS_ENCRYPT_STAGING}"
+            )
+        );
+        let garbage = AccountCredentials::from_sealed(Secret::new("{"));
+        let error = AcmeAccount::restore(&AcmeDirectory::lets_encrypt_staging(), &garbage)
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("unreadable"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn a_contact_must_be_an_email_address() {
+        for bad in [
+            "",
+            "ops",
+            "ops@example.com, evil@example.com",
+            "mailto:ops@x",
+        ] {
+            let error = AcmeAccount::create(
+                &AcmeDirectory::lets_encrypt_staging(),
+                &NewAccount {
+                    contact_email: Some(bad.into()),
+                    terms_of_service_agreed: true,
+                },
+            )
+            .await
+            .unwrap_err();
+            assert!(
+                error.to_string().contains("is not an email address"),
+                "{bad}: {error}"
+            );
+        }
+    }
+
+    #[tokio::test]
     async fn an_account_needs_the_terms_of_service_agreed() {
         let error = AcmeAccount::create(
             &AcmeDirectory::lets_encrypt_staging(),
