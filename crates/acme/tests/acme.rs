@@ -49,23 +49,37 @@ fn pebble_tests_enabled() -> bool {
     true
 }
 
-fn free_tcp_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// Ports handed out in this process, so parallel tests never get the same one.
+static TAKEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+
+/// `n` distinct free TCP ports on loopback (held open together while picked). With
+/// `udp_too`, the ports are free for UDP as well (challtestsrv's DNS listens on both).
+fn free_ports(n: usize, udp_too: bool) -> Vec<u16> {
+    let mut held = Vec::new();
+    let mut held_udp = Vec::new();
+    let mut ports = Vec::new();
+    let mut taken = TAKEN.lock().unwrap();
+    while ports.len() < n {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        held.push(listener);
+        if taken.contains(&port) {
+            continue;
+        }
+        if udp_too {
+            match UdpSocket::bind(("127.0.0.1", port)) {
+                Ok(socket) => held_udp.push(socket),
+                Err(_) => continue,
+            }
+        }
+        taken.push(port);
+        ports.push(port);
+    }
+    ports
 }
 
-/// A port free for both UDP and TCP (challtestsrv's DNS listens on both).
-fn free_dns_port() -> u16 {
-    loop {
-        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = udp.local_addr().unwrap().port();
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
+fn free_tcp_port() -> u16 {
+    free_ports(1, false)[0]
 }
 
 struct Killed(Child);
@@ -89,7 +103,20 @@ struct Pebble {
 }
 
 impl Pebble {
+    /// Starts pebble and challtestsrv; a second try with fresh ports when a port picked as
+    /// free was taken before the server bound it.
     async fn start() -> Pebble {
+        let mut failures = Vec::new();
+        for _ in 0..3 {
+            match Pebble::try_start().await {
+                Ok(pebble) => return pebble,
+                Err(failure) => failures.push(failure),
+            }
+        }
+        panic!("pebble did not start:\n{}", failures.join("\n\n"));
+    }
+
+    async fn try_start() -> Result<Pebble, String> {
         let dir = tempfile::tempdir().unwrap();
         let (ca_pem, ca_issuer) = make_ca("pebble test HTTPS CA");
         let server_key = KeyPair::generate().unwrap();
@@ -102,13 +129,10 @@ impl Pebble {
         std::fs::write(&cert_path, server_cert.pem()).unwrap();
         std::fs::write(&key_path, server_key.serialize_pem()).unwrap();
 
-        let (acme_port, management_port, http_port, tls_port) = (
-            free_tcp_port(),
-            free_tcp_port(),
-            free_tcp_port(),
-            free_tcp_port(),
-        );
-        let (dns_port, challtest_port) = (free_dns_port(), free_tcp_port());
+        let ports = free_ports(5, false);
+        let (acme_port, management_port, http_port, tls_port, challtest_port) =
+            (ports[0], ports[1], ports[2], ports[3], ports[4]);
+        let dns_port = free_ports(1, true)[0];
         let config = serde_json::json!({"pebble": {
             "listenAddress": format!("127.0.0.1:{acme_port}"),
             "managementListenAddress": format!("127.0.0.1:{management_port}"),
@@ -144,23 +168,27 @@ impl Pebble {
             .stderr(log("pebble.err"))
             .spawn()
             .expect("starting pebble");
-        let processes = vec![Killed(challtestsrv), Killed(pebble)];
+        let mut processes = vec![Killed(challtestsrv), Killed(pebble)];
 
         let deadline = Instant::now() + Duration::from_secs(20);
         for port in [acme_port, management_port, challtest_port] {
             while TcpStream::connect(("127.0.0.1", port)).is_err() {
-                assert!(
-                    Instant::now() < deadline,
-                    "pebble did not listen on {port}; logs in {}:\n{}",
-                    dir.path().display(),
-                    logs(dir.path())
-                );
+                let exited = processes
+                    .iter_mut()
+                    .any(|p| matches!(p.0.try_wait(), Ok(Some(_))));
+                if exited || Instant::now() > deadline {
+                    return Err(format!(
+                        "pebble or challtestsrv {} before listening on {port}:\n{}",
+                        if exited { "exited" } else { "timed out" },
+                        logs(dir.path())
+                    ));
+                }
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         }
 
         let http = https_client(&ca_pem);
-        Pebble {
+        Ok(Pebble {
             directory_url: format!("https://127.0.0.1:{acme_port}/dir"),
             management: format!("https://127.0.0.1:{management_port}"),
             challtestsrv: format!("http://127.0.0.1:{challtest_port}"),
@@ -169,7 +197,7 @@ impl Pebble {
             http,
             dir,
             _processes: processes,
-        }
+        })
     }
 
     fn directory(&self) -> AcmeDirectory {
