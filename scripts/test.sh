@@ -21,6 +21,10 @@ if [ "${CI:-}" = "true" ] && [ -n "${WINDFLOW_SKIP_POSTGRES:-}" ]; then
     echo "test.sh: ignoring WINDFLOW_SKIP_POSTGRES in CI" >&2
     unset WINDFLOW_SKIP_POSTGRES
 fi
+if [ "${CI:-}" = "true" ] && [ -n "${WINDFLOW_SKIP_ACME_TESTS:-}" ]; then
+    echo "test.sh: ignoring WINDFLOW_SKIP_ACME_TESTS in CI" >&2
+    unset WINDFLOW_SKIP_ACME_TESTS
+fi
 
 # Provision what the real-engine tests need: a Docker engine (installed and started when
 # none answers), a docker CLI that talks to it, and the local test images. A developer who
@@ -86,6 +90,11 @@ check_clean_tree() {
 # server's OpenAPI document, the type check, the unit tests and the initial-JS size budget;
 # Chromium for the console's end-to-end test (crates/cli/tests/server/console.rs).
 scripts/ensure-chromium.sh || exit 1
+# The ACME tests (crates/acme/tests/acme.rs) run Debian's pebble and pebble-challtestsrv, a
+# pair per test on loopback ports. A developer who set WINDFLOW_SKIP_ACME_TESTS=1 skips this.
+if [ "${WINDFLOW_SKIP_ACME_TESTS:-}" != "1" ]; then
+    scripts/ensure-pebble.sh || exit 1
+fi
 step "web build" scripts/build-web.sh
 step "web types" bash -c 'cargo build -q -p windflow-cli "$@" && bin="$(realpath "${CARGO_TARGET_DIR:-target}")/debug/windflow" && cd web && WINDFLOW_BIN="$bin" npm run --silent check:api' _ "${locked[@]}"
 # Provisioning and building must never change a tracked file or leave an untracked one (a
