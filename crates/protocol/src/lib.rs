@@ -630,6 +630,50 @@ pub struct SetDomainsRequest {
     pub tls: Option<String>,
 }
 
+// ---- certificates -------------------------------------------------------------------------
+
+/// A certificate the gateways serve. Its private key never leaves the server.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Certificate {
+    pub name: String,
+    /// `acme` (issued and renewed by WindFlow) or `uploaded`.
+    pub source: String,
+    /// The names it covers (its subject alternative names).
+    pub domains: Vec<String>,
+    pub issuer: String,
+    pub serial: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_before: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_after: OffsetDateTime,
+    /// When WindFlow renews it (ACME certificates: at two thirds of their lifetime).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "time::serde::rfc3339::option")]
+    pub renewal_at: Option<OffsetDateTime>,
+    /// `valid`, `expiring` (within 14 days) or `expired`.
+    pub status: String,
+    /// The last renewal's error; the certificate keeps being served meanwhile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renewal_error: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// A certificate to store under a name: its chain (leaf first) and private key, PEM.
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
+pub struct UploadCertificateRequest {
+    pub chain_pem: String,
+    pub key_pem: String,
+}
+
+impl std::fmt::Debug for UploadCertificateRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UploadCertificateRequest")
+            .field("chain_pem", &self.chain_pem.len())
+            .field("key_pem", &"[redacted]")
+            .finish()
+    }
+}
+
 // ---- deployments ------------------------------------------------------------------------
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -95,6 +95,25 @@ pub struct ServeArgs {
     /// its commands fail once it has been gone that long [default: 10s]
     #[arg(long, env = "WINDFLOW_AGENT_HEARTBEAT", value_name = "DURATION")]
     pub agent_heartbeat: Option<String>,
+    /// The ACME directory certificates are issued from [default: Let's Encrypt]
+    #[arg(long, env = "WINDFLOW_ACME_DIRECTORY", value_name = "URL")]
+    pub acme_directory: Option<String>,
+    /// A PEM file of the root that signs the ACME directory's own HTTPS certificate (a
+    /// private CA such as step-ca); the system roots otherwise
+    #[arg(long, env = "WINDFLOW_ACME_CA_ROOT", value_name = "FILE")]
+    pub acme_ca_root: Option<PathBuf>,
+    /// The contact address registered with the ACME account (expiry notices)
+    #[arg(long, env = "WINDFLOW_ACME_EMAIL", value_name = "EMAIL")]
+    pub acme_email: Option<String>,
+    /// The image of each target's gateway [default: caddy:2]
+    #[arg(long, env = "WINDFLOW_GATEWAY_IMAGE", value_name = "IMAGE")]
+    pub gateway_image: Option<String>,
+    /// Where each target's gateway takes plain HTTP on the target's host [default: 0.0.0.0:80]
+    #[arg(long, env = "WINDFLOW_GATEWAY_HTTP", value_name = "ADDR")]
+    pub gateway_http: Option<SocketAddr>,
+    /// Where each target's gateway takes HTTPS on the target's host [default: 0.0.0.0:443]
+    #[arg(long, env = "WINDFLOW_GATEWAY_HTTPS", value_name = "ADDR")]
+    pub gateway_https: Option<SocketAddr>,
 }
 
 /// The same keys, from the TOML file.
@@ -120,6 +139,29 @@ struct FileConfig {
     metrics_token: Option<String>,
     metrics_listen: Option<SocketAddr>,
     agent_heartbeat: Option<String>,
+    acme_directory: Option<String>,
+    acme_ca_root: Option<PathBuf>,
+    acme_email: Option<String>,
+    gateway_image: Option<String>,
+    gateway_http: Option<SocketAddr>,
+    gateway_https: Option<SocketAddr>,
+}
+
+/// Where certificates come from.
+#[derive(Debug, Clone)]
+pub struct AcmeConfig {
+    pub directory_url: String,
+    /// The root trusted for the directory's HTTPS (PEM), for a private CA.
+    pub ca_root_pem: Option<String>,
+    pub email: Option<String>,
+}
+
+/// How each target's gateway runs.
+#[derive(Debug, Clone)]
+pub struct GatewaySettings {
+    pub image: String,
+    pub http: SocketAddr,
+    pub https: SocketAddr,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,6 +198,8 @@ pub struct ServeConfig {
     /// A separate plain listener serving only `/metrics`, without credentials.
     pub metrics_listen: Option<SocketAddr>,
     pub agent_heartbeat: Duration,
+    pub acme: AcmeConfig,
+    pub gateway: GatewaySettings,
 }
 
 impl ServeConfig {
@@ -273,6 +317,34 @@ impl ServeConfig {
                     bail!("agent-heartbeat: must be at least 1s");
                 }
                 heartbeat
+            },
+            acme: AcmeConfig {
+                directory_url: args
+                    .acme_directory
+                    .or(file.acme_directory)
+                    .unwrap_or_else(|| windflow_acme::LETS_ENCRYPT_PRODUCTION.to_string()),
+                ca_root_pem: match args.acme_ca_root.or(file.acme_ca_root) {
+                    Some(path) => Some(
+                        std::fs::read_to_string(&path)
+                            .with_context(|| format!("acme-ca-root: reading {}", path.display()))?,
+                    ),
+                    None => None,
+                },
+                email: args.acme_email.or(file.acme_email).filter(|e| !e.is_empty()),
+            },
+            gateway: GatewaySettings {
+                image: args
+                    .gateway_image
+                    .or(file.gateway_image)
+                    .unwrap_or_else(|| "caddy:2".to_string()),
+                http: args
+                    .gateway_http
+                    .or(file.gateway_http)
+                    .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 80))),
+                https: args
+                    .gateway_https
+                    .or(file.gateway_https)
+                    .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 443))),
             },
         })
     }

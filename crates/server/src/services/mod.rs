@@ -12,6 +12,7 @@
 
 pub mod agents;
 pub mod audit;
+pub mod certificates;
 pub mod containers;
 pub mod deployments;
 pub mod domains;
