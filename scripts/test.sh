@@ -32,6 +32,8 @@ if [ "${WINDFLOW_SKIP_DOCKER_TESTS:-}" != "1" ]; then
     source scripts/lib/docker-client.sh
     windflow_select_docker_client || exit 1
     scripts/ensure-test-images.sh || exit 1
+    # The gateway tests run Caddy from a local image built from Debian's package.
+    scripts/ensure-gateway-image.sh >/dev/null || exit 1
     # The SSH transport tests run Debian's sshd (a child of each test) in front of the engine.
     scripts/ensure-sshd.sh || exit 1
 fi
