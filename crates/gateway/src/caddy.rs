@@ -79,6 +79,7 @@ pub fn caddy_json(config: &GatewayConfig) -> Value {
             "listen": [format!(":{HTTP_PORT}")],
             "automatic_https": {"disable": true},
             "routes": http_routes,
+            "errors": errors(),
         }),
     );
     if !https_routes.is_empty() {
@@ -90,6 +91,7 @@ pub fn caddy_json(config: &GatewayConfig) -> Value {
                 "automatic_https": {"disable": true},
                 "tls_connection_policies": [{}],
                 "routes": https_routes,
+                "errors": errors(),
             }),
         );
     }
@@ -194,6 +196,20 @@ fn not_found() -> Value {
     })
 }
 
+/// Error routes: Caddy 2.6's proxy reports a body over `request_body`'s limit as a 502; it is
+/// the client's fault, so it becomes a 413. Other errors keep Caddy's status.
+fn errors() -> Value {
+    json!({"routes": [{
+        "match": [{"expression": "{http.error.message}.contains('request body too large')"}],
+        "handle": [{
+            "handler": "static_response",
+            "status_code": 413,
+            "body": "request body too large\n",
+        }],
+        "terminal": true,
+    }]})
+}
+
 /// A Caddy duration string in milliseconds (`1500ms`).
 fn duration(value: Duration) -> String {
     format!("{}ms", value.as_millis())
@@ -268,6 +284,7 @@ mod tests {
                          "terminal": true},
                         not_found(),
                     ],
+                    "errors": super::errors(),
                 }}}},
             }),
         );
@@ -331,6 +348,7 @@ mod tests {
                                  "terminal": true},
                                 not_found(),
                             ],
+                            "errors": super::errors(),
                         },
                         "https": {
                             "listen": [":443"],
@@ -341,6 +359,7 @@ mod tests {
                                  "terminal": true},
                                 not_found(),
                             ],
+                            "errors": super::errors(),
                         },
                     }},
                     "tls": {"certificates": {"load_pem": [{
