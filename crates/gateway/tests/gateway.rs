@@ -90,6 +90,22 @@ async fn start_backend(docker: &Docker, network: &str, name: &str, page: &str) {
          printf '#!/bin/sh\\necho Content-Type: text/plain\\necho\\nenv\\n' > /www/cgi-bin/env && \
          chmod +x /www/cgi-bin/env && exec httpd -f -p 8080 -h /www"
     );
+    run_container(docker, network, name, script).await;
+}
+
+/// A minimal WebSocket-shaped server on port 8080: it reads the request's headers, answers
+/// `101 Switching Protocols`, then echoes every byte (a tunnel is all the gateway must give).
+async fn start_upgrade_echo(docker: &Docker, network: &str, name: &str) {
+    let script = "printf '%s\\n' '#!/bin/sh' \
+        'cr=$(printf \"\\r\")' \
+        'while IFS= read -r line; do case \"$line\" in \"$cr\"|\"\") break;; esac; done' \
+        'printf \"HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\n\\r\\n\"' \
+        'exec cat' > /echo.sh && chmod +x /echo.sh && exec nc -ll -p 8080 -e /echo.sh"
+        .to_string();
+    run_container(docker, network, name, script).await;
+}
+
+async fn run_container(docker: &Docker, network: &str, name: &str, script: String) {
     let body = ContainerCreateBody {
         image: Some(BUSYBOX_IMAGE.into()),
         hostname: Some(name.into()),
@@ -203,6 +219,71 @@ fn api_route(upstream: &str) -> HttpRoute {
     }
 }
 
+/// Plain HTTP (no TLS) to a WebSocket-style upstream.
+fn ws_route(upstream: &str) -> HttpRoute {
+    HttpRoute {
+        id: "chat/ws".into(),
+        hosts: vec!["ws.example.test".into()],
+        path_prefix: None,
+        upstreams: vec![Upstream::new(upstream, 8080)],
+        health: None,
+        tls: false,
+        redirect_http_to_https: false,
+        max_request_body: None,
+        timeouts: Timeouts::default(),
+    }
+}
+
+/// An HTTP/1.1 upgrade through the gateway, then bytes both ways through the tunnel.
+async fn upgrade_and_echo(http_port: u16) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", http_port))
+        .await
+        .unwrap();
+    stream
+        .write_all(
+            b"GET /chat HTTP/1.1\r\nHost: ws.example.test\r\nConnection: Upgrade\r\n\
+              Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
+              Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+        )
+        .await
+        .unwrap();
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 1024];
+    let read_until = async |stream: &mut tokio::net::TcpStream,
+                            received: &mut Vec<u8>,
+                            buffer: &mut [u8],
+                            needle: &str| {
+        while !String::from_utf8_lossy(received).contains(needle) {
+            let n = tokio::time::timeout(Duration::from_secs(5), stream.read(buffer))
+                .await
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "waiting for {needle:?}, got {:?}",
+                        String::from_utf8_lossy(received)
+                    )
+                })
+                .unwrap();
+            assert!(n > 0, "closed: {:?}", String::from_utf8_lossy(received));
+            received.extend_from_slice(&buffer[..n]);
+        }
+    };
+    read_until(&mut stream, &mut received, &mut buffer, "\r\n\r\n").await;
+    let head = String::from_utf8_lossy(&received).to_string();
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    stream
+        .write_all(b"hello through the tunnel\n")
+        .await
+        .unwrap();
+    read_until(
+        &mut stream,
+        &mut received,
+        &mut buffer,
+        "hello through the tunnel",
+    )
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_gateway_routes_terminates_tls_balances_and_reloads_without_losing_requests() {
     if std::env::var("WINDFLOW_SKIP_DOCKER_TESTS").is_ok_and(|v| v == "1") {
@@ -227,7 +308,7 @@ async fn the_gateway_routes_terminates_tls_balances_and_reloads_without_losing_r
             .subsec_nanos()
             % 1_000_000
     );
-    let backends: Vec<String> = ["a1", "a2", "b1", "b2", "api"]
+    let backends: Vec<String> = ["a1", "a2", "b1", "b2", "api", "ws"]
         .iter()
         .map(|b| format!("{unique}-{b}"))
         .collect();
@@ -260,7 +341,7 @@ async fn the_gateway_routes_terminates_tls_balances_and_reloads_without_losing_r
 }
 
 async fn scenario(docker: &Docker, settings: GatewaySettings, backends: &[String]) {
-    let [a1, a2, b1, b2, api] = [0, 1, 2, 3, 4].map(|i| backends[i].as_str());
+    let [a1, a2, b1, b2, api, ws] = [0, 1, 2, 3, 4, 5].map(|i| backends[i].as_str());
     let http_port = settings.http.as_ref().unwrap().port;
     let https_port = settings.https.as_ref().unwrap().port;
     let runtime = GatewayRuntime::new(docker.clone(), settings);
@@ -273,10 +354,11 @@ async fn scenario(docker: &Docker, settings: GatewaySettings, backends: &[String
         start_backend(docker, &network, name, &format!("page from {name}")).await;
     }
     start_backend(docker, &network, api, &format!("api from {api}")).await;
+    start_upgrade_echo(docker, &network, ws).await;
 
     let certs = certificates();
     let config = |upstreams: &[&str]| GatewayConfig {
-        routes: vec![shop_route(upstreams), api_route(api)],
+        routes: vec![shop_route(upstreams), api_route(api), ws_route(ws)],
         certificates: vec![certs.leaf.clone()],
         acme_challenges: vec![AcmeChallenge {
             token: "tok-123_abc".into(),
@@ -366,6 +448,9 @@ async fn scenario(docker: &Docker, settings: GatewaySettings, backends: &[String
         404,
         "/apix is the shop's (which has none)"
     );
+
+    // WebSockets: the upgrade passes and the tunnel carries bytes both ways.
+    upgrade_and_echo(http_port).await;
 
     // Caddy sets the forwarded headers.
     let response = client.get(https("/cgi-bin/env")).send().await.unwrap();
