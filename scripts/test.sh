@@ -4,7 +4,7 @@
 #   2. cargo clippy --workspace --all-targets -- -D warnings
 #   3. cargo test --workspace --no-fail-fast (integration tests use the real Docker engine and PostgreSQL)
 # It first provisions the engine and the test images (scripts/ensure-docker.sh,
-# scripts/ensure-test-images.sh) and a PostgreSQL server (scripts/ensure-postgres.sh, which
+# scripts/ensure-test-images.sh, scripts/ensure-gateway-image.sh) and a PostgreSQL server (scripts/ensure-postgres.sh, which
 # yields WINDFLOW_TEST_DATABASE_URL), so it runs as is on a fresh Debian machine.
 # Every step runs even after a failure, and a summary closes the output; the exit status
 # is non-zero when any step failed.
