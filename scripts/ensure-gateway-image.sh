@@ -24,9 +24,18 @@ die() { say "ERROR: $*"; exit 1; }
 command -v docker >/dev/null 2>&1 || die "no docker CLI: run scripts/ensure-docker.sh first"
 timeout 15 docker info >/dev/null 2>&1 || die "Docker engine not reachable: run scripts/ensure-docker.sh first"
 
-CADDY_VERSION="$(apt-cache policy caddy 2>/dev/null | sed -n 's/^ *Candidate: *//p')"
+candidate() { apt-cache policy caddy 2>/dev/null | sed -n 's/^ *Candidate: *//p'; }
+CADDY_VERSION="$(candidate)"
 if [ -z "$CADDY_VERSION" ] || [ "$CADDY_VERSION" = "(none)" ]; then
-    die "apt knows no caddy package: run 'apt-get update' (Debian bookworm has caddy 2.6)"
+    # A fresh machine may have no package lists yet.
+    SUDO=()
+    if [ "$(id -u)" -ne 0 ]; then SUDO=(sudo -n); fi
+    say "apt knows no caddy package; running apt-get update"
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2 || true
+    CADDY_VERSION="$(candidate)"
+fi
+if [ -z "$CADDY_VERSION" ] || [ "$CADDY_VERSION" = "(none)" ]; then
+    die "apt knows no caddy package (Debian bookworm has caddy 2.6 in main)"
 fi
 IMAGE="${IMAGE_REPO}:caddy-${CADDY_VERSION}"
 WANT_LABEL="${CADDY_VERSION}/r${RECIPE_REVISION}"
