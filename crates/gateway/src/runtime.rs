@@ -136,8 +136,8 @@ pub enum Ensured {
     Running,
     /// It existed and was started.
     Started,
-    /// It was created (or recreated for other settings): it serves its last configuration
-    /// only if it was recreated from nothing — apply the configuration again.
+    /// It was created (or recreated for other settings) and serves nothing yet: apply the
+    /// configuration.
     Created,
 }
 
@@ -171,15 +171,21 @@ pub struct GatewayStatus {
     pub upstreams: Vec<UpstreamStatus>,
 }
 
-/// One target's gateway.
+/// One target's gateway. Share one per target: applies through it run one at a time.
 pub struct GatewayRuntime {
     docker: Docker,
     settings: GatewaySettings,
+    /// Held across an apply, so two never interleave their uploads and reloads.
+    applying: tokio::sync::Mutex<()>,
 }
 
 impl GatewayRuntime {
     pub fn new(docker: Docker, settings: GatewaySettings) -> Self {
-        Self { docker, settings }
+        Self {
+            docker,
+            settings,
+            applying: tokio::sync::Mutex::new(()),
+        }
     }
 
     pub fn settings(&self) -> &GatewaySettings {
@@ -358,6 +364,7 @@ impl GatewayRuntime {
     /// verbatim) or any error, the previous configuration keeps serving.
     pub async fn apply(&self, config: &GatewayConfig) -> Result<(), GatewayError> {
         validate(config)?;
+        let _one_at_a_time = self.applying.lock().await;
         let json = serde_json::to_vec_pretty(&caddy_json(config)).expect("JSON values serialize");
         self.upload_file(PENDING_CONFIG_PATH, &json).await?;
         let deadline = tokio::time::Instant::now() + ADMIN_READY_TIMEOUT;
