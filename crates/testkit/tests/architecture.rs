@@ -106,6 +106,7 @@ fn crates_depend_one_way() {
         ("engine", &["domain"][..]),
         ("testkit", &["domain", "engine"][..]),
         ("agent", &["engine", "protocol"][..]),
+        ("gateway", &["domain"][..]),
         (
             "server",
             &["domain", "compose", "engine", "storage", "protocol"][..],
@@ -156,13 +157,18 @@ fn the_engine_api_client_is_used_only_by_the_docker_driver_modules() {
     };
     let mut offenders = Vec::new();
     for krate in [
-        "domain", "protocol", "compose", "storage", "engine", "agent", "server", "cli",
+        "domain", "protocol", "compose", "storage", "engine", "agent", "server", "cli", "gateway",
     ] {
         for (path, code) in source_of(krate) {
             if !code.contains("bollard") {
                 continue;
             }
             if krate == "engine" && engine_drivers(&path) {
+                continue;
+            }
+            // The gateway's container (published ports, uploads, exec of `caddy reload`)
+            // is driven from its one runtime module; see ARCHITECTURE.md.
+            if krate == "gateway" && path == "runtime.rs" {
                 continue;
             }
             offenders.push(format!("crates/{krate}/src/{path}"));

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# What the gateway costs: wrk through the gateway (Caddy, configured the way
+# windflow-gateway configures it: a JSON file uploaded into the container and
+# `caddy reload --config … --force` run there) vs wrk straight to the same backend container,
+# both from this machine over published loopback ports.
+#
+#   bench/gateway.sh [--duration 10] [--connections 32] [--threads 2]
+#
+# Two backends, each measured both ways:
+#   httpd  the repo's busybox test image running `httpd -f` (a forking server, no keep-alive:
+#          what the integration tests route to);
+#   caddy  a second container of the gateway image answering a static 200 with keep-alive
+#          (a fast upstream, so the proxy's own cost shows).
+# Plain HTTP (TLS termination adds its own cost; not measured here). Prints one Markdown table
+# (throughput ratio gateway/direct, p99 difference) and writes it to
+# bench/results/gateway.md. Installs wrk with apt-get when missing. Removes everything it
+# creates. Takes ~1 minute with the defaults.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+DURATION=10
+CONNECTIONS=32
+THREADS=2
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --duration) DURATION="$2"; shift 2 ;;
+        --connections) CONNECTIONS="$2"; shift 2 ;;
+        --threads) THREADS="$2"; shift 2 ;;
+        *) echo "usage: $0 [--duration S] [--connections N] [--threads N]" >&2; exit 2 ;;
+    esac
+done
+
+say() { echo "bench/gateway.sh: $*" >&2; }
+
+scripts/ensure-docker.sh >&2
+scripts/ensure-test-images.sh >&2
+GATEWAY_IMAGE=$(scripts/ensure-gateway-image.sh)
+if ! command -v wrk >/dev/null 2>&1; then
+    say "installing wrk"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >&2
+fi
+
+ID="wf-bench-gw-$$"
+NET="$ID"
+cleanup() {
+    docker rm -f "$ID-gateway" "$ID-httpd" "$ID-caddy" >/dev/null 2>&1 || true
+    docker network rm "$NET" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# Pushes a Caddy JSON config into a gateway-image container, as windflow-gateway does.
+push_config() {
+    local container="$1" json="$2" file
+    file=$(mktemp)
+    printf '%s' "$json" > "$file"
+    docker cp "$file" "$container:/etc/caddy/bench.json" >/dev/null
+    rm -f "$file"
+    local tries=0
+    until docker exec "$container" caddy reload --config /etc/caddy/bench.json --force >/dev/null 2>&1; do
+        tries=$((tries + 1))
+        [ "$tries" -lt 50 ] || { say "caddy reload failed in $container"; docker exec "$container" caddy reload --config /etc/caddy/bench.json --force; exit 1; }
+        sleep 0.2
+    done
+}
+
+docker network create --label io.windflow.managed-by=windflow "$NET" >/dev/null
+HTTPD_PORT=$(free_port); CADDY_PORT=$(free_port); GW_PORT=$(free_port)
+docker run -d --name "$ID-httpd" --network "$NET" -p "127.0.0.1:$HTTPD_PORT:8080" windflow-test/busybox:latest \
+    sh -c 'mkdir -p /www && echo "hello from httpd" > /www/index.html && exec httpd -f -p 8080 -h /www' >/dev/null
+docker run -d --name "$ID-caddy" --network "$NET" -p "127.0.0.1:$CADDY_PORT:8080" "$GATEWAY_IMAGE" >/dev/null
+docker run -d --name "$ID-gateway" --network "$NET" -p "127.0.0.1:$GW_PORT:80" "$GATEWAY_IMAGE" >/dev/null
+push_config "$ID-caddy" '{"admin":{"listen":"localhost:2019"},"apps":{"http":{"servers":{"s":{"listen":[":8080"],"automatic_https":{"disable":true},"routes":[{"handle":[{"handler":"static_response","status_code":200,"body":"hello from caddy\n"}]}]}}}}}'
+# The gateway's route shape is the one caddy_json emits for a plain-HTTP route.
+route() {
+    printf '{"match":[{"host":["%s"]}],"handle":[{"handler":"reverse_proxy","upstreams":[{"dial":"%s"}],"load_balancing":{"selection_policy":{"policy":"round_robin"},"try_duration":"5s","try_interval":"100ms"},"health_checks":{"passive":{"fail_duration":"10s","max_fails":1}},"transport":{"protocol":"http"}}],"terminal":true}' "$1" "$2"
+}
+push_config "$ID-gateway" "{\"admin\":{\"listen\":\"localhost:2019\"},\"apps\":{\"http\":{\"servers\":{\"http\":{\"listen\":[\":80\"],\"automatic_https\":{\"disable\":true},\"routes\":[$(route httpd.bench.test "$ID-httpd:8080"),$(route caddy.bench.test "$ID-caddy:8080"),{\"handle\":[{\"handler\":\"static_response\",\"status_code\":404}],\"terminal\":true}]}}}}}"
+
+# Requests/sec and p99 (ms) of one wrk run.
+measure() {
+    local url="$1" host="$2" out
+    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Host: $host" "$url")
+    if grep -q "Non-2xx" <<<"$out"; then say "non-2xx answers from $url ($host):"; echo "$out" >&2; exit 1; fi
+    local rps p99
+    rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
+    p99=$(awk '$1 == "99%" { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v = v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v = v * 1000 } print v }' <<<"$out")
+    local errors
+    errors=$(awk '/Socket errors/ { print }' <<<"$out")
+    [ -z "$errors" ] || say "$url ($host): $errors"
+    echo "$rps $p99"
+}
+
+# Warm up both paths.
+wrk -t1 -c4 -d2s -H "Host: httpd.bench.test" "http://127.0.0.1:$GW_PORT/" >/dev/null
+wrk -t1 -c4 -d2s -H "Host: caddy.bench.test" "http://127.0.0.1:$GW_PORT/" >/dev/null
+
+table="| backend | direct req/s | gateway req/s | ratio | direct p99 | gateway p99 | p99 difference |
+|---|---:|---:|---:|---:|---:|---:|"
+for backend in httpd caddy; do
+    port_var="$(tr a-z A-Z <<<"$backend")_PORT"
+    say "measuring $backend: direct, then through the gateway (${DURATION}s each, $CONNECTIONS connections)"
+    read -r d_rps d_p99 < <(measure "http://127.0.0.1:${!port_var}/" "$backend.direct")
+    read -r g_rps g_p99 < <(measure "http://127.0.0.1:$GW_PORT/" "$backend.bench.test")
+    row=$(awk -v b="$backend" -v dr="$d_rps" -v gr="$g_rps" -v dp="$d_p99" -v gp="$g_p99" 'BEGIN {
+        printf "| %s | %.0f | %.0f | %.2f | %.2f ms | %.2f ms | %+.2f ms |", b, dr, gr, gr / dr, dp, gp, gp - dp }')
+    table="$table
+$row"
+done
+
+mkdir -p bench/results
+{
+    echo "# Gateway overhead (bench/gateway.sh)"
+    echo
+    echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, plain HTTP over loopback published ports, $(nproc) cores, $(date -u +%Y-%m-%d)."
+    echo "Gateway image: $GATEWAY_IMAGE."
+    echo
+    echo "$table"
+} > bench/results/gateway.md
+cat bench/results/gateway.md

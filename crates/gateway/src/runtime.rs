@@ -1,0 +1,531 @@
+//! The gateway container on a target: its network, its container, and pushing configurations
+//! into it. The only module of this crate that speaks the Engine API (bollard).
+//!
+//! Caddy's admin API listens on `localhost:2019` inside the container's own network namespace,
+//! so nothing outside the container can reach it. WindFlow reaches it through the Engine API,
+//! which works over every transport a target uses (socket, TLS, SSH): it uploads the JSON
+//! into the container (`PUT /containers/{id}/archive`) and execs `caddy reload --config <file>
+//! --force` there, which POSTs it to the local admin API. Caddy swaps configurations
+//! gracefully, and refuses a bad one while the previous one keeps serving.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use bollard::Docker;
+use bollard::exec::{CreateExecOptions, StartExecResults};
+use bollard::models::{
+    ContainerCreateBody, HostConfig, NetworkCreateRequest, PortBinding, RestartPolicy,
+    RestartPolicyNameEnum,
+};
+use bollard::query_parameters::{
+    CreateContainerOptions, InspectContainerOptions, InspectNetworkOptions, RemoveContainerOptions,
+    StartContainerOptions, UploadToContainerOptions,
+};
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use windflow_domain::naming::LABEL_MANAGED_BY;
+
+use crate::caddy::{ADMIN_LISTEN, HTTP_PORT, HTTPS_PORT, caddy_json};
+use crate::model::GatewayConfig;
+use crate::validate::{InvalidConfig, validate};
+
+/// The file Caddy starts from; each accepted configuration is written here too, so a restarted
+/// gateway serves the last accepted configuration.
+pub const CONFIG_PATH: &str = "/etc/caddy/windflow.json";
+/// Where a candidate configuration is uploaded before Caddy is asked to load it.
+pub const PENDING_CONFIG_PATH: &str = "/etc/caddy/windflow.pending.json";
+/// Marks the gateway's container and network as WindFlow's.
+pub const LABEL_GATEWAY: &str = "io.windflow.gateway";
+/// The settings a gateway container was created with; other settings recreate it.
+pub const LABEL_GATEWAY_SETTINGS: &str = "io.windflow.gateway.settings";
+
+/// How long `apply` waits for a just-started Caddy's admin API to answer.
+const ADMIN_READY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The image the gateway runs. Default `caddy:2` (upstream). Any image works whose `caddy`
+/// binary is on `PATH` and that has a `wget` (for [`GatewayRuntime::status`]); WindFlow
+/// overrides its command, so the admin API stays on `localhost:2019` — never publish it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GatewayImage(pub String);
+
+impl Default for GatewayImage {
+    fn default() -> Self {
+        Self("caddy:2".into())
+    }
+}
+
+/// A host port a gateway port is published on; `host_ip` `None` is every interface.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishedPort {
+    pub host_ip: Option<String>,
+    pub port: u16,
+}
+
+/// How a target's gateway runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GatewaySettings {
+    pub image: GatewayImage,
+    pub container_name: String,
+    /// The bridge network the gateway shares with the services it routes to.
+    pub network: String,
+    /// Where port 80 is published (`None`: not published).
+    pub http: Option<PublishedPort>,
+    /// Where port 443 is published (`None`: not published).
+    pub https: Option<PublishedPort>,
+}
+
+impl Default for GatewaySettings {
+    fn default() -> Self {
+        Self {
+            image: GatewayImage::default(),
+            container_name: "windflow-gateway".into(),
+            network: "windflow-gateway".into(),
+            http: Some(PublishedPort {
+                host_ip: None,
+                port: 80,
+            }),
+            https: Some(PublishedPort {
+                host_ip: None,
+                port: 443,
+            }),
+        }
+    }
+}
+
+impl GatewaySettings {
+    /// What the container label records, to notice changed settings.
+    fn fingerprint(&self) -> String {
+        let port = |p: &Option<PublishedPort>| match p {
+            Some(p) => format!("{}:{}", p.host_ip.as_deref().unwrap_or(""), p.port),
+            None => "-".into(),
+        };
+        format!(
+            "image={} network={} http={} https={}",
+            self.image.0,
+            self.network,
+            port(&self.http),
+            port(&self.https)
+        )
+    }
+}
+
+/// A failure of the gateway runtime; each names what it was doing.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error(transparent)]
+    Invalid(#[from] InvalidConfig),
+    /// Caddy refused the configuration; its message, verbatim. The previous one still serves.
+    #[error("the gateway refused the configuration (the previous one keeps serving): {message}")]
+    Rejected { message: String },
+    #[error("{context}: {message}")]
+    Engine { context: String, message: String },
+}
+
+fn engine(context: impl Into<String>) -> impl FnOnce(bollard::errors::Error) -> GatewayError {
+    let context = context.into();
+    move |e| GatewayError::Engine {
+        context,
+        message: e.to_string(),
+    }
+}
+
+/// What `ensure` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ensured {
+    /// It was running with these settings.
+    Running,
+    /// It existed and was started.
+    Started,
+    /// It was created (or recreated for other settings) and serves nothing yet: apply the
+    /// configuration.
+    Created,
+}
+
+/// What a command run in the gateway container printed, and its exit code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecOutput {
+    pub exit_code: i64,
+    /// stdout and stderr, interleaved.
+    pub output: String,
+}
+
+/// One upstream as Caddy counts it (`GET /reverse_proxy/upstreams`). Caddy 2.6 reports
+/// requests in flight and recent failures (passive checks); it does not expose the result
+/// of its active health checks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpstreamStatus {
+    pub address: String,
+    pub num_requests: i64,
+    pub fails: i64,
+}
+
+impl UpstreamStatus {
+    /// No failed request within the passive check's window.
+    pub fn healthy(&self) -> bool {
+        self.fails == 0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GatewayStatus {
+    pub upstreams: Vec<UpstreamStatus>,
+}
+
+/// One target's gateway. Share one per target: applies through it run one at a time.
+pub struct GatewayRuntime {
+    docker: Docker,
+    settings: GatewaySettings,
+    /// Held across an apply, so two never interleave their uploads and reloads.
+    applying: tokio::sync::Mutex<()>,
+}
+
+impl GatewayRuntime {
+    pub fn new(docker: Docker, settings: GatewaySettings) -> Self {
+        Self {
+            docker,
+            settings,
+            applying: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    pub fn settings(&self) -> &GatewaySettings {
+        &self.settings
+    }
+
+    /// Makes sure the gateway network exists and the gateway container runs with the
+    /// current settings.
+    pub async fn ensure(&self) -> Result<Ensured, GatewayError> {
+        self.ensure_network().await?;
+        let name = &self.settings.container_name;
+        let fingerprint = self.settings.fingerprint();
+        match self
+            .docker
+            .inspect_container(name, None::<InspectContainerOptions>)
+            .await
+        {
+            Ok(existing) => {
+                let current = existing
+                    .config
+                    .as_ref()
+                    .and_then(|c| c.labels.as_ref())
+                    .and_then(|l| l.get(LABEL_GATEWAY_SETTINGS))
+                    .is_some_and(|l| *l == fingerprint);
+                if current {
+                    let running = existing
+                        .state
+                        .as_ref()
+                        .and_then(|s| s.running)
+                        .unwrap_or(false);
+                    if running {
+                        return Ok(Ensured::Running);
+                    }
+                    self.docker
+                        .start_container(name, None::<StartContainerOptions>)
+                        .await
+                        .map_err(engine(format!("starting the gateway container {name}")))?;
+                    return Ok(Ensured::Started);
+                }
+                tracing::info!(container = %name, "gateway settings changed; recreating");
+                self.remove_container().await?;
+            }
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => {}
+            Err(e) => {
+                return Err(engine(format!("inspecting the gateway container {name}"))(
+                    e,
+                ));
+            }
+        }
+        self.create_container(&fingerprint).await?;
+        Ok(Ensured::Created)
+    }
+
+    async fn ensure_network(&self) -> Result<(), GatewayError> {
+        let network = &self.settings.network;
+        match self
+            .docker
+            .inspect_network(network, None::<InspectNetworkOptions>)
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => {}
+            Err(e) => return Err(engine(format!("inspecting the network {network}"))(e)),
+        }
+        let request = NetworkCreateRequest {
+            name: network.clone(),
+            driver: Some("bridge".into()),
+            labels: Some(HashMap::from([
+                (LABEL_MANAGED_BY.to_string(), "windflow".to_string()),
+                (LABEL_GATEWAY.to_string(), "network".to_string()),
+            ])),
+            ..Default::default()
+        };
+        match self.docker.create_network(request).await {
+            Ok(_) => Ok(()),
+            // Created concurrently: fine.
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 409, ..
+            }) => Ok(()),
+            Err(e) => Err(engine(format!("creating the network {network}"))(e)),
+        }
+    }
+
+    async fn create_container(&self, fingerprint: &str) -> Result<(), GatewayError> {
+        let name = &self.settings.container_name;
+        let mut exposed = Vec::new();
+        let mut bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
+        for (container_port, published) in [
+            (HTTP_PORT, &self.settings.http),
+            (HTTPS_PORT, &self.settings.https),
+        ] {
+            let key = format!("{container_port}/tcp");
+            exposed.push(key.clone());
+            if let Some(published) = published {
+                bindings.insert(
+                    key,
+                    Some(vec![PortBinding {
+                        host_ip: published.host_ip.clone(),
+                        host_port: Some(published.port.to_string()),
+                    }]),
+                );
+            }
+        }
+        let body = ContainerCreateBody {
+            image: Some(self.settings.image.0.clone()),
+            entrypoint: Some(vec!["caddy".into()]),
+            cmd: Some(vec!["run".into(), "--config".into(), CONFIG_PATH.into()]),
+            exposed_ports: Some(exposed),
+            labels: Some(HashMap::from([
+                (LABEL_MANAGED_BY.to_string(), "windflow".to_string()),
+                (LABEL_GATEWAY.to_string(), "container".to_string()),
+                (LABEL_GATEWAY_SETTINGS.to_string(), fingerprint.to_string()),
+            ])),
+            host_config: Some(HostConfig {
+                network_mode: Some(self.settings.network.clone()),
+                port_bindings: Some(bindings),
+                restart_policy: Some(RestartPolicy {
+                    name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
+                    maximum_retry_count: None,
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        self.docker
+            .create_container(
+                Some(CreateContainerOptions {
+                    name: Some(name.clone()),
+                    ..Default::default()
+                }),
+                body,
+            )
+            .await
+            .map_err(engine(format!(
+                "creating the gateway container {name} from {}",
+                self.settings.image.0
+            )))?;
+        // The starting configuration: the admin API on localhost only, nothing served.
+        let initial = serde_json::json!({"admin": {"listen": ADMIN_LISTEN}});
+        self.upload_file(CONFIG_PATH, initial.to_string().as_bytes())
+            .await?;
+        self.docker
+            .start_container(name, None::<StartContainerOptions>)
+            .await
+            .map_err(engine(format!("starting the gateway container {name}")))?;
+        Ok(())
+    }
+
+    /// Removes the gateway container (not the network, which services may still use).
+    pub async fn remove_container(&self) -> Result<(), GatewayError> {
+        let name = &self.settings.container_name;
+        match self
+            .docker
+            .remove_container(
+                name,
+                Some(RemoveContainerOptions {
+                    force: true,
+                    ..Default::default()
+                }),
+            )
+            .await
+        {
+            Ok(())
+            | Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(()),
+            Err(e) => Err(engine(format!("removing the gateway container {name}"))(e)),
+        }
+    }
+
+    /// Validates `config`, then makes the gateway serve it. On `Rejected` (Caddy's message
+    /// verbatim) or any error, the previous configuration keeps serving.
+    pub async fn apply(&self, config: &GatewayConfig) -> Result<(), GatewayError> {
+        validate(config)?;
+        let _one_at_a_time = self.applying.lock().await;
+        let json = serde_json::to_vec_pretty(&caddy_json(config)).expect("JSON values serialize");
+        self.upload_file(PENDING_CONFIG_PATH, &json).await?;
+        let deadline = tokio::time::Instant::now() + ADMIN_READY_TIMEOUT;
+        loop {
+            let output = self
+                .exec(&[
+                    "caddy",
+                    "reload",
+                    "--config",
+                    PENDING_CONFIG_PATH,
+                    "--force",
+                ])
+                .await?;
+            if output.exit_code == 0 {
+                break;
+            }
+            let message = caddy_error(&output.output);
+            // A gateway that has just started may not listen on its admin port yet.
+            if message.contains("connection refused") && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+            return Err(GatewayError::Rejected { message });
+        }
+        // Accepted: make it the configuration a restarted gateway starts from.
+        self.upload_file(CONFIG_PATH, &json).await
+    }
+
+    /// What Caddy counts per upstream, read from its admin API inside the container.
+    pub async fn status(&self) -> Result<GatewayStatus, GatewayError> {
+        let url = format!("http://{ADMIN_LISTEN}/reverse_proxy/upstreams");
+        let output = self.exec(&["wget", "-q", "-O", "-", &url]).await?;
+        if output.exit_code != 0 {
+            return Err(GatewayError::Engine {
+                context: "reading the gateway's upstreams".into(),
+                message: output.output.trim().to_string(),
+            });
+        }
+        let upstreams =
+            serde_json::from_str(output.output.trim()).map_err(|e| GatewayError::Engine {
+                context: "reading the gateway's upstreams".into(),
+                message: format!("{e}: {}", output.output.trim()),
+            })?;
+        Ok(GatewayStatus { upstreams })
+    }
+
+    /// Writes `content` at the absolute `path` in the gateway container (mode 0644).
+    pub async fn upload_file(&self, path: &str, content: &[u8]) -> Result<(), GatewayError> {
+        let name = &self.settings.container_name;
+        let mut builder = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_gnu();
+        header.set_size(content.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime(0);
+        builder
+            .append_data(&mut header, path.trim_start_matches('/'), content)
+            .and_then(|()| builder.finish())
+            .map_err(|e| GatewayError::Engine {
+                context: format!("packing {path}"),
+                message: e.to_string(),
+            })?;
+        let archive = builder.into_inner().map_err(|e| GatewayError::Engine {
+            context: format!("packing {path}"),
+            message: e.to_string(),
+        })?;
+        self.docker
+            .upload_to_container(
+                name,
+                Some(UploadToContainerOptions {
+                    path: "/".into(),
+                    ..Default::default()
+                }),
+                bollard::body_full(archive.into()),
+            )
+            .await
+            .map_err(engine(format!("writing {path} into {name}")))
+    }
+
+    /// Runs `argv` in the gateway container and waits for it.
+    pub async fn exec(&self, argv: &[&str]) -> Result<ExecOutput, GatewayError> {
+        let name = &self.settings.container_name;
+        let context = || format!("running {} in {name}", argv.join(" "));
+        let created = self
+            .docker
+            .create_exec(
+                name,
+                CreateExecOptions {
+                    cmd: Some(argv.iter().map(|a| a.to_string()).collect()),
+                    attach_stdout: Some(true),
+                    attach_stderr: Some(true),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(engine(context()))?;
+        let mut output = String::new();
+        if let StartExecResults::Attached {
+            output: mut stream, ..
+        } = self
+            .docker
+            .start_exec(&created.id, None)
+            .await
+            .map_err(engine(context()))?
+        {
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(engine(context()))?;
+                output.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+            }
+        }
+        let inspected = self
+            .docker
+            .inspect_exec(&created.id)
+            .await
+            .map_err(engine(context()))?;
+        Ok(ExecOutput {
+            exit_code: inspected.exit_code.unwrap_or(-1),
+            output,
+        })
+    }
+}
+
+/// Caddy's own message from `caddy reload`'s output: its `Error: …` lines (the JSON log lines
+/// before them are dropped), or everything when there is none.
+fn caddy_error(output: &str) -> String {
+    let errors: Vec<&str> = output
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('{'))
+        .collect();
+    if errors.is_empty() {
+        output.trim().to_string()
+    } else {
+        errors.join("\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caddys_error_line_is_kept_and_its_log_lines_dropped() {
+        let output = "{\"level\":\"info\",\"msg\":\"using provided configuration\"}\n\
+                      Error: sending configuration to instance: caddy responded with error: \
+                      HTTP 400: {\"error\":\"loading config: unknown module\"}\n";
+        assert_eq!(
+            caddy_error(output),
+            "Error: sending configuration to instance: caddy responded with error: HTTP 400: \
+             {\"error\":\"loading config: unknown module\"}"
+        );
+    }
+
+    #[test]
+    fn other_settings_give_another_fingerprint() {
+        let default = GatewaySettings::default();
+        let mut other = default.clone();
+        other.https = None;
+        assert_ne!(default.fingerprint(), other.fingerprint());
+        assert_eq!(
+            default.fingerprint(),
+            "image=caddy:2 network=windflow-gateway http=:80 https=:443"
+        );
+    }
+}
