@@ -105,6 +105,7 @@ fn crates_depend_one_way() {
         ("engine", &["domain"][..]),
         ("testkit", &["domain", "engine"][..]),
         ("agent", &["engine", "protocol"][..]),
+        ("dns", &[][..]),
         (
             "server",
             &["domain", "compose", "engine", "storage", "protocol"][..],
