@@ -76,7 +76,7 @@ async fn ask(
     let context = Context {
         server,
         zone: expected.name.as_str(),
-        operation: "query",
+        operation: "health query",
         key_name: None,
     };
     let answers = wire::exchange(&context, message, None, Answers::One, timeout).await?;

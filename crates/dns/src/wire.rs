@@ -144,7 +144,10 @@ fn check_response(ctx: &Context<'_>, response: &Message) -> Result<(), DnsError>
     match code {
         ResponseCode::NoError => Ok(()),
         // A name that does not exist is an answer, not a failure (health checks read it).
-        ResponseCode::NXDomain if ctx.operation == "query" => Ok(()),
+        ResponseCode::NXDomain if ctx.operation.ends_with("query") => Ok(()),
+        // A server that does not serve the name refuses; the health check reports that as
+        // "not authoritative" from the missing AA flag.
+        ResponseCode::Refused if ctx.operation == "health query" => Ok(()),
         ResponseCode::NotAuth | ResponseCode::NotZone => Err(DnsError::ZoneNotServed {
             server: ctx.server.to_string(),
             zone: ctx.zone.to_string(),
