@@ -103,13 +103,15 @@ impl ManagedZone {
 
     fn ownership(&self, sets: &[RrSet], name: &DomainName, record_type: RecordType) -> Ownership {
         let marker = marker_name(name, record_type).ok();
-        let owner = sets
+        let marker_set = sets
             .iter()
-            .find(|s| Some(&s.name) == marker.as_ref() && s.record_type == RecordType::Txt)
-            .and_then(marker_owner);
+            .find(|s| Some(&s.name) == marker.as_ref() && s.record_type == RecordType::Txt);
+        let owner = marker_set.and_then(marker_owner);
+        // A TXT at the marker's name that is not a WindFlow marker is someone's record too.
         let exists = sets
             .iter()
-            .any(|s| &s.name == name && s.record_type == record_type);
+            .any(|s| &s.name == name && s.record_type == record_type)
+            || marker_set.is_some();
         match owner {
             Some(owner) if owner == self.owner.0 => Ownership::Ours,
             Some(owner) => Ownership::Other(owner),

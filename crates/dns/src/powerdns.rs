@@ -210,7 +210,14 @@ impl DnsProvider for PowerDnsProvider {
                 .records
                 .iter()
                 .filter(|r| !r.disabled)
-                .filter_map(|r| RecordValue::parse(record_type, &r.content).ok())
+                // A value this crate cannot read is kept as text: the RRset must still be seen
+                // to exist, or the ownership registry would take it for free.
+                .map(|r| {
+                    RecordValue::parse(record_type, &r.content).unwrap_or(RecordValue::Other {
+                        record_type,
+                        text: r.content.clone(),
+                    })
+                })
                 .collect();
             if !values.is_empty() {
                 sets.push(RrSet {

@@ -235,28 +235,32 @@ pub(crate) fn wire_rdata(value: &RecordValue) -> Result<RData, DnsError> {
 /// bytes), which are never names WindFlow writes.
 pub(crate) fn from_wire(record: &WireRecord) -> Option<Record> {
     let name = DomainName::parse(&record.name.to_ascii()).ok()?;
+    let domain = |name: &Name| DomainName::parse(&name.to_ascii()).ok();
     let value = match &record.data {
-        RData::A(a) => RecordValue::A(a.0),
-        RData::AAAA(aaaa) => RecordValue::Aaaa(aaaa.0),
-        RData::CNAME(cname) => RecordValue::Cname(DomainName::parse(&cname.0.to_ascii()).ok()?),
-        RData::NS(ns) => RecordValue::Ns(DomainName::parse(&ns.0.to_ascii()).ok()?),
-        RData::MX(mx) => RecordValue::Mx {
+        RData::A(a) => Some(RecordValue::A(a.0)),
+        RData::AAAA(aaaa) => Some(RecordValue::Aaaa(aaaa.0)),
+        RData::CNAME(cname) => domain(&cname.0).map(RecordValue::Cname),
+        RData::NS(ns) => domain(&ns.0).map(RecordValue::Ns),
+        RData::MX(mx) => domain(&mx.exchange).map(|exchange| RecordValue::Mx {
             preference: mx.preference,
-            exchange: DomainName::parse(&mx.exchange.to_ascii()).ok()?,
-        },
+            exchange,
+        }),
         RData::TXT(txt) => {
             let bytes: Vec<u8> = txt
                 .txt_data
                 .iter()
                 .flat_map(|s| s.iter().copied())
                 .collect();
-            RecordValue::Txt(String::from_utf8_lossy(&bytes).into_owned())
+            String::from_utf8(bytes).ok().map(RecordValue::Txt)
         }
-        other => RecordValue::Other {
-            record_type: RecordType::from_code(u16::from(record.record_type())),
-            text: other.to_string(),
-        },
+        _ => None,
     };
+    // Data this crate cannot model is kept as text: the RRset must still be seen to exist,
+    // or the ownership registry would take it for free.
+    let value = value.unwrap_or_else(|| RecordValue::Other {
+        record_type: RecordType::from_code(u16::from(record.record_type())),
+        text: record.data.to_string(),
+    });
     Some(Record {
         name,
         ttl: record.ttl,

@@ -6,7 +6,7 @@ use windflow_dns::{
     DnsError, DnsProvider, KeyRole, ManagedZone, OwnerId, RecordType, RecordValue, RrSet,
 };
 
-use crate::servers::{KNOT_KEY, Knot, delv, dig, dns_tests_enabled, name};
+use crate::servers::{KNOT_KEY, KNOT_KEY_512, Knot, delv, dig, dns_tests_enabled, name};
 
 const KNOT_TOOLS: &[&str] = &["knotd", "keymgr", "dig", "delv"];
 
@@ -358,4 +358,35 @@ async fn dnssec_status_matches_keymgr_and_the_zone_validates_with_its_ds() {
         .unwrap_err();
     assert!(matches!(error, DnsError::Unsupported { .. }), "{error:?}");
     assert!(error.to_string().contains("dnssec-signing: on"), "{error}");
+}
+
+#[tokio::test]
+async fn a_large_zone_transfers_in_many_signed_messages_with_a_sha512_key() {
+    if !dns_tests_enabled(KNOT_TOOLS) {
+        return;
+    }
+    // About 300 KB of records: the AXFR spans several TSIG-signed messages.
+    let extra: String = (0..3000)
+        .map(|i| format!("host{i} TXT \"{}\"\n", "x".repeat(80)))
+        .collect();
+    let knot = Knot::start_with(&extra);
+    let provider = knot.provider_with(KNOT_KEY_512, &knot.secret);
+    let sets = provider.list_records(&name("example.test")).await.unwrap();
+    let hosts = sets
+        .iter()
+        .filter(|s| s.name.as_str().starts_with("host"))
+        .count();
+    assert_eq!(hosts, 3000);
+    assert!(
+        sets.iter()
+            .any(|s| s.name == name("existing.example.test") && s.record_type == RecordType::A)
+    );
+    provider
+        .upsert_rrset(
+            &name("example.test"),
+            &rrset("host1.example.test", RecordType::Txt, 60, &["\"changed\""]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(dig(knot.port, "host1.example.test", "TXT"), ["\"changed\""]);
 }

@@ -194,15 +194,26 @@ pub struct Knot {
 }
 
 pub const KNOT_KEY: &str = "windflow";
+/// A second key with the same secret and HMAC-SHA512.
+pub const KNOT_KEY_512: &str = "windflow-sha512";
 
 impl Knot {
     pub fn start() -> Self {
+        Self::start_with("")
+    }
+
+    /// Like `start`, with `extra` zone-file lines appended to `example.test`.
+    pub fn start_with(extra: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let secret = random_secret();
         let path = dir.path().display().to_string();
         for zone in ["example.test", "signed.test"] {
-            std::fs::write(dir.path().join(format!("{zone}.zone")), zone_file(zone)).unwrap();
+            let mut text = zone_file(zone);
+            if zone == "example.test" {
+                text.push_str(extra);
+            }
+            std::fs::write(dir.path().join(format!("{zone}.zone")), text).unwrap();
         }
         let conf = dir.path().join("knot.conf");
         std::fs::write(
@@ -210,8 +221,8 @@ impl Knot {
             format!(
                 "server:\n    listen: 127.0.0.1@{port}\n    rundir: {path}\n\
                  database:\n    storage: {path}\n\
-                 key:\n  - id: {KNOT_KEY}\n    algorithm: hmac-sha256\n    secret: {secret}\n\
-                 acl:\n  - id: windflow\n    key: {KNOT_KEY}\n    action: [update, transfer]\n\
+                 key:\n  - id: {KNOT_KEY}\n    algorithm: hmac-sha256\n    secret: {secret}\n  - id: {KNOT_KEY_512}\n    algorithm: hmac-sha512\n    secret: {secret}\n\
+                 acl:\n  - id: windflow\n    key: [{KNOT_KEY}, {KNOT_KEY_512}]\n    action: [update, transfer]\n\
                  policy:\n  - id: ecdsa\n    algorithm: ecdsap256sha256\n\
                  template:\n  - id: default\n    storage: {path}\n    file: \"%s.zone\"\n    acl: windflow\n\
                  zone:\n  - domain: example.test\n  - domain: signed.test\n    dnssec-signing: on\n    dnssec-policy: ecdsa\n\
@@ -240,11 +251,16 @@ impl Knot {
     }
 
     pub fn provider_with(&self, key_name: &str, secret: &str) -> Rfc2136Provider {
+        let algorithm = if key_name == KNOT_KEY_512 {
+            TsigAlgorithm::HmacSha512
+        } else {
+            TsigAlgorithm::HmacSha256
+        };
         let mut config = Rfc2136Config::new(
             self.addr(),
             TsigKey {
                 name: key_name.to_string(),
-                algorithm: TsigAlgorithm::HmacSha256,
+                algorithm,
                 secret: Secret::new(secret),
             },
         );
