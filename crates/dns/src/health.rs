@@ -90,7 +90,12 @@ async fn ask(
         .answers
         .iter()
         .filter_map(wire::from_wire)
-        .filter(|r| r.name == expected.name && r.value.record_type() == expected.record_type)
+        // A CNAME at the name answers for every type: report it as what is found.
+        .filter(|r| {
+            r.name == expected.name
+                && (r.value.record_type() == expected.record_type
+                    || r.value.record_type() == RecordType::Cname)
+        })
         .map(|r| r.value)
         .collect();
     if found.is_empty() {

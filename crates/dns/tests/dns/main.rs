@@ -3,6 +3,7 @@
 //! checked the way a user would: `dig`, `delv` with the crate's DS as trust anchor, `keymgr`
 //! and `pdnsutil`. Skipped only with WINDFLOW_SKIP_DNS_TESTS=1 outside CI.
 
+mod conformance;
 mod health;
 mod knot;
 mod powerdns;

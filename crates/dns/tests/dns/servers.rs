@@ -343,7 +343,15 @@ impl PowerDns {
                  guardian=no\n\
                  daemon=no\n\
                  disable-syslog=yes\n\
-                 security-poll-suffix=\n",
+                 security-poll-suffix=\n\
+                 dnsupdate=yes\n\
+                 allow-dnsupdate-from=127.0.0.0/8\n\
+                 allow-axfr-ips=127.0.0.0/8\n\
+                 disable-axfr=no\n\
+                 zone-metadata-cache-ttl=0\n\
+                 cache-ttl=0\n\
+                 negquery-cache-ttl=0\n\
+                 query-cache-ttl=0\n",
                 database = database.display(),
             ),
         )
@@ -394,6 +402,31 @@ impl PowerDns {
             .await
             .unwrap();
         assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+    }
+
+    fn pdnsutil(&self, args: &[&str]) -> String {
+        run(Command::new(binary("pdnsutil"))
+            .arg(format!("--config-dir={}", self.dir.path().display()))
+            .args(args))
+    }
+
+    /// An RFC 2136 provider for `zone`: a TSIG key imported with pdnsutil and allowed to
+    /// update and transfer the zone (zone metadata), as an operator would set it up.
+    pub fn rfc2136_provider(&self, zone: &str) -> Rfc2136Provider {
+        let secret = random_secret();
+        self.pdnsutil(&["import-tsig-key", "windflow", "hmac-sha256", &secret]);
+        self.pdnsutil(&["set-meta", zone, "TSIG-ALLOW-DNSUPDATE", "windflow"]);
+        self.pdnsutil(&["set-meta", zone, "TSIG-ALLOW-AXFR", "windflow"]);
+        let mut config = Rfc2136Config::new(
+            SocketAddr::from(([127, 0, 0, 1], self.port)),
+            TsigKey {
+                name: "windflow".into(),
+                algorithm: TsigAlgorithm::HmacSha256,
+                secret: Secret::new(secret),
+            },
+        );
+        config.timeout = Duration::from_secs(5);
+        Rfc2136Provider::new(config).unwrap()
     }
 
     /// `pdnsutil show-zone`'s DS lines for SHA-256 (`tag alg 2 hex`).
