@@ -152,11 +152,14 @@ fn wait_for(what: &str, child: &mut Child, log: &Path, mut ready: impl FnMut() -
                 std::fs::read_to_string(log).unwrap_or_default()
             );
         }
-        assert!(
-            Instant::now() < deadline,
-            "{what} was not ready within 20 s:\n{}",
-            std::fs::read_to_string(log).unwrap_or_default()
-        );
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "{what} was not ready within 20 s:\n{}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
         std::thread::sleep(Duration::from_millis(100));
     }
 }
