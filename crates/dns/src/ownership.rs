@@ -70,6 +70,7 @@ fn marker_owner(marker: &RrSet) -> Option<String> {
 }
 
 /// Who owns an RRset, as the zone says.
+#[derive(Debug, PartialEq, Eq)]
 enum Ownership {
     /// Ours (whether the RRset exists or not).
     Ours,
@@ -230,6 +231,80 @@ impl ManagedZone {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A provider that is never called: `ownership` only reads the listing it is given.
+    struct Unused;
+
+    #[async_trait::async_trait]
+    impl DnsProvider for Unused {
+        fn describe(&self) -> String {
+            "unused".into()
+        }
+        async fn list_records(&self, _: &DomainName) -> Result<Vec<RrSet>, DnsError> {
+            unreachable!()
+        }
+        async fn apply(&self, _: &DomainName, _: &[Change]) -> Result<(), DnsError> {
+            unreachable!()
+        }
+        async fn dnssec_status(&self, _: &DomainName) -> Result<crate::DnssecStatus, DnsError> {
+            unreachable!()
+        }
+        async fn enable_dnssec(&self, _: &DomainName) -> Result<crate::DnssecStatus, DnsError> {
+            unreachable!()
+        }
+    }
+
+    fn set(name: &str, record_type: RecordType, value: &str) -> RrSet {
+        RrSet::new(
+            DomainName::parse(name).unwrap(),
+            record_type,
+            60,
+            vec![RecordValue::parse(record_type, value).unwrap()],
+        )
+        .unwrap()
+    }
+
+    fn check(zone: &[RrSet], expected: Ownership) {
+        let managed = ManagedZone::new(
+            Arc::new(Unused),
+            DomainName::parse("example.com").unwrap(),
+            OwnerId::parse("me").unwrap(),
+        );
+        let name = DomainName::parse("app.example.com").unwrap();
+        assert_eq!(
+            managed.ownership(zone, &name, RecordType::A),
+            expected,
+            "{zone:?}"
+        );
+    }
+
+    #[test]
+    fn ownership_follows_the_marker() {
+        let record = set("app.example.com", RecordType::A, "192.0.2.1");
+        let mine = set(
+            "_wf-owner-a.app.example.com",
+            RecordType::Txt,
+            "\"heritage=windflow,owner=me\"",
+        );
+        let theirs = set(
+            "_wf-owner-a.app.example.com",
+            RecordType::Txt,
+            "\"heritage=windflow,owner=them\"",
+        );
+        let users_txt = set("_wf-owner-a.app.example.com", RecordType::Txt, "\"hello\"");
+        let aaaa_marker = set(
+            "_wf-owner-aaaa.app.example.com",
+            RecordType::Txt,
+            "\"heritage=windflow,owner=me\"",
+        );
+        check(&[], Ownership::Free);
+        check(std::slice::from_ref(&record), Ownership::Foreign);
+        check(&[record.clone(), mine.clone()], Ownership::Ours);
+        check(&[mine], Ownership::Ours);
+        check(&[record.clone(), theirs], Ownership::Other("them".into()));
+        check(&[users_txt], Ownership::Foreign);
+        check(&[record, aaaa_marker], Ownership::Foreign);
+    }
 
     #[test]
     fn markers_sit_below_the_name_per_type() {
