@@ -39,19 +39,26 @@ impl RecordCheck {
     }
 }
 
-/// Asks every server for every expected RRset, all at once; one [`RecordCheck`] per pair, in
-/// the order servers × records.
+/// How many queries are in flight at once.
+const PARALLEL_QUERIES: usize = 16;
+
+/// Asks every server for every expected RRset (a few queries at a time); one
+/// [`RecordCheck`] per pair, in the order servers × records.
 pub async fn check_records(
     servers: &[SocketAddr],
     expected: &[RrSet],
     timeout: Duration,
 ) -> Vec<RecordCheck> {
+    use futures::StreamExt as _;
     let checks = servers.iter().flat_map(|server| {
         expected
             .iter()
             .map(move |rrset| check_one(*server, rrset, timeout))
     });
-    futures::future::join_all(checks).await
+    futures::stream::iter(checks)
+        .buffered(PARALLEL_QUERIES)
+        .collect()
+        .await
 }
 
 async fn check_one(server: SocketAddr, expected: &RrSet, timeout: Duration) -> RecordCheck {
