@@ -42,6 +42,18 @@ if [ "${WINDFLOW_SKIP_DOCKER_TESTS:-}" != "1" ]; then
     scripts/ensure-sshd.sh || exit 1
 fi
 
+# The DNS provider tests (crates/dns) run their own Knot and PowerDNS servers on loopback ports;
+# this installs Debian's packages and makes sure no packaged daemon keeps running. A developer
+# who set WINDFLOW_SKIP_DNS_TESTS=1 skips this; CI never does.
+if [ "${CI:-}" = "true" ] && [ -n "${WINDFLOW_SKIP_DNS_TESTS:-}" ]; then
+    echo "test.sh: ignoring WINDFLOW_SKIP_DNS_TESTS in CI" >&2
+    unset WINDFLOW_SKIP_DNS_TESTS
+fi
+if [ "${WINDFLOW_SKIP_DNS_TESTS:-}" != "1" ]; then
+    echo "==> provisioning the DNS servers (Knot, PowerDNS, BIND tools)"
+    scripts/ensure-dns.sh || exit 1
+fi
+
 # The storage conformance suite (and the server's API tests) run against PostgreSQL too,
 # through an admin-capable URL that lets them create a fresh database per test. A URL the
 # developer exported is used as is; otherwise the local server is installed/started. Without
