@@ -6,8 +6,6 @@
 //! with a pointer to `scripts/ensure-pebble.sh`.
 
 use std::collections::HashMap;
-use std::net::{TcpListener, TcpStream, UdpSocket};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,252 +19,27 @@ use windflow_acme::{
     AcmeAccount, AcmeDirectory, AcmeError, CertificateError, ChallengeKind, ChallengeSolvers,
     Dns01Solver, Http01Solver, NewAccount, RevocationReason, SolverError, check_uploaded,
 };
+use windflow_testkit::pebble::{Pebble, make_ca, pebble_tests_enabled};
 
 // ---------------------------------------------------------------------------------------
 // Harness: pebble + challtestsrv
 // ---------------------------------------------------------------------------------------
 
-/// Whether the pebble tests run here; panics (fails) when pebble is missing.
-fn pebble_tests_enabled() -> bool {
-    let ci = std::env::var("CI").as_deref() == Ok("true");
-    if !ci && std::env::var("WINDFLOW_SKIP_ACME_TESTS").as_deref() == Ok("1") {
-        eprintln!("skipped: WINDFLOW_SKIP_ACME_TESTS=1");
-        return false;
-    }
-    for binary in ["pebble", "pebble-challtestsrv"] {
-        let found = Command::new("sh")
-            .args(["-c", &format!("command -v {binary}")])
-            .stdout(Stdio::null())
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
-        assert!(
-            found,
-            "{binary} is not installed: run scripts/ensure-pebble.sh (Debian's pebble package), \
-             or set WINDFLOW_SKIP_ACME_TESTS=1 to skip these tests locally"
-        );
-    }
-    true
+fn directory(pebble: &Pebble) -> AcmeDirectory {
+    AcmeDirectory::custom(&pebble.directory_url, Some(pebble.https_root_pem.clone()))
 }
 
-/// Ports handed out in this process, so parallel tests never get the same one.
-static TAKEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
-
-/// `n` distinct free TCP ports on loopback (held open together while picked). With
-/// `udp_too`, the ports are free for UDP as well (challtestsrv's DNS listens on both).
-fn free_ports(n: usize, udp_too: bool) -> Vec<u16> {
-    let mut held = Vec::new();
-    let mut held_udp = Vec::new();
-    let mut ports = Vec::new();
-    let mut taken = TAKEN.lock().unwrap();
-    while ports.len() < n {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        held.push(listener);
-        if taken.contains(&port) {
-            continue;
-        }
-        if udp_too {
-            match UdpSocket::bind(("127.0.0.1", port)) {
-                Ok(socket) => held_udp.push(socket),
-                Err(_) => continue,
-            }
-        }
-        taken.push(port);
-        ports.push(port);
-    }
-    ports
-}
-
-fn free_tcp_port() -> u16 {
-    free_ports(1, false)[0]
-}
-
-struct Killed(Child);
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-struct Pebble {
-    dir: tempfile::TempDir,
-    directory_url: String,
-    management: String,
-    challtestsrv: String,
-    http_port: u16,
-    /// The CA that signed pebble's HTTPS certificate (what a client must trust).
-    https_root_pem: String,
-    http: reqwest::Client,
-    _processes: Vec<Killed>,
-}
-
-impl Pebble {
-    /// Starts pebble and challtestsrv; a second try with fresh ports when a port picked as
-    /// free was taken before the server bound it.
-    async fn start() -> Pebble {
-        let mut failures = Vec::new();
-        for _ in 0..3 {
-            match Pebble::try_start().await {
-                Ok(pebble) => return pebble,
-                Err(failure) => failures.push(failure),
-            }
-        }
-        panic!("pebble did not start:\n{}", failures.join("\n\n"));
-    }
-
-    async fn try_start() -> Result<Pebble, String> {
-        let dir = tempfile::tempdir().unwrap();
-        let (ca_pem, ca_issuer) = make_ca("pebble test HTTPS CA");
-        let server_key = KeyPair::generate().unwrap();
-        let mut params =
-            CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
-        params.distinguished_name.push(DnType::CommonName, "pebble");
-        let server_cert = params.signed_by(&server_key, &ca_issuer).unwrap();
-        let cert_path = dir.path().join("cert.pem");
-        let key_path = dir.path().join("key.pem");
-        std::fs::write(&cert_path, server_cert.pem()).unwrap();
-        std::fs::write(&key_path, server_key.serialize_pem()).unwrap();
-
-        let ports = free_ports(5, false);
-        let (acme_port, management_port, http_port, tls_port, challtest_port) =
-            (ports[0], ports[1], ports[2], ports[3], ports[4]);
-        let dns_port = free_ports(1, true)[0];
-        let config = serde_json::json!({"pebble": {
-            "listenAddress": format!("127.0.0.1:{acme_port}"),
-            "managementListenAddress": format!("127.0.0.1:{management_port}"),
-            "certificate": cert_path,
-            "privateKey": key_path,
-            "httpPort": http_port,
-            "tlsPort": tls_port,
-            "ocspResponderURL": "",
-            "externalAccountBindingRequired": false,
-        }});
-        let config_path = dir.path().join("pebble-config.json");
-        std::fs::write(&config_path, config.to_string()).unwrap();
-
-        let log = |name: &str| std::fs::File::create(dir.path().join(name)).unwrap();
-        let challtestsrv = Command::new("pebble-challtestsrv")
-            .args(["-dns01", &format!("127.0.0.1:{dns_port}")])
-            .args(["-http01", "", "-https01", "", "-tlsalpn01", ""])
-            .args(["-management", &format!("127.0.0.1:{challtest_port}")])
-            .args(["-defaultIPv4", "127.0.0.1", "-defaultIPv6", ""])
-            .stdout(log("challtestsrv.log"))
-            .stderr(log("challtestsrv.err"))
-            .spawn()
-            .expect("starting pebble-challtestsrv");
-        let pebble = Command::new("pebble")
-            .arg("-config")
-            .arg(&config_path)
-            .args(["-dnsserver", &format!("127.0.0.1:{dns_port}")])
-            .env("PEBBLE_VA_NOSLEEP", "1")
-            .env("PEBBLE_WFE_NONCEREJECT", "0")
-            .env("PEBBLE_AUTHZREUSE", "0")
-            .current_dir(dir.path())
-            .stdout(log("pebble.log"))
-            .stderr(log("pebble.err"))
-            .spawn()
-            .expect("starting pebble");
-        let mut processes = vec![Killed(challtestsrv), Killed(pebble)];
-
-        let deadline = Instant::now() + Duration::from_secs(20);
-        for port in [acme_port, management_port, challtest_port] {
-            while TcpStream::connect(("127.0.0.1", port)).is_err() {
-                let exited = processes
-                    .iter_mut()
-                    .any(|p| matches!(p.0.try_wait(), Ok(Some(_))));
-                if exited || Instant::now() > deadline {
-                    return Err(format!(
-                        "pebble or challtestsrv {} before listening on {port}:\n{}",
-                        if exited { "exited" } else { "timed out" },
-                        logs(dir.path())
-                    ));
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        }
-
-        let http = https_client(&ca_pem);
-        Ok(Pebble {
-            directory_url: format!("https://127.0.0.1:{acme_port}/dir"),
-            management: format!("https://127.0.0.1:{management_port}"),
-            challtestsrv: format!("http://127.0.0.1:{challtest_port}"),
-            http_port,
-            https_root_pem: ca_pem,
-            http,
-            dir,
-            _processes: processes,
-        })
-    }
-
-    fn directory(&self) -> AcmeDirectory {
-        AcmeDirectory::custom(&self.directory_url, Some(self.https_root_pem.clone()))
-    }
-
-    async fn account(&self) -> AcmeAccount {
-        AcmeAccount::create(
-            &self.directory(),
-            &NewAccount {
-                contact_email: Some("ops@example.test".into()),
-                terms_of_service_agreed: true,
-            },
-        )
-        .await
-        .map(|(account, _)| account)
-        .unwrap_or_else(|e| panic!("creating the account: {e}\n{}", logs(self.dir.path())))
-    }
-
-    /// The root that signs issued certificates (regenerated at each pebble start).
-    async fn issuing_root_pem(&self) -> String {
-        let response = self
-            .http
-            .get(format!("{}/roots/0", self.management))
-            .send()
-            .await
-            .unwrap();
-        assert!(response.status().is_success(), "{}", response.status());
-        response.text().await.unwrap()
-    }
-
-    async fn cert_status(&self, serial: &str) -> serde_json::Value {
-        let serial = serial.trim_start_matches('0');
-        self.http
-            .get(format!(
-                "{}/cert-status-by-serial/{serial}",
-                self.management
-            ))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    }
-}
-
-fn logs(dir: &std::path::Path) -> String {
-    [
-        "pebble.log",
-        "pebble.err",
-        "challtestsrv.log",
-        "challtestsrv.err",
-    ]
-    .iter()
-    .map(|name| {
-        let text = std::fs::read_to_string(dir.join(name)).unwrap_or_default();
-        format!("--- {name}\n{text}")
-    })
-    .collect()
-}
-
-fn make_ca(name: &str) -> (String, Issuer<'static, KeyPair>) {
-    let key = KeyPair::generate().unwrap();
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.distinguished_name.push(DnType::CommonName, name);
-    let cert = params.self_signed(&key).unwrap();
-    (cert.pem(), Issuer::new(params, key))
+async fn account(pebble: &Pebble) -> AcmeAccount {
+    AcmeAccount::create(
+        &directory(pebble),
+        &NewAccount {
+            contact_email: Some("ops@example.test".into()),
+            terms_of_service_agreed: true,
+        },
+    )
+    .await
+    .map(|(account, _)| account)
+    .unwrap_or_else(|e| panic!("creating the account: {e}\n{}", pebble.logs()))
 }
 
 fn rustls_roots(pem: &str) -> rustls::RootCertStore {
@@ -277,19 +50,6 @@ fn rustls_roots(pem: &str) -> rustls::RootCertStore {
         roots.add(cert.unwrap()).unwrap();
     }
     roots
-}
-
-fn https_client(root_pem: &str) -> reqwest::Client {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(rustls_roots(root_pem))
-        .with_no_client_auth();
-    reqwest::Client::builder()
-        .use_preconfigured_tls(tls)
-        .build()
-        .unwrap()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -440,7 +200,7 @@ async fn http01_issues_one_certificate_for_several_names_that_verifies_against_t
     }
     let pebble = Pebble::start().await;
     let (_, credentials) = AcmeAccount::create(
-        &pebble.directory(),
+        &directory(&pebble),
         &NewAccount {
             contact_email: Some("ops@example.test".into()),
             terms_of_service_agreed: true,
@@ -452,7 +212,7 @@ async fn http01_issues_one_certificate_for_several_names_that_verifies_against_t
     // What the control plane stores sealed, read back.
     let stored = serde_json::to_string(&credentials).unwrap();
     let account =
-        AcmeAccount::restore(&pebble.directory(), &serde_json::from_str(&stored).unwrap())
+        AcmeAccount::restore(&directory(&pebble), &serde_json::from_str(&stored).unwrap())
             .await
             .unwrap();
 
@@ -503,9 +263,9 @@ async fn dns01_issues_a_wildcard_with_its_base_name() {
         return;
     }
     let pebble = Pebble::start().await;
-    let account = pebble.account().await;
+    let account = account(&pebble).await;
     let dns = Arc::new(DnsStandIn {
-        management: pebble.challtestsrv.clone(),
+        management: pebble.challtestsrv_url.clone(),
         client: reqwest::Client::new(),
         presented: Mutex::default(),
         cleaned: Mutex::default(),
@@ -557,7 +317,7 @@ async fn a_failed_challenge_reports_the_cas_detail_and_leaves_nothing_behind() {
         return;
     }
     let pebble = Pebble::start().await;
-    let account = pebble.account().await;
+    let account = account(&pebble).await;
     let gateway = GatewayStandIn::start(pebble.http_port, true).await;
     let solvers = ChallengeSolvers::http01(gateway.clone());
     let error = account
@@ -642,7 +402,7 @@ async fn a_failing_solver_is_named_and_what_it_published_is_withdrawn() {
         return;
     }
     let pebble = Pebble::start().await;
-    let account = pebble.account().await;
+    let account = account(&pebble).await;
     let gateway = GatewayStandIn::start(pebble.http_port, false).await;
     let flaky = Arc::new(Flaky {
         inner: gateway.clone(),
@@ -674,7 +434,7 @@ async fn an_abandoned_issuance_still_withdraws_its_challenges() {
         return;
     }
     let pebble = Pebble::start().await;
-    let account = pebble.account().await;
+    let account = account(&pebble).await;
     let gateway = GatewayStandIn::start(pebble.http_port, false).await;
     let flaky = Arc::new(Flaky {
         inner: gateway.clone(),
@@ -712,7 +472,7 @@ async fn revocation_is_recorded_by_the_ca_and_a_second_one_says_already_revoked(
         return;
     }
     let pebble = Pebble::start().await;
-    let account = pebble.account().await;
+    let account = account(&pebble).await;
     let gateway = GatewayStandIn::start(pebble.http_port, false).await;
     let issued = account
         .issue(
@@ -747,7 +507,7 @@ async fn revocation_is_recorded_by_the_ca_and_a_second_one_says_already_revoked(
 
 #[tokio::test]
 async fn an_unreachable_directory_is_named_in_the_error() {
-    let port = free_tcp_port(); // nothing listens there
+    let port = windflow_testkit::free_port(); // nothing listens there
     let url = format!("https://127.0.0.1:{port}/dir");
     let error = AcmeAccount::create(
         &AcmeDirectory::custom(&url, Some(make_ca("unused").0)),

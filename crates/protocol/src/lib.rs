@@ -647,7 +647,11 @@ pub struct Certificate {
     #[serde(with = "time::serde::rfc3339")]
     pub not_after: OffsetDateTime,
     /// When WindFlow renews it (ACME certificates: at two thirds of their lifetime).
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
     pub renewal_at: Option<OffsetDateTime>,
     /// `valid`, `expiring` (within 14 days) or `expired`.
     pub status: String,

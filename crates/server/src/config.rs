@@ -330,7 +330,10 @@ impl ServeConfig {
                     ),
                     None => None,
                 },
-                email: args.acme_email.or(file.acme_email).filter(|e| !e.is_empty()),
+                email: args
+                    .acme_email
+                    .or(file.acme_email)
+                    .filter(|e| !e.is_empty()),
             },
             gateway: GatewaySettings {
                 image: args

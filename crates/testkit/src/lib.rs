@@ -23,6 +23,7 @@
 //!   scratch` image, the binary bind-mounted), for agents on private Docker networks.
 
 pub mod conformance;
+pub mod pebble;
 pub mod postgres;
 pub mod runtime_image;
 pub mod server;

@@ -115,9 +115,7 @@ pub async fn upload(
     .map_err(|e| {
         let field = match e {
             windflow_acme::CertificateError::Key(_)
-            | windflow_acme::CertificateError::KeyMismatch { .. } => {
-                "key_pem"
-            }
+            | windflow_acme::CertificateError::KeyMismatch { .. } => "key_pem",
             _ => "chain_pem",
         };
         ApiError::invalid(field, e.to_string())
