@@ -273,7 +273,32 @@ impl GatewayRuntime {
         }
     }
 
+    /// Pulls the gateway's image when the engine does not have it (the upstream `caddy:2`
+    /// on a fresh target); a locally built image is used as it is.
+    async fn ensure_image(&self) -> Result<(), GatewayError> {
+        let image = &self.settings.image.0;
+        if self.docker.inspect_image(image).await.is_ok() {
+            return Ok(());
+        }
+        tracing::info!(image = %image, "pulling the gateway image");
+        let mut pull = self.docker.create_image(
+            Some(bollard::query_parameters::CreateImageOptions {
+                from_image: Some(image.clone()),
+                ..Default::default()
+            }),
+            None,
+            None,
+        );
+        while let Some(progress) = pull.next().await {
+            progress.map_err(engine(format!(
+                "pulling the gateway image {image} (set the gateway image to one the target can reach)"
+            )))?;
+        }
+        Ok(())
+    }
+
     async fn create_container(&self, fingerprint: &str) -> Result<(), GatewayError> {
+        self.ensure_image().await?;
         let name = &self.settings.container_name;
         let mut exposed = Vec::new();
         let mut bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();

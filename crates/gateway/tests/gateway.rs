@@ -26,17 +26,8 @@ fn scripts_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts")
 }
 
-/// The gateway image's tag, built when missing (the script prints it).
 fn gateway_image() -> String {
-    let output = Command::new(scripts_dir().join("ensure-gateway-image.sh"))
-        .output()
-        .expect("running scripts/ensure-gateway-image.sh");
-    assert!(
-        output.status.success(),
-        "scripts/ensure-gateway-image.sh failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap().trim().to_string()
+    windflow_testkit::gateway_test_image()
 }
 
 async fn ensure_busybox(docker: &Docker) {

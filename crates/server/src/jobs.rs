@@ -384,7 +384,16 @@ async fn execute(
 
     if deployment.kind == DeploymentKind::Remove {
         return match deploy::down(&orchestrator, &deployment.stack_name, false, &events).await {
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                // Its routes leave the target's gateway with it.
+                let changing = services::gateway::Changing {
+                    stack_id: &deployment.stack_id,
+                    stack_name: &deployment.stack_name,
+                    spec: None,
+                };
+                sync_gateway(state, org, &target, changing, recorder).await;
+                Ok(())
+            }
             Err(e) => Err(Outcome::Failed {
                 message: e.to_string(),
                 restored: false,
@@ -423,6 +432,10 @@ async fn execute(
     services::domains::check_claims(state, org, &stack, &loaded.stack, &target)
         .await
         .map_err(|e| not_started(&e))?;
+    // Services with domains join the gateway's network: it must be there first.
+    services::gateway::prepare(state, &target, &loaded.stack)
+        .await
+        .map_err(|e| not_started(&format!("the target's gateway: {e:#}")))?;
     // Checked again here, not only at push and queue: the policy may have tightened since.
     let policy = services::policies::OrgPolicies::load(store, org)
         .await
@@ -462,7 +475,15 @@ async fn execute(
     };
     let result = deploy::up(&orchestrator, &loaded.stack, &history, &options, &events).await;
     match result {
-        Ok(_) => Ok(()),
+        Ok(_) => {
+            let changing = services::gateway::Changing {
+                stack_id: &deployment.stack_id,
+                stack_name: &deployment.stack_name,
+                spec: Some(&loaded.stack),
+            };
+            sync_gateway(state, org, &target, changing, recorder).await;
+            Ok(())
+        }
         Err(UpError::Failed { failure, .. }) => {
             let restored = failure
                 .rollback
@@ -474,6 +495,37 @@ async fn execute(
             })
         }
         Err(e) => Err(not_started(&e)),
+    }
+}
+
+/// Gives the target's gateway its routes after a deployment changed them. What goes wrong
+/// there is reported on the deployment, which itself succeeded: the previous routes (or
+/// plain HTTP) keep serving.
+async fn sync_gateway(
+    state: &AppState,
+    org: &str,
+    target: &windflow_storage::Target,
+    changing: services::gateway::Changing<'_>,
+    recorder: &Recorder,
+) {
+    match services::gateway::sync(state, org, target, Some(changing)).await {
+        Ok(report) => {
+            if !report.routes.is_empty() || !report.issued.is_empty() {
+                recorder.control(json!({
+                    "event": "gateway",
+                    "routes": report.routes,
+                    "issued": report.issued,
+                }));
+            }
+            for warning in report.warnings {
+                recorder
+                    .engine_sink
+                    .emit(EventKind::Warning { message: warning });
+            }
+        }
+        Err(e) => recorder.engine_sink.emit(EventKind::Warning {
+            message: format!("the target's gateway was not updated: {e:#}"),
+        }),
     }
 }
 

@@ -35,6 +35,8 @@ pub struct App {
     pub instance: String,
     /// Agents' links and their commands in flight.
     pub agents: Arc<crate::agents::Registry>,
+    /// One lock per target: its gateway is configured by one deployment at a time.
+    pub gateway_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl App {
@@ -65,6 +67,7 @@ impl App {
             engine_ids: Mutex::new(HashMap::new()),
             instance,
             agents: Arc::new(crate::agents::Registry::new(config_heartbeat)),
+            gateway_locks: Mutex::new(HashMap::new()),
         }
     }
 }

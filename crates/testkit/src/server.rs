@@ -94,6 +94,15 @@ impl Server {
             .env("WINDFLOW_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("WINDFLOW_LOG_FORMAT", "json")
             .env("WINDFLOW_LOG", "info,windflow_server=debug")
+            // Tests never reach a public CA nor take the host's ports 80 and 443: certificates
+            // come from a pebble the test starts, gateways publish on loopback ports the
+            // engine picks, unless the test says otherwise.
+            .env(
+                "WINDFLOW_ACME_DIRECTORY",
+                "https://127.0.0.1:9/no-acme-server-in-this-test",
+            )
+            .env("WINDFLOW_GATEWAY_HTTP", "127.0.0.1:0")
+            .env("WINDFLOW_GATEWAY_HTTPS", "127.0.0.1:0")
             .env_remove("DATABASE_URL")
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)

@@ -250,6 +250,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org}/certificates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization's certificates with their expiry and renewal state (never a key). */
+        get: operations["list_certificates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/certificates/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Store a certificate under a name (what `tls:` names): its chain, leaf first, and its key,
+         *     checked before anything is stored.
+         */
+        put: operations["upload_certificate"];
+        post?: never;
+        /** Delete a certificate. */
+        delete: operations["delete_certificate"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org}/deployments": {
         parameters: {
             query?: never;
@@ -1120,6 +1158,31 @@ export interface components {
             /** Format: date-time */
             at: string;
         };
+        /** @description A certificate the gateways serve. Its private key never leaves the server. */
+        Certificate: {
+            name: string;
+            /** @description `acme` (issued and renewed by WindFlow) or `uploaded`. */
+            source: string;
+            /** @description The names it covers (its subject alternative names). */
+            domains: string[];
+            issuer: string;
+            serial: string;
+            /** Format: date-time */
+            not_before: string;
+            /** Format: date-time */
+            not_after: string;
+            /**
+             * Format: date-time
+             * @description When WindFlow renews it (ACME certificates: at two thirds of their lifetime).
+             */
+            renewal_at?: string | null;
+            /** @description `valid`, `expiring` (within 14 days) or `expired`. */
+            status: string;
+            /** @description The last renewal's error; the certificate keeps being served meanwhile. */
+            renewal_error?: string | null;
+            /** Format: date-time */
+            updated_at: string;
+        };
         ChangePasswordRequest: {
             current_password: string;
             new_password: string;
@@ -1909,6 +1972,11 @@ export interface components {
             /** @description Sets a new password (admins resetting someone else's). */
             password?: string | null;
         };
+        /** @description A certificate to store under a name: its chain (leaf first) and private key, PEM. */
+        UploadCertificateRequest: {
+            chain_pem: string;
+            key_pem: string;
+        };
         User: {
             id: string;
             username: string;
@@ -2503,6 +2571,126 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Page_AuditEntry"];
                 };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_certificates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Certificate"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    upload_certificate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+                /** @description Certificate name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UploadCertificateRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Certificate"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_certificate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+                /** @description Certificate name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             403: {
                 headers: {

@@ -244,6 +244,19 @@ fn table() -> Vec<(&'static str, &'static str, Value, &'static str)> {
             none.clone(),
             "viewer",
         ),
+        ("GET", "/orgs/{org}/certificates", none.clone(), "viewer"),
+        (
+            "PUT",
+            "/orgs/{org}/certificates/zz-missing",
+            json!({"chain_pem": "x", "key_pem": "y"}),
+            "admin",
+        ),
+        (
+            "DELETE",
+            "/orgs/{org}/certificates/zz-missing",
+            none.clone(),
+            "admin",
+        ),
         ("GET", "/orgs/{org}/deployments", none.clone(), "viewer"),
         (
             "POST",
@@ -329,6 +342,7 @@ fn table_operations() -> BTreeSet<String> {
         ("/versions/1", "/versions/{version}"),
         ("/variables/X", "/variables/{name}"),
         ("/domains/web", "/domains/{service}"),
+        ("/certificates/zz-missing", "/certificates/{name}"),
         ("/deployments/zz-missing", "/deployments/{id}"),
         (
             "/containers/zz-missing/restart",

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::json;
 use windflow_testkit::{TEST_IMAGE, docker, list_project_containers, unique_project};
 
-use crate::support::{create_stack, databases, start};
+use crate::support::{GATEWAY_TURN, create_stack, databases, remove_gateway, start_with};
 
 const DEPLOY_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -21,8 +21,10 @@ fn compose(domain: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn domains_are_set_per_environment_and_claimed_once_per_target() {
     let docker = docker().await;
+    let _turn = GATEWAY_TURN.lock().await;
+    let image = windflow_testkit::gateway_test_image();
     for database in databases("domains").await {
-        let server = start(database).await;
+        let server = start_with(database, &[("WINDFLOW_GATEWAY_IMAGE", &image)]).await;
         let api = server.admin().await.unwrap();
         let shop = unique_project("shop");
         let rival = unique_project("rival");
@@ -214,4 +216,5 @@ async fn domains_are_set_per_environment_and_claimed_once_per_target() {
             }
         }
     }
+    remove_gateway(&docker).await;
 }

@@ -10,6 +10,7 @@ mod cli_client;
 mod console;
 mod crash;
 mod domains;
+mod gateway;
 mod hardening;
 mod support;
 mod swarm;

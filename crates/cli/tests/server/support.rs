@@ -103,3 +103,21 @@ pub async fn deployment_events(api: &Api, id: &str) -> Vec<Value> {
     assert_eq!(answer.status, 200, "{}", answer.text);
     answer.body.as_array().cloned().unwrap_or_default()
 }
+
+/// Each engine has one WindFlow gateway (container and network `windflow-gateway`): the
+/// tests that deploy services with domains take turns with it.
+pub static GATEWAY_TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Removes the engine's gateway container and network, as a test that made them leaves.
+pub async fn remove_gateway(docker: &bollard::Docker) {
+    let _ = docker
+        .remove_container(
+            "windflow-gateway",
+            Some(bollard::query_parameters::RemoveContainerOptions {
+                force: true,
+                ..Default::default()
+            }),
+        )
+        .await;
+    let _ = docker.remove_network("windflow-gateway").await;
+}

@@ -6,6 +6,7 @@ mod agents;
 mod audit;
 mod auth;
 mod body;
+mod certificates;
 mod containers;
 mod deployments;
 mod environments;
@@ -52,6 +53,7 @@ use crate::state::AppState;
         (name = "targets", description = "Docker engines to deploy onto"),
         (name = "stacks", description = "Compose stacks, versions, variables, logs"),
         (name = "deployments", description = "Durable deployments and their events"),
+        (name = "certificates", description = "Certificates the gateways serve: uploaded or issued through ACME"),
         (name = "policies", description = "Host-access policies: what host-level features stacks may use"),
         (name = "audit", description = "Who did what"),
         (name = "health", description = "Probes and metrics"),
@@ -89,6 +91,7 @@ fn api_router() -> OpenApiRouter<AppState> {
                 .merge(targets::router())
                 .merge(containers::router())
                 .merge(stacks::router())
+                .merge(certificates::router())
                 .merge(swarm::router())
                 .merge(logs::router())
                 .merge(deployments::router())

@@ -340,7 +340,7 @@ pub fn routes(spec: &StackSpec) -> BTreeMap<Domain, String> {
 /// What a deployment runs, with its domains as they were deployed: its version, loaded with
 /// its environment's plain variables (a secret never names a host), and the control plane's
 /// settings.
-async fn deployed_spec(
+pub async fn deployed_spec(
     store: &dyn Store,
     org: &str,
     deployment: &windflow_storage::Deployment,

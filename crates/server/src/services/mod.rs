@@ -16,6 +16,7 @@ pub mod certificates;
 pub mod containers;
 pub mod deployments;
 pub mod domains;
+pub mod gateway;
 pub mod health;
 pub mod names;
 pub mod organizations;

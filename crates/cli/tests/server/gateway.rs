@@ -1,0 +1,191 @@
+//! A service with a domain, deployed through the control plane, answers at its domain over
+//! HTTPS with a certificate issued by a real ACME server (pebble, validating HTTP-01 through
+//! the target's gateway), load-balanced across its replicas; plain HTTP redirects; removing
+//! the stack removes its route; the certificate is listed with its names and expiry.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use windflow_testkit::pebble::{Pebble, pebble_tests_enabled};
+use windflow_testkit::server::Database;
+use windflow_testkit::{TEST_IMAGE, docker, free_port, gateway_test_image, unique_project};
+
+use crate::support::{GATEWAY_TURN, create_stack, remove_gateway, start_with};
+
+const HOST: &str = "shop.example.test";
+const DEPLOY_TIMEOUT: Duration = Duration::from_secs(180);
+
+fn compose() -> String {
+    format!(
+        "services:\n  web:\n    image: {TEST_IMAGE}\n    command: [\"sh\", \"-c\", \"mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www\"]\n    expose: [\"8080\"]\n    deploy:\n      replicas: 2\n    x-windflow:\n      domains: [\"{HOST}\"]\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_domain_answers_over_https_with_an_issued_certificate_across_replicas() {
+    if !pebble_tests_enabled() {
+        return;
+    }
+    let docker = docker().await;
+    let _turn = GATEWAY_TURN.lock().await;
+    remove_gateway(&docker).await;
+    let image = gateway_test_image();
+    let (http_port, https_port) = (free_port(), free_port());
+    let pebble = Pebble::start_with(Some(http_port)).await;
+    let root_file = pebble.dir.join("https-root.pem");
+    std::fs::write(&root_file, &pebble.https_root_pem).unwrap();
+    let http = format!("127.0.0.1:{http_port}");
+    let https = format!("127.0.0.1:{https_port}");
+    let server = start_with(
+        Database::Sqlite,
+        &[
+            ("WINDFLOW_ACME_DIRECTORY", &pebble.directory_url),
+            ("WINDFLOW_ACME_CA_ROOT", root_file.to_str().unwrap()),
+            ("WINDFLOW_ACME_EMAIL", "ops@example.test"),
+            ("WINDFLOW_GATEWAY_IMAGE", &image),
+            ("WINDFLOW_GATEWAY_HTTP", &http),
+            ("WINDFLOW_GATEWAY_HTTPS", &https),
+        ],
+    )
+    .await;
+    let api = server.admin().await.unwrap();
+    let stack = unique_project("shop");
+    create_stack(&api, &stack, &compose()).await;
+
+    let started = Instant::now();
+    let queued = api
+        .post(
+            "/orgs/default/deployments",
+            json!({ "stack": stack, "target": "local" }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(queued.status, 201, "{}", queued.text);
+    let id = queued.body["id"].as_str().unwrap().to_string();
+    let done = api
+        .wait_deployment("default", &id, DEPLOY_TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(done["state"], "succeeded", "{done}\n{}", server.logs());
+
+    // HTTPS at the domain, trusting only pebble's issuing root: the handshake checks the
+    // certificate's names against the host.
+    let issuing_root = pebble.issuing_root_pem().await;
+    let https_addr: SocketAddr = https.parse().unwrap();
+    let client = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(issuing_root.as_bytes()).unwrap()])
+        .resolve(HOST, https_addr)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let url = format!("https://{HOST}:{https_port}/");
+    let mut replicas = std::collections::BTreeSet::new();
+    let mut first_answer = None;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while replicas.len() < 2 {
+        match client.get(&url).send().await {
+            Ok(r) if r.status() == 200 => {
+                first_answer.get_or_insert_with(|| started.elapsed());
+                replicas.insert(r.text().await.unwrap().trim().to_string());
+            }
+            other => assert!(
+                Instant::now() < deadline,
+                "no HTTPS answer from both replicas ({replicas:?}): {other:?}\nevents: {}\n{}",
+                serde_json::to_string(&crate::support::deployment_events(&api, &id).await).unwrap(),
+                server.logs()
+            ),
+        }
+    }
+    eprintln!(
+        "deploy to a valid HTTPS answer at a new domain: {:?}",
+        first_answer.unwrap()
+    );
+
+    // The certificate is listed with its names and expiry; its key is never shown.
+    let certificates = api.get("/orgs/default/certificates").await.unwrap();
+    assert_eq!(certificates.status, 200, "{}", certificates.text);
+    let issued = &certificates.body[0];
+    assert_eq!(
+        issued["name"],
+        format!("{stack}.web"),
+        "{}",
+        certificates.text
+    );
+    assert_eq!(issued["source"], "acme");
+    assert_eq!(issued["domains"], json!([HOST]));
+    assert_eq!(issued["status"], "valid");
+    assert!(issued["renewal_at"].is_string(), "{}", certificates.text);
+    assert!(!certificates.text.contains("PRIVATE KEY"));
+
+    // Plain HTTP redirects to HTTPS.
+    let plain = reqwest::Client::builder()
+        .resolve(HOST, format!("127.0.0.1:{http_port}").parse().unwrap())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let redirect = plain
+        .get(format!("http://{HOST}:{http_port}/cart?x=1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(redirect.status(), 308);
+    assert_eq!(
+        redirect.headers()["location"].to_str().unwrap(),
+        format!("https://{HOST}/cart?x=1")
+    );
+
+    // A redeploy keeps the certificate: nothing is issued twice.
+    let again = api
+        .post(
+            "/orgs/default/deployments",
+            json!({ "stack": stack, "target": "local" }),
+        )
+        .await
+        .unwrap();
+    let again = api
+        .wait_deployment(
+            "default",
+            again.body["id"].as_str().unwrap(),
+            DEPLOY_TIMEOUT,
+        )
+        .await
+        .unwrap();
+    assert_eq!(again["state"], "succeeded", "{again}");
+    let listed = api.get("/orgs/default/certificates").await.unwrap();
+    assert_eq!(
+        listed.body[0]["serial"], issued["serial"],
+        "{}",
+        listed.text
+    );
+
+    // Removing the stack removes its route.
+    let remove = api
+        .post(
+            "/orgs/default/deployments",
+            json!({ "stack": stack, "target": "local", "kind": "remove" }),
+        )
+        .await
+        .unwrap();
+    let removed = api
+        .wait_deployment(
+            "default",
+            remove.body["id"].as_str().unwrap(),
+            DEPLOY_TIMEOUT,
+        )
+        .await
+        .unwrap();
+    assert_eq!(removed["state"], "succeeded", "{removed}");
+    let gone = plain
+        .get(format!("http://{HOST}:{http_port}/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        gone.status(),
+        404,
+        "the removed stack's route still answers"
+    );
+    remove_gateway(&docker).await;
+}

@@ -1,0 +1,382 @@
+//! Each target's gateway (`windflow-gateway`): created before a stack with domains deploys
+//! there, then given the routes of every stack deployed on the target after each deployment
+//! and removal, with their certificates — issued through ACME on first use, answering the
+//! HTTP-01 challenges through the gateway itself.
+//!
+//! *Invariants:* a target's gateway is configured by one deployment at a time (a lock per
+//! target); it serves only the routes of stacks deployed on that target, which belongs to
+//! one organization; a configuration the gateway refuses leaves the previous one serving; a
+//! certificate that cannot be issued leaves its route on plain HTTP and says why, it never
+//! fails the deployment that brought the route.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tokio::sync::Mutex as AsyncMutex;
+use windflow_acme::{Http01Solver, SolverError};
+use windflow_domain::naming::GATEWAY_NETWORK;
+use windflow_domain::{Domain, Ingress, StackSpec, TlsMode};
+use windflow_gateway::{
+    AcmeChallenge, GatewayConfig, GatewayImage, GatewayRuntime, GatewaySettings, HttpRoute,
+    PemCertificate, PublishedPort, Upstream,
+};
+use windflow_storage::{CertificateRecord, Target, TargetKind};
+
+use crate::services;
+use crate::state::{App, now_ms};
+
+/// The name of each target's gateway container.
+pub const GATEWAY_CONTAINER: &str = "windflow-gateway";
+
+/// What a gateway sync did, for the deployment's events.
+#[derive(Debug, Default)]
+pub struct SyncReport {
+    /// Routes served, as `host/path → stack/service`.
+    pub routes: Vec<String>,
+    /// Certificates issued in this sync.
+    pub issued: Vec<String>,
+    /// What does not work yet and why (a certificate that could not be issued, …).
+    pub warnings: Vec<String>,
+}
+
+/// Whether `target`'s kind has a gateway: a Docker engine reached directly or over SSH.
+pub fn supported(target: &Target) -> bool {
+    matches!(target.kind, TargetKind::Docker | TargetKind::Ssh)
+}
+
+/// Whether any service of the stack has domains.
+pub fn has_domains(spec: &StackSpec) -> bool {
+    spec.services.values().any(|s| s.ingress.is_some())
+}
+
+fn settings(app: &App) -> GatewaySettings {
+    let published = |address: std::net::SocketAddr| PublishedPort {
+        host_ip: (!address.ip().is_unspecified()).then(|| address.ip().to_string()),
+        port: address.port(),
+    };
+    GatewaySettings {
+        image: GatewayImage(app.config.gateway.image.clone()),
+        container_name: GATEWAY_CONTAINER.to_string(),
+        network: GATEWAY_NETWORK.to_string(),
+        http: Some(published(app.config.gateway.http)),
+        https: Some(published(app.config.gateway.https)),
+    }
+}
+
+fn runtime(app: &App, target: &Target) -> anyhow::Result<GatewayRuntime> {
+    let driver = services::targets::config::docker_driver(&app.keyring, target)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(GatewayRuntime::new(driver.client().clone(), settings(app)))
+}
+
+fn lock(app: &App, target: &Target) -> Arc<AsyncMutex<()>> {
+    app.gateway_locks
+        .lock()
+        .expect("gateway locks")
+        .entry(target.id.clone())
+        .or_default()
+        .clone()
+}
+
+/// Makes sure the target's gateway runs before `spec` deploys there: its network must exist
+/// for the stack's services to join it. A stack without domains needs nothing.
+pub async fn prepare(app: &App, target: &Target, spec: &StackSpec) -> anyhow::Result<()> {
+    if !has_domains(spec) {
+        return Ok(());
+    }
+    if !supported(target) {
+        anyhow::bail!(
+            "target {} is a {} target, which has no gateway yet: services with domains deploy onto docker or ssh targets",
+            target.name,
+            target.kind.as_str()
+        );
+    }
+    let guard = lock(app, target);
+    let _held = guard.lock().await;
+    runtime(app, target)?.ensure().await?;
+    Ok(())
+}
+
+/// The stack a running deployment changes: what it now deploys, or `None` when it removes
+/// the stack (the store still lists its previous deployment until this one finishes).
+pub struct Changing<'a> {
+    pub stack_id: &'a str,
+    pub stack_name: &'a str,
+    pub spec: Option<&'a StackSpec>,
+}
+
+/// Gives the target's gateway the routes of every stack deployed there (with `changing` as
+/// it now is), issuing the certificates that are missing. Nothing to do on a target without
+/// a gateway.
+pub async fn sync(
+    app: &App,
+    org: &str,
+    target: &Target,
+    changing: Option<Changing<'_>>,
+) -> anyhow::Result<SyncReport> {
+    let mut report = SyncReport::default();
+    if !supported(target) {
+        return Ok(report);
+    }
+    let services = deployed_services(app, org, target, changing).await?;
+    let guard = lock(app, target);
+    let _held = guard.lock().await;
+    let runtime = Arc::new(runtime(app, target)?);
+    if services.is_empty() {
+        // No routes left: an empty configuration, if a gateway runs at all.
+        if gateway_exists(&runtime).await {
+            runtime.apply(&GatewayConfig::default()).await?;
+        }
+        return Ok(report);
+    }
+    runtime.ensure().await?;
+
+    // Certificates: stored ones that cover the hosts, else issued now (served over plain
+    // HTTP until then).
+    let now = now_ms();
+    let mut certificates: BTreeMap<String, CertificateRecord> = BTreeMap::new();
+    let mut to_issue: Vec<(String, Vec<String>)> = Vec::new();
+    for routed in &services {
+        let hosts = routed.hosts();
+        match &routed.ingress.tls {
+            TlsMode::Off => {}
+            TlsMode::Named(name) => match app.store.get_certificate(org, name).await {
+                Ok(c) => {
+                    certificates.insert(name.clone(), c);
+                }
+                Err(_) => report.warnings.push(format!(
+                    "{}/{}: no certificate named {name}: upload it with `windflow cert upload {name}`; served over plain HTTP meanwhile",
+                    routed.stack, routed.service
+                )),
+            },
+            TlsMode::Auto => {
+                let name = auto_certificate_name(&routed.stack, &routed.service);
+                match app.store.get_certificate(org, &name).await {
+                    Ok(c) if covers(&c, &hosts) && c.not_after > now => {
+                        certificates.insert(name, c);
+                    }
+                    _ if hosts.iter().any(|h| h.starts_with("*.")) => {
+                        report.warnings.push(format!(
+                            "{}/{}: a wildcard certificate needs a DNS-01 challenge through a DNS provider for its zone; served over plain HTTP meanwhile",
+                            routed.stack, routed.service
+                        ));
+                    }
+                    _ => to_issue.push((name, hosts)),
+                }
+            }
+        }
+    }
+    let config = build_config(app, &services, &certificates, &mut report);
+    runtime.apply(&config).await?;
+
+    if !to_issue.is_empty() {
+        let solver = Arc::new(GatewaySolver {
+            runtime: runtime.clone(),
+            config: AsyncMutex::new(config),
+        });
+        for (name, hosts) in to_issue {
+            match services::certificates::issue(app, org, &name, &hosts, solver.clone()).await {
+                Ok(issued) => {
+                    report.issued.push(format!("{name} ({})", hosts.join(", ")));
+                    certificates.insert(name, issued);
+                }
+                Err(e) => report.warnings.push(format!(
+                    "certificate {name} for {}: {e:#}; served over plain HTTP meanwhile",
+                    hosts.join(", ")
+                )),
+            }
+        }
+        let mut final_report = SyncReport::default();
+        let config = build_config(app, &services, &certificates, &mut final_report);
+        runtime.apply(&config).await?;
+    }
+    report.routes = services
+        .iter()
+        .flat_map(|s| {
+            s.ingress
+                .domains
+                .iter()
+                .map(move |d| format!("{d} → {}/{}", s.stack, s.service))
+        })
+        .collect();
+    Ok(report)
+}
+
+async fn gateway_exists(runtime: &GatewayRuntime) -> bool {
+    runtime.exec(&["caddy", "version"]).await.is_ok()
+}
+
+/// The name WindFlow gives the certificate it issues for a service's hosts.
+pub fn auto_certificate_name(stack: &str, service: &str) -> String {
+    format!("{stack}.{service}")
+}
+
+fn covers(certificate: &CertificateRecord, hosts: &[String]) -> bool {
+    hosts.iter().all(|h| certificate.domains.contains(h))
+}
+
+/// A service with domains, deployed on the target.
+struct RoutedService {
+    stack: String,
+    service: String,
+    ingress: Ingress,
+    upstreams: Vec<Upstream>,
+}
+
+impl RoutedService {
+    fn hosts(&self) -> Vec<String> {
+        let mut hosts: Vec<String> = self
+            .ingress
+            .domains
+            .iter()
+            .map(|d| d.host.clone())
+            .collect();
+        hosts.sort();
+        hosts.dedup();
+        hosts
+    }
+}
+
+/// Every service with domains of every stack deployed on the target, with its replicas as
+/// upstreams (their container names on the gateway network).
+async fn deployed_services(
+    app: &App,
+    org: &str,
+    target: &Target,
+    changing: Option<Changing<'_>>,
+) -> anyhow::Result<Vec<RoutedService>> {
+    let mut specs: Vec<(String, StackSpec)> = Vec::new();
+    for deployed in app.store.list_deployed(org, None, Some(&target.id)).await? {
+        if changing
+            .as_ref()
+            .is_some_and(|c| c.stack_id == deployed.stack_id)
+        {
+            continue;
+        }
+        if let Some(spec) = services::domains::deployed_spec(app.store.as_ref(), org, &deployed)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+        {
+            specs.push((deployed.stack_name.clone(), spec));
+        }
+    }
+    if let Some(Changing {
+        stack_name,
+        spec: Some(spec),
+        ..
+    }) = changing
+    {
+        specs.push((stack_name.to_string(), spec.clone()));
+    }
+    let mut out = Vec::new();
+    for (stack_name, spec) in &specs {
+        for (name, service) in &spec.services {
+            let Some(ingress) = &service.ingress else {
+                continue;
+            };
+            let upstreams = (1..=service.deploy.replicas.max(1))
+                .map(|n| Upstream::new(spec.replica_name(name, n), ingress.port))
+                .collect();
+            out.push(RoutedService {
+                stack: stack_name.clone(),
+                service: name.clone(),
+                ingress: ingress.clone(),
+                upstreams,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The gateway configuration for `services`: one route per service and path prefix, TLS
+/// (with an HTTP → HTTPS redirect) where its certificate is at hand.
+fn build_config(
+    app: &App,
+    services: &[RoutedService],
+    certificates: &BTreeMap<String, CertificateRecord>,
+    report: &mut SyncReport,
+) -> GatewayConfig {
+    let mut config = GatewayConfig::default();
+    for routed in services {
+        let certificate = match &routed.ingress.tls {
+            TlsMode::Off => None,
+            TlsMode::Named(name) => certificates.get(name),
+            TlsMode::Auto => {
+                certificates.get(&auto_certificate_name(&routed.stack, &routed.service))
+            }
+        };
+        let tls = match certificate {
+            Some(c) => match services::certificates::reveal_key(app, c) {
+                Ok(key) => {
+                    let pem = PemCertificate {
+                        chain_pem: c.chain_pem.clone(),
+                        key_pem: key.expose().to_string(),
+                    };
+                    if !config.certificates.contains(&pem) {
+                        config.certificates.push(pem);
+                    }
+                    true
+                }
+                Err(e) => {
+                    report.warnings.push(format!(
+                        "certificate {}: its key does not open ({e:#}); served over plain HTTP",
+                        c.name
+                    ));
+                    false
+                }
+            },
+            None => false,
+        };
+        let mut by_path: BTreeMap<Option<String>, Vec<String>> = BTreeMap::new();
+        for Domain { host, path } in &routed.ingress.domains {
+            by_path.entry(path.clone()).or_default().push(host.clone());
+        }
+        for (path, hosts) in by_path {
+            config.routes.push(HttpRoute {
+                id: format!(
+                    "{}/{}{}",
+                    routed.stack,
+                    routed.service,
+                    path.as_deref().unwrap_or("")
+                ),
+                hosts,
+                path_prefix: path,
+                upstreams: routed.upstreams.clone(),
+                health: None,
+                tls,
+                redirect_http_to_https: tls,
+                max_request_body: None,
+                timeouts: Default::default(),
+            });
+        }
+    }
+    config
+}
+
+/// Answers HTTP-01 challenges through the gateway: each challenge is added to the served
+/// configuration before the CA is told to look, and removed after.
+struct GatewaySolver {
+    runtime: Arc<GatewayRuntime>,
+    config: AsyncMutex<GatewayConfig>,
+}
+
+#[async_trait]
+impl Http01Solver for GatewaySolver {
+    async fn present(&self, token: &str, key_authorization: &str) -> Result<(), SolverError> {
+        let mut config = self.config.lock().await;
+        config.acme_challenges.push(AcmeChallenge {
+            token: token.to_string(),
+            key_authorization: key_authorization.to_string(),
+        });
+        self.runtime.apply(&config).await?;
+        Ok(())
+    }
+
+    async fn cleanup(&self, token: &str) -> Result<(), SolverError> {
+        let mut config = self.config.lock().await;
+        config.acme_challenges.retain(|c| c.token != token);
+        self.runtime.apply(&config).await?;
+        Ok(())
+    }
+}
