@@ -630,6 +630,53 @@ pub struct SetDomainsRequest {
     pub tls: Option<String>,
 }
 
+// ---- gateways ---------------------------------------------------------------------------
+
+/// A target's gateway: whether it runs, and the routes it serves with their replicas.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct GatewayInfo {
+    /// Whether this kind of target has a gateway (docker and ssh targets do).
+    pub supported: bool,
+    /// Whether the gateway container answers.
+    pub running: bool,
+    pub image: String,
+    /// Where the gateway takes HTTP and HTTPS on the target's host.
+    pub http: String,
+    pub https: String,
+    pub routes: Vec<GatewayRoute>,
+    /// Why the live state could not be read, when it could not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// One host and path the gateway serves.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct GatewayRoute {
+    /// `host` or `host/path-prefix`.
+    pub domain: String,
+    pub stack: String,
+    pub service: String,
+    /// `auto`, `off` or a stored certificate's name.
+    pub tls: String,
+    /// The certificate serving it, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<String>,
+    pub upstreams: Vec<GatewayUpstream>,
+}
+
+/// A replica behind a route, as the gateway counts it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct GatewayUpstream {
+    /// `container:port` on the gateway's network.
+    pub address: String,
+    /// No recent failed request (the gateway's passive health check).
+    pub healthy: bool,
+    /// Requests in flight.
+    pub requests: i64,
+    /// Recent failures.
+    pub fails: i64,
+}
+
 // ---- certificates -------------------------------------------------------------------------
 
 /// A certificate the gateways serve. Its private key never leaves the server.

@@ -906,6 +906,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org}/targets/{target}/gateway": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The target's gateway: the routes it serves, their certificates and the live state of the
+         *     replicas behind them.
+         */
+        get: operations["target_gateway"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org}/targets/{target}/inventory": {
         parameters: {
             query?: never;
@@ -1446,6 +1466,49 @@ export interface components {
              * @description For compose content: the 1-based line in the file.
              */
             line?: number | null;
+        };
+        /** @description A target's gateway: whether it runs, and the routes it serves with their replicas. */
+        GatewayInfo: {
+            /** @description Whether this kind of target has a gateway (docker and ssh targets do). */
+            supported: boolean;
+            /** @description Whether the gateway container answers. */
+            running: boolean;
+            image: string;
+            /** @description Where the gateway takes HTTP and HTTPS on the target's host. */
+            http: string;
+            https: string;
+            routes: components["schemas"]["GatewayRoute"][];
+            /** @description Why the live state could not be read, when it could not. */
+            error?: string | null;
+        };
+        /** @description One host and path the gateway serves. */
+        GatewayRoute: {
+            /** @description `host` or `host/path-prefix`. */
+            domain: string;
+            stack: string;
+            service: string;
+            /** @description `auto`, `off` or a stored certificate's name. */
+            tls: string;
+            /** @description The certificate serving it, when it has one. */
+            certificate?: string | null;
+            upstreams: components["schemas"]["GatewayUpstream"][];
+        };
+        /** @description A replica behind a route, as the gateway counts it. */
+        GatewayUpstream: {
+            /** @description `container:port` on the gateway's network. */
+            address: string;
+            /** @description No recent failed request (the gateway's passive health check). */
+            healthy: boolean;
+            /**
+             * Format: int64
+             * @description Requests in flight.
+             */
+            requests: number;
+            /**
+             * Format: int64
+             * @description Recent failures.
+             */
+            fails: number;
         };
         /**
          * @description An organization's host-access policy and the narrower ones of its environments and
@@ -4689,6 +4752,38 @@ export interface operations {
                 };
             };
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    target_gateway: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+                /** @description Target name */
+                target: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayInfo"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

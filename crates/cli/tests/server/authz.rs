@@ -246,6 +246,12 @@ fn table() -> Vec<(&'static str, &'static str, Value, &'static str)> {
         ),
         ("GET", "/orgs/{org}/certificates", none.clone(), "viewer"),
         (
+            "GET",
+            "/orgs/{org}/targets/zz-missing/gateway",
+            none.clone(),
+            "viewer",
+        ),
+        (
             "PUT",
             "/orgs/{org}/certificates/zz-missing",
             json!({"chain_pem": "x", "key_pem": "y"}),

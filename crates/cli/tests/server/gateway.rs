@@ -119,6 +119,27 @@ async fn a_domain_answers_over_https_with_an_issued_certificate_across_replicas(
     assert!(issued["renewal_at"].is_string(), "{}", certificates.text);
     assert!(!certificates.text.contains("PRIVATE KEY"));
 
+    // The target's gateway lists the route, its certificate and both replicas.
+    let gateway = api
+        .get("/orgs/default/targets/local/gateway")
+        .await
+        .unwrap();
+    assert_eq!(gateway.status, 200, "{}", gateway.text);
+    assert_eq!(gateway.body["running"], true, "{}", gateway.text);
+    let route = &gateway.body["routes"][0];
+    assert_eq!(route["domain"], HOST, "{}", gateway.text);
+    assert_eq!(route["certificate"], format!("{stack}.web"));
+    assert_eq!(route["upstreams"].as_array().unwrap().len(), 2);
+    assert!(
+        route["upstreams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["healthy"] == true),
+        "{}",
+        gateway.text
+    );
+
     // Plain HTTP redirects to HTTPS.
     let plain = reqwest::Client::builder()
         .resolve(HOST, format!("127.0.0.1:{http_port}").parse().unwrap())

@@ -9,7 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use windflow_domain::access::Permission;
 use windflow_protocol::{
-    CreateTargetRequest, Problem, Target, TargetCheck, TargetTest, TrustTargetRequest,
+    CreateTargetRequest, GatewayInfo, Problem, Target, TargetCheck, TargetTest, TrustTargetRequest,
     UpdateTargetRequest,
 };
 
@@ -26,6 +26,24 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(test_target))
         .routes(routes!(trust_target))
         .routes(routes!(target_checks))
+        .routes(routes!(target_gateway))
+}
+
+/// The target's gateway: the routes it serves, their certificates and the live state of the
+/// replicas behind them.
+#[utoipa::path(get, path = "/orgs/{org}/targets/{target}/gateway", tag = "targets",
+    params(("org" = String, Path, description = "Organization slug"),
+        ("target" = String, Path, description = "Target name")),
+    responses((status = 200, body = GatewayInfo), (status = 404, body = Problem)))]
+async fn target_gateway(
+    State(state): State<AppState>,
+    access: OrgAccess,
+    Path((_, name)): Path<(String, String)>,
+) -> ApiResult<Json<GatewayInfo>> {
+    access.require(Permission::Read)?;
+    services::gateway::info(&state, &access, &name)
+        .await
+        .map(Json)
 }
 
 /// Targets of the organization, with their last known health.

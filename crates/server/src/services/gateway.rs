@@ -203,6 +203,89 @@ pub async fn sync(
     Ok(report)
 }
 
+/// What the target's gateway serves, with the live state of each replica behind it.
+pub async fn info(
+    app: &App,
+    access: &crate::auth::OrgAccess,
+    target_name: &str,
+) -> crate::error::ApiResult<windflow_protocol::GatewayInfo> {
+    use windflow_protocol::{GatewayInfo, GatewayRoute, GatewayUpstream};
+    let org = &access.org.id;
+    let target = services::targets::find(app, org, target_name).await?;
+    let gateway = &app.config.gateway;
+    let mut info = GatewayInfo {
+        supported: supported(&target),
+        running: false,
+        image: gateway.image.clone(),
+        http: gateway.http.to_string(),
+        https: gateway.https.to_string(),
+        routes: Vec::new(),
+        error: None,
+    };
+    if !info.supported {
+        return Ok(info);
+    }
+    let routed = deployed_services(app, org, &target, None)
+        .await
+        .map_err(|e| crate::error::ApiError::Unavailable(format!("{e:#}")))?;
+    let live = match runtime(app, &target) {
+        Ok(runtime) => match runtime.status().await {
+            Ok(status) => {
+                info.running = true;
+                status.upstreams
+            }
+            Err(e) => {
+                info.error = Some(e.to_string());
+                Vec::new()
+            }
+        },
+        Err(e) => {
+            info.error = Some(format!("{e:#}"));
+            Vec::new()
+        }
+    };
+    let now = now_ms();
+    for service in &routed {
+        let certificate = match &service.ingress.tls {
+            TlsMode::Off => None,
+            TlsMode::Named(name) => Some(name.clone()),
+            TlsMode::Auto => Some(auto_certificate_name(&service.stack, &service.service)),
+        };
+        let certificate = match certificate {
+            Some(name) => match app.store.get_certificate(org, &name).await {
+                Ok(c) if c.not_after > now => Some(name),
+                _ => None,
+            },
+            None => None,
+        };
+        let upstreams: Vec<GatewayUpstream> = service
+            .upstreams
+            .iter()
+            .map(|u| {
+                let address = u.address();
+                let seen = live.iter().find(|l| l.address == address);
+                GatewayUpstream {
+                    healthy: seen.is_none_or(|l| l.healthy()),
+                    requests: seen.map_or(0, |l| l.num_requests),
+                    fails: seen.map_or(0, |l| l.fails),
+                    address,
+                }
+            })
+            .collect();
+        for domain in &service.ingress.domains {
+            info.routes.push(GatewayRoute {
+                domain: domain.to_string(),
+                stack: service.stack.clone(),
+                service: service.service.clone(),
+                tls: service.ingress.tls.to_string(),
+                certificate: certificate.clone(),
+                upstreams: upstreams.clone(),
+            });
+        }
+    }
+    Ok(info)
+}
+
 async fn gateway_exists(runtime: &GatewayRuntime) -> bool {
     runtime.exec(&["caddy", "version"]).await.is_ok()
 }
