@@ -126,8 +126,14 @@ pub async fn maintenance(state: AppState, mut shutdown: watch::Receiver<bool>) {
     let mut cleanup = tokio::time::interval(Duration::from_secs(3600));
     let mut upkeep = tokio::time::interval(Duration::from_secs(5));
     let mut trim = tokio::time::interval(Duration::from_secs(30));
+    let mut certificate_metrics = tokio::time::interval(Duration::from_secs(60));
+    // Certificates are renewed at two thirds of their lifetime (30 days before expiry for
+    // Let's Encrypt's 90): an hourly pass is early enough and retries with backoff.
+    let mut renewals = tokio::time::interval(Duration::from_secs(3600));
     loop {
         tokio::select! {
+            _ = certificate_metrics.tick() => services::certificates::publish_metrics(&state).await,
+            _ = renewals.tick() => services::gateway::renew_due(&state).await,
             _ = upkeep.tick() => state.metrics.run_upkeep(),
             _ = trim.tick() => release_free_memory(),
             _ = health.tick() => {

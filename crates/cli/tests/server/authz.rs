@@ -263,6 +263,12 @@ fn table() -> Vec<(&'static str, &'static str, Value, &'static str)> {
             none.clone(),
             "admin",
         ),
+        (
+            "POST",
+            "/orgs/{org}/certificates/zz-missing/renew",
+            none.clone(),
+            "admin",
+        ),
         ("GET", "/orgs/{org}/deployments", none.clone(), "viewer"),
         (
             "POST",

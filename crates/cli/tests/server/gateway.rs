@@ -181,6 +181,27 @@ async fn a_domain_answers_over_https_with_an_issued_certificate_across_replicas(
         listed.text
     );
 
+    // Renewed on demand: a new serial, served at once; the metrics show its expiry.
+    let renewed = api
+        .post(
+            &format!("/orgs/default/certificates/{stack}.web/renew"),
+            json!({}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(renewed.status, 200, "{}", renewed.text);
+    assert_ne!(renewed.body["serial"], issued["serial"], "{}", renewed.text);
+    let served_after = client.get(&url).send().await.unwrap();
+    assert_eq!(served_after.status(), 200);
+    let metrics = api.get("/metrics").await.unwrap();
+    assert!(
+        metrics
+            .text
+            .contains("windflow_certificate_expiry_seconds{"),
+        "{}",
+        metrics.text
+    );
+
     // Removing the stack removes its route.
     let remove = api
         .post(

@@ -19,6 +19,25 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_certificates))
         .routes(routes!(upload_certificate, delete_certificate))
+        .routes(routes!(renew_certificate))
+}
+
+/// Renew an ACME certificate now (it is renewed on its own at two thirds of its lifetime);
+/// the current one keeps serving if the renewal fails.
+#[utoipa::path(post, path = "/orgs/{org}/certificates/{name}/renew", tag = "certificates",
+    params(("org" = String, Path, description = "Organization slug"),
+        ("name" = String, Path, description = "Certificate name")),
+    responses((status = 200, body = Certificate), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 502, body = Problem)))]
+async fn renew_certificate(
+    State(state): State<AppState>,
+    access: OrgAccess,
+    Path((_, name)): Path<(String, String)>,
+) -> ApiResult<Json<Certificate>> {
+    access.require(Permission::Configure)?;
+    services::certificates::renew(&state, &access, &name)
+        .await
+        .map(Json)
 }
 
 /// The organization's certificates with their expiry and renewal state (never a key).

@@ -140,6 +140,7 @@ pub async fn upload(
         &info,
     )
     .await?;
+    publish_metrics(app).await;
     services::audit::record_org(
         app,
         access,
@@ -149,6 +150,67 @@ pub async fn upload(
     )
     .await;
     Ok(wire(stored, now_ms()))
+}
+
+/// Renews an ACME certificate now, through the gateway of a target that serves it. A failure
+/// is recorded on the certificate (which keeps serving) and answered as 502 with the CA's
+/// or the gateway's message.
+pub async fn renew(app: &App, access: &OrgAccess, name: &str) -> ApiResult<Certificate> {
+    let org = &access.org.id;
+    let before = app.store.get_certificate(org, name).await?;
+    if before.source != CertificateSource::Acme {
+        return Err(ApiError::Conflict {
+            message: format!("certificate {name} was uploaded: upload its successor instead"),
+            field: Some("name".into()),
+        });
+    }
+    let reports = services::gateway::renew_certificates(app, org, Some(name))
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("{e:#}")))?;
+    if reports.is_empty() {
+        return Err(ApiError::Conflict {
+            message: format!(
+                "certificate {name} is served by no target's gateway: deploy the stack that uses it to renew it"
+            ),
+            field: Some("name".into()),
+        });
+    }
+    let after = app.store.get_certificate(org, name).await?;
+    services::audit::record_org(
+        app,
+        access,
+        "certificate.renew",
+        &format!("certificate/{name}"),
+        json!({ "serial_before": before.serial, "serial": after.serial }),
+    )
+    .await;
+    if after.serial == before.serial {
+        let why = reports
+            .iter()
+            .flat_map(|r| r.warnings.iter())
+            .find(|w| w.contains(name))
+            .cloned()
+            .or(after.renewal_error.clone())
+            .unwrap_or_else(|| "the renewal did not complete".into());
+        return Err(ApiError::BadGateway(why));
+    }
+    Ok(wire(after, now_ms()))
+}
+
+/// Publishes `windflow_certificate_expiry_seconds` (seconds left, per organization and
+/// certificate) and `windflow_certificate_renewal_failing` (1 while a renewal keeps failing).
+pub async fn publish_metrics(app: &App) {
+    let Ok(all) = app.store.list_all_certificates().await else {
+        return;
+    };
+    let now = now_ms();
+    for c in all {
+        let labels = [("org", c.org_id.clone()), ("certificate", c.name.clone())];
+        metrics::gauge!("windflow_certificate_expiry_seconds", &labels)
+            .set(((c.not_after - now) / 1000) as f64);
+        metrics::gauge!("windflow_certificate_renewal_failing", &labels)
+            .set(if c.renewal_error.is_some() { 1.0 } else { 0.0 });
+    }
 }
 
 pub async fn delete(app: &App, access: &OrgAccess, name: &str) -> ApiResult<()> {
@@ -278,6 +340,7 @@ pub async fn issue(
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
         metrics::counter!("windflow_certificates_issued_total").increment(1);
+        publish_metrics(app).await;
         anyhow::Ok(stored)
     }
     .await;

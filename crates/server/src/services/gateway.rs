@@ -115,6 +115,17 @@ pub async fn sync(
     target: &Target,
     changing: Option<Changing<'_>>,
 ) -> anyhow::Result<SyncReport> {
+    sync_renewing(app, org, target, changing, &[]).await
+}
+
+/// [`sync`], renewing the certificates named in `renew` whether they are due or not.
+pub async fn sync_renewing(
+    app: &App,
+    org: &str,
+    target: &Target,
+    changing: Option<Changing<'_>>,
+    renew: &[String],
+) -> anyhow::Result<SyncReport> {
     let mut report = SyncReport::default();
     if !supported(target) {
         return Ok(report);
@@ -154,6 +165,14 @@ pub async fn sync(
                 let name = auto_certificate_name(&routed.stack, &routed.service);
                 match app.store.get_certificate(org, &name).await {
                     Ok(c) if covers(&c, &hosts) && c.not_after > now => {
+                        // Due (two thirds of its lifetime, not backing off) or asked for:
+                        // renewed, while the current one keeps serving until then.
+                        let due = c.renewal_at() <= now
+                            && c.next_attempt_at.is_none_or(|at| at <= now);
+                        let wildcard = hosts.iter().any(|h| h.starts_with("*."));
+                        if (due || renew.contains(&name)) && !wildcard {
+                            to_issue.push((name.clone(), hosts));
+                        }
                         certificates.insert(name, c);
                     }
                     _ if hosts.iter().any(|h| h.starts_with("*.")) => {
@@ -201,6 +220,81 @@ pub async fn sync(
         })
         .collect();
     Ok(report)
+}
+
+/// Renews the certificates due now (or `only` that one, due or not) on every target whose
+/// gateway serves them; returns what each sync reported.
+pub async fn renew_certificates(
+    app: &App,
+    org: &str,
+    only: Option<&str>,
+) -> anyhow::Result<Vec<SyncReport>> {
+    let now = now_ms();
+    let names: Vec<String> = match only {
+        Some(name) => vec![name.to_string()],
+        None => app
+            .store
+            .list_certificates_due(now)
+            .await?
+            .into_iter()
+            .filter(|c| c.org_id == org)
+            .map(|c| c.name)
+            .collect(),
+    };
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut reports = Vec::new();
+    for target in app.store.list_targets(org).await? {
+        if !supported(&target) {
+            continue;
+        }
+        let served = deployed_services(app, org, &target, None).await?;
+        let here: Vec<String> = names
+            .iter()
+            .filter(|name| {
+                served.iter().any(|s| {
+                    s.ingress.tls == TlsMode::Auto
+                        && auto_certificate_name(&s.stack, &s.service) == **name
+                })
+            })
+            .cloned()
+            .collect();
+        if here.is_empty() {
+            continue;
+        }
+        reports.push(sync_renewing(app, org, &target, None, &here).await?);
+    }
+    Ok(reports)
+}
+
+/// The renewal pass of the maintenance loop: every organization's due certificates.
+pub async fn renew_due(app: &App) {
+    let due = match app.store.list_certificates_due(now_ms()).await {
+        Ok(due) => due,
+        Err(e) => {
+            tracing::warn!(error = %e, "listing certificates due for renewal");
+            return;
+        }
+    };
+    let orgs: std::collections::BTreeSet<String> = due.into_iter().map(|c| c.org_id).collect();
+    for org in orgs {
+        match renew_certificates(app, &org, None).await {
+            Ok(reports) => {
+                for report in reports {
+                    for issued in &report.issued {
+                        tracing::info!(org = %org, certificate = %issued, "certificate renewed");
+                    }
+                    for warning in &report.warnings {
+                        tracing::warn!(org = %org, "{warning}");
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(org = %org, error = %format!("{e:#}"), "renewing certificates")
+            }
+        }
+    }
 }
 
 /// What the target's gateway serves, with the live state of each replica behind it.
