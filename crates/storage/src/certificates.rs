@@ -43,6 +43,14 @@ pub trait CertificateStore: Send + Sync {
     ) -> StoreResult<Option<AcmeAccountRecord>>;
     /// Stores a new account; `Conflict` when the organization has one with that directory.
     async fn create_acme_account(&self, account: AcmeAccountRecord) -> StoreResult<()>;
+    /// Every ACME account of every organization, for re-sealing under a new key.
+    async fn list_all_acme_accounts(&self) -> StoreResult<Vec<AcmeAccountRecord>>;
+    async fn replace_acme_account_credentials(
+        &self,
+        org_id: &str,
+        directory_url: &str,
+        credentials: SecretValue,
+    ) -> StoreResult<()>;
 }
 
 // ---- SQL --------------------------------------------------------------------------------
@@ -100,6 +108,12 @@ pub(crate) const REPLACE_CERTIFICATE_KEY: &str = "UPDATE certificates SET key_ke
 pub(crate) const GET_ACME_ACCOUNT: &str = "SELECT org_id, directory_url, contact, \
      credentials_key_id, credentials_nonce, credentials_ciphertext, created_at \
      FROM acme_accounts WHERE org_id = $1 AND directory_url = $2";
+pub(crate) const LIST_ALL_ACME_ACCOUNTS: &str = "SELECT org_id, directory_url, contact, \
+     credentials_key_id, credentials_nonce, credentials_ciphertext, created_at \
+     FROM acme_accounts ORDER BY org_id, directory_url";
+pub(crate) const REPLACE_ACME_ACCOUNT_CREDENTIALS: &str = "UPDATE acme_accounts SET \
+     credentials_key_id = $3, credentials_nonce = $4, credentials_ciphertext = $5 \
+     WHERE org_id = $1 AND directory_url = $2";
 pub(crate) const INSERT_ACME_ACCOUNT: &str = "INSERT INTO acme_accounts (org_id, \
      directory_url, contact, credentials_key_id, credentials_nonce, credentials_ciphertext, \
      created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
@@ -145,6 +159,20 @@ macro_rules! impl_certificate_store {
                     next_attempt_at: col(row, "next_attempt_at")?,
                     created_at: col(row, "created_at")?,
                     updated_at: col(row, "updated_at")?,
+                })
+            }
+
+            fn account_from_row(row: &DbRow) -> StoreResult<AcmeAccountRecord> {
+                Ok(AcmeAccountRecord {
+                    org_id: col(row, "org_id")?,
+                    directory_url: col(row, "directory_url")?,
+                    contact: col(row, "contact")?,
+                    credentials: SecretValue {
+                        key_id: col(row, "credentials_key_id")?,
+                        nonce: col(row, "credentials_nonce")?,
+                        ciphertext: col(row, "credentials_ciphertext")?,
+                    },
+                    created_at: col(row, "created_at")?,
                 })
             }
 
@@ -275,26 +303,15 @@ macro_rules! impl_certificate_store {
                     org_id: &str,
                     directory_url: &str,
                 ) -> StoreResult<Option<AcmeAccountRecord>> {
-                    let Some(row) = sqlx::query::<Db>(q::GET_ACME_ACCOUNT)
+                    sqlx::query::<Db>(q::GET_ACME_ACCOUNT)
                         .bind(org_id)
                         .bind(directory_url)
                         .fetch_optional(&self.pool)
                         .await
                         .map_err(database_error)?
-                    else {
-                        return Ok(None);
-                    };
-                    Ok(Some(AcmeAccountRecord {
-                        org_id: col(&row, "org_id")?,
-                        directory_url: col(&row, "directory_url")?,
-                        contact: col(&row, "contact")?,
-                        credentials: SecretValue {
-                            key_id: col(&row, "credentials_key_id")?,
-                            nonce: col(&row, "credentials_nonce")?,
-                            ciphertext: col(&row, "credentials_ciphertext")?,
-                        },
-                        created_at: col(&row, "created_at")?,
-                    }))
+                        .as_ref()
+                        .map(account_from_row)
+                        .transpose()
                 }
 
                 async fn create_acme_account(&self, a: AcmeAccountRecord) -> StoreResult<()> {
@@ -310,6 +327,32 @@ macro_rules! impl_certificate_store {
                         .await
                         .map_err(write_error("ACME account", "directory", "organization"))?;
                     Ok(())
+                }
+
+                async fn list_all_acme_accounts(&self) -> StoreResult<Vec<AcmeAccountRecord>> {
+                    let found = sqlx::query::<Db>(q::LIST_ALL_ACME_ACCOUNTS)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(database_error)?;
+                    rows(found, account_from_row)
+                }
+
+                async fn replace_acme_account_credentials(
+                    &self,
+                    org_id: &str,
+                    directory_url: &str,
+                    credentials: SecretValue,
+                ) -> StoreResult<()> {
+                    let done = sqlx::query::<Db>(q::REPLACE_ACME_ACCOUNT_CREDENTIALS)
+                        .bind(org_id)
+                        .bind(directory_url)
+                        .bind(&credentials.key_id)
+                        .bind(&credentials.nonce)
+                        .bind(&credentials.ciphertext)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(database_error)?;
+                    not_found_unless(done.rows_affected(), "ACME account")
                 }
             }
         }

@@ -733,6 +733,48 @@ async fn admin_commands_rotate_the_secret_key_and_reset_a_password() {
             .await
             .unwrap();
         assert_eq!(r.status, 200);
+        // An uploaded certificate's key is sealed too, and re-sealed by the rotation.
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["rotate.example.test".to_string()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let r = api
+            .put(
+                "/orgs/default/certificates/rotate",
+                json!({ "chain_pem": cert.pem(), "key_pem": key.serialize_pem() }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["domains"], json!(["rotate.example.test"]));
+        assert!(!r.text.contains("PRIVATE KEY"));
+        // Another key than the leaf's, or no certificate at all: refused at the field, and
+        // the stored certificate stays.
+        let other_key = rcgen::KeyPair::generate().unwrap();
+        for (body, field) in [
+            (
+                json!({ "chain_pem": cert.pem(), "key_pem": other_key.serialize_pem() }),
+                "key_pem",
+            ),
+            (
+                json!({ "chain_pem": "not a certificate", "key_pem": key.serialize_pem() }),
+                "chain_pem",
+            ),
+        ] {
+            let r = api
+                .put("/orgs/default/certificates/rotate", body)
+                .await
+                .unwrap();
+            assert_eq!(r.status, 422, "{}", r.text);
+            assert_eq!(r.body["errors"][0]["field"], field, "{}", r.text);
+        }
+        let listed = api.get("/orgs/default/certificates").await.unwrap();
+        assert_eq!(
+            listed.body[0]["serial"], r.body["serial"],
+            "{}",
+            listed.text
+        );
 
         let status = server.terminate(Duration::from_secs(30)).unwrap();
         assert!(
@@ -761,7 +803,7 @@ async fn admin_commands_rotate_the_secret_key_and_reset_a_password() {
             String::from_utf8_lossy(&out.stderr)
         );
         assert!(
-            String::from_utf8_lossy(&out.stderr).contains("1 secret(s) re-encrypted"),
+            String::from_utf8_lossy(&out.stderr).contains("2 secret(s) re-encrypted"),
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );

@@ -261,6 +261,35 @@ fn millis(at: OffsetDateTime) -> i64 {
     (at.unix_timestamp_nanos() / 1_000_000) as i64
 }
 
+/// Key rotation: every certificate key and ACME account sealed again under the keyring's
+/// current key. Returns how many.
+pub async fn reseal_all(
+    store: &dyn windflow_storage::Store,
+    keyring: &crate::secrets::Keyring,
+) -> anyhow::Result<usize> {
+    let certificates = store.list_all_certificates().await?;
+    for c in &certificates {
+        let aad = key_aad(&c.org_id, &c.name);
+        let plain = keyring.decrypt(&aad, &c.key)?;
+        store
+            .replace_certificate_key(&c.id, keyring.encrypt(&aad, &plain))
+            .await?;
+    }
+    let accounts = store.list_all_acme_accounts().await?;
+    for a in &accounts {
+        let aad = account_aad(&a.org_id, &a.directory_url);
+        let plain = keyring.decrypt(&aad, &a.credentials)?;
+        store
+            .replace_acme_account_credentials(
+                &a.org_id,
+                &a.directory_url,
+                keyring.encrypt(&aad, &plain),
+            )
+            .await?;
+    }
+    Ok(certificates.len() + accounts.len())
+}
+
 /// A certificate's private key, unsealed for the gateway that serves it.
 pub fn reveal_key(app: &App, certificate: &CertificateRecord) -> anyhow::Result<Secret> {
     let bytes = app.keyring.decrypt(

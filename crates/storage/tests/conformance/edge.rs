@@ -137,6 +137,19 @@ pub(crate) async fn certificates_renew_at_two_thirds_and_keep_their_id(store: &d
         store.get_acme_account(&other.id, directory).await.unwrap(),
         None
     );
+    store
+        .replace_acme_account_credentials(&w.org.id, directory, sealed(7))
+        .await
+        .unwrap();
+    let all = store.list_all_acme_accounts().await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].credentials, sealed(7));
+    assert!(
+        store
+            .replace_acme_account_credentials(&other.id, directory, sealed(8))
+            .await
+            .is_err()
+    );
 }
 
 pub(crate) async fn dns_records_belong_to_their_owner(store: &dyn Store) {
