@@ -190,6 +190,9 @@ pub enum Command {
     /// Stacks on the WindFlow server: push compose files, list, show, diff.
     #[command(subcommand)]
     Stack(remote::StackCommand),
+    /// Certificates the server's gateways serve: list, upload, renew, remove.
+    #[command(subcommand)]
+    Cert(remote::CertCommand),
     /// Domains of stacks on the WindFlow server: list, set per environment, remove.
     #[command(subcommand)]
     Domain(remote::DomainCommand),

@@ -4,6 +4,7 @@
 //! *Invariant:* no engine calls here: the server plans and deploys; this module sends
 //! requests, follows event streams and renders them with the same renderer as `up`.
 
+pub mod certificates;
 pub mod client;
 pub mod commands;
 pub mod credentials;
@@ -14,6 +15,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
+pub use certificates::{CertCommand, cert};
 pub use commands::{deploy, deployments, login, logout, logs, rollback, stack};
 pub use domains::{DomainCommand, domain};
 

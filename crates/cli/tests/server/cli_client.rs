@@ -276,6 +276,44 @@ async fn login_push_and_logout() {
     let run = cli.run(&["domain", "ls", "shop", "--output", "json"]).await;
     assert_eq!(run.json(), serde_json::json!([]), "{run}");
 
+    // Certificates: uploaded from PEM files, listed without their key, removed.
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["shop.example.test".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    cli.write("chain.pem", &cert.pem());
+    cli.write("key.pem", &key.serialize_pem());
+    let run = cli
+        .run(&[
+            "cert",
+            "upload",
+            "shop",
+            "--chain",
+            "chain.pem",
+            "--key",
+            "key.pem",
+        ])
+        .await;
+    assert_eq!(run.code, 0, "{run}");
+    assert!(
+        run.stdout.contains("stored shop: shop.example.test"),
+        "{run}"
+    );
+    let run = cli.run(&["cert", "ls", "--output", "json"]).await;
+    assert_eq!(run.code, 0, "{run}");
+    assert_eq!(run.json()[0]["source"], "uploaded", "{run}");
+    assert!(!run.stdout.contains("PRIVATE KEY"), "{run}");
+    let run = cli
+        .run(&[
+            "cert", "upload", "bad", "--chain", "key.pem", "--key", "key.pem",
+        ])
+        .await;
+    assert_ne!(run.code, 0, "{run}");
+    assert!(run.stderr.contains("chain_pem"), "{run}");
+    let run = cli.run(&["cert", "rm", "shop"]).await;
+    assert_eq!(run.code, 0, "{run}");
+
     // WINDFLOW_SERVER / WINDFLOW_TOKEN work without the file (CI).
     let run = cli.run(&["logout"]).await;
     assert_eq!(run.code, 0, "{run}");
