@@ -181,6 +181,61 @@ async fn a_domain_answers_over_https_with_an_issued_certificate_across_replicas(
         listed.text
     );
 
+    // A redeploy that replaces every replica, under a steady request loop: no request fails.
+    let loop_client = client.clone();
+    let loop_url = url.clone();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop_loop = stop.clone();
+    let requests = tokio::spawn(async move {
+        let (mut ok, mut failed, mut errors) = (0u64, 0u64, Vec::new());
+        let started = Instant::now();
+        while !stop_loop.load(std::sync::atomic::Ordering::Relaxed) {
+            match loop_client.get(&loop_url).send().await {
+                Ok(r) if r.status() == 200 => ok += 1,
+                other => {
+                    failed += 1;
+                    errors.push(format!("{other:?}"));
+                }
+            }
+        }
+        (ok, failed, errors, started.elapsed())
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let v2 = api
+        .put(
+            &format!("/orgs/default/stacks/{stack}"),
+            json!({ "content": compose().replace("hostname >", "echo v2 >> /www/index.html; hostname >>") }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(v2.status, 200, "{}", v2.text);
+    let rollout = api
+        .post(
+            "/orgs/default/deployments",
+            json!({ "stack": stack, "target": "local" }),
+        )
+        .await
+        .unwrap();
+    let rollout = api
+        .wait_deployment(
+            "default",
+            rollout.body["id"].as_str().unwrap(),
+            DEPLOY_TIMEOUT,
+        )
+        .await
+        .unwrap();
+    assert_eq!(rollout["state"], "succeeded", "{rollout}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (ok, failed, errors, elapsed) = requests.await.unwrap();
+    eprintln!(
+        "redeploy under load: {ok} requests answered, {failed} failed, {:.0} requests/s",
+        ok as f64 / elapsed.as_secs_f64()
+    );
+    assert_eq!(failed, 0, "requests failed during the redeploy: {errors:?}");
+    let body = client.get(&url).send().await.unwrap().text().await.unwrap();
+    assert!(body.starts_with("v2"), "{body}");
+
     // Renewed on demand: a new serial, served at once; the metrics show its expiry.
     let renewed = api
         .post(
