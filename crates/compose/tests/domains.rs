@@ -175,3 +175,19 @@ fn a_service_off_every_network_cannot_have_domains() {
         "{error}"
     );
 }
+
+#[test]
+fn a_health_path_is_an_absolute_path() {
+    let web = ingress(
+        "services:\n  web:\n    image: a\n    expose: [\"80\"]\n    x-windflow:\n      domains: [shop.example.test]\n      health: /healthz?full=1\n",
+    );
+    assert_eq!(web.health.as_deref(), Some("/healthz?full=1"));
+    let error = refused(
+        "services:\n  web:\n    image: a\n    expose: [\"80\"]\n    x-windflow:\n      domains: [shop.example.test]\n      health: healthz\n",
+    );
+    assert!(
+        error.contains("compose.yaml:7: services.web.x-windflow.health")
+            && error.contains("absolute path"),
+        "{error}"
+    );
+}

@@ -21,6 +21,10 @@ pub struct Ingress {
     pub port: u16,
     #[serde(default)]
     pub tls: TlsMode,
+    /// A path the gateway requests on each replica every few seconds: a replica that does
+    /// not answer 2xx is taken out of rotation until it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<String>,
 }
 
 /// A host name, optionally with a path prefix: `shop.example.test`, `example.test/api`,
@@ -162,6 +166,19 @@ pub fn parse_host(text: &str) -> Result<String, IngressError> {
         }
     }
     Ok(host)
+}
+
+/// A health-check path: absolute, no whitespace or fragment (a query is kept).
+pub fn parse_health_path(text: &str) -> Result<String, IngressError> {
+    if !text.starts_with('/')
+        || text.chars().any(|c| c.is_whitespace() || c.is_control())
+        || text.contains('#')
+    {
+        return Err(IngressError(format!(
+            "health {text:?}: an absolute path such as /healthz, requested on each replica"
+        )));
+    }
+    Ok(text.to_string())
 }
 
 /// A path prefix: `/api`, normalized without its trailing `/`; `/` alone is the whole host.
@@ -377,6 +394,7 @@ mod tests {
                 domains: vec!["shop.example.test".parse().unwrap()],
                 port: 80,
                 tls: TlsMode::Auto,
+                health: None,
             }),
             ..Default::default()
         };

@@ -605,6 +605,9 @@ pub struct ServiceDomains {
     pub tls: String,
     /// `compose` (the stack's newest version) or `control-plane`.
     pub source: String,
+    /// The health-check path requested on each replica, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<String>,
     /// The environment a control-plane setting is for; absent when it applies to all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment: Option<String>,
@@ -628,6 +631,10 @@ pub struct SetDomainsRequest {
     /// Default: `auto`.
     #[serde(default)]
     pub tls: Option<String>,
+    /// A path the gateway requests on each replica to keep unhealthy ones out of rotation
+    /// (default: the compose file's `x-windflow.health`, else none).
+    #[serde(default)]
+    pub health: Option<String>,
 }
 
 // ---- gateways ---------------------------------------------------------------------------

@@ -1837,6 +1837,8 @@ export interface components {
             tls: string;
             /** @description `compose` (the stack's newest version) or `control-plane`. */
             source: string;
+            /** @description The health-check path requested on each replica, when there is one. */
+            health?: string | null;
             /** @description The environment a control-plane setting is for; absent when it applies to all. */
             environment?: string | null;
             updated_by?: string | null;
@@ -1862,6 +1864,11 @@ export interface components {
             port?: number | null;
             /** @description Default: `auto`. */
             tls?: string | null;
+            /**
+             * @description A path the gateway requests on each replica to keep unhealthy ones out of rotation
+             *     (default: the compose file's `x-windflow.health`, else none).
+             */
+            health?: string | null;
         };
         SetMemberRequest: {
             /** @description The user's name (or id). */

@@ -35,6 +35,10 @@ pub enum DomainCommand {
         /// auto (ACME), off, or the name of a stored certificate (default: auto).
         #[arg(long)]
         tls: Option<String>,
+        /// A path the gateway requests on each replica; one that does not answer 2xx is
+        /// taken out of rotation (default: the compose file's, else none).
+        #[arg(long, value_name = "PATH")]
+        health: Option<String>,
         /// Only for this environment (default: every environment).
         #[arg(long = "env", value_name = "ENVIRONMENT")]
         environment: Option<String>,
@@ -93,6 +97,7 @@ pub async fn domain(g: &Global, command: &DomainCommand) -> Result<()> {
             domains,
             port,
             tls,
+            health,
             environment,
             server,
         } => {
@@ -109,6 +114,7 @@ pub async fn domain(g: &Global, command: &DomainCommand) -> Result<()> {
                     domains: domains.clone(),
                     port: *port,
                     tls: tls.clone(),
+                    health: health.clone(),
                 });
             if let Some(env) = environment {
                 request = request.query(&[("environment", env)]);

@@ -18,7 +18,7 @@ const DEPLOY_TIMEOUT: Duration = Duration::from_secs(180);
 
 fn compose() -> String {
     format!(
-        "services:\n  web:\n    image: {TEST_IMAGE}\n    command: [\"sh\", \"-c\", \"mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www\"]\n    expose: [\"8080\"]\n    deploy:\n      replicas: 2\n    x-windflow:\n      domains: [\"{HOST}\"]\n"
+        "services:\n  web:\n    image: {TEST_IMAGE}\n    command: [\"sh\", \"-c\", \"mkdir -p /www && echo ok > /www/healthz && hostname > /www/index.html && exec httpd -f -p 8080 -h /www\"]\n    expose: [\"8080\"]\n    deploy:\n      replicas: 2\n    x-windflow:\n      domains: [\"{HOST}\"]\n      health: /healthz\n"
     )
 }
 
@@ -235,6 +235,39 @@ async fn a_domain_answers_over_https_with_an_issued_certificate_across_replicas(
     assert_eq!(failed, 0, "requests failed during the redeploy: {errors:?}");
     let body = client.get(&url).send().await.unwrap().text().await.unwrap();
     assert!(body.starts_with("v2"), "{body}");
+
+    // A replica failing its health check leaves the rotation: every request lands on the
+    // other one.
+    let sick = format!("{stack}-web-1");
+    let exec = docker
+        .create_exec(
+            &sick,
+            bollard::models::ExecConfig {
+                cmd: Some(vec!["rm".into(), "/www/healthz".into()]),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    docker.start_exec(&exec.id, None).await.unwrap();
+    let sick_hostname = docker
+        .inspect_container(&sick, None)
+        .await
+        .unwrap()
+        .config
+        .unwrap()
+        .hostname
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    for _ in 0..20 {
+        let r = client.get(&url).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let body = r.text().await.unwrap();
+        assert!(
+            !body.contains(&sick_hostname),
+            "the replica failing its health check still gets requests"
+        );
+    }
 
     // Renewed on demand: a new serial, served at once; the metrics show its expiry.
     let renewed = api

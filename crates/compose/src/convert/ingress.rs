@@ -23,7 +23,7 @@ pub(super) const EXTENSION: &str = "x-windflow";
 
 /// The keys `x-windflow` knows in a service; others are warned about (a later WindFlow may
 /// know them) rather than refused.
-const KEYS: &[&str] = &["domains", "port", "tls"];
+const KEYS: &[&str] = &["domains", "port", "tls", "health"];
 
 /// Reads `x-windflow` of one service, whose ports and `expose` are already converted.
 pub(super) fn ingress(
@@ -71,6 +71,20 @@ pub(super) fn ingress(
         }
         None => TlsMode::Auto,
     };
+    let health = match fields.get("health") {
+        Some(node) => {
+            let at = format!("{path}.health");
+            let text = ctx.string(node, &at)?;
+            match windflow_domain::ingress::parse_health_path(&text) {
+                Ok(path) => Some(path),
+                Err(e) => {
+                    ctx.error(node, &at, e.0);
+                    return None;
+                }
+            }
+        }
+        None => None,
+    };
     let port = port(fields.get("port"), node, path, service, ctx)?;
     if domains.is_empty() {
         return None;
@@ -87,7 +101,12 @@ pub(super) fn ingress(
             ),
         );
     }
-    Some(Ingress { domains, port, tls })
+    Some(Ingress {
+        domains,
+        port,
+        tls,
+        health,
+    })
 }
 
 fn domains(node: &Node, path: &str, ctx: &mut Ctx<'_>) -> Vec<Domain> {

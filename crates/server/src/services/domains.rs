@@ -73,6 +73,7 @@ fn wire(
         domains: ingress.domains.iter().map(Domain::to_string).collect(),
         port: ingress.port,
         tls: ingress.tls.to_string(),
+        health: ingress.health.clone(),
         source: source.to_string(),
         environment,
         updated_by,
@@ -214,7 +215,19 @@ fn parse_request(
         .or_else(|| service.ingress.as_ref().map(|i| i.port));
     let port = resolve_port(given, &service.declared_tcp_ports())
         .map_err(|e| ApiError::invalid("port", e.0))?;
-    Ok(Ingress { domains, port, tls })
+    let health = match &request.health {
+        Some(path) => Some(
+            windflow_domain::ingress::parse_health_path(path)
+                .map_err(|e| ApiError::invalid("health", e.0))?,
+        ),
+        None => service.ingress.as_ref().and_then(|i| i.health.clone()),
+    };
+    Ok(Ingress {
+        domains,
+        port,
+        tls,
+        health,
+    })
 }
 
 /// The stack's newest version as the server loads it for validation; `None` when it does

@@ -18,8 +18,8 @@ use windflow_acme::{Http01Solver, SolverError};
 use windflow_domain::naming::GATEWAY_NETWORK;
 use windflow_domain::{Domain, Ingress, StackSpec, TlsMode};
 use windflow_gateway::{
-    AcmeChallenge, GatewayConfig, GatewayImage, GatewayRuntime, GatewaySettings, HttpRoute,
-    PemCertificate, PublishedPort, Upstream,
+    AcmeChallenge, ActiveHealthCheck, GatewayConfig, GatewayImage, GatewayRuntime, GatewaySettings,
+    HttpRoute, PemCertificate, PublishedPort, Upstream,
 };
 use windflow_storage::{CertificateRecord, Target, TargetKind};
 
@@ -520,7 +520,16 @@ fn build_config(
                 hosts,
                 path_prefix: path,
                 upstreams: routed.upstreams.clone(),
-                health: None,
+                health: routed
+                    .ingress
+                    .health
+                    .as_ref()
+                    .map(|path| ActiveHealthCheck {
+                        path: path.clone(),
+                        interval: std::time::Duration::from_secs(2),
+                        timeout: std::time::Duration::from_secs(1),
+                        expect_status: None,
+                    }),
                 tls,
                 redirect_http_to_https: tls,
                 max_request_body: None,
