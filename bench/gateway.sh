@@ -109,6 +109,19 @@ for backend in httpd caddy; do
 $row"
 done
 
+# Memory of the gateway serving 100 routes (one per host, each to the httpd backend).
+routes=""
+for i in $(seq 1 100); do
+    routes="$routes$(route "site$i.bench.test" "$ID-httpd:8080"),"
+done
+push_config "$ID-gateway" "{\"admin\":{\"listen\":\"localhost:2019\"},\"apps\":{\"http\":{\"servers\":{\"http\":{\"listen\":[\":80\"],\"automatic_https\":{\"disable\":true},\"routes\":[$routes{\"handle\":[{\"handler\":\"static_response\",\"status_code\":404}],\"terminal\":true}]}}}}}"
+for i in 1 50 100; do
+    code=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: site$i.bench.test" "http://127.0.0.1:$GW_PORT/")
+    [ "$code" = 200 ] || { say "route site$i answered $code"; exit 1; }
+done
+sleep 2
+memory=$(docker stats --no-stream --format '{{.MemUsage}}' "$ID-gateway" | cut -d/ -f1 | xargs)
+
 mkdir -p bench/results
 {
     echo "# Gateway overhead (bench/gateway.sh)"
@@ -117,5 +130,7 @@ mkdir -p bench/results
     echo "Gateway image: $GATEWAY_IMAGE."
     echo
     echo "$table"
+    echo
+    echo "Gateway memory with 100 routes: $memory."
 } > bench/results/gateway.md
 cat bench/results/gateway.md
