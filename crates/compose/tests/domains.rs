@@ -191,3 +191,16 @@ fn a_health_path_is_an_absolute_path() {
         "{error}"
     );
 }
+
+#[test]
+fn a_body_limit_and_a_timeout_load_in_compose_units() {
+    let web = ingress(
+        "services:\n  web:\n    image: a\n    expose: [\"80\"]\n    x-windflow:\n      domains: [shop.example.test]\n      max_body: 10m\n      timeout: 1m30s\n",
+    );
+    assert_eq!(web.max_body, Some(10 * 1024 * 1024));
+    assert_eq!(web.timeout, Some(std::time::Duration::from_secs(90)));
+    let error = refused(
+        "services:\n  web:\n    image: a\n    expose: [\"80\"]\n    x-windflow:\n      domains: [shop.example.test]\n      timeout: soon\n",
+    );
+    assert!(error.contains("services.web.x-windflow.timeout"), "{error}");
+}

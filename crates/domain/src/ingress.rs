@@ -25,6 +25,16 @@ pub struct Ingress {
     /// not answer 2xx is taken out of rotation until it does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health: Option<String>,
+    /// Largest request body the gateway lets through (bytes); larger ones get 413.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_body: Option<u64>,
+    /// How long the gateway waits for a replica's response headers.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::units::opt_go_duration"
+    )]
+    pub timeout: Option<std::time::Duration>,
 }
 
 /// A host name, optionally with a path prefix: `shop.example.test`, `example.test/api`,
@@ -395,6 +405,8 @@ mod tests {
                 port: 80,
                 tls: TlsMode::Auto,
                 health: None,
+                max_body: None,
+                timeout: None,
             }),
             ..Default::default()
         };

@@ -140,6 +140,7 @@ fn matcher(host: &str, route: &HttpRoute) -> Value {
 fn proxy_entry(host: &str, route: &HttpRoute) -> Value {
     let mut handle = Vec::new();
     if let Some(max) = route.max_request_body {
+        handle.push(body_too_large(max));
         handle.push(json!({"handler": "request_body", "max_size": max}));
     }
     let mut proxy = json!({
@@ -193,6 +194,23 @@ fn not_found() -> Value {
             "body": "no route for this host and path\n",
         }],
         "terminal": true,
+    })
+}
+
+/// A declared `Content-Length` over the limit is answered 413 before the proxy sees the
+/// request: Caddy 2.6's proxy would report it as a failed round trip, and the passive health
+/// check would take a healthy replica out of rotation for a client's oversized upload. A
+/// chunked body without a length still meets `request_body`'s limit.
+fn body_too_large(max: u64) -> Value {
+    json!({
+        "handler": "subroute",
+        "routes": [{
+            "match": [{"expression": format!(
+                "{{http.request.header.Content-Length}} != \"\" && int({{http.request.header.Content-Length}}) > {max}"
+            )}],
+            "handle": [{"handler": "static_response", "status_code": 413, "body": "request body too large\n"}],
+            "terminal": true,
+        }],
     })
 }
 
@@ -314,7 +332,11 @@ mod tests {
         shop_proxy["transport"] = json!({
             "protocol": "http", "dial_timeout": "1000ms", "response_header_timeout": "30000ms",
         });
-        let shop_handle = json!([{"handler": "request_body", "max_size": 1_000_000}, shop_proxy]);
+        let shop_handle = json!([
+            super::body_too_large(1_000_000),
+            {"handler": "request_body", "max_size": 1_000_000},
+            shop_proxy,
+        ]);
         check(
             GatewayConfig {
                 routes: vec![shop],

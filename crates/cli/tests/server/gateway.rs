@@ -18,7 +18,7 @@ const DEPLOY_TIMEOUT: Duration = Duration::from_secs(180);
 
 fn compose() -> String {
     format!(
-        "services:\n  web:\n    image: {TEST_IMAGE}\n    command: [\"sh\", \"-c\", \"mkdir -p /www && echo ok > /www/healthz && hostname > /www/index.html && exec httpd -f -p 8080 -h /www\"]\n    expose: [\"8080\"]\n    deploy:\n      replicas: 2\n    x-windflow:\n      domains: [\"{HOST}\"]\n      health: /healthz\n"
+        "services:\n  web:\n    image: {TEST_IMAGE}\n    command: [\"sh\", \"-c\", \"mkdir -p /www && echo ok > /www/healthz && hostname > /www/index.html && exec httpd -f -p 8080 -h /www\"]\n    expose: [\"8080\"]\n    deploy:\n      replicas: 2\n    x-windflow:\n      domains: [\"{HOST}\"]\n      health: /healthz\n      max_body: 1k\n"
     )
 }
 
@@ -118,6 +118,15 @@ async fn a_domain_answers_over_https_with_an_issued_certificate_across_replicas(
     assert_eq!(issued["status"], "valid");
     assert!(issued["renewal_at"].is_string(), "{}", certificates.text);
     assert!(!certificates.text.contains("PRIVATE KEY"));
+
+    // A body over the service's limit is refused by the gateway.
+    let large = client
+        .post(&url)
+        .body(vec![b'x'; 4096])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(large.status(), 413);
 
     // The target's gateway lists the route, its certificate and both replicas.
     let gateway = api

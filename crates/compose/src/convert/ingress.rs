@@ -23,7 +23,7 @@ pub(super) const EXTENSION: &str = "x-windflow";
 
 /// The keys `x-windflow` knows in a service; others are warned about (a later WindFlow may
 /// know them) rather than refused.
-const KEYS: &[&str] = &["domains", "port", "tls", "health"];
+const KEYS: &[&str] = &["domains", "port", "tls", "health", "max_body", "timeout"];
 
 /// Reads `x-windflow` of one service, whose ports and `expose` are already converted.
 pub(super) fn ingress(
@@ -85,6 +85,14 @@ pub(super) fn ingress(
         }
         None => None,
     };
+    let max_body = match fields.get("max_body") {
+        Some(node) => Some(ctx.bytes(node, &format!("{path}.max_body"))?),
+        None => None,
+    };
+    let timeout = match fields.get("timeout") {
+        Some(node) => Some(ctx.duration(node, &format!("{path}.timeout"))?),
+        None => None,
+    };
     let port = port(fields.get("port"), node, path, service, ctx)?;
     if domains.is_empty() {
         return None;
@@ -106,6 +114,8 @@ pub(super) fn ingress(
         port,
         tls,
         health,
+        max_body,
+        timeout,
     })
 }
 

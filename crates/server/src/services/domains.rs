@@ -222,11 +222,17 @@ fn parse_request(
         ),
         None => service.ingress.as_ref().and_then(|i| i.health.clone()),
     };
+    let (max_body, timeout) = service
+        .ingress
+        .as_ref()
+        .map_or((None, None), |i| (i.max_body, i.timeout));
     Ok(Ingress {
         domains,
         port,
         tls,
         health,
+        max_body,
+        timeout,
     })
 }
 

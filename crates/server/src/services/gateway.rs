@@ -532,8 +532,11 @@ fn build_config(
                     }),
                 tls,
                 redirect_http_to_https: tls,
-                max_request_body: None,
-                timeouts: Default::default(),
+                max_request_body: routed.ingress.max_body,
+                timeouts: windflow_gateway::Timeouts {
+                    connect: None,
+                    response_header: routed.ingress.timeout,
+                },
             });
         }
     }
