@@ -299,6 +299,14 @@ async fn a_domain_answers_over_https_with_an_issued_certificate_across_replicas(
         metrics.text
     );
 
+    // A certificate in use cannot be deleted.
+    let in_use = api
+        .delete(&format!("/orgs/default/certificates/{stack}.web"))
+        .await
+        .unwrap();
+    assert_eq!(in_use.status, 409, "{}", in_use.text);
+    assert!(in_use.text.contains("serves"), "{}", in_use.text);
+
     // Removing the stack removes its route.
     let remove = api
         .post(

@@ -213,8 +213,45 @@ pub async fn publish_metrics(app: &App) {
     }
 }
 
+/// Deletes a certificate no deployed stack uses; an ACME one is revoked at its CA first (a
+/// CA that cannot be reached leaves it stored, with the error).
 pub async fn delete(app: &App, access: &OrgAccess, name: &str) -> ApiResult<()> {
-    app.store.delete_certificate(&access.org.id, name).await?;
+    let org = &access.org.id;
+    let certificate = app.store.get_certificate(org, name).await?;
+    if let Some((stack, service, target)) = services::gateway::certificate_user(app, org, name)
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("{e:#}")))?
+    {
+        return Err(ApiError::Conflict {
+            message: format!(
+                "certificate {name} serves {stack}/{service} on target {target}: change its tls or remove the stack first"
+            ),
+            field: Some("name".into()),
+        });
+    }
+    if certificate.source == CertificateSource::Acme {
+        let revoked = async {
+            let account = account(app, org).await?;
+            account
+                .revoke(
+                    &certificate.chain_pem,
+                    windflow_acme::RevocationReason::CessationOfOperation,
+                )
+                .await
+                .or_else(|e| match e {
+                    windflow_acme::AcmeError::AlreadyRevoked { .. } => Ok(()),
+                    other => Err(other),
+                })?;
+            anyhow::Ok(())
+        }
+        .await;
+        if let Err(e) = revoked {
+            return Err(ApiError::BadGateway(format!(
+                "revoking certificate {name} at its CA: {e:#} (it stays stored)"
+            )));
+        }
+    }
+    app.store.delete_certificate(org, name).await?;
     services::audit::record_org(
         app,
         access,

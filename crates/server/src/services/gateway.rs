@@ -268,6 +268,30 @@ pub async fn renew_certificates(
     Ok(reports)
 }
 
+/// The stack, service and target a certificate serves, if any target's gateway uses it.
+pub async fn certificate_user(
+    app: &App,
+    org: &str,
+    name: &str,
+) -> anyhow::Result<Option<(String, String, String)>> {
+    for target in app.store.list_targets(org).await? {
+        if !supported(&target) {
+            continue;
+        }
+        for s in deployed_services(app, org, &target, None).await? {
+            let uses = match &s.ingress.tls {
+                TlsMode::Off => false,
+                TlsMode::Named(n) => n == name,
+                TlsMode::Auto => auto_certificate_name(&s.stack, &s.service) == name,
+            };
+            if uses {
+                return Ok(Some((s.stack, s.service, target.name.clone())));
+            }
+        }
+    }
+    Ok(None)
+}
+
 /// The renewal pass of the maintenance loop: every organization's due certificates.
 pub async fn renew_due(app: &App) {
     let due = match app.store.list_certificates_due(now_ms()).await {
