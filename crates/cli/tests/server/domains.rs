@@ -132,6 +132,15 @@ async fn domains_are_set_per_environment_and_claimed_once_per_target() {
             .await
             .unwrap();
         assert_eq!(done["state"], "succeeded", "{done}");
+        // No ACME server answers here: the deployment still succeeds, its route is served
+        // over plain HTTP, and the event says why.
+        let events =
+            crate::support::deployment_events(&api, queued.body["id"].as_str().unwrap()).await;
+        let events = serde_json::to_string(&events).unwrap();
+        assert!(
+            events.contains("served over plain HTTP meanwhile") && events.contains("127.0.0.1:9"),
+            "{events}"
+        );
 
         // A second stack claiming it is refused at queue time, naming the holder.
         create_stack(&api, &rival, &compose("shop.example.test")).await;
