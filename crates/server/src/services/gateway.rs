@@ -93,8 +93,17 @@ pub async fn prepare(app: &App, target: &Target, spec: &StackSpec) -> anyhow::Re
         );
     }
     let guard = lock(app, target);
-    let _held = guard.lock().await;
-    runtime(app, target)?.ensure().await?;
+    let held = guard.lock().await;
+    let ensured = runtime(app, target)?.ensure().await?;
+    drop(held);
+    if ensured == windflow_gateway::Ensured::Created {
+        // A new (or upgraded: its settings changed) gateway serves nothing yet: give it the
+        // routes of what already runs on the target before this deployment adds its own.
+        let report = sync(app, &target.org_id, target, None).await?;
+        for warning in report.warnings {
+            tracing::warn!(target = %target.name, "{warning}");
+        }
+    }
     Ok(())
 }
 
