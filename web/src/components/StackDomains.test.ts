@@ -50,7 +50,7 @@ describe("a stack's Domains section", () => {
 
   it('lists the domains as links (https, plain http when TLS is off, none for a wildcard) with their source', async () => {
     login('viewer')
-    server((method, url) => (url.endsWith('/stacks/shop/domains') ? { status: 200, body: LISTED } : undefined))
+    server((_method, url) => (url.endsWith('/stacks/shop/domains') ? { status: 200, body: LISTED } : undefined))
     const w = await mountIt()
     const links = w.findAll('[data-test=domain-link]').map((a) => a.attributes('href'))
     expect(links).toEqual(['https://shop.example.com', 'http://plain.example.com'])
@@ -64,7 +64,7 @@ describe("a stack's Domains section", () => {
 
   it('sends the form for every environment, and shows a 422 at the domains field', async () => {
     login('admin')
-    const requests = server((method, url) => {
+    const requests = server((method) => {
       if (method === 'PUT') {
         return { status: 422, body: { type: 'about:blank', title: 'Invalid', status: 422, detail: 'invalid', errors: [{ field: 'domains[0]', message: 'a label is empty' }] } }
       }
