@@ -468,6 +468,7 @@ try {
         '-subj', '/CN=cert.e2e.test', '-addext', 'subjectAltName=DNS:cert.e2e.test'], { stdio: 'ignore' })
       execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', join(dir, 'other.pem')], { stdio: 'ignore' })
       const chain = readFileSync(join(dir, 'cert.pem'), 'utf8')
+      await page.locator('.el-message-box').waitFor({ state: 'hidden' }) // the confirmation's overlay fades out
       await page.click('[data-test=nav-certificates]')
       await page.waitForURL(`${org}/certificates`)
       await page.locator('[data-test=certificates]').waitFor()
