@@ -422,6 +422,91 @@ try {
   await page.locator('[data-test=remove-var-E2E_MODE]').waitFor()
   await page.locator('.el-table', { hasText: 'blue' }).first().waitFor()
 
+  step('domains: a bad name refused at its field; a domain set for the web service (TLS off) is listed as a link, then removed')
+  // Set and removed before any later deployment: a deployment of a stack with domains starts
+  // a gateway container on the engine (no ACME server runs here, hence TLS off).
+  {
+    const domain = `${stack}.e2e.test`
+    const domainsOf = () => page.evaluate(async ({ stack }) => (await fetch(`/api/v1/orgs/default/stacks/${stack}/domains`)).json(), { stack })
+    await page.goto(`${org}/stacks/${stack}?tab=domains`)
+    await page.locator('[data-test=domains]', { hasText: 'No domains' }).waitFor()
+    await page.locator('[data-test=domains-service]', { hasText: 'web' }).waitFor()
+    await page.click('[data-test=domains-tls] >> text=Off')
+    const names = page.locator('[data-test=domains-names] input')
+    await names.fill('bad_host..e2e.test')
+    await names.press('Enter')
+    await page.click('[data-test=save-domains]')
+    await page.locator('[data-test=domains-form] .el-form-item__error', { hasText: 'bad_host..e2e.test' }).waitFor()
+    await page.click('[data-test=domains-names] .el-tag__close')
+    await names.fill(domain)
+    await names.press('Enter')
+    await page.click('[data-test=save-domains]')
+    await page.locator('.el-message', { hasText: 'Domains of web saved' }).waitFor()
+    const link = page.locator('[data-test=domains] [data-test=domain-link]', { hasText: domain })
+    await link.waitFor()
+    if ((await link.getAttribute('href')) !== `http://${domain}`) throw new Error(`the domain links to ${await link.getAttribute('href')}`)
+    await page.locator('[data-test=domains-row-web-all]').waitFor()
+    const set = await domainsOf()
+    if (set.length !== 1 || set[0].source !== 'control-plane' || set[0].tls !== 'off' || set[0].port !== 8080 || set[0].domains[0] !== domain) {
+      throw new Error(`the stack's domains are ${JSON.stringify(set)}`)
+    }
+    await shot(page, 'stack-domains')
+    await page.click('[data-test=remove-domains-web-all]')
+    await page.locator('.el-message-box', { hasText: `Remove the domains of ${stack}/web in every environment` }).waitFor()
+    await page.click('.el-message-box__btns button:has-text("Remove")')
+    await page.locator('[data-test=domains-row-web-all]').waitFor({ state: 'detached' })
+    const after = await domainsOf()
+    if (after.length !== 0) throw new Error(`after the removal the stack's domains are ${JSON.stringify(after)}`)
+  }
+
+  step('certificates: a key that does not match is refused at its field; an uploaded one is listed as expiring, never its key; deleted after a confirmation')
+  {
+    const dir = mkdtempSync(join(tmpdir(), 'windflow-e2e-cert-'))
+    try {
+      const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes']
+      execFileSync('openssl', ['req', '-x509', ...ec, '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '10',
+        '-subj', '/CN=cert.e2e.test', '-addext', 'subjectAltName=DNS:cert.e2e.test'], { stdio: 'ignore' })
+      execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', join(dir, 'other.pem')], { stdio: 'ignore' })
+      const chain = readFileSync(join(dir, 'cert.pem'), 'utf8')
+      await page.locator('.el-message-box').waitFor({ state: 'hidden' }) // the confirmation's overlay fades out
+      await page.click('[data-test=nav-certificates]')
+      await page.waitForURL(`${org}/certificates`)
+      await page.locator('[data-test=certificates]').waitFor()
+      await page.click('[data-test=upload-certificate]')
+      await page.fill('input[name=certificate-name]', 'e2e-cert')
+      await page.fill('textarea[name=certificate-chain]', chain)
+      await page.fill('textarea[name=certificate-key]', readFileSync(join(dir, 'other.pem'), 'utf8'))
+      await page.click('[data-test=upload-certificate-submit]')
+      await page.locator('.el-dialog .el-form-item:has-text("Private key (PEM)") .el-form-item__error').waitFor()
+      await page.fill('textarea[name=certificate-key]', readFileSync(join(dir, 'key.pem'), 'utf8'))
+      await page.click('[data-test=upload-certificate-submit]')
+      await page.locator('.el-message', { hasText: 'Certificate e2e-cert stored' }).waitFor()
+      const row = page.locator('[data-test=certificates] tr', { hasText: 'e2e-cert' })
+      await row.locator('[data-test=certificate-status][data-status=expiring]').waitFor()
+      await row.getByText('cert.e2e.test', { exact: true }).waitFor()
+      if (!/expires (in|next) /.test(await row.innerText())) throw new Error(`the certificate's row reads ${JSON.stringify(await row.innerText())}`)
+      // The dialog (its key field with it) is destroyed once closed; the list never has a key.
+      await page.locator('textarea[name=certificate-key]').waitFor({ state: 'detached' })
+      if ((await page.content()).includes('PRIVATE KEY-----')) throw new Error('the private key is still in the page')
+      await shot(page, 'certificates')
+      await page.click('[data-test=delete-certificate-e2e-cert]')
+      await page.locator('.el-message-box', { hasText: 'Delete the certificate e2e-cert?' }).waitFor()
+      await page.click('.el-message-box__btns button:has-text("Delete")')
+      await page.locator('[data-test=certificates]', { hasText: 'No certificates yet' }).waitFor()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+
+  step("target page: the Gateway tab shows the local target's gateway")
+  await page.goto(`${org}/targets/local?tab=gateway`)
+  await page.locator('[data-test=gateway-state]').waitFor()
+  await page.locator('[data-test=gateway-routes]').waitFor()
+  {
+    const meta = await page.locator('[data-test=gateway-meta]').innerText()
+    if (!/HTTP/.test(meta) || !/Image/.test(meta)) throw new Error(`the gateway section reads ${JSON.stringify(meta)}`)
+  }
+
   step('delete a deployed stack: confirmed, undeployed first, its history kept')
   const gone = `${stack}-gone`
   const deployedId = await page.evaluate(async ({ gone, content }) => {
@@ -471,6 +556,9 @@ try {
         [deployedUrl, '[data-test=deployment-state]'],
         [`${org}/targets`, '[data-test=targets]'],
         [`${org}/targets/local`, 'text=Containers'],
+        [`${org}/targets/local?tab=gateway`, '[data-test=gateway-routes]'],
+        [`${org}/stacks/${stack}?tab=domains`, '[data-test=domains-form]'],
+        [`${org}/certificates`, '[data-test=certificates]'],
         [`${org}/admin`, '.el-tabs'],
       ]
       for (const [url, ready] of pages) problems.push(...(await audit(p, url, ready)).map((l) => `[${theme}] ${l}`))
@@ -503,6 +591,9 @@ try {
       [deployedUrl, '[data-test=deployment-state]'],
       [`${org}/targets`, '[data-test=targets]'],
       [`${org}/targets/local`, 'text=Containers'],
+      [`${org}/targets/local?tab=gateway`, '[data-test=gateway-routes]'],
+      [`${org}/stacks/${stack}?tab=domains`, '[data-test=domains-form]'],
+      [`${org}/certificates`, '[data-test=certificates]'],
       [`${org}/admin`, '.el-tabs'],
     ]) {
       await p.goto(url)

@@ -29,6 +29,7 @@ declare module 'vue' {
     ElFormItem: typeof import('element-plus/es')['ElFormItem']
     ElIcon: typeof import('element-plus/es')['ElIcon']
     ElInput: typeof import('element-plus/es')['ElInput']
+    ElInputTag: typeof import('element-plus/es')['ElInputTag']
     ElOption: typeof import('element-plus/es')['ElOption']
     ElPagination: typeof import('element-plus/es')['ElPagination']
     ElRadioButton: typeof import('element-plus/es')['ElRadioButton']
@@ -49,7 +50,9 @@ declare module 'vue' {
     PemInput: typeof import('./components/PemInput.vue')['default']
     RouterLink: typeof import('vue-router')['RouterLink']
     RouterView: typeof import('vue-router')['RouterView']
+    StackDomains: typeof import('./components/StackDomains.vue')['default']
     StateTag: typeof import('./components/StateTag.vue')['default']
+    TargetGateway: typeof import('./components/TargetGateway.vue')['default']
     YamlEditor: typeof import('./components/YamlEditor.vue')['default']
   }
   export interface GlobalDirectives {

@@ -6,6 +6,7 @@ vi.mock('@/views/DashboardView.vue', () => ({ default: { render: () => null } })
 vi.mock('@/views/StackView.vue', () => ({ default: { render: () => null } }))
 vi.mock('@/views/StacksView.vue', () => ({ default: { render: () => null } }))
 vi.mock('@/views/DeploymentsView.vue', () => ({ default: { render: () => null } }))
+vi.mock('@/views/CertificatesView.vue', () => ({ default: { render: () => null } }))
 vi.mock('@/views/LoginView.vue', () => ({ default: { render: () => null } }))
 vi.mock('@/components/AppLayout.vue', () => ({ default: { render: () => null } }))
 
@@ -46,6 +47,15 @@ describe('router: the organization is in the URL', () => {
     expect(router.currentRoute.value.fullPath).toBe('/o/beta')
     await router.push('/no/such/page')
     expect(router.currentRoute.value.fullPath).toBe('/o/beta')
+  })
+
+  it('the certificates page is a section of the organization; an older link lands in it', async () => {
+    const s = useSessionStore()
+    s.setInfo(info(['alpha']) as never)
+    await router.push('/o/alpha/certificates')
+    expect(router.currentRoute.value.name).toBe('certificates')
+    await router.push('/certificates')
+    expect(router.currentRoute.value.fullPath).toBe('/o/alpha/certificates')
   })
 
   it('an organization the user is not in does not become the current one', async () => {

@@ -14,6 +14,10 @@ export type Deployment = components['schemas']['Deployment']
 export type PlanPreview = components['schemas']['PlanPreview']
 export type Agent = components['schemas']['Agent']
 export type SwarmNode = components['schemas']['SwarmNode']
+export type ServiceDomains = components['schemas']['ServiceDomains']
+export type SetDomainsRequest = components['schemas']['SetDomainsRequest']
+export type Certificate = components['schemas']['Certificate']
+export type GatewayInfo = components['schemas']['GatewayInfo']
 
 function org() {
   return { org: useSessionStore().org }
@@ -63,7 +67,28 @@ export const useStacksStore = defineStore('stacks', () => {
     ((await call(api.DELETE('/api/v1/orgs/{org}/stacks/{stack}', { params: { path: { ...org(), stack }, query: { undeploy } } }))) as
       | Deployment[]
       | undefined) ?? []
-  return { items, loading, load, get, create, update, validate, versions, version, plan, rollback, variables, setVariable, deleteVariable, remove }
+  /** The services' domains: the compose file's and the control plane's settings over them. */
+  const domains = (stack: string) =>
+    call(api.GET('/api/v1/orgs/{org}/stacks/{stack}/domains', { params: { path: { ...org(), stack } } }))
+  /** Sets a service's domains for one environment, or for every environment when `environment` is absent. */
+  const setDomains = (stack: string, service: string, body: SetDomainsRequest, environment?: string) =>
+    call(
+      api.PUT('/api/v1/orgs/{org}/stacks/{stack}/domains/{service}', {
+        params: { path: { ...org(), stack, service }, query: environment ? { environment } : {} },
+        body,
+      }),
+    )
+  /** Removes a control-plane setting: the compose file's domains (if any) apply again. */
+  const deleteDomains = (stack: string, service: string, environment?: string) =>
+    call(
+      api.DELETE('/api/v1/orgs/{org}/stacks/{stack}/domains/{service}', {
+        params: { path: { ...org(), stack, service }, query: environment ? { environment } : {} },
+      }),
+    )
+  return {
+    items, loading, load, get, create, update, validate, versions, version, plan, rollback, variables, setVariable, deleteVariable, remove,
+    domains, setDomains, deleteDomains,
+  }
 })
 
 export const useTargetsStore = defineStore('targets', () => {
@@ -111,7 +136,23 @@ export const useTargetsStore = defineStore('targets', () => {
   /** Removes the target; `force` also when stacks still run there (their containers stay, unmanaged). */
   const remove = (target: string, force: boolean) =>
     call(api.DELETE('/api/v1/orgs/{org}/targets/{target}', { params: { path: { ...org(), target }, query: { force } } }))
-  return { items, environments, load, create, test, inventory, stats, inspect, act, get, setLabels, checks, trust, nodes, remove }
+  /** The target's gateway: its routes, their certificates and each replica's live state. */
+  const gateway = (target: string) =>
+    call(api.GET('/api/v1/orgs/{org}/targets/{target}/gateway', { params: { path: { ...org(), target } } }))
+  return { items, environments, load, create, test, inventory, stats, inspect, act, get, setLabels, checks, trust, nodes, remove, gateway }
+})
+
+export const useCertificatesStore = defineStore('certificates', () => {
+  const items = ref<Certificate[]>([])
+  async function load() {
+    items.value = await call(api.GET('/api/v1/orgs/{org}/certificates', { params: { path: org() } }))
+  }
+  /** Stores a certificate (chain, leaf first, and its key) under `name`; the key is never returned. */
+  const upload = (name: string, body: components['schemas']['UploadCertificateRequest']) =>
+    call(api.PUT('/api/v1/orgs/{org}/certificates/{name}', { params: { path: { ...org(), name } }, body }))
+  const remove = (name: string) =>
+    call(api.DELETE('/api/v1/orgs/{org}/certificates/{name}', { params: { path: { ...org(), name } } }))
+  return { items, load, upload, remove }
 })
 
 export const useAgentsStore = defineStore('agents', () => {
