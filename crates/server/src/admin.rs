@@ -52,7 +52,7 @@ pub async fn reset_password(
     Ok(new_password)
 }
 
-/// Re-encrypts every secret and every target's private keys under a new key and drops the
+/// Re-encrypts every secret, every target's private keys and every DNS provider's credential under a new key and drops the
 /// old ones. Returns how many records were re-encrypted.
 pub async fn rotate_secret_key(config: &ServeConfig) -> anyhow::Result<usize> {
     let store = crate::open_store(config).await?;
@@ -61,6 +61,7 @@ pub async fn rotate_secret_key(config: &ServeConfig) -> anyhow::Result<usize> {
     keyring.add_key()?;
     let secrets = keyring.reencrypt_secrets(store.as_ref()).await?;
     let targets = crate::services::targets::config::reseal_all(store.as_ref(), &keyring).await?;
+    let dns_providers = crate::services::dns::reseal_all(store.as_ref(), &keyring).await?;
     keyring.drop_old_keys()?;
-    Ok(secrets + targets)
+    Ok(secrets + targets + dns_providers)
 }

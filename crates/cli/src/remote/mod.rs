@@ -7,6 +7,7 @@
 pub mod client;
 pub mod commands;
 pub mod credentials;
+pub mod dns;
 pub mod domains;
 pub mod sse;
 
@@ -15,6 +16,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 pub use commands::{deploy, deployments, login, logout, logs, rollback, stack};
+pub use dns::{DnsCommand, dns};
 pub use domains::{DomainCommand, domain};
 
 /// Which server and organization a command talks to.
