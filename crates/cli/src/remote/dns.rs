@@ -103,8 +103,9 @@ pub async fn dns(g: &Global, command: &DnsCommand) -> Result<()> {
                 print_json(&list);
                 return Ok(());
             }
-            let mut table =
-                render::table(["NAME", "TYPE", "VALUES", "ZONE", "PROVIDER", "OWNER", "CREATED"]);
+            let mut table = render::table([
+                "NAME", "TYPE", "VALUES", "ZONE", "PROVIDER", "OWNER", "CREATED",
+            ]);
             for r in &list {
                 table.add_row([
                     r.name.clone(),

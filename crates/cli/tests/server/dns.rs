@@ -63,7 +63,10 @@ async fn records_follow_a_stack_through_a_tsig_provider() {
     // A wrong TSIG secret: 422 with Knot's refusal, nothing stored.
     let wrong = random_secret();
     let refused = api
-        .post("/orgs/default/dns/providers", provider_request(&knot, &wrong))
+        .post(
+            "/orgs/default/dns/providers",
+            provider_request(&knot, &wrong),
+        )
         .await
         .unwrap();
     assert_eq!(refused.status, 422, "{}", refused.text);
@@ -182,8 +185,14 @@ async fn records_follow_a_stack_through_a_tsig_provider() {
 
     // The secret never reached the log.
     let logs = server.logs();
-    assert!(!logs.contains(&knot.secret), "the TSIG secret is in the log");
-    assert!(!logs.contains(&wrong), "the wrong TSIG secret is in the log");
+    assert!(
+        !logs.contains(&knot.secret),
+        "the TSIG secret is in the log"
+    );
+    assert!(
+        !logs.contains(&wrong),
+        "the wrong TSIG secret is in the log"
+    );
     remove_gateway(&docker).await;
 }
 

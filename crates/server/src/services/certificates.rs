@@ -11,8 +11,7 @@ use std::sync::Arc;
 use serde_json::json;
 use time::OffsetDateTime;
 use windflow_acme::{
-    AccountCredentials, AcmeAccount, AcmeDirectory, Http01Solver, NewAccount,
-    Secret,
+    AccountCredentials, AcmeAccount, AcmeDirectory, Http01Solver, NewAccount, Secret,
 };
 use windflow_protocol::{Certificate, UploadCertificateRequest};
 use windflow_storage::{

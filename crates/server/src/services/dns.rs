@@ -116,7 +116,9 @@ fn connect(
                 .clone()
                 .ok_or(("key_name", "required for an rfc2136 provider".to_string()))?;
             let algorithm = match &config.algorithm {
-                Some(text) => TsigAlgorithm::parse(text).map_err(|e| ("algorithm", e.to_string()))?,
+                Some(text) => {
+                    TsigAlgorithm::parse(text).map_err(|e| ("algorithm", e.to_string()))?
+                }
                 None => TsigAlgorithm::default(),
             };
             let mut settings = Rfc2136Config::new(
@@ -141,7 +143,8 @@ fn connect(
                 settings.server_id = id.clone();
             }
             settings.timeout = PROVIDER_TIMEOUT;
-            let provider = PowerDnsProvider::new(settings).map_err(|e| ("api_url", e.to_string()))?;
+            let provider =
+                PowerDnsProvider::new(settings).map_err(|e| ("api_url", e.to_string()))?;
             Ok(Arc::new(provider))
         }
         other => Err((
@@ -231,15 +234,17 @@ pub async fn create(
         if let Err(e) = provider.list_records(zone).await {
             return Err(ApiError::invalid(
                 "secret",
-                format!("{} could not list the zone {zone}: {e}", provider.describe()),
+                format!(
+                    "{} could not list the zone {zone}: {e}",
+                    provider.describe()
+                ),
             ));
         }
     }
     let id = new_id();
-    let sealed = app.keyring.encrypt(
-        &secret_aad(&access.org.id, &id),
-        request.secret.as_bytes(),
-    );
+    let sealed = app
+        .keyring
+        .encrypt(&secret_aad(&access.org.id, &id), request.secret.as_bytes());
     let stored = app
         .store
         .create_dns_provider(
@@ -331,16 +336,6 @@ pub async fn reseal_all(
 /// The zones a stored provider manages.
 pub fn provider_zones(record: &DnsProviderRecord) -> Vec<DomainName> {
     zones(&stored_config(record))
-}
-
-/// The DNS server a stored provider writes to, when it speaks DNS (RFC 2136).
-pub fn server_address(record: &DnsProviderRecord) -> Option<SocketAddr> {
-    let server = stored_config(record).server?;
-    server
-        .parse()
-        .or_else(|_| format!("{server}:53").parse())
-        .ok()
-        .filter(|_| record.kind == "rfc2136")
 }
 
 /// A stored provider, unsealed and connected.

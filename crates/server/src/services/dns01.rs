@@ -3,21 +3,18 @@
 //!
 //! [`ProviderDns01`] adds the challenge's TXT value at `_acme-challenge.<name>` through the
 //! provider whose zone (the longest match) holds the name, and waits until the provider's
-//! authoritative server answers it before returning; cleanup removes only that value, so a
+//! authoritative data (a zone transfer from the primary, for RFC 2136) holds it before returning; cleanup removes only that value, so a
 //! wildcard and its base name (two values at one name), or another ACME client's value, stay.
 //!
 //! *Invariant:* only the `_acme-challenge` TXT values WindFlow added are removed; no other
 //! record is touched.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use windflow_acme::{ChallengeKind, ChallengeSolvers, Dns01Solver, Http01Solver, SolverError};
-use windflow_dns::{
-    DnsProvider as Provider, DomainName, RecordType, RecordValue, RrSet, check_records,
-};
+use windflow_dns::{DnsProvider as Provider, DomainName, RecordType, RecordValue, RrSet};
 
 use crate::services::dns as dns_service;
 use crate::state::App;
@@ -31,8 +28,6 @@ const PROPAGATION_TIMEOUT: Duration = Duration::from_secs(60);
 struct ChallengeZone {
     zone: DomainName,
     provider: Arc<dyn Provider>,
-    /// The authoritative server to ask (RFC 2136 providers); else the provider's listing.
-    server: Option<SocketAddr>,
 }
 
 /// A DNS-01 solver over the organization's providers.
@@ -66,12 +61,10 @@ pub async fn solvers(app: &App, org_id: &str, http01: Arc<dyn Http01Solver>) -> 
         let Ok(provider) = dns_service::open(app, record) else {
             continue;
         };
-        let server = dns_service::server_address(record);
         for zone in dns_service::provider_zones(record) {
             zones.push(ChallengeZone {
                 zone,
                 provider: provider.clone(),
-                server,
             });
         }
     }
@@ -122,7 +115,8 @@ impl ProviderDns01 {
         Ok(())
     }
 
-    /// Waits until the authoritative server (or the provider's listing) shows `value`.
+    /// Waits until the provider's authoritative data shows `value` (for RFC 2136, a zone
+    /// transfer from the primary itself).
     async fn wait_visible(
         zone: &ChallengeZone,
         name: &DomainName,
@@ -130,23 +124,7 @@ impl ProviderDns01 {
     ) -> Result<(), SolverError> {
         let deadline = Instant::now() + PROPAGATION_TIMEOUT;
         loop {
-            let visible = match zone.server {
-                Some(server) => {
-                    let expected = Self::values(zone, name).await?;
-                    let rrset = RrSet::new(
-                        name.clone(),
-                        RecordType::Txt,
-                        CHALLENGE_TTL,
-                        expected.clone(),
-                    )?;
-                    expected.contains(value)
-                        && check_records(&[server], &[rrset], Duration::from_secs(5))
-                            .await
-                            .iter()
-                            .all(|c| c.is_match())
-                }
-                None => Self::values(zone, name).await?.contains(value),
-            };
+            let visible = Self::values(zone, name).await?.contains(value);
             if visible {
                 return Ok(());
             }
