@@ -15,6 +15,8 @@ use crate::{Global, Output, exit};
 
 type Result<T> = std::result::Result<T, Failure>;
 
+// Parsed once per run: the size of a variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum DnsCommand {
     /// DNS providers: add (the server checks the credential first), list, remove.
