@@ -56,6 +56,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Stack(command) => crate::remote::stack(g, &command).await,
         Command::Domain(command) => crate::remote::domain(g, &command).await,
         Command::Cert(command) => crate::remote::cert(g, &command).await,
+        Command::Dns(command) => crate::remote::dns(g, &command).await,
         Command::Deploy(args) => crate::remote::deploy(g, &args).await,
         Command::Deployments(args) => crate::remote::deployments(g, &args).await,
         Command::Ssh(command) => crate::ssh_trust::run(&command).await,

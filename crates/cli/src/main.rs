@@ -196,6 +196,9 @@ pub enum Command {
     /// Domains of stacks on the WindFlow server: list, set per environment, remove.
     #[command(subcommand)]
     Domain(remote::DomainCommand),
+    /// DNS on the WindFlow server: the providers it writes records through, and its records.
+    #[command(subcommand)]
+    Dns(remote::DnsCommand),
     /// Deploy a stack on the WindFlow server onto a target, following its progress.
     Deploy(remote::DeployArgs),
     /// The WindFlow server's deployments: a list, or one with its plan and error.

@@ -732,6 +732,88 @@ impl std::fmt::Debug for UploadCertificateRequest {
     }
 }
 
+// ---- DNS ----------------------------------------------------------------------------------
+
+/// A DNS provider WindFlow writes records through. Its credential is write-only.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DnsProvider {
+    pub name: String,
+    /// `rfc2136` or `powerdns`.
+    pub kind: String,
+    /// The zones WindFlow manages through it (`example.com`).
+    pub zones: Vec<String>,
+    /// `rfc2136`: the server's address (`192.0.2.53:53`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+    /// `rfc2136`: the TSIG key's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_name: Option<String>,
+    /// `rfc2136`: the TSIG key's HMAC (`hmac-sha256`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub algorithm: Option<String>,
+    /// `powerdns`: the API's base URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_url: Option<String>,
+    /// `powerdns`: the server id in the API (`localhost`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_id: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// A DNS provider to register. WindFlow lists each zone with the credential before storing
+/// anything.
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreateDnsProviderRequest {
+    pub name: String,
+    /// `rfc2136` or `powerdns`.
+    pub kind: String,
+    pub zones: Vec<String>,
+    /// `rfc2136`: the server's address (`192.0.2.53:53`).
+    #[serde(default)]
+    pub server: Option<String>,
+    /// `rfc2136`: the TSIG key's name.
+    #[serde(default)]
+    pub key_name: Option<String>,
+    /// `rfc2136`: `hmac-sha256` (default), `hmac-sha384` or `hmac-sha512`.
+    #[serde(default)]
+    pub algorithm: Option<String>,
+    /// `powerdns`: the API's base URL.
+    #[serde(default)]
+    pub api_url: Option<String>,
+    /// `powerdns`: the server id in the API [default: localhost].
+    #[serde(default)]
+    pub server_id: Option<String>,
+    /// The TSIG secret (base64) or the API key. Never returned.
+    pub secret: String,
+}
+
+impl std::fmt::Debug for CreateDnsProviderRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateDnsProviderRequest")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("zones", &self.zones)
+            .field("secret", &"[redacted]")
+            .finish_non_exhaustive()
+    }
+}
+
+/// A DNS record WindFlow created (the only records it changes or removes).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DnsRecord {
+    pub provider: String,
+    pub zone: String,
+    pub name: String,
+    /// `A`, `AAAA` or `CNAME`.
+    pub record_type: String,
+    pub values: Vec<String>,
+    /// What it serves: `stack:<stack id>`.
+    pub owner: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
 // ---- deployments ------------------------------------------------------------------------
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

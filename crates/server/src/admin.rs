@@ -52,8 +52,8 @@ pub async fn reset_password(
     Ok(new_password)
 }
 
-/// Re-encrypts every secret, every target's private keys, certificate keys and ACME accounts
-/// under a new key and drops the
+/// Re-encrypts every secret, every target's private keys, certificate keys, ACME accounts and
+/// DNS provider credentials under a new key and drops the
 /// old ones. Returns how many records were re-encrypted.
 pub async fn rotate_secret_key(config: &ServeConfig) -> anyhow::Result<usize> {
     let store = crate::open_store(config).await?;
@@ -63,6 +63,7 @@ pub async fn rotate_secret_key(config: &ServeConfig) -> anyhow::Result<usize> {
     let secrets = keyring.reencrypt_secrets(store.as_ref()).await?;
     let targets = crate::services::targets::config::reseal_all(store.as_ref(), &keyring).await?;
     let certificates = crate::services::certificates::reseal_all(store.as_ref(), &keyring).await?;
+    let dns_providers = crate::services::dns::reseal_all(store.as_ref(), &keyring).await?;
     keyring.drop_old_keys()?;
-    Ok(secrets + targets + certificates)
+    Ok(secrets + targets + certificates + dns_providers)
 }

@@ -114,6 +114,11 @@ pub struct ServeArgs {
     /// Where each target's gateway takes HTTPS on the target's host [default: 0.0.0.0:443]
     #[arg(long, env = "WINDFLOW_GATEWAY_HTTPS", value_name = "ADDR")]
     pub gateway_https: Option<SocketAddr>,
+    /// Where the targets' gateways are reached from outside (an IPv4 or IPv6 address, or a
+    /// host name for a CNAME): what the DNS records of deployed domains point at, on targets
+    /// without a `public-address` label
+    #[arg(long, env = "WINDFLOW_PUBLIC_ADDRESS", value_name = "ADDRESS")]
+    pub public_address: Option<String>,
 }
 
 /// The same keys, from the TOML file.
@@ -145,6 +150,7 @@ struct FileConfig {
     gateway_image: Option<String>,
     gateway_http: Option<SocketAddr>,
     gateway_https: Option<SocketAddr>,
+    public_address: Option<String>,
 }
 
 /// Where certificates come from.
@@ -162,6 +168,9 @@ pub struct GatewaySettings {
     pub image: String,
     pub http: SocketAddr,
     pub https: SocketAddr,
+    /// What DNS records of deployed domains point at, unless a target's `public-address`
+    /// label says otherwise.
+    pub public_address: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -348,6 +357,11 @@ impl ServeConfig {
                     .gateway_https
                     .or(file.gateway_https)
                     .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 443))),
+                public_address: args
+                    .public_address
+                    .or(file.public_address)
+                    .map(|a| a.trim().to_string())
+                    .filter(|a| !a.is_empty()),
             },
         })
     }

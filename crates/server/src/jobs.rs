@@ -508,6 +508,9 @@ async fn sync_gateway(
     changing: services::gateway::Changing<'_>,
     recorder: &Recorder,
 ) {
+    for message in services::dns::sync_records(state, org, target, &changing).await {
+        recorder.engine_sink.emit(EventKind::Warning { message });
+    }
     match services::gateway::sync(state, org, target, Some(changing)).await {
         Ok(report) => {
             if !report.routes.is_empty() || !report.issued.is_empty() {

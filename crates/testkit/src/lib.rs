@@ -18,11 +18,14 @@
 //! - Apart from [`conformance`] (the Driver suite, which drives `windflow_engine::driver::Driver`
 //!   and builds `windflow_domain` stacks), the crate sees the system under test only from
 //!   outside: its binary, the engine, and the network. [`sshd`] and [`tls_engine`] run the real
-//!   OpenSSH server and a second real dockerd for the remote transports.
+//!   OpenSSH server and a second real dockerd for the remote transports. [`dns`] runs Knot
+//!   and PowerDNS and hands out `windflow_dns` providers pointed at them (shared by the dns
+//!   crate's tests and the server's).
 //! - [`runtime_image`] runs a host-built binary in containers (its libraries in a `FROM
 //!   scratch` image, the binary bind-mounted), for agents on private Docker networks.
 
 pub mod conformance;
+pub mod dns;
 pub mod pebble;
 pub mod postgres;
 pub mod runtime_image;

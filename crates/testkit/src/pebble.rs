@@ -114,9 +114,19 @@ impl Pebble {
     /// free port; tries again with fresh ports when a port picked as free was taken before
     /// the server bound it.
     pub async fn start_with(http_port: Option<u16>) -> Pebble {
+        Pebble::start_resolving(http_port, None).await
+    }
+
+    /// Like [`Pebble::start_with`], with pebble resolving names (DNS-01 TXT records, HTTP-01
+    /// hosts) through `dns_server` — an authoritative server of the test, such as Knot —
+    /// instead of challtestsrv.
+    pub async fn start_resolving(
+        http_port: Option<u16>,
+        dns_server: Option<std::net::SocketAddr>,
+    ) -> Pebble {
         let mut failures = Vec::new();
         for _ in 0..3 {
-            match Pebble::try_start(http_port).await {
+            match Pebble::try_start(http_port, dns_server).await {
                 Ok(pebble) => return pebble,
                 Err(failure) => failures.push(failure),
             }
@@ -124,7 +134,10 @@ impl Pebble {
         panic!("pebble did not start:\n{}", failures.join("\n\n"));
     }
 
-    async fn try_start(http_port: Option<u16>) -> Result<Pebble, String> {
+    async fn try_start(
+        http_port: Option<u16>,
+        dns_server: Option<std::net::SocketAddr>,
+    ) -> Result<Pebble, String> {
         let dir = std::env::temp_dir().join(format!(
             "windflow-pebble-{}-{}",
             std::process::id(),
@@ -177,7 +190,10 @@ impl Pebble {
         let pebble = Command::new("pebble")
             .arg("-config")
             .arg(&config_path)
-            .args(["-dnsserver", &format!("127.0.0.1:{dns_port}")])
+            .args([
+                "-dnsserver",
+                &dns_server.map_or_else(|| format!("127.0.0.1:{dns_port}"), |a| a.to_string()),
+            ])
             .env("PEBBLE_VA_NOSLEEP", "1")
             .env("PEBBLE_WFE_NONCEREJECT", "0")
             .env("PEBBLE_AUTHZREUSE", "0")

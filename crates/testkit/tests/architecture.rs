@@ -104,7 +104,7 @@ fn crates_depend_one_way() {
         ("compose", &["domain"][..]),
         ("storage", &["domain"][..]),
         ("engine", &["domain"][..]),
-        ("testkit", &["domain", "engine"][..]),
+        ("testkit", &["domain", "engine", "dns"][..]),
         ("agent", &["engine", "protocol"][..]),
         ("gateway", &["domain"][..]),
         ("dns", &[][..]),

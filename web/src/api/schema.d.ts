@@ -405,6 +405,61 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org}/dns/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization's DNS providers and the zones each manages (never a credential). */
+        get: operations["list_dns_providers"];
+        put?: never;
+        /**
+         * Register a DNS provider. Each zone is listed with the credential first: a wrong key or an
+         *     unknown zone is a 422 with the provider's message, and nothing is stored.
+         */
+        post: operations["create_dns_provider"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/dns/providers/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a DNS provider; refused (409) while WindFlow holds records through it. */
+        delete: operations["delete_dns_provider"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/dns/records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The DNS records WindFlow created for deployed stacks (the only ones it changes). */
+        get: operations["list_dns_records"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org}/environments": {
         parameters: {
             query?: never;
@@ -1271,6 +1326,28 @@ export interface components {
             kind?: components["schemas"]["DeploymentKind"] | null;
         };
         /**
+         * @description A DNS provider to register. WindFlow lists each zone with the credential before storing
+         *     anything.
+         */
+        CreateDnsProviderRequest: {
+            name: string;
+            /** @description `rfc2136` or `powerdns`. */
+            kind: string;
+            zones: string[];
+            /** @description `rfc2136`: the server's address (`192.0.2.53:53`). */
+            server?: string | null;
+            /** @description `rfc2136`: the TSIG key's name. */
+            key_name?: string | null;
+            /** @description `rfc2136`: `hmac-sha256` (default), `hmac-sha384` or `hmac-sha512`. */
+            algorithm?: string | null;
+            /** @description `powerdns`: the API's base URL. */
+            api_url?: string | null;
+            /** @description `powerdns`: the server id in the API [default: localhost]. */
+            server_id?: string | null;
+            /** @description The TSIG secret (base64) or the API key. Never returned. */
+            secret: string;
+        };
+        /**
          * @description `POST /orgs/{org}/agents/enrollments`: a single-use token that enrolls one agent as the
          *     target `target`.
          */
@@ -1400,6 +1477,39 @@ export interface components {
             target: string;
             /** Format: int64 */
             version: number;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /** @description A DNS provider WindFlow writes records through. Its credential is write-only. */
+        DnsProvider: {
+            name: string;
+            /** @description `rfc2136` or `powerdns`. */
+            kind: string;
+            /** @description The zones WindFlow manages through it (`example.com`). */
+            zones: string[];
+            /** @description `rfc2136`: the server's address (`192.0.2.53:53`). */
+            server?: string | null;
+            /** @description `rfc2136`: the TSIG key's name. */
+            key_name?: string | null;
+            /** @description `rfc2136`: the TSIG key's HMAC (`hmac-sha256`). */
+            algorithm?: string | null;
+            /** @description `powerdns`: the API's base URL. */
+            api_url?: string | null;
+            /** @description `powerdns`: the server id in the API (`localhost`). */
+            server_id?: string | null;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /** @description A DNS record WindFlow created (the only records it changes or removes). */
+        DnsRecord: {
+            provider: string;
+            zone: string;
+            name: string;
+            /** @description `A`, `AAAA` or `CNAME`. */
+            record_type: string;
+            values: string[];
+            /** @description What it serves: `stack:<stack id>`. */
+            owner: string;
             /** Format: date-time */
             created_at: string;
         };
@@ -3092,6 +3202,162 @@ export interface operations {
                 };
                 content: {
                     "text/event-stream": unknown;
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_dns_providers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DnsProvider"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_dns_provider: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateDnsProviderRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DnsProvider"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_dns_provider: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+                /** @description Provider name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_dns_records: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DnsRecord"][];
                 };
             };
             404: {

@@ -8,6 +8,7 @@ pub mod certificates;
 pub mod client;
 pub mod commands;
 pub mod credentials;
+pub mod dns;
 pub mod domains;
 pub mod sse;
 
@@ -17,6 +18,7 @@ use clap::{Args, Subcommand};
 
 pub use certificates::{CertCommand, cert};
 pub use commands::{deploy, deployments, login, logout, logs, rollback, stack};
+pub use dns::{DnsCommand, dns};
 pub use domains::{DomainCommand, domain};
 
 /// Which server and organization a command talks to.

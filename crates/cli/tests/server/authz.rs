@@ -269,6 +269,20 @@ fn table() -> Vec<(&'static str, &'static str, Value, &'static str)> {
             none.clone(),
             "admin",
         ),
+        ("GET", "/orgs/{org}/dns/providers", none.clone(), "viewer"),
+        (
+            "POST",
+            "/orgs/{org}/dns/providers",
+            json!({"name": "Bad Name", "kind": "rfc2136", "zones": ["example.test"], "secret": "x"}),
+            "admin",
+        ),
+        (
+            "DELETE",
+            "/orgs/{org}/dns/providers/zz-missing",
+            none.clone(),
+            "admin",
+        ),
+        ("GET", "/orgs/{org}/dns/records", none.clone(), "viewer"),
         ("GET", "/orgs/{org}/deployments", none.clone(), "viewer"),
         (
             "POST",
@@ -355,6 +369,7 @@ fn table_operations() -> BTreeSet<String> {
         ("/variables/X", "/variables/{name}"),
         ("/domains/web", "/domains/{service}"),
         ("/certificates/zz-missing", "/certificates/{name}"),
+        ("/dns/providers/zz-missing", "/dns/providers/{name}"),
         ("/deployments/zz-missing", "/deployments/{id}"),
         (
             "/containers/zz-missing/restart",

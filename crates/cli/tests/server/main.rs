@@ -9,6 +9,7 @@ mod authz;
 mod cli_client;
 mod console;
 mod crash;
+mod dns;
 mod domains;
 mod gateway;
 mod hardening;

@@ -9,6 +9,7 @@ mod body;
 mod certificates;
 mod containers;
 mod deployments;
+mod dns;
 mod environments;
 mod health;
 mod logs;
@@ -54,6 +55,7 @@ use crate::state::AppState;
         (name = "stacks", description = "Compose stacks, versions, variables, logs"),
         (name = "deployments", description = "Durable deployments and their events"),
         (name = "certificates", description = "Certificates the gateways serve: uploaded or issued through ACME"),
+        (name = "dns", description = "DNS providers and the records that follow deployments"),
         (name = "policies", description = "Host-access policies: what host-level features stacks may use"),
         (name = "audit", description = "Who did what"),
         (name = "health", description = "Probes and metrics"),
@@ -92,6 +94,7 @@ fn api_router() -> OpenApiRouter<AppState> {
                 .merge(containers::router())
                 .merge(stacks::router())
                 .merge(certificates::router())
+                .merge(dns::router())
                 .merge(swarm::router())
                 .merge(logs::router())
                 .merge(deployments::router())

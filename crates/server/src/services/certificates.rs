@@ -11,8 +11,7 @@ use std::sync::Arc;
 use serde_json::json;
 use time::OffsetDateTime;
 use windflow_acme::{
-    AccountCredentials, AcmeAccount, AcmeDirectory, ChallengeSolvers, Http01Solver, NewAccount,
-    Secret,
+    AccountCredentials, AcmeAccount, AcmeDirectory, Http01Solver, NewAccount, Secret,
 };
 use windflow_protocol::{Certificate, UploadCertificateRequest};
 use windflow_storage::{
@@ -381,7 +380,8 @@ pub async fn account(app: &App, org_id: &str) -> anyhow::Result<AcmeAccount> {
 }
 
 /// Issues (or renews) the certificate `name` for `domains` through ACME, answering HTTP-01
-/// challenges with `http01`, and stores it. On failure nothing stored changes but the
+/// challenges with `http01` and DNS-01 challenges (wildcards) through the organization's DNS
+/// providers, and stores it. On failure nothing stored changes but the
 /// renewal error and backoff of an existing certificate of that name.
 pub async fn issue(
     app: &App,
@@ -392,7 +392,7 @@ pub async fn issue(
 ) -> anyhow::Result<CertificateRecord> {
     let result = async {
         let account = account(app, org_id).await?;
-        let solvers = ChallengeSolvers::http01(http01);
+        let solvers = services::dns01::solvers(app, org_id, http01).await;
         let issued = account.issue(domains, &solvers).await?;
         let stored = save(
             app,

@@ -184,7 +184,9 @@ pub async fn sync_renewing(
                         }
                         certificates.insert(name, c);
                     }
-                    _ if hosts.iter().any(|h| h.starts_with("*.")) => {
+                    _ if hosts.iter().any(|h| h.starts_with("*."))
+                        && !services::dns01::manages_wildcards(app, org, &hosts).await =>
+                    {
                         report.warnings.push(format!(
                             "{}/{}: a wildcard certificate needs a DNS-01 challenge through a DNS provider for its zone; served over plain HTTP meanwhile",
                             routed.stack, routed.service

@@ -15,6 +15,8 @@ pub mod audit;
 pub mod certificates;
 pub mod containers;
 pub mod deployments;
+pub mod dns;
+pub mod dns01;
 pub mod domains;
 pub mod gateway;
 pub mod health;

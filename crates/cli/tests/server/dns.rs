@@ -1,0 +1,326 @@
+//! DNS records follow deployments: a Knot server (TSIG, the zone `example.test`) registered
+//! as a provider through the API — a wrong secret is refused with Knot's answer and nothing
+//! is stored — then a stack with a domain deployed onto `local` gets its A record (as `dig`
+//! shows), a record made by hand is untouched, and removing the stack deletes the record.
+//! The TSIG secret never appears in an answer or in the server's log.
+
+use std::time::Duration;
+
+use serde_json::json;
+use windflow_testkit::dns::{KNOT_KEY, Knot, dig, dns_tests_enabled, random_secret};
+use windflow_testkit::pebble::{Pebble, pebble_tests_enabled};
+use windflow_testkit::server::Database;
+use windflow_testkit::{TEST_IMAGE, docker, free_port, gateway_test_image, unique_project};
+
+use crate::support::{GATEWAY_TURN, create_stack, deployment_events, remove_gateway, start_with};
+
+const HOST: &str = "shop.example.test";
+const PUBLIC_ADDRESS: &str = "192.0.2.10";
+const DEPLOY_TIMEOUT: Duration = Duration::from_secs(180);
+
+fn compose() -> String {
+    format!(
+        "services:\n  web:\n    image: {TEST_IMAGE}\n    command: [\"sleep\", \"600\"]\n    expose: [\"80\"]\n    x-windflow:\n      domains: [\"{HOST}\"]\n      tls: \"off\"\n"
+    )
+}
+
+fn provider_request(knot: &Knot, secret: &str) -> serde_json::Value {
+    json!({
+        "name": "knot",
+        "kind": "rfc2136",
+        "zones": ["example.test"],
+        "server": knot.addr().to_string(),
+        "key_name": KNOT_KEY,
+        "algorithm": "hmac-sha256",
+        "secret": secret,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_follow_a_stack_through_a_tsig_provider() {
+    if !dns_tests_enabled(&["knotd", "dig"]) {
+        return;
+    }
+    let docker = docker().await;
+    let _turn = GATEWAY_TURN.lock().await;
+    remove_gateway(&docker).await;
+    let knot = Knot::start();
+    let image = gateway_test_image();
+    let http = format!("127.0.0.1:{}", free_port());
+    let https = format!("127.0.0.1:{}", free_port());
+    let server = start_with(
+        Database::Sqlite,
+        &[
+            ("WINDFLOW_GATEWAY_IMAGE", &image),
+            ("WINDFLOW_GATEWAY_HTTP", &http),
+            ("WINDFLOW_GATEWAY_HTTPS", &https),
+            ("WINDFLOW_PUBLIC_ADDRESS", PUBLIC_ADDRESS),
+        ],
+    )
+    .await;
+    let api = server.admin().await.unwrap();
+
+    // A wrong TSIG secret: 422 with Knot's refusal, nothing stored.
+    let wrong = random_secret();
+    let refused = api
+        .post(
+            "/orgs/default/dns/providers",
+            provider_request(&knot, &wrong),
+        )
+        .await
+        .unwrap();
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert!(
+        refused.text.contains("example.test"),
+        "the error names the zone: {}",
+        refused.text
+    );
+    assert!(!refused.text.contains(&wrong), "{}", refused.text);
+    let listed = api.get("/orgs/default/dns/providers").await.unwrap();
+    assert_eq!(listed.body, json!([]), "{}", listed.text);
+
+    // An unknown zone is refused too.
+    let mut unknown = provider_request(&knot, &knot.secret);
+    unknown["zones"] = json!(["nowhere.test"]);
+    let refused = api
+        .post("/orgs/default/dns/providers", unknown)
+        .await
+        .unwrap();
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert!(refused.text.contains("nowhere.test"), "{}", refused.text);
+
+    // The right one.
+    let created = api
+        .post(
+            "/orgs/default/dns/providers",
+            provider_request(&knot, &knot.secret),
+        )
+        .await
+        .unwrap();
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(created.body["zones"], json!(["example.test"]));
+    assert!(created.body.get("secret").is_none(), "{}", created.text);
+    let listed = api.get("/orgs/default/dns/providers").await.unwrap();
+    assert_eq!(listed.body[0]["name"], "knot", "{}", listed.text);
+    assert_eq!(listed.body[0]["key_name"], KNOT_KEY);
+    assert!(!listed.text.contains(&knot.secret), "{}", listed.text);
+
+    // Deploy: the domain's A record points at the public address.
+    let stack = unique_project("dnsshop");
+    create_stack(&api, &stack, &compose()).await;
+    let queued = api
+        .post(
+            "/orgs/default/deployments",
+            json!({ "stack": stack, "target": "local" }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(queued.status, 201, "{}", queued.text);
+    let id = queued.body["id"].as_str().unwrap().to_string();
+    let done = api
+        .wait_deployment("default", &id, DEPLOY_TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(done["state"], "succeeded", "{done}\n{}", server.logs());
+    assert_eq!(
+        dig(knot.port, HOST, "A"),
+        [PUBLIC_ADDRESS],
+        "events: {}",
+        serde_json::to_string(&deployment_events(&api, &id).await).unwrap()
+    );
+    assert_eq!(dig(knot.port, "existing.example.test", "A"), ["192.0.2.99"]);
+
+    let records = api.get("/orgs/default/dns/records").await.unwrap();
+    assert_eq!(records.status, 200, "{}", records.text);
+    let record = &records.body[0];
+    assert_eq!(record["name"], format!("{HOST}."), "{}", records.text);
+    assert_eq!(record["record_type"], "A");
+    assert_eq!(record["values"], json!([PUBLIC_ADDRESS]));
+    assert_eq!(record["provider"], "knot");
+    assert!(
+        record["owner"].as_str().unwrap().starts_with("stack:"),
+        "{}",
+        records.text
+    );
+
+    // The provider cannot go while its records are there.
+    let busy = api
+        .delete("/orgs/default/dns/providers/knot")
+        .await
+        .unwrap();
+    assert_eq!(busy.status, 409, "{}", busy.text);
+
+    // Removing the stack deletes exactly its record.
+    let remove = api
+        .post(
+            "/orgs/default/deployments",
+            json!({ "stack": stack, "target": "local", "kind": "remove" }),
+        )
+        .await
+        .unwrap();
+    let removed = api
+        .wait_deployment(
+            "default",
+            remove.body["id"].as_str().unwrap(),
+            DEPLOY_TIMEOUT,
+        )
+        .await
+        .unwrap();
+    assert_eq!(removed["state"], "succeeded", "{removed}");
+    assert!(dig(knot.port, HOST, "A").is_empty());
+    assert!(dig(knot.port, &format!("_wf-owner-a.{HOST}"), "TXT").is_empty());
+    assert_eq!(dig(knot.port, "existing.example.test", "A"), ["192.0.2.99"]);
+    assert_eq!(
+        dig(knot.port, "existing.example.test", "TXT"),
+        ["\"made by hand\""]
+    );
+    let records = api.get("/orgs/default/dns/records").await.unwrap();
+    assert_eq!(records.body, json!([]), "{}", records.text);
+
+    let gone = api
+        .delete("/orgs/default/dns/providers/knot")
+        .await
+        .unwrap();
+    assert_eq!(gone.status, 204, "{}", gone.text);
+
+    // The secret never reached the log.
+    let logs = server.logs();
+    assert!(
+        !logs.contains(&knot.secret),
+        "the TSIG secret is in the log"
+    );
+    assert!(
+        !logs.contains(&wrong),
+        "the wrong TSIG secret is in the log"
+    );
+    remove_gateway(&docker).await;
+}
+
+/// A wildcard domain with `tls: auto` gets its certificate through DNS-01: pebble resolves
+/// through Knot, WindFlow adds the `_acme-challenge` TXT value through the registered
+/// provider, waits for Knot to serve it, and removes it afterwards; any name under the
+/// wildcard then answers over HTTPS with the issued certificate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wildcard_certificate_is_issued_through_dns_01() {
+    if !dns_tests_enabled(&["knotd", "dig"]) || !pebble_tests_enabled() {
+        return;
+    }
+    let docker = docker().await;
+    let _turn = GATEWAY_TURN.lock().await;
+    remove_gateway(&docker).await;
+    let knot = Knot::start();
+    let (http_port, https_port) = (free_port(), free_port());
+    let pebble = Pebble::start_resolving(Some(http_port), Some(knot.addr())).await;
+    let root_file = pebble.dir.join("https-root.pem");
+    std::fs::write(&root_file, &pebble.https_root_pem).unwrap();
+    let image = gateway_test_image();
+    let http = format!("127.0.0.1:{http_port}");
+    let https = format!("127.0.0.1:{https_port}");
+    let server = start_with(
+        Database::Sqlite,
+        &[
+            ("WINDFLOW_ACME_DIRECTORY", &pebble.directory_url),
+            ("WINDFLOW_ACME_CA_ROOT", root_file.to_str().unwrap()),
+            ("WINDFLOW_ACME_EMAIL", "ops@example.test"),
+            ("WINDFLOW_GATEWAY_IMAGE", &image),
+            ("WINDFLOW_GATEWAY_HTTP", &http),
+            ("WINDFLOW_GATEWAY_HTTPS", &https),
+            ("WINDFLOW_PUBLIC_ADDRESS", PUBLIC_ADDRESS),
+        ],
+    )
+    .await;
+    let api = server.admin().await.unwrap();
+    let created = api
+        .post(
+            "/orgs/default/dns/providers",
+            provider_request(&knot, &knot.secret),
+        )
+        .await
+        .unwrap();
+    assert_eq!(created.status, 201, "{}", created.text);
+
+    let stack = unique_project("wild");
+    create_stack(
+        &api,
+        &stack,
+        &format!(
+            "services:\n  web:\n    image: {TEST_IMAGE}\n    command: [\"sh\", \"-c\", \"mkdir -p /www && echo wild > /www/index.html && exec httpd -f -p 8080 -h /www\"]\n    expose: [\"8080\"]\n    x-windflow:\n      domains: [\"*.example.test\"]\n"
+        ),
+    )
+    .await;
+    let queued = api
+        .post(
+            "/orgs/default/deployments",
+            json!({ "stack": stack, "target": "local" }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(queued.status, 201, "{}", queued.text);
+    let id = queued.body["id"].as_str().unwrap().to_string();
+    let done = api
+        .wait_deployment("default", &id, DEPLOY_TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(done["state"], "succeeded", "{done}\n{}", server.logs());
+    let events = serde_json::to_string(&deployment_events(&api, &id).await).unwrap();
+
+    let certificates = api.get("/orgs/default/certificates").await.unwrap();
+    assert_eq!(
+        certificates.body[0]["domains"],
+        json!(["*.example.test"]),
+        "{}\nevents: {events}\n{}\n{}",
+        certificates.text,
+        server.logs(),
+        pebble.logs()
+    );
+    assert!(
+        dig(knot.port, "_acme-challenge.example.test", "TXT").is_empty(),
+        "the challenge's TXT value was removed"
+    );
+
+    // Any name under the wildcard answers over HTTPS with the issued certificate.
+    let issuing_root = pebble.issuing_root_pem().await;
+    let host = "anything.example.test";
+    let client = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(issuing_root.as_bytes()).unwrap()])
+        .resolve(host, https.parse().unwrap())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        match client
+            .get(format!("https://{host}:{https_port}/"))
+            .send()
+            .await
+        {
+            Ok(r) if r.status() == 200 => {
+                assert_eq!(r.text().await.unwrap().trim(), "wild");
+                break;
+            }
+            other => assert!(
+                std::time::Instant::now() < deadline,
+                "no HTTPS answer at {host}: {other:?}\nevents: {events}"
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+
+    let remove = api
+        .post(
+            "/orgs/default/deployments",
+            json!({ "stack": stack, "target": "local", "kind": "remove" }),
+        )
+        .await
+        .unwrap();
+    let removed = api
+        .wait_deployment(
+            "default",
+            remove.body["id"].as_str().unwrap(),
+            DEPLOY_TIMEOUT,
+        )
+        .await
+        .unwrap();
+    assert_eq!(removed["state"], "succeeded", "{removed}");
+    remove_gateway(&docker).await;
+}
