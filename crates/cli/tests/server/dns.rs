@@ -12,11 +12,12 @@ use windflow_testkit::pebble::{Pebble, pebble_tests_enabled};
 use windflow_testkit::server::Database;
 use windflow_testkit::{TEST_IMAGE, docker, free_port, gateway_test_image, unique_project};
 
-use crate::support::{GATEWAY_TURN, create_stack, deployment_events, remove_gateway, start_with};
+use crate::support::{
+    GATEWAY_TURN, create_stack, deployment_events, remove_gateway, run_deployment, start_with,
+};
 
 const HOST: &str = "shop.example.test";
 const PUBLIC_ADDRESS: &str = "192.0.2.10";
-const DEPLOY_TIMEOUT: Duration = Duration::from_secs(180);
 
 fn compose() -> String {
     format!(
@@ -108,20 +109,8 @@ async fn records_follow_a_stack_through_a_tsig_provider() {
     // Deploy: the domain's A record points at the public address.
     let stack = unique_project("dnsshop");
     create_stack(&api, &stack, &compose()).await;
-    let queued = api
-        .post(
-            "/orgs/default/deployments",
-            json!({ "stack": stack, "target": "local" }),
-        )
-        .await
-        .unwrap();
-    assert_eq!(queued.status, 201, "{}", queued.text);
-    let id = queued.body["id"].as_str().unwrap().to_string();
-    let done = api
-        .wait_deployment("default", &id, DEPLOY_TIMEOUT)
-        .await
-        .unwrap();
-    assert_eq!(done["state"], "succeeded", "{done}\n{}", server.logs());
+    let done = run_deployment(&api, &stack, "deploy").await;
+    let id = done["id"].as_str().unwrap().to_string();
     assert_eq!(
         dig(knot.port, HOST, "A"),
         [PUBLIC_ADDRESS],
@@ -151,22 +140,7 @@ async fn records_follow_a_stack_through_a_tsig_provider() {
     assert_eq!(busy.status, 409, "{}", busy.text);
 
     // Removing the stack deletes exactly its record.
-    let remove = api
-        .post(
-            "/orgs/default/deployments",
-            json!({ "stack": stack, "target": "local", "kind": "remove" }),
-        )
-        .await
-        .unwrap();
-    let removed = api
-        .wait_deployment(
-            "default",
-            remove.body["id"].as_str().unwrap(),
-            DEPLOY_TIMEOUT,
-        )
-        .await
-        .unwrap();
-    assert_eq!(removed["state"], "succeeded", "{removed}");
+    run_deployment(&api, &stack, "remove").await;
     assert!(dig(knot.port, HOST, "A").is_empty());
     assert!(dig(knot.port, &format!("_wf-owner-a.{HOST}"), "TXT").is_empty());
     assert_eq!(dig(knot.port, "existing.example.test", "A"), ["192.0.2.99"]);
@@ -248,20 +222,8 @@ async fn a_wildcard_certificate_is_issued_through_dns_01() {
         ),
     )
     .await;
-    let queued = api
-        .post(
-            "/orgs/default/deployments",
-            json!({ "stack": stack, "target": "local" }),
-        )
-        .await
-        .unwrap();
-    assert_eq!(queued.status, 201, "{}", queued.text);
-    let id = queued.body["id"].as_str().unwrap().to_string();
-    let done = api
-        .wait_deployment("default", &id, DEPLOY_TIMEOUT)
-        .await
-        .unwrap();
-    assert_eq!(done["state"], "succeeded", "{done}\n{}", server.logs());
+    let done = run_deployment(&api, &stack, "deploy").await;
+    let id = done["id"].as_str().unwrap().to_string();
     let events = serde_json::to_string(&deployment_events(&api, &id).await).unwrap();
 
     let certificates = api.get("/orgs/default/certificates").await.unwrap();
@@ -306,21 +268,6 @@ async fn a_wildcard_certificate_is_issued_through_dns_01() {
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 
-    let remove = api
-        .post(
-            "/orgs/default/deployments",
-            json!({ "stack": stack, "target": "local", "kind": "remove" }),
-        )
-        .await
-        .unwrap();
-    let removed = api
-        .wait_deployment(
-            "default",
-            remove.body["id"].as_str().unwrap(),
-            DEPLOY_TIMEOUT,
-        )
-        .await
-        .unwrap();
-    assert_eq!(removed["state"], "succeeded", "{removed}");
+    run_deployment(&api, &stack, "remove").await;
     remove_gateway(&docker).await;
 }

@@ -8,9 +8,9 @@ use std::time::Duration;
 use serde_json::json;
 use windflow_testkit::{TEST_IMAGE, docker, list_project_containers, unique_project};
 
-use crate::support::{GATEWAY_TURN, create_stack, databases, remove_gateway, start_with};
-
-const DEPLOY_TIMEOUT: Duration = Duration::from_secs(120);
+use crate::support::{
+    GATEWAY_TURN, create_stack, databases, remove_gateway, run_deployment, start_with,
+};
 
 fn compose(domain: &str) -> String {
     format!(
@@ -115,27 +115,10 @@ async fn domains_are_set_per_environment_and_claimed_once_per_target() {
 
         // Deployed (no environment: the compose file's domain), shop holds
         // shop.example.test on `local`.
-        let queued = api
-            .post(
-                "/orgs/default/deployments",
-                json!({ "stack": shop, "target": "local" }),
-            )
-            .await
-            .unwrap();
-        assert_eq!(queued.status, 201, "{}", queued.text);
-        let done = api
-            .wait_deployment(
-                "default",
-                queued.body["id"].as_str().unwrap(),
-                DEPLOY_TIMEOUT,
-            )
-            .await
-            .unwrap();
-        assert_eq!(done["state"], "succeeded", "{done}");
+        let done = run_deployment(&api, &shop, "deploy").await;
         // No ACME server answers here: the deployment still succeeds, its route is served
         // over plain HTTP, and the event says why.
-        let events =
-            crate::support::deployment_events(&api, queued.body["id"].as_str().unwrap()).await;
+        let events = crate::support::deployment_events(&api, done["id"].as_str().unwrap()).await;
         let events = serde_json::to_string(&events).unwrap();
         assert!(
             events.contains("served over plain HTTP meanwhile") && events.contains("127.0.0.1:9"),
@@ -174,23 +157,7 @@ async fn domains_are_set_per_environment_and_claimed_once_per_target() {
             .await
             .unwrap();
         assert_eq!(moved.status, 200, "{}", moved.text);
-        let queued = api
-            .post(
-                "/orgs/default/deployments",
-                json!({ "stack": rival, "target": "local" }),
-            )
-            .await
-            .unwrap();
-        assert_eq!(queued.status, 201, "{}", queued.text);
-        let done = api
-            .wait_deployment(
-                "default",
-                queued.body["id"].as_str().unwrap(),
-                DEPLOY_TIMEOUT,
-            )
-            .await
-            .unwrap();
-        assert_eq!(done["state"], "succeeded", "{done}");
+        run_deployment(&api, &rival, "deploy").await;
 
         // Removing a setting brings the compose file's domains back.
         let removed = api

@@ -11,10 +11,9 @@ use windflow_testkit::pebble::{Pebble, pebble_tests_enabled};
 use windflow_testkit::server::Database;
 use windflow_testkit::{TEST_IMAGE, docker, free_port, gateway_test_image, unique_project};
 
-use crate::support::{GATEWAY_TURN, create_stack, remove_gateway, start_with};
+use crate::support::{GATEWAY_TURN, create_stack, remove_gateway, run_deployment, start_with};
 
 const HOST: &str = "shop.example.test";
-const DEPLOY_TIMEOUT: Duration = Duration::from_secs(180);
 
 fn compose() -> String {
     format!(
@@ -54,20 +53,8 @@ async fn a_domain_answers_over_https_with_an_issued_certificate_across_replicas(
     create_stack(&api, &stack, &compose()).await;
 
     let started = Instant::now();
-    let queued = api
-        .post(
-            "/orgs/default/deployments",
-            json!({ "stack": stack, "target": "local" }),
-        )
-        .await
-        .unwrap();
-    assert_eq!(queued.status, 201, "{}", queued.text);
-    let id = queued.body["id"].as_str().unwrap().to_string();
-    let done = api
-        .wait_deployment("default", &id, DEPLOY_TIMEOUT)
-        .await
-        .unwrap();
-    assert_eq!(done["state"], "succeeded", "{done}\n{}", server.logs());
+    let done = run_deployment(&api, &stack, "deploy").await;
+    let id = done["id"].as_str().unwrap().to_string();
 
     // HTTPS at the domain, trusting only pebble's issuing root: the handshake checks the
     // certificate's names against the host.
@@ -167,22 +154,7 @@ async fn a_domain_answers_over_https_with_an_issued_certificate_across_replicas(
     );
 
     // A redeploy keeps the certificate: nothing is issued twice.
-    let again = api
-        .post(
-            "/orgs/default/deployments",
-            json!({ "stack": stack, "target": "local" }),
-        )
-        .await
-        .unwrap();
-    let again = api
-        .wait_deployment(
-            "default",
-            again.body["id"].as_str().unwrap(),
-            DEPLOY_TIMEOUT,
-        )
-        .await
-        .unwrap();
-    assert_eq!(again["state"], "succeeded", "{again}");
+    run_deployment(&api, &stack, "deploy").await;
     let listed = api.get("/orgs/default/certificates").await.unwrap();
     assert_eq!(
         listed.body[0]["serial"], issued["serial"],
@@ -218,22 +190,7 @@ async fn a_domain_answers_over_https_with_an_issued_certificate_across_replicas(
         .await
         .unwrap();
     assert_eq!(v2.status, 200, "{}", v2.text);
-    let rollout = api
-        .post(
-            "/orgs/default/deployments",
-            json!({ "stack": stack, "target": "local" }),
-        )
-        .await
-        .unwrap();
-    let rollout = api
-        .wait_deployment(
-            "default",
-            rollout.body["id"].as_str().unwrap(),
-            DEPLOY_TIMEOUT,
-        )
-        .await
-        .unwrap();
-    assert_eq!(rollout["state"], "succeeded", "{rollout}");
+    run_deployment(&api, &stack, "deploy").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let (ok, failed, errors, elapsed) = requests.await.unwrap();
@@ -308,22 +265,7 @@ async fn a_domain_answers_over_https_with_an_issued_certificate_across_replicas(
     assert!(in_use.text.contains("serves"), "{}", in_use.text);
 
     // Removing the stack removes its route.
-    let remove = api
-        .post(
-            "/orgs/default/deployments",
-            json!({ "stack": stack, "target": "local", "kind": "remove" }),
-        )
-        .await
-        .unwrap();
-    let removed = api
-        .wait_deployment(
-            "default",
-            remove.body["id"].as_str().unwrap(),
-            DEPLOY_TIMEOUT,
-        )
-        .await
-        .unwrap();
-    assert_eq!(removed["state"], "succeeded", "{removed}");
+    run_deployment(&api, &stack, "remove").await;
     let gone = plain
         .get(format!("http://{HOST}:{http_port}/"))
         .send()

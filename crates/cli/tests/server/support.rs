@@ -121,3 +121,26 @@ pub async fn remove_gateway(docker: &bollard::Docker) {
         .await;
     let _ = docker.remove_network("windflow-gateway").await;
 }
+
+/// Queues a deployment of `stack` onto `local` (`kind`: `deploy` or `remove`), waits for it
+/// and panics unless it succeeded; returns the finished deployment.
+pub async fn run_deployment(api: &Api, stack: &str, kind: &str) -> Value {
+    let queued = api
+        .post(
+            "/orgs/default/deployments",
+            json!({ "stack": stack, "target": "local", "kind": kind }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(queued.status, 201, "{}", queued.text);
+    let done = api
+        .wait_deployment(
+            "default",
+            queued.body["id"].as_str().unwrap(),
+            std::time::Duration::from_secs(180),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done["state"], "succeeded", "{stack}: {done}");
+    done
+}
