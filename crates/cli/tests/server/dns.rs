@@ -108,6 +108,7 @@ async fn records_follow_a_stack_through_a_tsig_provider() {
 
     // Deploy: the domain's A record points at the public address.
     let stack = unique_project("dnsshop");
+    let _guard = windflow_testkit::ProjectGuard::new(&stack);
     create_stack(&api, &stack, &compose()).await;
     let done = run_deployment(&api, &stack, "deploy").await;
     let id = done["id"].as_str().unwrap().to_string();
@@ -214,6 +215,8 @@ async fn a_wildcard_certificate_is_issued_through_dns_01() {
     assert_eq!(created.status, 201, "{}", created.text);
 
     let stack = unique_project("wild");
+
+    let _guard = windflow_testkit::ProjectGuard::new(&stack);
     create_stack(
         &api,
         &stack,

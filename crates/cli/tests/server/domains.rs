@@ -28,6 +28,7 @@ async fn domains_are_set_per_environment_and_claimed_once_per_target() {
         let api = server.admin().await.unwrap();
         let shop = unique_project("shop");
         let rival = unique_project("rival");
+        let _guards = [&shop, &rival].map(windflow_testkit::ProjectGuard::new);
         create_stack(&api, &shop, &compose("shop.example.test")).await;
         let r = api
             .post("/orgs/default/environments", json!({ "name": "staging" }))

@@ -50,6 +50,7 @@ async fn a_domain_answers_over_https_with_an_issued_certificate_across_replicas(
     .await;
     let api = server.admin().await.unwrap();
     let stack = unique_project("shop");
+    let _guard = windflow_testkit::ProjectGuard::new(&stack);
     create_stack(&api, &stack, &compose()).await;
 
     let started = Instant::now();
