@@ -139,12 +139,22 @@ pub async fn sync_renewing(
     if !supported(target) {
         return Ok(report);
     }
+    // Whether the version this deployment replaces brought routes: only then may the
+    // gateway need changing when nothing on the target has domains any more.
+    let had_routes = match &changing {
+        Some(c) => previous_had_domains(app, org, target, c.stack_id).await?,
+        None => false,
+    };
     let services = deployed_services(app, org, target, changing).await?;
+    if services.is_empty() && !had_routes {
+        // Nothing routed here before or now: the gateway (if any) is left alone.
+        return Ok(report);
+    }
     let guard = lock(app, target);
     let _held = guard.lock().await;
     let runtime = Arc::new(runtime(app, target)?);
     if services.is_empty() {
-        // No routes left: an empty configuration, if a gateway runs at all.
+        // The last routes left: an empty configuration, if a gateway runs at all.
         if gateway_exists(&runtime).await {
             runtime.apply(&GatewayConfig::default()).await?;
         }
@@ -452,6 +462,29 @@ impl RoutedService {
 
 /// Every service with domains of every stack deployed on the target, with its replicas as
 /// upstreams (their container names on the gateway network).
+/// Whether the stack's deployment on the target before this one had domains.
+async fn previous_had_domains(
+    app: &App,
+    org: &str,
+    target: &Target,
+    stack_id: &str,
+) -> anyhow::Result<bool> {
+    for deployed in app
+        .store
+        .list_deployed(org, Some(stack_id), Some(&target.id))
+        .await?
+    {
+        if let Some(spec) = services::domains::deployed_spec(app.store.as_ref(), org, &deployed)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            && has_domains(&spec)
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 async fn deployed_services(
     app: &App,
     org: &str,
