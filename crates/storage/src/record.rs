@@ -554,6 +554,12 @@ impl CertificateRecord {
     pub fn renewal_at(&self) -> Timestamp {
         self.not_before + (self.not_after - self.not_before) * 2 / 3
     }
+
+    /// Whether a renewal should be tried at `now`: past [`renewal_at`](Self::renewal_at) and
+    /// not waiting out the backoff of a failed one (what `list_certificates_due` selects).
+    pub fn renewal_due(&self, now: Timestamp) -> bool {
+        self.renewal_at() <= now && self.next_attempt_at.is_none_or(|at| at <= now)
+    }
 }
 
 /// An organization's account with one ACME directory; the credentials are sealed.

@@ -182,21 +182,21 @@ pub async fn sync_renewing(
             },
             TlsMode::Auto => {
                 let name = auto_certificate_name(&routed.stack, &routed.service);
+                let wildcard = hosts.iter().any(|h| h.starts_with("*."));
+                // A wildcard is issued (and renewed) only through DNS-01, over a provider
+                // managing its zone.
+                let issuable =
+                    !wildcard || services::dns01::manages_wildcards(app, org, &hosts).await;
                 match app.store.get_certificate(org, &name).await {
                     Ok(c) if covers(&c, &hosts) && c.not_after > now => {
-                        // Due (two thirds of its lifetime, not backing off) or asked for:
-                        // renewed, while the current one keeps serving until then.
-                        let due = c.renewal_at() <= now
-                            && c.next_attempt_at.is_none_or(|at| at <= now);
-                        let wildcard = hosts.iter().any(|h| h.starts_with("*."));
-                        if (due || renew.contains(&name)) && !wildcard {
+                        // Due or asked for: renewed, while the current one keeps serving
+                        // until then.
+                        if (c.renewal_due(now) || renew.contains(&name)) && issuable {
                             to_issue.push((name.clone(), hosts));
                         }
                         certificates.insert(name, c);
                     }
-                    _ if hosts.iter().any(|h| h.starts_with("*."))
-                        && !services::dns01::manages_wildcards(app, org, &hosts).await =>
-                    {
+                    _ if !issuable => {
                         report.warnings.push(format!(
                             "{}/{}: a wildcard certificate needs a DNS-01 challenge through a DNS provider for its zone; served over plain HTTP meanwhile",
                             routed.stack, routed.service

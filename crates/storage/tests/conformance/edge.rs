@@ -67,6 +67,9 @@ pub(crate) async fn certificates_renew_at_two_thirds_and_keep_their_id(store: &d
     let failed = store.get_certificate(&w.org.id, "shop").await.unwrap();
     assert_eq!(failed.renewal_error.as_deref(), Some("rate limited"));
     assert_eq!(failed.renewal_attempts, 1);
+    // The record's own test agrees with the query's.
+    assert!(!failed.renewal_due(T0 + 60 * DAY));
+    assert!(failed.renewal_due(T0 + 61 * DAY));
     assert_eq!(failed.chain_pem, first.chain_pem);
     // Another organization cannot touch it.
     assert!(matches!(
