@@ -30,8 +30,10 @@ pub const HTTPS_PORT: u16 = 443;
 /// How long a request may be retried on other upstreams when one cannot be reached.
 const TRY_DURATION: &str = "5s";
 const TRY_INTERVAL: &str = "100ms";
-/// How long an upstream that failed a request is skipped (passive health check).
-const PASSIVE_FAIL_DURATION: &str = "10s";
+/// How long an upstream that failed a request is skipped (passive health check). Short: a
+/// rolling redeploy makes every replica fail a dial in turn, and a long window would leave
+/// no replica in rotation at the end of it (requests then wait out `TRY_DURATION`).
+const PASSIVE_FAIL_DURATION: &str = "2s";
 
 /// Caddy's JSON for `config`. Expects a config [`crate::validate`] accepted.
 pub fn caddy_json(config: &GatewayConfig) -> Value {
@@ -272,7 +274,7 @@ mod tests {
                 "try_duration": "5s",
                 "try_interval": "100ms",
             },
-            "health_checks": {"passive": {"fail_duration": "10s", "max_fails": 1}},
+            "health_checks": {"passive": {"fail_duration": "2s", "max_fails": 1}},
             "transport": {"protocol": "http"},
         })
     }

@@ -225,7 +225,31 @@ async fn a_domain_answers_over_https_with_an_issued_certificate_across_replicas(
         .unwrap()
         .hostname
         .unwrap();
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    // Two active checks (2 s apart) take the sick replica out; the gateway's status (Caddy
+    // reports passive failures only) must also show the other replica back in rotation, with
+    // no failure left from the redeploy's replacements.
+    let removed = Instant::now();
+    let deadline = removed + Duration::from_secs(30);
+    loop {
+        let gateway = api
+            .get("/orgs/default/targets/local/gateway")
+            .await
+            .unwrap();
+        let upstreams = gateway.body["routes"][0]["upstreams"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let settled = upstreams.len() == 2 && upstreams.iter().all(|u| u["fails"] == 0);
+        if settled && removed.elapsed() >= Duration::from_secs(5) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the healthy replica never came back in rotation: {}",
+            gateway.text
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
     for _ in 0..20 {
         let r = client.get(&url).send().await.unwrap();
         assert_eq!(r.status(), 200);

@@ -28,6 +28,11 @@ use crate::state::{App, now_ms};
 
 /// The name of each target's gateway container.
 pub const GATEWAY_CONTAINER: &str = "windflow-gateway";
+/// How often the gateway probes a service's `health` path, and how long a probe may take. A
+/// replica on a loaded machine can take over a second to answer; one slow probe takes it out
+/// of rotation until the next one, so the timeout errs on the generous side.
+const HEALTH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+const HEALTH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// What a gateway sync did, for the deployment's events.
 #[derive(Debug, Default)]
@@ -594,8 +599,8 @@ fn build_config(
                     .as_ref()
                     .map(|path| ActiveHealthCheck {
                         path: path.clone(),
-                        interval: std::time::Duration::from_secs(2),
-                        timeout: std::time::Duration::from_secs(1),
+                        interval: HEALTH_INTERVAL,
+                        timeout: HEALTH_TIMEOUT,
                         expect_status: None,
                     }),
                 tls,
