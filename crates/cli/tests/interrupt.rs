@@ -90,3 +90,78 @@ async fn ctrl_c_restores_the_previous_version() {
     );
     s.windflow(&["down"]).ok();
 }
+
+/// A process killed while the engine was still creating a container leaves it behind, created
+/// and never started, under the name the next attempt needs. The next run takes the name back
+/// from that replica — and only from it: a container of anything else keeps its name and the
+/// run fails naming the conflict.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_create_left_by_an_interrupted_run_is_replaced_and_nothing_else_is() {
+    use bollard::models::ContainerCreateBody;
+    use bollard::query_parameters::CreateContainerOptions;
+
+    let s = Scratch::new("leftover").await;
+    let p = s.project().to_string();
+    s.write("compose.yml", &stack(0));
+    let create = |name: String, labels: Vec<(&str, &str)>| {
+        let docker = s.docker.clone();
+        let labels = labels
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        async move {
+            docker
+                .create_container(
+                    Some(CreateContainerOptions {
+                        name: Some(name),
+                        ..Default::default()
+                    }),
+                    ContainerCreateBody {
+                        image: Some(TEST_IMAGE.into()),
+                        cmd: Some(vec!["true".into()]),
+                        labels: Some(labels),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap()
+                .id
+        }
+    };
+
+    // Someone else's container under the worker's name: the run fails and it stays.
+    let foreign = create(format!("{p}-worker-1"), vec![("owner", "someone-else")]).await;
+    let failed = s.windflow(&["up"]);
+    assert_ne!(failed.code, 0, "{}", failed.stdout);
+    assert!(
+        failed.stderr.contains("already in use"),
+        "{}",
+        failed.stderr
+    );
+    assert_eq!(s.id_of(&format!("{p}-worker-1")).await, foreign);
+    s.docker
+        .remove_container(
+            &foreign,
+            None::<bollard::query_parameters::RemoveContainerOptions>,
+        )
+        .await
+        .unwrap();
+    s.windflow(&["down"]).ok();
+
+    // The interrupted create of the api's first replica: replaced, and the run succeeds.
+    let api = format!("{p}-api-1");
+    let leftover = create(
+        api.clone(),
+        vec![
+            ("com.docker.compose.project", p.as_str()),
+            ("com.docker.compose.service", "api"),
+            ("com.docker.compose.container-number", "1"),
+        ],
+    )
+    .await;
+    s.windflow(&["up"]).ok();
+    let running = s.inspect(&api).await;
+    assert_ne!(running.id.as_deref(), Some(leftover.as_str()));
+    assert_eq!(running.state.unwrap().running, Some(true));
+    s.windflow(&["down"]).ok();
+}

@@ -15,13 +15,15 @@ use futures::StreamExt;
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 use tokio::sync::watch;
-use windflow_domain::naming::{container_name, parked_name};
+use windflow_domain::naming::{
+    LABEL_CONTAINER_NUMBER, LABEL_PROJECT, LABEL_SERVICE, container_name, parked_name,
+};
 use windflow_domain::observed::{ContainerState, Health, Observed};
 use windflow_domain::plan::{Action, Plan, RecreateStrategy, ReplicaAction, Step};
-use windflow_domain::spec::container_spec;
+use windflow_domain::spec::{ContainerSpec, container_spec};
 use windflow_domain::{Condition, StackSpec};
 
-use crate::driver::{Driver, LogOptions, ProgressUpdate};
+use crate::driver::{Driver, DriverError, LogOptions, ProgressUpdate};
 use crate::events::{EventKind, EventSink};
 
 #[derive(Debug, Clone)]
@@ -786,11 +788,16 @@ impl<'a> Run<'a> {
                 None => format!("container:{id}"),
             };
         }
-        let id = self
-            .driver
-            .create_container(&spec)
-            .await
-            .map_err(|e| e.to_string())?;
+        let id = match self.driver.create_container(&spec).await {
+            Ok(id) => id,
+            Err(DriverError::Conflict { .. }) if self.remove_interrupted_create(&spec).await => {
+                self.driver
+                    .create_container(&spec)
+                    .await
+                    .map_err(|e| e.to_string())?
+            }
+            Err(e) => return Err(e.to_string()),
+        };
         self.journal
             .lock()
             .unwrap()
@@ -803,6 +810,29 @@ impl<'a> Run<'a> {
             .or_default()
             .insert(number, id.clone());
         Ok(id)
+    }
+
+    /// The name is taken by a container of this very replica that was never started: a create
+    /// still in flight when an earlier attempt of this deployment was interrupted (the engine
+    /// finishes it after the client is gone, so the plan did not see it). It is removed so the
+    /// create can run again. Anything else holding the name — another project's container, or
+    /// one that ever ran — is left alone and the conflict stands.
+    async fn remove_interrupted_create(&self, spec: &ContainerSpec) -> bool {
+        let Ok(found) = self.driver.inspect_container(&spec.name).await else {
+            return false;
+        };
+        let label = |key: &str| found["Config"]["Labels"][key].as_str().map(str::to_owned);
+        let same_replica = label(LABEL_PROJECT).as_deref() == Some(spec.project.as_str())
+            && label(LABEL_SERVICE).as_deref() == Some(spec.service_name.as_str())
+            && label(LABEL_CONTAINER_NUMBER) == Some(spec.number.to_string());
+        let never_started = found["State"]["Status"] == "created"
+            && found["State"]["StartedAt"]
+                .as_str()
+                .is_none_or(|t| t.starts_with("0001-01-01"));
+        let Some(id) = found["Id"].as_str() else {
+            return false;
+        };
+        same_replica && never_started && self.driver.remove_container(id, false).await.is_ok()
     }
 
     /// Watches a started container until it is ready: healthy when it has a healthcheck,
