@@ -35,8 +35,15 @@ const TRY_INTERVAL: &str = "100ms";
 /// no replica in rotation at the end of it (requests then wait out `TRY_DURATION`).
 const PASSIVE_FAIL_DURATION: &str = "2s";
 
-/// Caddy's JSON for `config`. Expects a config [`crate::validate`] accepted.
-pub fn caddy_json(config: &GatewayConfig) -> Value {
+/// Caddy's JSON for `config`. Expects a config [`crate::validate`] accepted. `https_port` is
+/// the port clients reach the HTTPS server on (where the gateway is published): redirects to
+/// HTTPS name it unless it is 443.
+pub fn caddy_json(config: &GatewayConfig, https_port: u16) -> Value {
+    let location = if https_port == HTTPS_PORT {
+        "https://{http.request.host}{http.request.uri}".to_string()
+    } else {
+        format!("https://{{http.request.host}}:{https_port}{{http.request.uri}}")
+    };
     let entries = ordered_entries(config);
     let mut http_routes: Vec<Value> = config
         .acme_challenges
@@ -65,7 +72,7 @@ pub fn caddy_json(config: &GatewayConfig) -> Value {
                 "handle": [{
                     "handler": "static_response",
                     "status_code": 308,
-                    "headers": {"Location": ["https://{http.request.host}{http.request.uri}"]},
+                    "headers": {"Location": [location]},
                 }],
                 "terminal": true,
             }));
@@ -256,7 +263,7 @@ mod tests {
 
     fn check(config: GatewayConfig, expected: Value) {
         crate::validate(&config).unwrap();
-        let got = caddy_json(&config);
+        let got = caddy_json(&config, HTTPS_PORT);
         assert_eq!(
             got,
             expected,
@@ -407,7 +414,7 @@ mod tests {
             ..Default::default()
         };
         crate::validate(&config).unwrap();
-        let json = caddy_json(&config);
+        let json = caddy_json(&config, HTTPS_PORT);
         let order: Vec<String> = json["apps"]["http"]["servers"]["http"]["routes"]
             .as_array()
             .unwrap()
@@ -446,10 +453,13 @@ mod tests {
     fn a_tls_route_without_redirect_is_proxied_on_both_servers() {
         let mut both = route("both", &["both.test"], None);
         both.tls = true;
-        let json = caddy_json(&GatewayConfig {
-            routes: vec![both],
-            ..Default::default()
-        });
+        let json = caddy_json(
+            &GatewayConfig {
+                routes: vec![both],
+                ..Default::default()
+            },
+            HTTPS_PORT,
+        );
         for server in ["http", "https"] {
             assert_eq!(
                 json["apps"]["http"]["servers"][server]["routes"][0]["handle"][0]["handler"],
@@ -457,5 +467,29 @@ mod tests {
                 "{server}"
             );
         }
+    }
+
+    #[test]
+    fn redirects_name_the_https_port_unless_it_is_443() {
+        let mut shop = route("shop", &["shop.test"], None);
+        shop.tls = true;
+        shop.redirect_http_to_https = true;
+        let config = GatewayConfig {
+            routes: vec![shop],
+            ..Default::default()
+        };
+        let location = |port| {
+            caddy_json(&config, port)["apps"]["http"]["servers"]["http"]["routes"][0]["handle"][0]
+                ["headers"]["Location"][0]
+                .clone()
+        };
+        assert_eq!(
+            location(443),
+            "https://{http.request.host}{http.request.uri}"
+        );
+        assert_eq!(
+            location(8443),
+            "https://{http.request.host}:8443{http.request.uri}"
+        );
     }
 }

@@ -390,7 +390,9 @@ impl GatewayRuntime {
     pub async fn apply(&self, config: &GatewayConfig) -> Result<(), GatewayError> {
         validate(config)?;
         let _one_at_a_time = self.applying.lock().await;
-        let json = serde_json::to_vec_pretty(&caddy_json(config)).expect("JSON values serialize");
+        let https_port = self.public_https_port().await;
+        let json = serde_json::to_vec_pretty(&caddy_json(config, https_port))
+            .expect("JSON values serialize");
         self.upload_file(PENDING_CONFIG_PATH, &json).await?;
         let deadline = tokio::time::Instant::now() + ADMIN_READY_TIMEOUT;
         loop {
@@ -416,6 +418,28 @@ impl GatewayRuntime {
         }
         // Accepted: make it the configuration a restarted gateway starts from.
         self.upload_file(CONFIG_PATH, &json).await
+    }
+
+    /// The host port HTTPS is published on, which redirects name: the configured one, or the
+    /// one the engine picked for port 0 (read back from the container); 443 when HTTPS is not
+    /// published (a proxy in front of the gateway is then expected to serve it there).
+    async fn public_https_port(&self) -> u16 {
+        match &self.settings.https {
+            Some(published) if published.port != 0 => published.port,
+            Some(_) => self
+                .docker
+                .inspect_container(&self.settings.container_name, None)
+                .await
+                .ok()
+                .and_then(|c| {
+                    c.network_settings?
+                        .ports?
+                        .remove(&format!("{HTTPS_PORT}/tcp"))?
+                })
+                .and_then(|bindings| bindings.first()?.host_port.as_deref()?.parse().ok())
+                .unwrap_or(HTTPS_PORT),
+            None => HTTPS_PORT,
+        }
     }
 
     /// What Caddy counts per upstream, read from its admin API inside the container.

@@ -410,7 +410,7 @@ async fn scenario(docker: &Docker, settings: GatewaySettings, backends: &[String
     assert_eq!(response.status(), 308);
     assert_eq!(
         response.headers()["location"],
-        format!("https://{SHOP_HOST}/cart?x=1").as_str()
+        format!("https://{SHOP_HOST}:{https_port}/cart?x=1").as_str()
     );
     let response = client
         .get(http(SHOP_HOST, "/.well-known/acme-challenge/tok-123_abc"))

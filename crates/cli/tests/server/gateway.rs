@@ -151,7 +151,7 @@ async fn a_domain_answers_over_https_with_an_issued_certificate_across_replicas(
     assert_eq!(redirect.status(), 308);
     assert_eq!(
         redirect.headers()["location"].to_str().unwrap(),
-        format!("https://{HOST}/cart?x=1")
+        format!("https://{HOST}:{https_port}/cart?x=1")
     );
 
     // A redeploy keeps the certificate: nothing is issued twice.
