@@ -436,6 +436,15 @@ async fn execute(
     services::gateway::prepare(state, &target, &loaded.stack)
         .await
         .map_err(|e| not_started(&format!("the target's gateway: {e:#}")))?;
+    // What the gateway serves for this deployment from now on, whatever the stack's domain
+    // settings become before the next one.
+    store
+        .set_deployment_ingress(
+            &deployment.id,
+            &services::domains::ingress_record(&loaded.stack),
+        )
+        .await
+        .map_err(|e| not_started(&e))?;
     // Checked again here, not only at push and queue: the policy may have tightened since.
     let policy = services::policies::OrgPolicies::load(store, org)
         .await

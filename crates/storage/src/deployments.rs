@@ -50,6 +50,12 @@ pub trait DeploymentStore: Send + Sync {
         lease_until: Timestamp,
     ) -> StoreResult<Vec<Deployment>>;
     async fn set_deployment_plan(&self, id: &str, plan: &serde_json::Value) -> StoreResult<()>;
+    /// Records the services' domains and gateway settings the deployment deploys.
+    async fn set_deployment_ingress(
+        &self,
+        id: &str,
+        ingress: &serde_json::Value,
+    ) -> StoreResult<()>;
     /// Moves a running deployment held by `worker` to another target of its organization
     /// (failover), recording the new placement. `Conflict` when the stack already runs a
     /// deployment there; `NotFound` when the lease was lost or the target is gone.
@@ -110,7 +116,7 @@ macro_rules! deployment_select {
     () => {
         "SELECT d.id, d.org_id, d.stack_id, d.stack_name, d.stack_version, d.target_id, \
          d.target_name, d.environment_id, d.environment_name, d.kind, d.state, d.requested_by, \
-         u.username AS requested_by_name, d.idempotency_key, d.plan, d.placement, d.error, \
+         u.username AS requested_by_name, d.idempotency_key, d.plan, d.placement, d.ingress, d.error, \
          d.cancel_requested, d.attempts, d.worker, d.lease_until, d.created_at, d.started_at, \
          d.finished_at FROM deployments d JOIN users u ON u.id = d.requested_by"
     };
@@ -168,6 +174,7 @@ pub(crate) const RECLAIM_EXPIRED: &str = "UPDATE deployments SET worker = $1, \
      lease_until = $3, attempts = attempts + 1 \
      WHERE state = 'running' AND lease_until < $2 RETURNING id";
 pub(crate) const SET_DEPLOYMENT_PLAN: &str = "UPDATE deployments SET plan = $2 WHERE id = $1";
+pub(crate) const SET_DEPLOYMENT_INGRESS: &str = "UPDATE deployments SET ingress = $2 WHERE id = $1";
 pub(crate) const MOVE_DEPLOYMENT: &str = "UPDATE deployments SET target_id = t.id, \
      target_name = t.name, placement = $4, plan = NULL FROM targets t \
      WHERE deployments.id = $1 AND deployments.worker = $2 AND deployments.state = 'running' \
@@ -257,6 +264,9 @@ macro_rules! impl_deployment_store {
                         .transpose()?,
                     placement: col::<Option<String>>(row, "placement")?
                         .map(|text| sql::parse_json(&text, "placement"))
+                        .transpose()?,
+                    ingress: col::<Option<String>>(row, "ingress")?
+                        .map(|text| sql::parse_json(&text, "ingress"))
                         .transpose()?,
                     error: col(row, "error")?,
                     cancel_requested: col(row, "cancel_requested")?,
@@ -505,6 +515,20 @@ macro_rules! impl_deployment_store {
                     let done = sqlx::query::<Db>(q::SET_DEPLOYMENT_PLAN)
                         .bind(id)
                         .bind(sql::json_text(plan))
+                        .execute(&self.pool)
+                        .await
+                        .map_err(database_error)?;
+                    not_found_unless(done.rows_affected(), "deployment")
+                }
+
+                async fn set_deployment_ingress(
+                    &self,
+                    id: &str,
+                    ingress: &serde_json::Value,
+                ) -> StoreResult<()> {
+                    let done = sqlx::query::<Db>(q::SET_DEPLOYMENT_INGRESS)
+                        .bind(id)
+                        .bind(sql::json_text(ingress))
                         .execute(&self.pool)
                         .await
                         .map_err(database_error)?;

@@ -374,6 +374,9 @@ pub struct Deployment {
     pub plan: Option<serde_json::Value>,
     /// How the target was chosen from a label selector, and the targets tried so far.
     pub placement: Option<serde_json::Value>,
+    /// The services' domains and gateway settings as this deployment deployed them (service →
+    /// ingress); `None` before it ran, and for deployments older than the record.
+    pub ingress: Option<serde_json::Value>,
     pub error: Option<String>,
     pub cancel_requested: bool,
     /// How many times a worker took it (more than 1 after a crash).

@@ -1,7 +1,7 @@
 //! A stack's domains through the API: the compose file's, settings per environment over
 //! them (checked against the service: well-formed hosts, an exposed port, a known service),
-//! and one host and path per target — a second stack claiming a deployed stack's domain is
-//! refused, naming the stack that holds it.
+//! and one host and path per engine — a second stack claiming a deployed stack's domain is
+//! refused, naming the stack that holds it, even through another target on the same engine.
 
 use std::time::Duration;
 
@@ -9,7 +9,8 @@ use serde_json::json;
 use windflow_testkit::{TEST_IMAGE, docker, list_project_containers, unique_project};
 
 use crate::support::{
-    GATEWAY_TURN, create_stack, databases, remove_gateway, run_deployment, start_with,
+    GATEWAY_TURN, create_stack, databases, remove_gateway, run_deployment, served_gateway_config,
+    start_with,
 };
 
 fn compose(domain: &str) -> String {
@@ -28,7 +29,8 @@ async fn domains_are_set_per_environment_and_claimed_once_per_target() {
         let api = server.admin().await.unwrap();
         let shop = unique_project("shop");
         let rival = unique_project("rival");
-        let _guards = [&shop, &rival].map(windflow_testkit::ProjectGuard::new);
+        let third = unique_project("third");
+        let _guards = [&shop, &rival, &third].map(windflow_testkit::ProjectGuard::new);
         create_stack(&api, &shop, &compose("shop.example.test")).await;
         let r = api
             .post("/orgs/default/environments", json!({ "name": "staging" }))
@@ -173,6 +175,73 @@ async fn domains_are_set_per_environment_and_claimed_once_per_target() {
         assert_eq!(listed.body[0]["source"], "compose", "{}", listed.text);
         assert_eq!(listed.body.as_array().unwrap().len(), 1);
 
+        // A second target on the same engine shares its gateway: a host held through
+        // `local` stays claimed through it, and its own stacks' routes join the others
+        // instead of replacing them.
+        let again = api
+            .post(
+                "/orgs/default/targets",
+                json!({ "name": "again", "kind": "docker",
+                        "endpoint": "unix:///var/run/docker.sock" }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(again.status, 201, "{}", again.text);
+        create_stack(&api, &third, &compose("shop.example.test")).await;
+        let refused = api
+            .post(
+                "/orgs/default/deployments",
+                json!({ "stack": third, "target": "again" }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(refused.status, 409, "{}", refused.text);
+        assert!(
+            refused
+                .text
+                .contains(&format!("already served on target local by stack {shop}")),
+            "{}",
+            refused.text
+        );
+        let moved = api
+            .put(
+                &format!("/orgs/default/stacks/{third}/domains/web"),
+                json!({ "domains": ["third.example.test"] }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(moved.status, 200, "{}", moved.text);
+        let queued = api
+            .post(
+                "/orgs/default/deployments",
+                json!({ "stack": third, "target": "again" }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(queued.status, 201, "{}", queued.text);
+        let done = api
+            .wait_deployment(
+                "default",
+                queued.body["id"].as_str().unwrap(),
+                Duration::from_secs(180),
+            )
+            .await
+            .unwrap();
+        assert_eq!(done["state"], "succeeded", "{done}");
+        let served = served_gateway_config(&docker).await;
+        for host in [
+            "shop.example.test",
+            "rival.example.test",
+            "third.example.test",
+        ] {
+            assert!(served.contains(host), "{host} not served: {served}");
+        }
+        let removed = api
+            .delete(&format!("/orgs/default/stacks/{third}?undeploy=true"))
+            .await
+            .unwrap();
+        assert!(matches!(removed.status, 202 | 204), "{}", removed.text);
+
         for stack in [&shop, &rival] {
             let r = api
                 .delete(&format!("/orgs/default/stacks/{stack}?undeploy=true"))
@@ -180,7 +249,7 @@ async fn domains_are_set_per_environment_and_claimed_once_per_target() {
                 .unwrap();
             assert!(matches!(r.status, 202 | 204), "{}", r.text);
         }
-        for stack in [&shop, &rival] {
+        for stack in [&shop, &rival, &third] {
             for _ in 0..200 {
                 if list_project_containers(&docker, stack)
                     .await

@@ -79,6 +79,37 @@ pub async fn create_stack(api: &Api, name: &str, content: &str) -> Value {
     answer.body
 }
 
+/// The configuration the engine's gateway serves, as Caddy's admin API reports it (read from
+/// inside the container, where the admin API listens).
+pub async fn served_gateway_config(docker: &bollard::Docker) -> String {
+    use futures::StreamExt;
+    let exec = docker
+        .create_exec(
+            "windflow-gateway",
+            bollard::models::ExecConfig {
+                cmd: Some(
+                    ["wget", "-q", "-O", "-", "http://localhost:2019/config/"]
+                        .map(String::from)
+                        .to_vec(),
+                ),
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut text = String::new();
+    if let bollard::exec::StartExecResults::Attached { mut output, .. } =
+        docker.start_exec(&exec.id, None).await.unwrap()
+    {
+        while let Some(Ok(chunk)) = output.next().await {
+            text.push_str(&chunk.to_string());
+        }
+    }
+    text
+}
+
 /// Queues a deployment of `stack` onto `local`: the status and the body.
 pub async fn deploy(api: &Api, stack: &str, key: Option<&str>) -> (u16, Value) {
     let headers: Vec<(&str, &str)> = key.map(|k| ("idempotency-key", k)).into_iter().collect();

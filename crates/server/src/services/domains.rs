@@ -296,20 +296,35 @@ pub async fn check_claims(
     if wanted.is_empty() {
         return Ok(());
     }
-    for deployed in app.store.list_deployed(org, None, Some(&target.id)).await? {
-        if deployed.stack_id == stack.id {
-            continue;
-        }
-        let Some(other) = deployed_spec(app.store.as_ref(), org, &deployed).await? else {
-            continue;
-        };
-        for (domain, other_service) in routes(&other) {
-            if let Some(service) = wanted.get(&domain) {
+    // Every target on the same engine shares its gateway, so its hosts too.
+    for on in services::gateway::engine_targets(app, target).await? {
+        for deployed in app
+            .store
+            .list_deployed(&on.org_id, None, Some(&on.id))
+            .await?
+        {
+            if deployed.stack_id == stack.id {
+                continue;
+            }
+            let Some(other) = deployed_spec(app.store.as_ref(), &on.org_id, &deployed).await?
+            else {
+                continue;
+            };
+            for (domain, other_service) in routes(&other) {
+                let Some(service) = wanted.get(&domain) else {
+                    continue;
+                };
+                // Another organization's stack is not named to this one.
+                let holder = if on.org_id == org {
+                    format!(
+                        "on target {} by stack {}, service {other_service}",
+                        on.name, deployed.stack_name
+                    )
+                } else {
+                    "on this engine by another organization".to_string()
+                };
                 return Err(ApiError::Conflict {
-                    message: format!(
-                        "{domain} (service {service}) is already served on target {} by stack {}, service {other_service}",
-                        target.name, deployed.stack_name
-                    ),
+                    message: format!("{domain} (service {service}) is already served {holder}"),
                     field: Some("domains".into()),
                 });
             }
@@ -357,8 +372,9 @@ pub fn routes(spec: &StackSpec) -> BTreeMap<Domain, String> {
 }
 
 /// What a deployment runs, with its domains as they were deployed: its version, loaded with
-/// its environment's plain variables (a secret never names a host), and the control plane's
-/// settings.
+/// its environment's plain variables (a secret never names a host), each service's ingress
+/// as the deployment recorded it (a domain setting changed since waits for the next
+/// deployment; the control plane's current settings for a deployment older than the record).
 pub async fn deployed_spec(
     store: &dyn Store,
     org: &str,
@@ -383,13 +399,37 @@ pub async fn deployed_spec(
         return Ok(None);
     };
     let mut spec = loaded.stack;
-    apply_stored_settings(
-        store,
-        org,
-        &deployment.stack_id,
-        deployment.environment_id.as_deref(),
-        &mut spec,
-    )
-    .await?;
+    match deployment.ingress.as_ref().and_then(ingress_from_record) {
+        Some(mut recorded) => {
+            for (name, service) in spec.services.iter_mut() {
+                service.ingress = recorded.remove(name);
+            }
+        }
+        // Deployed before the record existed: the settings as they are now.
+        None => {
+            apply_stored_settings(
+                store,
+                org,
+                &deployment.stack_id,
+                deployment.environment_id.as_deref(),
+                &mut spec,
+            )
+            .await?
+        }
+    }
     Ok(Some(spec))
+}
+
+/// The services' ingress as a deployment records it (service → ingress).
+pub fn ingress_record(spec: &StackSpec) -> serde_json::Value {
+    let recorded: BTreeMap<&String, &Ingress> = spec
+        .services
+        .iter()
+        .filter_map(|(name, service)| Some((name, service.ingress.as_ref()?)))
+        .collect();
+    serde_json::to_value(recorded).expect("ingress serializes")
+}
+
+fn ingress_from_record(record: &serde_json::Value) -> Option<BTreeMap<String, Ingress>> {
+    serde_json::from_value(record.clone()).ok()
 }

@@ -34,6 +34,9 @@ pub const GATEWAY_CONTAINER: &str = "windflow-gateway";
 const HEALTH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 const HEALTH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// Certificates by organization and name.
+type Certificates = BTreeMap<(String, String), CertificateRecord>;
+
 /// What a gateway sync did, for the deployment's events.
 #[derive(Debug, Default)]
 pub struct SyncReport {
@@ -75,13 +78,41 @@ fn runtime(app: &App, target: &Target) -> anyhow::Result<GatewayRuntime> {
     Ok(GatewayRuntime::new(driver.client().clone(), settings(app)))
 }
 
+/// One lock per engine: every target reaching it shares its gateway.
 fn lock(app: &App, target: &Target) -> Arc<AsyncMutex<()>> {
+    let key = engine_id(target).unwrap_or_else(|| format!("target:{}", target.id));
     app.gateway_locks
         .lock()
         .expect("gateway locks")
-        .entry(target.id.clone())
+        .entry(key)
         .or_default()
         .clone()
+}
+
+/// The engine the target reached when last checked.
+fn engine_id(target: &Target) -> Option<String> {
+    services::targets::config::TargetConfig::of(target)
+        .engine
+        .map(|claim| claim.id)
+        .filter(|id| !id.is_empty())
+}
+
+/// Every target whose gateway is `target`'s: those reaching the same engine, in any
+/// organization (an administrator may share an engine), `target` first. One engine runs one
+/// gateway container, so its routes are the union of theirs — a sync computed from one
+/// target alone would drop the others' routes.
+pub async fn engine_targets(app: &App, target: &Target) -> crate::error::ApiResult<Vec<Target>> {
+    let mut out = vec![target.clone()];
+    let Some(engine) = engine_id(target) else {
+        return Ok(out);
+    };
+    for other in app.store.list_all_targets().await? {
+        if other.id != target.id && supported(&other) && engine_id(&other).as_ref() == Some(&engine)
+        {
+            out.push(other);
+        }
+    }
+    Ok(out)
 }
 
 /// Makes sure the target's gateway runs before `spec` deploys there: its network must exist
@@ -170,15 +201,16 @@ pub async fn sync_renewing(
     // Certificates: stored ones that cover the hosts, else issued now (served over plain
     // HTTP until then).
     let now = now_ms();
-    let mut certificates: BTreeMap<String, CertificateRecord> = BTreeMap::new();
-    let mut to_issue: Vec<(String, Vec<String>)> = Vec::new();
+    let mut certificates: Certificates = BTreeMap::new();
+    let mut to_issue: Vec<(String, String, Vec<String>)> = Vec::new();
     for routed in &services {
         let hosts = routed.hosts();
+        let owner = routed.org_id.as_str();
         match &routed.ingress.tls {
             TlsMode::Off => {}
-            TlsMode::Named(name) => match app.store.get_certificate(org, name).await {
+            TlsMode::Named(name) => match app.store.get_certificate(owner, name).await {
                 Ok(c) => {
-                    certificates.insert(name.clone(), c);
+                    certificates.insert((owner.to_string(), name.clone()), c);
                 }
                 Err(_) => report.warnings.push(format!(
                     "{}/{}: no certificate named {name}: upload it with `windflow cert upload {name}`; served over plain HTTP meanwhile",
@@ -191,15 +223,16 @@ pub async fn sync_renewing(
                 // A wildcard is issued (and renewed) only through DNS-01, over a provider
                 // managing its zone.
                 let issuable =
-                    !wildcard || services::dns01::manages_wildcards(app, org, &hosts).await;
-                match app.store.get_certificate(org, &name).await {
+                    !wildcard || services::dns01::manages_wildcards(app, owner, &hosts).await;
+                match app.store.get_certificate(owner, &name).await {
                     Ok(c) if covers(&c, &hosts) && c.not_after > now => {
                         // Due or asked for: renewed, while the current one keeps serving
                         // until then.
-                        if (c.renewal_due(now) || renew.contains(&name)) && issuable {
-                            to_issue.push((name.clone(), hosts));
+                        let asked = owner == org && renew.contains(&name);
+                        if (c.renewal_due(now) || asked) && issuable {
+                            to_issue.push((owner.to_string(), name.clone(), hosts));
                         }
-                        certificates.insert(name, c);
+                        certificates.insert((owner.to_string(), name), c);
                     }
                     _ if !issuable => {
                         report.warnings.push(format!(
@@ -207,7 +240,7 @@ pub async fn sync_renewing(
                             routed.stack, routed.service
                         ));
                     }
-                    _ => to_issue.push((name, hosts)),
+                    _ => to_issue.push((owner.to_string(), name, hosts)),
                 }
             }
         }
@@ -220,11 +253,11 @@ pub async fn sync_renewing(
             runtime: runtime.clone(),
             config: AsyncMutex::new(config),
         });
-        for (name, hosts) in to_issue {
-            match services::certificates::issue(app, org, &name, &hosts, solver.clone()).await {
+        for (owner, name, hosts) in to_issue {
+            match services::certificates::issue(app, &owner, &name, &hosts, solver.clone()).await {
                 Ok(issued) => {
                     report.issued.push(format!("{name} ({})", hosts.join(", ")));
-                    certificates.insert(name, issued);
+                    certificates.insert((owner, name), issued);
                 }
                 Err(e) => report.warnings.push(format!(
                     "certificate {name} for {}: {e:#}; served over plain HTTP meanwhile",
@@ -276,6 +309,7 @@ pub async fn renew_certificates(
             continue;
         }
         let served = deployed_services(app, org, &target, None).await?;
+        let served: Vec<&RoutedService> = served.iter().filter(|s| s.org_id == org).collect();
         let here: Vec<String> = names
             .iter()
             .filter(|name| {
@@ -305,6 +339,9 @@ pub async fn certificate_user(
             continue;
         }
         for s in deployed_services(app, org, &target, None).await? {
+            if s.org_id != org {
+                continue;
+            }
             let uses = match &s.ingress.tls {
                 TlsMode::Off => false,
                 TlsMode::Named(n) => n == name,
@@ -369,9 +406,11 @@ pub async fn info(
     if !info.supported {
         return Ok(info);
     }
-    let routed = deployed_services(app, org, &target, None)
+    // The organization's own routes only: a shared engine's gateway also serves others'.
+    let mut routed = deployed_services(app, org, &target, None)
         .await
         .map_err(|e| crate::error::ApiError::Unavailable(format!("{e:#}")))?;
+    routed.retain(|s| s.org_id == *org);
     let live = match runtime(app, &target) {
         Ok(runtime) => match runtime.status().await {
             Ok(status) => {
@@ -445,6 +484,8 @@ fn covers(certificate: &CertificateRecord, hosts: &[String]) -> bool {
 
 /// A service with domains, deployed on the target.
 struct RoutedService {
+    /// The organization whose stack it is (its certificates are that organization's).
+    org_id: String,
     stack: String,
     service: String,
     ingress: Ingress,
@@ -490,25 +531,38 @@ async fn previous_had_domains(
     Ok(false)
 }
 
+/// Every service with domains of every stack deployed on the target's engine (through any
+/// target reaching it, see [`engine_targets`]), with its replicas as upstreams (their
+/// container names on the gateway network). `org` is the organization of `changing`.
 async fn deployed_services(
     app: &App,
     org: &str,
     target: &Target,
     changing: Option<Changing<'_>>,
 ) -> anyhow::Result<Vec<RoutedService>> {
-    let mut specs: Vec<(String, StackSpec)> = Vec::new();
-    for deployed in app.store.list_deployed(org, None, Some(&target.id)).await? {
-        if changing
-            .as_ref()
-            .is_some_and(|c| c.stack_id == deployed.stack_id)
+    let mut specs: Vec<(String, String, StackSpec)> = Vec::new();
+    let targets = engine_targets(app, target)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    for on in &targets {
+        for deployed in app
+            .store
+            .list_deployed(&on.org_id, None, Some(&on.id))
+            .await?
         {
-            continue;
-        }
-        if let Some(spec) = services::domains::deployed_spec(app.store.as_ref(), org, &deployed)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?
-        {
-            specs.push((deployed.stack_name.clone(), spec));
+            if changing
+                .as_ref()
+                .is_some_and(|c| c.stack_id == deployed.stack_id && on.id == target.id)
+            {
+                continue;
+            }
+            if let Some(spec) =
+                services::domains::deployed_spec(app.store.as_ref(), &on.org_id, &deployed)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?
+            {
+                specs.push((on.org_id.clone(), deployed.stack_name.clone(), spec));
+            }
         }
     }
     if let Some(Changing {
@@ -517,10 +571,10 @@ async fn deployed_services(
         ..
     }) = changing
     {
-        specs.push((stack_name.to_string(), spec.clone()));
+        specs.push((org.to_string(), stack_name.to_string(), spec.clone()));
     }
     let mut out = Vec::new();
-    for (stack_name, spec) in &specs {
+    for (org_id, stack_name, spec) in &specs {
         for (name, service) in &spec.services {
             let Some(ingress) = &service.ingress else {
                 continue;
@@ -529,6 +583,7 @@ async fn deployed_services(
                 .map(|n| Upstream::new(spec.replica_name(name, n), ingress.port))
                 .collect();
             out.push(RoutedService {
+                org_id: org_id.clone(),
                 stack: stack_name.clone(),
                 service: name.clone(),
                 ingress: ingress.clone(),
@@ -544,18 +599,17 @@ async fn deployed_services(
 fn build_config(
     app: &App,
     services: &[RoutedService],
-    certificates: &BTreeMap<String, CertificateRecord>,
+    certificates: &Certificates,
     report: &mut SyncReport,
 ) -> GatewayConfig {
     let mut config = GatewayConfig::default();
     for routed in services {
-        let certificate = match &routed.ingress.tls {
+        let name = match &routed.ingress.tls {
             TlsMode::Off => None,
-            TlsMode::Named(name) => certificates.get(name),
-            TlsMode::Auto => {
-                certificates.get(&auto_certificate_name(&routed.stack, &routed.service))
-            }
+            TlsMode::Named(name) => Some(name.clone()),
+            TlsMode::Auto => Some(auto_certificate_name(&routed.stack, &routed.service)),
         };
+        let certificate = name.and_then(|name| certificates.get(&(routed.org_id.clone(), name)));
         let tls = match certificate {
             Some(c) => match services::certificates::reveal_key(app, c) {
                 Ok(key) => {

@@ -419,6 +419,20 @@ pub(crate) async fn finish_only_from_running(store: &dyn Store) {
     let plan = json!({"steps": [{"id": "web", "after": []}], "unicode": "é✓"});
     store.set_deployment_plan(&d.id, &plan).await.unwrap();
     assert_not_found(store.set_deployment_plan("nope", &plan).await, "deployment");
+    assert_eq!(
+        store
+            .get_deployment(&w.org.id, &d.id)
+            .await
+            .unwrap()
+            .ingress,
+        None
+    );
+    let ingress = json!({"web": {"domains": ["shop.example.test"], "port": 80, "tls": "auto"}});
+    store.set_deployment_ingress(&d.id, &ingress).await.unwrap();
+    assert_not_found(
+        store.set_deployment_ingress("nope", &ingress).await,
+        "deployment",
+    );
 
     store
         .finish_deployment(&d.id, finish(DeploymentState::RolledBack, T0 + 3))
@@ -429,6 +443,7 @@ pub(crate) async fn finish_only_from_running(store: &dyn Store) {
     assert_eq!(done.error.as_deref(), Some("ended rolled_back"));
     assert_eq!(done.finished_at, Some(T0 + 3));
     assert_eq!(done.plan, Some(plan));
+    assert_eq!(done.ingress, Some(ingress));
     assert_eq!(done.worker.as_deref(), Some("w1"));
     assert_invalid(
         store
