@@ -26,7 +26,7 @@ use windflow_dns::{
     TsigAlgorithm, TsigKey,
 };
 use windflow_protocol::{CreateDnsProviderRequest, DnsProvider, DnsRecord};
-use windflow_storage::{DnsProviderRecord, DnsRecordRow, NewDnsProvider, Target};
+use windflow_storage::{DnsHealth, DnsProviderRecord, DnsRecordRow, NewDnsProvider, Target};
 
 use crate::auth::OrgAccess;
 use crate::convert;
@@ -545,6 +545,9 @@ async fn sync_records_inner(
                     values: values.clone(),
                     owner: owner.clone(),
                     created_at: now_ms(),
+                    health: DnsHealth::Unchecked,
+                    health_detail: None,
+                    checked_at: None,
                 })
                 .await?;
             anyhow::Ok(())
