@@ -547,6 +547,20 @@ async fn zones_dnssec_and_record_health_through_powerdns_and_knot() {
         "{actions:?}"
     );
 
+    // The CLI shows the same: zones with DNSSEC and DS, records with their health.
+    let zones_table = windflow_cli(&api, &["dns", "zones"]);
+    assert!(zones_table.contains("pdns.test"), "{zones_table}");
+    assert!(zones_table.contains(&pdnsutil[0]), "{zones_table}");
+    assert!(zones_table.contains("unsigned"), "{zones_table}");
+    let records_table = windflow_cli(&api, &["dns", "records", "--check"]);
+    assert!(records_table.contains("in sync"), "{records_table}");
+    let enabled: serde_json::Value = serde_json::from_str(&windflow_cli(
+        &api,
+        &["--output", "json", "dns", "dnssec", "enable", "pdns.test"],
+    ))
+    .unwrap();
+    assert_eq!(enabled["ds_records"], json!(pdnsutil));
+
     // A provider that stops answering: its zones carry the error, the others are read.
     drop(knot);
     let zones = api.get("/orgs/default/dns/zones").await.unwrap();
@@ -570,4 +584,29 @@ async fn zones_dnssec_and_record_health_through_powerdns_and_knot() {
         "the API key is in the log"
     );
     remove_gateway(&docker).await;
+}
+
+/// Runs `windflow ARGS` against the test server with the API's token; its stdout.
+fn windflow_cli(api: &windflow_testkit::server::Api, args: &[&str]) -> String {
+    let home = std::env::temp_dir().join(format!("windflow-dns-cli-{}", free_port()));
+    std::fs::create_dir_all(&home).unwrap();
+    let output = std::process::Command::new(crate::support::bin())
+        .args(args)
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("NO_COLOR", "1")
+        .env("WINDFLOW_SERVER", &api.base)
+        .env("WINDFLOW_TOKEN", api.token.as_deref().unwrap_or_default())
+        .env_remove("WINDFLOW_ORG")
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&home);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "windflow {args:?}: {}\n{stdout}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
 }
