@@ -967,6 +967,61 @@ mod tests {
         assert_eq!(kind("lb.example.net"), "CNAME");
     }
 
+    /// One record checked on two servers: what each answered → the verdict and its detail.
+    fn check_verdict(answers: [CheckOutcome; 2], health: DnsHealth, detail: Option<&str>) {
+        let expected = RrSet::new(
+            DomainName::parse("shop.example.test").unwrap(),
+            RecordType::A,
+            RECORD_TTL,
+            vec![RecordValue::parse(RecordType::A, "192.0.2.10").unwrap()],
+        )
+        .unwrap();
+        let checks: Vec<RecordCheck> = answers
+            .into_iter()
+            .zip(["127.0.0.1:53", "127.0.0.2:53"])
+            .map(|(outcome, server)| RecordCheck {
+                server: server.parse().unwrap(),
+                name: expected.name.clone(),
+                record_type: RecordType::A,
+                outcome,
+            })
+            .collect();
+        assert_eq!(
+            verdict(&expected, &checks),
+            (health, detail.map(str::to_string)),
+            "{checks:?}"
+        );
+    }
+
+    #[test]
+    fn every_server_must_serve_the_record_as_written() {
+        use CheckOutcome::*;
+        let other = || Mismatch {
+            found: vec![RecordValue::parse(RecordType::A, "192.0.2.66").unwrap()],
+        };
+        check_verdict([Match, Match], DnsHealth::InSync, None);
+        check_verdict(
+            [Match, other()],
+            DnsHealth::Mismatch,
+            Some("expected 192.0.2.10; 127.0.0.2:53 answers 192.0.2.66"),
+        );
+        check_verdict(
+            [Missing, Failed("timed out".into())],
+            DnsHealth::Mismatch,
+            Some("expected 192.0.2.10; 127.0.0.1:53 has no such record"),
+        );
+        check_verdict(
+            [Match, Failed("timed out".into())],
+            DnsHealth::Unchecked,
+            Some("127.0.0.2:53: timed out"),
+        );
+        check_verdict(
+            [NotAuthoritative, Match],
+            DnsHealth::Unchecked,
+            Some("127.0.0.1:53 does not answer authoritatively for it"),
+        );
+    }
+
     #[test]
     fn owner_ids_are_valid_markers() {
         assert_eq!(owner_id("01HZX-abc").as_str(), "wf-01HZX-abc");
