@@ -391,9 +391,10 @@ fn find_zone<'a>(
     zone: &str,
 ) -> ApiResult<(&'a DnsProviderRecord, DomainName)> {
     let not_found = || {
+        // Shown as `DNS zone "x" (…) not found`.
         ApiError::NotFound(format!(
-            "DNS zone {zone:?} (no DNS provider of this organization manages it; add it with \
-             `windflow dns provider add … --zone {zone}`), so it was"
+            "DNS zone {zone:?} (none of this organization's DNS providers manages it; \
+             `windflow dns zones` lists those that do, `windflow dns provider add --zone` adds one)"
         ))
     };
     let wanted = DomainName::parse(zone).map_err(|_| not_found())?;
