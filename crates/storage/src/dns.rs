@@ -34,16 +34,16 @@ pub trait DnsStore: Send + Sync {
         owner: Option<&str>,
     ) -> StoreResult<Vec<DnsRecordRow>>;
     async fn delete_dns_record(&self, org_id: &str, id: &str) -> StoreResult<()>;
-    /// Stores a health check's result for one record; `NotFound` when the organization has
-    /// no such record (it was removed meanwhile).
+    /// Stores a health check's result for one record whose health the checker read as
+    /// `previous` (compare and set): false, and nothing stored, when the record is gone or
+    /// another check recorded a verdict meanwhile — so a change of health is reported once.
     async fn record_dns_check(
         &self,
         org_id: &str,
         id: &str,
-        health: DnsHealth,
-        detail: Option<&str>,
-        checked_at: Timestamp,
-    ) -> StoreResult<()>;
+        previous: DnsHealth,
+        check: DnsCheck<'_>,
+    ) -> StoreResult<bool>;
 }
 
 // ---- SQL --------------------------------------------------------------------------------
@@ -114,7 +114,8 @@ pub(crate) const LIST_DNS_RECORDS: &str = concat!(
 );
 pub(crate) const DELETE_DNS_RECORD: &str = "DELETE FROM dns_records WHERE org_id = $1 AND id = $2";
 pub(crate) const RECORD_DNS_CHECK: &str = "UPDATE dns_records SET health = $3, health_detail = $4, \
-     checked_at = $5 WHERE org_id = $1 AND id = $2";
+     checked_at = $5 WHERE org_id = $1 AND id = $2 AND health = $6 \
+     AND (checked_at IS NULL OR checked_at <= $5)";
 
 // ---- the implementation, expanded once per backend --------------------------------------
 
@@ -330,20 +331,20 @@ macro_rules! impl_dns_store {
                     &self,
                     org_id: &str,
                     id: &str,
-                    health: DnsHealth,
-                    detail: Option<&str>,
-                    checked_at: Timestamp,
-                ) -> StoreResult<()> {
+                    previous: DnsHealth,
+                    check: DnsCheck<'_>,
+                ) -> StoreResult<bool> {
                     let done = sqlx::query::<Db>(q::RECORD_DNS_CHECK)
                         .bind(org_id)
                         .bind(id)
-                        .bind(health.as_str())
-                        .bind(detail)
-                        .bind(checked_at)
+                        .bind(check.health.as_str())
+                        .bind(check.detail)
+                        .bind(check.checked_at)
+                        .bind(previous.as_str())
                         .execute(&self.pool)
                         .await
                         .map_err(database_error)?;
-                    not_found_unless(done.rows_affected(), "DNS record")
+                    Ok(done.rows_affected() == 1)
                 }
             }
         }

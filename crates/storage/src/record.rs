@@ -619,6 +619,15 @@ pub struct DnsRecordRow {
     pub checked_at: Option<Timestamp>,
 }
 
+/// One health check's result for a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DnsCheck<'a> {
+    pub health: DnsHealth,
+    /// What the servers answered on a mismatch, or why the check could not be made.
+    pub detail: Option<&'a str>,
+    pub checked_at: Timestamp,
+}
+
 /// Whether the authoritative servers serve a record as WindFlow wrote it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DnsHealth {

@@ -28,7 +28,9 @@ use windflow_dns::{
 use windflow_protocol::{
     CreateDnsProviderRequest, DnsProvider, DnsRecord, DnsRecordHealth, DnsZone, DnssecKey,
 };
-use windflow_storage::{DnsHealth, DnsProviderRecord, DnsRecordRow, NewDnsProvider, Target};
+use windflow_storage::{
+    DnsCheck, DnsHealth, DnsProviderRecord, DnsRecordRow, NewDnsProvider, Target,
+};
 
 use crate::auth::OrgAccess;
 use crate::convert;
@@ -610,14 +612,23 @@ fn verdict(expected: &RrSet, checks: &[RecordCheck]) -> (DnsHealth, Option<Strin
 /// Stores a verdict; a new mismatch and a recovery from one go to the audit log (as the
 /// server itself) and the log.
 async fn record_verdict(app: &App, row: &DnsRecordRow, health: DnsHealth, detail: Option<String>) {
-    if let Err(e) = app
+    let check = DnsCheck {
+        health,
+        detail: detail.as_deref(),
+        checked_at: now_ms(),
+    };
+    match app
         .store
-        .record_dns_check(&row.org_id, &row.id, health, detail.as_deref(), now_ms())
+        .record_dns_check(&row.org_id, &row.id, row.health, check)
         .await
     {
-        // Removed by a deployment meanwhile: nothing to report.
-        tracing::debug!(error = %e, name = %row.name, "recording a DNS record's health");
-        return;
+        Ok(true) => {}
+        // Removed by a deployment, or another check recorded first (and reports the change).
+        Ok(false) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, name = %row.name, "recording a DNS record's health");
+            return;
+        }
     }
     let action = match (row.health, health) {
         (previous, DnsHealth::Mismatch) if previous != DnsHealth::Mismatch => {

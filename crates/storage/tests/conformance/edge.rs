@@ -219,24 +219,49 @@ pub(crate) async fn dns_records_belong_to_their_owner(store: &dyn Store) {
     assert_eq!(updated.values, ["192.0.2.2", "192.0.2.3"]);
     assert_eq!(updated.health, DnsHealth::Unchecked);
 
-    // Health checks: stored per record, only in its organization; kept while the values
-    // stay, forgotten when they change.
-    store
-        .record_dns_check(
-            &w.org.id,
-            &saved.id,
-            DnsHealth::Mismatch,
-            Some("127.0.0.1:53 answered 192.0.2.66"),
-            T0 + 5,
-        )
-        .await
-        .unwrap();
-    assert!(matches!(
+    // Health checks: stored per record, only in its organization, compare and set on the
+    // health the checker read (two checks at once report a change once); kept while the
+    // values stay, forgotten when they change.
+    let check = |health, detail, checked_at| DnsCheck {
+        health,
+        detail,
+        checked_at,
+    };
+    let mismatch = check(
+        DnsHealth::Mismatch,
+        Some("127.0.0.1:53 answered 192.0.2.66"),
+        T0 + 5,
+    );
+    assert!(
         store
-            .record_dns_check(&other.id, &saved.id, DnsHealth::InSync, None, T0 + 6)
-            .await,
-        Err(StoreError::NotFound(_))
-    ));
+            .record_dns_check(&w.org.id, &saved.id, DnsHealth::Unchecked, mismatch)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .record_dns_check(&w.org.id, &saved.id, DnsHealth::Unchecked, mismatch)
+            .await
+            .unwrap(),
+        "a second check that read the old health changes nothing"
+    );
+    assert!(
+        !store
+            .record_dns_check(
+                &other.id,
+                &saved.id,
+                DnsHealth::Mismatch,
+                check(DnsHealth::InSync, None, T0 + 6)
+            )
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .record_dns_check(&w.org.id, "nothing", DnsHealth::Unchecked, mismatch)
+            .await
+            .unwrap()
+    );
     let checked = &store.list_dns_records(&w.org.id, None).await.unwrap()[0];
     assert_eq!(checked.health, DnsHealth::Mismatch);
     assert_eq!(
