@@ -498,6 +498,18 @@ try {
     }
   }
 
+  step('DNS: the page lists the zones and records (none without a provider), and an admin can check the records now')
+  {
+    await page.locator('.el-message-box').waitFor({ state: 'hidden' })
+    await page.click('[data-test=nav-dns]')
+    await page.waitForURL(`${org}/dns`)
+    await page.locator('[data-test=dns-zones]', { hasText: 'No DNS providers yet' }).waitFor()
+    await page.locator('[data-test=dns-records]', { hasText: 'No records' }).waitFor()
+    const checked = page.waitForResponse((r) => r.url().endsWith('/dns/records/check') && r.request().method() === 'POST')
+    await page.click('[data-test=check-records]')
+    if ((await checked).status() !== 200) throw new Error(`checking the DNS records answered ${(await checked).status()}`)
+  }
+
   step("target page: the Gateway tab shows the local target's gateway")
   await page.goto(`${org}/targets/local?tab=gateway`)
   await page.locator('[data-test=gateway-state]').waitFor()
@@ -559,6 +571,7 @@ try {
         [`${org}/targets/local?tab=gateway`, '[data-test=gateway-routes]'],
         [`${org}/stacks/${stack}?tab=domains`, '[data-test=domains-form]'],
         [`${org}/certificates`, '[data-test=certificates]'],
+        [`${org}/dns`, '[data-test=dns-zones]'],
         [`${org}/admin`, '.el-tabs'],
       ]
       for (const [url, ready] of pages) problems.push(...(await audit(p, url, ready)).map((l) => `[${theme}] ${l}`))
@@ -594,6 +607,7 @@ try {
       [`${org}/targets/local?tab=gateway`, '[data-test=gateway-routes]'],
       [`${org}/stacks/${stack}?tab=domains`, '[data-test=domains-form]'],
       [`${org}/certificates`, '[data-test=certificates]'],
+      [`${org}/dns`, '[data-test=dns-zones]'],
       [`${org}/admin`, '.el-tabs'],
     ]) {
       await p.goto(url)

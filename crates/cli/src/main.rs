@@ -196,7 +196,7 @@ pub enum Command {
     /// Domains of stacks on the WindFlow server: list, set per environment, remove.
     #[command(subcommand)]
     Domain(remote::DomainCommand),
-    /// DNS on the WindFlow server: the providers it writes records through, and its records.
+    /// DNS on the WindFlow server: providers, zones with DNSSEC, and its records with their health.
     #[command(subcommand)]
     Dns(remote::DnsCommand),
     /// Deploy a stack on the WindFlow server onto a target, following its progress.

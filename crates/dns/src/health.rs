@@ -50,12 +50,14 @@ pub async fn check_records(
     timeout: Duration,
 ) -> Vec<RecordCheck> {
     use futures::StreamExt as _;
-    let checks = servers.iter().flat_map(|server| {
-        expected
-            .iter()
-            .map(move |rrset| check_one(*server, rrset, timeout))
-    });
-    futures::stream::iter(checks)
+    // Owned pairs: a stream over borrowing closures would not be `Send` for every lifetime,
+    // and the control plane runs this in a spawned task.
+    let pairs: Vec<(SocketAddr, RrSet)> = servers
+        .iter()
+        .flat_map(|server| expected.iter().map(move |rrset| (*server, rrset.clone())))
+        .collect();
+    futures::stream::iter(pairs)
+        .map(|(server, rrset)| async move { check_one(server, &rrset, timeout).await })
         .buffered(PARALLEL_QUERIES)
         .collect()
         .await

@@ -28,6 +28,8 @@ pub mod rfc2136;
 pub mod secret;
 mod wire;
 
+use std::net::SocketAddr;
+
 use async_trait::async_trait;
 
 pub use dnssec::{DnssecAlgorithm, DnssecKey, DnssecStatus, DsRecord, KeyRole};
@@ -83,6 +85,12 @@ pub trait DnsProvider: Send + Sync {
     /// Turns DNSSEC signing on and returns the new state, or [`DnsError::Unsupported`] with
     /// what to do on the server instead.
     async fn enable_dnssec(&self, zone: &DomainName) -> Result<DnssecStatus, DnsError>;
+
+    /// The authoritative servers' DNS addresses for the zone, which [`check_records`] asks
+    /// directly. Empty when the provider cannot tell.
+    async fn nameservers(&self, _zone: &DomainName) -> Result<Vec<SocketAddr>, DnsError> {
+        Ok(Vec::new())
+    }
 }
 
 /// Checks that every change's name is in the zone and every RRset is well formed.

@@ -1,6 +1,7 @@
 //! PowerDNS Authoritative's HTTP API (`/api/v1`, `X-API-Key`): RRsets through PATCH of the
 //! zone, DNSSEC through the zone's cryptokeys. The JSON types are private to this module.
 
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -84,6 +85,13 @@ struct CryptokeyJson {
     dnskey: String,
     #[serde(default)]
     ds: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct ConfigSettingJson {
+    name: String,
+    #[serde(default)]
+    value: serde_json::Value,
 }
 
 #[derive(Deserialize)]
@@ -353,6 +361,76 @@ impl DnsProvider for PowerDnsProvider {
         tracing::info!(provider = %self.describe(), zone = %zone, "DNSSEC signing enabled");
         self.dnssec_status(zone).await
     }
+
+    /// Where the server listens for DNS, from its `local-address` and `local-port` settings
+    /// (a wildcard address is reached at the API's host).
+    async fn nameservers(&self, zone: &DomainName) -> Result<Vec<SocketAddr>, DnsError> {
+        let url = format!(
+            "{}/api/v1/servers/{}/config",
+            self.config.api_url.trim_end_matches('/'),
+            self.config.server_id
+        );
+        let body = self
+            .send(zone, "read the server's settings", self.http.get(url))
+            .await?;
+        let settings: Vec<ConfigSettingJson> =
+            serde_json::from_str(&body).map_err(|e| DnsError::Protocol {
+                server: self.config.api_url.clone(),
+                reason: format!("cannot read the server's settings: {e}"),
+            })?;
+        let setting = |name: &str| {
+            settings
+                .iter()
+                .find(|s| s.name == name)
+                .and_then(|s| s.value.as_str().map(str::to_string))
+        };
+        let api_host = reqwest::Url::parse(&self.config.api_url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .and_then(|h| h.trim_matches(['[', ']']).parse::<IpAddr>().ok());
+        Ok(listen_addresses(
+            &setting("local-address").unwrap_or_default(),
+            setting("local-port").as_deref(),
+            api_host,
+        ))
+    }
+}
+
+/// The DNS addresses of PowerDNS's `local-address` (`127.0.0.1, [::1]:5300`) with
+/// `local-port` as the default port; a wildcard address becomes `api_host` (or loopback).
+fn listen_addresses(
+    local_address: &str,
+    local_port: Option<&str>,
+    api_host: Option<IpAddr>,
+) -> Vec<SocketAddr> {
+    let port: u16 = local_port.and_then(|p| p.trim().parse().ok()).unwrap_or(53);
+    let mut found = Vec::new();
+    for item in local_address
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let address = item.parse::<SocketAddr>().ok().or_else(|| {
+            item.parse::<IpAddr>()
+                .ok()
+                .map(|ip| SocketAddr::new(ip, port))
+        });
+        let Some(mut address) = address else {
+            continue;
+        };
+        if address.ip().is_unspecified() {
+            let fallback = if address.is_ipv4() {
+                IpAddr::from([127, 0, 0, 1])
+            } else {
+                IpAddr::from(std::net::Ipv6Addr::LOCALHOST)
+            };
+            address.set_ip(api_host.unwrap_or(fallback));
+        }
+        if !found.contains(&address) {
+            found.push(address);
+        }
+    }
+    found
 }
 
 /// The key tag and algorithm of a DNSKEY in presentation format (`257 3 13 base64`).
@@ -373,5 +451,27 @@ fn dnskey_tag_and_algorithm(
             Ok((key_tag, ds.algorithm))
         }
         _ => Err(invalid("not a DNSKEY".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(local_address: &str, local_port: Option<&str>, expected: &[&str]) {
+        let api_host = Some("192.0.2.8".parse().unwrap());
+        let found: Vec<String> = listen_addresses(local_address, local_port, api_host)
+            .iter()
+            .map(SocketAddr::to_string)
+            .collect();
+        assert_eq!(found, expected, "{local_address:?} {local_port:?}");
+    }
+
+    #[test]
+    fn listen_addresses_follow_the_settings() {
+        check("127.0.0.1", Some("5300"), &["127.0.0.1:5300"]);
+        check("127.0.0.1, [::1]:54", None, &["127.0.0.1:53", "[::1]:54"]);
+        check("0.0.0.0", Some("53"), &["192.0.2.8:53"]);
+        check("", None, &[]);
     }
 }

@@ -305,6 +305,11 @@ impl DnsProvider for Rfc2136Provider {
                 .to_string(),
         })
     }
+
+    /// The primary the updates go to: it serves the zone authoritatively.
+    async fn nameservers(&self, _zone: &DomainName) -> Result<Vec<SocketAddr>, DnsError> {
+        Ok(vec![self.config.server])
+    }
 }
 
 #[cfg(test)]

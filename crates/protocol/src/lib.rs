@@ -812,6 +812,73 @@ pub struct DnsRecord {
     pub owner: String,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// Whether the zone's authoritative servers serve it as WindFlow wrote it.
+    pub health: DnsRecordHealth,
+    /// On a mismatch, what each server answered; when unchecked after a try, why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_detail: Option<String>,
+    /// When the last check ran.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub checked_at: Option<OffsetDateTime>,
+}
+
+/// A DNS record's health, as the authoritative servers answer it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DnsRecordHealth {
+    /// Every authoritative server answers exactly the record's values.
+    InSync,
+    /// A server answers other values, or none: someone changed the record behind WindFlow.
+    Mismatch,
+    /// Not checked yet, or no server could be asked.
+    Unchecked,
+}
+
+/// One zone a DNS provider manages, with its DNSSEC state.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DnsZone {
+    pub provider: String,
+    /// The provider's kind: `rfc2136` or `powerdns`.
+    pub kind: String,
+    /// The zone's apex (`example.com`).
+    pub zone: String,
+    /// The zone is served signed.
+    pub signed: bool,
+    pub keys: Vec<DnssecKey>,
+    /// The DS records to hand to the registrar (`<key tag> <algorithm> <digest type>
+    /// <digest>`), one per key-signing key.
+    pub ds_records: Vec<String>,
+    /// Why the state could not be read (the provider is unreachable, …); the rest is empty
+    /// then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// One DNSSEC key of a zone.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DnssecKey {
+    pub key_tag: u16,
+    /// The algorithm's number (13).
+    pub algorithm: u8,
+    /// Its mnemonic (`ECDSAP256SHA256`).
+    pub algorithm_name: String,
+    /// `ksk`, `zsk` or `csk`.
+    pub role: String,
+    /// Published and signing.
+    pub active: bool,
+    /// When the server plans to replace the key, where it tells.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub next_rollover: Option<OffsetDateTime>,
+    /// The DNSKEY record data (`257 3 13 base64…`).
+    pub dnskey: String,
 }
 
 // ---- deployments ------------------------------------------------------------------------

@@ -117,7 +117,7 @@ pub async fn first_run(state: &AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Target health checks every 30 s, expired-session and old health-history cleanup every hour, and the upkeep
+/// Target health checks every 30 s, DNS record health checks every 5 minutes, expired-session and old health-history cleanup every hour, and the upkeep
 /// that keeps an idle server small: the metrics recorder drains its histogram samples every
 /// 5 s (they would otherwise pile up until the next scrape), and freed heap goes back to the
 /// system every 30 s.
@@ -130,10 +130,12 @@ pub async fn maintenance(state: AppState, mut shutdown: watch::Receiver<bool>) {
     // Certificates are renewed at two thirds of their lifetime (30 days before expiry for
     // Let's Encrypt's 90): an hourly pass is early enough and retries with backoff.
     let mut renewals = tokio::time::interval(Duration::from_secs(3600));
+    let mut dns_health = tokio::time::interval(services::dns::HEALTH_INTERVAL);
     loop {
         tokio::select! {
             _ = certificate_metrics.tick() => services::certificates::publish_metrics(&state).await,
             _ = renewals.tick() => services::gateway::renew_due(&state).await,
+            _ = dns_health.tick() => services::dns::check_all(&state).await,
             _ = upkeep.tick() => state.metrics.run_upkeep(),
             _ = trim.tick() => release_free_memory(),
             _ = health.tick() => {

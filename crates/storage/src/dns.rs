@@ -34,6 +34,16 @@ pub trait DnsStore: Send + Sync {
         owner: Option<&str>,
     ) -> StoreResult<Vec<DnsRecordRow>>;
     async fn delete_dns_record(&self, org_id: &str, id: &str) -> StoreResult<()>;
+    /// Stores a health check's result for one record whose health the checker read as
+    /// `previous` (compare and set): false, and nothing stored, when the record is gone or
+    /// another check recorded a verdict meanwhile — so a change of health is reported once.
+    async fn record_dns_check(
+        &self,
+        org_id: &str,
+        id: &str,
+        previous: DnsHealth,
+        check: DnsCheck<'_>,
+    ) -> StoreResult<bool>;
 }
 
 // ---- SQL --------------------------------------------------------------------------------
@@ -46,7 +56,8 @@ macro_rules! provider_columns {
 }
 macro_rules! record_columns {
     () => {
-        "id, org_id, provider_id, zone, name, record_type, record_values, owner, created_at"
+        "id, org_id, provider_id, zone, name, record_type, record_values, owner, created_at, \
+         health, health_detail, checked_at"
     };
 }
 
@@ -84,7 +95,14 @@ pub(crate) const SAVE_DNS_RECORD: &str = concat!(
      SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM dns_providers \
      WHERE id = $3 AND org_id = $2 \
      ON CONFLICT (provider_id, name, record_type) DO UPDATE SET \
-     record_values = excluded.record_values WHERE dns_records.owner = excluded.owner \
+     record_values = excluded.record_values, \
+     health = CASE WHEN dns_records.record_values = excluded.record_values \
+         THEN dns_records.health ELSE 'unchecked' END, \
+     health_detail = CASE WHEN dns_records.record_values = excluded.record_values \
+         THEN dns_records.health_detail ELSE NULL END, \
+     checked_at = CASE WHEN dns_records.record_values = excluded.record_values \
+         THEN dns_records.checked_at ELSE NULL END \
+     WHERE dns_records.owner = excluded.owner \
      RETURNING ",
     record_columns!()
 );
@@ -95,6 +113,9 @@ pub(crate) const LIST_DNS_RECORDS: &str = concat!(
      ORDER BY zone, name, record_type"
 );
 pub(crate) const DELETE_DNS_RECORD: &str = "DELETE FROM dns_records WHERE org_id = $1 AND id = $2";
+pub(crate) const RECORD_DNS_CHECK: &str = "UPDATE dns_records SET health = $3, health_detail = $4, \
+     checked_at = $5 WHERE org_id = $1 AND id = $2 AND health = $6 \
+     AND (checked_at IS NULL OR checked_at <= $5)";
 
 // ---- the implementation, expanded once per backend --------------------------------------
 
@@ -147,6 +168,9 @@ macro_rules! impl_dns_store {
                     values,
                     owner: col(row, "owner")?,
                     created_at: col(row, "created_at")?,
+                    health: DnsHealth::parse(&col::<String>(row, "health")?),
+                    health_detail: col(row, "health_detail")?,
+                    checked_at: col(row, "checked_at")?,
                 })
             }
 
@@ -301,6 +325,26 @@ macro_rules! impl_dns_store {
                         .await
                         .map_err(database_error)?;
                     not_found_unless(done.rows_affected(), "DNS record")
+                }
+
+                async fn record_dns_check(
+                    &self,
+                    org_id: &str,
+                    id: &str,
+                    previous: DnsHealth,
+                    check: DnsCheck<'_>,
+                ) -> StoreResult<bool> {
+                    let done = sqlx::query::<Db>(q::RECORD_DNS_CHECK)
+                        .bind(org_id)
+                        .bind(id)
+                        .bind(check.health.as_str())
+                        .bind(check.detail)
+                        .bind(check.checked_at)
+                        .bind(previous.as_str())
+                        .execute(&self.pool)
+                        .await
+                        .map_err(database_error)?;
+                    Ok(done.rows_affected() == 1)
                 }
             }
         }

@@ -614,6 +614,52 @@ pub struct DnsRecordRow {
     /// What the record serves, e.g. `stack:<id>:<environment id>`.
     pub owner: String,
     pub created_at: Timestamp,
+    /// The last health check's verdict; `Unchecked` for a new record or changed values
+    /// (ignored by `save_dns_record`, set by `record_dns_check`).
+    pub health: DnsHealth,
+    /// What the servers answered on a mismatch, or why the check could not be made.
+    pub health_detail: Option<String>,
+    pub checked_at: Option<Timestamp>,
+}
+
+/// One health check's result for a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DnsCheck<'a> {
+    pub health: DnsHealth,
+    /// What the servers answered on a mismatch, or why the check could not be made.
+    pub detail: Option<&'a str>,
+    pub checked_at: Timestamp,
+}
+
+/// Whether the authoritative servers serve a record as WindFlow wrote it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DnsHealth {
+    /// Not checked yet, or no server could be asked.
+    #[default]
+    Unchecked,
+    /// Every authoritative server answers exactly the record's values.
+    InSync,
+    /// At least one answers something else, or nothing.
+    Mismatch,
+}
+
+impl DnsHealth {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unchecked => "unchecked",
+            Self::InSync => "in_sync",
+            Self::Mismatch => "mismatch",
+        }
+    }
+
+    /// Unknown text reads as `Unchecked`.
+    pub fn parse(text: &str) -> Self {
+        match text {
+            "in_sync" => Self::InSync,
+            "mismatch" => Self::Mismatch,
+            _ => Self::Unchecked,
+        }
+    }
 }
 
 /// Domains of one service of a stack set in the control plane, for one environment (or for

@@ -450,10 +450,76 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The DNS records WindFlow created for deployed stacks (the only ones it changes). */
+        /**
+         * The DNS records WindFlow created for deployed stacks (the only ones it changes), each with
+         *     its last health check against the zone's authoritative servers (every 5 minutes).
+         */
         get: operations["list_dns_records"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/dns/records/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check every record against the zone's authoritative servers now; the records with their
+         *     new health. A new mismatch (or a recovery) is recorded in the audit log.
+         */
+        post: operations["check_dns_records"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/dns/zones": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every zone of the organization's DNS providers with its DNSSEC state: keys, and the DS
+         *     records to hand to the registrar. A provider that cannot be reached gives its zones an
+         *     `error` instead.
+         */
+        get: operations["list_dns_zones"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/dns/zones/{zone}/dnssec": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turn DNSSEC signing on for a zone. PowerDNS gets a key through its API; an RFC 2136
+         *     server cannot be told to sign, so an unsigned zone there is a 422 saying what to set on
+         *     the server (a zone it signs already is reported as it is). Returns the zone's state with
+         *     the DS records for the registrar.
+         */
+        post: operations["enable_dnssec"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1512,6 +1578,64 @@ export interface components {
             owner: string;
             /** Format: date-time */
             created_at: string;
+            /** @description Whether the zone's authoritative servers serve it as WindFlow wrote it. */
+            health: components["schemas"]["DnsRecordHealth"];
+            /** @description On a mismatch, what each server answered; when unchecked after a try, why. */
+            health_detail?: string | null;
+            /**
+             * Format: date-time
+             * @description When the last check ran.
+             */
+            checked_at?: string | null;
+        };
+        /**
+         * @description A DNS record's health, as the authoritative servers answer it.
+         * @enum {string}
+         */
+        DnsRecordHealth: "in_sync" | "mismatch" | "unchecked";
+        /** @description One zone a DNS provider manages, with its DNSSEC state. */
+        DnsZone: {
+            provider: string;
+            /** @description The provider's kind: `rfc2136` or `powerdns`. */
+            kind: string;
+            /** @description The zone's apex (`example.com`). */
+            zone: string;
+            /** @description The zone is served signed. */
+            signed: boolean;
+            keys: components["schemas"]["DnssecKey"][];
+            /**
+             * @description The DS records to hand to the registrar (`<key tag> <algorithm> <digest type>
+             *     <digest>`), one per key-signing key.
+             */
+            ds_records: string[];
+            /**
+             * @description Why the state could not be read (the provider is unreachable, …); the rest is empty
+             *     then.
+             */
+            error?: string | null;
+        };
+        /** @description One DNSSEC key of a zone. */
+        DnssecKey: {
+            /** Format: int32 */
+            key_tag: number;
+            /**
+             * Format: int32
+             * @description The algorithm's number (13).
+             */
+            algorithm: number;
+            /** @description Its mnemonic (`ECDSAP256SHA256`). */
+            algorithm_name: string;
+            /** @description `ksk`, `zsk` or `csk`. */
+            role: string;
+            /** @description Published and signing. */
+            active: boolean;
+            /**
+             * Format: date-time
+             * @description When the server plans to replace the key, where it tells.
+             */
+            next_rollover?: string | null;
+            /** @description The DNSKEY record data (`257 3 13 base64…`). */
+            dnskey: string;
         };
         /**
          * @description What an engine says about itself and its host (`docker version` and `docker info`, and
@@ -3361,6 +3485,130 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    check_dns_records: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DnsRecord"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_dns_zones: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DnsZone"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    enable_dnssec: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+                /** @description The zone (`example.com`) */
+                zone: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DnsZone"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };

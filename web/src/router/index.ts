@@ -12,7 +12,7 @@ const params =
     Object.fromEntries(names.map((n) => [n, route.params[n]]))
 
 /** The sections of an organization; `/<section>…` without `/o/<org>` is an older link. */
-const SECTIONS = /^\/(stacks|targets|certificates|deployments|admin)(\/|$)/
+const SECTIONS = /^\/(stacks|targets|certificates|dns|deployments|admin)(\/|$)/
 
 const routes: RouteRecordRaw[] = [
   { path: '/login', name: 'login', component: () => import('@/views/LoginView.vue'), meta: { public: true } },
@@ -36,6 +36,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'stacks/:stack', name: 'stack', component: () => import('@/views/StackView.vue'), props: params('stack') },
       { path: 'stacks/:stack/deploy', name: 'deploy', component: () => import('@/views/DeployView.vue'), props: params('stack') },
       { path: 'certificates', name: 'certificates', component: () => import('@/views/CertificatesView.vue') },
+      { path: 'dns', name: 'dns', component: () => import('@/views/DnsView.vue') },
       { path: 'deployments', name: 'deployments', component: () => import('@/views/DeploymentsView.vue') },
       { path: 'deployments/:id', name: 'deployment', component: () => import('@/views/DeploymentView.vue'), props: params('id') },
       { path: 'admin', name: 'admin', component: () => import('@/views/AdminView.vue') },

@@ -7,6 +7,7 @@ vi.mock('@/views/StackView.vue', () => ({ default: { render: () => null } }))
 vi.mock('@/views/StacksView.vue', () => ({ default: { render: () => null } }))
 vi.mock('@/views/DeploymentsView.vue', () => ({ default: { render: () => null } }))
 vi.mock('@/views/CertificatesView.vue', () => ({ default: { render: () => null } }))
+vi.mock('@/views/DnsView.vue', () => ({ default: { render: () => null } }))
 vi.mock('@/views/LoginView.vue', () => ({ default: { render: () => null } }))
 vi.mock('@/components/AppLayout.vue', () => ({ default: { render: () => null } }))
 
@@ -56,6 +57,15 @@ describe('router: the organization is in the URL', () => {
     expect(router.currentRoute.value.name).toBe('certificates')
     await router.push('/certificates')
     expect(router.currentRoute.value.fullPath).toBe('/o/alpha/certificates')
+  })
+
+  it('the DNS page is a section of the organization; an older link lands in it', async () => {
+    const s = useSessionStore()
+    s.setInfo(info(['alpha']) as never)
+    await router.push('/o/alpha/dns')
+    expect(router.currentRoute.value.name).toBe('dns')
+    await router.push('/dns')
+    expect(router.currentRoute.value.fullPath).toBe('/o/alpha/dns')
   })
 
   it('an organization the user is not in does not become the current one', async () => {

@@ -18,6 +18,8 @@ export type ServiceDomains = components['schemas']['ServiceDomains']
 export type SetDomainsRequest = components['schemas']['SetDomainsRequest']
 export type Certificate = components['schemas']['Certificate']
 export type GatewayInfo = components['schemas']['GatewayInfo']
+export type DnsZone = components['schemas']['DnsZone']
+export type DnsRecord = components['schemas']['DnsRecord']
 
 function org() {
   return { org: useSessionStore().org }
@@ -153,6 +155,27 @@ export const useCertificatesStore = defineStore('certificates', () => {
   const remove = (name: string) =>
     call(api.DELETE('/api/v1/orgs/{org}/certificates/{name}', { params: { path: { ...org(), name } } }))
   return { items, load, upload, remove }
+})
+
+export const useDnsStore = defineStore('dns', () => {
+  const zones = ref<DnsZone[]>([])
+  const records = ref<DnsRecord[]>([])
+  /** Every zone of the organization's providers with its DNSSEC state (an unreachable one has `error`). */
+  async function loadZones() {
+    zones.value = await call(api.GET('/api/v1/orgs/{org}/dns/zones', { params: { path: org() } }))
+  }
+  /** The records WindFlow created, with their last health check. */
+  async function loadRecords() {
+    records.value = await call(api.GET('/api/v1/orgs/{org}/dns/records', { params: { path: org() } }))
+  }
+  /** Asks the authoritative servers now; the records come back with their new health. */
+  async function check() {
+    records.value = await call(api.POST('/api/v1/orgs/{org}/dns/records/check', { params: { path: org() } }))
+  }
+  /** Turns signing on (PowerDNS); the zone's new state, with the DS records for the registrar. */
+  const enableDnssec = (zone: string) =>
+    call(api.POST('/api/v1/orgs/{org}/dns/zones/{zone}/dnssec', { params: { path: { ...org(), zone } } }))
+  return { zones, records, loadZones, loadRecords, check, enableDnssec }
 })
 
 export const useAgentsStore = defineStore('agents', () => {

@@ -1,11 +1,14 @@
-//! `windflow dns`: the DNS providers the server writes records through, and the records it
-//! created for deployed stacks.
+//! `windflow dns`: the DNS providers the server writes records through, their zones with
+//! DNSSEC, and the records it created for deployed stacks with their health.
 
 use std::io::Read;
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use windflow_protocol::{CreateDnsProviderRequest, DnsProvider, DnsRecord};
+use reqwest::Method;
+use windflow_protocol::{
+    CreateDnsProviderRequest, DnsProvider, DnsRecord, DnsRecordHealth, DnsZone,
+};
 
 use super::ServerArgs;
 use super::commands::{connect, format_time, segment};
@@ -22,8 +25,32 @@ pub enum DnsCommand {
     /// DNS providers: add (the server checks the credential first), list, remove.
     #[command(subcommand)]
     Provider(ProviderCommand),
-    /// The DNS records WindFlow created for deployed stacks (the only ones it changes).
+    /// The DNS records WindFlow created for deployed stacks (the only ones it changes), with
+    /// their health: whether the zone's authoritative servers serve them as written.
     Records {
+        /// Ask the authoritative servers now instead of showing the last check (the server
+        /// checks every 5 minutes).
+        #[arg(long)]
+        check: bool,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// The providers' zones with their DNSSEC state and the DS records for the registrar.
+    Zones {
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// DNSSEC: `windflow dns dnssec enable example.com`.
+    #[command(subcommand)]
+    Dnssec(DnssecCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DnssecCommand {
+    /// Turn signing on for a zone (PowerDNS; an RFC 2136 server must be set to sign by its
+    /// operator, and the answer says how), then print the DS records for the registrar.
+    Enable {
+        zone: String,
         #[command(flatten)]
         server: ServerArgs,
     },
@@ -98,15 +125,21 @@ fn read_secret(file: Option<&PathBuf>) -> Result<String> {
 
 pub async fn dns(g: &Global, command: &DnsCommand) -> Result<()> {
     match command {
-        DnsCommand::Records { server } => {
+        DnsCommand::Records { check, server } => {
             let s = connect(server)?;
-            let list: Vec<DnsRecord> = s.client.get(&s.org_path("/dns/records")).await?;
+            let path = s.org_path("/dns/records");
+            let list: Vec<DnsRecord> = if *check {
+                let path = s.org_path("/dns/records/check");
+                s.client.call(s.client.request(Method::POST, &path)).await?
+            } else {
+                s.client.get(&path).await?
+            };
             if g.output == Output::Json {
                 print_json(&list);
                 return Ok(());
             }
             let mut table = render::table([
-                "NAME", "TYPE", "VALUES", "ZONE", "PROVIDER", "OWNER", "CREATED",
+                "NAME", "TYPE", "VALUES", "ZONE", "PROVIDER", "OWNER", "HEALTH", "CHECKED",
             ]);
             for r in &list {
                 table.add_row([
@@ -116,10 +149,50 @@ pub async fn dns(g: &Global, command: &DnsCommand) -> Result<()> {
                     r.zone.clone(),
                     r.provider.clone(),
                     r.owner.clone(),
-                    format_time(&r.created_at),
+                    health_text(r),
+                    r.checked_at.as_ref().map(format_time).unwrap_or_default(),
                 ]);
             }
             println!("{table}");
+            Ok(())
+        }
+        DnsCommand::Zones { server } => {
+            let s = connect(server)?;
+            let list: Vec<DnsZone> = s.client.get(&s.org_path("/dns/zones")).await?;
+            if g.output == Output::Json {
+                print_json(&list);
+                return Ok(());
+            }
+            let mut table = render::table(["PROVIDER", "ZONE", "DNSSEC", "KEYS", "DS"]);
+            for z in &list {
+                table.add_row([
+                    z.provider.clone(),
+                    z.zone.clone(),
+                    dnssec_text(z),
+                    keys_text(z),
+                    z.ds_records.join("\n"),
+                ]);
+            }
+            println!("{table}");
+            Ok(())
+        }
+        DnsCommand::Dnssec(DnssecCommand::Enable { zone, server }) => {
+            let s = connect(server)?;
+            let path = s.org_path(&format!("/dns/zones/{}/dnssec", segment(zone)));
+            let state: DnsZone = s.client.call(s.client.request(Method::POST, &path)).await?;
+            if g.output == Output::Json {
+                print_json(&state);
+                return Ok(());
+            }
+            println!(
+                "{} is signed ({}); give the registrar of {} this DS record:",
+                state.zone,
+                keys_text(&state),
+                state.zone
+            );
+            for ds in &state.ds_records {
+                println!("  {}. IN DS {ds}", state.zone);
+            }
             Ok(())
         }
         DnsCommand::Provider(ProviderCommand::Ls { server }) => {
@@ -206,4 +279,42 @@ pub async fn dns(g: &Global, command: &DnsCommand) -> Result<()> {
             Ok(())
         }
     }
+}
+
+fn health_text(record: &DnsRecord) -> String {
+    let word = match record.health {
+        DnsRecordHealth::InSync => "in sync",
+        DnsRecordHealth::Mismatch => "MISMATCH",
+        DnsRecordHealth::Unchecked => "unchecked",
+    };
+    match &record.health_detail {
+        Some(detail) => format!("{word}: {detail}"),
+        None => word.to_string(),
+    }
+}
+
+fn dnssec_text(zone: &DnsZone) -> String {
+    match &zone.error {
+        Some(error) => format!("unknown: {error}"),
+        None if zone.signed => "signed".to_string(),
+        None => "unsigned".to_string(),
+    }
+}
+
+/// `csk 12345 ECDSAP256SHA256` per key, with its next rollover when the server tells.
+fn keys_text(zone: &DnsZone) -> String {
+    zone.keys
+        .iter()
+        .map(|k| {
+            let mut text = format!("{} {} {}", k.role, k.key_tag, k.algorithm_name);
+            if !k.active {
+                text.push_str(" (inactive)");
+            }
+            if let Some(at) = &k.next_rollover {
+                text.push_str(&format!(", rolls over {}", format_time(at)));
+            }
+            text
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }

@@ -283,6 +283,19 @@ fn table() -> Vec<(&'static str, &'static str, Value, &'static str)> {
             "admin",
         ),
         ("GET", "/orgs/{org}/dns/records", none.clone(), "viewer"),
+        (
+            "POST",
+            "/orgs/{org}/dns/records/check",
+            none.clone(),
+            "operator",
+        ),
+        ("GET", "/orgs/{org}/dns/zones", none.clone(), "viewer"),
+        (
+            "POST",
+            "/orgs/{org}/dns/zones/zz-missing/dnssec",
+            none.clone(),
+            "admin",
+        ),
         ("GET", "/orgs/{org}/deployments", none.clone(), "viewer"),
         (
             "POST",
@@ -370,6 +383,7 @@ fn table_operations() -> BTreeSet<String> {
         ("/domains/web", "/domains/{service}"),
         ("/certificates/zz-missing", "/certificates/{name}"),
         ("/dns/providers/zz-missing", "/dns/providers/{name}"),
+        ("/dns/zones/zz-missing/", "/dns/zones/{zone}/"),
         ("/deployments/zz-missing", "/deployments/{id}"),
         (
             "/containers/zz-missing/restart",

@@ -153,6 +153,24 @@ async fn a_wrong_api_key_and_a_missing_zone_are_named() {
 }
 
 #[tokio::test]
+async fn the_dns_address_comes_from_the_servers_settings() {
+    if !dns_tests_enabled(PDNS_TOOLS) {
+        return;
+    }
+    let pdns = PowerDns::start();
+    pdns.create_zone("example.test").await;
+    let servers = pdns
+        .provider()
+        .nameservers(&name("example.test"))
+        .await
+        .unwrap();
+    assert_eq!(
+        servers,
+        [std::net::SocketAddr::from(([127, 0, 0, 1], pdns.port))]
+    );
+}
+
+#[tokio::test]
 async fn dnssec_is_enabled_through_the_api_and_validates_with_the_reported_ds() {
     if !dns_tests_enabled(PDNS_TOOLS) {
         return;

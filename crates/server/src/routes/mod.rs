@@ -55,7 +55,7 @@ use crate::state::AppState;
         (name = "stacks", description = "Compose stacks, versions, variables, logs"),
         (name = "deployments", description = "Durable deployments and their events"),
         (name = "certificates", description = "Certificates the gateways serve: uploaded or issued through ACME"),
-        (name = "dns", description = "DNS providers and the records that follow deployments"),
+        (name = "dns", description = "DNS providers, their zones with DNSSEC, and the records that follow deployments with their health"),
         (name = "policies", description = "Host-access policies: what host-level features stacks may use"),
         (name = "audit", description = "Who did what"),
         (name = "health", description = "Probes and metrics"),

@@ -21,12 +21,16 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use windflow_dns::{
-    DnsError, DnsProvider as Provider, DomainName, ManagedZone, OwnerId, PowerDnsConfig,
-    PowerDnsProvider, RecordType, RecordValue, Rfc2136Config, Rfc2136Provider, RrSet, Secret,
-    TsigAlgorithm, TsigKey,
+    CheckOutcome, DnsError, DnsProvider as Provider, DnssecStatus, DomainName, KeyRole,
+    ManagedZone, OwnerId, PowerDnsConfig, PowerDnsProvider, RecordCheck, RecordType, RecordValue,
+    Rfc2136Config, Rfc2136Provider, RrSet, Secret, TsigAlgorithm, TsigKey,
 };
-use windflow_protocol::{CreateDnsProviderRequest, DnsProvider, DnsRecord};
-use windflow_storage::{DnsProviderRecord, DnsRecordRow, NewDnsProvider, Target};
+use windflow_protocol::{
+    CreateDnsProviderRequest, DnsProvider, DnsRecord, DnsRecordHealth, DnsZone, DnssecKey,
+};
+use windflow_storage::{
+    DnsCheck, DnsHealth, DnsProviderRecord, DnsRecordRow, NewDnsProvider, Target,
+};
 
 use crate::auth::OrgAccess;
 use crate::convert;
@@ -154,7 +158,7 @@ fn connect(
     }
 }
 
-fn zones(config: &StoredConfig) -> Vec<DomainName> {
+fn configured_zones(config: &StoredConfig) -> Vec<DomainName> {
     config
         .zones
         .iter()
@@ -284,31 +288,383 @@ pub async fn delete(app: &App, access: &OrgAccess, name: &str) -> ApiResult<()> 
     Ok(())
 }
 
-/// The records WindFlow created in the organization's zones.
+/// The records WindFlow created in the organization's zones, with their last health check.
 pub async fn records(app: &App, access: &OrgAccess) -> ApiResult<Vec<DnsRecord>> {
     let providers = app.store.list_dns_providers(&access.org.id).await?;
-    let provider_name = |id: &str| {
-        providers
-            .iter()
-            .find(|p| p.id == id)
-            .map(|p| p.name.clone())
-            .unwrap_or_default()
-    };
     Ok(app
         .store
         .list_dns_records(&access.org.id, None)
         .await?
         .into_iter()
-        .map(|r| DnsRecord {
-            provider: provider_name(&r.provider_id),
-            zone: r.zone,
-            name: r.name,
-            record_type: r.record_type,
-            values: r.values,
-            owner: r.owner,
-            created_at: convert::time(r.created_at),
-        })
+        .map(|r| wire_record(&providers, r))
         .collect())
+}
+
+fn wire_record(providers: &[DnsProviderRecord], r: DnsRecordRow) -> DnsRecord {
+    DnsRecord {
+        provider: providers
+            .iter()
+            .find(|p| p.id == r.provider_id)
+            .map(|p| p.name.clone())
+            .unwrap_or_default(),
+        zone: r.zone,
+        name: r.name,
+        record_type: r.record_type,
+        values: r.values,
+        owner: r.owner,
+        created_at: convert::time(r.created_at),
+        health: match r.health {
+            DnsHealth::InSync => DnsRecordHealth::InSync,
+            DnsHealth::Mismatch => DnsRecordHealth::Mismatch,
+            DnsHealth::Unchecked => DnsRecordHealth::Unchecked,
+        },
+        health_detail: r.health_detail,
+        checked_at: r.checked_at.map(convert::time),
+    }
+}
+
+// ---- zones and DNSSEC -------------------------------------------------------------------
+
+/// Every zone of every provider of the organization with its DNSSEC state. A provider that
+/// cannot be reached gives its zones an `error`, never a failed request.
+pub async fn zones(app: &App, access: &OrgAccess) -> ApiResult<Vec<DnsZone>> {
+    let providers = app.store.list_dns_providers(&access.org.id).await?;
+    let reads = providers.iter().flat_map(|provider| {
+        provider_zones(provider)
+            .into_iter()
+            .map(move |zone| zone_state(app, provider, zone))
+    });
+    Ok(futures::future::join_all(reads).await)
+}
+
+async fn zone_state(app: &App, provider: &DnsProviderRecord, zone: DomainName) -> DnsZone {
+    let status = match open(app, provider) {
+        Ok(opened) => opened.dnssec_status(&zone).await.map_err(|e| e.to_string()),
+        Err(e) => Err(format!("{e:#}")),
+    };
+    zone_wire(provider, &zone, status)
+}
+
+fn zone_wire(
+    provider: &DnsProviderRecord,
+    zone: &DomainName,
+    status: Result<DnssecStatus, String>,
+) -> DnsZone {
+    let mut wire = DnsZone {
+        provider: provider.name.clone(),
+        kind: provider.kind.clone(),
+        zone: zone.as_str().trim_end_matches('.').to_string(),
+        signed: false,
+        keys: Vec::new(),
+        ds_records: Vec::new(),
+        error: None,
+    };
+    match status {
+        Ok(status) => {
+            wire.signed = status.signed;
+            wire.keys = status
+                .keys
+                .iter()
+                .map(|k| DnssecKey {
+                    key_tag: k.key_tag,
+                    algorithm: k.algorithm.0,
+                    algorithm_name: k.algorithm.name(),
+                    role: match k.role {
+                        KeyRole::Ksk => "ksk",
+                        KeyRole::Zsk => "zsk",
+                        KeyRole::Csk => "csk",
+                    }
+                    .to_string(),
+                    active: k.active,
+                    next_rollover: k.next_rollover.map(time::OffsetDateTime::from),
+                    dnskey: k.dnskey.clone(),
+                })
+                .collect();
+            wire.ds_records = status.ds_records.iter().map(ToString::to_string).collect();
+        }
+        Err(error) => wire.error = Some(error),
+    }
+    wire
+}
+
+/// The provider managing exactly `zone` (as the user typed it, with or without the dot).
+fn find_zone<'a>(
+    providers: &'a [DnsProviderRecord],
+    zone: &str,
+) -> ApiResult<(&'a DnsProviderRecord, DomainName)> {
+    let not_found = || {
+        // Shown as `DNS zone "x" (…) not found`.
+        ApiError::NotFound(format!(
+            "DNS zone {zone:?} (none of this organization's DNS providers manages it; \
+             `windflow dns zones` lists those that do, `windflow dns provider add --zone` adds one)"
+        ))
+    };
+    let wanted = DomainName::parse(zone).map_err(|_| not_found())?;
+    providers
+        .iter()
+        .flat_map(|p| provider_zones(p).into_iter().map(move |z| (p, z)))
+        .find(|(_, z)| *z == wanted)
+        .ok_or_else(not_found)
+}
+
+/// Turns DNSSEC signing on for a zone where the provider can (PowerDNS); an RFC 2136 server
+/// must be configured to sign by its operator, and the answer says how (unless it signs
+/// already, which is then reported as it is).
+pub async fn enable_dnssec(app: &App, access: &OrgAccess, zone: &str) -> ApiResult<DnsZone> {
+    let providers = app.store.list_dns_providers(&access.org.id).await?;
+    let (provider, zone) = find_zone(&providers, zone)?;
+    let opened = open(app, provider).map_err(ApiError::internal)?;
+    let status = match opened.enable_dnssec(&zone).await {
+        Ok(status) => status,
+        Err(DnsError::Unsupported { hint, .. }) => {
+            let now = opened
+                .dnssec_status(&zone)
+                .await
+                .map_err(|e| ApiError::BadGateway(e.to_string()))?;
+            if !now.signed {
+                return Err(ApiError::invalid(
+                    "zone",
+                    format!(
+                        "the zone {zone} is not signed, and the DNS provider {} ({}) cannot \
+                         turn signing on: {hint}",
+                        provider.name, provider.kind
+                    ),
+                ));
+            }
+            // Signing is on already (the server's own policy): nothing to do.
+            now
+        }
+        Err(e) => return Err(ApiError::BadGateway(e.to_string())),
+    };
+    services::audit::record_org(
+        app,
+        access,
+        "dns_zone.dnssec_enable",
+        &format!("dns-zone/{}", zone.as_str().trim_end_matches('.')),
+        json!({
+            "provider": provider.name,
+            "signed": status.signed,
+            "ds_records": status.ds_records.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        }),
+    )
+    .await;
+    Ok(zone_wire(provider, &zone, Ok(status)))
+}
+
+// ---- health -----------------------------------------------------------------------------
+
+/// How often the maintenance loop checks every organization's records.
+pub const HEALTH_INTERVAL: Duration = Duration::from_secs(300);
+/// How long one query to an authoritative server may take.
+const HEALTH_QUERY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Checks the organization's records now and returns them with the new verdicts.
+pub async fn check_now(app: &App, access: &OrgAccess) -> ApiResult<Vec<DnsRecord>> {
+    check_organization(app, &access.org.id)
+        .await
+        .map_err(ApiError::internal)?;
+    records(app, access).await
+}
+
+/// The maintenance loop's pass: every organization with a DNS provider.
+pub async fn check_all(app: &App) {
+    let providers = match app.store.list_all_dns_providers().await {
+        Ok(providers) => providers,
+        Err(e) => {
+            tracing::warn!(error = %e, "listing DNS providers for the record health check");
+            return;
+        }
+    };
+    let orgs: std::collections::BTreeSet<String> =
+        providers.into_iter().map(|p| p.org_id).collect();
+    for org in orgs {
+        if let Err(e) = check_organization(app, &org).await {
+            tracing::warn!(org = %org, error = %format!("{e:#}"), "checking DNS records");
+        }
+    }
+}
+
+/// Asks the authoritative servers of each zone for each of the organization's records,
+/// stores the verdicts, records a mismatch and its recovery in the audit log, and publishes
+/// `windflow_dns_records_mismatched`.
+async fn check_organization(app: &App, org_id: &str) -> anyhow::Result<()> {
+    let providers = app.store.list_dns_providers(org_id).await?;
+    let rows = app.store.list_dns_records(org_id, None).await?;
+    let mut groups: std::collections::BTreeMap<(String, String), Vec<DnsRecordRow>> =
+        Default::default();
+    for row in rows {
+        groups
+            .entry((row.provider_id.clone(), row.zone.clone()))
+            .or_default()
+            .push(row);
+    }
+    let mut mismatched = 0usize;
+    for ((provider_id, zone), rows) in groups {
+        let servers = authoritative_servers(app, &providers, &provider_id, &zone).await;
+        let expected: Vec<Option<RrSet>> = rows.iter().map(expected_rrset).collect();
+        let checks = match &servers {
+            Ok(servers) => {
+                let valid: Vec<RrSet> = expected.iter().flatten().cloned().collect();
+                windflow_dns::check_records(servers, &valid, HEALTH_QUERY_TIMEOUT).await
+            }
+            Err(_) => Vec::new(),
+        };
+        for (row, rrset) in rows.iter().zip(&expected) {
+            let (health, detail) = match (&servers, rrset) {
+                (Err(why), _) => (DnsHealth::Unchecked, Some(why.clone())),
+                (Ok(_), None) => (
+                    DnsHealth::Unchecked,
+                    Some("the stored record cannot be read back".to_string()),
+                ),
+                (Ok(_), Some(rrset)) => verdict(rrset, &checks),
+            };
+            if health == DnsHealth::Mismatch {
+                mismatched += 1;
+            }
+            record_verdict(app, row, health, detail).await;
+        }
+    }
+    metrics::gauge!("windflow_dns_records_mismatched", "org" => org_id.to_string())
+        .set(mismatched as f64);
+    Ok(())
+}
+
+/// The servers to ask about a zone's records, or why there are none.
+async fn authoritative_servers(
+    app: &App,
+    providers: &[DnsProviderRecord],
+    provider_id: &str,
+    zone: &str,
+) -> Result<Vec<SocketAddr>, String> {
+    let Some(provider) = providers.iter().find(|p| p.id == provider_id) else {
+        return Err("the record's DNS provider is gone".to_string());
+    };
+    let zone = DomainName::parse(zone).map_err(|e| e.to_string())?;
+    let opened = open(app, provider).map_err(|e| format!("{e:#}"))?;
+    let servers = opened.nameservers(&zone).await.map_err(|e| e.to_string())?;
+    if servers.is_empty() {
+        return Err(format!(
+            "the DNS provider {} names no authoritative server to ask",
+            provider.name
+        ));
+    }
+    Ok(servers)
+}
+
+/// The RRset a stored record says WindFlow wrote.
+fn expected_rrset(row: &DnsRecordRow) -> Option<RrSet> {
+    let name = DomainName::parse(&row.name).ok()?;
+    let record_type = RecordType::parse(&row.record_type).ok()?;
+    let values = row
+        .values
+        .iter()
+        .map(|v| RecordValue::parse(record_type, v))
+        .collect::<Result<Vec<_>, _>>()
+        .ok()?;
+    RrSet::new(name, record_type, RECORD_TTL, values).ok()
+}
+
+/// In sync when every server matches; a mismatch when one answers other values or none;
+/// unchecked when a server could not be asked.
+fn verdict(expected: &RrSet, checks: &[RecordCheck]) -> (DnsHealth, Option<String>) {
+    let mine: Vec<&RecordCheck> = checks
+        .iter()
+        .filter(|c| c.name == expected.name && c.record_type == expected.record_type)
+        .collect();
+    let mut differs = Vec::new();
+    let mut failed = Vec::new();
+    for check in &mine {
+        match &check.outcome {
+            CheckOutcome::Match => {}
+            CheckOutcome::Mismatch { found } => differs.push(format!(
+                "{} answers {}",
+                check.server,
+                found
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            CheckOutcome::Missing => differs.push(format!("{} has no such record", check.server)),
+            CheckOutcome::NotAuthoritative => failed.push(format!(
+                "{} does not answer authoritatively for it",
+                check.server
+            )),
+            CheckOutcome::Failed(why) => failed.push(format!("{}: {why}", check.server)),
+        }
+    }
+    if !differs.is_empty() {
+        let wanted = expected.sorted_values().join(", ");
+        (
+            DnsHealth::Mismatch,
+            Some(format!("expected {wanted}; {}", differs.join("; "))),
+        )
+    } else if !failed.is_empty() || mine.is_empty() {
+        (
+            DnsHealth::Unchecked,
+            Some(failed.join("; ")).filter(|s| !s.is_empty()),
+        )
+    } else {
+        (DnsHealth::InSync, None)
+    }
+}
+
+/// Stores a verdict; a new mismatch and a recovery from one go to the audit log (as the
+/// server itself) and the log.
+async fn record_verdict(app: &App, row: &DnsRecordRow, health: DnsHealth, detail: Option<String>) {
+    let check = DnsCheck {
+        health,
+        detail: detail.as_deref(),
+        checked_at: now_ms(),
+    };
+    match app
+        .store
+        .record_dns_check(&row.org_id, &row.id, row.health, check)
+        .await
+    {
+        Ok(true) => {}
+        // Removed by a deployment, or another check recorded first (and reports the change).
+        Ok(false) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, name = %row.name, "recording a DNS record's health");
+            return;
+        }
+    }
+    let action = match (row.health, health) {
+        (previous, DnsHealth::Mismatch) if previous != DnsHealth::Mismatch => {
+            tracing::warn!(
+                org_id = %row.org_id,
+                name = %row.name,
+                record_type = %row.record_type,
+                detail = detail.as_deref().unwrap_or_default(),
+                "a DNS record WindFlow manages is served differently"
+            );
+            "dns_record.mismatch"
+        }
+        (DnsHealth::Mismatch, DnsHealth::InSync) => {
+            tracing::info!(
+                org_id = %row.org_id,
+                name = %row.name,
+                record_type = %row.record_type,
+                "a DNS record WindFlow manages is served as written again"
+            );
+            "dns_record.recovered"
+        }
+        _ => return,
+    };
+    services::audit::record_as(
+        app,
+        services::audit::Actor {
+            id: None,
+            name: "windflow",
+            ip: None,
+        },
+        Some(&row.org_id),
+        action,
+        &format!("dns-record/{} {}", row.name, row.record_type),
+        json!({ "values": row.values, "detail": detail, "owner": row.owner }),
+    )
+    .await;
 }
 
 /// Key rotation: every provider's credential sealed again under the keyring's current key.
@@ -335,7 +691,7 @@ pub async fn reseal_all(
 
 /// The zones a stored provider manages.
 pub fn provider_zones(record: &DnsProviderRecord) -> Vec<DomainName> {
-    zones(&stored_config(record))
+    configured_zones(&stored_config(record))
 }
 
 /// A stored provider, unsealed and connected.
@@ -361,7 +717,11 @@ pub fn managing_zone<'a>(
 ) -> Option<(&'a DnsProviderRecord, DomainName)> {
     providers
         .iter()
-        .flat_map(|p| zones(&stored_config(p)).into_iter().map(move |z| (p, z)))
+        .flat_map(|p| {
+            configured_zones(&stored_config(p))
+                .into_iter()
+                .map(move |z| (p, z))
+        })
         .filter(|(_, zone)| host.is_in_zone(zone))
         .max_by_key(|(_, zone)| zone.as_str().len())
 }
@@ -545,6 +905,9 @@ async fn sync_records_inner(
                     values: values.clone(),
                     owner: owner.clone(),
                     created_at: now_ms(),
+                    health: DnsHealth::Unchecked,
+                    health_detail: None,
+                    checked_at: None,
                 })
                 .await?;
             anyhow::Ok(())
@@ -614,6 +977,61 @@ mod tests {
         assert_eq!(kind("192.0.2.1"), "A");
         assert_eq!(kind("2001:db8::1"), "AAAA");
         assert_eq!(kind("lb.example.net"), "CNAME");
+    }
+
+    /// One record checked on two servers: what each answered → the verdict and its detail.
+    fn check_verdict(answers: [CheckOutcome; 2], health: DnsHealth, detail: Option<&str>) {
+        let expected = RrSet::new(
+            DomainName::parse("shop.example.test").unwrap(),
+            RecordType::A,
+            RECORD_TTL,
+            vec![RecordValue::parse(RecordType::A, "192.0.2.10").unwrap()],
+        )
+        .unwrap();
+        let checks: Vec<RecordCheck> = answers
+            .into_iter()
+            .zip(["127.0.0.1:53", "127.0.0.2:53"])
+            .map(|(outcome, server)| RecordCheck {
+                server: server.parse().unwrap(),
+                name: expected.name.clone(),
+                record_type: RecordType::A,
+                outcome,
+            })
+            .collect();
+        assert_eq!(
+            verdict(&expected, &checks),
+            (health, detail.map(str::to_string)),
+            "{checks:?}"
+        );
+    }
+
+    #[test]
+    fn every_server_must_serve_the_record_as_written() {
+        use CheckOutcome::*;
+        let other = || Mismatch {
+            found: vec![RecordValue::parse(RecordType::A, "192.0.2.66").unwrap()],
+        };
+        check_verdict([Match, Match], DnsHealth::InSync, None);
+        check_verdict(
+            [Match, other()],
+            DnsHealth::Mismatch,
+            Some("expected 192.0.2.10; 127.0.0.2:53 answers 192.0.2.66"),
+        );
+        check_verdict(
+            [Missing, Failed("timed out".into())],
+            DnsHealth::Mismatch,
+            Some("expected 192.0.2.10; 127.0.0.1:53 has no such record"),
+        );
+        check_verdict(
+            [Match, Failed("timed out".into())],
+            DnsHealth::Unchecked,
+            Some("127.0.0.2:53: timed out"),
+        );
+        check_verdict(
+            [NotAuthoritative, Match],
+            DnsHealth::Unchecked,
+            Some("127.0.0.1:53 does not answer authoritatively for it"),
+        );
     }
 
     #[test]

@@ -202,6 +202,9 @@ pub(crate) async fn dns_records_belong_to_their_owner(store: &dyn Store) {
         values: values.iter().map(|v| v.to_string()).collect(),
         owner: owner.into(),
         created_at: T0,
+        health: DnsHealth::Unchecked,
+        health_detail: None,
+        checked_at: None,
     };
     let saved = store
         .save_dns_record(record("stack:a", &["192.0.2.1"]))
@@ -214,6 +217,82 @@ pub(crate) async fn dns_records_belong_to_their_owner(store: &dyn Store) {
         .unwrap();
     assert_eq!(updated.id, saved.id);
     assert_eq!(updated.values, ["192.0.2.2", "192.0.2.3"]);
+    assert_eq!(updated.health, DnsHealth::Unchecked);
+
+    // Health checks: stored per record, only in its organization, compare and set on the
+    // health the checker read (two checks at once report a change once); kept while the
+    // values stay, forgotten when they change.
+    let check = |health, detail, checked_at| DnsCheck {
+        health,
+        detail,
+        checked_at,
+    };
+    let mismatch = check(
+        DnsHealth::Mismatch,
+        Some("127.0.0.1:53 answered 192.0.2.66"),
+        T0 + 5,
+    );
+    assert!(
+        store
+            .record_dns_check(&w.org.id, &saved.id, DnsHealth::Unchecked, mismatch)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .record_dns_check(&w.org.id, &saved.id, DnsHealth::Unchecked, mismatch)
+            .await
+            .unwrap(),
+        "a second check that read the old health changes nothing"
+    );
+    assert!(
+        !store
+            .record_dns_check(
+                &other.id,
+                &saved.id,
+                DnsHealth::Mismatch,
+                check(DnsHealth::InSync, None, T0 + 6)
+            )
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .record_dns_check(&w.org.id, "nothing", DnsHealth::Unchecked, mismatch)
+            .await
+            .unwrap()
+    );
+    let checked = &store.list_dns_records(&w.org.id, None).await.unwrap()[0];
+    assert_eq!(checked.health, DnsHealth::Mismatch);
+    assert_eq!(
+        checked.health_detail.as_deref(),
+        Some("127.0.0.1:53 answered 192.0.2.66")
+    );
+    assert_eq!(checked.checked_at, Some(T0 + 5));
+    let same = store
+        .save_dns_record(record("stack:a", &["192.0.2.2", "192.0.2.3"]))
+        .await
+        .unwrap();
+    assert_eq!(
+        (same.health, same.checked_at),
+        (DnsHealth::Mismatch, Some(T0 + 5))
+    );
+    let changed = store
+        .save_dns_record(record("stack:a", &["192.0.2.4"]))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            changed.health,
+            changed.health_detail.clone(),
+            changed.checked_at
+        ),
+        (DnsHealth::Unchecked, None, None)
+    );
+    store
+        .save_dns_record(record("stack:a", &["192.0.2.2", "192.0.2.3"]))
+        .await
+        .unwrap();
     // Another stack cannot take the name over.
     assert!(matches!(
         store
