@@ -19,17 +19,19 @@
 //! - A host no route names gets 404, never another route's service.
 
 pub mod caddy;
+pub mod haproxy;
 pub mod model;
 pub mod runtime;
 pub mod validate;
 
 pub use caddy::caddy_json;
+pub use haproxy::haproxy_cfg;
 pub use model::{
-    AcmeChallenge, ActiveHealthCheck, GatewayConfig, HttpRoute, PemCertificate, TcpRoute, Timeouts,
-    Upstream,
+    AcmeChallenge, ActiveHealthCheck, GatewayConfig, HttpRoute, PemCertificate, TcpHealthCheck,
+    TcpRoute, Timeouts, Upstream,
 };
 pub use runtime::{
     Ensured, ExecOutput, GatewayError, GatewayImage, GatewayRuntime, GatewaySettings,
     GatewayStatus, PublishedPort, UpstreamStatus,
 };
-pub use validate::{ConfigError, InvalidConfig, validate};
+pub use validate::{ConfigError, InvalidConfig, validate, validate_tcp};
