@@ -22,6 +22,7 @@ pub mod caddy;
 pub mod haproxy;
 pub mod model;
 pub mod runtime;
+pub mod tcp_runtime;
 pub mod validate;
 
 pub use caddy::caddy_json;
@@ -33,5 +34,8 @@ pub use model::{
 pub use runtime::{
     Ensured, ExecOutput, GatewayError, GatewayImage, GatewayRuntime, GatewaySettings,
     GatewayStatus, PublishedPort, UpstreamStatus,
+};
+pub use tcp_runtime::{
+    TcpApplied, TcpGatewayImage, TcpGatewayRuntime, TcpGatewaySettings, TcpGatewayStatus,
 };
 pub use validate::{ConfigError, InvalidConfig, validate, validate_tcp};
