@@ -227,8 +227,15 @@ fn service(s: &Service) -> Value {
     }
     o.list("volumes_from", &s.volumes_from);
     o.opt("working_dir", s.working_dir.clone());
-    if let Some(ingress) = &s.ingress {
-        o.put("x-windflow", json!(ingress));
+    if s.ingress.is_some() || !s.tcp.is_empty() {
+        let mut extension = s
+            .ingress
+            .as_ref()
+            .map_or_else(|| json!({}), |ingress| json!(ingress));
+        if !s.tcp.is_empty() {
+            extension["tcp"] = json!(s.tcp);
+        }
+        o.put("x-windflow", extension);
     }
     o.into_value()
 }
