@@ -293,7 +293,8 @@ pub async fn check_claims(
     target: &Target,
 ) -> ApiResult<()> {
     let wanted = routes(spec);
-    if wanted.is_empty() {
+    let wanted_tcp = tcp_forwards(spec);
+    if wanted.is_empty() && wanted_tcp.is_empty() {
         return Ok(());
     }
     for deployed in app.store.list_deployed(org, None, Some(&target.id)).await? {
@@ -303,6 +304,19 @@ pub async fn check_claims(
         let Some(other) = deployed_spec(app.store.as_ref(), org, &deployed).await? else {
             continue;
         };
+        for (other_forward, other_service) in tcp_forwards(&other) {
+            for (forward, service) in &wanted_tcp {
+                if let Some(conflict) = forward.conflict(&other_forward) {
+                    return Err(ApiError::Conflict {
+                        message: format!(
+                            "gateway port {} (service {service}) is already taken on target {} by stack {}, service {other_service}: {conflict}; pick another listen port",
+                            forward.listen, target.name, deployed.stack_name
+                        ),
+                        field: Some("tcp".into()),
+                    });
+                }
+            }
+        }
         for (domain, other_service) in routes(&other) {
             if let Some(service) = wanted.get(&domain) {
                 return Err(ApiError::Conflict {
@@ -354,6 +368,14 @@ pub fn routes(spec: &StackSpec) -> BTreeMap<Domain, String> {
         }
     }
     out
+}
+
+/// Every TCP forward of the stack (`x-windflow.tcp`), with the service it goes to.
+pub fn tcp_forwards(spec: &StackSpec) -> Vec<(windflow_domain::TcpForward, String)> {
+    spec.services
+        .iter()
+        .flat_map(|(name, service)| service.tcp.iter().map(|f| (f.clone(), name.clone())))
+        .collect()
 }
 
 /// What a deployment runs, with its domains as they were deployed: its version, loaded with

@@ -1,7 +1,9 @@
 //! Each target's gateway (`windflow-gateway`): created before a stack with domains deploys
 //! there, then given the routes of every stack deployed on the target after each deployment
 //! and removal, with their certificates — issued through ACME on first use, answering the
-//! HTTP-01 challenges through the gateway itself.
+//! HTTP-01 challenges through the gateway itself. Raw TCP forwards (`x-windflow.tcp`) go to
+//! the target's TCP gateway (`windflow-gateway-tcp`, HAProxy) in the same sync; it exists
+//! only while some stack on the target forwards TCP.
 //!
 //! *Invariants:* a target's gateway is configured by one deployment at a time (a lock per
 //! target); it serves only the routes of stacks deployed on that target, which belongs to
@@ -19,7 +21,8 @@ use windflow_domain::naming::GATEWAY_NETWORK;
 use windflow_domain::{Domain, Ingress, StackSpec, TlsMode};
 use windflow_gateway::{
     AcmeChallenge, ActiveHealthCheck, GatewayConfig, GatewayImage, GatewayRuntime, GatewaySettings,
-    HttpRoute, PemCertificate, PublishedPort, Upstream,
+    HttpRoute, PemCertificate, PublishedPort, TcpGatewayImage, TcpGatewayRuntime,
+    TcpGatewaySettings, TcpHealthCheck, TcpRoute, Upstream,
 };
 use windflow_storage::{CertificateRecord, Target, TargetKind};
 
@@ -33,6 +36,8 @@ pub const GATEWAY_CONTAINER: &str = "windflow-gateway";
 /// of rotation until the next one, so the timeout errs on the generous side.
 const HEALTH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 const HEALTH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+/// How often the TCP gateway connects to each replica of a TCP forward.
+const TCP_HEALTH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// What a gateway sync did, for the deployment's events.
 #[derive(Debug, Default)]
@@ -55,6 +60,16 @@ pub fn has_domains(spec: &StackSpec) -> bool {
     spec.services.values().any(|s| s.ingress.is_some())
 }
 
+/// Whether any service of the stack forwards TCP from a gateway port.
+pub fn has_tcp(spec: &StackSpec) -> bool {
+    spec.services.values().any(|s| !s.tcp.is_empty())
+}
+
+/// Whether the stack needs the target's gateway (its network, at least): domains or TCP.
+pub fn uses_gateway(spec: &StackSpec) -> bool {
+    has_domains(spec) || has_tcp(spec)
+}
+
 fn settings(app: &App) -> GatewaySettings {
     let published = |address: std::net::SocketAddr| PublishedPort {
         host_ip: (!address.ip().is_unspecified()).then(|| address.ip().to_string()),
@@ -75,6 +90,17 @@ fn runtime(app: &App, target: &Target) -> anyhow::Result<GatewayRuntime> {
     Ok(GatewayRuntime::new(driver.client().clone(), settings(app)))
 }
 
+/// The TCP gateway beside the HTTP one: same network, same host address, never its ports.
+fn tcp_runtime(app: &App, target: &Target) -> anyhow::Result<TcpGatewayRuntime> {
+    let driver = services::targets::config::docker_driver(&app.keyring, target)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let settings = TcpGatewaySettings::beside(
+        &settings(app),
+        TcpGatewayImage(app.config.gateway.tcp_image.clone()),
+    );
+    Ok(TcpGatewayRuntime::new(driver.client().clone(), settings))
+}
+
 fn lock(app: &App, target: &Target) -> Arc<AsyncMutex<()>> {
     app.gateway_locks
         .lock()
@@ -85,14 +111,15 @@ fn lock(app: &App, target: &Target) -> Arc<AsyncMutex<()>> {
 }
 
 /// Makes sure the target's gateway runs before `spec` deploys there: its network must exist
-/// for the stack's services to join it. A stack without domains needs nothing.
+/// for the stack's services to join it. A stack without domains or TCP forwards needs
+/// nothing.
 pub async fn prepare(app: &App, target: &Target, spec: &StackSpec) -> anyhow::Result<()> {
-    if !has_domains(spec) {
+    if !uses_gateway(spec) {
         return Ok(());
     }
     if !supported(target) {
         anyhow::bail!(
-            "target {} is a {} target, which has no gateway yet: services with domains deploy onto docker or ssh targets",
+            "target {} is a {} target, which has no gateway yet: services with domains or TCP forwards deploy onto docker or ssh targets",
             target.name,
             target.kind.as_str()
         );
@@ -145,18 +172,45 @@ pub async fn sync_renewing(
         return Ok(report);
     }
     // Whether the version this deployment replaces brought routes: only then may the
-    // gateway need changing when nothing on the target has domains any more.
-    let had_routes = match &changing {
-        Some(c) => previous_had_domains(app, org, target, c.stack_id).await?,
-        None => false,
+    // gateway need changing when nothing on the target has domains (or TCP forwards) any more.
+    let (had_routes, had_tcp) = match &changing {
+        Some(c) => previous_had(app, org, target, c.stack_id).await?,
+        None => (false, false),
     };
-    let services = deployed_services(app, org, target, changing).await?;
-    if services.is_empty() && !had_routes {
+    let specs = deployed_specs(app, org, target, changing).await?;
+    let services = routed_services(&specs);
+    let tcp = tcp_routes(&specs);
+    if services.is_empty() && !had_routes && tcp.is_empty() && !had_tcp {
         // Nothing routed here before or now: the gateway (if any) is left alone.
         return Ok(report);
     }
     let guard = lock(app, target);
     let _held = guard.lock().await;
+    // TCP forwards first: they need no certificate. The TCP gateway is touched only when a
+    // stack forwards TCP now or did before this deployment, so a deployment elsewhere never
+    // removes another server's (same engine, CI) TCP gateway.
+    if !tcp.is_empty() || had_tcp {
+        let routes: Vec<TcpRoute> = tcp.iter().map(|t| t.route.clone()).collect();
+        // A refused TCP configuration does not hold back the HTTP routes: it is reported,
+        // and the previous TCP routes keep serving.
+        if let Err(e) = tcp_runtime(app, target)?.apply(&routes).await {
+            report.warnings.push(format!(
+                "the TCP gateway was not updated (its previous routes keep serving): {e}"
+            ));
+        } else {
+            report.routes.extend(tcp.iter().map(|t| {
+                let names = if t.route.sni.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", t.route.sni.join(", "))
+                };
+                format!("tcp :{}{names} → {}/{}", t.route.listen, t.stack, t.service)
+            }));
+        }
+    }
+    if services.is_empty() && !had_routes {
+        return Ok(report);
+    }
     let runtime = Arc::new(runtime(app, target)?);
     if services.is_empty() {
         // The last routes left: an empty configuration, if a gateway runs at all.
@@ -236,15 +290,12 @@ pub async fn sync_renewing(
         let config = build_config(app, &services, &certificates, &mut final_report);
         runtime.apply(&config).await?;
     }
-    report.routes = services
-        .iter()
-        .flat_map(|s| {
-            s.ingress
-                .domains
-                .iter()
-                .map(move |d| format!("{d} → {}/{}", s.stack, s.service))
-        })
-        .collect();
+    report.routes.extend(services.iter().flat_map(|s| {
+        s.ingress
+            .domains
+            .iter()
+            .map(move |d| format!("{d} → {}/{}", s.stack, s.service))
+    }));
     Ok(report)
 }
 
@@ -353,7 +404,7 @@ pub async fn info(
     access: &crate::auth::OrgAccess,
     target_name: &str,
 ) -> crate::error::ApiResult<windflow_protocol::GatewayInfo> {
-    use windflow_protocol::{GatewayInfo, GatewayRoute, GatewayUpstream};
+    use windflow_protocol::{GatewayInfo, GatewayRoute, GatewayTcpRoute, GatewayUpstream};
     let org = &access.org.id;
     let target = services::targets::find(app, org, target_name).await?;
     let gateway = &app.config.gateway;
@@ -364,14 +415,36 @@ pub async fn info(
         http: gateway.http.to_string(),
         https: gateway.https.to_string(),
         routes: Vec::new(),
+        tcp_routes: Vec::new(),
+        tcp_running: false,
         error: None,
     };
     if !info.supported {
         return Ok(info);
     }
-    let routed = deployed_services(app, org, &target, None)
+    let specs = deployed_specs(app, org, &target, None)
         .await
         .map_err(|e| crate::error::ApiError::Unavailable(format!("{e:#}")))?;
+    let routed = routed_services(&specs);
+    info.tcp_routes = tcp_routes(&specs)
+        .into_iter()
+        .map(|t| GatewayTcpRoute {
+            listen: t.route.listen,
+            sni: t.route.sni,
+            stack: t.stack,
+            service: t.service,
+            upstreams: t.route.upstreams.iter().map(Upstream::address).collect(),
+        })
+        .collect();
+    if !info.tcp_routes.is_empty() {
+        match tcp_runtime(app, &target) {
+            Ok(runtime) => match runtime.status().await {
+                Ok(status) => info.tcp_running = status.is_some_and(|s| s.running),
+                Err(e) => info.error = Some(e.to_string()),
+            },
+            Err(e) => info.error = Some(format!("{e:#}")),
+        }
+    }
     let live = match runtime(app, &target) {
         Ok(runtime) => match runtime.status().await {
             Ok(status) => {
@@ -465,15 +538,22 @@ impl RoutedService {
     }
 }
 
-/// Every service with domains of every stack deployed on the target, with its replicas as
-/// upstreams (their container names on the gateway network).
-/// Whether the stack's deployment on the target before this one had domains.
-async fn previous_had_domains(
+/// A TCP forward of a service deployed on the target, as the TCP gateway's route.
+struct TcpRouted {
+    stack: String,
+    service: String,
+    route: TcpRoute,
+}
+
+/// Whether the stack's deployment on the target before this one had domains, and whether
+/// it had TCP forwards.
+async fn previous_had(
     app: &App,
     org: &str,
     target: &Target,
     stack_id: &str,
-) -> anyhow::Result<bool> {
+) -> anyhow::Result<(bool, bool)> {
+    let (mut domains, mut tcp) = (false, false);
     for deployed in app
         .store
         .list_deployed(org, Some(stack_id), Some(&target.id))
@@ -482,20 +562,66 @@ async fn previous_had_domains(
         if let Some(spec) = services::domains::deployed_spec(app.store.as_ref(), org, &deployed)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?
-            && has_domains(&spec)
         {
-            return Ok(true);
+            domains |= has_domains(&spec);
+            tcp |= has_tcp(&spec);
         }
     }
-    Ok(false)
+    Ok((domains, tcp))
 }
 
+/// Every service with domains of every stack deployed on the target, with its replicas as
+/// upstreams (their container names on the gateway network).
 async fn deployed_services(
     app: &App,
     org: &str,
     target: &Target,
     changing: Option<Changing<'_>>,
 ) -> anyhow::Result<Vec<RoutedService>> {
+    Ok(routed_services(
+        &deployed_specs(app, org, target, changing).await?,
+    ))
+}
+
+/// Every TCP forward of every stack deployed on the target, one route per forward, in a
+/// stable order (stack, service, listen port).
+fn tcp_routes(specs: &[(String, StackSpec)]) -> Vec<TcpRouted> {
+    let mut out = Vec::new();
+    for (stack_name, spec) in specs {
+        for (name, service) in &spec.services {
+            for forward in &service.tcp {
+                let upstreams = (1..=service.deploy.replicas.max(1))
+                    .map(|n| Upstream::new(spec.replica_name(name, n), forward.port))
+                    .collect();
+                out.push(TcpRouted {
+                    stack: stack_name.clone(),
+                    service: name.clone(),
+                    route: TcpRoute {
+                        id: format!("{stack_name}/{name}:{}", forward.listen),
+                        listen: forward.listen,
+                        sni: forward.sni.clone(),
+                        upstreams,
+                        health: Some(TcpHealthCheck {
+                            interval: TCP_HEALTH_INTERVAL,
+                        }),
+                    },
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        (&a.stack, &a.service, a.route.listen).cmp(&(&b.stack, &b.service, b.route.listen))
+    });
+    out
+}
+
+/// The specs of every stack deployed on the target, with `changing` as it now is.
+async fn deployed_specs(
+    app: &App,
+    org: &str,
+    target: &Target,
+    changing: Option<Changing<'_>>,
+) -> anyhow::Result<Vec<(String, StackSpec)>> {
     let mut specs: Vec<(String, StackSpec)> = Vec::new();
     for deployed in app.store.list_deployed(org, None, Some(&target.id)).await? {
         if changing
@@ -519,8 +645,13 @@ async fn deployed_services(
     {
         specs.push((stack_name.to_string(), spec.clone()));
     }
+    Ok(specs)
+}
+
+/// Every service with domains in `specs`, with its replicas as upstreams.
+fn routed_services(specs: &[(String, StackSpec)]) -> Vec<RoutedService> {
     let mut out = Vec::new();
-    for (stack_name, spec) in &specs {
+    for (stack_name, spec) in specs {
         for (name, service) in &spec.services {
             let Some(ingress) = &service.ingress else {
                 continue;
@@ -536,7 +667,7 @@ async fn deployed_services(
             });
         }
     }
-    Ok(out)
+    out
 }
 
 /// The gateway configuration for `services`: one route per service and path prefix, TLS
