@@ -1,7 +1,8 @@
 //! A service's raw TCP forward (`x-windflow.tcp`), deployed through the control plane: the
 //! target's TCP gateway (HAProxy, from the local test image) forwards a gateway port on
 //! loopback to the service's replica; the gateway info lists it; a second stack asking for
-//! the same listen port is refused at queue time naming the first, and nothing of it runs;
+//! the same listen port (or the gateway's HTTPS port) is refused at queue time naming the
+//! first, and nothing of it runs;
 //! removing the stack removes the TCP gateway with its last route.
 
 use std::io::{BufRead, BufReader, Write};
@@ -61,18 +62,22 @@ async fn a_tcp_forward_reaches_the_service_and_its_port_is_claimed_once_per_targ
     remove_gateway(&docker).await;
     let image = gateway_test_image();
     let tcp_image = gateway_tcp_test_image();
+    let https_port = free_port();
+    let https = format!("127.0.0.1:{https_port}");
     let server = start_with(
         Database::Sqlite,
         &[
             ("WINDFLOW_GATEWAY_IMAGE", &image),
             ("WINDFLOW_GATEWAY_TCP_IMAGE", &tcp_image),
+            ("WINDFLOW_GATEWAY_HTTPS", &https),
         ],
     )
     .await;
     let api = server.admin().await.unwrap();
     let first = unique_project("tcpdb");
     let rival = unique_project("tcprival");
-    let _guards = [&first, &rival].map(windflow_testkit::ProjectGuard::new);
+    let third = unique_project("tcpthird");
+    let _guards = [&first, &rival, &third].map(windflow_testkit::ProjectGuard::new);
     let listen = free_port();
     create_stack(&api, &first, &compose(listen)).await;
     run_deployment(&api, &first, "deploy").await;
@@ -122,6 +127,23 @@ async fn a_tcp_forward_reaches_the_service_and_its_port_is_claimed_once_per_targ
             .is_empty()
     );
     echo(listen, "still served").unwrap();
+    // Nor may a stack take the gateway's own HTTPS port.
+    create_stack(&api, &third, &compose(https_port)).await;
+    let refused = api
+        .post(
+            "/orgs/default/deployments",
+            json!({ "stack": third, "target": "local" }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(refused.status, 409, "{}", refused.text);
+    assert!(
+        refused.text.contains(&format!(
+            "gateway port {https_port} (service echo) is the gateway's own HTTP or HTTPS port on target local"
+        )),
+        "{}",
+        refused.text
+    );
 
     // The last TCP route gone, the TCP gateway goes too.
     run_deployment(&api, &first, "remove").await;
@@ -134,7 +156,7 @@ async fn a_tcp_forward_reaches_the_service_and_its_port_is_claimed_once_per_targ
     assert!(gone.is_err(), "the TCP gateway is still there: {gone:?}");
     assert!(echo(listen, "nobody").is_err());
 
-    for stack in [&first, &rival] {
+    for stack in [&first, &rival, &third] {
         let r = api
             .delete(&format!("/orgs/default/stacks/{stack}?undeploy=true"))
             .await

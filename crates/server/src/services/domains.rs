@@ -284,7 +284,9 @@ pub async fn apply_stored_settings(
 }
 
 /// Refuses to deploy `spec` onto `target` when another stack deployed there answers at one
-/// of its hosts and paths: one route, one stack, per gateway.
+/// of its hosts and paths, or takes one of its TCP listen ports (unless both route distinct
+/// TLS server names there): one route, one stack, per gateway. A TCP listen port that is the
+/// gateway's own HTTP or HTTPS port is refused too.
 pub async fn check_claims(
     app: &App,
     org: &str,
@@ -296,6 +298,18 @@ pub async fn check_claims(
     let wanted_tcp = tcp_forwards(spec);
     if wanted.is_empty() && wanted_tcp.is_empty() {
         return Ok(());
+    }
+    let gateway = &app.config.gateway;
+    for (forward, service) in &wanted_tcp {
+        if [gateway.http.port(), gateway.https.port()].contains(&forward.listen) {
+            return Err(ApiError::Conflict {
+                message: format!(
+                    "gateway port {} (service {service}) is the gateway's own HTTP or HTTPS port on target {}; pick another listen port",
+                    forward.listen, target.name
+                ),
+                field: Some("tcp".into()),
+            });
+        }
     }
     for deployed in app.store.list_deployed(org, None, Some(&target.id)).await? {
         if deployed.stack_id == stack.id {
