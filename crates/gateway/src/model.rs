@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 #[serde(default)]
 pub struct GatewayConfig {
     pub routes: Vec<HttpRoute>,
-    /// Layer-4 forwarding, served by the TCP gateway (HAProxy) beside Caddy, not by Caddy.
+    /// Layer-4 forwarding, served by the TCP gateway (HAProxy) beside Caddy, not by Caddy:
+    /// [`crate::GatewayRuntime::apply`] only validates them;
+    /// [`crate::TcpGatewayRuntime::apply`] takes them.
     pub tcp_routes: Vec<TcpRoute>,
     /// Certificates WindFlow obtained; Caddy picks one by SNI. Caddy never obtains any itself.
     pub certificates: Vec<PemCertificate>,
