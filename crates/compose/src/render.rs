@@ -27,8 +27,10 @@
 //! - `deploy.resources` for `mem_limit`, `mem_reservation`, `cpus` and `pids_limit`
 //!   (WindFlow folds the service-level keys into the deploy limits; compose keeps both), and
 //!   `deploy.replicas` for `scale`;
-//! - keys the loader accepts only with a warning (`develop`, `attach`) and `x-` extensions
-//!   are missing (keys WindFlow refuses never get here: see `compat`), and variables listed in
+//! - a service's `x-windflow` is printed as WindFlow understood it (domains, the resolved
+//!   `port`, `tls`, …, and `tcp` forwards with their resolved container `port`);
+//! - keys the loader accepts only with a warning (`develop`, `attach`) and other `x-`
+//!   extensions are missing (keys WindFlow refuses never get here: see `compat`), and variables listed in
 //!   `environment` without a value and unset are dropped (compose keeps them as `null`);
 //! - the JSON form leaves out `command: null`/`entrypoint: null` (compose-go's JSON prints
 //!   them for every service).

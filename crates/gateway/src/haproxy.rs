@@ -23,7 +23,7 @@ use crate::model::TcpRoute;
 pub const SNI_INSPECT_DELAY: &str = "5s";
 
 /// The HAProxy configuration serving `routes` (assumed valid, see
-/// [`crate::validate::validate_tcp`]).
+/// [`crate::validate_tcp`]).
 pub fn haproxy_cfg(routes: &[TcpRoute]) -> String {
     let mut cfg = String::from(
         "# Written by WindFlow; replaced whole on every change.\n\
