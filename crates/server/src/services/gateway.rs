@@ -773,3 +773,60 @@ impl Http01Solver for GatewaySolver {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use windflow_domain::{Service, TcpForward};
+
+    use super::*;
+
+    #[test]
+    fn tcp_forwards_become_one_route_each_over_every_replica() {
+        let mut spec = StackSpec {
+            name: "shop".into(),
+            ..Default::default()
+        };
+        let mut db = Service {
+            tcp: vec![
+                TcpForward {
+                    listen: 15432,
+                    port: 5432,
+                    sni: vec![],
+                },
+                TcpForward {
+                    listen: 8443,
+                    port: 5432,
+                    sni: vec!["db.example.test".into()],
+                },
+            ],
+            ..Default::default()
+        };
+        db.deploy.replicas = 2;
+        spec.services.insert("db".into(), db);
+        spec.services.insert("web".into(), Service::default());
+        let routes = tcp_routes(&[("shop".into(), spec)]);
+        let got: Vec<String> = routes
+            .into_iter()
+            .map(|t| {
+                let upstreams: Vec<String> =
+                    t.route.upstreams.iter().map(Upstream::address).collect();
+                format!(
+                    "{} {}/{} :{} [{}] → {}",
+                    t.route.id,
+                    t.stack,
+                    t.service,
+                    t.route.listen,
+                    t.route.sni.join(","),
+                    upstreams.join(",")
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "shop/db:8443 shop/db :8443 [db.example.test] → shop-db-1:5432,shop-db-2:5432",
+                "shop/db:15432 shop/db :15432 [] → shop-db-1:5432,shop-db-2:5432",
+            ]
+        );
+    }
+}
