@@ -4,7 +4,8 @@
 #   2. cargo clippy --workspace --all-targets -- -D warnings
 #   3. cargo test --workspace --no-fail-fast (integration tests use the real Docker engine and PostgreSQL)
 # It first provisions the engine and the test images (scripts/ensure-docker.sh,
-# scripts/ensure-test-images.sh, scripts/ensure-gateway-image.sh) and a PostgreSQL server (scripts/ensure-postgres.sh, which
+# scripts/ensure-test-images.sh, scripts/ensure-gateway-image.sh,
+# scripts/ensure-gateway-tcp-image.sh) and a PostgreSQL server (scripts/ensure-postgres.sh, which
 # yields WINDFLOW_TEST_DATABASE_URL), so it runs as is on a fresh Debian machine.
 # Every step runs even after a failure, and a summary closes the output; the exit status
 # is non-zero when any step failed.
@@ -38,6 +39,8 @@ if [ "${WINDFLOW_SKIP_DOCKER_TESTS:-}" != "1" ]; then
     scripts/ensure-test-images.sh || exit 1
     # The gateway tests run Caddy from a local image built from Debian's package.
     scripts/ensure-gateway-image.sh >/dev/null || exit 1
+    # The TCP (layer-4) gateway tests run HAProxy from a local image built from Debian's package.
+    scripts/ensure-gateway-tcp-image.sh >/dev/null || exit 1
     # The SSH transport tests run Debian's sshd (a child of each test) in front of the engine.
     scripts/ensure-sshd.sh || exit 1
 fi

@@ -27,8 +27,10 @@
 //! - `deploy.resources` for `mem_limit`, `mem_reservation`, `cpus` and `pids_limit`
 //!   (WindFlow folds the service-level keys into the deploy limits; compose keeps both), and
 //!   `deploy.replicas` for `scale`;
-//! - keys the loader accepts only with a warning (`develop`, `attach`) and `x-` extensions
-//!   are missing (keys WindFlow refuses never get here: see `compat`), and variables listed in
+//! - a service's `x-windflow` is printed as WindFlow understood it (domains, the resolved
+//!   `port`, `tls`, …, and `tcp` forwards with their resolved container `port`);
+//! - keys the loader accepts only with a warning (`develop`, `attach`) and other `x-`
+//!   extensions are missing (keys WindFlow refuses never get here: see `compat`), and variables listed in
 //!   `environment` without a value and unset are dropped (compose keeps them as `null`);
 //! - the JSON form leaves out `command: null`/`entrypoint: null` (compose-go's JSON prints
 //!   them for every service).
@@ -227,8 +229,15 @@ fn service(s: &Service) -> Value {
     }
     o.list("volumes_from", &s.volumes_from);
     o.opt("working_dir", s.working_dir.clone());
-    if let Some(ingress) = &s.ingress {
-        o.put("x-windflow", json!(ingress));
+    if s.ingress.is_some() || !s.tcp.is_empty() {
+        let mut extension = s
+            .ingress
+            .as_ref()
+            .map_or_else(|| json!({}), |ingress| json!(ingress));
+        if !s.tcp.is_empty() {
+            extension["tcp"] = json!(s.tcp);
+        }
+        o.put("x-windflow", extension);
     }
     o.into_value()
 }

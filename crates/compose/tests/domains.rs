@@ -204,3 +204,113 @@ fn a_body_limit_and_a_timeout_load_in_compose_units() {
     );
     assert!(error.contains("services.web.x-windflow.timeout"), "{error}");
 }
+
+fn tcp(yaml: &str, service: &str) -> Vec<windflow_domain::TcpForward> {
+    let (stack, warnings) = load_with(yaml, &[]);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    stack.services[service].tcp.clone()
+}
+
+#[test]
+fn tcp_forwards_load_with_their_port_and_server_names() {
+    let forwards = tcp(
+        "services:\n  db:\n    image: a\n    expose: [\"5432\"]\n    x-windflow:\n      tcp:\n        - listen: 15432\n        - listen: 8443\n          port: 5432\n          sni: [DB.example.test, replica.example.test]\n",
+        "db",
+    );
+    assert_eq!(
+        forwards,
+        [
+            windflow_domain::TcpForward {
+                listen: 15432,
+                port: 5432,
+                sni: vec![],
+            },
+            windflow_domain::TcpForward {
+                listen: 8443,
+                port: 5432,
+                sni: vec!["db.example.test".into(), "replica.example.test".into()],
+            },
+        ]
+    );
+    // A service with TCP forwards only still joins the gateway's network, and the forwards
+    // themselves change routes, not containers.
+    let (with, _) = load_with(
+        "services:\n  db:\n    image: a\n    expose: [\"5432\"]\n    x-windflow:\n      tcp: [{listen: 15432}]\n",
+        &[],
+    );
+    let (moved, _) = load_with(
+        "services:\n  db:\n    image: a\n    expose: [\"5432\"]\n    x-windflow:\n      tcp: [{listen: 25432}]\n",
+        &[],
+    );
+    let (none, _) = load_with(
+        "services:\n  db:\n    image: a\n    expose: [\"5432\"]\n",
+        &[],
+    );
+    assert!(with.services["db"].ingress.is_none());
+    let deployed = windflow_domain::ingress::with_gateway(&with);
+    assert!(
+        deployed.services["db"]
+            .networks
+            .contains_key(windflow_domain::naming::GATEWAY_NETWORK_KEY)
+    );
+    let hash = |s: &StackSpec| windflow_domain::plan::config_hash(s, "db", None);
+    assert_eq!(hash(&with), hash(&moved));
+    assert_ne!(hash(&with), hash(&none));
+    // Rendered back under x-windflow, and loaded again the same.
+    let rendered = windflow_compose::render::render(&with);
+    assert_eq!(
+        rendered["services"]["db"]["x-windflow"],
+        serde_json::json!({"tcp": [{"listen": 15432, "port": 5432}]})
+    );
+}
+
+#[test]
+fn bad_tcp_forwards_are_refused_at_their_field() {
+    let error = refused(
+        "services:\n  db:\n    image: a\n    expose: [\"5432\"]\n    x-windflow:\n      tcp:\n        - listen: 0\n        - listen: 15432\n          port: 6000\n        - listen: 8443\n          sni: [\"*.example.test\"]\n        - port: 5432\n",
+    );
+    for expected in [
+        "compose.yaml:7: services.db.x-windflow.tcp[0].listen",
+        "listen port 0 is not a port",
+        "compose.yaml:9: services.db.x-windflow.tcp[1].port",
+        "does not expose port 6000 (it declares 5432)",
+        "compose.yaml:11: services.db.x-windflow.tcp[2].sni",
+        "exact server names",
+        "services.db.x-windflow.tcp[3]",
+        "listen is missing",
+    ] {
+        assert!(error.contains(expected), "{expected:?} in {error}");
+    }
+    let error = refused(
+        "services:\n  db:\n    image: a\n    network_mode: host\n    x-windflow:\n      tcp: [{listen: 15432, port: 5432}]\n",
+    );
+    assert!(error.contains("network_mode \"host\""), "{error}");
+}
+
+#[test]
+fn two_services_taking_one_listen_port_are_refused_naming_the_first() {
+    let error = refused(
+        "services:\n  a:\n    image: a\n    expose: [\"5432\"]\n    x-windflow:\n      tcp: [{listen: 15432}]\n  b:\n    image: a\n    expose: [\"5432\"]\n    x-windflow:\n      tcp: [{listen: 15432, sni: [b.example.test]}]\n",
+    );
+    assert!(
+        error.contains("compose.yaml:11: services.b.x-windflow.tcp")
+            && error.contains(
+                "listen port 15432 is forwarded whole on one side and by TLS server name on \
+                 the other by service \"a\" already"
+            ),
+        "{error}"
+    );
+    let error = refused(
+        "services:\n  a:\n    image: a\n    expose: [\"443\"]\n    x-windflow:\n      tcp: [{listen: 8443, sni: [x.example.test]}]\n  b:\n    image: a\n    expose: [\"443\"]\n    x-windflow:\n      tcp: [{listen: 8443, sni: [y.example.test, x.example.test]}]\n",
+    );
+    assert!(
+        error.contains("listen port 8443 already routes x.example.test by service \"a\""),
+        "{error}"
+    );
+    // Distinct server names share a listen port.
+    let (stack, _) = load_with(
+        "services:\n  a:\n    image: a\n    expose: [\"443\"]\n    x-windflow:\n      tcp: [{listen: 8443, sni: [x.example.test]}]\n  b:\n    image: a\n    expose: [\"443\"]\n    x-windflow:\n      tcp: [{listen: 8443, sni: [y.example.test]}]\n",
+        &[],
+    );
+    assert!(stack.services.values().all(|s| s.tcp.len() == 1));
+}

@@ -37,6 +37,57 @@ pub struct Ingress {
     pub timeout: Option<std::time::Duration>,
 }
 
+/// A raw TCP forward of a gateway port to one of the service's container ports
+/// (`x-windflow.tcp`), e.g. a database exposed to one network. With `sni`, the port carries
+/// TLS that the gateway passes through untouched, picking the service by the ClientHello's
+/// server name, so several services may share `listen` with different names.
+///
+/// A sibling of [`Ingress`] on the service, not a part of it: a service may forward TCP
+/// without any domain, and an `Ingress` always has domains.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct TcpForward {
+    /// The gateway port on the target.
+    pub listen: u16,
+    /// The container port.
+    pub port: u16,
+    /// Exact server names, lowercase; empty: the whole port goes to this service.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sni: Vec<String>,
+}
+
+impl TcpForward {
+    /// Whether `self` and `other` (of different services) would take the same connections:
+    /// the same listen port, unless both route by SNI with no name in common.
+    pub fn conflict(&self, other: &TcpForward) -> Option<String> {
+        if self.listen != other.listen {
+            return None;
+        }
+        match (self.sni.is_empty(), other.sni.is_empty()) {
+            (true, true) => Some(format!("listen port {} is forwarded whole", self.listen)),
+            (true, false) | (false, true) => Some(format!(
+                "listen port {} is forwarded whole on one side and by TLS server name on the other",
+                self.listen
+            )),
+            (false, false) => self
+                .sni
+                .iter()
+                .find(|name| other.sni.contains(name))
+                .map(|name| format!("listen port {} already routes {name}", self.listen)),
+        }
+    }
+}
+
+/// A TLS server name for SNI routing: a host name as [`parse_host`] takes it, without a
+/// wildcard (HAProxy matches the ClientHello's name exactly).
+pub fn parse_sni(text: &str) -> Result<String, IngressError> {
+    if text.trim().starts_with("*.") {
+        return Err(IngressError(format!(
+            "{text:?}: TLS passthrough routes exact server names; list each name instead of a wildcard"
+        )));
+    }
+    parse_host(text)
+}
+
 /// A host name, optionally with a path prefix: `shop.example.test`, `example.test/api`,
 /// `*.example.test`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -285,7 +336,8 @@ impl<'de> Deserialize<'de> for TlsMode {
     }
 }
 
-/// The stack as the engine deploys it: each service with domains also joins the target's
+/// The stack as the engine deploys it: each service with domains or TCP forwards also joins
+/// the target's
 /// gateway network (an external network the gateway owns), answering there as
 /// [`gateway_alias`](crate::naming::gateway_alias). A stack without domains is returned
 /// as it is.
@@ -295,7 +347,7 @@ pub fn with_gateway(stack: &crate::StackSpec) -> std::borrow::Cow<'_, crate::Sta
     let needed = stack
         .services
         .values()
-        .any(|s| s.ingress.is_some() && s.network_mode.is_none() && !attached(s));
+        .any(|s| s.uses_gateway() && s.network_mode.is_none() && !attached(s));
     if !needed {
         return std::borrow::Cow::Borrowed(stack);
     }
@@ -310,7 +362,7 @@ pub fn with_gateway(stack: &crate::StackSpec) -> std::borrow::Cow<'_, crate::Sta
     );
     let project = stack.name.clone();
     for (name, service) in stack.services.iter_mut() {
-        if service.ingress.is_some() && service.network_mode.is_none() {
+        if service.uses_gateway() && service.network_mode.is_none() {
             service.networks.insert(
                 GATEWAY_NETWORK_KEY.to_string(),
                 crate::ServiceNetwork {
@@ -414,7 +466,18 @@ mod tests {
             .services
             .insert("db".into(), crate::Service::default());
         stack.services.insert("web".into(), web);
+        let db_forward = crate::Service {
+            tcp: vec![TcpForward {
+                listen: 15432,
+                port: 5432,
+                sni: vec![],
+            }],
+            ..Default::default()
+        };
+        stack.services.insert("pg".into(), db_forward);
         let deployed = with_gateway(&stack);
+        let pg = &deployed.services["pg"].networks[crate::naming::GATEWAY_NETWORK_KEY];
+        assert_eq!(pg.aliases, ["shop-pg"]);
         let network = &deployed.networks[crate::naming::GATEWAY_NETWORK_KEY];
         assert!(network.external);
         assert_eq!(network.name, crate::naming::GATEWAY_NETWORK);
@@ -427,10 +490,38 @@ mod tests {
             std::borrow::Cow::Borrowed(_)
         ));
         stack.services.remove("web");
+        stack.services.remove("pg");
         assert!(matches!(
             with_gateway(&stack),
             std::borrow::Cow::Borrowed(_)
         ));
+    }
+
+    #[test]
+    fn tcp_forwards_conflict_on_a_shared_port_unless_names_differ() {
+        let forward = |listen: u16, sni: &[&str]| TcpForward {
+            listen,
+            port: 5432,
+            sni: sni.iter().map(|s| s.to_string()).collect(),
+        };
+        assert_eq!(forward(1, &[]).conflict(&forward(2, &[])), None);
+        assert_eq!(
+            forward(1, &[]).conflict(&forward(1, &[])).unwrap(),
+            "listen port 1 is forwarded whole"
+        );
+        assert!(forward(1, &["a.test"]).conflict(&forward(1, &[])).is_some());
+        assert_eq!(
+            forward(1, &["a.test"]).conflict(&forward(1, &["b.test"])),
+            None
+        );
+        assert_eq!(
+            forward(1, &["a.test", "b.test"])
+                .conflict(&forward(1, &["b.test"]))
+                .unwrap(),
+            "listen port 1 already routes b.test"
+        );
+        assert_eq!(parse_sni("DB.Example.test").unwrap(), "db.example.test");
+        assert!(parse_sni("*.example.test").unwrap_err().0.contains("exact"));
     }
 
     proptest::proptest! {

@@ -21,5 +21,5 @@ pub mod stack;
 pub mod target;
 pub mod units;
 
-pub use ingress::{Domain, Ingress, TlsMode};
+pub use ingress::{Domain, Ingress, TcpForward, TlsMode};
 pub use stack::*;

@@ -202,9 +202,10 @@ pub fn config_hash(stack: &StackSpec, service_name: &str, image_id: Option<&str>
     effective.deploy.replicas = 1;
     effective.depends_on.clear();
     effective.profiles.clear();
-    // Domains, port and TLS mode are gateway routes, not container settings; only whether
-    // the containers join the gateway's network is.
+    // Domains, port, TLS mode and TCP forwards are gateway routes, not container settings;
+    // only whether the containers join the gateway's network is.
     effective.ingress = None;
+    effective.tcp = Vec::new();
     let networks: BTreeMap<_, _> = service
         .networks
         .keys()
@@ -221,7 +222,7 @@ pub fn config_hash(stack: &StackSpec, service_name: &str, image_id: Option<&str>
         .collect();
     let mut document =
         serde_json::json!({ "service": effective, "networks": networks, "volumes": volumes });
-    if service.ingress.is_some() {
+    if service.uses_gateway() {
         document["gateway"] = serde_json::Value::Bool(true);
     }
     short_hash(&document)

@@ -168,6 +168,10 @@ pub struct Service {
     /// Not part of any container's configuration: a change of domains changes routes only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ingress: Option<Ingress>,
+    /// Raw TCP forwards of gateway ports to this service (`x-windflow.tcp:`). Like `ingress`,
+    /// gateway routes only, not container configuration.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tcp: Vec<crate::ingress::TcpForward>,
     /// Kernel and runtime settings passed to the engine as written.
     #[serde(default, flatten)]
     pub tuning: Tuning,
@@ -241,6 +245,12 @@ impl StackSpec {
 impl Service {
     /// The TCP ports the service publishes or exposes (`ports:` targets and `expose:`), the
     /// ones its domains may forward to.
+    /// Whether the gateway routes to this service (domains or TCP forwards), so its
+    /// containers join the gateway's network.
+    pub fn uses_gateway(&self) -> bool {
+        self.ingress.is_some() || !self.tcp.is_empty()
+    }
+
     pub fn declared_tcp_ports(&self) -> std::collections::BTreeSet<u16> {
         let mut ports: std::collections::BTreeSet<u16> = self
             .ports

@@ -1,5 +1,6 @@
-//! What the gateway should do, as plain data: HTTP routes to upstreams, the certificates to
-//! serve, the HTTP-01 challenge answers to give. Nothing here knows Caddy or Docker.
+//! What the gateway should do, as plain data: HTTP routes to upstreams, TCP (layer-4) routes
+//! from gateway ports to upstreams, the certificates to serve, the HTTP-01 challenge answers
+//! to give. Nothing here knows Caddy, HAProxy or Docker.
 
 use std::time::Duration;
 
@@ -10,8 +11,9 @@ use serde::{Deserialize, Serialize};
 #[serde(default)]
 pub struct GatewayConfig {
     pub routes: Vec<HttpRoute>,
-    /// Layer-4 forwarding. Not supported yet (Debian's Caddy has no layer4 module):
-    /// validation refuses a non-empty list with [`crate::ConfigError::TcpRoutesUnsupported`].
+    /// Layer-4 forwarding, served by the TCP gateway (HAProxy) beside Caddy, not by Caddy:
+    /// [`crate::GatewayRuntime::apply`] only validates them;
+    /// [`crate::TcpGatewayRuntime::apply`] takes them.
     pub tcp_routes: Vec<TcpRoute>,
     /// Certificates WindFlow obtained; Caddy picks one by SNI. Caddy never obtains any itself.
     pub certificates: Vec<PemCertificate>,
@@ -91,12 +93,33 @@ pub struct Timeouts {
     pub response_header: Option<Duration>,
 }
 
-/// A layer-4 (TCP) forward from a gateway port to upstreams. Refused for now.
+/// A layer-4 (TCP) forward from a gateway port to upstreams, bytes untouched.
+///
+/// With no `sni`, every connection to `listen` goes to this route (one route per port). With
+/// `sni`, the connection must open with a TLS ClientHello naming one of these names; it is
+/// passed through still encrypted (the upstream terminates TLS with its own certificate), and
+/// several routes may share `listen` with different names. A name no route on the port lists
+/// gets its connection closed, never another route's service.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TcpRoute {
+    /// A stable name for messages (`shop/db`).
     pub id: String,
-    pub listen_port: u16,
+    /// The gateway port, published on the target's gateway address.
+    pub listen: u16,
+    /// Exact server names, lowercase; empty: plain TCP forwarding of the whole port.
+    #[serde(default)]
+    pub sni: Vec<String>,
+    /// Balanced round robin over new connections.
     pub upstreams: Vec<Upstream>,
+    #[serde(default)]
+    pub health: Option<TcpHealthCheck>,
+}
+
+/// HAProxy connects to each upstream every `interval`; one that refuses twice in a row gets
+/// no new connections until it accepts one again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TcpHealthCheck {
+    pub interval: Duration,
 }
 
 /// A certificate chain (leaf first) and its private key, both PEM.

@@ -121,7 +121,9 @@ pub enum GatewayError {
     Engine { context: String, message: String },
 }
 
-fn engine(context: impl Into<String>) -> impl FnOnce(bollard::errors::Error) -> GatewayError {
+pub(crate) fn engine(
+    context: impl Into<String>,
+) -> impl FnOnce(bollard::errors::Error) -> GatewayError {
     let context = context.into();
     move |e| GatewayError::Engine {
         context,
@@ -242,59 +244,13 @@ impl GatewayRuntime {
     }
 
     async fn ensure_network(&self) -> Result<(), GatewayError> {
-        let network = &self.settings.network;
-        match self
-            .docker
-            .inspect_network(network, None::<InspectNetworkOptions>)
-            .await
-        {
-            Ok(_) => return Ok(()),
-            Err(bollard::errors::Error::DockerResponseServerError {
-                status_code: 404, ..
-            }) => {}
-            Err(e) => return Err(engine(format!("inspecting the network {network}"))(e)),
-        }
-        let request = NetworkCreateRequest {
-            name: network.clone(),
-            driver: Some("bridge".into()),
-            labels: Some(HashMap::from([
-                (LABEL_MANAGED_BY.to_string(), "windflow".to_string()),
-                (LABEL_GATEWAY.to_string(), "network".to_string()),
-            ])),
-            ..Default::default()
-        };
-        match self.docker.create_network(request).await {
-            Ok(_) => Ok(()),
-            // Created concurrently: fine.
-            Err(bollard::errors::Error::DockerResponseServerError {
-                status_code: 409, ..
-            }) => Ok(()),
-            Err(e) => Err(engine(format!("creating the network {network}"))(e)),
-        }
+        ensure_network(&self.docker, &self.settings.network).await
     }
 
     /// Pulls the gateway's image when the engine does not have it (the upstream `caddy:2`
     /// on a fresh target); a locally built image is used as it is.
     async fn ensure_image(&self) -> Result<(), GatewayError> {
-        let image = &self.settings.image.0;
-        if self.docker.inspect_image(image).await.is_ok() {
-            return Ok(());
-        }
-        tracing::info!(image = %image, "pulling the gateway image");
-        let mut pull = self.docker.create_image(
-            Some(bollard::query_parameters::CreateImageOptions {
-                from_image: Some(image.clone()),
-                ..Default::default()
-            }),
-            None,
-            None,
-        );
-        while let Some(progress) = pull.next().await {
-            progress.map_err(engine(format!(
-                "pulling the gateway image {image} (set the gateway image to one the target can reach)"
-            )))?;
-        }
-        Ok(())
+        ensure_image(&self.docker, &self.settings.image.0).await
     }
 
     async fn create_container(&self, fingerprint: &str) -> Result<(), GatewayError> {
@@ -365,24 +321,7 @@ impl GatewayRuntime {
 
     /// Removes the gateway container (not the network, which services may still use).
     pub async fn remove_container(&self) -> Result<(), GatewayError> {
-        let name = &self.settings.container_name;
-        match self
-            .docker
-            .remove_container(
-                name,
-                Some(RemoveContainerOptions {
-                    force: true,
-                    ..Default::default()
-                }),
-            )
-            .await
-        {
-            Ok(())
-            | Err(bollard::errors::Error::DockerResponseServerError {
-                status_code: 404, ..
-            }) => Ok(()),
-            Err(e) => Err(engine(format!("removing the gateway container {name}"))(e)),
-        }
+        remove_container(&self.docker, &self.settings.container_name).await
     }
 
     /// Validates `config`, then makes the gateway serve it. On `Rejected` (Caddy's message
@@ -462,77 +401,164 @@ impl GatewayRuntime {
 
     /// Writes `content` at the absolute `path` in the gateway container (mode 0644).
     pub async fn upload_file(&self, path: &str, content: &[u8]) -> Result<(), GatewayError> {
-        let name = &self.settings.container_name;
-        let mut builder = tar::Builder::new(Vec::new());
-        let mut header = tar::Header::new_gnu();
-        header.set_size(content.len() as u64);
-        header.set_mode(0o644);
-        header.set_mtime(0);
-        builder
-            .append_data(&mut header, path.trim_start_matches('/'), content)
-            .and_then(|()| builder.finish())
-            .map_err(|e| GatewayError::Engine {
-                context: format!("packing {path}"),
-                message: e.to_string(),
-            })?;
-        let archive = builder.into_inner().map_err(|e| GatewayError::Engine {
-            context: format!("packing {path}"),
-            message: e.to_string(),
-        })?;
-        self.docker
-            .upload_to_container(
-                name,
-                Some(UploadToContainerOptions {
-                    path: "/".into(),
-                    ..Default::default()
-                }),
-                bollard::body_full(archive.into()),
-            )
-            .await
-            .map_err(engine(format!("writing {path} into {name}")))
+        upload_file(&self.docker, &self.settings.container_name, path, content).await
     }
 
     /// Runs `argv` in the gateway container and waits for it.
     pub async fn exec(&self, argv: &[&str]) -> Result<ExecOutput, GatewayError> {
-        let name = &self.settings.container_name;
-        let context = || format!("running {} in {name}", argv.join(" "));
-        let created = self
-            .docker
-            .create_exec(
-                name,
-                CreateExecOptions {
-                    cmd: Some(argv.iter().map(|a| a.to_string()).collect()),
-                    attach_stdout: Some(true),
-                    attach_stderr: Some(true),
-                    ..Default::default()
-                },
-            )
-            .await
-            .map_err(engine(context()))?;
-        let mut output = String::new();
-        if let StartExecResults::Attached {
-            output: mut stream, ..
-        } = self
-            .docker
-            .start_exec(&created.id, None)
-            .await
-            .map_err(engine(context()))?
-        {
-            while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(engine(context()))?;
-                output.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
-            }
-        }
-        let inspected = self
-            .docker
-            .inspect_exec(&created.id)
-            .await
-            .map_err(engine(context()))?;
-        Ok(ExecOutput {
-            exit_code: inspected.exit_code.unwrap_or(-1),
-            output,
-        })
+        exec(&self.docker, &self.settings.container_name, argv).await
     }
+}
+
+/// Creates the gateway's bridge network unless it exists (or is created concurrently).
+pub(crate) async fn ensure_network(docker: &Docker, network: &str) -> Result<(), GatewayError> {
+    match docker
+        .inspect_network(network, None::<InspectNetworkOptions>)
+        .await
+    {
+        Ok(_) => return Ok(()),
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) => {}
+        Err(e) => return Err(engine(format!("inspecting the network {network}"))(e)),
+    }
+    let request = NetworkCreateRequest {
+        name: network.to_string(),
+        driver: Some("bridge".into()),
+        labels: Some(HashMap::from([
+            (LABEL_MANAGED_BY.to_string(), "windflow".to_string()),
+            (LABEL_GATEWAY.to_string(), "network".to_string()),
+        ])),
+        ..Default::default()
+    };
+    match docker.create_network(request).await {
+        Ok(_) => Ok(()),
+        // Created concurrently: fine.
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 409, ..
+        }) => Ok(()),
+        Err(e) => Err(engine(format!("creating the network {network}"))(e)),
+    }
+}
+
+/// Pulls `image` when the engine does not have it; a locally built image is used as it is.
+pub(crate) async fn ensure_image(docker: &Docker, image: &str) -> Result<(), GatewayError> {
+    if docker.inspect_image(image).await.is_ok() {
+        return Ok(());
+    }
+    tracing::info!(image = %image, "pulling the gateway image");
+    let mut pull = docker.create_image(
+        Some(bollard::query_parameters::CreateImageOptions {
+            from_image: Some(image.to_string()),
+            ..Default::default()
+        }),
+        None,
+        None,
+    );
+    while let Some(progress) = pull.next().await {
+        progress.map_err(engine(format!(
+            "pulling the gateway image {image} (set the gateway image to one the target can reach)"
+        )))?;
+    }
+    Ok(())
+}
+
+/// Removes the container `name`, running or not; a missing one is fine.
+pub(crate) async fn remove_container(docker: &Docker, name: &str) -> Result<(), GatewayError> {
+    match docker
+        .remove_container(
+            name,
+            Some(RemoveContainerOptions {
+                force: true,
+                ..Default::default()
+            }),
+        )
+        .await
+    {
+        Ok(())
+        | Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) => Ok(()),
+        Err(e) => Err(engine(format!("removing the gateway container {name}"))(e)),
+    }
+}
+
+/// Writes `content` at the absolute `path` in the container `name` (mode 0644).
+pub(crate) async fn upload_file(
+    docker: &Docker,
+    name: &str,
+    path: &str,
+    content: &[u8],
+) -> Result<(), GatewayError> {
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(content.len() as u64);
+    header.set_mode(0o644);
+    header.set_mtime(0);
+    builder
+        .append_data(&mut header, path.trim_start_matches('/'), content)
+        .and_then(|()| builder.finish())
+        .map_err(|e| GatewayError::Engine {
+            context: format!("packing {path}"),
+            message: e.to_string(),
+        })?;
+    let archive = builder.into_inner().map_err(|e| GatewayError::Engine {
+        context: format!("packing {path}"),
+        message: e.to_string(),
+    })?;
+    docker
+        .upload_to_container(
+            name,
+            Some(UploadToContainerOptions {
+                path: "/".into(),
+                ..Default::default()
+            }),
+            bollard::body_full(archive.into()),
+        )
+        .await
+        .map_err(engine(format!("writing {path} into {name}")))
+}
+
+/// Runs `argv` in the container `name` and waits for it.
+pub(crate) async fn exec(
+    docker: &Docker,
+    name: &str,
+    argv: &[&str],
+) -> Result<ExecOutput, GatewayError> {
+    let context = || format!("running {} in {name}", argv.join(" "));
+    let created = docker
+        .create_exec(
+            name,
+            CreateExecOptions {
+                cmd: Some(argv.iter().map(|a| a.to_string()).collect()),
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(engine(context()))?;
+    let mut output = String::new();
+    if let StartExecResults::Attached {
+        output: mut stream, ..
+    } = docker
+        .start_exec(&created.id, None)
+        .await
+        .map_err(engine(context()))?
+    {
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(engine(context()))?;
+            output.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+        }
+    }
+    let inspected = docker
+        .inspect_exec(&created.id)
+        .await
+        .map_err(engine(context()))?;
+    Ok(ExecOutput {
+        exit_code: inspected.exit_code.unwrap_or(-1),
+        output,
+    })
 }
 
 /// Caddy's own message from `caddy reload`'s output: its `Error: …` lines (the JSON log lines

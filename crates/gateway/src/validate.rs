@@ -1,9 +1,10 @@
 //! Checks a [`GatewayConfig`] before it is translated: every problem found, each naming the
-//! route (or challenge, or certificate) at fault and what to change.
+//! route (or challenge, or certificate) at fault and what to change. TCP routes are checked
+//! on their own too ([`validate_tcp`]), against the ports the HTTP gateway publishes.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::{GatewayConfig, HttpRoute, Upstream};
+use crate::model::{GatewayConfig, HttpRoute, TcpRoute, Upstream};
 
 /// One problem in a [`GatewayConfig`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,11 +46,51 @@ pub enum ConfigError {
          interval and timeout"
     )]
     BadHealthCheck { route: String },
+    #[error("tcp route {route:?}: the id is used by another TCP route too; give each its own id")]
+    DuplicateTcpRouteId { route: String },
+    #[error("tcp route {route:?}: listen port 0 is not a port; name the gateway port to forward")]
+    BadListenPort { route: String },
     #[error(
-        "tcp route {route:?}: TCP (layer 4) routes are not supported yet — the gateway's Caddy \
-         has no layer4 module; publish the port on the service instead"
+        "tcp route {route:?}: listen port {port} is the gateway's HTTP or HTTPS port; pick \
+         another"
     )]
-    TcpRoutesUnsupported { route: String },
+    ReservedListenPort { route: String, port: u16 },
+    #[error(
+        "tcp routes {plain:?} and {sni:?} both use listen port {port}: {plain:?} forwards the \
+         whole port, {sni:?} routes by TLS server name (SNI); a port is one or the other, so \
+         move one to another port"
+    )]
+    MixedListenPort {
+        port: u16,
+        plain: String,
+        sni: String,
+    },
+    #[error(
+        "tcp routes {first:?} and {second:?} both forward the whole listen port {port}; give one \
+         another port, or route both by TLS server name (sni)"
+    )]
+    DuplicateListenPort {
+        port: u16,
+        first: String,
+        second: String,
+    },
+    #[error(
+        "tcp routes {first:?} and {second:?} both claim TLS server name {name:?} on listen port \
+         {port}; remove it from one"
+    )]
+    DuplicateSni {
+        port: u16,
+        name: String,
+        first: String,
+        second: String,
+    },
+    #[error(
+        "tcp route {route:?}: {name:?} is not a valid TLS server name (an exact lowercase DNS \
+         name; wildcards are not supported)"
+    )]
+    BadSniName { route: String, name: String },
+    #[error("tcp route {route:?}: the health check needs a non-zero interval")]
+    BadTcpHealthCheck { route: String },
     #[error("ACME challenge token {token:?} is not a base64url token, or is listed twice")]
     BadChallengeToken { token: String },
     #[error("certificate {index}: {problem}")]
@@ -95,11 +136,7 @@ pub fn validate(config: &GatewayConfig) -> Result<(), InvalidConfig> {
             }
         }
     }
-    for route in &config.tcp_routes {
-        problems.push(ConfigError::TcpRoutesUnsupported {
-            route: route.id.clone(),
-        });
-    }
+    check_tcp_routes(&config.tcp_routes, &[], &mut problems);
     let mut tokens = BTreeSet::new();
     for challenge in &config.acme_challenges {
         let token = &challenge.token;
@@ -134,6 +171,102 @@ pub fn validate(config: &GatewayConfig) -> Result<(), InvalidConfig> {
         Ok(())
     } else {
         Err(InvalidConfig(problems))
+    }
+}
+
+/// Checks TCP routes alone; `reserved_ports` are the host ports the HTTP gateway publishes
+/// (80 and 443 by default), which no TCP route may listen on. `Err` lists every problem.
+pub fn validate_tcp(routes: &[TcpRoute], reserved_ports: &[u16]) -> Result<(), InvalidConfig> {
+    let mut problems = Vec::new();
+    check_tcp_routes(routes, reserved_ports, &mut problems);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(InvalidConfig(problems))
+    }
+}
+
+fn check_tcp_routes(routes: &[TcpRoute], reserved_ports: &[u16], problems: &mut Vec<ConfigError>) {
+    let mut ids = BTreeSet::new();
+    // listen port → the first route forwarding it whole / the first routing it by SNI.
+    let mut plain: BTreeMap<u16, &str> = BTreeMap::new();
+    let mut by_sni: BTreeMap<u16, &str> = BTreeMap::new();
+    // (port, name) → the route that claimed it first.
+    let mut names: BTreeMap<(u16, &str), &str> = BTreeMap::new();
+    for route in routes {
+        let id = || route.id.clone();
+        if !ids.insert(route.id.as_str()) {
+            problems.push(ConfigError::DuplicateTcpRouteId { route: id() });
+        }
+        let port = route.listen;
+        if port == 0 {
+            problems.push(ConfigError::BadListenPort { route: id() });
+        } else if reserved_ports.contains(&port) {
+            problems.push(ConfigError::ReservedListenPort { route: id(), port });
+        }
+        if route.sni.is_empty() {
+            if let Some(first) = plain.get(&port) {
+                problems.push(ConfigError::DuplicateListenPort {
+                    port,
+                    first: first.to_string(),
+                    second: id(),
+                });
+            } else {
+                plain.insert(port, &route.id);
+            }
+            if let Some(sni) = by_sni.get(&port) {
+                problems.push(ConfigError::MixedListenPort {
+                    port,
+                    plain: id(),
+                    sni: sni.to_string(),
+                });
+            }
+        } else {
+            if !by_sni.contains_key(&port)
+                && let Some(first) = plain.get(&port)
+            {
+                problems.push(ConfigError::MixedListenPort {
+                    port,
+                    plain: first.to_string(),
+                    sni: id(),
+                });
+            }
+            by_sni.entry(port).or_insert(&route.id);
+        }
+        for name in &route.sni {
+            if name.starts_with("*.") || !is_valid_host(name) {
+                problems.push(ConfigError::BadSniName {
+                    route: id(),
+                    name: name.clone(),
+                });
+                continue;
+            }
+            match names.get(&(port, name.as_str())) {
+                Some(first) => problems.push(ConfigError::DuplicateSni {
+                    port,
+                    name: name.clone(),
+                    first: first.to_string(),
+                    second: id(),
+                }),
+                None => {
+                    names.insert((port, name), &route.id);
+                }
+            }
+        }
+        if route.upstreams.is_empty() {
+            problems.push(ConfigError::NoUpstreams { route: id() });
+        }
+        for upstream in &route.upstreams {
+            if !is_valid_upstream(upstream) {
+                problems.push(ConfigError::BadUpstream {
+                    route: id(),
+                    upstream: upstream.address(),
+                });
+            }
+        }
+        if route.health.as_ref().is_some_and(|h| h.interval.is_zero()) {
+            problems.push(ConfigError::BadTcpHealthCheck { route: id() });
+        }
     }
 }
 
@@ -304,8 +437,10 @@ mod tests {
             routes: vec![bad, empty],
             tcp_routes: vec![TcpRoute {
                 id: "db".into(),
-                listen_port: 5432,
+                listen: 0,
+                sni: vec![],
                 upstreams: vec![Upstream::new("db", 5432)],
+                health: None,
             }],
             certificates: vec![PemCertificate {
                 chain_pem: "nope".into(),
@@ -327,7 +462,7 @@ mod tests {
                 ConfigError::BadHealthCheck { .. } => "health",
                 ConfigError::NoHosts { .. } => "no hosts",
                 ConfigError::NoUpstreams { .. } => "no upstreams",
-                ConfigError::TcpRoutesUnsupported { .. } => "tcp",
+                ConfigError::BadListenPort { .. } => "tcp",
                 ConfigError::BadChallengeToken { .. } => "token",
                 ConfigError::BadCertificate { .. } => "certificate",
                 _ => "other",
@@ -357,9 +492,84 @@ mod tests {
             message.contains("\"Shop.example.com\" is not a valid host name"),
             "{message}"
         );
-        assert!(
-            message.contains("TCP (layer 4) routes are not supported yet"),
-            "{message}"
+        assert!(message.contains("listen port 0 is not a port"), "{message}");
+    }
+
+    fn tcp(id: &str, listen: u16, sni: &[&str]) -> TcpRoute {
+        TcpRoute {
+            id: id.into(),
+            listen,
+            sni: sni.iter().map(|n| n.to_string()).collect(),
+            upstreams: vec![Upstream::new("db-1", 5432)],
+            health: None,
+        }
+    }
+
+    fn check_tcp(routes: &[TcpRoute], reserved: &[u16], expected: &[&str]) {
+        let got: Vec<String> = match validate_tcp(routes, reserved) {
+            Ok(()) => Vec::new(),
+            Err(InvalidConfig(problems)) => problems.iter().map(ToString::to_string).collect(),
+        };
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn tcp_routes_share_a_port_only_by_distinct_server_names() {
+        check_tcp(
+            &[
+                tcp("db", 15432, &[]),
+                tcp("a", 8443, &["a.example.test"]),
+                tcp("b", 8443, &["b.example.test", "c.example.test"]),
+            ],
+            &[80, 443],
+            &[],
+        );
+    }
+
+    #[test]
+    fn every_tcp_problem_is_reported_at_once() {
+        let mut bad = tcp("bad", 9000, &["Bad.test", "*.wild.test"]);
+        bad.upstreams = vec![Upstream::new("db 1", 5432)];
+        let mut empty = tcp("empty", 9001, &[]);
+        empty.upstreams.clear();
+        empty.health = Some(TcpHealthCheck {
+            interval: Duration::ZERO,
+        });
+        check_tcp(
+            &[
+                tcp("plain", 8443, &[]),
+                tcp("a", 8443, &["a.test"]),
+                tcp("b", 8443, &["a.test"]),
+                tcp("again", 8443, &[]),
+                tcp("web", 443, &[]),
+                tcp("plain", 7000, &[]),
+                bad,
+                empty,
+            ],
+            &[80, 443],
+            &[
+                "tcp routes \"plain\" and \"a\" both use listen port 8443: \"plain\" forwards the \
+                 whole port, \"a\" routes by TLS server name (SNI); a port is one or the other, \
+                 so move one to another port",
+                "tcp routes \"a\" and \"b\" both claim TLS server name \"a.test\" on listen port \
+                 8443; remove it from one",
+                "tcp routes \"plain\" and \"again\" both forward the whole listen port 8443; give \
+                 one another port, or route both by TLS server name (sni)",
+                "tcp routes \"again\" and \"a\" both use listen port 8443: \"again\" forwards the \
+                 whole port, \"a\" routes by TLS server name (SNI); a port is one or the other, \
+                 so move one to another port",
+                "tcp route \"web\": listen port 443 is the gateway's HTTP or HTTPS port; pick \
+                 another",
+                "tcp route \"plain\": the id is used by another TCP route too; give each its own id",
+                "tcp route \"bad\": \"Bad.test\" is not a valid TLS server name (an exact \
+                 lowercase DNS name; wildcards are not supported)",
+                "tcp route \"bad\": \"*.wild.test\" is not a valid TLS server name (an exact \
+                 lowercase DNS name; wildcards are not supported)",
+                "route \"bad\": upstream \"db 1:5432\" is not a container name or address with a \
+                 port",
+                "route \"empty\": no upstreams; name at least one container and port",
+                "tcp route \"empty\": the health check needs a non-zero interval",
+            ],
         );
     }
 }

@@ -651,6 +651,12 @@ pub struct GatewayInfo {
     pub http: String,
     pub https: String,
     pub routes: Vec<GatewayRoute>,
+    /// Raw TCP forwards of gateway ports (the TCP gateway, HAProxy, beside the HTTP one).
+    #[serde(default)]
+    pub tcp_routes: Vec<GatewayTcpRoute>,
+    /// Whether the TCP gateway container runs (it exists only while TCP routes do).
+    #[serde(default)]
+    pub tcp_running: bool,
     /// Why the live state could not be read, when it could not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -669,6 +675,19 @@ pub struct GatewayRoute {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate: Option<String>,
     pub upstreams: Vec<GatewayUpstream>,
+}
+
+/// A gateway port forwarded to a service, whole or by TLS server name (passthrough).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct GatewayTcpRoute {
+    /// The gateway port on the target's host.
+    pub listen: u16,
+    /// TLS server names routed to the service; empty: the whole port.
+    pub sni: Vec<String>,
+    pub stack: String,
+    pub service: String,
+    /// `container:port` on the gateway's network.
+    pub upstreams: Vec<String>,
 }
 
 /// A replica behind a route, as the gateway counts it.

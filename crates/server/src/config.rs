@@ -108,6 +108,10 @@ pub struct ServeArgs {
     /// The image of each target's gateway [default: caddy:2]
     #[arg(long, env = "WINDFLOW_GATEWAY_IMAGE", value_name = "IMAGE")]
     pub gateway_image: Option<String>,
+    /// The image of each target's TCP (layer-4) gateway, run only while TCP routes exist
+    /// [default: haproxy:2.6]
+    #[arg(long, env = "WINDFLOW_GATEWAY_TCP_IMAGE", value_name = "IMAGE")]
+    pub gateway_tcp_image: Option<String>,
     /// Where each target's gateway takes plain HTTP on the target's host [default: 0.0.0.0:80]
     #[arg(long, env = "WINDFLOW_GATEWAY_HTTP", value_name = "ADDR")]
     pub gateway_http: Option<SocketAddr>,
@@ -148,6 +152,7 @@ struct FileConfig {
     acme_ca_root: Option<PathBuf>,
     acme_email: Option<String>,
     gateway_image: Option<String>,
+    gateway_tcp_image: Option<String>,
     gateway_http: Option<SocketAddr>,
     gateway_https: Option<SocketAddr>,
     public_address: Option<String>,
@@ -166,6 +171,8 @@ pub struct AcmeConfig {
 #[derive(Debug, Clone)]
 pub struct GatewaySettings {
     pub image: String,
+    /// The TCP gateway's (HAProxy) image.
+    pub tcp_image: String,
     pub http: SocketAddr,
     pub https: SocketAddr,
     /// What DNS records of deployed domains point at, unless a target's `public-address`
@@ -349,6 +356,10 @@ impl ServeConfig {
                     .gateway_image
                     .or(file.gateway_image)
                     .unwrap_or_else(|| "caddy:2".to_string()),
+                tcp_image: args
+                    .gateway_tcp_image
+                    .or(file.gateway_tcp_image)
+                    .unwrap_or_else(|| "haproxy:2.6".to_string()),
                 http: args
                     .gateway_http
                     .or(file.gateway_http)

@@ -377,6 +377,22 @@ pub fn gateway_test_image() -> String {
     String::from_utf8_lossy(&output.stdout).trim().to_string()
 }
 
+/// The TCP (layer-4) gateway's test image (HAProxy from Debian's package, `FROM scratch`),
+/// built by `scripts/ensure-gateway-tcp-image.sh` when missing; its tag.
+pub fn gateway_tcp_test_image() -> String {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scripts/ensure-gateway-tcp-image.sh");
+    let output = std::process::Command::new(&script)
+        .output()
+        .expect("running scripts/ensure-gateway-tcp-image.sh");
+    assert!(
+        output.status.success(),
+        "scripts/ensure-gateway-tcp-image.sh failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
 /// A TCP port on 127.0.0.1 that was free a moment ago and that this process has not handed
 /// out before. Another process may still take it before the test binds it; that race is
 /// inherent to picking ports up front and is rare on a CI machine.

@@ -1732,6 +1732,10 @@ export interface components {
             http: string;
             https: string;
             routes: components["schemas"]["GatewayRoute"][];
+            /** @description Raw TCP forwards of gateway ports (the TCP gateway, HAProxy, beside the HTTP one). */
+            tcp_routes?: components["schemas"]["GatewayTcpRoute"][];
+            /** @description Whether the TCP gateway container runs (it exists only while TCP routes do). */
+            tcp_running?: boolean;
             /** @description Why the live state could not be read, when it could not. */
             error?: string | null;
         };
@@ -1746,6 +1750,20 @@ export interface components {
             /** @description The certificate serving it, when it has one. */
             certificate?: string | null;
             upstreams: components["schemas"]["GatewayUpstream"][];
+        };
+        /** @description A gateway port forwarded to a service, whole or by TLS server name (passthrough). */
+        GatewayTcpRoute: {
+            /**
+             * Format: int32
+             * @description The gateway port on the target's host.
+             */
+            listen: number;
+            /** @description TLS server names routed to the service; empty: the whole port. */
+            sni: string[];
+            stack: string;
+            service: string;
+            /** @description `container:port` on the gateway's network. */
+            upstreams: string[];
         };
         /** @description A replica behind a route, as the gateway counts it. */
         GatewayUpstream: {

@@ -50,6 +50,29 @@ describe("a target's Gateway tab", () => {
     expect(w.find('[data-test=gateway-error]').exists()).toBe(false)
   })
 
+  it('TCP forwards: listen port, server names or the whole port, stack and replicas', async () => {
+    answer(200, {
+      ...RUNNING,
+      tcp_running: true,
+      tcp_routes: [
+        { listen: 15432, sni: [], stack: 'shop', service: 'db', upstreams: ['shop-db-1:5432'] },
+        { listen: 8443, sni: ['api.example.com'], stack: 'api', service: 'web', upstreams: ['api-web-1:8443', 'api-web-2:8443'] },
+      ],
+    })
+    const w = await mountIt()
+    expect(w.find('[data-test=gateway-tcp-state]').attributes('data-state')).toBe('running')
+    const table = w.find('[data-test=gateway-tcp-routes]').text()
+    for (const text of [':15432', 'the whole port', 'shop-db-1:5432', ':8443', 'api.example.com', 'api-web-2:8443']) {
+      expect(table).toContain(text)
+    }
+  })
+
+  it('no TCP forwards: no TCP table', async () => {
+    answer(200, RUNNING)
+    const w = await mountIt()
+    expect(w.find('[data-test=gateway-tcp-routes]').exists()).toBe(false)
+  })
+
   it('a gateway that could not be read: not running, with the reason', async () => {
     answer(200, { ...RUNNING, running: false, routes: [], error: 'no such container: windflow-gateway' })
     const w = await mountIt()

@@ -17,5 +17,6 @@ mod support;
 mod swarm;
 mod targets;
 mod targets_remote;
+mod tcp;
 mod tenancy;
 mod tenant_escape;

@@ -141,15 +141,18 @@ pub static GATEWAY_TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(
 
 /// Removes the engine's gateway container and network, as a test that made them leaves.
 pub async fn remove_gateway(docker: &bollard::Docker) {
-    let _ = docker
-        .remove_container(
-            "windflow-gateway",
-            Some(bollard::query_parameters::RemoveContainerOptions {
-                force: true,
-                ..Default::default()
-            }),
-        )
-        .await;
+    // The TCP gateway first: the network cannot go while it is attached.
+    for container in ["windflow-gateway-tcp", "windflow-gateway"] {
+        let _ = docker
+            .remove_container(
+                container,
+                Some(bollard::query_parameters::RemoveContainerOptions {
+                    force: true,
+                    ..Default::default()
+                }),
+            )
+            .await;
+    }
     let _ = docker.remove_network("windflow-gateway").await;
 }
 

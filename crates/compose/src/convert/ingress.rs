@@ -8,12 +8,21 @@
 //!       domains: ["shop.example.test", "example.test/api"]
 //!       port: 8080
 //!       tls: auto
+//!   db:
+//!     x-windflow:
+//!       tcp:
+//!         - listen: 15432          # the gateway port on the target
+//!           port: 5432             # the container port (default: the only declared one)
+//!           sni: [db.example.test] # optional: TLS passthrough by server name
 //! ```
+//!
+//! `tcp` becomes [`windflow_domain::TcpForward`]s on the service, beside its `Ingress`: a
+//! service may forward TCP without any domain.
 
 use std::collections::BTreeMap;
 
-use windflow_domain::ingress::resolve_port;
-use windflow_domain::{Domain, Ingress, Service, TlsMode};
+use windflow_domain::ingress::{parse_sni, resolve_port};
+use windflow_domain::{Domain, Ingress, Service, TcpForward, TlsMode};
 
 use super::Ctx;
 use crate::yaml::{Node, Value};
@@ -23,7 +32,12 @@ pub(super) const EXTENSION: &str = "x-windflow";
 
 /// The keys `x-windflow` knows in a service; others are warned about (a later WindFlow may
 /// know them) rather than refused.
-const KEYS: &[&str] = &["domains", "port", "tls", "health", "max_body", "timeout"];
+const KEYS: &[&str] = &[
+    "domains", "port", "tls", "health", "max_body", "timeout", "tcp",
+];
+
+/// The keys of one `x-windflow.tcp` entry.
+const TCP_KEYS: &[&str] = &["listen", "port", "sni"];
 
 /// Reads `x-windflow` of one service, whose ports and `expose` are already converted.
 pub(super) fn ingress(
@@ -192,6 +206,182 @@ pub(super) fn check_unique_routes(
                 }
             } else {
                 claimed.insert(domain, name);
+            }
+        }
+    }
+}
+
+/// Reads `x-windflow.tcp` of one service, whose ports and `expose` are already converted.
+pub(super) fn tcp_forwards(
+    extension: &Node,
+    path: &str,
+    service: &Service,
+    ctx: &mut Ctx<'_>,
+) -> Vec<TcpForward> {
+    let Some(list) = extension.at(&["tcp"]) else {
+        return Vec::new();
+    };
+    let at = format!("{path}.tcp");
+    if let Some(mode) = &service.network_mode {
+        ctx.error(
+            list,
+            &at,
+            format!(
+                "a service with network_mode {mode:?} cannot be reached by the gateway: its TCP forwards need it on a network"
+            ),
+        );
+        return Vec::new();
+    }
+    let Some(items) = ctx.seq(list, &at) else {
+        return Vec::new();
+    };
+    let declared = service.declared_tcp_ports();
+    let mut out: Vec<TcpForward> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let item_at = format!("{at}[{i}]");
+        let Some(fields) = ctx.map(item, &item_at) else {
+            continue;
+        };
+        for (key, value) in fields {
+            if !TCP_KEYS.contains(&key.as_str()) {
+                ctx.error(
+                    value,
+                    &format!("{item_at}.{key}"),
+                    format!(
+                        "unknown key {key:?} in a tcp forward (known: {})",
+                        TCP_KEYS.join(", ")
+                    ),
+                );
+            }
+        }
+        let listen = match fields.get("listen") {
+            Some(node) => match ctx.int_in::<u16>(node, &format!("{item_at}.listen")) {
+                Some(0) => {
+                    ctx.error(
+                        node,
+                        &format!("{item_at}.listen"),
+                        "listen port 0 is not a port: name the gateway port to forward",
+                    );
+                    None
+                }
+                other => other,
+            },
+            None => {
+                ctx.error(
+                    item,
+                    &item_at,
+                    "listen is missing: name the gateway port to forward (e.g. listen: 15432)",
+                );
+                None
+            }
+        };
+        let port = match fields.get("port") {
+            Some(node) => {
+                let port_at = format!("{item_at}.port");
+                match ctx.int_in::<u16>(node, &port_at) {
+                    Some(0) => {
+                        ctx.error(node, &port_at, "port 0 is not a container port");
+                        None
+                    }
+                    Some(port) if declared.is_empty() || declared.contains(&port) => Some(port),
+                    Some(port) => {
+                        ctx.error(
+                            node,
+                            &port_at,
+                            format!(
+                                "the service does not expose port {port} (it declares {}); add it to expose:",
+                                list_ports(&declared)
+                            ),
+                        );
+                        None
+                    }
+                    None => None,
+                }
+            }
+            None if declared.len() == 1 => declared.first().copied(),
+            None => {
+                ctx.error(
+                    item,
+                    &item_at,
+                    if declared.is_empty() {
+                        "the service declares no port: set port: to the container port to forward to"
+                            .to_string()
+                    } else {
+                        format!(
+                            "the service declares several ports ({}): set port: to the one to forward to",
+                            list_ports(&declared)
+                        )
+                    },
+                );
+                None
+            }
+        };
+        let mut sni: Vec<String> = Vec::new();
+        if let Some(node) = fields.get("sni") {
+            let sni_at = format!("{item_at}.sni");
+            let names = ctx.string_or_list(node, &sni_at);
+            for text in &names {
+                match parse_sni(text) {
+                    Ok(name) if sni.contains(&name) => {
+                        ctx.error(node, &sni_at, format!("{name} is listed twice"))
+                    }
+                    Ok(name) => sni.push(name),
+                    Err(e) => ctx.error(node, &sni_at, e.0),
+                }
+            }
+            if names.is_empty() {
+                ctx.error(node, &sni_at, "sni is empty: name at least one server name, or leave sni out to forward the whole port");
+            }
+        }
+        let (Some(listen), Some(port)) = (listen, port) else {
+            continue;
+        };
+        let forward = TcpForward { listen, port, sni };
+        if let Some(conflict) = out.iter().find_map(|earlier| earlier.conflict(&forward)) {
+            ctx.error(
+                item,
+                &item_at,
+                format!("{conflict} by another entry of this service"),
+            );
+            continue;
+        }
+        out.push(forward);
+    }
+    out
+}
+
+fn list_ports(ports: &std::collections::BTreeSet<u16>) -> String {
+    ports
+        .iter()
+        .map(u16::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Refuses a TCP forward that takes connections another service of the stack already takes
+/// (the same listen port, unless both route distinct TLS server names), at the second claim.
+pub(super) fn check_unique_tcp(
+    services: &BTreeMap<String, Service>,
+    nodes: &BTreeMap<String, (Node, String)>,
+    ctx: &mut Ctx<'_>,
+) {
+    let mut claimed: Vec<(&TcpForward, &str)> = Vec::new();
+    for (name, service) in services {
+        for forward in &service.tcp {
+            let conflict = claimed
+                .iter()
+                .find_map(|(earlier, owner)| earlier.conflict(forward).map(|c| (c, *owner)));
+            match conflict {
+                Some((conflict, first)) => {
+                    if let Some((node, path)) = nodes.get(name) {
+                        ctx.error(
+                            node,
+                            path,
+                            format!("{conflict} by service {first:?} already"),
+                        );
+                    }
+                }
+                None => claimed.push((forward, name)),
             }
         }
     }

@@ -66,6 +66,7 @@ pub(crate) fn convert(root: &Node, ctx: &mut Ctx<'_>) -> StackSpec {
     };
     if let Some(services) = services {
         let mut domain_nodes = BTreeMap::new();
+        let mut tcp_nodes = BTreeMap::new();
         for (name, node) in services {
             let path = format!("services.{name}");
             if let Some(service) = service::convert(name, node, &path, &stack, ctx) {
@@ -78,10 +79,17 @@ pub(crate) fn convert(root: &Node, ctx: &mut Ctx<'_>) -> StackSpec {
                         ),
                     );
                 }
+                if let Some(tcp) = node.at(&[ingress::EXTENSION, "tcp"]) {
+                    tcp_nodes.insert(
+                        name.clone(),
+                        (tcp.clone(), format!("{path}.{}.tcp", ingress::EXTENSION)),
+                    );
+                }
                 stack.services.insert(name.clone(), service);
             }
         }
         ingress::check_unique_routes(&stack.services, &domain_nodes, ctx);
+        ingress::check_unique_tcp(&stack.services, &tcp_nodes, ctx);
     }
     if !stack.networks.contains_key("default")
         && stack

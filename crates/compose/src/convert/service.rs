@@ -150,6 +150,7 @@ pub(super) fn convert(
     if let Some(extension) = fields.get(super::ingress::EXTENSION) {
         let at = format!("{path}.{}", super::ingress::EXTENSION);
         service.ingress = super::ingress::ingress(extension, &at, &service, ctx);
+        service.tcp = super::ingress::tcp_forwards(extension, &at, &service, ctx);
     }
 
     // Environment: env_file entries first, then `environment` over them.

@@ -284,7 +284,9 @@ pub async fn apply_stored_settings(
 }
 
 /// Refuses to deploy `spec` onto `target` when another stack deployed there answers at one
-/// of its hosts and paths: one route, one stack, per gateway.
+/// of its hosts and paths, or takes one of its TCP listen ports (unless both route distinct
+/// TLS server names there): one route, one stack, per gateway. A TCP listen port that is the
+/// gateway's own HTTP or HTTPS port is refused too.
 pub async fn check_claims(
     app: &App,
     org: &str,
@@ -293,10 +295,23 @@ pub async fn check_claims(
     target: &Target,
 ) -> ApiResult<()> {
     let wanted = routes(spec);
-    if wanted.is_empty() {
+    let wanted_tcp = tcp_forwards(spec);
+    if wanted.is_empty() && wanted_tcp.is_empty() {
         return Ok(());
     }
-    // Every target on the same engine shares its gateway, so its hosts too.
+    let gateway = &app.config.gateway;
+    for (forward, service) in &wanted_tcp {
+        if [gateway.http.port(), gateway.https.port()].contains(&forward.listen) {
+            return Err(ApiError::Conflict {
+                message: format!(
+                    "gateway port {} (service {service}) is the gateway's own HTTP or HTTPS port on target {}; pick another listen port",
+                    forward.listen, target.name
+                ),
+                field: Some("tcp".into()),
+            });
+        }
+    }
+    // Every target on the same engine shares its gateway, so its hosts and ports too.
     for on in services::gateway::engine_targets(app, target).await? {
         for deployed in app
             .store
@@ -310,23 +325,41 @@ pub async fn check_claims(
             else {
                 continue;
             };
-            for (domain, other_service) in routes(&other) {
-                let Some(service) = wanted.get(&domain) else {
-                    continue;
-                };
-                // Another organization's stack is not named to this one.
-                let holder = if on.org_id == org {
+            // Another organization's stack is not named to this one.
+            let holder = |other_service: &str| {
+                if on.org_id == org {
                     format!(
                         "on target {} by stack {}, service {other_service}",
                         on.name, deployed.stack_name
                     )
                 } else {
                     "on this engine by another organization".to_string()
-                };
-                return Err(ApiError::Conflict {
-                    message: format!("{domain} (service {service}) is already served {holder}"),
-                    field: Some("domains".into()),
-                });
+                }
+            };
+            for (other_forward, other_service) in tcp_forwards(&other) {
+                for (forward, service) in &wanted_tcp {
+                    if let Some(conflict) = forward.conflict(&other_forward) {
+                        return Err(ApiError::Conflict {
+                            message: format!(
+                                "gateway port {} (service {service}) is already taken {}: {conflict}; pick another listen port",
+                                forward.listen,
+                                holder(&other_service)
+                            ),
+                            field: Some("tcp".into()),
+                        });
+                    }
+                }
+            }
+            for (domain, other_service) in routes(&other) {
+                if let Some(service) = wanted.get(&domain) {
+                    return Err(ApiError::Conflict {
+                        message: format!(
+                            "{domain} (service {service}) is already served {}",
+                            holder(&other_service)
+                        ),
+                        field: Some("domains".into()),
+                    });
+                }
             }
         }
     }
@@ -369,6 +402,14 @@ pub fn routes(spec: &StackSpec) -> BTreeMap<Domain, String> {
         }
     }
     out
+}
+
+/// Every TCP forward of the stack (`x-windflow.tcp`), with the service it goes to.
+pub fn tcp_forwards(spec: &StackSpec) -> Vec<(windflow_domain::TcpForward, String)> {
+    spec.services
+        .iter()
+        .flat_map(|(name, service)| service.tcp.iter().map(|f| (f.clone(), name.clone())))
+        .collect()
 }
 
 /// What a deployment runs, with its domains as they were deployed: its version, loaded with

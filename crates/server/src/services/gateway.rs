@@ -1,7 +1,9 @@
 //! Each target's gateway (`windflow-gateway`): created before a stack with domains deploys
 //! there, then given the routes of every stack deployed on the target after each deployment
 //! and removal, with their certificates — issued through ACME on first use, answering the
-//! HTTP-01 challenges through the gateway itself.
+//! HTTP-01 challenges through the gateway itself. Raw TCP forwards (`x-windflow.tcp`) go to
+//! the target's TCP gateway (`windflow-gateway-tcp`, HAProxy) in the same sync; it exists
+//! only while some stack on the target forwards TCP.
 //!
 //! *Invariants:* a target's gateway is configured by one deployment at a time (a lock per
 //! target); it serves only the routes of stacks deployed on that target, which belongs to
@@ -19,7 +21,8 @@ use windflow_domain::naming::GATEWAY_NETWORK;
 use windflow_domain::{Domain, Ingress, StackSpec, TlsMode};
 use windflow_gateway::{
     AcmeChallenge, ActiveHealthCheck, GatewayConfig, GatewayImage, GatewayRuntime, GatewaySettings,
-    HttpRoute, PemCertificate, PublishedPort, Upstream,
+    HttpRoute, PemCertificate, PublishedPort, TcpGatewayImage, TcpGatewayRuntime,
+    TcpGatewaySettings, TcpHealthCheck, TcpRoute, Upstream,
 };
 use windflow_storage::{CertificateRecord, Target, TargetKind};
 
@@ -33,6 +36,8 @@ pub const GATEWAY_CONTAINER: &str = "windflow-gateway";
 /// of rotation until the next one, so the timeout errs on the generous side.
 const HEALTH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 const HEALTH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+/// How often the TCP gateway connects to each replica of a TCP forward.
+const TCP_HEALTH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Certificates by organization and name.
 type Certificates = BTreeMap<(String, String), CertificateRecord>;
@@ -58,6 +63,16 @@ pub fn has_domains(spec: &StackSpec) -> bool {
     spec.services.values().any(|s| s.ingress.is_some())
 }
 
+/// Whether any service of the stack forwards TCP from a gateway port.
+pub fn has_tcp(spec: &StackSpec) -> bool {
+    spec.services.values().any(|s| !s.tcp.is_empty())
+}
+
+/// Whether the stack needs the target's gateway (its network, at least): domains or TCP.
+pub fn uses_gateway(spec: &StackSpec) -> bool {
+    has_domains(spec) || has_tcp(spec)
+}
+
 fn settings(app: &App) -> GatewaySettings {
     let published = |address: std::net::SocketAddr| PublishedPort {
         host_ip: (!address.ip().is_unspecified()).then(|| address.ip().to_string()),
@@ -76,6 +91,17 @@ fn runtime(app: &App, target: &Target) -> anyhow::Result<GatewayRuntime> {
     let driver = services::targets::config::docker_driver(&app.keyring, target)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(GatewayRuntime::new(driver.client().clone(), settings(app)))
+}
+
+/// The TCP gateway beside the HTTP one: same network, same host address, never its ports.
+fn tcp_runtime(app: &App, target: &Target) -> anyhow::Result<TcpGatewayRuntime> {
+    let driver = services::targets::config::docker_driver(&app.keyring, target)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let settings = TcpGatewaySettings::beside(
+        &settings(app),
+        TcpGatewayImage(app.config.gateway.tcp_image.clone()),
+    );
+    Ok(TcpGatewayRuntime::new(driver.client().clone(), settings))
 }
 
 /// One lock per engine: every target reaching it shares its gateway.
@@ -116,14 +142,15 @@ pub async fn engine_targets(app: &App, target: &Target) -> crate::error::ApiResu
 }
 
 /// Makes sure the target's gateway runs before `spec` deploys there: its network must exist
-/// for the stack's services to join it. A stack without domains needs nothing.
+/// for the stack's services to join it. A stack without domains or TCP forwards needs
+/// nothing.
 pub async fn prepare(app: &App, target: &Target, spec: &StackSpec) -> anyhow::Result<()> {
-    if !has_domains(spec) {
+    if !uses_gateway(spec) {
         return Ok(());
     }
     if !supported(target) {
         anyhow::bail!(
-            "target {} is a {} target, which has no gateway yet: services with domains deploy onto docker or ssh targets",
+            "target {} is a {} target, which has no gateway yet: services with domains or TCP forwards deploy onto docker or ssh targets",
             target.name,
             target.kind.as_str()
         );
@@ -176,18 +203,45 @@ pub async fn sync_renewing(
         return Ok(report);
     }
     // Whether the version this deployment replaces brought routes: only then may the
-    // gateway need changing when nothing on the target has domains any more.
-    let had_routes = match &changing {
-        Some(c) => previous_had_domains(app, org, target, c.stack_id).await?,
-        None => false,
+    // gateway need changing when nothing on the target has domains (or TCP forwards) any more.
+    let (had_routes, had_tcp) = match &changing {
+        Some(c) => previous_had(app, org, target, c.stack_id).await?,
+        None => (false, false),
     };
-    let services = deployed_services(app, org, target, changing).await?;
-    if services.is_empty() && !had_routes {
+    let specs = deployed_specs(app, org, target, changing).await?;
+    let services = routed_services(&specs);
+    let tcp = tcp_routes(&specs);
+    if services.is_empty() && !had_routes && tcp.is_empty() && !had_tcp {
         // Nothing routed here before or now: the gateway (if any) is left alone.
         return Ok(report);
     }
     let guard = lock(app, target);
     let _held = guard.lock().await;
+    // TCP forwards first: they need no certificate. The TCP gateway is touched only when a
+    // stack forwards TCP now or did before this deployment, so a deployment elsewhere never
+    // removes another server's (same engine, CI) TCP gateway.
+    if !tcp.is_empty() || had_tcp {
+        let routes: Vec<TcpRoute> = tcp.iter().map(|t| t.route.clone()).collect();
+        // A refused TCP configuration does not hold back the HTTP routes: it is reported,
+        // and the previous TCP routes keep serving.
+        if let Err(e) = tcp_runtime(app, target)?.apply(&routes).await {
+            report.warnings.push(format!(
+                "the TCP gateway was not updated (its previous routes keep serving): {e}"
+            ));
+        } else {
+            report.routes.extend(tcp.iter().map(|t| {
+                let names = if t.route.sni.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", t.route.sni.join(", "))
+                };
+                format!("tcp :{}{names} → {}/{}", t.route.listen, t.stack, t.service)
+            }));
+        }
+    }
+    if services.is_empty() && !had_routes {
+        return Ok(report);
+    }
     let runtime = Arc::new(runtime(app, target)?);
     if services.is_empty() {
         // The last routes left: an empty configuration, if a gateway runs at all.
@@ -269,15 +323,12 @@ pub async fn sync_renewing(
         let config = build_config(app, &services, &certificates, &mut final_report);
         runtime.apply(&config).await?;
     }
-    report.routes = services
-        .iter()
-        .flat_map(|s| {
-            s.ingress
-                .domains
-                .iter()
-                .map(move |d| format!("{d} → {}/{}", s.stack, s.service))
-        })
-        .collect();
+    report.routes.extend(services.iter().flat_map(|s| {
+        s.ingress
+            .domains
+            .iter()
+            .map(move |d| format!("{d} → {}/{}", s.stack, s.service))
+    }));
     Ok(report)
 }
 
@@ -390,7 +441,7 @@ pub async fn info(
     access: &crate::auth::OrgAccess,
     target_name: &str,
 ) -> crate::error::ApiResult<windflow_protocol::GatewayInfo> {
-    use windflow_protocol::{GatewayInfo, GatewayRoute, GatewayUpstream};
+    use windflow_protocol::{GatewayInfo, GatewayRoute, GatewayTcpRoute, GatewayUpstream};
     let org = &access.org.id;
     let target = services::targets::find(app, org, target_name).await?;
     let gateway = &app.config.gateway;
@@ -401,16 +452,39 @@ pub async fn info(
         http: gateway.http.to_string(),
         https: gateway.https.to_string(),
         routes: Vec::new(),
+        tcp_routes: Vec::new(),
+        tcp_running: false,
         error: None,
     };
     if !info.supported {
         return Ok(info);
     }
-    // The organization's own routes only: a shared engine's gateway also serves others'.
-    let mut routed = deployed_services(app, org, &target, None)
+    let specs = deployed_specs(app, org, &target, None)
         .await
         .map_err(|e| crate::error::ApiError::Unavailable(format!("{e:#}")))?;
+    // The organization's own routes only: a shared engine's gateway also serves others'.
+    let mut routed = routed_services(&specs);
     routed.retain(|s| s.org_id == *org);
+    info.tcp_routes = tcp_routes(&specs)
+        .into_iter()
+        .filter(|t| t.org_id == *org)
+        .map(|t| GatewayTcpRoute {
+            listen: t.route.listen,
+            sni: t.route.sni,
+            stack: t.stack,
+            service: t.service,
+            upstreams: t.route.upstreams.iter().map(Upstream::address).collect(),
+        })
+        .collect();
+    if !info.tcp_routes.is_empty() {
+        match tcp_runtime(app, &target) {
+            Ok(runtime) => match runtime.status().await {
+                Ok(status) => info.tcp_running = status.is_some_and(|s| s.running),
+                Err(e) => info.error = Some(e.to_string()),
+            },
+            Err(e) => info.error = Some(format!("{e:#}")),
+        }
+    }
     let live = match runtime(app, &target) {
         Ok(runtime) => match runtime.status().await {
             Ok(status) => {
@@ -506,15 +580,23 @@ impl RoutedService {
     }
 }
 
-/// Every service with domains of every stack deployed on the target, with its replicas as
-/// upstreams (their container names on the gateway network).
-/// Whether the stack's deployment on the target before this one had domains.
-async fn previous_had_domains(
+/// A TCP forward of a service deployed on the target, as the TCP gateway's route.
+struct TcpRouted {
+    org_id: String,
+    stack: String,
+    service: String,
+    route: TcpRoute,
+}
+
+/// Whether the stack's deployment on the target before this one had domains, and whether
+/// it had TCP forwards.
+async fn previous_had(
     app: &App,
     org: &str,
     target: &Target,
     stack_id: &str,
-) -> anyhow::Result<bool> {
+) -> anyhow::Result<(bool, bool)> {
+    let (mut domains, mut tcp) = (false, false);
     for deployed in app
         .store
         .list_deployed(org, Some(stack_id), Some(&target.id))
@@ -523,24 +605,77 @@ async fn previous_had_domains(
         if let Some(spec) = services::domains::deployed_spec(app.store.as_ref(), org, &deployed)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?
-            && has_domains(&spec)
         {
-            return Ok(true);
+            domains |= has_domains(&spec);
+            tcp |= has_tcp(&spec);
         }
     }
-    Ok(false)
+    Ok((domains, tcp))
 }
 
-/// Every service with domains of every stack deployed on the target's engine (through any
-/// target reaching it, see [`engine_targets`]), with its replicas as upstreams (their
-/// container names on the gateway network). `org` is the organization of `changing`.
+/// Every service with domains of every stack deployed on the target's engine, with its
+/// replicas as upstreams (their container names on the gateway network).
 async fn deployed_services(
     app: &App,
     org: &str,
     target: &Target,
     changing: Option<Changing<'_>>,
 ) -> anyhow::Result<Vec<RoutedService>> {
-    let mut specs: Vec<(String, String, StackSpec)> = Vec::new();
+    Ok(routed_services(
+        &deployed_specs(app, org, target, changing).await?,
+    ))
+}
+
+/// Every TCP forward of every stack deployed on the target's engine, one route per forward,
+/// in a stable order (stack, service, listen port).
+fn tcp_routes(specs: &[DeployedSpec]) -> Vec<TcpRouted> {
+    let mut out = Vec::new();
+    for deployed in specs {
+        let (stack_name, spec) = (&deployed.stack, &deployed.spec);
+        for (name, service) in &spec.services {
+            for forward in &service.tcp {
+                let upstreams = (1..=service.deploy.replicas.max(1))
+                    .map(|n| Upstream::new(spec.replica_name(name, n), forward.port))
+                    .collect();
+                out.push(TcpRouted {
+                    org_id: deployed.org_id.clone(),
+                    stack: stack_name.clone(),
+                    service: name.clone(),
+                    route: TcpRoute {
+                        id: format!("{stack_name}/{name}:{}", forward.listen),
+                        listen: forward.listen,
+                        sni: forward.sni.clone(),
+                        upstreams,
+                        health: Some(TcpHealthCheck {
+                            interval: TCP_HEALTH_INTERVAL,
+                        }),
+                    },
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        (&a.stack, &a.service, a.route.listen).cmp(&(&b.stack, &b.service, b.route.listen))
+    });
+    out
+}
+
+/// One stack deployed on an engine, with its organization.
+struct DeployedSpec {
+    org_id: String,
+    stack: String,
+    spec: StackSpec,
+}
+
+/// The specs of every stack deployed on the target's engine (through any target reaching
+/// it, see [`engine_targets`]), with `changing` — a stack of `org` on `target` — as it now is.
+async fn deployed_specs(
+    app: &App,
+    org: &str,
+    target: &Target,
+    changing: Option<Changing<'_>>,
+) -> anyhow::Result<Vec<DeployedSpec>> {
+    let mut specs = Vec::new();
     let targets = engine_targets(app, target)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -561,7 +696,11 @@ async fn deployed_services(
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?
             {
-                specs.push((on.org_id.clone(), deployed.stack_name.clone(), spec));
+                specs.push(DeployedSpec {
+                    org_id: on.org_id.clone(),
+                    stack: deployed.stack_name.clone(),
+                    spec,
+                });
             }
         }
     }
@@ -571,10 +710,24 @@ async fn deployed_services(
         ..
     }) = changing
     {
-        specs.push((org.to_string(), stack_name.to_string(), spec.clone()));
+        specs.push(DeployedSpec {
+            org_id: org.to_string(),
+            stack: stack_name.to_string(),
+            spec: spec.clone(),
+        });
     }
+    Ok(specs)
+}
+
+/// Every service with domains in `specs`, with its replicas as upstreams.
+fn routed_services(specs: &[DeployedSpec]) -> Vec<RoutedService> {
     let mut out = Vec::new();
-    for (org_id, stack_name, spec) in &specs {
+    for DeployedSpec {
+        org_id,
+        stack: stack_name,
+        spec,
+    } in specs
+    {
         for (name, service) in &spec.services {
             let Some(ingress) = &service.ingress else {
                 continue;
@@ -591,7 +744,7 @@ async fn deployed_services(
             });
         }
     }
-    Ok(out)
+    out
 }
 
 /// The gateway configuration for `services`: one route per service and path prefix, TLS
@@ -694,5 +847,66 @@ impl Http01Solver for GatewaySolver {
         config.acme_challenges.retain(|c| c.token != token);
         self.runtime.apply(&config).await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use windflow_domain::{Service, TcpForward};
+
+    use super::*;
+
+    #[test]
+    fn tcp_forwards_become_one_route_each_over_every_replica() {
+        let mut spec = StackSpec {
+            name: "shop".into(),
+            ..Default::default()
+        };
+        let mut db = Service {
+            tcp: vec![
+                TcpForward {
+                    listen: 15432,
+                    port: 5432,
+                    sni: vec![],
+                },
+                TcpForward {
+                    listen: 8443,
+                    port: 5432,
+                    sni: vec!["db.example.test".into()],
+                },
+            ],
+            ..Default::default()
+        };
+        db.deploy.replicas = 2;
+        spec.services.insert("db".into(), db);
+        spec.services.insert("web".into(), Service::default());
+        let routes = tcp_routes(&[DeployedSpec {
+            org_id: "org".into(),
+            stack: "shop".into(),
+            spec,
+        }]);
+        let got: Vec<String> = routes
+            .into_iter()
+            .map(|t| {
+                let upstreams: Vec<String> =
+                    t.route.upstreams.iter().map(Upstream::address).collect();
+                format!(
+                    "{} {}/{} :{} [{}] → {}",
+                    t.route.id,
+                    t.stack,
+                    t.service,
+                    t.route.listen,
+                    t.route.sni.join(","),
+                    upstreams.join(",")
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "shop/db:8443 shop/db :8443 [db.example.test] → shop-db-1:5432,shop-db-2:5432",
+                "shop/db:15432 shop/db :15432 [] → shop-db-1:5432,shop-db-2:5432",
+            ]
+        );
     }
 }
