@@ -35,7 +35,7 @@ pub const GATEWAY_CONTAINER: &str = "windflow-gateway";
 /// replica on a loaded machine can take over a second to answer; one slow probe takes it out
 /// of rotation until the next one, so the timeout errs on the generous side.
 const HEALTH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
-const HEALTH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+const HEALTH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 /// How often the TCP gateway connects to each replica of a TCP forward.
 const TCP_HEALTH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 
