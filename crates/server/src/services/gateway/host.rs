@@ -24,14 +24,14 @@ use crate::state::App;
 pub enum GatewayHost {
     /// The engine reached directly (socket, TCP+TLS, SSH): the runtimes over its client.
     Direct {
-        http: GatewayRuntime,
-        tcp: TcpGatewayRuntime,
+        http: Box<GatewayRuntime>,
+        tcp: Box<TcpGatewayRuntime>,
     },
     /// The engine behind `windflow agent`: each call an op over the agent's link.
     Agent {
         link: AgentHandle,
-        http: GatewaySettings,
-        tcp: TcpGatewaySettings,
+        http: Box<GatewaySettings>,
+        tcp: Box<TcpGatewaySettings>,
     },
 }
 
@@ -46,13 +46,17 @@ impl GatewayHost {
         if target.kind == TargetKind::Agent {
             let link =
                 services::targets::agent_link(app, target).map_err(|e| anyhow::anyhow!("{e}"))?;
-            return Ok(Self::Agent { link, http, tcp });
+            return Ok(Self::Agent {
+                link,
+                http: Box::new(http),
+                tcp: Box::new(tcp),
+            });
         }
         let driver = services::targets::config::docker_driver(&app.keyring, target)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok(Self::Direct {
-            http: GatewayRuntime::new(driver.client().clone(), http),
-            tcp: TcpGatewayRuntime::new(driver.client().clone(), tcp),
+            http: Box::new(GatewayRuntime::new(driver.client().clone(), http)),
+            tcp: Box::new(TcpGatewayRuntime::new(driver.client().clone(), tcp)),
         })
     }
 
@@ -64,7 +68,7 @@ impl GatewayHost {
                 call(
                     link,
                     GatewayOp::GatewayEnsure {
-                        settings: http.clone(),
+                        settings: GatewaySettings::clone(http),
                     },
                 )
                 .await
@@ -82,7 +86,7 @@ impl GatewayHost {
                 call(
                     link,
                     GatewayOp::GatewayApply {
-                        settings: http.clone(),
+                        settings: GatewaySettings::clone(http),
                         config: Box::new(config.clone()),
                     },
                 )
@@ -100,7 +104,7 @@ impl GatewayHost {
                 call(
                     link,
                     GatewayOp::GatewayStatus {
-                        settings: http.clone(),
+                        settings: GatewaySettings::clone(http),
                     },
                 )
                 .await
@@ -116,7 +120,7 @@ impl GatewayHost {
                 call(
                     link,
                     GatewayOp::GatewayRunning {
-                        settings: http.clone(),
+                        settings: GatewaySettings::clone(http),
                     },
                 )
                 .await
@@ -133,7 +137,7 @@ impl GatewayHost {
                 call(
                     link,
                     GatewayOp::GatewayTcpApply {
-                        settings: tcp.clone(),
+                        settings: TcpGatewaySettings::clone(tcp),
                         routes: routes.to_vec(),
                     },
                 )
@@ -151,7 +155,7 @@ impl GatewayHost {
                 call(
                     link,
                     GatewayOp::GatewayTcpStatus {
-                        settings: tcp.clone(),
+                        settings: TcpGatewaySettings::clone(tcp),
                     },
                 )
                 .await
