@@ -1,14 +1,18 @@
 //! The gateway on an agent target (issue 14, one gateway per target): a stack with a domain
-//! deployed through a real `windflow agent` gets its route on the gateway the agent runs on
-//! its engine — an HTTP request at the domain through the gateway's published port answers
-//! from the service, the target's gateway page lists the route, and removing the stack
-//! removes it (404 for that host). With the agent stopped, the gateway page says so.
+//! and a TCP forward deployed through a real `windflow agent` gets its routes on the gateways
+//! the agent runs on its engine — an HTTP request at the domain through the gateway's
+//! published port answers from the service, a line sent to the TCP listen port comes back
+//! from the echo service, the target's gateway page lists both routes, and removing the stack
+//! removes them (404 for that host, no TCP gateway). With the agent stopped, the gateway page
+//! says so.
 
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use windflow_testkit::server::Api;
-use windflow_testkit::{ProjectGuard, TEST_IMAGE, docker, free_port, gateway_test_image};
+use windflow_testkit::{
+    ProjectGuard, TEST_IMAGE, docker, free_port, gateway_tcp_test_image, gateway_test_image,
+};
 
 use crate::agents::{
     DEPLOY_TIMEOUT, certificates, enrollment_token, start_agent, start_server_with, wait_for,
@@ -18,9 +22,9 @@ use crate::support::{GATEWAY_TURN, create_stack, remove_gateway};
 const HOST: &str = "edge.example.test";
 const TARGET: &str = "edge-gw";
 
-fn compose() -> String {
+fn compose(listen: u16) -> String {
     format!(
-        "services:\n  web:\n    image: {TEST_IMAGE}\n    command: [\"sh\", \"-c\", \"mkdir -p /www && echo through-the-agent-gateway > /www/index.html && exec httpd -f -p 8080 -h /www\"]\n    expose: [\"8080\"]\n    x-windflow:\n      domains: [\"{HOST}\"]\n      tls: \"off\"\n"
+        "services:\n  web:\n    image: {TEST_IMAGE}\n    command: [\"sh\", \"-c\", \"mkdir -p /www && echo through-the-agent-gateway > /www/index.html && exec httpd -f -p 8080 -h /www\"]\n    expose: [\"8080\"]\n    x-windflow:\n      domains: [\"{HOST}\"]\n      tls: \"off\"\n  echo:\n    image: {TEST_IMAGE}\n    command: [\"nc\", \"-ll\", \"-p\", \"7000\", \"-e\", \"cat\"]\n    expose: [\"7000\"]\n    x-windflow:\n      tcp:\n        - listen: {listen}\n"
     )
 }
 
@@ -70,7 +74,9 @@ async fn an_agent_target_serves_a_domain_through_its_gateway() {
     std::fs::create_dir_all(&dir).unwrap();
     certificates(&dir, &["127.0.0.1".parse().unwrap()]);
     let (tls_port, http_port, https_port) = (free_port(), free_port(), free_port());
+    let listen = free_port();
     let image = gateway_test_image();
+    let tcp_image = gateway_tcp_test_image();
     let http = format!("127.0.0.1:{http_port}");
     let https = format!("127.0.0.1:{https_port}");
     let server = start_server_with(
@@ -78,6 +84,7 @@ async fn an_agent_target_serves_a_domain_through_its_gateway() {
         &format!("127.0.0.1:{tls_port}"),
         &[
             ("WINDFLOW_GATEWAY_IMAGE", &image),
+            ("WINDFLOW_GATEWAY_TCP_IMAGE", &tcp_image),
             ("WINDFLOW_GATEWAY_HTTP", &http),
             ("WINDFLOW_GATEWAY_HTTPS", &https),
         ],
@@ -96,7 +103,7 @@ async fn an_agent_target_serves_a_domain_through_its_gateway() {
 
     let stack = windflow_testkit::unique_project("edgeweb");
     let guard = ProjectGuard::new(&stack);
-    create_stack(&api, &stack, &compose()).await;
+    create_stack(&api, &stack, &compose(listen)).await;
     let done = run_on_agent(&api, &stack, "deploy").await;
     let id = done["id"].as_str().unwrap().to_string();
 
@@ -124,7 +131,13 @@ async fn an_agent_target_serves_a_domain_through_its_gateway() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
-    // The target's gateway page lists the route, read through the agent.
+    // The TCP forward answers through the TCP gateway the agent runs.
+    let line = "hello through the agent's TCP gateway";
+    tokio::task::spawn_blocking(move || crate::tcp::echo_eventually(listen, line))
+        .await
+        .unwrap();
+
+    // The target's gateway page lists the routes, read through the agent.
     let gateway = api
         .get(&format!("/orgs/default/targets/{TARGET}/gateway"))
         .await
@@ -141,6 +154,19 @@ async fn an_agent_target_serves_a_domain_through_its_gateway() {
     assert_eq!(
         route["upstreams"].as_array().map(Vec::len),
         Some(1),
+        "{}",
+        gateway.text
+    );
+    assert_eq!(gateway.body["tcp_running"], true, "{}", gateway.text);
+    assert_eq!(
+        gateway.body["tcp_routes"],
+        json!([{
+            "listen": listen,
+            "sni": [],
+            "stack": stack,
+            "service": "echo",
+            "upstreams": [format!("{stack}-echo-1:7000")],
+        }]),
         "{}",
         gateway.text
     );
@@ -167,6 +193,14 @@ async fn an_agent_target_serves_a_domain_through_its_gateway() {
         .await
         .unwrap();
     assert_eq!(gateway.body["routes"], json!([]), "{}", gateway.text);
+    assert_eq!(gateway.body["tcp_routes"], json!([]), "{}", gateway.text);
+    // The TCP gateway went with its last route.
+    assert!(
+        docker
+            .inspect_container("windflow-gateway-tcp", None)
+            .await
+            .is_err()
+    );
 
     // The agent stops: the gateway page says it cannot be reached, at once.
     let _ = agent.0.kill();
