@@ -375,7 +375,19 @@ pub async fn renew_certificates(
         if here.is_empty() {
             continue;
         }
-        reports.push(sync_renewing(app, org, &target, None, &here).await?);
+        // One unreachable gateway (an agent that is not connected) holds back no other
+        // target's renewals: it is reported, naming the certificates it serves.
+        match sync_renewing(app, org, &target, None, &here).await {
+            Ok(report) => reports.push(report),
+            Err(e) => reports.push(SyncReport {
+                warnings: vec![format!(
+                    "certificate {}: the gateway of target {} was not updated: {e:#}",
+                    here.join(", "),
+                    target.name
+                )],
+                ..SyncReport::default()
+            }),
+        }
     }
     Ok(reports)
 }
