@@ -24,7 +24,7 @@ const TARGET: &str = "edge-gw";
 
 fn compose(listen: u16) -> String {
     format!(
-        "services:\n  web:\n    image: {TEST_IMAGE}\n    command: [\"sh\", \"-c\", \"mkdir -p /www && echo through-the-agent-gateway > /www/index.html && exec httpd -f -p 8080 -h /www\"]\n    expose: [\"8080\"]\n    x-windflow:\n      domains: [\"{HOST}\"]\n      tls: \"off\"\n  echo:\n    image: {TEST_IMAGE}\n    command: [\"nc\", \"-ll\", \"-p\", \"7000\", \"-e\", \"cat\"]\n    expose: [\"7000\"]\n    x-windflow:\n      tcp:\n        - listen: {listen}\n"
+        "services:\n  web:\n    image: {TEST_IMAGE}\n    command: [\"sh\", \"-c\", \"mkdir -p /www && echo through-the-agent-gateway > /www/index.html && exec httpd -f -p 8080 -h /www\"]\n    expose: [\"8080\"]\n    init: true\n    x-windflow:\n      domains: [\"{HOST}\"]\n      tls: \"off\"\n  echo:\n    image: {TEST_IMAGE}\n    command: [\"nc\", \"-ll\", \"-p\", \"7000\", \"-e\", \"cat\"]\n    expose: [\"7000\"]\n    init: true\n    x-windflow:\n      tcp:\n        - listen: {listen}\n"
     )
 }
 
