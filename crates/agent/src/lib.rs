@@ -1,6 +1,8 @@
 //! `windflow agent`: runs on a target host (typically behind NAT), dials OUT to the control
 //! plane over WebSocket + TLS, and executes the engine commands it receives against the
-//! host's local Docker engine, streaming progress and logs back.
+//! host's local Docker engine, streaming progress and logs back — the engine's `Driver` ops
+//! and the gateway's (`windflow_gateway::GatewayOp`, run with the same gateway runtimes a
+//! directly reached target uses).
 //!
 //! - `state`: the identity (agent id + credential, 0600) and the command journal in the
 //!   state directory.
@@ -26,6 +28,7 @@ use serde_json::Value;
 use windflow_engine::agent::{Op, error_parts, execute};
 use windflow_engine::docker::DockerDriver;
 use windflow_engine::driver::Driver;
+use windflow_gateway::{GatewayOp, GatewayOps};
 use windflow_protocol::agent::{
     CONNECT_PATH, CommandError, ENROLL_PATH, EnrollRequest, EnrollResponse, HostInfo, Outcome,
 };
@@ -183,10 +186,7 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
     let driver = DockerDriver::connect(args.docker_host.as_deref())
         .context("connecting to the local Docker engine")?;
     let (journal, remembered) = Journal::open(&args.state_dir)?;
-    let executor = Arc::new(DockerExecutor {
-        driver: Arc::new(driver),
-        state_dir: args.state_dir.clone(),
-    });
+    let executor = Arc::new(DockerExecutor::new(driver, args.state_dir.clone()));
     let agent = Agent::new(executor, journal, remembered);
     tracing::info!(agent = %identity.agent_id, target = %identity.target, server = %base, "windflow agent starting");
     agent
@@ -202,9 +202,11 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs commands on the host's engine.
+/// Runs commands on the host's engine: `Driver` ops, and gateway ops (named `gateway_*`)
+/// with the settings the control plane sends.
 pub struct DockerExecutor {
     pub driver: Arc<dyn Driver>,
+    pub gateway: GatewayOps,
     pub state_dir: PathBuf,
 }
 
@@ -234,10 +236,17 @@ impl Executor for DockerExecutor {
     }
 
     fn changes_state(&self, op: &Value) -> bool {
+        if GatewayOp::is_gateway_op(op) {
+            return serde_json::from_value::<GatewayOp>(op.clone())
+                .map_or(true, |op| op.changes_state());
+        }
         serde_json::from_value::<Op>(op.clone()).map_or(true, |op| op.changes_state())
     }
 
     async fn execute(&self, op: Value, emit: &(dyn Fn(Value) + Send + Sync)) -> Outcome {
+        if GatewayOp::is_gateway_op(&op) {
+            return self.execute_gateway(op).await;
+        }
         let op = match serde_json::from_value::<Op>(op) {
             Ok(op) => op,
             Err(e) => {
@@ -256,6 +265,42 @@ impl Executor for DockerExecutor {
             Ok(value) => Outcome::Ok(value),
             Err(e) => {
                 let (kind, subject, message) = error_parts(&e);
+                command_error(kind, subject, message)
+            }
+        }
+    }
+}
+
+impl DockerExecutor {
+    /// Runs both kinds of op on the engine `driver` reaches.
+    pub fn new(driver: DockerDriver, state_dir: PathBuf) -> Self {
+        let gateway = GatewayOps::new(driver.client().clone());
+        Self {
+            driver: Arc::new(driver),
+            gateway,
+            state_dir,
+        }
+    }
+
+    async fn execute_gateway(&self, op: Value) -> Outcome {
+        let op = match serde_json::from_value::<GatewayOp>(op) {
+            Ok(op) => op,
+            Err(e) => {
+                return command_error(
+                    "engine",
+                    "agent".into(),
+                    format!("this agent ({VERSION}) does not know the gateway command: {e}"),
+                );
+            }
+        };
+        let what = op.describe();
+        let started = std::time::Instant::now();
+        let result = self.gateway.execute(op).await;
+        tracing::debug!(command = %what, elapsed_ms = started.elapsed().as_millis() as u64, ok = result.is_ok(), "gateway command");
+        match result {
+            Ok(value) => Outcome::Ok(value),
+            Err(e) => {
+                let (kind, subject, message) = windflow_gateway::ops::error_parts(&e);
                 command_error(kind, subject, message)
             }
         }

@@ -10,6 +10,8 @@
 //! - `caddy`: the pure translation into Caddy's JSON (`caddy_json`).
 //! - `haproxy`: the pure translation of TCP routes into HAProxy's configuration
 //!   (`haproxy_cfg`).
+//! - `ops`: the runtimes' calls as typed ops (`GatewayOp`), for a gateway driven through
+//!   `windflow agent`; `GatewayOps` runs them on the agent's engine, errors keep their kind.
 //! - `runtime`, `tcp_runtime`: the gateways' network and containers, and pushing a
 //!   configuration into them over the Engine API (`GatewayRuntime::apply`,
 //!   `TcpGatewayRuntime::apply`); the only modules that use bollard.
@@ -30,6 +32,7 @@
 pub mod caddy;
 pub mod haproxy;
 pub mod model;
+pub mod ops;
 pub mod runtime;
 pub mod tcp_runtime;
 pub mod validate;
@@ -40,8 +43,9 @@ pub use model::{
     AcmeChallenge, ActiveHealthCheck, GatewayConfig, HttpRoute, PemCertificate, TcpHealthCheck,
     TcpRoute, Timeouts, Upstream,
 };
+pub use ops::{GatewayOp, GatewayOps};
 pub use runtime::{
-    Ensured, ExecOutput, GatewayError, GatewayImage, GatewayRuntime, GatewaySettings,
+    EngineClient, Ensured, ExecOutput, GatewayError, GatewayImage, GatewayRuntime, GatewaySettings,
     GatewayStatus, PublishedPort, UpstreamStatus,
 };
 pub use tcp_runtime::{

@@ -131,8 +131,13 @@ pub(crate) fn engine(
     }
 }
 
+/// The Engine API client the runtimes drive a gateway through (named here so that code
+/// holding one, as the agent's op executor does, needs no Engine API import of its own).
+pub type EngineClient = Docker;
+
 /// What `ensure` did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Ensured {
     /// It was running with these settings.
     Running,
@@ -317,6 +322,28 @@ impl GatewayRuntime {
             .await
             .map_err(engine(format!("starting the gateway container {name}")))?;
         Ok(())
+    }
+
+    /// Whether the gateway container exists and runs.
+    pub async fn running(&self) -> Result<bool, GatewayError> {
+        let name = &self.settings.container_name;
+        match self
+            .docker
+            .inspect_container(name, None::<InspectContainerOptions>)
+            .await
+        {
+            Ok(existing) => Ok(existing
+                .state
+                .as_ref()
+                .and_then(|s| s.running)
+                .unwrap_or(false)),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(false),
+            Err(e) => Err(engine(format!("inspecting the gateway container {name}"))(
+                e,
+            )),
+        }
     }
 
     /// Removes the gateway container (not the network, which services may still use).

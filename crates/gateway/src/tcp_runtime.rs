@@ -134,7 +134,8 @@ impl TcpGatewaySettings {
 }
 
 /// What [`TcpGatewayRuntime::apply`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TcpApplied {
     /// The running container reloaded; established connections were kept.
     Reloaded,

@@ -4,10 +4,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde::{Deserialize, Serialize};
+
 use crate::model::{GatewayConfig, HttpRoute, TcpRoute, Upstream};
 
 /// One problem in a [`GatewayConfig`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ConfigError {
     #[error("route {route:?}: the id is used by another route too; give each route its own id")]
     DuplicateRouteId { route: String },

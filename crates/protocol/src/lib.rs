@@ -642,7 +642,7 @@ pub struct SetDomainsRequest {
 /// A target's gateway: whether it runs, and the routes it serves with their replicas.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct GatewayInfo {
-    /// Whether this kind of target has a gateway (docker and ssh targets do).
+    /// Whether this kind of target has a gateway (docker, ssh and agent targets do).
     pub supported: bool,
     /// Whether the gateway container answers.
     pub running: bool,

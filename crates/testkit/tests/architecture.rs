@@ -105,7 +105,7 @@ fn crates_depend_one_way() {
         ("storage", &["domain"][..]),
         ("engine", &["domain"][..]),
         ("testkit", &["domain", "engine", "dns"][..]),
-        ("agent", &["engine", "protocol"][..]),
+        ("agent", &["engine", "protocol", "gateway"][..]),
         ("gateway", &["domain"][..]),
         ("dns", &[][..]),
         (

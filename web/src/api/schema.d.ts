@@ -1723,7 +1723,7 @@ export interface components {
         };
         /** @description A target's gateway: whether it runs, and the routes it serves with their replicas. */
         GatewayInfo: {
-            /** @description Whether this kind of target has a gateway (docker and ssh targets do). */
+            /** @description Whether this kind of target has a gateway (docker, ssh and agent targets do). */
             supported: boolean;
             /** @description Whether the gateway container answers. */
             running: boolean;

@@ -51,27 +51,33 @@ pub(crate) fn certificates(dir: &Path, ips: &[IpAddr]) {
 /// `windflow serve` (SQLite) with an HTTPS listener on `listen` for agents, using the
 /// certificate in `dir` (see [`certificates`]), and a 1 s agent heartbeat.
 pub(crate) async fn start_server(dir: &Path, listen: &str) -> Server {
-    Server::start_with(
-        &bin(),
-        Database::Sqlite,
-        vec![
-            (
-                "WINDFLOW_TLS_CERT".into(),
-                dir.join("cert.pem").display().to_string(),
-            ),
-            (
-                "WINDFLOW_TLS_KEY".into(),
-                dir.join("key.pem").display().to_string(),
-            ),
-            ("WINDFLOW_TLS_LISTEN".into(), listen.to_string()),
-            ("WINDFLOW_AGENT_HEARTBEAT".into(), "1s".into()),
-        ],
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{e:#}"))
+    start_server_with(dir, listen, &[]).await
 }
 
-struct AgentProcess(Child);
+/// [`start_server`] with more environment variables for the server.
+pub(crate) async fn start_server_with(dir: &Path, listen: &str, env: &[(&str, &str)]) -> Server {
+    let mut env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    env.extend([
+        (
+            "WINDFLOW_TLS_CERT".into(),
+            dir.join("cert.pem").display().to_string(),
+        ),
+        (
+            "WINDFLOW_TLS_KEY".into(),
+            dir.join("key.pem").display().to_string(),
+        ),
+        ("WINDFLOW_TLS_LISTEN".into(), listen.to_string()),
+        ("WINDFLOW_AGENT_HEARTBEAT".into(), "1s".into()),
+    ]);
+    Server::start_with(&bin(), Database::Sqlite, env)
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"))
+}
+
+pub(crate) struct AgentProcess(pub(crate) Child);
 
 impl Drop for AgentProcess {
     fn drop(&mut self) {
@@ -80,7 +86,7 @@ impl Drop for AgentProcess {
     }
 }
 
-fn start_agent(url: &str, token: Option<&str>, dir: &Path) -> AgentProcess {
+pub(crate) fn start_agent(url: &str, token: Option<&str>, dir: &Path) -> AgentProcess {
     let mut command = Command::new(bin());
     command
         .arg("agent")

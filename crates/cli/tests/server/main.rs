@@ -2,6 +2,7 @@
 //! with PostgreSQL, deploying onto the real Docker engine. One test binary, one module per
 //! concern.
 
+mod agent_gateway;
 mod agents;
 mod agents_containers;
 mod api;

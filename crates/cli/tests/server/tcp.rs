@@ -44,7 +44,7 @@ fn echo(port: u16, line: &str) -> Result<(), String> {
     }
 }
 
-fn echo_eventually(port: u16, line: &str) {
+pub(crate) fn echo_eventually(port: u16, line: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         match echo(port, line) {

@@ -191,23 +191,27 @@ pub struct AgentHandle {
     pub conn: Arc<AgentConn>,
 }
 
-#[async_trait]
-impl AgentLink for AgentHandle {
-    fn endpoint(&self) -> &str {
-        &self.conn.endpoint
+impl AgentHandle {
+    /// Whether the agent's link is open now.
+    pub fn is_connected(&self) -> bool {
+        self.conn.is_connected()
     }
 
-    async fn call(&self, op: Op, frames: Option<Frames<'_>>) -> DriverResult<Value> {
+    /// The agent's target, for messages.
+    pub fn target_name(&self) -> &str {
+        &self.conn.target_name
+    }
+
+    /// Sends `op` (any op the agent executes, as JSON: a `Driver` op or a gateway op) and
+    /// waits for its outcome, which the caller maps to its own error kinds. `Err` only when
+    /// the link fails it: the agent stayed away past the deadline, or was revoked.
+    pub async fn send(&self, op: Value, frames: Option<Frames<'_>>) -> DriverResult<Outcome> {
         let conn = &self.conn;
         if conn.gone_too_long() {
             return Err(conn.unreachable());
         }
-        let value = serde_json::to_value(&op).map_err(|e| DriverError::Engine {
-            context: op.describe(),
-            message: e.to_string(),
-        })?;
         let (frame_tx, mut frame_rx) = mpsc::unbounded_channel();
-        let (id, mut done) = conn.register(value, frames.is_some().then_some(frame_tx));
+        let (id, mut done) = conn.register(op, frames.is_some().then_some(frame_tx));
         let mut tick = tokio::time::interval(Duration::from_millis(250));
         let result = loop {
             tokio::select! {
@@ -228,7 +232,25 @@ impl AgentLink for AgentHandle {
                 frames(frame)
             }
         }
-        outcome(result)
+        delivered(result)
+    }
+}
+
+#[async_trait]
+impl AgentLink for AgentHandle {
+    fn endpoint(&self) -> &str {
+        &self.conn.endpoint
+    }
+
+    async fn call(&self, op: Op, frames: Option<Frames<'_>>) -> DriverResult<Value> {
+        let value = serde_json::to_value(&op).map_err(|e| DriverError::Engine {
+            context: op.describe(),
+            message: e.to_string(),
+        })?;
+        match self.send(value, frames).await? {
+            Outcome::Ok(value) => Ok(value),
+            Outcome::Error(e) => Err(error_from_parts(&e.kind, e.subject, e.message)),
+        }
     }
 
     async fn stream(&self, op: Op) -> DriverResult<BoxStream<'static, DriverResult<Value>>> {
@@ -259,7 +281,11 @@ impl AgentLink for AgentHandle {
                     result = &mut done => {
                         while let Ok(frame) = frame_rx.try_recv() { yield Ok(frame) }
                         guard.2 = true;
-                        if let Err(e) = outcome(result) { yield Err(e) }
+                        match delivered(result) {
+                            Ok(Outcome::Error(e)) => yield Err(error_from_parts(&e.kind, e.subject, e.message)),
+                            Err(e) => yield Err(e),
+                            Ok(Outcome::Ok(_)) => {}
+                        }
                         break;
                     }
                 }
@@ -268,12 +294,12 @@ impl AgentLink for AgentHandle {
     }
 }
 
-fn outcome(
+/// The agent's answer, or why the link gave none.
+fn delivered(
     result: Result<Result<Outcome, String>, oneshot::error::RecvError>,
-) -> DriverResult<Value> {
+) -> DriverResult<Outcome> {
     match result {
-        Ok(Ok(Outcome::Ok(value))) => Ok(value),
-        Ok(Ok(Outcome::Error(e))) => Err(error_from_parts(&e.kind, e.subject, e.message)),
+        Ok(Ok(outcome)) => Ok(outcome),
         Ok(Err(message)) => Err(DriverError::Engine {
             context: "agent".into(),
             message,

@@ -86,10 +86,10 @@ async fn agent_driver_passes_the_conformance_suite() {
     let state_dir = dir.join("agent");
     std::fs::create_dir_all(&state_dir).unwrap();
     let (journal, remembered) = Journal::open(&state_dir).unwrap();
-    let executor = Arc::new(DockerExecutor {
-        driver: Arc::new(DockerDriver::connect(None).unwrap()),
-        state_dir: state_dir.clone(),
-    });
+    let executor = Arc::new(DockerExecutor::new(
+        DockerDriver::connect(None).unwrap(),
+        state_dir.clone(),
+    ));
     let agent = Agent::new(executor, journal, remembered);
     let link = tokio::spawn(agent.clone().run(LinkOptions {
         url: windflow_agent::connect_url(&base),

@@ -41,22 +41,25 @@ pub fn driver(app: &App, target: &Target) -> ApiResult<Arc<dyn Driver>> {
         TargetKind::Docker | TargetKind::Ssh | TargetKind::Swarm => {
             Arc::new(config::docker_driver(&app.keyring, target)?)
         }
-        TargetKind::Agent => {
-            let agent_id = target.endpoint.strip_prefix("agent://").ok_or_else(|| {
-                ApiError::Unavailable(format!(
-                    "target {}: {:?} is not an agent endpoint (agent://<id>)",
-                    target.name, target.endpoint
-                ))
-            })?;
-            Arc::new(windflow_engine::agent::AgentDriver::new(Arc::new(
-                crate::agents::AgentHandle {
-                    conn: app.agents.conn(agent_id, &target.name),
-                },
-            )))
-        }
+        TargetKind::Agent => Arc::new(windflow_engine::agent::AgentDriver::new(Arc::new(
+            agent_link(app, target)?,
+        ))),
     };
     app.drivers.insert(target, driver.clone());
     Ok(driver)
+}
+
+/// The link to an `agent` target's agent (connected or not).
+pub fn agent_link(app: &App, target: &Target) -> ApiResult<crate::agents::AgentHandle> {
+    let agent_id = target.endpoint.strip_prefix("agent://").ok_or_else(|| {
+        ApiError::Unavailable(format!(
+            "target {}: {:?} is not an agent endpoint (agent://<id>)",
+            target.name, target.endpoint
+        ))
+    })?;
+    Ok(crate::agents::AgentHandle {
+        conn: app.agents.conn(agent_id, &target.name),
+    })
 }
 
 /// How `target` runs stacks, chosen from its kind once: a `swarm` target deploys Swarm

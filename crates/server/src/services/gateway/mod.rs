@@ -3,7 +3,8 @@
 //! and removal, with their certificates — issued through ACME on first use, answering the
 //! HTTP-01 challenges through the gateway itself. Raw TCP forwards (`x-windflow.tcp`) go to
 //! the target's TCP gateway (`windflow-gateway-tcp`, HAProxy) in the same sync; it exists
-//! only while some stack on the target forwards TCP.
+//! only while some stack on the target forwards TCP. The gateway is reached through
+//! [`host::GatewayHost`]: directly over the engine's client, or as ops over an agent's link.
 //!
 //! *Invariants:* a target's gateway is configured by one deployment at a time (a lock per
 //! target); it serves only the routes of stacks deployed on that target, which belongs to
@@ -20,14 +21,18 @@ use windflow_acme::{Http01Solver, SolverError};
 use windflow_domain::naming::GATEWAY_NETWORK;
 use windflow_domain::{Domain, Ingress, StackSpec, TlsMode};
 use windflow_gateway::{
-    AcmeChallenge, ActiveHealthCheck, GatewayConfig, GatewayImage, GatewayRuntime, GatewaySettings,
-    HttpRoute, PemCertificate, PublishedPort, TcpGatewayImage, TcpGatewayRuntime,
-    TcpGatewaySettings, TcpHealthCheck, TcpRoute, Upstream,
+    AcmeChallenge, ActiveHealthCheck, GatewayConfig, GatewayImage, GatewaySettings, HttpRoute,
+    PemCertificate, PublishedPort, TcpGatewayImage, TcpGatewaySettings, TcpHealthCheck, TcpRoute,
+    Upstream,
 };
 use windflow_storage::{CertificateRecord, Target, TargetKind};
 
 use crate::services;
 use crate::state::{App, now_ms};
+
+pub mod host;
+
+use host::GatewayHost;
 
 /// The name of each target's gateway container.
 pub const GATEWAY_CONTAINER: &str = "windflow-gateway";
@@ -53,9 +58,13 @@ pub struct SyncReport {
     pub warnings: Vec<String>,
 }
 
-/// Whether `target`'s kind has a gateway: a Docker engine reached directly or over SSH.
+/// Whether `target`'s kind has a gateway: a Docker engine reached directly, over SSH or
+/// through an agent (not a Swarm manager).
 pub fn supported(target: &Target) -> bool {
-    matches!(target.kind, TargetKind::Docker | TargetKind::Ssh)
+    matches!(
+        target.kind,
+        TargetKind::Docker | TargetKind::Ssh | TargetKind::Agent
+    )
 }
 
 /// Whether any service of the stack has domains.
@@ -87,21 +96,13 @@ fn settings(app: &App) -> GatewaySettings {
     }
 }
 
-fn runtime(app: &App, target: &Target) -> anyhow::Result<GatewayRuntime> {
-    let driver = services::targets::config::docker_driver(&app.keyring, target)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(GatewayRuntime::new(driver.client().clone(), settings(app)))
-}
-
-/// The TCP gateway beside the HTTP one: same network, same host address, never its ports.
-fn tcp_runtime(app: &App, target: &Target) -> anyhow::Result<TcpGatewayRuntime> {
-    let driver = services::targets::config::docker_driver(&app.keyring, target)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let settings = TcpGatewaySettings::beside(
-        &settings(app),
-        TcpGatewayImage(app.config.gateway.tcp_image.clone()),
-    );
-    Ok(TcpGatewayRuntime::new(driver.client().clone(), settings))
+/// The target's gateway, with the TCP gateway beside the HTTP one: same network, same host
+/// address, never its ports.
+fn host(app: &App, target: &Target) -> anyhow::Result<GatewayHost> {
+    let http = settings(app);
+    let tcp =
+        TcpGatewaySettings::beside(&http, TcpGatewayImage(app.config.gateway.tcp_image.clone()));
+    GatewayHost::of(app, target, http, tcp)
 }
 
 /// One lock per engine: every target reaching it shares its gateway.
@@ -150,14 +151,14 @@ pub async fn prepare(app: &App, target: &Target, spec: &StackSpec) -> anyhow::Re
     }
     if !supported(target) {
         anyhow::bail!(
-            "target {} is a {} target, which has no gateway yet: services with domains or TCP forwards deploy onto docker or ssh targets",
+            "target {} is a {} target, which has no gateway yet: services with domains or TCP forwards deploy onto docker, ssh or agent targets",
             target.name,
             target.kind.as_str()
         );
     }
     let guard = lock(app, target);
     let held = guard.lock().await;
-    let ensured = runtime(app, target)?.ensure().await?;
+    let ensured = host(app, target)?.ensure().await?;
     drop(held);
     if ensured == windflow_gateway::Ensured::Created {
         // A new (or upgraded: its settings changed) gateway serves nothing yet: give it the
@@ -217,6 +218,7 @@ pub async fn sync_renewing(
     }
     let guard = lock(app, target);
     let _held = guard.lock().await;
+    let gateway = Arc::new(host(app, target)?);
     // TCP forwards first: they need no certificate. The TCP gateway is touched only when a
     // stack forwards TCP now or did before this deployment, so a deployment elsewhere never
     // removes another server's (same engine, CI) TCP gateway.
@@ -224,7 +226,7 @@ pub async fn sync_renewing(
         let routes: Vec<TcpRoute> = tcp.iter().map(|t| t.route.clone()).collect();
         // A refused TCP configuration does not hold back the HTTP routes: it is reported,
         // and the previous TCP routes keep serving.
-        if let Err(e) = tcp_runtime(app, target)?.apply(&routes).await {
+        if let Err(e) = gateway.apply_tcp(&routes).await {
             report.warnings.push(format!(
                 "the TCP gateway was not updated (its previous routes keep serving): {e}"
             ));
@@ -242,15 +244,14 @@ pub async fn sync_renewing(
     if services.is_empty() && !had_routes {
         return Ok(report);
     }
-    let runtime = Arc::new(runtime(app, target)?);
     if services.is_empty() {
         // The last routes left: an empty configuration, if a gateway runs at all.
-        if gateway_exists(&runtime).await {
-            runtime.apply(&GatewayConfig::default()).await?;
+        if gateway.running().await? {
+            gateway.apply(&GatewayConfig::default()).await?;
         }
         return Ok(report);
     }
-    runtime.ensure().await?;
+    gateway.ensure().await?;
 
     // Certificates: stored ones that cover the hosts, else issued now (served over plain
     // HTTP until then).
@@ -300,11 +301,11 @@ pub async fn sync_renewing(
         }
     }
     let config = build_config(app, &services, &certificates, &mut report);
-    runtime.apply(&config).await?;
+    gateway.apply(&config).await?;
 
     if !to_issue.is_empty() {
         let solver = Arc::new(GatewaySolver {
-            runtime: runtime.clone(),
+            gateway: gateway.clone(),
             config: AsyncMutex::new(config),
         });
         for (owner, name, hosts) in to_issue {
@@ -321,7 +322,7 @@ pub async fn sync_renewing(
         }
         let mut final_report = SyncReport::default();
         let config = build_config(app, &services, &certificates, &mut final_report);
-        runtime.apply(&config).await?;
+        gateway.apply(&config).await?;
     }
     report.routes.extend(services.iter().flat_map(|s| {
         s.ingress
@@ -374,7 +375,19 @@ pub async fn renew_certificates(
         if here.is_empty() {
             continue;
         }
-        reports.push(sync_renewing(app, org, &target, None, &here).await?);
+        // One unreachable gateway (an agent that is not connected) holds back no other
+        // target's renewals: it is reported, naming the certificates it serves.
+        match sync_renewing(app, org, &target, None, &here).await {
+            Ok(report) => reports.push(report),
+            Err(e) => reports.push(SyncReport {
+                warnings: vec![format!(
+                    "certificate {}: the gateway of target {} was not updated: {e:#}",
+                    here.join(", "),
+                    target.name
+                )],
+                ..SyncReport::default()
+            }),
+        }
     }
     Ok(reports)
 }
@@ -476,17 +489,18 @@ pub async fn info(
             upstreams: t.route.upstreams.iter().map(Upstream::address).collect(),
         })
         .collect();
+    let gateway = host(app, &target);
     if !info.tcp_routes.is_empty() {
-        match tcp_runtime(app, &target) {
-            Ok(runtime) => match runtime.status().await {
+        match &gateway {
+            Ok(gateway) => match gateway.tcp_status().await {
                 Ok(status) => info.tcp_running = status.is_some_and(|s| s.running),
                 Err(e) => info.error = Some(e.to_string()),
             },
             Err(e) => info.error = Some(format!("{e:#}")),
         }
     }
-    let live = match runtime(app, &target) {
-        Ok(runtime) => match runtime.status().await {
+    let live = match &gateway {
+        Ok(gateway) => match gateway.status().await {
             Ok(status) => {
                 info.running = true;
                 status.upstreams
@@ -541,10 +555,6 @@ pub async fn info(
         }
     }
     Ok(info)
-}
-
-async fn gateway_exists(runtime: &GatewayRuntime) -> bool {
-    runtime.exec(&["caddy", "version"]).await.is_ok()
 }
 
 /// The name WindFlow gives the certificate it issues for a service's hosts.
@@ -826,7 +836,7 @@ fn build_config(
 /// Answers HTTP-01 challenges through the gateway: each challenge is added to the served
 /// configuration before the CA is told to look, and removed after.
 struct GatewaySolver {
-    runtime: Arc<GatewayRuntime>,
+    gateway: Arc<GatewayHost>,
     config: AsyncMutex<GatewayConfig>,
 }
 
@@ -838,14 +848,14 @@ impl Http01Solver for GatewaySolver {
             token: token.to_string(),
             key_authorization: key_authorization.to_string(),
         });
-        self.runtime.apply(&config).await?;
+        self.gateway.apply(&config).await?;
         Ok(())
     }
 
     async fn cleanup(&self, token: &str) -> Result<(), SolverError> {
         let mut config = self.config.lock().await;
         config.acme_challenges.retain(|c| c.token != token);
-        self.runtime.apply(&config).await?;
+        self.gateway.apply(&config).await?;
         Ok(())
     }
 }
