@@ -41,8 +41,8 @@ pub use model::{
     TcpRoute, Timeouts, Upstream,
 };
 pub use runtime::{
-    Ensured, ExecOutput, GatewayError, GatewayImage, GatewayRuntime, GatewaySettings,
-    GatewayStatus, PublishedPort, UpstreamStatus,
+    Ensured, ExecOutput, GatewayError, GatewayImage, GatewayNetworkDriver, GatewayRuntime,
+    GatewaySettings, GatewayStatus, PublishedPort, UpstreamStatus,
 };
 pub use tcp_runtime::{
     TcpApplied, TcpGatewayImage, TcpGatewayRuntime, TcpGatewaySettings, TcpGatewayStatus,
