@@ -20,9 +20,9 @@ use windflow_acme::{Http01Solver, SolverError};
 use windflow_domain::naming::GATEWAY_NETWORK;
 use windflow_domain::{Domain, Ingress, StackSpec, TlsMode};
 use windflow_gateway::{
-    AcmeChallenge, ActiveHealthCheck, GatewayConfig, GatewayImage, GatewayRuntime, GatewaySettings,
-    HttpRoute, PemCertificate, PublishedPort, TcpGatewayImage, TcpGatewayRuntime,
-    TcpGatewaySettings, TcpHealthCheck, TcpRoute, Upstream,
+    AcmeChallenge, ActiveHealthCheck, GatewayConfig, GatewayImage, GatewayNetworkDriver,
+    GatewayRuntime, GatewaySettings, HttpRoute, PemCertificate, PublishedPort, TcpGatewayImage,
+    TcpGatewayRuntime, TcpGatewaySettings, TcpHealthCheck, TcpRoute, Upstream,
 };
 use windflow_storage::{CertificateRecord, Target, TargetKind};
 
@@ -53,9 +53,13 @@ pub struct SyncReport {
     pub warnings: Vec<String>,
 }
 
-/// Whether `target`'s kind has a gateway: a Docker engine reached directly or over SSH.
+/// Whether `target`'s kind has a gateway: a Docker engine reached directly or over SSH, or
+/// a Swarm manager (whose gateway containers run on the manager, on an overlay network).
 pub fn supported(target: &Target) -> bool {
-    matches!(target.kind, TargetKind::Docker | TargetKind::Ssh)
+    matches!(
+        target.kind,
+        TargetKind::Docker | TargetKind::Ssh | TargetKind::Swarm
+    )
 }
 
 /// Whether any service of the stack has domains.
@@ -73,7 +77,9 @@ pub fn uses_gateway(spec: &StackSpec) -> bool {
     has_domains(spec) || has_tcp(spec)
 }
 
-fn settings(app: &App) -> GatewaySettings {
+/// The gateway's settings on an engine; `swarm`: the engine is a Swarm manager that a swarm
+/// target deploys to, so the gateway network is an attachable overlay.
+fn settings(app: &App, swarm: bool) -> GatewaySettings {
     let published = |address: std::net::SocketAddr| PublishedPort {
         host_ip: (!address.ip().is_unspecified()).then(|| address.ip().to_string()),
         port: address.port(),
@@ -82,26 +88,46 @@ fn settings(app: &App) -> GatewaySettings {
         image: GatewayImage(app.config.gateway.image.clone()),
         container_name: GATEWAY_CONTAINER.to_string(),
         network: GATEWAY_NETWORK.to_string(),
+        network_driver: if swarm {
+            GatewayNetworkDriver::Overlay
+        } else {
+            GatewayNetworkDriver::Bridge
+        },
         http: Some(published(app.config.gateway.http)),
         https: Some(published(app.config.gateway.https)),
     }
 }
 
-fn runtime(app: &App, target: &Target) -> anyhow::Result<GatewayRuntime> {
+fn runtime(app: &App, target: &Target, swarm: bool) -> anyhow::Result<GatewayRuntime> {
     let driver = services::targets::config::docker_driver(&app.keyring, target)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(GatewayRuntime::new(driver.client().clone(), settings(app)))
+    Ok(GatewayRuntime::new(
+        driver.client().clone(),
+        settings(app, swarm),
+    ))
 }
 
 /// The TCP gateway beside the HTTP one: same network, same host address, never its ports.
-fn tcp_runtime(app: &App, target: &Target) -> anyhow::Result<TcpGatewayRuntime> {
+fn tcp_runtime(app: &App, target: &Target, swarm: bool) -> anyhow::Result<TcpGatewayRuntime> {
     let driver = services::targets::config::docker_driver(&app.keyring, target)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let settings = TcpGatewaySettings::beside(
-        &settings(app),
+        &settings(app, swarm),
         TcpGatewayImage(app.config.gateway.tcp_image.clone()),
     );
     Ok(TcpGatewayRuntime::new(driver.client().clone(), settings))
+}
+
+/// Whether the target's engine is a Swarm manager that a swarm target deploys to: `target`
+/// itself, or another target reaching the same engine. Then the one gateway network of the
+/// engine is an attachable overlay, which Swarm services and plain containers both join.
+async fn on_swarm(app: &App, target: &Target) -> bool {
+    if target.kind == TargetKind::Swarm {
+        return true;
+    }
+    engine_targets(app, target)
+        .await
+        .is_ok_and(|targets| targets.iter().any(|t| t.kind == TargetKind::Swarm))
 }
 
 /// One lock per engine: every target reaching it shares its gateway.
@@ -150,14 +176,15 @@ pub async fn prepare(app: &App, target: &Target, spec: &StackSpec) -> anyhow::Re
     }
     if !supported(target) {
         anyhow::bail!(
-            "target {} is a {} target, which has no gateway yet: services with domains or TCP forwards deploy onto docker or ssh targets",
+            "target {} is a {} target, which has no gateway yet: services with domains or TCP forwards deploy onto docker, ssh or swarm targets",
             target.name,
             target.kind.as_str()
         );
     }
+    let swarm = on_swarm(app, target).await;
     let guard = lock(app, target);
     let held = guard.lock().await;
-    let ensured = runtime(app, target)?.ensure().await?;
+    let ensured = runtime(app, target, swarm)?.ensure().await?;
     drop(held);
     if ensured == windflow_gateway::Ensured::Created {
         // A new (or upgraded: its settings changed) gateway serves nothing yet: give it the
@@ -215,6 +242,7 @@ pub async fn sync_renewing(
         // Nothing routed here before or now: the gateway (if any) is left alone.
         return Ok(report);
     }
+    let swarm = on_swarm(app, target).await;
     let guard = lock(app, target);
     let _held = guard.lock().await;
     // TCP forwards first: they need no certificate. The TCP gateway is touched only when a
@@ -224,7 +252,7 @@ pub async fn sync_renewing(
         let routes: Vec<TcpRoute> = tcp.iter().map(|t| t.route.clone()).collect();
         // A refused TCP configuration does not hold back the HTTP routes: it is reported,
         // and the previous TCP routes keep serving.
-        if let Err(e) = tcp_runtime(app, target)?.apply(&routes).await {
+        if let Err(e) = tcp_runtime(app, target, swarm)?.apply(&routes).await {
             report.warnings.push(format!(
                 "the TCP gateway was not updated (its previous routes keep serving): {e}"
             ));
@@ -242,7 +270,7 @@ pub async fn sync_renewing(
     if services.is_empty() && !had_routes {
         return Ok(report);
     }
-    let runtime = Arc::new(runtime(app, target)?);
+    let runtime = Arc::new(runtime(app, target, swarm)?);
     if services.is_empty() {
         // The last routes left: an empty configuration, if a gateway runs at all.
         if gateway_exists(&runtime).await {
@@ -476,8 +504,9 @@ pub async fn info(
             upstreams: t.route.upstreams.iter().map(Upstream::address).collect(),
         })
         .collect();
+    let swarm = on_swarm(app, &target).await;
     if !info.tcp_routes.is_empty() {
-        match tcp_runtime(app, &target) {
+        match tcp_runtime(app, &target, swarm) {
             Ok(runtime) => match runtime.status().await {
                 Ok(status) => info.tcp_running = status.is_some_and(|s| s.running),
                 Err(e) => info.error = Some(e.to_string()),
@@ -485,7 +514,7 @@ pub async fn info(
             Err(e) => info.error = Some(format!("{e:#}")),
         }
     }
-    let live = match runtime(app, &target) {
+    let live = match runtime(app, &target, swarm) {
         Ok(runtime) => match runtime.status().await {
             Ok(status) => {
                 info.running = true;
@@ -634,9 +663,7 @@ fn tcp_routes(specs: &[DeployedSpec]) -> Vec<TcpRouted> {
         let (stack_name, spec) = (&deployed.stack, &deployed.spec);
         for (name, service) in &spec.services {
             for forward in &service.tcp {
-                let upstreams = (1..=service.deploy.replicas.max(1))
-                    .map(|n| Upstream::new(spec.replica_name(name, n), forward.port))
-                    .collect();
+                let upstreams = deployed.upstreams(name, service, forward.port);
                 out.push(TcpRouted {
                     org_id: deployed.org_id.clone(),
                     stack: stack_name.clone(),
@@ -665,6 +692,31 @@ struct DeployedSpec {
     org_id: String,
     stack: String,
     spec: StackSpec,
+    /// Deployed through a swarm target: its services are Swarm services.
+    swarm: bool,
+}
+
+impl DeployedSpec {
+    /// Where the gateway reaches `service` on `port`: each replica's container on a Docker
+    /// engine; on Swarm, the service's name (`<project>_<service>`), which resolves to its
+    /// virtual IP on the overlay — Swarm balances across the running tasks and takes out the
+    /// ones stopping or failing their healthcheck.
+    fn upstreams(
+        &self,
+        name: &str,
+        service: &windflow_domain::Service,
+        port: u16,
+    ) -> Vec<Upstream> {
+        if self.swarm {
+            return vec![Upstream::new(
+                windflow_engine::swarm::spec::service_name(&self.spec.name, name),
+                port,
+            )];
+        }
+        (1..=service.deploy.replicas.max(1))
+            .map(|n| Upstream::new(self.spec.replica_name(name, n), port))
+            .collect()
+    }
 }
 
 /// The specs of every stack deployed on the target's engine (through any target reaching
@@ -700,6 +752,7 @@ async fn deployed_specs(
                     org_id: on.org_id.clone(),
                     stack: deployed.stack_name.clone(),
                     spec,
+                    swarm: on.kind == TargetKind::Swarm,
                 });
             }
         }
@@ -714,6 +767,7 @@ async fn deployed_specs(
             org_id: org.to_string(),
             stack: stack_name.to_string(),
             spec: spec.clone(),
+            swarm: target.kind == TargetKind::Swarm,
         });
     }
     Ok(specs)
@@ -722,25 +776,24 @@ async fn deployed_specs(
 /// Every service with domains in `specs`, with its replicas as upstreams.
 fn routed_services(specs: &[DeployedSpec]) -> Vec<RoutedService> {
     let mut out = Vec::new();
-    for DeployedSpec {
-        org_id,
-        stack: stack_name,
-        spec,
-    } in specs
-    {
-        for (name, service) in &spec.services {
+    for deployed in specs {
+        for (name, service) in &deployed.spec.services {
             let Some(ingress) = &service.ingress else {
                 continue;
             };
-            let upstreams = (1..=service.deploy.replicas.max(1))
-                .map(|n| Upstream::new(spec.replica_name(name, n), ingress.port))
-                .collect();
+            let mut ingress = ingress.clone();
+            if deployed.swarm {
+                // One upstream, the service's virtual IP: a probe through it reaches one task
+                // at random, and a failed one would take every task out. On Swarm, the
+                // service's own `healthcheck` takes a failing task out of the VIP.
+                ingress.health = None;
+            }
             out.push(RoutedService {
-                org_id: org_id.clone(),
-                stack: stack_name.clone(),
+                org_id: deployed.org_id.clone(),
+                stack: deployed.stack.clone(),
                 service: name.clone(),
-                ingress: ingress.clone(),
-                upstreams,
+                upstreams: deployed.upstreams(name, service, ingress.port),
+                ingress,
             });
         }
     }
@@ -884,6 +937,7 @@ mod tests {
             org_id: "org".into(),
             stack: "shop".into(),
             spec,
+            swarm: false,
         }]);
         let got: Vec<String> = routes
             .into_iter()
@@ -908,5 +962,53 @@ mod tests {
                 "shop/db:15432 shop/db :15432 [] → shop-db-1:5432,shop-db-2:5432",
             ]
         );
+    }
+
+    #[test]
+    fn on_swarm_a_route_goes_to_the_services_virtual_ip_and_swarm_does_the_health_checks() {
+        let mut spec = StackSpec {
+            name: "shop".into(),
+            ..Default::default()
+        };
+        let mut web = Service {
+            ingress: Some(Ingress {
+                domains: vec!["shop.example.test".parse().unwrap()],
+                port: 8080,
+                tls: TlsMode::Off,
+                health: Some("/healthz".into()),
+                max_body: None,
+                timeout: None,
+            }),
+            tcp: vec![TcpForward {
+                listen: 15432,
+                port: 5432,
+                sni: vec![],
+            }],
+            ..Default::default()
+        };
+        web.deploy.replicas = 2;
+        spec.services.insert("web".into(), web);
+        let deployed = |swarm| DeployedSpec {
+            org_id: "org".into(),
+            stack: "shop".into(),
+            spec: spec.clone(),
+            swarm,
+        };
+        let addresses = |upstreams: &[Upstream]| -> Vec<String> {
+            upstreams.iter().map(Upstream::address).collect()
+        };
+
+        let on_swarm = routed_services(&[deployed(true)]);
+        assert_eq!(addresses(&on_swarm[0].upstreams), ["shop_web:8080"]);
+        assert_eq!(on_swarm[0].ingress.health, None);
+        let tcp = tcp_routes(&[deployed(true)]);
+        assert_eq!(addresses(&tcp[0].route.upstreams), ["shop_web:5432"]);
+
+        let on_docker = routed_services(&[deployed(false)]);
+        assert_eq!(
+            addresses(&on_docker[0].upstreams),
+            ["shop-web-1:8080", "shop-web-2:8080"]
+        );
+        assert_eq!(on_docker[0].ingress.health.as_deref(), Some("/healthz"));
     }
 }
