@@ -698,9 +698,9 @@ struct DeployedSpec {
 
 impl DeployedSpec {
     /// Where the gateway reaches `service` on `port`: each replica's container on a Docker
-    /// engine; on Swarm, the service's name (`<project>_<service>`), which resolves to its
-    /// virtual IP on the overlay — Swarm balances across the running tasks and takes out the
-    /// ones stopping or failing their healthcheck.
+    /// engine; on Swarm, every address of `tasks.<project>_<service>` on the overlay — one
+    /// per running task, looked up again every second, so tasks a rolling update starts
+    /// join and the ones it stops (or that fail their healthcheck) leave.
     fn upstreams(
         &self,
         name: &str,
@@ -708,10 +708,8 @@ impl DeployedSpec {
         port: u16,
     ) -> Vec<Upstream> {
         if self.swarm {
-            return vec![Upstream::new(
-                windflow_engine::swarm::spec::service_name(&self.spec.name, name),
-                port,
-            )];
+            let service = windflow_engine::swarm::spec::service_name(&self.spec.name, name);
+            return vec![Upstream::every_address(format!("tasks.{service}"), port)];
         }
         (1..=service.deploy.replicas.max(1))
             .map(|n| Upstream::new(self.spec.replica_name(name, n), port))
@@ -783,9 +781,8 @@ fn routed_services(specs: &[DeployedSpec]) -> Vec<RoutedService> {
             };
             let mut ingress = ingress.clone();
             if deployed.swarm {
-                // One upstream, the service's virtual IP: a probe through it reaches one task
-                // at random, and a failed one would take every task out. On Swarm, the
-                // service's own `healthcheck` takes a failing task out of the VIP.
+                // Caddy 2.6 probes only fixed upstreams, never the addresses of a name: on
+                // Swarm the service's own `healthcheck` takes a failing task out of `tasks.`.
                 ingress.health = None;
             }
             out.push(RoutedService {
@@ -965,7 +962,7 @@ mod tests {
     }
 
     #[test]
-    fn on_swarm_a_route_goes_to_the_services_virtual_ip_and_swarm_does_the_health_checks() {
+    fn on_swarm_a_route_goes_to_every_task_and_swarm_does_the_health_checks() {
         let mut spec = StackSpec {
             name: "shop".into(),
             ..Default::default()
@@ -999,10 +996,11 @@ mod tests {
         };
 
         let on_swarm = routed_services(&[deployed(true)]);
-        assert_eq!(addresses(&on_swarm[0].upstreams), ["shop_web:8080"]);
+        assert_eq!(addresses(&on_swarm[0].upstreams), ["tasks.shop_web:8080"]);
+        assert!(on_swarm[0].upstreams[0].every_address);
         assert_eq!(on_swarm[0].ingress.health, None);
         let tcp = tcp_routes(&[deployed(true)]);
-        assert_eq!(addresses(&tcp[0].route.upstreams), ["shop_web:5432"]);
+        assert_eq!(addresses(&tcp[0].route.upstreams), ["tasks.shop_web:5432"]);
 
         let on_docker = routed_services(&[deployed(false)]);
         assert_eq!(
