@@ -39,6 +39,8 @@ pub const LABEL_GATEWAY: &str = "io.windflow.gateway";
 /// The settings a gateway container was created with; other settings recreate it.
 pub const LABEL_GATEWAY_SETTINGS: &str = "io.windflow.gateway.settings";
 
+/// How long a removed gateway network may take to disappear before it is created again.
+const NETWORK_GONE_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long `apply` waits for a just-started Caddy's admin API to answer.
 const ADMIN_READY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -516,6 +518,17 @@ pub(crate) async fn ensure_network(
                         "removing the {found} network {network} to recreate it as {wanted} (is a Swarm service still attached to it?)"
                     ))(e));
                 }
+            }
+            // A Swarm manager forgets an overlay asynchronously: until it has, the name still
+            // resolves to it, and a container created on the name fails to attach.
+            let deadline = tokio::time::Instant::now() + NETWORK_GONE_TIMEOUT;
+            while docker
+                .inspect_network(network, None::<InspectNetworkOptions>)
+                .await
+                .is_ok()
+                && tokio::time::Instant::now() < deadline
+            {
+                tokio::time::sleep(Duration::from_millis(200)).await;
             }
         }
         Err(bollard::errors::Error::DockerResponseServerError {
