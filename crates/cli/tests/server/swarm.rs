@@ -2,8 +2,9 @@
 //! manager) reached over SSH through a real sshd, its client key stored sealed and its host
 //! key pinned by fingerprint; a stack of 2 replicas deployed through the API and checked
 //! through the Engine API, the target's nodes listed, then a `remove` deployment taking the
-//! service down. Then the gateway on a swarm target: a service with a domain answers through
-//! the engine's gateway, on an attachable overlay network, until its stack is removed.
+//! service down. Then the gateway on a swarm target: a service with a domain and a TCP forward
+//! answers through the engine's gateways, on an attachable overlay network, until its stack is
+//! removed.
 
 use std::time::{Duration, Instant};
 
@@ -14,7 +15,8 @@ use windflow_testkit::server::Database;
 use windflow_testkit::sshd::Sshd;
 use windflow_testkit::swarm::{SwarmGuard, service_facts, task_containers};
 use windflow_testkit::{
-    TEST_IMAGE, docker, ensure_test_images, free_port, gateway_test_image, unique_project,
+    TEST_IMAGE, docker, ensure_test_images, free_port, gateway_tcp_test_image, gateway_test_image,
+    unique_project,
 };
 
 use crate::support::{GATEWAY_TURN, create_stack, databases, remove_gateway, start, start_with};
@@ -207,6 +209,26 @@ impl Drop for GatewayCleanup {
 
 const HOST: &str = "swarm.example.test";
 
+/// `GET /` over a plain TCP connection to the gateway's `port`; the response's body, trimmed.
+async fn raw_get(port: u16) -> Result<String, String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+        stream.write_all(b"GET / HTTP/1.0\r\n\r\n").await?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await?;
+        Ok::<_, std::io::Error>(response)
+    };
+    let response = tokio::time::timeout(Duration::from_secs(5), exchange)
+        .await
+        .map_err(|_| "timed out".to_string())?
+        .map_err(|e| e.to_string())?;
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.trim().to_string())
+        .ok_or_else(|| format!("not an HTTP response: {response:?}"))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn swarm_target_serves_a_domain_through_the_gateway_until_the_stack_is_removed() {
     let docker = docker().await;
@@ -227,6 +249,7 @@ async fn swarm_target_serves_a_domain_through_the_gateway_until_the_stack_is_rem
         database,
         &[
             ("WINDFLOW_GATEWAY_IMAGE", &gateway_test_image()),
+            ("WINDFLOW_GATEWAY_TCP_IMAGE", &gateway_tcp_test_image()),
             ("WINDFLOW_GATEWAY_HTTP", &http),
             ("WINDFLOW_GATEWAY_HTTPS", &https),
         ],
@@ -236,7 +259,9 @@ async fn swarm_target_serves_a_domain_through_the_gateway_until_the_stack_is_rem
     let sshd = Sshd::start().unwrap();
     register_swarm_target(&api, "swarm1", &sshd).await;
 
-    // Two replicas answering with their hostnames (their task containers' short ids).
+    // Two replicas answering with their hostnames (their task containers' short ids), at a
+    // domain and through a raw TCP forward.
+    let tcp_port = free_port();
     let stack = unique_project("swarmgw");
     let _cleanup = SwarmGuard(stack.clone());
     let content = format!(
@@ -252,6 +277,9 @@ services:
       domains: ["{HOST}"]
       port: 8080
       tls: "off"
+      tcp:
+        - listen: {tcp_port}
+          port: 8080
 "#
     );
     create_stack(&api, &stack, &content).await;
@@ -316,6 +344,22 @@ services:
         started.elapsed().as_secs_f64()
     );
 
+    // The TCP gateway forwards its port to the tasks too (HAProxy's resolver fills its slots
+    // from `tasks.<service>`).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let answer = loop {
+        match raw_get(tcp_port).await {
+            Ok(body) if tasks.contains(&body) => break body,
+            other => assert!(
+                Instant::now() < deadline,
+                "no answer through the TCP gateway: {other:?}\n{}",
+                server.logs()
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert!(tasks.contains(&answer), "{answer} is not one of {tasks:?}");
+
     // The target's gateway lists the route, reaching every task of the service.
     let info = api
         .get("/orgs/default/targets/swarm1/gateway")
@@ -344,4 +388,11 @@ services:
     assert_eq!(info.body["routes"], json!([]), "{}", info.text);
     let gone = client.get(&url).send().await.unwrap();
     assert_eq!(gone.status(), 404);
+    // And the TCP gateway, with no TCP route left, is gone.
+    assert!(
+        docker
+            .inspect_container("windflow-gateway-tcp", None)
+            .await
+            .is_err()
+    );
 }
