@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::model::{GatewayConfig, HttpRoute};
+use crate::model::{DYNAMIC_REFRESH, GatewayConfig, HttpRoute, Upstream};
 use crate::validate::normalized_prefix;
 
 /// Where Caddy's admin API listens, inside the gateway container.
@@ -152,10 +152,11 @@ fn proxy_entry(host: &str, route: &HttpRoute) -> Value {
         handle.push(body_too_large(max));
         handle.push(json!({"handler": "request_body", "max_size": max}));
     }
+    let (dynamic, fixed): (Vec<&Upstream>, Vec<&Upstream>) =
+        route.upstreams.iter().partition(|u| u.every_address);
     let mut proxy = json!({
         "handler": "reverse_proxy",
-        "upstreams": route
-            .upstreams
+        "upstreams": fixed
             .iter()
             .map(|u| json!({"dial": u.address()}))
             .collect::<Vec<_>>(),
@@ -178,6 +179,31 @@ fn proxy_entry(host: &str, route: &HttpRoute) -> Value {
             active["expect_status"] = json!(status);
         }
         proxy["health_checks"]["active"] = active;
+    }
+    // Every address of a name, looked up again each `DYNAMIC_REFRESH` (Caddy prefers these
+    // and falls back to the fixed ones when a lookup fails). Caddy 2.6 probes only fixed
+    // upstreams actively; passive checks and retries cover the dynamic ones.
+    let sources: Vec<Value> = dynamic
+        .iter()
+        .map(|u| {
+            json!({
+                "source": "a",
+                "name": u.host,
+                "port": u.port.to_string(),
+                "refresh": duration(DYNAMIC_REFRESH),
+            })
+        })
+        .collect();
+    match sources.len() {
+        0 => {}
+        1 => proxy["dynamic_upstreams"] = sources[0].clone(),
+        _ => proxy["dynamic_upstreams"] = json!({"source": "multi", "sources": sources}),
+    }
+    if fixed.is_empty() {
+        proxy
+            .as_object_mut()
+            .expect("an object")
+            .remove("upstreams");
     }
     let mut transport = json!({"protocol": "http"});
     if let Some(connect) = route.timeouts.connect {
@@ -446,6 +472,38 @@ mod tests {
         assert_eq!(
             json["apps"]["http"]["servers"]["http"]["routes"][2]["match"][0]["path"],
             json!(["/api", "/api/*"])
+        );
+    }
+
+    #[test]
+    fn every_address_of_a_name_is_a_dynamic_a_source_refreshed_every_second() {
+        let mut one = route("one", &["one.test"], None);
+        one.upstreams = vec![Upstream::every_address("tasks.shop_web", 8080)];
+        let mut two = route("two", &["two.test"], None);
+        two.upstreams = vec![
+            Upstream::every_address("tasks.shop_a", 80),
+            Upstream::every_address("tasks.shop_b", 80),
+        ];
+        let config = GatewayConfig {
+            routes: vec![one, two],
+            ..Default::default()
+        };
+        crate::validate(&config).unwrap();
+        let json = caddy_json(&config, HTTPS_PORT);
+        let routes = &json["apps"]["http"]["servers"]["http"]["routes"];
+        let proxy = &routes[0]["handle"][0];
+        assert_eq!(proxy["upstreams"], Value::Null, "{proxy}");
+        assert_eq!(
+            proxy["dynamic_upstreams"],
+            json!({"source": "a", "name": "tasks.shop_web", "port": "8080", "refresh": "1000ms"})
+        );
+        assert_eq!(
+            routes[1]["handle"][0]["dynamic_upstreams"]["source"],
+            "multi"
+        );
+        assert_eq!(
+            routes[1]["handle"][0]["dynamic_upstreams"]["sources"][1]["name"],
+            "tasks.shop_b"
         );
     }
 

@@ -88,11 +88,24 @@ pub fn haproxy_cfg(routes: &[TcpRoute]) -> String {
             );
         }
         for (number, upstream) in route.upstreams.iter().enumerate() {
-            let _ = writeln!(cfg, "    server s{number} {}", upstream.address());
+            if upstream.every_address {
+                // One server slot per address the name resolves to (Swarm's `tasks.<service>`),
+                // filled and emptied by the resolver as tasks come and go.
+                let _ = writeln!(
+                    cfg,
+                    "    server-template s{number}_ {MAX_ADDRESSES} {} init-addr none",
+                    upstream.address()
+                );
+            } else {
+                let _ = writeln!(cfg, "    server s{number} {}", upstream.address());
+            }
         }
     }
     cfg
 }
+
+/// How many addresses of an `every_address` upstream a backend can hold (server slots).
+const MAX_ADDRESSES: usize = 16;
 
 /// `tcp_<index>_<id with anything but [A-Za-z0-9_.-] as _>`: unique, and still readable in
 /// HAProxy's messages.
@@ -156,6 +169,18 @@ mod tests {
         assert!(cfg.contains("    mode tcp\n"), "{cfg}");
         assert!(!cfg.contains("stats"), "{cfg}");
         assert!(!cfg.contains("socket"), "{cfg}");
+    }
+
+    #[test]
+    fn every_address_of_a_name_gets_server_slots_the_resolver_fills() {
+        let mut db = route("shop/db", 15432, &[], &[]);
+        db.upstreams = vec![Upstream::every_address("tasks.shop_db", 5432)];
+        check(
+            &[db],
+            "\nfrontend port_15432\n    bind :15432\n    default_backend tcp_0_shop_db\n\
+             \nbackend tcp_0_shop_db\n    # route \"shop/db\"\n    balance roundrobin\n    \
+             server-template s0_ 16 tasks.shop_db:5432 init-addr none\n",
+        );
     }
 
     #[test]

@@ -45,8 +45,8 @@ pub use model::{
 };
 pub use ops::{GatewayOp, GatewayOps};
 pub use runtime::{
-    EngineClient, Ensured, ExecOutput, GatewayError, GatewayImage, GatewayRuntime, GatewaySettings,
-    GatewayStatus, PublishedPort, UpstreamStatus,
+    EngineClient, Ensured, ExecOutput, GatewayError, GatewayImage, GatewayNetworkDriver,
+    GatewayRuntime, GatewaySettings, GatewayStatus, PublishedPort, UpstreamStatus,
 };
 pub use tcp_runtime::{
     TcpApplied, TcpGatewayImage, TcpGatewayRuntime, TcpGatewaySettings, TcpGatewayStatus,

@@ -52,18 +52,36 @@ pub struct HttpRoute {
     pub timeouts: Timeouts,
 }
 
-/// `host:port` as the gateway container reaches it (a container name on the gateway network).
+/// `host:port` as the gateway container reaches it (a container name on the gateway network),
+/// or, with `every_address`, every address `host` resolves to — Swarm's `tasks.<service>`,
+/// one A record per running task.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Upstream {
     pub host: String,
     pub port: u16,
+    /// Each address of `host` is an upstream of its own, looked up again as the proxy goes
+    /// (Caddy: a dynamic `a` source refreshed every [`DYNAMIC_REFRESH`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub every_address: bool,
 }
+
+/// How often the addresses of an `every_address` upstream are looked up again.
+pub const DYNAMIC_REFRESH: Duration = Duration::from_secs(1);
 
 impl Upstream {
     pub fn new(host: impl Into<String>, port: u16) -> Self {
         Self {
             host: host.into(),
             port,
+            every_address: false,
+        }
+    }
+
+    /// Every address `host` resolves to, on `port`.
+    pub fn every_address(host: impl Into<String>, port: u16) -> Self {
+        Self {
+            every_address: true,
+            ..Self::new(host, port)
         }
     }
 

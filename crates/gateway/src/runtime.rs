@@ -39,6 +39,8 @@ pub const LABEL_GATEWAY: &str = "io.windflow.gateway";
 /// The settings a gateway container was created with; other settings recreate it.
 pub const LABEL_GATEWAY_SETTINGS: &str = "io.windflow.gateway.settings";
 
+/// How long a removed gateway network may take to disappear before it is created again.
+const NETWORK_GONE_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long `apply` waits for a just-started Caddy's admin API to answer.
 const ADMIN_READY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -54,6 +56,28 @@ impl Default for GatewayImage {
     }
 }
 
+/// What kind of network the gateway shares with the services it routes to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GatewayNetworkDriver {
+    /// A bridge network: the containers of one engine (docker and ssh targets).
+    #[default]
+    Bridge,
+    /// An attachable overlay network, on a Swarm manager: the Swarm services' tasks and the
+    /// gateway's plain containers (created on the manager) both join it.
+    Overlay,
+}
+
+impl GatewayNetworkDriver {
+    /// The Engine API's name of the driver.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Bridge => "bridge",
+            Self::Overlay => "overlay",
+        }
+    }
+}
+
 /// A host port a gateway port is published on; `host_ip` `None` is every interface.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublishedPort {
@@ -66,8 +90,10 @@ pub struct PublishedPort {
 pub struct GatewaySettings {
     pub image: GatewayImage,
     pub container_name: String,
-    /// The bridge network the gateway shares with the services it routes to.
+    /// The network the gateway shares with the services it routes to.
     pub network: String,
+    /// Its driver: bridge, or an attachable overlay on a Swarm manager.
+    pub network_driver: GatewayNetworkDriver,
     /// Where port 80 is published (`None`: not published).
     pub http: Option<PublishedPort>,
     /// Where port 443 is published (`None`: not published).
@@ -80,6 +106,7 @@ impl Default for GatewaySettings {
             image: GatewayImage::default(),
             container_name: "windflow-gateway".into(),
             network: "windflow-gateway".into(),
+            network_driver: GatewayNetworkDriver::Bridge,
             http: Some(PublishedPort {
                 host_ip: None,
                 port: 80,
@@ -100,9 +127,10 @@ impl GatewaySettings {
             None => "-".into(),
         };
         format!(
-            "image={} network={} http={} https={}",
+            "image={} network={}{} http={} https={}",
             self.image.0,
             self.network,
+            driver_mark(self.network_driver),
             port(&self.http),
             port(&self.https)
         )
@@ -249,7 +277,12 @@ impl GatewayRuntime {
     }
 
     async fn ensure_network(&self) -> Result<(), GatewayError> {
-        ensure_network(&self.docker, &self.settings.network).await
+        ensure_network(
+            &self.docker,
+            &self.settings.network,
+            self.settings.network_driver,
+        )
+        .await
     }
 
     /// Pulls the gateway's image when the engine does not have it (the upstream `caddy:2`
@@ -437,21 +470,104 @@ impl GatewayRuntime {
     }
 }
 
-/// Creates the gateway's bridge network unless it exists (or is created concurrently).
-pub(crate) async fn ensure_network(docker: &Docker, network: &str) -> Result<(), GatewayError> {
+/// What a fingerprint adds for the network's driver: nothing for a bridge (the fingerprint
+/// gateways created before the setting existed carry), ` driver=overlay` otherwise.
+pub(crate) fn driver_mark(driver: GatewayNetworkDriver) -> String {
+    match driver {
+        GatewayNetworkDriver::Bridge => String::new(),
+        other => format!(" driver={}", other.as_str()),
+    }
+}
+
+/// Creates the gateway's network with `driver` unless it exists (or is created concurrently).
+/// One that exists with another driver (or an overlay that is not attachable) is recreated
+/// when only the gateway's own containers are attached to it — they are removed first and
+/// recreated by their `ensure` — and refused, naming what is attached, otherwise.
+pub(crate) async fn ensure_network(
+    docker: &Docker,
+    network: &str,
+    driver: GatewayNetworkDriver,
+) -> Result<(), GatewayError> {
     match docker
         .inspect_network(network, None::<InspectNetworkOptions>)
         .await
     {
-        Ok(_) => return Ok(()),
+        Ok(existing) => {
+            let found = existing.driver.clone().unwrap_or_default();
+            let fits = found == driver.as_str()
+                && (driver != GatewayNetworkDriver::Overlay || existing.attachable == Some(true));
+            if fits {
+                return Ok(());
+            }
+            let wanted = match driver {
+                GatewayNetworkDriver::Bridge => "a bridge network".to_string(),
+                GatewayNetworkDriver::Overlay => "an attachable overlay network".to_string(),
+            };
+            // The overlay's load-balancer endpoint (`lb-<network>`) is the network's own.
+            let attached: Vec<String> = existing
+                .containers
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|(id, _)| !id.starts_with("lb-"))
+                .map(|(id, c)| c.name.unwrap_or(id))
+                .collect();
+            let mut others = Vec::new();
+            for name in &attached {
+                if !is_gateway_container(docker, name).await {
+                    others.push(name.clone());
+                }
+            }
+            if !others.is_empty() {
+                return Err(GatewayError::Engine {
+                    context: format!("the gateway network {network}"),
+                    message: format!(
+                        "it is a {found} network, this target needs {wanted}, and {} still attached to it: remove them from it, then deploy again",
+                        others.join(", ")
+                    ),
+                });
+            }
+            tracing::info!(
+                network = %network,
+                found = %found,
+                wanted = %driver.as_str(),
+                "recreating the gateway network with another driver"
+            );
+            for name in &attached {
+                remove_container(docker, name).await?;
+            }
+            match docker.remove_network(network).await {
+                Ok(())
+                | Err(bollard::errors::Error::DockerResponseServerError {
+                    status_code: 404, ..
+                }) => {}
+                Err(e) => {
+                    return Err(engine(format!(
+                        "removing the {found} network {network} to recreate it as {wanted} (is a Swarm service still attached to it?)"
+                    ))(e));
+                }
+            }
+            // A Swarm manager forgets an overlay asynchronously: until it has, the name still
+            // resolves to it, and a container created on the name fails to attach.
+            let deadline = tokio::time::Instant::now() + NETWORK_GONE_TIMEOUT;
+            while docker
+                .inspect_network(network, None::<InspectNetworkOptions>)
+                .await
+                .is_ok()
+                && tokio::time::Instant::now() < deadline
+            {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
         Err(bollard::errors::Error::DockerResponseServerError {
             status_code: 404, ..
         }) => {}
         Err(e) => return Err(engine(format!("inspecting the network {network}"))(e)),
     }
+    let overlay = driver == GatewayNetworkDriver::Overlay;
     let request = NetworkCreateRequest {
         name: network.to_string(),
-        driver: Some("bridge".into()),
+        driver: Some(driver.as_str().into()),
+        attachable: overlay.then_some(true),
         labels: Some(HashMap::from([
             (LABEL_MANAGED_BY.to_string(), "windflow".to_string()),
             (LABEL_GATEWAY.to_string(), "network".to_string()),
@@ -466,6 +582,19 @@ pub(crate) async fn ensure_network(docker: &Docker, network: &str) -> Result<(),
         }) => Ok(()),
         Err(e) => Err(engine(format!("creating the network {network}"))(e)),
     }
+}
+
+/// Whether the container `name` is one of the gateway's own (HTTP, TCP, or a check).
+async fn is_gateway_container(docker: &Docker, name: &str) -> bool {
+    docker
+        .inspect_container(name, None::<InspectContainerOptions>)
+        .await
+        .ok()
+        .and_then(|c| c.config?.labels)
+        .is_some_and(|labels| {
+            labels.contains_key(LABEL_GATEWAY)
+                && labels.get(LABEL_MANAGED_BY).map(String::as_str) == Some("windflow")
+        })
 }
 
 /// Pulls `image` when the engine does not have it; a locally built image is used as it is.
@@ -628,6 +757,15 @@ mod tests {
         assert_eq!(
             default.fingerprint(),
             "image=caddy:2 network=windflow-gateway http=:80 https=:443"
+        );
+        // On a Swarm manager: an overlay, which a bridge-era container does not match.
+        let swarm = GatewaySettings {
+            network_driver: GatewayNetworkDriver::Overlay,
+            ..default.clone()
+        };
+        assert_eq!(
+            swarm.fingerprint(),
+            "image=caddy:2 network=windflow-gateway driver=overlay http=:80 https=:443"
         );
     }
 }

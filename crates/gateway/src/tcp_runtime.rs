@@ -32,8 +32,9 @@ use windflow_domain::naming::LABEL_MANAGED_BY;
 use crate::haproxy::{haproxy_cfg, listen_ports};
 use crate::model::TcpRoute;
 use crate::runtime::{
-    ExecOutput, GatewayError, GatewaySettings, LABEL_GATEWAY, LABEL_GATEWAY_SETTINGS, engine,
-    ensure_image, ensure_network, exec, remove_container, upload_file,
+    ExecOutput, GatewayError, GatewayNetworkDriver, GatewaySettings, LABEL_GATEWAY,
+    LABEL_GATEWAY_SETTINGS, driver_mark, engine, ensure_image, ensure_network, exec,
+    remove_container, upload_file,
 };
 use crate::validate::validate_tcp;
 
@@ -89,8 +90,10 @@ impl Default for TcpGatewayImage {
 pub struct TcpGatewaySettings {
     pub image: TcpGatewayImage,
     pub container_name: String,
-    /// The bridge network shared with the HTTP gateway and the services.
+    /// The network shared with the HTTP gateway and the services.
     pub network: String,
+    /// Its driver, as the HTTP gateway's.
+    pub network_driver: GatewayNetworkDriver,
     /// The host address each listen port is published on (`None`: every interface).
     pub host_ip: Option<String>,
     /// Host ports no TCP route may listen on: the HTTP gateway's.
@@ -106,6 +109,7 @@ impl TcpGatewaySettings {
             image,
             container_name: format!("{}-tcp", http.container_name),
             network: http.network.clone(),
+            network_driver: http.network_driver,
             host_ip: http
                 .https
                 .as_ref()
@@ -124,9 +128,10 @@ impl TcpGatewaySettings {
     fn fingerprint(&self, ports: &[u16]) -> String {
         let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
         format!(
-            "image={} network={} host_ip={} ports={}",
+            "image={} network={}{} host_ip={} ports={}",
             self.image.0,
             self.network,
+            driver_mark(self.network_driver),
             self.host_ip.as_deref().unwrap_or(""),
             ports.join(",")
         )
@@ -326,7 +331,12 @@ impl TcpGatewayRuntime {
     /// `haproxy -c` on `cfg` in a short-lived container from the same image on the same
     /// network, for when there is no running container of the right shape to check it in.
     async fn check_in_new_container(&self, cfg: &str) -> Result<(), GatewayError> {
-        ensure_network(&self.docker, &self.settings.network).await?;
+        ensure_network(
+            &self.docker,
+            &self.settings.network,
+            self.settings.network_driver,
+        )
+        .await?;
         ensure_image(&self.docker, &self.settings.image.0).await?;
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)

@@ -307,6 +307,7 @@ async fn the_gateway_routes_terminates_tls_balances_and_reloads_without_losing_r
         image: GatewayImage(image),
         container_name: format!("{unique}-gateway"),
         network: unique.clone(),
+        network_driver: Default::default(),
         http: Some(PublishedPort {
             host_ip: Some("127.0.0.1".into()),
             port: free_port(),

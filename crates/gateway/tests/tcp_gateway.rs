@@ -328,6 +328,7 @@ async fn tcp_routes_forward_pass_tls_through_by_sni_and_reload_without_cutting_c
         image: TcpGatewayImage(image),
         container_name: format!("{unique}-tcp"),
         network: unique.clone(),
+        network_driver: Default::default(),
         host_ip: Some("127.0.0.1".into()),
         reserved_ports: vec![],
     };

@@ -33,7 +33,7 @@ describe("a target's Gateway tab", () => {
     vi.unstubAllGlobals()
   })
 
-  it('agent and Swarm targets: not supported', async () => {
+  it('agent targets: not supported', async () => {
     answer(200, { supported: false, running: false, image: '', http: '', https: '', routes: [] })
     const w = await mountIt()
     expect(w.find('[data-test=gateway-unsupported]').text()).toContain('Not supported on this kind of target')

@@ -215,6 +215,30 @@ pub(crate) async fn observe(
     Ok(observed)
 }
 
+/// The scope (`swarm`, `local`) of the network named exactly `name`, if there is one.
+pub(crate) async fn network_scope(
+    driver: &DockerDriver,
+    name: &str,
+) -> Result<Option<String>, DriverError> {
+    match driver
+        .client()
+        .inspect_network(
+            name,
+            None::<bollard::query_parameters::InspectNetworkOptions>,
+        )
+        .await
+    {
+        Ok(network) => Ok(Some(network.scope.unwrap_or_default())),
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) => Ok(None),
+        Err(e) => Err(engine_error(
+            driver,
+            format!("inspecting the network {name}"),
+        )(e)),
+    }
+}
+
 /// The id of the secret named exactly `name`, if there is one.
 pub(crate) async fn secret_id(
     driver: &DockerDriver,

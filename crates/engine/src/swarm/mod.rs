@@ -38,7 +38,9 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use windflow_domain::StackSpec;
-use windflow_domain::plan::definition_hash;
+use windflow_domain::ingress::with_gateway;
+use windflow_domain::naming::GATEWAY_NETWORK_KEY;
+use windflow_domain::plan::{PlanError, definition_hash};
 
 use crate::deploy::run::{UpError, UpOptions, UpOutcome};
 use crate::docker::DockerDriver;
@@ -93,6 +95,20 @@ async fn prepare(
 ) -> Result<Prepared, UpError> {
     ensure_manager(driver).await?;
     let project = &stack.name;
+    if let Some(gateway) = stack.networks.get(GATEWAY_NETWORK_KEY) {
+        // Created by the control plane before the stack deploys: a Swarm service can only
+        // join a swarm-scoped (overlay) network.
+        match docker::network_scope(driver, &gateway.name).await? {
+            None => return Err(invalid(PlanError::MissingGateway.to_string())),
+            Some(scope) if scope != "swarm" => {
+                return Err(invalid(format!(
+                    "the gateway network {} on this engine is a {scope} network; Swarm services need it to be an attachable overlay: deploy through the control plane (`windflow serve`), which recreates it",
+                    gateway.name
+                )));
+            }
+            Some(_) => {}
+        }
+    }
     let observed = docker::observe(driver, project).await?;
     let mut resolved = Resolved {
         images,
@@ -259,6 +275,7 @@ async fn resolve_stack_images(
 /// Observes and plans without changing anything (missing images are not pulled; a service
 /// whose image is missing shows as changed).
 pub async fn plan(driver: &DockerDriver, stack: &StackSpec) -> Result<SwarmPlan, UpError> {
+    let stack = &*with_gateway(stack);
     let mut images = BTreeMap::new();
     for service in stack.services.values() {
         if let Ok(Some(reference)) = docker::image_reference(driver, &service.image).await {
@@ -278,6 +295,8 @@ pub async fn up(
     events: &EventSink,
 ) -> Result<UpOutcome, UpError> {
     let started = Instant::now();
+    // Services with domains or TCP forwards also join the gateway's overlay network.
+    let stack = &*with_gateway(stack);
     let spec_options = SpecOptions {
         rollback_on_failure: options.execute.rollback,
     };

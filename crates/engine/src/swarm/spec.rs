@@ -20,7 +20,9 @@ use bollard::models::{
 };
 use serde_json::Value;
 pub use windflow_domain::naming::LABEL_STACK_NAMESPACE;
-use windflow_domain::naming::{LABEL_CONFIG_HASH, LABEL_MANAGED_BY, LABEL_SERVICE};
+use windflow_domain::naming::{
+    GATEWAY_NETWORK_KEY, LABEL_CONFIG_HASH, LABEL_MANAGED_BY, LABEL_SERVICE,
+};
 use windflow_domain::plan::definition_hash;
 use windflow_domain::units::parse_duration;
 use windflow_domain::{FileObject, MountKind, Network, Service, StackSpec};
@@ -399,7 +401,13 @@ pub fn service_spec(
         .networks
         .iter()
         .map(|(net_key, attachment)| {
-            let mut aliases = vec![key.to_string()];
+            // Every stack's services share the gateway network: there, a service answers
+            // only to its Swarm name and the stack-qualified alias, never to its bare key.
+            let mut aliases = if net_key == GATEWAY_NETWORK_KEY {
+                Vec::new()
+            } else {
+                vec![key.to_string()]
+            };
             aliases.extend(attachment.aliases.iter().cloned());
             aliases.dedup();
             NetworkAttachmentConfig {
@@ -951,6 +959,33 @@ mod tests {
             ("shop_token_0123456789ab".into(), "sid".into()),
         );
         r
+    }
+
+    #[test]
+    fn a_service_with_a_domain_joins_the_gateway_overlay_under_its_qualified_names_only() {
+        let mut stack = stack(serde_json::json!({}));
+        stack.services.get_mut("web").unwrap().ingress = Some(windflow_domain::Ingress {
+            domains: vec!["shop.example.test".parse().unwrap()],
+            port: 80,
+            tls: windflow_domain::TlsMode::Off,
+            health: None,
+            max_body: None,
+            timeout: None,
+        });
+        let stack = windflow_domain::ingress::with_gateway(&stack);
+        let d = service_spec(&stack, "web", &resolved(), SpecOptions::default()).unwrap();
+        let networks = d.spec.task_template.unwrap().networks.unwrap();
+        let attached: Vec<(String, Vec<String>)> = networks
+            .into_iter()
+            .map(|n| (n.target.unwrap(), n.aliases.unwrap()))
+            .collect();
+        assert_eq!(
+            attached,
+            [
+                ("shop_default".to_string(), vec!["web".to_string()]),
+                ("windflow-gateway".to_string(), vec!["shop-web".to_string()]),
+            ]
+        );
     }
 
     #[test]

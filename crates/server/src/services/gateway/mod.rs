@@ -21,9 +21,9 @@ use windflow_acme::{Http01Solver, SolverError};
 use windflow_domain::naming::GATEWAY_NETWORK;
 use windflow_domain::{Domain, Ingress, StackSpec, TlsMode};
 use windflow_gateway::{
-    AcmeChallenge, ActiveHealthCheck, GatewayConfig, GatewayImage, GatewaySettings, HttpRoute,
-    PemCertificate, PublishedPort, TcpGatewayImage, TcpGatewaySettings, TcpHealthCheck, TcpRoute,
-    Upstream,
+    AcmeChallenge, ActiveHealthCheck, GatewayConfig, GatewayImage, GatewayNetworkDriver,
+    GatewaySettings, HttpRoute, PemCertificate, PublishedPort, TcpGatewayImage, TcpGatewaySettings,
+    TcpHealthCheck, TcpRoute, Upstream,
 };
 use windflow_storage::{CertificateRecord, Target, TargetKind};
 
@@ -59,11 +59,12 @@ pub struct SyncReport {
 }
 
 /// Whether `target`'s kind has a gateway: a Docker engine reached directly, over SSH or
-/// through an agent (not a Swarm manager).
+/// through an agent, or a Swarm manager (whose gateway containers run on the manager, on an
+/// overlay network).
 pub fn supported(target: &Target) -> bool {
     matches!(
         target.kind,
-        TargetKind::Docker | TargetKind::Ssh | TargetKind::Agent
+        TargetKind::Docker | TargetKind::Ssh | TargetKind::Agent | TargetKind::Swarm
     )
 }
 
@@ -82,7 +83,9 @@ pub fn uses_gateway(spec: &StackSpec) -> bool {
     has_domains(spec) || has_tcp(spec)
 }
 
-fn settings(app: &App) -> GatewaySettings {
+/// The gateway's settings on an engine; `swarm`: the engine is a Swarm manager that a swarm
+/// target deploys to, so the gateway network is an attachable overlay.
+fn settings(app: &App, swarm: bool) -> GatewaySettings {
     let published = |address: std::net::SocketAddr| PublishedPort {
         host_ip: (!address.ip().is_unspecified()).then(|| address.ip().to_string()),
         port: address.port(),
@@ -91,18 +94,35 @@ fn settings(app: &App) -> GatewaySettings {
         image: GatewayImage(app.config.gateway.image.clone()),
         container_name: GATEWAY_CONTAINER.to_string(),
         network: GATEWAY_NETWORK.to_string(),
+        network_driver: if swarm {
+            GatewayNetworkDriver::Overlay
+        } else {
+            GatewayNetworkDriver::Bridge
+        },
         http: Some(published(app.config.gateway.http)),
         https: Some(published(app.config.gateway.https)),
     }
 }
 
 /// The target's gateway, with the TCP gateway beside the HTTP one: same network, same host
-/// address, never its ports.
-fn host(app: &App, target: &Target) -> anyhow::Result<GatewayHost> {
-    let http = settings(app);
+/// address, never its ports. `swarm`: the engine is a Swarm manager (an overlay network).
+fn host(app: &App, target: &Target, swarm: bool) -> anyhow::Result<GatewayHost> {
+    let http = settings(app, swarm);
     let tcp =
         TcpGatewaySettings::beside(&http, TcpGatewayImage(app.config.gateway.tcp_image.clone()));
     GatewayHost::of(app, target, http, tcp)
+}
+
+/// Whether the target's engine is a Swarm manager that a swarm target deploys to: `target`
+/// itself, or another target reaching the same engine. Then the one gateway network of the
+/// engine is an attachable overlay, which Swarm services and plain containers both join.
+async fn on_swarm(app: &App, target: &Target) -> bool {
+    if target.kind == TargetKind::Swarm {
+        return true;
+    }
+    engine_targets(app, target)
+        .await
+        .is_ok_and(|targets| targets.iter().any(|t| t.kind == TargetKind::Swarm))
 }
 
 /// One lock per engine: every target reaching it shares its gateway.
@@ -151,14 +171,15 @@ pub async fn prepare(app: &App, target: &Target, spec: &StackSpec) -> anyhow::Re
     }
     if !supported(target) {
         anyhow::bail!(
-            "target {} is a {} target, which has no gateway yet: services with domains or TCP forwards deploy onto docker, ssh or agent targets",
+            "target {} is a {} target, which has no gateway yet: services with domains or TCP forwards deploy onto docker, ssh, agent or swarm targets",
             target.name,
             target.kind.as_str()
         );
     }
+    let swarm = on_swarm(app, target).await;
     let guard = lock(app, target);
     let held = guard.lock().await;
-    let ensured = host(app, target)?.ensure().await?;
+    let ensured = host(app, target, swarm)?.ensure().await?;
     drop(held);
     if ensured == windflow_gateway::Ensured::Created {
         // A new (or upgraded: its settings changed) gateway serves nothing yet: give it the
@@ -216,9 +237,10 @@ pub async fn sync_renewing(
         // Nothing routed here before or now: the gateway (if any) is left alone.
         return Ok(report);
     }
+    let swarm = on_swarm(app, target).await;
     let guard = lock(app, target);
     let _held = guard.lock().await;
-    let gateway = Arc::new(host(app, target)?);
+    let gateway = Arc::new(host(app, target, swarm)?);
     // TCP forwards first: they need no certificate. The TCP gateway is touched only when a
     // stack forwards TCP now or did before this deployment, so a deployment elsewhere never
     // removes another server's (same engine, CI) TCP gateway.
@@ -489,7 +511,8 @@ pub async fn info(
             upstreams: t.route.upstreams.iter().map(Upstream::address).collect(),
         })
         .collect();
-    let gateway = host(app, &target);
+    let swarm = on_swarm(app, &target).await;
+    let gateway = host(app, &target, swarm);
     if !info.tcp_routes.is_empty() {
         match &gateway {
             Ok(gateway) => match gateway.tcp_status().await {
@@ -644,9 +667,7 @@ fn tcp_routes(specs: &[DeployedSpec]) -> Vec<TcpRouted> {
         let (stack_name, spec) = (&deployed.stack, &deployed.spec);
         for (name, service) in &spec.services {
             for forward in &service.tcp {
-                let upstreams = (1..=service.deploy.replicas.max(1))
-                    .map(|n| Upstream::new(spec.replica_name(name, n), forward.port))
-                    .collect();
+                let upstreams = deployed.upstreams(name, service, forward.port);
                 out.push(TcpRouted {
                     org_id: deployed.org_id.clone(),
                     stack: stack_name.clone(),
@@ -675,6 +696,29 @@ struct DeployedSpec {
     org_id: String,
     stack: String,
     spec: StackSpec,
+    /// Deployed through a swarm target: its services are Swarm services.
+    swarm: bool,
+}
+
+impl DeployedSpec {
+    /// Where the gateway reaches `service` on `port`: each replica's container on a Docker
+    /// engine; on Swarm, every address of `tasks.<project>_<service>` on the overlay — one
+    /// per running task, looked up again every second, so tasks a rolling update starts
+    /// join and the ones it stops (or that fail their healthcheck) leave.
+    fn upstreams(
+        &self,
+        name: &str,
+        service: &windflow_domain::Service,
+        port: u16,
+    ) -> Vec<Upstream> {
+        if self.swarm {
+            let service = windflow_engine::swarm::spec::service_name(&self.spec.name, name);
+            return vec![Upstream::every_address(format!("tasks.{service}"), port)];
+        }
+        (1..=service.deploy.replicas.max(1))
+            .map(|n| Upstream::new(self.spec.replica_name(name, n), port))
+            .collect()
+    }
 }
 
 /// The specs of every stack deployed on the target's engine (through any target reaching
@@ -710,6 +754,7 @@ async fn deployed_specs(
                     org_id: on.org_id.clone(),
                     stack: deployed.stack_name.clone(),
                     spec,
+                    swarm: on.kind == TargetKind::Swarm,
                 });
             }
         }
@@ -724,6 +769,7 @@ async fn deployed_specs(
             org_id: org.to_string(),
             stack: stack_name.to_string(),
             spec: spec.clone(),
+            swarm: target.kind == TargetKind::Swarm,
         });
     }
     Ok(specs)
@@ -732,25 +778,23 @@ async fn deployed_specs(
 /// Every service with domains in `specs`, with its replicas as upstreams.
 fn routed_services(specs: &[DeployedSpec]) -> Vec<RoutedService> {
     let mut out = Vec::new();
-    for DeployedSpec {
-        org_id,
-        stack: stack_name,
-        spec,
-    } in specs
-    {
-        for (name, service) in &spec.services {
+    for deployed in specs {
+        for (name, service) in &deployed.spec.services {
             let Some(ingress) = &service.ingress else {
                 continue;
             };
-            let upstreams = (1..=service.deploy.replicas.max(1))
-                .map(|n| Upstream::new(spec.replica_name(name, n), ingress.port))
-                .collect();
+            let mut ingress = ingress.clone();
+            if deployed.swarm {
+                // Caddy 2.6 probes only fixed upstreams, never the addresses of a name: on
+                // Swarm the service's own `healthcheck` takes a failing task out of `tasks.`.
+                ingress.health = None;
+            }
             out.push(RoutedService {
-                org_id: org_id.clone(),
-                stack: stack_name.clone(),
+                org_id: deployed.org_id.clone(),
+                stack: deployed.stack.clone(),
                 service: name.clone(),
-                ingress: ingress.clone(),
-                upstreams,
+                upstreams: deployed.upstreams(name, service, ingress.port),
+                ingress,
             });
         }
     }
@@ -894,6 +938,7 @@ mod tests {
             org_id: "org".into(),
             stack: "shop".into(),
             spec,
+            swarm: false,
         }]);
         let got: Vec<String> = routes
             .into_iter()
@@ -918,5 +963,54 @@ mod tests {
                 "shop/db:15432 shop/db :15432 [] → shop-db-1:5432,shop-db-2:5432",
             ]
         );
+    }
+
+    #[test]
+    fn on_swarm_a_route_goes_to_every_task_and_swarm_does_the_health_checks() {
+        let mut spec = StackSpec {
+            name: "shop".into(),
+            ..Default::default()
+        };
+        let mut web = Service {
+            ingress: Some(Ingress {
+                domains: vec!["shop.example.test".parse().unwrap()],
+                port: 8080,
+                tls: TlsMode::Off,
+                health: Some("/healthz".into()),
+                max_body: None,
+                timeout: None,
+            }),
+            tcp: vec![TcpForward {
+                listen: 15432,
+                port: 5432,
+                sni: vec![],
+            }],
+            ..Default::default()
+        };
+        web.deploy.replicas = 2;
+        spec.services.insert("web".into(), web);
+        let deployed = |swarm| DeployedSpec {
+            org_id: "org".into(),
+            stack: "shop".into(),
+            spec: spec.clone(),
+            swarm,
+        };
+        let addresses = |upstreams: &[Upstream]| -> Vec<String> {
+            upstreams.iter().map(Upstream::address).collect()
+        };
+
+        let on_swarm = routed_services(&[deployed(true)]);
+        assert_eq!(addresses(&on_swarm[0].upstreams), ["tasks.shop_web:8080"]);
+        assert!(on_swarm[0].upstreams[0].every_address);
+        assert_eq!(on_swarm[0].ingress.health, None);
+        let tcp = tcp_routes(&[deployed(true)]);
+        assert_eq!(addresses(&tcp[0].route.upstreams), ["tasks.shop_web:5432"]);
+
+        let on_docker = routed_services(&[deployed(false)]);
+        assert_eq!(
+            addresses(&on_docker[0].upstreams),
+            ["shop-web-1:8080", "shop-web-2:8080"]
+        );
+        assert_eq!(on_docker[0].ingress.health.as_deref(), Some("/healthz"));
     }
 }
