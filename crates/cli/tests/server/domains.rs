@@ -236,6 +236,83 @@ async fn domains_are_set_per_environment_and_claimed_once_per_target() {
         ] {
             assert!(served.contains(host), "{host} not served: {served}");
         }
+
+        // A target label picks the engine's gateway image; the gateway is recreated with it
+        // at the next deployment and keeps every route. Two targets on the engine naming
+        // different images leave the server's.
+        let labelled = format!("windflow/gateway:label-{third}");
+        let (repo, tag) = labelled.split_once(':').unwrap();
+        docker
+            .tag_image(
+                &image,
+                Some(bollard::query_parameters::TagImageOptions {
+                    repo: Some(repo.to_string()),
+                    tag: Some(tag.to_string()),
+                }),
+            )
+            .await
+            .unwrap();
+        let gateway_image = || async {
+            docker
+                .inspect_container("windflow-gateway", None)
+                .await
+                .unwrap()
+                .config
+                .unwrap()
+                .image
+                .unwrap()
+        };
+        let redeploy_third = || async {
+            let queued = api
+                .post(
+                    "/orgs/default/deployments",
+                    json!({ "stack": third, "target": "again" }),
+                )
+                .await
+                .unwrap();
+            assert_eq!(queued.status, 201, "{}", queued.text);
+            let done = api
+                .wait_deployment(
+                    "default",
+                    queued.body["id"].as_str().unwrap(),
+                    Duration::from_secs(180),
+                )
+                .await
+                .unwrap();
+            assert_eq!(done["state"], "succeeded", "{done}");
+        };
+        let labels = api
+            .patch(
+                "/orgs/default/targets/local",
+                json!({ "labels": { "gateway-image": labelled } }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(labels.status, 200, "{}", labels.text);
+        redeploy_third().await;
+        assert_eq!(gateway_image().await, labelled);
+        let served = served_gateway_config(&docker).await;
+        for host in ["shop.example.test", "third.example.test"] {
+            assert!(served.contains(host), "{host} not served: {served}");
+        }
+        let labels = api
+            .patch(
+                "/orgs/default/targets/again",
+                json!({ "labels": { "gateway-image": "somewhere/else:1" } }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(labels.status, 200, "{}", labels.text);
+        redeploy_third().await;
+        assert_eq!(gateway_image().await, image);
+        let _ = docker
+            .remove_image(
+                &labelled,
+                None::<bollard::query_parameters::RemoveImageOptions>,
+                None,
+            )
+            .await;
+
         let removed = api
             .delete(&format!("/orgs/default/stacks/{third}?undeploy=true"))
             .await

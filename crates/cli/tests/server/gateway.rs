@@ -289,6 +289,67 @@ async fn a_domain_answers_over_https_with_an_issued_certificate_across_replicas(
     assert_eq!(in_use.status, 409, "{}", in_use.text);
     assert!(in_use.text.contains("serves"), "{}", in_use.text);
 
+    // The issuance at the first deployment is an event of its own.
+    let audit = api
+        .get("/orgs/default/audit?action=certificate.")
+        .await
+        .unwrap();
+    assert!(
+        audit.text.contains("certificate.issued") && audit.text.contains("certificate.renew"),
+        "{}",
+        audit.text
+    );
+
+    // A renewal that fails (the CA is gone) is recorded, is an event and is on /metrics; the
+    // working certificate keeps serving.
+    let certificate = |listed: serde_json::Value| {
+        listed
+            .as_array()
+            .and_then(|all| {
+                all.iter()
+                    .find(|c| c["name"] == format!("{stack}.web"))
+                    .cloned()
+            })
+            .unwrap_or_default()
+    };
+    let serving = certificate(api.get("/orgs/default/certificates").await.unwrap().body);
+    drop(pebble);
+    let failed = api
+        .post(
+            &format!("/orgs/default/certificates/{stack}.web/renew"),
+            json!({}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(failed.status, 502, "{}", failed.text);
+    let after = certificate(api.get("/orgs/default/certificates").await.unwrap().body);
+    assert_eq!(after["serial"], serving["serial"], "{after}");
+    assert!(after["renewal_error"].is_string(), "{after}");
+    let still = client.get(&url).send().await.unwrap();
+    assert_eq!(still.status(), 200);
+    let metrics = api.get("/metrics").await.unwrap();
+    let certificate_label = format!("certificate=\"{stack}.web\"");
+    assert!(
+        metrics.text.lines().any(|l| {
+            l.starts_with("windflow_certificate_renewal_failing{")
+                && l.contains(&certificate_label)
+                && l.ends_with(" 1")
+        }),
+        "{}",
+        metrics.text
+    );
+    let audit = api
+        .get("/orgs/default/audit?action=certificate.renewal_failed")
+        .await
+        .unwrap();
+    let entry = &audit.body["items"][0];
+    assert_eq!(entry["actor"], "windflow", "{}", audit.text);
+    assert!(
+        entry["detail"]["error"].is_string() && entry["detail"]["next_attempt"].is_string(),
+        "{}",
+        audit.text
+    );
+
     // Removing the stack removes its route.
     run_deployment(&api, &stack, "remove").await;
     let gone = plain

@@ -17,6 +17,13 @@ pub struct Actor<'a> {
     pub ip: Option<&'a str>,
 }
 
+/// WindFlow itself, for what the server does on its own (renewals, health checks).
+pub const SYSTEM: Actor<'static> = Actor {
+    id: None,
+    name: "windflow",
+    ip: None,
+};
+
 /// Records an action. A failure to record is logged loudly but does not undo the action.
 pub async fn record(
     app: &App,

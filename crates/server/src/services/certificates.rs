@@ -390,6 +390,7 @@ pub async fn issue(
     domains: &[String],
     http01: Arc<dyn Http01Solver>,
 ) -> anyhow::Result<CertificateRecord> {
+    let previous = app.store.get_certificate(org_id, name).await.ok();
     let result = async {
         let account = account(app, org_id).await?;
         let solvers = services::dns01::solvers(app, org_id, http01).await;
@@ -410,25 +411,67 @@ pub async fn issue(
         anyhow::Ok(stored)
     }
     .await;
-    if let Err(error) = &result
-        && let Ok(existing) = app.store.get_certificate(org_id, name).await
-    {
-        let attempts = existing.renewal_attempts + 1;
-        let next = windflow_acme::next_attempt_after_failure(
-            attempts.clamp(0, u32::MAX as i64) as u32,
-            OffsetDateTime::now_utc(),
-        );
-        let _ = app
-            .store
-            .record_renewal_failure(
-                org_id,
-                &existing.id,
-                &format!("{error:#}"),
-                attempts,
-                millis(next),
+    let resource = format!("certificate/{name}");
+    match (&result, previous) {
+        (Ok(issued), previous) => {
+            // Issued, or renewed (saying so when it follows failed attempts).
+            let (action, detail) = match previous {
+                None => (
+                    "certificate.issued",
+                    json!({ "domains": domains, "serial": issued.serial }),
+                ),
+                Some(before) => (
+                    "certificate.renewed",
+                    json!({ "domains": domains, "serial_before": before.serial,
+                            "serial": issued.serial,
+                            "after_failed_attempts": before.renewal_attempts }),
+                ),
+            };
+            services::audit::record_as(
+                app,
+                services::audit::SYSTEM,
+                Some(org_id),
+                action,
+                &resource,
+                detail,
             )
             .await;
-        metrics::counter!("windflow_certificate_renewal_failures_total").increment(1);
+        }
+        (Err(error), Some(existing)) => {
+            let attempts = existing.renewal_attempts + 1;
+            let next = windflow_acme::next_attempt_after_failure(
+                attempts.clamp(0, u32::MAX as i64) as u32,
+                OffsetDateTime::now_utc(),
+            );
+            let message = format!("{error:#}");
+            let _ = app
+                .store
+                .record_renewal_failure(org_id, &existing.id, &message, attempts, millis(next))
+                .await;
+            metrics::counter!("windflow_certificate_renewal_failures_total").increment(1);
+            publish_metrics(app).await;
+            tracing::warn!(org_id, certificate = name, attempts, error = %message,
+                "a certificate renewal failed; the current certificate keeps serving");
+            services::audit::record_as(
+                app,
+                services::audit::SYSTEM,
+                Some(org_id),
+                "certificate.renewal_failed",
+                &resource,
+                json!({ "domains": domains, "error": message, "attempts": attempts,
+                        "next_attempt": rfc3339(millis(next)),
+                        "serving_until": rfc3339(existing.not_after) }),
+            )
+            .await;
+        }
+        (Err(_), None) => {}
     }
     result
+}
+
+/// A time for an audit entry's detail, as RFC 3339.
+fn rfc3339(ms: i64) -> String {
+    convert::time(ms)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }

@@ -654,11 +654,7 @@ async fn record_verdict(app: &App, row: &DnsRecordRow, health: DnsHealth, detail
     };
     services::audit::record_as(
         app,
-        services::audit::Actor {
-            id: None,
-            name: "windflow",
-            ip: None,
-        },
+        services::audit::SYSTEM,
         Some(&row.org_id),
         action,
         &format!("dns-record/{} {}", row.name, row.record_type),

@@ -83,46 +83,83 @@ pub fn uses_gateway(spec: &StackSpec) -> bool {
     has_domains(spec) || has_tcp(spec)
 }
 
-/// The gateway's settings on an engine; `swarm`: the engine is a Swarm manager that a swarm
-/// target deploys to, so the gateway network is an attachable overlay.
-fn settings(app: &App, swarm: bool) -> GatewaySettings {
-    let published = |address: std::net::SocketAddr| PublishedPort {
-        host_ip: (!address.ip().is_unspecified()).then(|| address.ip().to_string()),
-        port: address.port(),
-    };
-    GatewaySettings {
-        image: GatewayImage(app.config.gateway.image.clone()),
-        container_name: GATEWAY_CONTAINER.to_string(),
-        network: GATEWAY_NETWORK.to_string(),
-        network_driver: if swarm {
-            GatewayNetworkDriver::Overlay
-        } else {
-            GatewayNetworkDriver::Bridge
-        },
-        http: Some(published(app.config.gateway.http)),
-        https: Some(published(app.config.gateway.https)),
+/// The target labels that pick the images of the gateway on the target's engine, over the
+/// server's `--gateway-image` and `--gateway-tcp-image`.
+pub const GATEWAY_IMAGE_LABEL: &str = "gateway-image";
+pub const GATEWAY_TCP_IMAGE_LABEL: &str = "gateway-tcp-image";
+
+/// How the gateway runs on an engine, from every target reaching it.
+struct EngineGateway {
+    /// A swarm target deploys to the engine (it is a Swarm manager): the gateway network is
+    /// an attachable overlay, which Swarm services and plain containers both join.
+    swarm: bool,
+    image: String,
+    tcp_image: String,
+}
+
+impl EngineGateway {
+    async fn of(app: &App, target: &Target) -> Self {
+        let targets = engine_targets(app, target)
+            .await
+            .unwrap_or_else(|_| vec![target.clone()]);
+        // A label picks the image only when every target on the engine is the organization's
+        // own and they agree: on an engine an administrator shared, the gateway holds other
+        // organizations' keys, so only the server's setting chooses what runs it.
+        let label = |key: &str| -> Option<String> {
+            if targets.iter().any(|t| t.org_id != target.org_id) {
+                return None;
+            }
+            let values: std::collections::BTreeSet<&str> = targets
+                .iter()
+                .filter_map(|t| t.labels.get(key)?.as_str())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .collect();
+            match values.len() {
+                1 => values.into_iter().next().map(str::to_string),
+                0 => None,
+                _ => {
+                    tracing::warn!(target = %target.name, label = key,
+                        "the targets on this engine name different gateway images; using the server's");
+                    None
+                }
+            }
+        };
+        EngineGateway {
+            swarm: targets.iter().any(|t| t.kind == TargetKind::Swarm),
+            image: label(GATEWAY_IMAGE_LABEL).unwrap_or_else(|| app.config.gateway.image.clone()),
+            tcp_image: label(GATEWAY_TCP_IMAGE_LABEL)
+                .unwrap_or_else(|| app.config.gateway.tcp_image.clone()),
+        }
+    }
+
+    fn settings(&self, app: &App) -> GatewaySettings {
+        let published = |address: std::net::SocketAddr| PublishedPort {
+            host_ip: (!address.ip().is_unspecified()).then(|| address.ip().to_string()),
+            port: address.port(),
+        };
+        GatewaySettings {
+            image: GatewayImage(self.image.clone()),
+            container_name: GATEWAY_CONTAINER.to_string(),
+            network: GATEWAY_NETWORK.to_string(),
+            network_driver: if self.swarm {
+                GatewayNetworkDriver::Overlay
+            } else {
+                GatewayNetworkDriver::Bridge
+            },
+            http: Some(published(app.config.gateway.http)),
+            https: Some(published(app.config.gateway.https)),
+        }
     }
 }
 
 /// The target's gateway, with the TCP gateway beside the HTTP one: same network, same host
-/// address, never its ports. `swarm`: the engine is a Swarm manager (an overlay network).
-fn host(app: &App, target: &Target, swarm: bool) -> anyhow::Result<GatewayHost> {
-    let http = settings(app, swarm);
-    let tcp =
-        TcpGatewaySettings::beside(&http, TcpGatewayImage(app.config.gateway.tcp_image.clone()));
+/// address, never its ports; images and network as [`EngineGateway`] says.
+async fn host(app: &App, target: &Target) -> anyhow::Result<GatewayHost> {
+    let engine = EngineGateway::of(app, target).await;
+    let http = engine.settings(app);
+    let tcp = TcpGatewaySettings::beside(&http, TcpGatewayImage(engine.tcp_image));
     GatewayHost::of(app, target, http, tcp)
-}
-
-/// Whether the target's engine is a Swarm manager that a swarm target deploys to: `target`
-/// itself, or another target reaching the same engine. Then the one gateway network of the
-/// engine is an attachable overlay, which Swarm services and plain containers both join.
-async fn on_swarm(app: &App, target: &Target) -> bool {
-    if target.kind == TargetKind::Swarm {
-        return true;
-    }
-    engine_targets(app, target)
-        .await
-        .is_ok_and(|targets| targets.iter().any(|t| t.kind == TargetKind::Swarm))
 }
 
 /// One lock per engine: every target reaching it shares its gateway.
@@ -176,10 +213,9 @@ pub async fn prepare(app: &App, target: &Target, spec: &StackSpec) -> anyhow::Re
             target.kind.as_str()
         );
     }
-    let swarm = on_swarm(app, target).await;
     let guard = lock(app, target);
     let held = guard.lock().await;
-    let ensured = host(app, target, swarm)?.ensure().await?;
+    let ensured = host(app, target).await?.ensure().await?;
     drop(held);
     if ensured == windflow_gateway::Ensured::Created {
         // A new (or upgraded: its settings changed) gateway serves nothing yet: give it the
@@ -237,10 +273,9 @@ pub async fn sync_renewing(
         // Nothing routed here before or now: the gateway (if any) is left alone.
         return Ok(report);
     }
-    let swarm = on_swarm(app, target).await;
     let guard = lock(app, target);
     let _held = guard.lock().await;
-    let gateway = Arc::new(host(app, target, swarm)?);
+    let gateway = Arc::new(host(app, target).await?);
     // TCP forwards first: they need no certificate. The TCP gateway is touched only when a
     // stack forwards TCP now or did before this deployment, so a deployment elsewhere never
     // removes another server's (same engine, CI) TCP gateway.
@@ -511,8 +546,7 @@ pub async fn info(
             upstreams: t.route.upstreams.iter().map(Upstream::address).collect(),
         })
         .collect();
-    let swarm = on_swarm(app, &target).await;
-    let gateway = host(app, &target, swarm);
+    let gateway = host(app, &target).await;
     if !info.tcp_routes.is_empty() {
         match &gateway {
             Ok(gateway) => match gateway.tcp_status().await {
