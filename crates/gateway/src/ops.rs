@@ -219,7 +219,7 @@ mod tests {
             GatewayOp::GatewayRunning {
                 settings: settings.clone(),
             },
-            r#"{"op":"gateway_running","settings":{"image":"caddy:2","container_name":"windflow-gateway","network":"windflow-gateway","http":{"host_ip":null,"port":80},"https":{"host_ip":null,"port":443}}}"#,
+            r#"{"op":"gateway_running","settings":{"image":"caddy:2","container_name":"windflow-gateway","network":"windflow-gateway","network_driver":"bridge","http":{"host_ip":null,"port":80},"https":{"host_ip":null,"port":443}}}"#,
         );
         let apply = GatewayOp::GatewayApply {
             settings,
