@@ -294,58 +294,24 @@ impl GatewayRuntime {
     async fn create_container(&self, fingerprint: &str) -> Result<(), GatewayError> {
         self.ensure_image().await?;
         let name = &self.settings.container_name;
-        let mut exposed = Vec::new();
-        let mut bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
-        for (container_port, published) in [
-            (HTTP_PORT, &self.settings.http),
-            (HTTPS_PORT, &self.settings.https),
-        ] {
-            let key = format!("{container_port}/tcp");
-            exposed.push(key.clone());
-            if let Some(published) = published {
-                bindings.insert(
-                    key,
-                    Some(vec![PortBinding {
-                        host_ip: published.host_ip.clone(),
-                        host_port: Some(published.port.to_string()),
-                    }]),
-                );
-            }
-        }
-        let body = ContainerCreateBody {
-            image: Some(self.settings.image.0.clone()),
-            entrypoint: Some(vec!["caddy".into()]),
-            cmd: Some(vec!["run".into(), "--config".into(), CONFIG_PATH.into()]),
-            exposed_ports: Some(exposed),
-            labels: Some(HashMap::from([
-                (LABEL_MANAGED_BY.to_string(), "windflow".to_string()),
-                (LABEL_GATEWAY.to_string(), "container".to_string()),
-                (LABEL_GATEWAY_SETTINGS.to_string(), fingerprint.to_string()),
-            ])),
-            host_config: Some(HostConfig {
-                network_mode: Some(self.settings.network.clone()),
-                port_bindings: Some(bindings),
-                restart_policy: Some(RestartPolicy {
-                    name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
-                    maximum_retry_count: None,
-                }),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
-        self.docker
-            .create_container(
-                Some(CreateContainerOptions {
-                    name: Some(name.clone()),
-                    ..Default::default()
-                }),
-                body,
-            )
-            .await
-            .map_err(engine(format!(
-                "creating the gateway container {name} from {}",
-                self.settings.image.0
-            )))?;
+        create_gateway_container(
+            &self.docker,
+            &GatewayContainer {
+                name,
+                image: &self.settings.image.0,
+                command: &["caddy", "run", "--config", CONFIG_PATH],
+                ports: &[
+                    (HTTP_PORT, self.settings.http.clone()),
+                    (HTTPS_PORT, self.settings.https.clone()),
+                ],
+                role: "container",
+                fingerprint: Some(fingerprint),
+                stop_signal: None,
+                network: &self.settings.network,
+            },
+            "the gateway container",
+        )
+        .await?;
         // The starting configuration: the admin API on localhost only, nothing served.
         let initial = serde_json::json!({"admin": {"listen": ADMIN_LISTEN}});
         self.upload_file(CONFIG_PATH, initial.to_string().as_bytes())
@@ -598,6 +564,95 @@ async fn is_gateway_container(docker: &Docker, name: &str) -> bool {
 }
 
 /// Pulls `image` when the engine does not have it; a locally built image is used as it is.
+/// A container of the gateway: what it runs and publishes, and its role (`LABEL_GATEWAY`).
+pub(crate) struct GatewayContainer<'a> {
+    pub name: &'a str,
+    pub image: &'a str,
+    /// The entrypoint, then its arguments.
+    pub command: &'a [&'a str],
+    /// Container ports, each published where given.
+    pub ports: &'a [(u16, Option<PublishedPort>)],
+    pub role: &'a str,
+    /// The settings it was made for; a long-running container (restarted unless stopped)
+    /// has one, a one-off check does not.
+    pub fingerprint: Option<&'a str>,
+    pub stop_signal: Option<&'a str>,
+    pub network: &'a str,
+}
+
+/// Creates (does not start) `container`, labelled as WindFlow's gateway; `what` names it in
+/// the error.
+pub(crate) async fn create_gateway_container(
+    docker: &Docker,
+    container: &GatewayContainer<'_>,
+    what: &str,
+) -> Result<(), GatewayError> {
+    let mut exposed = Vec::new();
+    let mut bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
+    for (container_port, published) in container.ports {
+        let key = format!("{container_port}/tcp");
+        exposed.push(key.clone());
+        if let Some(published) = published {
+            bindings.insert(
+                key,
+                Some(vec![PortBinding {
+                    host_ip: published.host_ip.clone(),
+                    host_port: Some(published.port.to_string()),
+                }]),
+            );
+        }
+    }
+    let mut labels = HashMap::from([
+        (LABEL_MANAGED_BY.to_string(), "windflow".to_string()),
+        (LABEL_GATEWAY.to_string(), container.role.to_string()),
+    ]);
+    if let Some(fingerprint) = container.fingerprint {
+        labels.insert(LABEL_GATEWAY_SETTINGS.to_string(), fingerprint.to_string());
+    }
+    let (entrypoint, args) =
+        container
+            .command
+            .split_first()
+            .map_or((None, None), |(first, rest)| {
+                (
+                    Some(vec![first.to_string()]),
+                    Some(rest.iter().map(|a| a.to_string()).collect()),
+                )
+            });
+    let body = ContainerCreateBody {
+        image: Some(container.image.to_string()),
+        entrypoint,
+        cmd: args,
+        exposed_ports: Some(exposed),
+        stop_signal: container.stop_signal.map(str::to_string),
+        labels: Some(labels),
+        host_config: Some(HostConfig {
+            network_mode: Some(container.network.to_string()),
+            port_bindings: Some(bindings),
+            restart_policy: container.fingerprint.map(|_| RestartPolicy {
+                name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
+                maximum_retry_count: None,
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    docker
+        .create_container(
+            Some(CreateContainerOptions {
+                name: Some(container.name.to_string()),
+                ..Default::default()
+            }),
+            body,
+        )
+        .await
+        .map_err(engine(format!(
+            "creating {what} {} from {}",
+            container.name, container.image
+        )))?;
+    Ok(())
+}
+
 pub(crate) async fn ensure_image(docker: &Docker, image: &str) -> Result<(), GatewayError> {
     if docker.inspect_image(image).await.is_ok() {
         return Ok(());

@@ -15,26 +15,19 @@
 //! checked first with `haproxy -c` in a short-lived container, so a refused one leaves the
 //! old container serving. With no TCP routes, no container exists.
 
-use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bollard::Docker;
-use bollard::models::{
-    ContainerCreateBody, HostConfig, PortBinding, RestartPolicy, RestartPolicyNameEnum,
-};
-use bollard::query_parameters::{
-    CreateContainerOptions, InspectContainerOptions, LogsOptions, StartContainerOptions,
-};
+use bollard::query_parameters::{InspectContainerOptions, LogsOptions, StartContainerOptions};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
-use windflow_domain::naming::LABEL_MANAGED_BY;
 
 use crate::haproxy::{haproxy_cfg, listen_ports};
 use crate::model::TcpRoute;
 use crate::runtime::{
-    ExecOutput, GatewayError, GatewayNetworkDriver, GatewaySettings, LABEL_GATEWAY,
-    LABEL_GATEWAY_SETTINGS, driver_mark, engine, ensure_image, ensure_network, exec,
-    remove_container, upload_file,
+    ExecOutput, GatewayContainer, GatewayError, GatewayNetworkDriver, GatewaySettings,
+    LABEL_GATEWAY_SETTINGS, PublishedPort, create_gateway_container, driver_mark, engine,
+    ensure_image, ensure_network, exec, remove_container, upload_file,
 };
 use crate::validate::validate_tcp;
 
@@ -346,36 +339,21 @@ impl TcpGatewayRuntime {
             self.settings.container_name,
             std::process::id()
         );
-        let body = ContainerCreateBody {
-            image: Some(self.settings.image.0.clone()),
-            entrypoint: Some(vec!["haproxy".into()]),
-            cmd: Some(vec![
-                "-c".into(),
-                "-f".into(),
-                TCP_PENDING_CONFIG_PATH.into(),
-            ]),
-            labels: Some(HashMap::from([
-                (LABEL_MANAGED_BY.to_string(), "windflow".to_string()),
-                (LABEL_GATEWAY.to_string(), "check".to_string()),
-            ])),
-            host_config: Some(HostConfig {
-                network_mode: Some(self.settings.network.clone()),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
-        self.docker
-            .create_container(
-                Some(CreateContainerOptions {
-                    name: Some(name.clone()),
-                    ..Default::default()
-                }),
-                body,
-            )
-            .await
-            .map_err(engine(format!(
-                "creating {name} to check the configuration"
-            )))?;
+        create_gateway_container(
+            &self.docker,
+            &GatewayContainer {
+                name: &name,
+                image: &self.settings.image.0,
+                command: &["haproxy", "-c", "-f", TCP_PENDING_CONFIG_PATH],
+                ports: &[],
+                role: "check",
+                fingerprint: None,
+                stop_signal: None,
+                network: &self.settings.network,
+            },
+            "a container to check the configuration:",
+        )
+        .await?;
         let result = self.run_check(&name, cfg).await;
         remove_container(&self.docker, &name).await?;
         result
@@ -435,60 +413,32 @@ impl TcpGatewayRuntime {
         cfg: &str,
     ) -> Result<(), GatewayError> {
         let name = &self.settings.container_name;
-        let mut exposed = Vec::new();
-        let mut bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
-        for port in ports {
-            let key = format!("{port}/tcp");
-            exposed.push(key.clone());
-            bindings.insert(
-                key,
-                Some(vec![PortBinding {
+        let published: Vec<(u16, Option<PublishedPort>)> = ports
+            .iter()
+            .map(|&port| {
+                let at = PublishedPort {
                     host_ip: self.settings.host_ip.clone(),
-                    host_port: Some(port.to_string()),
-                }]),
-            );
-        }
-        let body = ContainerCreateBody {
-            image: Some(self.settings.image.0.clone()),
-            entrypoint: Some(vec!["haproxy".into()]),
-            cmd: Some(vec![
-                "-W".into(),
-                "-db".into(),
-                "-f".into(),
-                TCP_CONFIG_PATH.into(),
-            ]),
-            exposed_ports: Some(exposed),
-            // HAProxy's graceful stop: workers finish their connections.
-            stop_signal: Some("SIGUSR1".into()),
-            labels: Some(HashMap::from([
-                (LABEL_MANAGED_BY.to_string(), "windflow".to_string()),
-                (LABEL_GATEWAY.to_string(), "tcp-container".to_string()),
-                (LABEL_GATEWAY_SETTINGS.to_string(), fingerprint.to_string()),
-            ])),
-            host_config: Some(HostConfig {
-                network_mode: Some(self.settings.network.clone()),
-                port_bindings: Some(bindings),
-                restart_policy: Some(RestartPolicy {
-                    name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
-                    maximum_retry_count: None,
-                }),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
-        self.docker
-            .create_container(
-                Some(CreateContainerOptions {
-                    name: Some(name.clone()),
-                    ..Default::default()
-                }),
-                body,
-            )
-            .await
-            .map_err(engine(format!(
-                "creating the TCP gateway container {name} from {}",
-                self.settings.image.0
-            )))?;
+                    port,
+                };
+                (port, Some(at))
+            })
+            .collect();
+        create_gateway_container(
+            &self.docker,
+            &GatewayContainer {
+                name,
+                image: &self.settings.image.0,
+                command: &["haproxy", "-W", "-db", "-f", TCP_CONFIG_PATH],
+                ports: &published,
+                role: "tcp-container",
+                fingerprint: Some(fingerprint),
+                // HAProxy's graceful stop: workers finish their connections.
+                stop_signal: Some("SIGUSR1"),
+                network: &self.settings.network,
+            },
+            "the TCP gateway container",
+        )
+        .await?;
         upload_file(&self.docker, name, TCP_CONFIG_PATH, cfg.as_bytes()).await?;
         self.docker
             .start_container(name, None::<StartContainerOptions>)

@@ -14,9 +14,7 @@ use windflow_testkit::{
     ProjectGuard, TEST_IMAGE, docker, free_port, gateway_tcp_test_image, gateway_test_image,
 };
 
-use crate::agents::{
-    DEPLOY_TIMEOUT, certificates, enrollment_token, start_agent, start_server_with, wait_for,
-};
+use crate::agents::{certificates, enrollment_token, start_agent, start_server_with, wait_for};
 use crate::support::{GATEWAY_TURN, create_stack, remove_gateway};
 
 const HOST: &str = "edge.example.test";
@@ -29,24 +27,7 @@ fn compose(listen: u16) -> String {
 }
 
 async fn run_on_agent(api: &Api, stack: &str, kind: &str) -> Value {
-    let queued = api
-        .post(
-            "/orgs/default/deployments",
-            json!({ "stack": stack, "target": TARGET, "kind": kind }),
-        )
-        .await
-        .unwrap();
-    assert_eq!(queued.status, 201, "{}", queued.text);
-    let done = api
-        .wait_deployment(
-            "default",
-            queued.body["id"].as_str().unwrap(),
-            DEPLOY_TIMEOUT,
-        )
-        .await
-        .unwrap();
-    assert_eq!(done["state"], "succeeded", "{kind} {stack}: {done}");
-    done
+    crate::support::run_deployment_on(api, stack, TARGET, kind).await
 }
 
 /// The status and body of `GET http://HOST/` through the gateway, or the error.

@@ -9,8 +9,8 @@ use serde_json::json;
 use windflow_testkit::{TEST_IMAGE, docker, list_project_containers, unique_project};
 
 use crate::support::{
-    GATEWAY_TURN, create_stack, databases, remove_gateway, run_deployment, served_gateway_config,
-    start_with,
+    GATEWAY_TURN, create_stack, databases, remove_gateway, run_deployment, run_deployment_on,
+    served_gateway_config, start_with,
 };
 
 fn compose(domain: &str) -> String {
@@ -211,23 +211,7 @@ async fn domains_are_set_per_environment_and_claimed_once_per_target() {
             .await
             .unwrap();
         assert_eq!(moved.status, 200, "{}", moved.text);
-        let queued = api
-            .post(
-                "/orgs/default/deployments",
-                json!({ "stack": third, "target": "again" }),
-            )
-            .await
-            .unwrap();
-        assert_eq!(queued.status, 201, "{}", queued.text);
-        let done = api
-            .wait_deployment(
-                "default",
-                queued.body["id"].as_str().unwrap(),
-                Duration::from_secs(180),
-            )
-            .await
-            .unwrap();
-        assert_eq!(done["state"], "succeeded", "{done}");
+        run_deployment_on(&api, &third, "again", "deploy").await;
         let served = served_gateway_config(&docker).await;
         for host in [
             "shop.example.test",
@@ -262,25 +246,6 @@ async fn domains_are_set_per_environment_and_claimed_once_per_target() {
                 .image
                 .unwrap()
         };
-        let redeploy_third = || async {
-            let queued = api
-                .post(
-                    "/orgs/default/deployments",
-                    json!({ "stack": third, "target": "again" }),
-                )
-                .await
-                .unwrap();
-            assert_eq!(queued.status, 201, "{}", queued.text);
-            let done = api
-                .wait_deployment(
-                    "default",
-                    queued.body["id"].as_str().unwrap(),
-                    Duration::from_secs(180),
-                )
-                .await
-                .unwrap();
-            assert_eq!(done["state"], "succeeded", "{done}");
-        };
         let labels = api
             .patch(
                 "/orgs/default/targets/local",
@@ -289,7 +254,7 @@ async fn domains_are_set_per_environment_and_claimed_once_per_target() {
             .await
             .unwrap();
         assert_eq!(labels.status, 200, "{}", labels.text);
-        redeploy_third().await;
+        run_deployment_on(&api, &third, "again", "deploy").await;
         assert_eq!(gateway_image().await, labelled);
         let served = served_gateway_config(&docker).await;
         for host in ["shop.example.test", "third.example.test"] {
@@ -303,7 +268,7 @@ async fn domains_are_set_per_environment_and_claimed_once_per_target() {
             .await
             .unwrap();
         assert_eq!(labels.status, 200, "{}", labels.text);
-        redeploy_third().await;
+        run_deployment_on(&api, &third, "again", "deploy").await;
         assert_eq!(gateway_image().await, image);
         let _ = docker
             .remove_image(

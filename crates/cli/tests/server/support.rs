@@ -159,10 +159,15 @@ pub async fn remove_gateway(docker: &bollard::Docker) {
 /// Queues a deployment of `stack` onto `local` (`kind`: `deploy` or `remove`), waits for it
 /// and panics unless it succeeded; returns the finished deployment.
 pub async fn run_deployment(api: &Api, stack: &str, kind: &str) -> Value {
+    run_deployment_on(api, stack, "local", kind).await
+}
+
+/// [`run_deployment`] onto `target`.
+pub async fn run_deployment_on(api: &Api, stack: &str, target: &str, kind: &str) -> Value {
     let queued = api
         .post(
             "/orgs/default/deployments",
-            json!({ "stack": stack, "target": "local", "kind": kind }),
+            json!({ "stack": stack, "target": target, "kind": kind }),
         )
         .await
         .unwrap();
@@ -175,6 +180,9 @@ pub async fn run_deployment(api: &Api, stack: &str, kind: &str) -> Value {
         )
         .await
         .unwrap();
-    assert_eq!(done["state"], "succeeded", "{stack}: {done}");
+    assert_eq!(
+        done["state"], "succeeded",
+        "{kind} {stack} on {target}: {done}"
+    );
     done
 }
