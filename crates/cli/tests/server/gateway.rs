@@ -36,7 +36,7 @@ async fn a_domain_answers_over_https_with_an_issued_certificate_across_replicas(
     std::fs::write(&root_file, &pebble.https_root_pem).unwrap();
     let http = format!("127.0.0.1:{http_port}");
     let https = format!("127.0.0.1:{https_port}");
-    let server = start_with(
+    let mut server = start_with(
         Database::Sqlite,
         &[
             ("WINDFLOW_ACME_DIRECTORY", &pebble.directory_url),
@@ -279,6 +279,61 @@ async fn a_domain_answers_over_https_with_an_issued_certificate_across_replicas(
             .contains("windflow_certificate_expiry_seconds{"),
         "{}",
         metrics.text
+    );
+
+    // Due for renewal — its validity moved back in the stopped server's store, as if two
+    // thirds of its life had passed (pebble issues five-year certificates) — it is renewed
+    // by the server's own renewal pass when it starts again, and the new one is served.
+    let before = renewed.body["serial"].clone();
+    let status = server.terminate(Duration::from_secs(30)).unwrap();
+    assert!(status.success(), "{}", server.logs());
+    let database = server.data_dir.join("windflow.db");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", database.display()))
+        .await
+        .unwrap();
+    let eleven_years_ms: i64 = 11 * 365 * 86_400_000;
+    let moved = sqlx::query("UPDATE certificates SET not_before = not_before - ? WHERE name = ?")
+        .bind(eleven_years_ms)
+        .bind(format!("{stack}.web"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(moved.rows_affected(), 1);
+    pool.close().await;
+    server.restart().await.unwrap();
+    let api = server.admin().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let listed = api.get("/orgs/default/certificates").await.unwrap();
+        let current = listed
+            .body
+            .as_array()
+            .and_then(|all| {
+                all.iter()
+                    .find(|c| c["name"] == format!("{stack}.web"))
+                    .cloned()
+            })
+            .unwrap_or_default();
+        if current["serial"] != before && current["serial"].is_string() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the due certificate was not renewed: {}\n{}",
+            listed.text,
+            server.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(client.get(&url).send().await.unwrap().status(), 200);
+    let audit = api
+        .get("/orgs/default/audit?action=certificate.renewed")
+        .await
+        .unwrap();
+    assert_eq!(
+        audit.body["items"][0]["actor"], "windflow",
+        "{}",
+        audit.text
     );
 
     // A certificate in use cannot be deleted.
