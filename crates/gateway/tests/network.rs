@@ -12,8 +12,7 @@ use bollard::query_parameters::{
 };
 use futures::FutureExt;
 use windflow_gateway::*;
-
-const BUSYBOX_IMAGE: &str = "windflow-test/busybox:latest";
+use windflow_testkit::TEST_IMAGE;
 
 async fn ensure_swarm_manager(docker: &Docker) {
     let info = docker.info().await.unwrap();
@@ -92,7 +91,7 @@ async fn scenario(docker: &Docker, network: &str, gateway: &str, other: &str) {
                 ..Default::default()
             }),
             ContainerCreateBody {
-                image: Some(BUSYBOX_IMAGE.into()),
+                image: Some(TEST_IMAGE.into()),
                 cmd: Some(vec!["sleep".into(), "600".into()]),
                 host_config: Some(HostConfig {
                     network_mode: Some(network.to_string()),

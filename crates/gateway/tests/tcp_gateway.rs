@@ -8,7 +8,7 @@
 //! a step fails.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,28 +21,7 @@ use bollard::query_parameters::{
 };
 use futures::FutureExt;
 use windflow_gateway::*;
-
-const BUSYBOX_IMAGE: &str = "windflow-test/busybox:latest";
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn ensure_busybox(docker: &Docker) {
-    if docker.inspect_image(BUSYBOX_IMAGE).await.is_ok() {
-        return;
-    }
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../scripts/ensure-test-images.sh");
-    let status = std::process::Command::new(script)
-        .status()
-        .expect("running scripts/ensure-test-images.sh");
-    assert!(status.success(), "scripts/ensure-test-images.sh failed");
-}
+use windflow_testkit::{TEST_IMAGE, ensure_test_images, free_port};
 
 struct Created {
     network: String,
@@ -134,7 +113,7 @@ async fn start_echo(docker: &Docker, network: &str, name: &str) {
         docker,
         network,
         name,
-        BUSYBOX_IMAGE,
+        TEST_IMAGE,
         &["nc", "-ll", "-p", "7000", "-e", "cat"],
         &[],
     )
@@ -309,7 +288,7 @@ async fn tcp_routes_forward_pass_tls_through_by_sni_and_reload_without_cutting_c
         .ping()
         .await
         .expect("Docker engine not reachable: run scripts/ensure-docker.sh");
-    ensure_busybox(&docker).await;
+    ensure_test_images(&docker).await.unwrap();
     let image = windflow_testkit::gateway_tcp_test_image();
     let unique = format!(
         "wf-gwtcp-{}-{}",
