@@ -139,7 +139,20 @@ async function startSshd() {
 // ERR_NETWORK_CHANGED when the host's addresses change — which each deployment's new Docker
 // network does, on this machine where browser and engine share the host. HTTP/1.1 over the
 // same TLS listener keeps its connections (HTTP/2 itself is checked by hardening.rs).
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: tls ? [...ARGS, '--disable-http2'] : ARGS, headless: true })
+// A launch on a loaded machine has, rarely, lost the browser before its first target; that
+// says nothing about the console, so the launch itself is tried three times.
+const launch = async () => {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await chromium.launch({ executablePath: '/usr/bin/chromium', args: tls ? [...ARGS, '--disable-http2'] : ARGS, headless: true, timeout: 60_000 })
+    } catch (e) {
+      if (attempt === 3) throw e
+      console.error(`chromium did not start (attempt ${attempt}): ${String(e.message).split('\n')[0]}`)
+      await new Promise((r) => setTimeout(r, 2_000))
+    }
+  }
+}
+const browser = await launch()
 const cspErrors = []
 const diagnostics = { errors: [], pending: new Map() }
 try {

@@ -54,10 +54,23 @@ async fn console_end_to_end_in_chromium() {
                 "the console e2e over {over} failed; running it again on a fresh server:\n{first}"
             );
             if let Err(second) = run_once(&docker, &web, tls).await {
-                panic!("the console e2e over {over} failed twice:\n{second}");
+                panic!(
+                    "the console e2e over {over} failed twice.\n\nThe first time:\n{}\n\nThe second time:\n{second}",
+                    first
+                );
             }
         }
     }
+}
+
+/// The last `max` bytes of `text` (on a character boundary), so two failures fit in a
+/// CI excerpt.
+fn tail(text: &str, max: usize) -> &str {
+    let mut start = text.len().saturating_sub(max);
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    &text[start..]
 }
 
 /// One run of the e2e against a new server; the failure's output and the server's log.
@@ -163,10 +176,10 @@ async fn run_once(
         Ok(())
     } else {
         Err(format!(
-            "{}\n{}\nserver log:\n{}",
+            "{}\n{}\nthe server log's end:\n{}",
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr),
-            server.logs()
+            tail(&server.logs(), 4_000)
         ))
     }
 }
