@@ -57,6 +57,21 @@ if [ "${WINDFLOW_SKIP_DNS_TESTS:-}" != "1" ]; then
     scripts/ensure-dns.sh || exit 1
 fi
 
+# The Kubernetes target tests deploy to a real single-node cluster on loopback (the harness
+# beside the project, ../shared/k8s); it is stopped again when this script exits, since its
+# kubelet changes a few host sysctls while it runs. A developer who set
+# WINDFLOW_SKIP_K8S_TESTS=1 skips it; CI never does.
+if [ "${CI:-}" = "true" ] && [ -n "${WINDFLOW_SKIP_K8S_TESTS:-}" ]; then
+    echo "test.sh: ignoring WINDFLOW_SKIP_K8S_TESTS in CI" >&2
+    unset WINDFLOW_SKIP_K8S_TESTS
+fi
+if [ "${WINDFLOW_SKIP_K8S_TESTS:-}" != "1" ] && [ -z "${WINDFLOW_TEST_KUBECONFIG:-}" ]; then
+    echo "==> provisioning the Kubernetes test cluster"
+    WINDFLOW_TEST_KUBECONFIG=$(scripts/ensure-k8s.sh) || exit 1
+    export WINDFLOW_TEST_KUBECONFIG
+    trap 'scripts/ensure-k8s.sh down >/dev/null 2>&1 || true' EXIT
+fi
+
 # The storage conformance suite (and the server's API tests) run against PostgreSQL too,
 # through an admin-capable URL that lets them create a fresh database per test. A URL the
 # developer exported is used as is; otherwise the local server is installed/started. Without

@@ -11,7 +11,7 @@ use windflow_engine::docker::DockerDriver;
 use windflow_engine::driver::Driver;
 use windflow_engine::events::EventSink;
 use windflow_engine::executor::ExecuteOptions;
-use windflow_engine::history::RevisionOutcome;
+use windflow_engine::history::{History, RevisionOutcome};
 
 use crate::failure::Failure;
 use crate::render::{self, Mode, print_json, warning_text};
@@ -28,6 +28,11 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Up(args) => up(g, &args).await,
         Command::Ps => ps(g).await,
         Command::Logs(args) if args.remote.stack.is_some() => crate::remote::logs(g, &args).await,
+        Command::Logs(args) if g.mode == crate::DeployMode::Kubernetes => {
+            let project = project_name(g)?;
+            let target = crate::kube::connect(g, &project).await?;
+            crate::kube::logs(g, &target, &project, &args).await
+        }
         Command::Logs(args) => crate::logs::run(g, &driver(g)?, &project_name(g)?, &args).await,
         Command::Down { volumes } => down(g, volumes).await,
         Command::Restart { services, timeout } => restart(g, &services, timeout).await,
@@ -37,8 +42,18 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Rollback {
             to, wait_timeout, ..
         } => rollback(g, to, wait_timeout).await,
-        Command::History => history(g),
+        Command::History => history(g).await,
+        Command::Ls if g.mode == crate::DeployMode::Kubernetes => crate::kube::ls(g).await,
         Command::Ls => ls(g).await,
+        Command::Export {
+            format: crate::kube::ExportFormat::Kubernetes,
+            out,
+            include_secrets,
+        } => {
+            let stack = load_stack(g)?.stack;
+            let options = crate::kube::options(g, &stack.name);
+            crate::kube::export(&stack, &options, out.as_ref(), include_secrets)
+        }
         Command::Serve(_) => unreachable!("serve runs from main"),
         Command::Agent(_) => unreachable!("agent runs from main"),
         Command::Admin(command) => admin(command).await,
@@ -107,6 +122,26 @@ fn project_name(g: &Global) -> Result<String> {
 
 fn driver(g: &Global) -> Result<DockerDriver> {
     Ok(DockerDriver::connect_with(&crate::connection::options(g)?)?)
+}
+
+/// The target in `--mode`, with the history of that mode's deployments of `project` there.
+async fn target(g: &Global, project: &str) -> Result<(Orchestrator, History)> {
+    if g.mode == crate::DeployMode::Kubernetes {
+        let cluster = crate::kube::connect(g, project).await?;
+        let history = mode(g).history_for(&crate::kube::endpoint(&cluster));
+        return Ok((Orchestrator::Kubernetes(cluster), history));
+    }
+    let driver = driver(g)?;
+    let history = mode(g).history_for(driver.endpoint());
+    Ok((Orchestrator::on_docker(mode(g), driver), history))
+}
+
+/// `--mode kubernetes` refuses, with file and line, what the cluster cannot run.
+fn check_stack(g: &Global, stack: &windflow_domain::StackSpec) -> Result<()> {
+    if g.mode == crate::DeployMode::Kubernetes {
+        crate::kube::check(stack, &crate::kube::options(g, &stack.name))?;
+    }
+    Ok(())
 }
 
 /// The deployment mode `--mode` asks for.
@@ -179,7 +214,8 @@ fn check_options(g: &Global, args: &UpArgs) -> Result<()> {
 async fn plan(g: &Global, args: &UpArgs) -> Result<()> {
     check_options(g, args)?;
     let stack = load_stack(g)?.stack;
-    let target = Orchestrator::on_docker(mode(g), driver(g)?);
+    check_stack(g, &stack)?;
+    let (target, _) = target(g, &stack.name).await?;
     let plan = deploy::plan(&target, &stack, &plan_options(args)).await?;
     print_plan(
         g,
@@ -284,10 +320,9 @@ fn print_up_outcome(g: &Global, project: &str, place: &str, outcome: &deploy::Up
 async fn up(g: &Global, args: &UpArgs) -> Result<()> {
     check_options(g, args)?;
     let stack = load_stack(g)?.stack;
+    check_stack(g, &stack)?;
     let project = stack.name.clone();
-    let driver = driver(g)?;
-    let history = mode(g).history_for(driver.endpoint());
-    let target = Orchestrator::on_docker(mode(g), driver);
+    let (target, history) = target(g, &project).await?;
     let options = up_options(args);
     let outcome = with_events(g, |events| async move {
         deploy::up(&target, &stack, &history, &options, &events).await
@@ -299,7 +334,7 @@ async fn up(g: &Global, args: &UpArgs) -> Result<()> {
 
 async fn down(g: &Global, volumes: bool) -> Result<()> {
     let project = project_name(g)?;
-    let target = Orchestrator::on_docker(mode(g), driver(g)?);
+    let (target, _) = target(g, &project).await?;
     let plan = with_events(g, |events| {
         let (target, project) = (&target, &project);
         async move { deploy::down(target, project, volumes, &events).await }
@@ -317,7 +352,7 @@ async fn down(g: &Global, volumes: bool) -> Result<()> {
 
 async fn ps(g: &Global) -> Result<()> {
     let project = project_name(g)?;
-    let target = Orchestrator::on_docker(mode(g), driver(g)?);
+    let (target, _) = target(g, &project).await?;
     let status = deploy::status(&target, &project).await?;
     if g.output == Output::Json {
         print_json(&status);
@@ -326,6 +361,7 @@ async fn ps(g: &Global) -> Result<()> {
     match &status {
         ProjectStatus::Containers(containers) => print_containers(containers),
         ProjectStatus::Swarm(services) => print_swarm_services(services),
+        ProjectStatus::Kubernetes(workloads) => crate::kube::print_workloads(workloads),
     }
     Ok(())
 }
@@ -384,6 +420,10 @@ fn print_swarm_services(services: &[windflow_engine::swarm::ServiceStatus]) {
 
 async fn restart(g: &Global, services: &[String], timeout: Option<u64>) -> Result<()> {
     let project = project_name(g)?;
+    if g.mode == crate::DeployMode::Kubernetes {
+        let cluster = crate::kube::connect(g, &project).await?;
+        return crate::kube::restart(g, &cluster, &project, services).await;
+    }
     let driver = driver(g)?;
     let observed = driver.observe(&project, None).await?;
     for s in services {
@@ -423,9 +463,7 @@ async fn restart(g: &Global, services: &[String], timeout: Option<u64>) -> Resul
 
 async fn rollback(g: &Global, to: Option<u64>, wait_timeout: u64) -> Result<()> {
     let project = project_name(g)?;
-    let driver = driver(g)?;
-    let history = mode(g).history_for(driver.endpoint());
-    let target = Orchestrator::on_docker(mode(g), driver);
+    let (target, history) = target(g, &project).await?;
     let options = UpOptions {
         execute: ExecuteOptions {
             wait_timeout: Duration::from_secs(wait_timeout),
@@ -452,11 +490,15 @@ async fn rollback(g: &Global, to: Option<u64>, wait_timeout: u64) -> Result<()> 
     Ok(())
 }
 
-fn history(g: &Global) -> Result<()> {
+async fn history(g: &Global) -> Result<()> {
     let project = project_name(g)?;
-    let endpoint = DockerDriver::connect_with(&crate::connection::options(g)?)?
-        .endpoint()
-        .to_string();
+    let endpoint = if g.mode == crate::DeployMode::Kubernetes {
+        crate::kube::endpoint(&crate::kube::connect(g, &project).await?)
+    } else {
+        DockerDriver::connect_with(&crate::connection::options(g)?)?
+            .endpoint()
+            .to_string()
+    };
     let history = mode(g).history_for(&endpoint);
     let revisions = history
         .load(&project)

@@ -23,15 +23,19 @@ impl Failure {
 
 impl From<DriverError> for Failure {
     fn from(e: DriverError) -> Self {
-        let code = if matches!(e, DriverError::Unreachable { .. }) {
+        let code = if e.is_unreachable() {
             exit::UNREACHABLE
         } else {
             exit::FAILURE
         };
-        let hint = if code == exit::UNREACHABLE {
-            "\nhint: is dockerd running? Set -H/--host or DOCKER_HOST to use another engine."
-        } else {
-            ""
+        let hint = match &e {
+            DriverError::Unreachable { .. } => {
+                "\nhint: is dockerd running? Set -H/--host or DOCKER_HOST to use another engine."
+            }
+            DriverError::ClusterUnreachable { .. } => {
+                "\nhint: is the cluster up? Set --kubeconfig or KUBECONFIG (and --context) to use another."
+            }
+            _ => "",
         };
         Self::new(code, format!("{e}{hint}"))
     }

@@ -6,6 +6,7 @@
 mod commands;
 mod connection;
 mod failure;
+mod kube;
 mod logs;
 mod remote;
 mod render;
@@ -101,16 +102,19 @@ pub struct Global {
     /// Plain progress lines even on a terminal.
     #[arg(long, global = true)]
     pub plain: bool,
-    /// What the stack becomes: containers, or services on a Swarm manager (up, plan, ps,
-    /// down, rollback, history).
+    /// What the stack becomes: containers, services on a Swarm manager, or objects in a
+    /// Kubernetes namespace (up, plan, ps, logs, restart, down, rollback, history, ls).
     #[arg(long, global = true, value_enum, env = "WINDFLOW_MODE", default_value_t = DeployMode::Containers)]
     pub mode: DeployMode,
+    #[command(flatten)]
+    pub kube: kube::KubeArgs,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeployMode {
     Containers,
     Swarm,
+    Kubernetes,
 }
 
 impl From<DeployMode> for windflow_engine::deploy::DeployMode {
@@ -118,6 +122,7 @@ impl From<DeployMode> for windflow_engine::deploy::DeployMode {
         match mode {
             DeployMode::Containers => Self::Containers,
             DeployMode::Swarm => Self::Swarm,
+            DeployMode::Kubernetes => Self::Kubernetes,
         }
     }
 }
@@ -172,6 +177,17 @@ pub enum Command {
     History,
     /// List the stacks on the target.
     Ls,
+    /// Write the stack in another tool's format (Kubernetes manifests for GitOps).
+    Export {
+        #[arg(long, value_enum)]
+        format: kube::ExportFormat,
+        /// The file to write (default: standard output).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Write Secrets with their values (by default they are left out).
+        #[arg(long)]
+        include_secrets: bool,
+    },
     /// Print shell completions.
     Completion { shell: clap_complete::Shell },
     /// Run the control plane: REST API, web console, deployment workers (SQLite by default).

@@ -258,6 +258,9 @@ pub fn error_parts(error: &DriverError) -> (&'static str, String, String) {
             ("conflict", resource.clone(), message.clone())
         }
         DriverError::Engine { context, message } => ("engine", context.clone(), message.clone()),
+        DriverError::ClusterUnreachable { endpoint, message } => {
+            ("cluster_unreachable", endpoint.clone(), message.clone())
+        }
     }
 }
 
@@ -265,6 +268,10 @@ pub fn error_parts(error: &DriverError) -> (&'static str, String, String) {
 pub fn error_from_parts(kind: &str, subject: String, message: String) -> DriverError {
     match kind {
         "unreachable" => DriverError::Unreachable {
+            endpoint: subject,
+            message,
+        },
+        "cluster_unreachable" => DriverError::ClusterUnreachable {
             endpoint: subject,
             message,
         },

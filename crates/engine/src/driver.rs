@@ -24,11 +24,21 @@ pub enum DriverError {
     Conflict { resource: String, message: String },
     #[error("{context}: {message}")]
     Engine { context: String, message: String },
+    #[error("cannot reach the Kubernetes API server at {endpoint}: {message}")]
+    ClusterUnreachable { endpoint: String, message: String },
 }
 
 impl DriverError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, Self::NotFound { .. })
+    }
+
+    /// The target (an engine or a cluster's API server) did not answer.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(
+            self,
+            Self::Unreachable { .. } | Self::ClusterUnreachable { .. }
+        )
     }
 }
 

@@ -75,7 +75,10 @@ fn rollback_summary(report: &Option<RollbackReport>) -> String {
     if !r.restored.is_empty() {
         parts.push(format!("restored {}", r.restored.join(", ")));
     }
-    if !r.removed.is_empty() {
+    // Kubernetes objects are named `kind/name`; containers are counted.
+    if !r.removed.is_empty() && r.removed.iter().all(|x| x.contains('/')) {
+        parts.push(format!("removed {}", r.removed.join(", ")));
+    } else if !r.removed.is_empty() {
         parts.push(format!("removed {} new container(s)", r.removed.len()));
     }
     let mut text = if parts.is_empty() {

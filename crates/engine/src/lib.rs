@@ -33,4 +33,5 @@ pub mod events;
 pub mod executor;
 pub mod history;
 pub mod inventory;
+pub mod kube;
 pub mod swarm;

@@ -26,6 +26,7 @@
 
 pub mod conformance;
 pub mod dns;
+pub mod kube;
 pub mod pebble;
 pub mod postgres;
 pub mod runtime_image;

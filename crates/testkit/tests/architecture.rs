@@ -186,6 +186,28 @@ fn the_engine_api_client_is_used_only_by_the_docker_driver_modules() {
 }
 
 #[test]
+fn the_kubernetes_client_is_used_only_by_the_kubernetes_driver_module() {
+    // kube-rs and its API types are the Kubernetes driver's (`kube::client`); the translation
+    // and the planner see plain JSON values.
+    let mut offenders = Vec::new();
+    for krate in [
+        "domain", "protocol", "compose", "storage", "engine", "agent", "server", "cli", "gateway",
+    ] {
+        for (path, code) in source_of(krate) {
+            let uses = code.contains("k8s_openapi") || code.contains("use kube::");
+            if uses && !(krate == "engine" && path == "kube/client.rs") {
+                offenders.push(format!("crates/{krate}/src/{path}"));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "kube-rs is used outside the Kubernetes driver: {offenders:?} — go through \
+         windflow_engine::kube instead"
+    );
+}
+
+#[test]
 fn handlers_reach_neither_the_store_nor_an_engine() {
     let mut offenders = Vec::new();
     for (path, code) in source_of("server") {

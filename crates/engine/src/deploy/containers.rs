@@ -150,7 +150,7 @@ pub async fn rollback(
     options: &UpOptions,
     events: &EventSink,
 ) -> Result<(Revision, UpOutcome), UpError> {
-    let target = rollback_target(history, project, to, false)?;
+    let target = rollback_target(history, project, to, None)?;
     let options = UpOptions {
         source: format!("rollback to v{}", target.version),
         ..options.clone()

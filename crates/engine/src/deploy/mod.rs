@@ -3,8 +3,9 @@
 //!
 //! A target's [`DeployMode`] is chosen once, from the target's kind or the CLI's `--mode`, as
 //! an [`Orchestrator`]: one variant per mode, each with its own path — [`containers`]
-//! (observe → `windflow_domain::plan` → executor, through a `Driver`) and
-//! [`swarm`] (Swarm services on a manager). The functions here dispatch on it,
+//! (observe → `windflow_domain::plan` → executor, through a `Driver`),
+//! [`swarm`] (Swarm services on a manager) and [`kube`] (objects in a Kubernetes
+//! namespace). The functions here dispatch on it,
 //! so callers never branch on the mode; a new mode is a new variant. Either path records the
 //! outcome in a [`History`].
 
@@ -24,6 +25,7 @@ use crate::docker::DockerDriver;
 use crate::driver::{Driver, DriverError};
 use crate::events::EventSink;
 use crate::history::{History, Revision};
+use crate::kube::{self, KubePlan, KubeTarget, KubeWorkload};
 use crate::swarm::{self, ServiceStatus, SwarmPlan};
 
 /// How a target runs stacks.
@@ -33,14 +35,18 @@ pub enum DeployMode {
     Containers,
     /// Services on a Swarm manager, as `docker stack deploy` does.
     Swarm,
+    /// Objects in a namespace of a Kubernetes cluster, applied server-side.
+    Kubernetes,
 }
 
 impl DeployMode {
     /// The local history of this mode's deployments on `endpoint` (the modes keep apart).
+    /// For Kubernetes, `endpoint` is the API server's URL and the namespace.
     pub fn history_for(self, endpoint: &str) -> History {
         match self {
             Self::Containers => History::for_endpoint(endpoint),
             Self::Swarm => swarm::history_for(endpoint),
+            Self::Kubernetes => History::for_endpoint(&format!("kubernetes+{endpoint}")),
         }
     }
 
@@ -50,6 +56,7 @@ impl DeployMode {
         match self {
             Self::Containers => None,
             Self::Swarm => Some("the Swarm"),
+            Self::Kubernetes => Some("Kubernetes"),
         }
     }
 
@@ -57,7 +64,7 @@ impl DeployMode {
     pub fn check(self, options: &PlanOptions) -> Result<(), String> {
         match self {
             Self::Containers => Ok(()),
-            Self::Swarm => {
+            Self::Swarm | Self::Kubernetes => {
                 let flag = if options.force_recreate {
                     Some("--force-recreate")
                 } else if options.no_recreate {
@@ -68,8 +75,11 @@ impl DeployMode {
                     None
                 };
                 match flag {
-                    Some(flag) => Err(format!(
+                    Some(flag) if self == Self::Swarm => Err(format!(
                         "{flag} does not apply to --mode swarm (Swarm replaces tasks itself)"
+                    )),
+                    Some(flag) => Err(format!(
+                        "{flag} does not apply to --mode kubernetes (the cluster replaces pods itself)"
                     )),
                     None => Ok(()),
                 }
@@ -85,6 +95,8 @@ pub enum Orchestrator {
     Containers(Arc<dyn Driver>),
     /// Swarm services through the manager's engine.
     Swarm(DockerDriver),
+    /// Objects in a namespace of a cluster, through its API server.
+    Kubernetes(KubeTarget),
 }
 
 impl Orchestrator {
@@ -93,6 +105,7 @@ impl Orchestrator {
         match mode {
             DeployMode::Containers => Self::Containers(Arc::new(driver)),
             DeployMode::Swarm => Self::Swarm(driver),
+            DeployMode::Kubernetes => unreachable!("a Kubernetes target is not a Docker engine"),
         }
     }
 
@@ -100,6 +113,7 @@ impl Orchestrator {
         match self {
             Self::Containers(_) => DeployMode::Containers,
             Self::Swarm(_) => DeployMode::Swarm,
+            Self::Kubernetes(_) => DeployMode::Kubernetes,
         }
     }
 }
@@ -110,6 +124,7 @@ impl Orchestrator {
 pub enum DeployPlan {
     Containers(Plan),
     Swarm(SwarmPlan),
+    Kubernetes(KubePlan),
 }
 
 impl DeployPlan {
@@ -117,6 +132,7 @@ impl DeployPlan {
         match self {
             Self::Containers(plan) => plan.is_empty(),
             Self::Swarm(plan) => plan.is_empty(),
+            Self::Kubernetes(plan) => plan.is_empty(),
         }
     }
 
@@ -125,6 +141,7 @@ impl DeployPlan {
         match self {
             Self::Containers(plan) => plan.describe(),
             Self::Swarm(plan) => plan.describe(),
+            Self::Kubernetes(plan) => plan.describe(),
         }
     }
 
@@ -132,6 +149,7 @@ impl DeployPlan {
         match self {
             Self::Containers(plan) => &plan.warnings,
             Self::Swarm(plan) => &plan.warnings,
+            Self::Kubernetes(plan) => &plan.warnings,
         }
     }
 }
@@ -144,6 +162,8 @@ pub enum ProjectStatus {
     Containers(Vec<ObservedContainer>),
     /// The project's Swarm services with their tasks.
     Swarm(Vec<ServiceStatus>),
+    /// The project's workloads with their pods.
+    Kubernetes(Vec<KubeWorkload>),
 }
 
 /// Observes and plans without changing anything.
@@ -157,6 +177,9 @@ pub async fn plan(
             DeployPlan::Containers(containers::plan(driver.as_ref(), stack, options).await?.1)
         }
         Orchestrator::Swarm(manager) => DeployPlan::Swarm(swarm::plan(manager, stack).await?),
+        Orchestrator::Kubernetes(cluster) => {
+            DeployPlan::Kubernetes(kube::plan(cluster, stack).await?)
+        }
     })
 }
 
@@ -173,11 +196,15 @@ pub async fn up(
             containers::up(driver.as_ref(), stack, history, options, events).await
         }
         Orchestrator::Swarm(manager) => swarm::up(manager, stack, history, options, events).await,
+        Orchestrator::Kubernetes(cluster) => {
+            kube::up(cluster, stack, history, options, events).await
+        }
     }
 }
 
 /// Removes a project, found by labels alone (no compose file needed). `volumes`: its named
-/// volumes too (containers only; Swarm keeps volumes, as `docker stack rm` does).
+/// volumes too (containers, and Kubernetes claims; Swarm keeps volumes, as `docker stack rm`
+/// does).
 pub async fn down(
     target: &Orchestrator,
     project: &str,
@@ -190,6 +217,9 @@ pub async fn down(
         ),
         Orchestrator::Swarm(manager) => {
             DeployPlan::Swarm(swarm::down(manager, project, events).await?)
+        }
+        Orchestrator::Kubernetes(cluster) => {
+            DeployPlan::Kubernetes(kube::down(cluster, project, volumes, events).await?)
         }
     })
 }
@@ -210,6 +240,9 @@ pub async fn rollback(
         Orchestrator::Swarm(manager) => {
             swarm::rollback(manager, project, to, history, options, events).await
         }
+        Orchestrator::Kubernetes(cluster) => {
+            kube::rollback(cluster, project, to, history, options, events).await
+        }
     }
 }
 
@@ -221,6 +254,9 @@ pub async fn status(target: &Orchestrator, project: &str) -> Result<ProjectStatu
         }
         Orchestrator::Swarm(manager) => {
             ProjectStatus::Swarm(swarm::services(manager, project).await?)
+        }
+        Orchestrator::Kubernetes(cluster) => {
+            ProjectStatus::Kubernetes(kube::status(cluster, project).await?)
         }
     })
 }

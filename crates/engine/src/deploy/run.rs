@@ -102,21 +102,20 @@ pub(crate) fn record(
 }
 
 /// The revision a rollback deploys again: version `to`, or the last successfully deployed
-/// version before the current one whose stack differs from it. `swarm` names the Swarm
-/// history in the messages.
+/// version before the current one whose stack differs from it. `mode` names a mode other
+/// than containers in the messages: (its name, its `--mode` value), e.g. `("Swarm", "swarm")`.
 pub(crate) fn rollback_target(
     history: &History,
     project: &str,
     to: Option<u64>,
-    swarm: bool,
+    mode: Option<(&str, &str)>,
 ) -> Result<Revision, UpError> {
-    let (kind, list) = if swarm {
-        (
-            "Swarm ",
-            format!("windflow history --mode swarm -p {project}"),
-        )
-    } else {
-        ("", format!("windflow history -p {project}"))
+    let (kind, list) = match mode {
+        None => (String::new(), format!("windflow history -p {project}")),
+        Some((name, flag)) => (
+            format!("{name} "),
+            format!("windflow history --mode {flag} -p {project}"),
+        ),
     };
     let revisions = history.load(project)?;
     let deployed: Vec<&Revision> = revisions

@@ -389,7 +389,8 @@ pub async fn rollback(
     options: &UpOptions,
     events: &EventSink,
 ) -> Result<(Revision, UpOutcome), UpError> {
-    let target = crate::deploy::run::rollback_target(history, project, to, true)?;
+    let target =
+        crate::deploy::run::rollback_target(history, project, to, Some(("Swarm", "swarm")))?;
     let options = UpOptions {
         source: format!("rollback to v{}", target.version),
         ..options.clone()
