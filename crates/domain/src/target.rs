@@ -16,14 +16,17 @@ pub enum TargetKind {
     Agent,
     /// A Swarm manager: stacks become Swarm services.
     Swarm,
+    /// A Kubernetes cluster's API server: stacks become objects in a namespace each.
+    Kubernetes,
 }
 
 impl TargetKind {
-    pub const ALL: [TargetKind; 4] = [
+    pub const ALL: [TargetKind; 5] = [
         TargetKind::Docker,
         TargetKind::Ssh,
         TargetKind::Agent,
         TargetKind::Swarm,
+        TargetKind::Kubernetes,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -32,6 +35,7 @@ impl TargetKind {
             TargetKind::Ssh => "ssh",
             TargetKind::Agent => "agent",
             TargetKind::Swarm => "swarm",
+            TargetKind::Kubernetes => "kubernetes",
         }
     }
 

@@ -299,6 +299,30 @@ pub struct CreateTargetRequest {
     /// (server administrators only; audited). Without it such a target is refused (409).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub shared: bool,
+    /// How a `kubernetes` target reaches its cluster (its endpoint is then the API server's
+    /// URL from the kubeconfig).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kubernetes: Option<TargetKubernetesRequest>,
+}
+
+/// A `kubernetes` target's cluster: a kubeconfig (stored encrypted, never returned: it holds
+/// the credentials) and where stacks go.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TargetKubernetesRequest {
+    /// The kubeconfig's YAML text (server URL, CA, and a token or client certificate).
+    pub kubeconfig: String,
+    /// Its context (default: its current context).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    /// The storage class of named volumes' claims (default: the cluster's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_class: Option<String>,
+    /// The ingress class of domains' Ingresses (default: the cluster's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ingress_class: Option<String>,
+    /// A cert-manager cluster issuer for domains with `tls: auto`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_issuer: Option<String>,
 }
 
 /// TLS for a `tcp://` target: the CA that signed the engine's certificate, and the client
@@ -1101,4 +1125,40 @@ pub struct Check {
     pub ok: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+}
+
+/// A WindFlow stack on a `kubernetes` target's cluster: its namespace and workloads.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct KubeStack {
+    pub stack: String,
+    pub namespace: String,
+    pub workloads: Vec<KubeWorkload>,
+}
+
+/// A service of a stack as the cluster runs it: a Deployment or a StatefulSet.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct KubeWorkload {
+    pub service: String,
+    /// `deployment` or `statefulset`.
+    pub kind: String,
+    pub name: String,
+    pub replicas: i64,
+    pub ready: i64,
+    pub updated: i64,
+    pub pods: Vec<KubePod>,
+}
+
+/// One pod of a workload.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct KubePod {
+    pub name: String,
+    /// `Running`, `Pending`, `Terminating`, …
+    pub phase: String,
+    pub ready: bool,
+    pub restarts: i64,
+    /// Why it is not running (`CrashLoopBackOff`), when it is not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
 }

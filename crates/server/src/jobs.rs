@@ -367,31 +367,52 @@ async fn execute(
         .get_target_by_id(org, &deployment.target_id)
         .await
         .map_err(|e| not_started(&e))?;
-    let driver = services::targets::driver(state, &target).map_err(|e| not_started(&e))?;
-    // Asked afresh: the endpoint may reach another engine than when it was registered, and
-    // an engine another organization registered first is not this one's to deploy onto.
-    services::targets::tenancy::guard_engine(state, &target, &driver, true, None)
-        .await
-        .map_err(|e| not_started(&e))?;
+    // A cluster has no gateway of WindFlow's: its domains become Ingresses.
+    let kubernetes = target.kind == windflow_storage::TargetKind::Kubernetes;
+    if !kubernetes {
+        let driver = services::targets::driver(state, &target).map_err(|e| not_started(&e))?;
+        // Asked afresh: the endpoint may reach another engine than when it was registered,
+        // and an engine another organization registered first is not this one's to deploy
+        // onto.
+        services::targets::tenancy::guard_engine(state, &target, &driver, true, None)
+            .await
+            .map_err(|e| not_started(&e))?;
+    }
     let (environment, secrets) = resolve_variables(state, deployment)
         .await
         .map_err(|e| not_started(&format!("{e:#}")))?;
     recorder.add_secrets(secrets.clone());
-    // How the target runs stacks (containers, or Swarm services on its manager's engine).
-    let orchestrator = services::targets::orchestrator(state, &target, driver.clone())
-        .map_err(|e| not_started(&e))?;
+    // How the target runs stacks (containers, Swarm services on its manager's engine, or
+    // objects in the stack's namespace on a cluster).
+    let environment_name = services::targets::kubernetes::environment_name(
+        state,
+        org,
+        deployment.environment_id.as_deref(),
+    )
+    .await
+    .map_err(|e| not_started(&e))?;
+    let orchestrator = services::targets::orchestrator_for(
+        state,
+        &target,
+        &deployment.stack_name,
+        environment_name.as_deref(),
+    )
+    .await
+    .map_err(|e| not_started(&e))?;
     let events = recorder.sink();
 
     if deployment.kind == DeploymentKind::Remove {
         return match deploy::down(&orchestrator, &deployment.stack_name, false, &events).await {
             Ok(_) => {
                 // Its routes leave the target's gateway with it.
-                let changing = services::gateway::Changing {
-                    stack_id: &deployment.stack_id,
-                    stack_name: &deployment.stack_name,
-                    spec: None,
-                };
-                sync_gateway(state, org, &target, changing, recorder).await;
+                if !kubernetes {
+                    let changing = services::gateway::Changing {
+                        stack_id: &deployment.stack_id,
+                        stack_name: &deployment.stack_name,
+                        spec: None,
+                    };
+                    sync_gateway(state, org, &target, changing, recorder).await;
+                }
                 Ok(())
             }
             Err(e) => Err(Outcome::Failed {
@@ -429,13 +450,15 @@ async fn execute(
         .get_stack_by_id(org, &deployment.stack_id)
         .await
         .map_err(|e| not_started(&e))?;
-    services::domains::check_claims(state, org, &stack, &loaded.stack, &target)
-        .await
-        .map_err(|e| not_started(&e))?;
-    // Services with domains join the gateway's network: it must be there first.
-    services::gateway::prepare(state, &target, &loaded.stack)
-        .await
-        .map_err(|e| not_started(&format!("the target's gateway: {e:#}")))?;
+    if !kubernetes {
+        services::domains::check_claims(state, org, &stack, &loaded.stack, &target)
+            .await
+            .map_err(|e| not_started(&e))?;
+        // Services with domains join the gateway's network: it must be there first.
+        services::gateway::prepare(state, &target, &loaded.stack)
+            .await
+            .map_err(|e| not_started(&format!("the target's gateway: {e:#}")))?;
+    }
     // What the gateway serves for this deployment from now on, whatever the stack's domain
     // settings become before the next one.
     store
@@ -485,12 +508,14 @@ async fn execute(
     let result = deploy::up(&orchestrator, &loaded.stack, &history, &options, &events).await;
     match result {
         Ok(_) => {
-            let changing = services::gateway::Changing {
-                stack_id: &deployment.stack_id,
-                stack_name: &deployment.stack_name,
-                spec: Some(&loaded.stack),
-            };
-            sync_gateway(state, org, &target, changing, recorder).await;
+            if !kubernetes {
+                let changing = services::gateway::Changing {
+                    stack_id: &deployment.stack_id,
+                    stack_name: &deployment.stack_name,
+                    spec: Some(&loaded.stack),
+                };
+                sync_gateway(state, org, &target, changing, recorder).await;
+            }
             Ok(())
         }
         Err(UpError::Failed { failure, .. }) => {

@@ -1088,6 +1088,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org}/targets/{target}/kubernetes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The WindFlow stacks on a `kubernetes` target: each namespace with its workloads and pods. */
+        get: operations["kubernetes_stacks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/targets/{target}/kubernetes/namespaces/{namespace}/pods/{pod}/log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The end of a pod's log (with timestamps), for a pod of a WindFlow stack on the target. */
+        get: operations["kubernetes_pod_log"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org}/targets/{target}/nodes": {
         parameters: {
             query?: never;
@@ -1460,6 +1494,7 @@ export interface components {
              *     (server administrators only; audited). Without it such a target is refused (409).
              */
             shared?: boolean;
+            kubernetes?: components["schemas"]["TargetKubernetesRequest"] | null;
         };
         CreateTokenRequest: {
             name: string;
@@ -1860,6 +1895,38 @@ export interface components {
             mountpoint: string;
             stack?: string | null;
         };
+        /** @description One pod of a workload. */
+        KubePod: {
+            name: string;
+            /** @description `Running`, `Pending`, `Terminating`, … */
+            phase: string;
+            ready: boolean;
+            /** Format: int64 */
+            restarts: number;
+            /** @description Why it is not running (`CrashLoopBackOff`), when it is not. */
+            reason?: string | null;
+            node?: string | null;
+        };
+        /** @description A WindFlow stack on a `kubernetes` target's cluster: its namespace and workloads. */
+        KubeStack: {
+            stack: string;
+            namespace: string;
+            workloads: components["schemas"]["KubeWorkload"][];
+        };
+        /** @description A service of a stack as the cluster runs it: a Deployment or a StatefulSet. */
+        KubeWorkload: {
+            service: string;
+            /** @description `deployment` or `statefulset`. */
+            kind: string;
+            name: string;
+            /** Format: int64 */
+            replicas: number;
+            /** Format: int64 */
+            ready: number;
+            /** Format: int64 */
+            updated: number;
+            pods: components["schemas"]["KubePod"][];
+        };
         LoginRequest: {
             username: string;
             password: string;
@@ -2248,7 +2315,23 @@ export interface components {
          * @description How a target is reached, and so which deploy mode serves it.
          * @enum {string}
          */
-        TargetKind: "docker" | "ssh" | "agent" | "swarm";
+        TargetKind: "docker" | "ssh" | "agent" | "swarm" | "kubernetes";
+        /**
+         * @description A `kubernetes` target's cluster: a kubeconfig (stored encrypted, never returned: it holds
+         *     the credentials) and where stacks go.
+         */
+        TargetKubernetesRequest: {
+            /** @description The kubeconfig's YAML text (server URL, CA, and a token or client certificate). */
+            kubeconfig: string;
+            /** @description Its context (default: its current context). */
+            context?: string | null;
+            /** @description The storage class of named volumes' claims (default: the cluster's). */
+            storage_class?: string | null;
+            /** @description The ingress class of domains' Ingresses (default: the cluster's). */
+            ingress_class?: string | null;
+            /** @description A cert-manager cluster issuer for domains with `tls: auto`. */
+            cluster_issuer?: string | null;
+        };
         /**
          * @description SSH for an `ssh://` target: the OpenSSH private key to log in with (stored encrypted,
          *     never returned) and the host key to trust, as an OpenSSH public key line
@@ -5428,6 +5511,101 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Inventory"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    kubernetes_stacks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+                /** @description Target name */
+                target: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KubeStack"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    kubernetes_pod_log: {
+        parameters: {
+            query?: {
+                /** @description Lines from the end of the log (default 200, at most 5000). */
+                tail?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+                /** @description Target name */
+                target: string;
+                /** @description The stack's namespace */
+                namespace: string;
+                /** @description Pod name */
+                pod: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
                 };
             };
             404: {

@@ -14,6 +14,7 @@ mod dns;
 mod domains;
 mod gateway;
 mod hardening;
+mod kubernetes;
 mod support;
 mod swarm;
 mod targets;

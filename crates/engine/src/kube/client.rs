@@ -514,3 +514,78 @@ impl KubeTarget {
             .map_err(|e| self.error(format!("{}/{name}", kind.short()), e))
     }
 }
+
+impl KubeTarget {
+    /// A target from a kubeconfig's text (a stored target's), at `context` (else its current
+    /// context).
+    pub async fn from_kubeconfig_yaml(
+        yaml: &str,
+        context: Option<&str>,
+        options: KubeOptions,
+    ) -> Result<Self, DriverError> {
+        let invalid = |e: String| DriverError::Engine {
+            context: "kubeconfig".into(),
+            message: e,
+        };
+        let file = Kubeconfig::from_yaml(yaml).map_err(|e| invalid(e.to_string()))?;
+        let opts = KubeConfigOptions {
+            context: context.map(str::to_string),
+            ..Default::default()
+        };
+        let config = Config::from_custom_kubeconfig(file, &opts)
+            .await
+            .map_err(|e| invalid(e.to_string()))?;
+        Self::from_config(config, options)
+    }
+
+    /// The API server a kubeconfig's text points at (its context's cluster), without
+    /// connecting: the target's endpoint.
+    pub async fn server_of(yaml: &str, context: Option<&str>) -> Result<String, String> {
+        let file = Kubeconfig::from_yaml(yaml).map_err(|e| e.to_string())?;
+        let opts = KubeConfigOptions {
+            context: context.map(str::to_string),
+            ..Default::default()
+        };
+        let config = Config::from_custom_kubeconfig(file, &opts)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(config
+            .cluster_url
+            .to_string()
+            .trim_end_matches('/')
+            .to_string())
+    }
+
+    /// The cluster as a target's status shows it: its identity (the `kube-system`
+    /// namespace's uid, the same through every credential), version, nodes and capacity.
+    pub async fn cluster_info(&self) -> Result<windflow_domain::observed::EngineInfo, DriverError> {
+        let version = self.version().await?;
+        let system = self
+            .api(Kind::Namespace)
+            .get("kube-system")
+            .await
+            .map_err(|e| self.error("namespace/kube-system".into(), e))?;
+        let nodes = self.nodes().await?;
+        let pods: Api<Pod> = Api::all(self.client.clone());
+        let running = pods
+            .list_metadata(&ListParams::default().fields("status.phase=Running"))
+            .await
+            .map(|l| l.items.len() as u64)
+            .unwrap_or(0);
+        Ok(windflow_domain::observed::EngineInfo {
+            engine_id: system.metadata.uid.map(|uid| format!("kubernetes:{uid}")),
+            version,
+            api_version: "v1".into(),
+            os: "kubernetes".into(),
+            arch: String::new(),
+            hostname: match nodes.as_slice() {
+                [one] => one.name.clone(),
+                many => format!("{} nodes", many.len()),
+            },
+            cpus: nodes.iter().map(|n| n.cpu_millis).sum::<u64>() / 1000,
+            memory_bytes: nodes.iter().map(|n| n.memory_bytes).sum(),
+            containers_running: running,
+            ..Default::default()
+        })
+    }
+}

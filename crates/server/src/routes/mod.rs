@@ -12,6 +12,7 @@ mod deployments;
 mod dns;
 mod environments;
 mod health;
+mod kubernetes;
 mod logs;
 mod orgs;
 mod policies;
@@ -96,6 +97,7 @@ fn api_router() -> OpenApiRouter<AppState> {
                 .merge(certificates::router())
                 .merge(dns::router())
                 .merge(swarm::router())
+                .merge(kubernetes::router())
                 .merge(logs::router())
                 .merge(deployments::router())
                 .merge(policies::router())

@@ -262,8 +262,12 @@ pub async fn preview_plan(
     if !refused.is_empty() {
         return Err(policy_refusal(&target, refused));
     }
-    let driver = services::targets::driver(app, &target)?;
-    let orchestrator = services::targets::orchestrator(app, &target, driver)?;
+    let environment =
+        services::targets::kubernetes::environment_name(app, org, target.environment_id.as_deref())
+            .await?;
+    let orchestrator =
+        services::targets::orchestrator_for(app, &target, &stack.name, environment.as_deref())
+            .await?;
     let plan = deploy::plan(&orchestrator, &loaded.stack, &PlanOptions::default())
         .await
         .map_err(|e| ApiError::Unavailable(format!("target {}: {e}", target.name)))?;

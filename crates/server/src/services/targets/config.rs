@@ -4,11 +4,12 @@
 //! ```json
 //! { "tls": { "ca": "<PEM>", "cert": "<PEM>", "key": <sealed> },
 //!   "ssh": { "private_key": <sealed>, "host_key": "ssh-ed25519 AAAA…" },
+//!   "kubernetes": { "kubeconfig": <sealed>, "context": "…", "storage_class": "…" },
 //!   "engine": { "id": "<engine ID>", "since": 1700000000000 },
 //!   "shared": true }
 //! ```
 //!
-//! Private keys are sealed by the server keyring (`{key_id, nonce, ciphertext}`, base64)
+//! Private keys (and a cluster's whole kubeconfig, which holds its credentials) are sealed by the server keyring (`{key_id, nonce, ciphertext}`, base64)
 //! with the target id and the field as associated data, so a sealed key copied onto another
 //! target does not decrypt. They are never returned by the API.
 
@@ -24,7 +25,7 @@ use windflow_engine::connect::{
     ConnectOptions, HostKeyPolicy, SshIdentity, SshOptions, TlsMaterial,
 };
 use windflow_engine::docker::DockerDriver;
-use windflow_protocol::{TargetSshRequest, TargetTlsRequest};
+use windflow_protocol::{TargetKubernetesRequest, TargetSshRequest, TargetTlsRequest};
 use windflow_storage::{SecretValue, Store, Target, TargetKind, Timestamp};
 
 use crate::error::{ApiError, ApiResult};
@@ -39,6 +40,9 @@ pub struct TargetConfig {
     pub tls: Option<TlsConfig>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ssh: Option<SshConfig>,
+    /// A `kubernetes` target's cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kubernetes: Option<KubernetesConfig>,
     /// The engine the target reached when last checked (one engine, one organization).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engine: Option<EngineClaim>,
@@ -64,6 +68,30 @@ pub struct SshConfig {
     pub private_key: Option<SealedKey>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host_key: Option<String>,
+}
+
+/// A `kubernetes` target's sealed kubeconfig and where its stacks go.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct KubernetesConfig {
+    pub kubeconfig: Option<SealedKey>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_class: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ingress_class: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_issuer: Option<String>,
+}
+
+impl KubernetesConfig {
+    /// The kubeconfig's text.
+    pub fn kubeconfig(&self, keyring: &Keyring, target_id: &str) -> anyhow::Result<String> {
+        self.kubeconfig
+            .as_ref()
+            .context("no kubeconfig is stored for this target")?
+            .unseal(keyring, target_id, "kubernetes.kubeconfig")
+    }
 }
 
 /// A private key sealed by the keyring, fields base64.
@@ -112,9 +140,45 @@ impl TargetConfig {
         endpoint: &str,
         tls: Option<&TargetTlsRequest>,
         ssh: Option<&TargetSshRequest>,
+        kubernetes: Option<&TargetKubernetesRequest>,
     ) -> ApiResult<(Self, Option<String>)> {
         let mut config = Self::default();
         let mut fingerprint = None;
+        match (kind, kubernetes) {
+            (TargetKind::Kubernetes, Some(k)) => {
+                if !k.kubeconfig.contains("clusters") {
+                    return Err(ApiError::invalid(
+                        "kubernetes.kubeconfig",
+                        "expected a kubeconfig's YAML text (apiVersion: v1, kind: Config, clusters, users, contexts)",
+                    ));
+                }
+                config.kubernetes = Some(KubernetesConfig {
+                    kubeconfig: Some(SealedKey::seal(
+                        keyring,
+                        target_id,
+                        "kubernetes.kubeconfig",
+                        &k.kubeconfig,
+                    )),
+                    context: k.context.clone(),
+                    storage_class: k.storage_class.clone(),
+                    ingress_class: k.ingress_class.clone(),
+                    cluster_issuer: k.cluster_issuer.clone(),
+                });
+            }
+            (TargetKind::Kubernetes, None) => {
+                return Err(ApiError::invalid(
+                    "kubernetes",
+                    "a kubernetes target needs its cluster's kubeconfig (kubernetes.kubeconfig)",
+                ));
+            }
+            (_, Some(_)) => {
+                return Err(ApiError::invalid(
+                    "kubernetes",
+                    "a kubeconfig applies to kubernetes targets",
+                ));
+            }
+            (_, None) => {}
+        }
         if let Some(tls) = tls {
             if !matches!(kind, TargetKind::Docker | TargetKind::Swarm)
                 || !endpoint.starts_with("tcp://")
@@ -191,6 +255,10 @@ impl TargetConfig {
     pub fn has_client_key(&self) -> bool {
         self.ssh.as_ref().is_some_and(|s| s.private_key.is_some())
             || self.tls.as_ref().is_some_and(|t| t.key.is_some())
+            || self
+                .kubernetes
+                .as_ref()
+                .is_some_and(|k| k.kubeconfig.is_some())
     }
 
     /// The fingerprint of the pinned host key, for the wire.
@@ -210,6 +278,14 @@ impl TargetConfig {
         }
         if let Some(key) = config.ssh.as_mut().and_then(|s| s.private_key.as_mut()) {
             *key = key.resealed(keyring, target_id, "ssh.private_key")?;
+            changed = true;
+        }
+        if let Some(key) = config
+            .kubernetes
+            .as_mut()
+            .and_then(|k| k.kubeconfig.as_mut())
+        {
+            *key = key.resealed(keyring, target_id, "kubernetes.kubeconfig")?;
             changed = true;
         }
         Ok(changed.then_some(config))

@@ -6,6 +6,7 @@
 //! `tenancy` keeps one engine to one organization, `placement` chooses a target by labels.
 
 pub mod config;
+pub mod kubernetes;
 pub mod placement;
 pub mod tenancy;
 
@@ -44,6 +45,15 @@ pub fn driver(app: &App, target: &Target) -> ApiResult<Arc<dyn Driver>> {
         TargetKind::Agent => Arc::new(windflow_engine::agent::AgentDriver::new(Arc::new(
             agent_link(app, target)?,
         ))),
+        TargetKind::Kubernetes => {
+            return Err(ApiError::invalid(
+                "target",
+                format!(
+                    "{} is a kubernetes target: it runs no Docker engine of its own (its stacks' workloads and pods are at …/targets/{}/kubernetes)",
+                    target.name, target.name
+                ),
+            ));
+        }
     };
     app.drivers.insert(target, driver.clone());
     Ok(driver)
@@ -75,7 +85,27 @@ pub fn orchestrator(
         TargetKind::Docker | TargetKind::Ssh | TargetKind::Agent => {
             Orchestrator::Containers(driver)
         }
+        TargetKind::Kubernetes => {
+            return Err(ApiError::invalid(
+                "target",
+                "a kubernetes target deploys through `orchestrator_for`",
+            ));
+        }
     })
+}
+
+/// How `target` runs `stack` in `environment` (by name): a `kubernetes` target in the
+/// stack's namespace there, the others as [`orchestrator`] with their pooled driver.
+pub async fn orchestrator_for(
+    app: &App,
+    target: &Target,
+    stack: &str,
+    environment: Option<&str>,
+) -> ApiResult<Orchestrator> {
+    match target.kind {
+        TargetKind::Kubernetes => kubernetes::orchestrator(app, target, stack, environment).await,
+        _ => orchestrator(app, target, driver(app, target)?),
+    }
 }
 
 /// Forgets the target's connected drivers and the engine it answered with.
@@ -144,6 +174,25 @@ pub async fn create(
 ) -> ApiResult<WireTarget> {
     services::names::check_name("name", &request.name)?;
     let kind = request.kind;
+    let mut request = request;
+    // A cluster's endpoint is its API server, as its kubeconfig names it.
+    if let Some(k) = request
+        .kubernetes
+        .as_ref()
+        .filter(|_| kind == TargetKind::Kubernetes)
+    {
+        let server = kubernetes::endpoint_of(&k.kubeconfig, k.context.as_deref()).await?;
+        if !request.endpoint.is_empty() && request.endpoint.trim_end_matches('/') != server {
+            return Err(ApiError::invalid(
+                "endpoint",
+                format!(
+                    "the kubeconfig's cluster is {server}, not {}: leave the endpoint empty or give that URL",
+                    request.endpoint
+                ),
+            ));
+        }
+        request.endpoint = server;
+    }
     check_endpoint(kind, &request.endpoint)?;
     check_local_socket(access, kind, &request.endpoint)?;
     if request.shared {
@@ -164,6 +213,7 @@ pub async fn create(
         &request.endpoint,
         request.tls.as_ref(),
         request.ssh.as_ref(),
+        request.kubernetes.as_ref(),
     )?;
     config.shared = request.shared;
     let target = app
@@ -353,6 +403,9 @@ fn check_endpoint(kind: windflow_storage::TargetKind, endpoint: &str) -> ApiResu
                 || endpoint.starts_with("ssh://")
         }
         TargetKind::Agent => !endpoint.is_empty(),
+        TargetKind::Kubernetes => {
+            endpoint.starts_with("https://") || endpoint.starts_with("http://")
+        }
     };
     if ok {
         Ok(())
@@ -478,6 +531,11 @@ pub async fn check(app: &App, target: &windflow_storage::Target) -> TargetTest {
                 None => Offered::NoAnswer,
             },
         ))
+    } else if target.kind == TargetKind::Kubernetes {
+        match tokio::time::timeout(CHECK_TIMEOUT, kubernetes::info(app, target)).await {
+            Ok(result) => result,
+            Err(_) => Err("no answer within 10 s".to_string()),
+        }
     } else {
         match driver(app, target) {
             Ok(driver) => match tokio::time::timeout(CHECK_TIMEOUT, driver.info()).await {
