@@ -18,6 +18,7 @@ describe('which sections the Add dialog shows', () => {
     ['swarm', 'tcp://manager:2376', 'endpoint tls'],
     ['swarm', 'ssh://deploy@manager:2222', 'endpoint ssh'],
     ['agent', '', 'agent'],
+    ['kubernetes', '', 'kubernetes'],
   ])('%s at %s: %s', (kind, endpoint, expected) => {
     const s = sections(kind, endpoint)
     expect(Object.entries(s).filter(([, on]) => on).map(([k]) => k).join(' ')).toBe(expected)
@@ -122,5 +123,20 @@ describe('server errors', () => {
     expect(offeredFingerprint(error)).toBe('SHA256:9sL0+Yh/2Kx1')
     expect(offeredFingerprint('connection refused')).toBeNull()
     expect(offeredFingerprint(null)).toBeNull()
+  })
+})
+
+describe('a kubernetes target', () => {
+  it('sends its kubeconfig and options, and no endpoint (the server takes it from the kubeconfig)', () => {
+    const form = emptyForm('kubernetes')
+    form.name = 'prod-cluster'
+    form.kubernetes.kubeconfig = 'apiVersion: v1\nkind: Config\nclusters: []\n'
+    form.kubernetes.storageClass = ' fast-ssd '
+    expect(createTargetBody(form)).toEqual({
+      name: 'prod-cluster',
+      kind: 'kubernetes',
+      endpoint: '',
+      kubernetes: { kubeconfig: 'apiVersion: v1\nkind: Config\nclusters: []\n', context: null, storage_class: 'fast-ssd', ingress_class: null },
+    })
   })
 })

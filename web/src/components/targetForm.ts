@@ -21,6 +21,8 @@ export interface TargetForm {
   labels: LabelRow[]
   tls: { ca: string; cert: string; key: string }
   ssh: { privateKey: string; hostKey: string }
+  /** A cluster's kubeconfig (its credentials: sent once, stored encrypted) and where stacks go. */
+  kubernetes: { kubeconfig: string; context: string; storageClass: string; ingressClass: string }
   /** Agent enrollments: how long the token stays valid. */
   ttlSeconds: number
 }
@@ -30,6 +32,7 @@ export const KINDS: { value: TargetKind; label: string }[] = [
   { value: 'ssh', label: 'SSH' },
   { value: 'swarm', label: 'Swarm manager' },
   { value: 'agent', label: 'Agent' },
+  { value: 'kubernetes', label: 'Kubernetes cluster' },
 ]
 
 /** Token lifetimes offered for an agent enrollment (the server accepts 1 minute to 7 days). */
@@ -45,6 +48,7 @@ const DEFAULT_ENDPOINT: Record<TargetKind, string> = {
   ssh: 'ssh://',
   swarm: 'unix:///var/run/docker.sock',
   agent: '',
+  kubernetes: '',
 }
 
 export const ENDPOINT_HINT: Record<TargetKind, string> = {
@@ -52,6 +56,7 @@ export const ENDPOINT_HINT: Record<TargetKind, string> = {
   ssh: 'ssh://user@host[:port]',
   swarm: 'unix:///var/run/docker.sock, tcp://manager:2376 or ssh://user@manager',
   agent: '',
+  kubernetes: '',
 }
 
 export function emptyForm(kind: TargetKind = 'docker'): TargetForm {
@@ -63,6 +68,7 @@ export function emptyForm(kind: TargetKind = 'docker'): TargetForm {
     labels: [],
     tls: { ca: '', cert: '', key: '' },
     ssh: { privateKey: '', hostKey: '' },
+    kubernetes: { kubeconfig: '', context: '', storageClass: '', ingressClass: '' },
     ttlSeconds: 3600,
   }
 }
@@ -79,6 +85,8 @@ export interface Sections {
   tls: boolean
   ssh: boolean
   agent: boolean
+  /** A cluster: its kubeconfig instead of an endpoint (the API server's URL comes from it). */
+  kubernetes: boolean
 }
 
 /** Which parts of the form a kind at an endpoint needs. */
@@ -86,13 +94,15 @@ export function sections(kind: TargetKind, endpoint: string): Sections {
   const e = endpoint.trim()
   switch (kind) {
     case 'docker':
-      return { endpoint: true, tls: e.startsWith('tcp://'), ssh: false, agent: false }
+      return { endpoint: true, tls: e.startsWith('tcp://'), ssh: false, agent: false, kubernetes: false }
     case 'ssh':
-      return { endpoint: true, tls: false, ssh: true, agent: false }
+      return { endpoint: true, tls: false, ssh: true, agent: false, kubernetes: false }
     case 'swarm':
-      return { endpoint: true, tls: e.startsWith('tcp://'), ssh: e.startsWith('ssh://'), agent: false }
+      return { endpoint: true, tls: e.startsWith('tcp://'), ssh: e.startsWith('ssh://'), agent: false, kubernetes: false }
     case 'agent':
-      return { endpoint: false, tls: false, ssh: false, agent: true }
+      return { endpoint: false, tls: false, ssh: false, agent: true, kubernetes: false }
+    case 'kubernetes':
+      return { endpoint: false, tls: false, ssh: false, agent: false, kubernetes: true }
   }
 }
 
@@ -125,6 +135,16 @@ export function createTargetBody(form: TargetForm): CreateTargetRequest {
   if (show.ssh && (text(form.ssh.privateKey) || text(form.ssh.hostKey))) {
     body.ssh = { private_key: text(form.ssh.privateKey), host_key: text(form.ssh.hostKey)?.trim() ?? null }
   }
+  if (show.kubernetes) {
+    const k = form.kubernetes
+    body.endpoint = ''
+    body.kubernetes = {
+      kubeconfig: k.kubeconfig,
+      context: text(k.context)?.trim() ?? null,
+      storage_class: text(k.storageClass)?.trim() ?? null,
+      ingress_class: text(k.ingressClass)?.trim() ?? null,
+    }
+  }
   return body
 }
 
@@ -155,7 +175,7 @@ export function fieldErrors(e: unknown): Record<string, string> | null {
 
 /** The fields the form shows errors at; an error elsewhere is toasted. */
 export const FORM_FIELDS = ['name', 'kind', 'endpoint', 'environment', 'labels', 'tls', 'tls.ca', 'tls.cert', 'tls.key',
-  'ssh', 'ssh.private_key', 'ssh.host_key', 'ttl_seconds'] as const
+  'ssh', 'ssh.private_key', 'ssh.host_key', 'kubernetes', 'kubernetes.kubeconfig', 'ttl_seconds'] as const
 
 /** The command that starts the agent on its host, enrolling it with `token`. */
 export function agentCommand(origin: string, token: string): string {

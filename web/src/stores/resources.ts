@@ -14,6 +14,7 @@ export type Deployment = components['schemas']['Deployment']
 export type PlanPreview = components['schemas']['PlanPreview']
 export type Agent = components['schemas']['Agent']
 export type SwarmNode = components['schemas']['SwarmNode']
+export type KubeStack = components['schemas']['KubeStack']
 export type ServiceDomains = components['schemas']['ServiceDomains']
 export type SetDomainsRequest = components['schemas']['SetDomainsRequest']
 export type Certificate = components['schemas']['Certificate']
@@ -141,7 +142,18 @@ export const useTargetsStore = defineStore('targets', () => {
   /** The target's gateway: its routes, their certificates and each replica's live state. */
   const gateway = (target: string) =>
     call(api.GET('/api/v1/orgs/{org}/targets/{target}/gateway', { params: { path: { ...org(), target } } }))
-  return { items, environments, load, create, test, inventory, stats, inspect, act, get, setLabels, checks, trust, nodes, remove, gateway }
+  /** The WindFlow stacks on a kubernetes target's cluster: namespaces, workloads, pods. */
+  const kubernetes = (target: string) =>
+    call(api.GET('/api/v1/orgs/{org}/targets/{target}/kubernetes', { params: { path: { ...org(), target } } }))
+  /** The end of a pod's log (text, with timestamps). */
+  const podLog = (target: string, namespace: string, pod: string, tail = 200) =>
+    call(
+      api.GET('/api/v1/orgs/{org}/targets/{target}/kubernetes/namespaces/{namespace}/pods/{pod}/log', {
+        params: { path: { ...org(), target, namespace, pod }, query: { tail } },
+        parseAs: 'text',
+      }),
+    ) as Promise<string>
+  return { items, environments, load, create, test, inventory, stats, inspect, act, get, setLabels, checks, trust, nodes, remove, gateway, kubernetes, podLog }
 })
 
 export const useCertificatesStore = defineStore('certificates', () => {
