@@ -204,6 +204,23 @@ pub fn dns_label(key: &str) -> Option<String> {
     valid.then_some(label)
 }
 
+/// An external object's name as written, when Kubernetes accepts it (a DNS-1123 subdomain:
+/// lowercase letters, digits, `-` and `.`, at most 253 characters): it names an object that
+/// exists, so it is never rewritten.
+pub fn dns_subdomain(name: &str) -> Option<String> {
+    let valid = !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !part.starts_with('-')
+                && !part.ends_with('-')
+        });
+    valid.then(|| name.to_string())
+}
+
 /// The default namespace of a stack deployed from the CLI: its project name as a label.
 pub fn default_namespace(project: &str) -> String {
     dns_label(project).unwrap_or_else(|| format!("stack-{}", &definition_hash(&project)[..8]))
@@ -397,7 +414,7 @@ impl Translator<'_> {
         let mut names = BTreeMap::new();
         for (key, declared) in declared {
             if declared.external {
-                match dns_label(&declared.name) {
+                match dns_subdomain(&declared.name) {
                     Some(name) => {
                         names.insert(key.clone(), name);
                     }
@@ -465,7 +482,7 @@ impl Translator<'_> {
                 continue;
             }
             let name = if volume.external {
-                dns_label(&volume.name)
+                dns_subdomain(&volume.name)
             } else {
                 dns_label(key)
             };

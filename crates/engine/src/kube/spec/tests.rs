@@ -1192,3 +1192,63 @@ fn kinds_order_and_names() {
     assert_eq!(Kind::Ingress.plural(), "ingresses");
     assert!(!Kind::NAMESPACED.contains(&Kind::Namespace));
 }
+
+#[test]
+fn external_objects_keep_their_names_and_the_stack_label_wins_over_a_files() {
+    let mut s = one(|s| {
+        s.secrets = vec![FileReference {
+            source: "tls".into(),
+            target: "/run/secrets/tls".into(),
+            uid: None,
+            gid: None,
+            mode: None,
+        }];
+        s.configs = vec![FileReference {
+            source: "app".into(),
+            target: "/etc/app.conf".into(),
+            uid: None,
+            gid: None,
+            mode: None,
+        }];
+    });
+    s.secrets.insert(
+        "tls".into(),
+        FileObject {
+            name: "shop.example.tls".into(),
+            external: true,
+            ..Default::default()
+        },
+    );
+    s.configs.insert(
+        "app".into(),
+        FileObject {
+            name: "app".into(),
+            content: Some("x".into()),
+            labels: [("windflow.io/stack".to_string(), "other".to_string())].into(),
+            ..Default::default()
+        },
+    );
+    let contents = Contents {
+        configs: [("app".to_string(), b"x".to_vec())].into(),
+        ..Default::default()
+    };
+    let t = check(&s, &contents, &options());
+    let volumes = &pod(&t)["volumes"];
+    assert!(
+        volumes
+            .to_string()
+            .contains("\"secretName\":\"shop.example.tls\""),
+        "{volumes}"
+    );
+    let config = t
+        .objects
+        .iter()
+        .find(|o| o.kind == Kind::ConfigMap)
+        .unwrap();
+    assert_eq!(
+        config.body["metadata"]["labels"]["windflow.io/stack"],
+        s.name.as_str()
+    );
+    assert_eq!(dns_subdomain("Bad_Name"), None);
+    assert_eq!(dns_subdomain("a..b"), None);
+}
