@@ -63,8 +63,13 @@ fi
 [ -x "$WINDFLOW_BIN" ] || die "no windflow binary at $WINDFLOW_BIN"
 command -v kubectl >/dev/null || die "kubectl is missing"
 
-KUBECONFIG=$(scripts/ensure-k8s.sh)
+# A cluster already running can be named with KUBECONFIG (ensure-k8s.sh waits for its lock,
+# which the cluster's own processes may hold).
+if [ -z "${KUBECONFIG:-}" ]; then
+    KUBECONFIG=$(scripts/ensure-k8s.sh)
+fi
 export KUBECONFIG
+kubectl get --raw /readyz >/dev/null 2>&1 || die "the cluster at $KUBECONFIG does not answer"
 
 work=$(mktemp -d /tmp/windflow-kube-bench.XXXXXX)
 namespaces=()

@@ -28,9 +28,10 @@ fi
 case "${1:-up}" in
     up)
         # One `up` at a time: test binaries may ask for the cluster concurrently.
-        exec 9>"/tmp/windflow-k8s.lock"
+        exec 9>"/tmp/windflow-k8s.up.lock"
         flock 9
-        "${SUDO[@]}" bash "$script" up "$workdir" >&2 || die "cluster.sh up failed (logs in $workdir/logs)"
+        # The daemons `up` starts must not inherit the lock (they would hold it for ever).
+        "${SUDO[@]}" bash "$script" up "$workdir" 9>&- >&2 || die "cluster.sh up failed (logs in $workdir/logs)"
         kubeconfig="$workdir/admin.kubeconfig"
         [ -r "$kubeconfig" ] || die "no kubeconfig at $kubeconfig"
         echo "$kubeconfig"

@@ -159,6 +159,10 @@ services:
         .unwrap();
     assert_eq!(system.status, 404, "{}", system.text);
 
+    // The console: the cluster added through the dialog, its page listing this stack and a
+    // pod's log, in Chromium.
+    console(&server, &kubeconfig, &stack).await;
+
     // An unchanged stack plans nothing.
     let preview = api
         .post(
@@ -188,4 +192,40 @@ services:
     assert!(deployments.get_opt("web").await.unwrap().is_none());
     let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client);
     let _ = namespaces.delete(&stack, &Default::default()).await;
+}
+
+/// `web/e2e/kubernetes.mjs` against this server (Debian's Chromium, playwright-core).
+async fn console(
+    server: &windflow_testkit::server::Server,
+    kubeconfig: &std::path::Path,
+    stack: &str,
+) {
+    let web = windflow_testkit::workspace_root().join("web");
+    assert!(
+        web.join("dist/index.html").is_file() && web.join("node_modules/playwright-core").is_dir(),
+        "web/dist or web/node_modules is missing: run scripts/build-web.sh"
+    );
+    let (url, kubeconfig, stack) = (server.url.clone(), kubeconfig.to_path_buf(), stack.to_string());
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .arg("e2e/kubernetes.mjs")
+            .current_dir(&web)
+            .env("WINDFLOW_URL", url)
+            .env("WINDFLOW_ADMIN_USER", "admin")
+            .env("WINDFLOW_ADMIN_PASSWORD", windflow_testkit::server::ADMIN_PASSWORD)
+            .env("WINDFLOW_KUBECONFIG", kubeconfig)
+            .env("WINDFLOW_STACK", stack)
+            .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+            .output()
+            .expect("running node (install Node 20)")
+    })
+    .await
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "the kubernetes console e2e failed:\n{}\n{}\nserver log:\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+        server.logs()
+    );
 }
