@@ -205,14 +205,21 @@ async fn console(
         web.join("dist/index.html").is_file() && web.join("node_modules/playwright-core").is_dir(),
         "web/dist or web/node_modules is missing: run scripts/build-web.sh"
     );
-    let (url, kubeconfig, stack) = (server.url.clone(), kubeconfig.to_path_buf(), stack.to_string());
+    let (url, kubeconfig, stack) = (
+        server.url.clone(),
+        kubeconfig.to_path_buf(),
+        stack.to_string(),
+    );
     let output = tokio::task::spawn_blocking(move || {
         std::process::Command::new("node")
             .arg("e2e/kubernetes.mjs")
             .current_dir(&web)
             .env("WINDFLOW_URL", url)
             .env("WINDFLOW_ADMIN_USER", "admin")
-            .env("WINDFLOW_ADMIN_PASSWORD", windflow_testkit::server::ADMIN_PASSWORD)
+            .env(
+                "WINDFLOW_ADMIN_PASSWORD",
+                windflow_testkit::server::ADMIN_PASSWORD,
+            )
             .env("WINDFLOW_KUBECONFIG", kubeconfig)
             .env("WINDFLOW_STACK", stack)
             .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
