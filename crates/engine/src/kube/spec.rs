@@ -565,16 +565,16 @@ impl Translator<'_> {
             ));
         }
         if let Some(entrypoint) = &s.entrypoint {
-            container.insert("command".into(), json!(entrypoint));
+            container.insert("command".into(), json!(literal_all(entrypoint)));
         }
         if let Some(command) = &s.command {
-            container.insert("args".into(), json!(command));
+            container.insert("args".into(), json!(literal_all(command)));
         }
         if !s.environment.is_empty() {
             let env: Vec<Value> = s
                 .environment
                 .iter()
-                .map(|(k, v)| json!({ "name": k, "value": v }))
+                .map(|(k, v)| json!({ "name": k, "value": literal(v) }))
                 .collect();
             container.insert("env".into(), json!(env));
         }
@@ -1237,6 +1237,16 @@ struct Update {
     parallelism: u64,
     order_stop_first: bool,
     min_ready_seconds: Option<u64>,
+}
+
+/// A value as written: the kubelet expands `$(NAME)` in a container's command, args and
+/// environment, which compose never does, so `$(` is escaped as `$$(`.
+fn literal(value: &str) -> String {
+    value.replace("$(", "$$(")
+}
+
+fn literal_all(values: &[String]) -> Vec<String> {
+    values.iter().map(|v| literal(v)).collect()
 }
 
 /// `"80"` or `"80/udp"` → (80, `UDP`).

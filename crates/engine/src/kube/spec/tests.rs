@@ -1252,3 +1252,20 @@ fn external_objects_keep_their_names_and_the_stack_label_wins_over_a_files() {
     assert_eq!(dns_subdomain("Bad_Name"), None);
     assert_eq!(dns_subdomain("a..b"), None);
 }
+
+#[test]
+fn kubernetes_never_expands_what_compose_left_literal() {
+    let s = one(|s| {
+        s.entrypoint = Some(vec!["sh".into(), "-c".into()]);
+        s.command = Some(vec!["echo $(date) $HOME".into()]);
+        s.environment = [("GREETING".to_string(), "$(whoami)".to_string())].into();
+    });
+    let t = check(&s, &Contents::default(), &options());
+    let c = container(&t);
+    assert_eq!(c["args"], json!(["echo $$(date) $HOME"]));
+    assert_eq!(
+        c["env"],
+        json!([{ "name": "GREETING", "value": "$$(whoami)" }])
+    );
+    assert_eq!(c["command"], json!(["sh", "-c"]));
+}
