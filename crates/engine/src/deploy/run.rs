@@ -44,6 +44,31 @@ pub enum UpError {
     Rollback(String),
 }
 
+/// Reports a mode's plan before it runs: its warnings, then its changes. `None` when it
+/// changes nothing (nothing is recorded then); otherwise the history version this run records
+/// and the change lines.
+pub(crate) fn announce(
+    history: &History,
+    project: &str,
+    warnings: &[String],
+    changes: Vec<String>,
+    events: &crate::events::EventSink,
+) -> Result<Option<(u64, Vec<String>)>, UpError> {
+    use crate::events::EventKind;
+    for w in warnings {
+        events.emit(EventKind::Warning { message: w.clone() });
+    }
+    if changes.is_empty() {
+        events.emit(EventKind::Planned { changes: vec![] });
+        return Ok(None);
+    }
+    let version = history.next_version(project)?;
+    events.emit(EventKind::Planned {
+        changes: changes.clone(),
+    });
+    Ok(Some((version, changes)))
+}
+
 /// `stack` with each service's image replaced by the id (or digest reference) it resolved
 /// to, as recorded in the history: a rollback deploys exactly what ran.
 pub(crate) fn pin_images(stack: &StackSpec, images: &BTreeMap<String, String>) -> StackSpec {

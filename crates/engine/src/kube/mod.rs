@@ -174,21 +174,19 @@ pub async fn up(
     let started = Instant::now();
     let translation = translate(stack, &target.options)?;
     let observed = observe(target, &stack.name, &translation).await?;
-    for w in &observed.plan.warnings {
-        events.emit(EventKind::Warning { message: w.clone() });
-    }
-    if observed.plan.is_empty() {
-        events.emit(EventKind::Planned { changes: vec![] });
+    let announced = crate::deploy::run::announce(
+        history,
+        &stack.name,
+        &observed.plan.warnings,
+        observed.plan.describe(),
+        events,
+    )?;
+    let Some((version, changes)) = announced else {
         return Ok(UpOutcome {
             version: None,
             changes: vec![],
         });
-    }
-    let version = history.next_version(&stack.name)?;
-    let changes = observed.plan.describe();
-    events.emit(EventKind::Planned {
-        changes: changes.clone(),
-    });
+    };
     let result = apply(target, stack, &translation, &observed, options, events).await;
     events.emit(EventKind::Finished {
         elapsed_ms: started.elapsed().as_millis() as u64,
@@ -213,6 +211,48 @@ struct Journal {
     updated: Vec<(Kind, String, Value)>,
 }
 
+/// One run's application of objects: what the plan changes, what was live, what was done
+/// (for the undo), and the step counter of its events.
+struct Applier<'a> {
+    target: &'a KubeTarget,
+    changed: BTreeMap<(Kind, String), Action>,
+    live: &'a BTreeMap<(Kind, String), Value>,
+    events: &'a EventSink,
+    journal: Journal,
+    step: usize,
+}
+
+impl Applier<'_> {
+    /// Applies `o` when the plan changes it (journaled); whether it was applied.
+    async fn apply(&mut self, o: &Manifest) -> Result<bool, String> {
+        let key = (o.kind, o.name.clone());
+        let Some(action) = self.changed.get(&key) else {
+            return Ok(false);
+        };
+        let verb = if *action == Action::Create {
+            "create"
+        } else {
+            "update"
+        };
+        let target = self.target;
+        run_step(
+            self.events,
+            &mut self.step,
+            format!("{verb} {}", o.id()),
+            async { target.apply(o.kind, &o.name, &o.body, false).await },
+        )
+        .await?;
+        match self.live.get(&key) {
+            Some(previous) => self
+                .journal
+                .updated
+                .push((o.kind, o.name.clone(), previous.clone())),
+            None => self.journal.created.push(key),
+        }
+        Ok(true)
+    }
+}
+
 async fn apply(
     target: &KubeTarget,
     stack: &StackSpec,
@@ -222,36 +262,35 @@ async fn apply(
     events: &EventSink,
 ) -> Result<(), DeployFailure> {
     let project = &stack.name;
-    let changed: BTreeMap<(Kind, String), Action> = observed
-        .plan
-        .steps
-        .iter()
-        .map(|s| ((s.kind, s.name.clone()), s.action))
-        .collect();
-    let mut journal = Journal::default();
-    let mut step = 0usize;
+    let mut run = Applier {
+        target,
+        changed: observed
+            .plan
+            .steps
+            .iter()
+            .map(|s| ((s.kind, s.name.clone()), s.action))
+            .collect(),
+        live: &observed.live,
+        events,
+        journal: Journal::default(),
+        step: 0,
+    };
     let result = async {
         if !observed.namespace_exists {
             let ns = &translation.objects[0];
-            run_step(events, &mut step, format!("create {}", ns.id()), async {
-                target.create_namespace(&ns.body).await
-            })
+            run_step(
+                events,
+                &mut run.step,
+                format!("create {}", ns.id()),
+                async { target.create_namespace(&ns.body).await },
+            )
             .await?;
         }
         // Everything before the workloads, in translation order.
         for o in translation.objects.iter().filter(|o| {
             !o.kind.is_workload() && o.kind != Kind::Ingress && o.kind != Kind::Namespace
         }) {
-            apply_one(
-                target,
-                o,
-                &changed,
-                &observed.live,
-                &mut journal,
-                events,
-                &mut step,
-            )
-            .await?;
+            run.apply(o).await?;
         }
         for wave in &translation.waves {
             let mut rolled = Vec::new();
@@ -262,17 +301,7 @@ async fn apply(
                     .find(|o| o.kind == *kind && &o.name == name)
                     .expect("a wave names a translated workload");
                 let before: BTreeSet<String> = pod_names(target, project, name).await?;
-                if apply_one(
-                    target,
-                    o,
-                    &changed,
-                    &observed.live,
-                    &mut journal,
-                    events,
-                    &mut step,
-                )
-                .await?
-                {
+                if run.apply(o).await? {
                     rolled.push((key.clone(), *kind, name.clone(), before));
                 }
             }
@@ -296,16 +325,7 @@ async fn apply(
             .iter()
             .filter(|o| o.kind == Kind::Ingress)
         {
-            apply_one(
-                target,
-                o,
-                &changed,
-                &observed.live,
-                &mut journal,
-                events,
-                &mut step,
-            )
-            .await?;
+            run.apply(o).await?;
         }
         // Prune what the stack no longer declares (claims are never pruned by `up`).
         for s in observed
@@ -316,7 +336,7 @@ async fn apply(
         {
             run_step(
                 events,
-                &mut step,
+                &mut run.step,
                 format!("delete {}/{}", s.kind.short(), s.name),
                 target.delete(s.kind, &s.name),
             )
@@ -329,7 +349,7 @@ async fn apply(
         return Ok(());
     };
     let rollback = if options.execute.rollback {
-        Some(undo(target, project, journal, options, events).await)
+        Some(undo(target, project, run.journal, options, events).await)
     } else {
         None
     };
@@ -358,38 +378,6 @@ async fn run_step<T>(
         error: result.as_ref().err().map(ToString::to_string),
     });
     result.map_err(|e| e.to_string())
-}
-
-/// Applies one object when the plan changes it (journaled); whether it was applied.
-async fn apply_one(
-    target: &KubeTarget,
-    o: &Manifest,
-    changed: &BTreeMap<(Kind, String), Action>,
-    live: &BTreeMap<(Kind, String), Value>,
-    journal: &mut Journal,
-    events: &EventSink,
-    step: &mut usize,
-) -> Result<bool, String> {
-    let key = (o.kind, o.name.clone());
-    let Some(action) = changed.get(&key) else {
-        return Ok(false);
-    };
-    let verb = if *action == Action::Create {
-        "create"
-    } else {
-        "update"
-    };
-    run_step(events, step, format!("{verb} {}", o.id()), async {
-        target.apply(o.kind, &o.name, &o.body, false).await
-    })
-    .await?;
-    match live.get(&key) {
-        Some(previous) => journal
-            .updated
-            .push((o.kind, o.name.clone(), previous.clone())),
-        None => journal.created.push(key),
-    }
-    Ok(true)
 }
 
 async fn pod_names(

@@ -305,21 +305,19 @@ pub async fn up(
     resolve_stack_images(driver, stack, &mut resolved, events).await?;
     let pinned = crate::deploy::run::pin_images(stack, &resolved.images);
     let prepared = prepare(driver, stack, spec_options, resolved.images.clone()).await?;
-    for w in &prepared.plan.warnings {
-        events.emit(EventKind::Warning { message: w.clone() });
-    }
-    if prepared.plan.is_empty() {
-        events.emit(EventKind::Planned { changes: vec![] });
+    let announced = crate::deploy::run::announce(
+        history,
+        &stack.name,
+        &prepared.plan.warnings,
+        prepared.plan.describe(),
+        events,
+    )?;
+    let Some((version, changes)) = announced else {
         return Ok(UpOutcome {
             version: None,
             changes: vec![],
         });
-    }
-    let version = history.next_version(&stack.name)?;
-    let changes = prepared.plan.describe();
-    events.emit(EventKind::Planned {
-        changes: changes.clone(),
-    });
+    };
     let result = apply::apply(driver, &pinned, prepared, version, options, events).await;
     events.emit(EventKind::Finished {
         elapsed_ms: started.elapsed().as_millis() as u64,
