@@ -158,7 +158,7 @@ const diagnostics = { errors: [], pending: new Map() }
 try {
   const context = await browser.newContext({ viewport: { width: 1366, height: 860 }, ...secure })
   const page = await context.newPage()
-  page.setDefaultTimeout(20_000)
+  page.setDefaultTimeout(45_000)
   page.on('console', (m) => {
     if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) cspErrors.push(m.text())
     if (m.type() === 'error') diagnostics.errors.push(`console: ${m.text()}`)
@@ -570,7 +570,7 @@ try {
       const a11y = await browser.newContext({ viewport: { width: 1366, height: 860 }, bypassCSP: true, storageState: state, ...secure })
       await a11y.addInitScript((t) => localStorage.setItem('windflow.theme', t), theme)
       const p = await a11y.newPage()
-      p.setDefaultTimeout(20_000)
+      p.setDefaultTimeout(45_000)
       const pages = [
         [`${org}`, '[data-test=dashboard-stats]'],
         [`${org}/stacks`, '[data-test=stacks]'],
@@ -606,7 +606,7 @@ try {
   {
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, storageState: await context.storageState(), ...secure })
     const p = await phone.newPage()
-    p.setDefaultTimeout(20_000)
+    p.setDefaultTimeout(45_000)
     const overflowing = []
     for (const [url, ready] of [
       [`${org}`, '[data-test=dashboard-stats]'],

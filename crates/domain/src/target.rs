@@ -88,6 +88,6 @@ mod tests {
             assert_eq!(TargetStatus::parse(status.as_str()), Some(status));
             assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
         }
-        assert_eq!(TargetKind::parse("kubernetes"), None);
+        assert_eq!(TargetKind::parse("nomad"), None);
     }
 }

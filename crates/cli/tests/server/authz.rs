@@ -347,6 +347,18 @@ fn table() -> Vec<(&'static str, &'static str, Value, &'static str)> {
         ),
         (
             "GET",
+            "/orgs/{org}/targets/t1/kubernetes",
+            none.clone(),
+            "viewer",
+        ),
+        (
+            "GET",
+            "/orgs/{org}/targets/t1/kubernetes/namespaces/zz-missing/pods/zz-missing/log",
+            none.clone(),
+            "viewer",
+        ),
+        (
+            "GET",
             "/orgs/{org}/targets/t1/containers/zz-missing",
             none.clone(),
             "viewer",
@@ -390,6 +402,8 @@ fn table_operations() -> BTreeSet<String> {
             "/containers/{container}/{action}",
         ),
         ("/containers/zz-missing", "/containers/{container}"),
+        ("/namespaces/zz-missing/", "/namespaces/{namespace}/"),
+        ("/pods/zz-missing/", "/pods/{pod}/"),
     ];
     table()
         .into_iter()

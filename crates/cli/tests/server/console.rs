@@ -44,7 +44,7 @@ async fn console_end_to_end_in_chromium() {
     );
 
     // A browser on a 2-core machine shared with the rest of the suite has, rarely, stalled
-    // past a step's 20 s; the e2e then prints the page's errors and unanswered requests.
+    // past a step's wait (now 45 s); the e2e then prints the page's errors and unanswered requests.
     // It runs once more on a fresh server before the test fails, and the first failure stays
     // in the test's output.
     for tls in [false, true] {
@@ -146,6 +146,7 @@ async fn run_once(
         std::process::id(),
         if tls { "-tls" } else { "" }
     );
+    let browser = crate::support::BROWSER_TURN.lock().await;
     let output = tokio::task::spawn_blocking({
         let url = url.clone();
         let stack = stack.clone();
@@ -169,6 +170,7 @@ async fn run_once(
     })
     .await
     .unwrap();
+    drop(browser);
     let _ = windflow_testkit::remove_project(docker, &stack).await;
     let _ = windflow_testkit::remove_project(docker, &format!("{stack}-gone")).await;
     let _ = std::fs::remove_dir_all(&certs);

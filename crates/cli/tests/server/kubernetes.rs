@@ -205,6 +205,7 @@ async fn console(
         web.join("dist/index.html").is_file() && web.join("node_modules/playwright-core").is_dir(),
         "web/dist or web/node_modules is missing: run scripts/build-web.sh"
     );
+    let _browser = crate::support::BROWSER_TURN.lock().await;
     let (url, kubeconfig, stack) = (
         server.url.clone(),
         kubeconfig.to_path_buf(),

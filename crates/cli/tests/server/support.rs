@@ -139,6 +139,10 @@ pub async fn deployment_events(api: &Api, id: &str) -> Vec<Value> {
 /// tests that deploy services with domains take turns with it.
 pub static GATEWAY_TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// One browser at a time: two Chromiums on the same two cores slow each other's steps, and
+/// the console e2e's steps wait a bounded time.
+pub static BROWSER_TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Removes the engine's gateway container and network, as a test that made them leaves.
 pub async fn remove_gateway(docker: &bollard::Docker) {
     // The TCP gateway first: the network cannot go while it is attached.
