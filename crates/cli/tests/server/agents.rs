@@ -4,15 +4,10 @@
 //! again from its state directory (target up, redeploy), and revocation (link closed, the
 //! agent stops with a clear message).
 
-use std::net::IpAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
-    KeyPair, KeyUsagePurpose, SanType,
-};
 use serde_json::{Value, json};
 use windflow_testkit::server::{Api, Database, Server};
 use windflow_testkit::{
@@ -24,29 +19,7 @@ use crate::support::{bin, create_stack};
 
 pub(crate) const DEPLOY_TIMEOUT: Duration = Duration::from_secs(90);
 
-/// A CA (`ca.pem`) and a server certificate for the addresses `ips` (`cert.pem`, `key.pem`)
-/// in `dir`.
-pub(crate) fn certificates(dir: &Path, ips: &[IpAddr]) {
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "windflow agent test CA");
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let ca = CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
-    std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "windflow control plane");
-    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    params.subject_alt_names = ips.iter().map(|ip| SanType::IpAddress(*ip)).collect();
-    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    let key = KeyPair::generate().unwrap();
-    let cert = params.signed_by(&key, &ca).unwrap();
-    std::fs::write(dir.join("cert.pem"), cert.pem()).unwrap();
-    std::fs::write(dir.join("key.pem"), key.serialize_pem()).unwrap();
-}
+pub(crate) use crate::support::certificates;
 
 /// `windflow serve` (SQLite) with an HTTPS listener on `listen` for agents, using the
 /// certificate in `dir` (see [`certificates`]), and a 1 s agent heartbeat.

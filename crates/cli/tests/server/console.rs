@@ -15,8 +15,7 @@ use serde_json::json;
 use windflow_testkit::server::{ADMIN_PASSWORD, Database};
 use windflow_testkit::{TEST_IMAGE, ensure_test_images, workspace_root};
 
-use crate::agents::certificates;
-use crate::support::start;
+use crate::support::{certificates, start};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_end_to_end_in_chromium() {
@@ -146,7 +145,7 @@ async fn run_once(
         std::process::id(),
         if tls { "-tls" } else { "" }
     );
-    let browser = crate::support::BROWSER_TURN.lock().await;
+    let browser = crate::BROWSER_TURN.lock().await;
     let output = tokio::task::spawn_blocking({
         let url = url.clone();
         let stack = stack.clone();

@@ -62,6 +62,33 @@ async fn a_kubernetes_target_deploys_lists_workloads_and_removes() {
     assert!(!shown.text.contains(key_marker), "{}", shown.text);
     assert!(!created.text.contains(key_marker), "{}", created.text);
     assert_eq!(shown.body["has_client_key"], true, "{}", shown.text);
+    // A cluster is one organization's: not even a server administrator shares it.
+    let shared = api
+        .patch("/orgs/default/targets/cluster", json!({ "shared": true }))
+        .await
+        .unwrap();
+    assert_eq!(shared.status, 422, "{}", shared.text);
+    assert!(
+        shared.text.contains("belongs to one organization"),
+        "{}",
+        shared.text
+    );
+    // Another organization registering the same cluster (its identity, whatever the
+    // credentials) is refused: it is this organization's.
+    let org = api
+        .post("/orgs", json!({ "slug": "other-k8s" }))
+        .await
+        .unwrap();
+    assert_eq!(org.status, 201, "{}", org.text);
+    let again = api
+        .post(
+            "/orgs/other-k8s/targets",
+            json!({ "name": "same", "kind": "kubernetes", "endpoint": "",
+                    "kubernetes": { "kubeconfig": text } }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.status, 409, "{}", again.text);
     // A cluster has no Docker engine: the container views say where to look instead.
     let containers = api
         .get("/orgs/default/targets/cluster/inventory")
@@ -205,7 +232,7 @@ async fn console(
         web.join("dist/index.html").is_file() && web.join("node_modules/playwright-core").is_dir(),
         "web/dist or web/node_modules is missing: run scripts/build-web.sh"
     );
-    let _browser = crate::support::BROWSER_TURN.lock().await;
+    let _browser = crate::BROWSER_TURN.lock().await;
     let (url, kubeconfig, stack) = (
         server.url.clone(),
         kubeconfig.to_path_buf(),

@@ -1,6 +1,7 @@
 //! Integration tests of `windflow serve`: the real binary on a free port, with SQLite and
 //! with PostgreSQL, deploying onto the real Docker engine. One test binary, one module per
-//! concern.
+//! concern; the two that drive Chromium (`console`, `kubernetes`) run from `tests/browser.rs`,
+//! alone.
 
 mod agent_gateway;
 mod agents;
@@ -8,13 +9,11 @@ mod agents_containers;
 mod api;
 mod authz;
 mod cli_client;
-mod console;
 mod crash;
 mod dns;
 mod domains;
 mod gateway;
 mod hardening;
-mod kubernetes;
 mod support;
 mod swarm;
 mod targets;

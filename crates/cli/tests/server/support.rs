@@ -139,10 +139,6 @@ pub async fn deployment_events(api: &Api, id: &str) -> Vec<Value> {
 /// tests that deploy services with domains take turns with it.
 pub static GATEWAY_TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// One browser at a time: two Chromiums on the same two cores slow each other's steps, and
-/// the console e2e's steps wait a bounded time.
-pub static BROWSER_TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 /// Removes the engine's gateway container and network, as a test that made them leaves.
 pub async fn remove_gateway(docker: &bollard::Docker) {
     // The TCP gateway first: the network cannot go while it is attached.
@@ -189,4 +185,35 @@ pub async fn run_deployment_on(api: &Api, stack: &str, target: &str, kind: &str)
         "{kind} {stack} on {target}: {done}"
     );
     done
+}
+
+/// A CA (`ca.pem`) and a server certificate for the addresses `ips` (`cert.pem`, `key.pem`)
+/// in `dir`.
+pub fn certificates(dir: &std::path::Path, ips: &[std::net::IpAddr]) {
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "windflow agent test CA");
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::CrlSign,
+    ];
+    let ca =
+        rcgen::CertifiedIssuer::self_signed(params, rcgen::KeyPair::generate().unwrap()).unwrap();
+    std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "windflow control plane");
+    params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
+    params.subject_alt_names = ips
+        .iter()
+        .map(|ip| rcgen::SanType::IpAddress(*ip))
+        .collect();
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = params.signed_by(&key, &ca).unwrap();
+    std::fs::write(dir.join("cert.pem"), cert.pem()).unwrap();
+    std::fs::write(dir.join("key.pem"), key.serialize_pem()).unwrap();
 }

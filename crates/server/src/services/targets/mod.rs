@@ -197,6 +197,7 @@ pub async fn create(
     check_local_socket(access, kind, &request.endpoint)?;
     if request.shared {
         require_sharer(access)?;
+        refuse_shared_cluster(kind)?;
     }
     check_labels(&request.labels)?;
     let environment_id = services::organizations::environment_id(
@@ -268,6 +269,18 @@ pub async fn create(
     Ok(wire_target(target, &envs))
 }
 
+/// A cluster is never shared between organizations: their stacks' namespaces would collide
+/// (two organizations' `shop` in one namespace) and each would see the other's workloads.
+fn refuse_shared_cluster(kind: TargetKind) -> ApiResult<()> {
+    if kind == TargetKind::Kubernetes {
+        return Err(ApiError::invalid(
+            "shared",
+            "a Kubernetes cluster belongs to one organization: give each organization its own cluster (or its own credentials limited to its namespaces)",
+        ));
+    }
+    Ok(())
+}
+
 fn require_sharer(access: &OrgAccess) -> ApiResult<()> {
     access.caller.require_server_admin().map_err(|_| {
         ApiError::Forbidden(
@@ -288,6 +301,9 @@ pub async fn update(
     let mut target = find(app, &access.org.id, name).await?;
     if let Some(shared) = request.shared {
         require_sharer(access)?;
+        if shared {
+            refuse_shared_cluster(target.kind)?;
+        }
         let mut config = config::TargetConfig::of(&target);
         config.shared = shared;
         target = app
