@@ -352,14 +352,12 @@ impl Translator<'_> {
             };
             let before = self.refusals.len();
             let workload = self.workload(key, &name, service, &secrets, &configs, &claims);
-            let service_object = self.service_object(key, &name, service);
+            let service_objects = self.service_objects(key, &name, service);
             let ingress = self.ingress(key, &name, service);
             if self.refusals.len() > before {
                 continue;
             }
-            if let Some(s) = service_object {
-                objects.push(s);
-            }
+            objects.extend(service_objects);
             workloads.insert(key.clone(), workload);
             tail.extend(ingress);
         }
@@ -1115,65 +1113,91 @@ impl Translator<'_> {
         update
     }
 
-    fn service_object(&mut self, key: &str, name: &str, s: &Service) -> Option<Manifest> {
+    /// The service's Service (every port, inside the cluster), and a `<name>-nodeport` Service
+    /// with only the ports published in the NodePort range, so nothing unpublished is opened on
+    /// the nodes.
+    fn service_objects(&mut self, key: &str, name: &str, s: &Service) -> Vec<Manifest> {
         let mut ports: BTreeMap<(u16, String), Option<u16>> = BTreeMap::new();
         for p in &s.ports {
-            let published = p.published.as_deref().and_then(|p| p.parse::<u16>().ok());
             let entry = ports
                 .entry((p.target, p.protocol.to_ascii_uppercase()))
                 .or_default();
-            match published {
-                Some(node) if (30000..=32767).contains(&node) => *entry = Some(node),
-                Some(other) => self.warnings.push(format!(
-                    "service {key}: published port {other} is not opened on the nodes (reach it through the {name} Service, an Ingress from x-windflow.domains, or publish a port in 30000-32767 for a NodePort)"
-                )),
+            match p.published.as_deref().filter(|p| !p.is_empty()) {
                 None => {}
+                Some(text) => match text.parse::<u16>() {
+                    Ok(node) if (30000..=32767).contains(&node) => *entry = Some(node),
+                    Ok(other) => self.warnings.push(format!(
+                        "service {key}: published port {other} is not opened on the nodes (reach it through the {name} Service, an Ingress from x-windflow.domains, or publish a port in 30000-32767 for a NodePort)"
+                    )),
+                    Err(_) => self.warnings.push(format!(
+                        "service {key}: published port range {text} is not opened on the nodes (a NodePort is one port in 30000-32767)"
+                    )),
+                },
             }
         }
         for e in &s.expose {
-            if let Some(k) = parse_expose(e) {
-                ports.entry(k).or_default();
+            match parse_expose(e) {
+                Some(k) => {
+                    ports.entry(k).or_default();
+                }
+                None => self.warnings.push(format!(
+                    "service {key}: expose {e:?} is not one port: list each port of a range"
+                )),
             }
         }
         if let Some(ingress) = &s.ingress {
             ports.entry((ingress.port, "TCP".into())).or_default();
         }
         if ports.is_empty() {
-            return None;
+            return vec![];
         }
-        let node_ports = ports.values().any(Option::is_some);
-        let list: Vec<Value> = ports
+        let port = |(port, proto): &(u16, String)| {
+            json!({
+                "name": format!("{}-{port}", proto.to_ascii_lowercase()),
+                "port": port,
+                "targetPort": port,
+                "protocol": proto,
+            })
+        };
+        let service = |this: &Self, object_name: &str, kind: &str, list: Vec<Value>| {
+            let mut body = object(
+                Kind::Service,
+                object_name,
+                Some(&this.options.namespace),
+                service_labels(&this.project, name),
+            );
+            body["spec"] = json!({
+                "type": kind,
+                "selector": selector(&this.project, name),
+                "ports": list,
+            });
+            Manifest {
+                kind: Kind::Service,
+                name: object_name.to_string(),
+                service: Some(key.to_string()),
+                body,
+            }
+        };
+        let mut out = vec![service(
+            self,
+            name,
+            "ClusterIP",
+            ports.keys().map(port).collect(),
+        )];
+        let published: Vec<Value> = ports
             .iter()
-            .map(|((port, proto), node)| {
-                let mut p = json!({
-                    "name": format!("{}-{port}", proto.to_ascii_lowercase()),
-                    "port": port,
-                    "targetPort": port,
-                    "protocol": proto,
-                });
-                if let Some(node) = node {
-                    p["nodePort"] = json!(node);
-                }
-                p
+            .filter_map(|(k, node)| {
+                let mut p = port(k);
+                p["nodePort"] = json!((*node)?);
+                Some(p)
             })
             .collect();
-        let mut body = object(
-            Kind::Service,
-            name,
-            Some(&self.options.namespace),
-            service_labels(&self.project, name),
-        );
-        body["spec"] = json!({
-            "type": if node_ports { "NodePort" } else { "ClusterIP" },
-            "selector": selector(&self.project, name),
-            "ports": list,
-        });
-        Some(Manifest {
-            kind: Kind::Service,
-            name: name.to_string(),
-            service: Some(key.to_string()),
-            body,
-        })
+        if !published.is_empty() {
+            let base: String = name.chars().take(54).collect();
+            let node_name = format!("{}-nodeport", base.trim_end_matches('-'));
+            out.push(service(self, &node_name, "NodePort", published));
+        }
+        out
     }
 
     fn ingress(&mut self, key: &str, name: &str, s: &Service) -> Option<Manifest> {

@@ -935,13 +935,44 @@ fn published_ports() {
         &Contents::default(),
         &options(),
     );
+    // Inside the cluster, every port; on the nodes, only the published one.
     let spec = &find(&t, Kind::Service, "web")["spec"];
+    assert_eq!(spec["type"], "ClusterIP");
+    assert_eq!(
+        spec["ports"],
+        json!([{ "name": "tcp-80", "port": 80, "targetPort": 80, "protocol": "TCP" }])
+    );
+    let spec = &find(&t, Kind::Service, "web-nodeport")["spec"];
     assert_eq!(spec["type"], "NodePort");
     assert_eq!(
         spec["ports"],
         json!([{ "name": "tcp-80", "port": 80, "targetPort": 80, "protocol": "TCP", "nodePort": 30080 }])
     );
     assert!(t.warnings.is_empty(), "{:?}", t.warnings);
+    let t = check(
+        &one(|s| {
+            s.ports = vec![port(80, Some("30080")), port(9000, None)];
+            s.expose = vec!["7000-7001".into()];
+        }),
+        &Contents::default(),
+        &options(),
+    );
+    let spec = &find(&t, Kind::Service, "web-nodeport")["spec"];
+    assert_eq!(spec["ports"].as_array().unwrap().len(), 1, "{spec}");
+    assert_eq!(
+        find(&t, Kind::Service, "web")["spec"]["ports"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(
+        t.warnings
+            .iter()
+            .any(|w| w.contains("expose \"7000-7001\"")),
+        "{:?}",
+        t.warnings
+    );
 
     let t = check(
         &one(|s| {
@@ -1114,6 +1145,7 @@ fn applied_annotation_is_the_body_without_it() {
         [
             Kind::Namespace,
             Kind::PersistentVolumeClaim,
+            Kind::Service,
             Kind::Service,
             Kind::StatefulSet,
             Kind::Deployment,
