@@ -62,6 +62,32 @@ async fn a_kubernetes_target_deploys_lists_workloads_and_removes() {
     assert!(!shown.text.contains(key_marker), "{}", shown.text);
     assert!(!created.text.contains(key_marker), "{}", created.text);
     assert_eq!(shown.body["has_client_key"], true, "{}", shown.text);
+    // A kubeconfig that would run a command or read a file on the server is refused.
+    for (field, user) in [
+        (
+            "exec",
+            "{exec: {apiVersion: client.authentication.k8s.io/v1, command: touch, args: [/tmp/windflow-pwned]}}",
+        ),
+        (
+            "client-key",
+            "{client-certificate: /etc/hostname, client-key: /etc/shadow}",
+        ),
+    ] {
+        let hostile = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {{server: https://127.0.0.1:16443}}\ncontexts:\n- name: c\n  context: {{cluster: c, user: u}}\ncurrent-context: c\nusers:\n- name: u\n  user: {user}\n"
+        );
+        let refused = api
+            .post(
+                "/orgs/default/targets",
+                json!({ "name": "hostile", "kind": "kubernetes", "endpoint": "",
+                        "kubernetes": { "kubeconfig": hostile } }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(refused.status, 422, "{}", refused.text);
+        assert!(refused.text.contains(field), "{}", refused.text);
+    }
+    assert!(!std::path::Path::new("/tmp/windflow-pwned").exists());
     // A cluster is one organization's: not even a server administrator shares it.
     let shared = api
         .patch("/orgs/default/targets/cluster", json!({ "shared": true }))

@@ -515,9 +515,53 @@ impl KubeTarget {
     }
 }
 
+/// A kubeconfig given as text (a server's stored target) must be self-contained: a command to
+/// run (`exec`, `auth-provider`) or a file to read (`certificate-authority`,
+/// `client-certificate`, `client-key`, `tokenFile`) would run or read on the server's host.
+fn self_contained(yaml: &str) -> Result<Kubeconfig, String> {
+    let file = Kubeconfig::from_yaml(yaml).map_err(|e| e.to_string())?;
+    let mut refused = Vec::new();
+    for named in &file.auth_infos {
+        let Some(user) = &named.auth_info else {
+            continue;
+        };
+        for (set, field) in [
+            (user.exec.is_some(), "exec"),
+            (user.auth_provider.is_some(), "auth-provider"),
+            (user.client_certificate.is_some(), "client-certificate"),
+            (user.client_key.is_some(), "client-key"),
+            (user.token_file.is_some(), "tokenFile"),
+        ] {
+            if set {
+                refused.push(format!("users[{}].user.{field}", named.name));
+            }
+        }
+    }
+    for named in &file.clusters {
+        if named
+            .cluster
+            .as_ref()
+            .is_some_and(|c| c.certificate_authority.is_some())
+        {
+            refused.push(format!(
+                "clusters[{}].cluster.certificate-authority",
+                named.name
+            ));
+        }
+    }
+    if refused.is_empty() {
+        Ok(file)
+    } else {
+        Err(format!(
+            "{} would run a command or read a file on the server: give the credentials inline (token, client-certificate-data, client-key-data, certificate-authority-data)",
+            refused.join(", ")
+        ))
+    }
+}
+
 impl KubeTarget {
     /// A target from a kubeconfig's text (a stored target's), at `context` (else its current
-    /// context).
+    /// context). The text must be self-contained (no command, no file).
     pub async fn from_kubeconfig_yaml(
         yaml: &str,
         context: Option<&str>,
@@ -527,7 +571,7 @@ impl KubeTarget {
             context: "kubeconfig".into(),
             message: e,
         };
-        let file = Kubeconfig::from_yaml(yaml).map_err(|e| invalid(e.to_string()))?;
+        let file = self_contained(yaml).map_err(invalid)?;
         let opts = KubeConfigOptions {
             context: context.map(str::to_string),
             ..Default::default()
@@ -541,7 +585,7 @@ impl KubeTarget {
     /// The API server a kubeconfig's text points at (its context's cluster), without
     /// connecting: the target's endpoint.
     pub async fn server_of(yaml: &str, context: Option<&str>) -> Result<String, String> {
-        let file = Kubeconfig::from_yaml(yaml).map_err(|e| e.to_string())?;
+        let file = self_contained(yaml)?;
         let opts = KubeConfigOptions {
             context: context.map(str::to_string),
             ..Default::default()
