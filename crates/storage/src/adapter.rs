@@ -79,6 +79,8 @@ macro_rules! impl_store {
         $crate::certificates::impl_certificate_store!($store);
         $crate::dns::impl_dns_store!($store);
         $crate::domains::impl_domain_store!($store);
+        $crate::catalog::impl_catalog_store!($store);
+        $crate::ai::impl_ai_store!($store);
 
         #[async_trait::async_trait]
         impl $crate::Store for $store {

@@ -20,6 +20,8 @@
 //! | `certificates.rs`  | [`CertificateStore`]  | `certificates`, `acme_accounts`                 |
 //! | `dns.rs`           | [`DnsStore`]          | `dns_providers`, `dns_records`                  |
 //! | `domains.rs`       | [`DomainStore`]       | `stack_domains`                                 |
+//! | `catalog.rs`       | [`CatalogStore`]      | `catalog_sources`, `catalog_templates`, `stack_templates` |
+//! | `ai.rs`            | [`AiStore`]           | `ai_providers`, `ai_requests`                   |
 //!
 //! `sql.rs` holds what they share (error mapping, JSON columns), `adapter.rs` the
 //! `impl_store!` macro that assembles them into each adapter; `record.rs`
@@ -50,7 +52,9 @@
 
 mod adapter;
 mod agents;
+mod ai;
 mod audit;
+mod catalog;
 mod certificates;
 mod deployments;
 mod dns;
@@ -71,7 +75,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub use agents::AgentStore;
+pub use ai::AiStore;
 pub use audit::AuditStore;
+pub use catalog::CatalogStore;
 pub use certificates::CertificateStore;
 pub use deployments::DeploymentStore;
 pub use dns::DnsStore;
@@ -207,6 +213,8 @@ pub trait Store:
     + CertificateStore
     + DnsStore
     + DomainStore
+    + CatalogStore
+    + AiStore
     + Send
     + Sync
     + 'static

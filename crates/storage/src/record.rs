@@ -673,3 +673,88 @@ pub struct StackDomains {
     pub updated_by: String,
     pub updated_at: Timestamp,
 }
+
+// ---- the template catalog -----------------------------------------------------------------
+
+/// A catalog source a server administrator added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogSourceRecord {
+    pub id: String,
+    pub name: String,
+    /// `git` (a repository, cloned shallow) or `http` (one file).
+    pub kind: String,
+    pub url: String,
+    /// The folder or file inside a git repository.
+    pub path: Option<String>,
+    /// A git branch or tag.
+    pub reference: Option<String>,
+    /// `coolify`, `portainer` or `windflow`.
+    pub format: String,
+    pub refresh_interval_s: i64,
+    pub refreshed_at: Option<Timestamp>,
+    pub refresh_error: Option<String>,
+    /// The last refresh's import report (per template: imported, or why not).
+    pub report: serde_json::Value,
+    pub created_at: Timestamp,
+}
+
+/// One imported template of a source, as cached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogTemplateRow {
+    pub source_id: String,
+    pub template_id: String,
+    pub version: String,
+    pub name: String,
+    pub description: String,
+    pub categories: Vec<String>,
+    /// The template file (compose text with its `x-windflow.template` block).
+    pub text: String,
+}
+
+/// The template a stack was created from: enough to upgrade it with a diff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackTemplate {
+    pub stack_id: String,
+    /// `builtin` or a catalog source's name.
+    pub source: String,
+    pub template_id: String,
+    pub version: String,
+    pub size: serde_json::Value,
+    /// The non-secret input values; secret and generated ones live as stack secrets.
+    pub inputs: serde_json::Value,
+    pub updated_by: String,
+    pub updated_at: Timestamp,
+}
+
+// ---- AI -------------------------------------------------------------------------------------
+
+/// An organization's OpenAI-compatible provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AiProviderRecord {
+    pub org_id: String,
+    pub base_url: String,
+    pub model: String,
+    /// Timeouts, token limits, the monthly budget.
+    pub settings: serde_json::Value,
+    /// The API key, sealed.
+    pub secret: Option<SecretValue>,
+    pub updated_by: String,
+    pub updated_at: Timestamp,
+}
+
+/// One AI call, for the audit and the token budget.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AiRequestRow {
+    pub id: String,
+    pub org_id: String,
+    pub user_id: String,
+    /// `generate`, `diagnose`, `optimize`.
+    pub kind: String,
+    pub model: String,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+    pub duration_ms: i64,
+    /// `ok`, or the error's kind.
+    pub outcome: String,
+    pub created_at: Timestamp,
+}

@@ -22,6 +22,7 @@ use windflow_storage::*;
 
 mod agents;
 mod audit;
+mod catalog;
 mod deployments;
 mod edge;
 mod organizations;
@@ -121,6 +122,9 @@ conformance!(
     edge::certificates_renew_at_two_thirds_and_keep_their_id,
     edge::dns_records_belong_to_their_owner,
     edge::stack_domains_by_environment,
+    catalog::catalog_sources_refresh_whole_and_keep_templates_on_error,
+    catalog::stack_templates_stay_in_their_organization,
+    catalog::ai_providers_keep_their_key_and_count_tokens,
 );
 
 // ---- fixtures -----------------------------------------------------------------------------
