@@ -108,6 +108,7 @@ fn crates_depend_one_way() {
         ("agent", &["engine", "protocol", "gateway"][..]),
         ("gateway", &["domain"][..]),
         ("dns", &[][..]),
+        ("advisor", &["domain", "compose"][..]),
         (
             "server",
             &[
