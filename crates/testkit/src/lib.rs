@@ -27,6 +27,7 @@
 pub mod conformance;
 pub mod dns;
 pub mod kube;
+pub mod openai;
 pub mod pebble;
 pub mod postgres;
 pub mod runtime_image;
