@@ -234,14 +234,22 @@ pub fn advise_text_with(
         ..options.clone()
     };
     let loaded = windflow_compose::load_from_str(name, text, &options)?;
-    let mut findings = rules::check_stack(&loaded.stack);
+    Ok(advise_loaded(text, &loaded.stack))
+}
+
+/// The findings on `stack`, already loaded from `text` by the caller (with its own options:
+/// the server's isolated load, the CLI's `.env` and `-f` files): what [`advise_text`] finds,
+/// without loading again — values that come from variables are not taken for written
+/// secrets, `x-windflow` backup declarations count, and lines are filled from `text`.
+pub fn advise_loaded(text: &str, stack: &StackSpec) -> Vec<Finding> {
+    let mut findings = rules::check_stack(stack);
     if let Some(document) = text::Document::parse(text) {
         findings.retain(|f| !document.is_from_variable(f));
-        findings.extend(document.volumes_without_backup(&loaded.stack));
+        findings.extend(document.volumes_without_backup(stack));
     }
     sort(&mut findings);
     locate_lines(text, &mut findings);
-    Ok(findings)
+    findings
 }
 
 /// Whether any finding is an error.

@@ -23,6 +23,7 @@ pub async fn run(cli: Cli) -> Result<()> {
     let g = &cli.global;
     match cli.command {
         Command::Validate => validate(g),
+        Command::Advise { strict } => crate::advise::advise(g, strict),
         Command::Config => config(g),
         Command::Plan(args) => plan(g, &args).await,
         Command::Up(args) => up(g, &args).await,
@@ -75,6 +76,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Deploy(args) => crate::remote::deploy(g, &args).await,
         Command::Deployments(args) => crate::remote::deployments(g, &args).await,
         Command::Ssh(command) => crate::ssh_trust::run(&command).await,
+        Command::Template(command) => crate::remote::template(g, &command).await,
+        Command::Ai(command) => crate::ai::run(g, &command).await,
         Command::Completion { shell } => {
             clap_complete::generate(
                 shell,

@@ -3,6 +3,8 @@
 //! This binary only parses arguments, loads config and renders: stacks are loaded by
 //! `windflow-compose`, planned by `windflow-domain`, run by `windflow-engine`.
 
+mod advise;
+mod ai;
 mod commands;
 mod connection;
 mod failure;
@@ -31,6 +33,8 @@ pub mod exit {
     pub const DEPLOY_FAILED: u8 = 5;
     /// The deployment failed and the previous version could not be fully restored.
     pub const ROLLBACK_FAILED: u8 = 6;
+    /// `advise --strict`: the advisor found an error-level finding.
+    pub const ADVICE: u8 = 7;
 }
 
 #[derive(Parser, Debug)]
@@ -39,7 +43,8 @@ pub mod exit {
     version,
     about = "Deploy docker-compose stacks onto Docker hosts: planned, health-gated, rolled back on failure.",
     after_help = "Exit codes: 0 ok, 1 failure, 2 usage, 3 invalid compose file, 4 engine or server unreachable, \
-                  5 deployment failed (previous version restored), 6 deployment failed and rollback incomplete."
+                  5 deployment failed (previous version restored), 6 deployment failed and rollback incomplete, \
+                  7 advisor errors (advise --strict)."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -137,6 +142,14 @@ pub enum Output {
 pub enum Command {
     /// Check the compose file(s): errors with file, line and field; warnings for unknown keys.
     Validate,
+    /// Review the stack against the advisor's rules (no healthcheck, latest tags, root,
+    /// privileged, the Docker socket, published database ports, literal secrets, …): each
+    /// finding at its line, with a fix.
+    Advise {
+        /// Exit with code 7 when an error-level finding exists.
+        #[arg(long)]
+        strict: bool,
+    },
     /// Print the resolved, normalized stack as `docker compose config` prints it (interpolated,
     /// merged, defaults applied; secret values left out).
     Config,
@@ -222,6 +235,13 @@ pub enum Command {
     /// SSH hosts: trust a host's key (after checking its fingerprint).
     #[command(subcommand)]
     Ssh(ssh_trust::SshCommand),
+    /// The template catalog on the WindFlow server: list, show, deploy as a stack.
+    #[command(subcommand)]
+    Template(remote::TemplateCommand),
+    /// AI: generate a stack from a description (through the server, or directly with
+    /// WINDFLOW_AI_BASE_URL), diagnose a failed deployment.
+    #[command(subcommand)]
+    Ai(ai::AiCommand),
 }
 
 #[derive(Subcommand, Debug)]

@@ -556,6 +556,9 @@ pub struct Validation {
     pub errors: Vec<FieldError>,
     pub warnings: Vec<FieldError>,
     pub services: Vec<String>,
+    /// The advisor's findings on a stack that loads (advice: none of it blocks a deployment).
+    #[serde(default)]
+    pub advice: Vec<Advice>,
 }
 
 // ---- host-access policies ------------------------------------------------------------------
@@ -1161,4 +1164,371 @@ pub struct KubePod {
     pub reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node: Option<String>,
+}
+
+// ---- the advisor --------------------------------------------------------------------------
+
+/// One finding of the stack advisor: a rule with a stable id, where, what and how to fix it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Advice {
+    /// The rule's stable id (`no-healthcheck`, `docker-socket`, …).
+    pub rule: String,
+    /// `info`, `warning` or `error`.
+    pub severity: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// The compose path (`services.db.ports[0]`).
+    pub field: String,
+    /// The 1-based line in the compose file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    pub message: String,
+    pub fix: String,
+}
+
+// ---- the template catalog -------------------------------------------------------------------
+
+/// A template of the catalog, as listed.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TemplateSummary {
+    /// `builtin`, or the name of the catalog source it came from.
+    pub source: String,
+    pub id: String,
+    pub name: String,
+    pub version: String,
+    pub description: String,
+    pub categories: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub documentation: Option<String>,
+}
+
+/// One input of a template: a `${VARIABLE}` of its compose file.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TemplateInput {
+    pub name: String,
+    pub label: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// `string`, `number`, `boolean`, `enum`, `secret`, `domain`, `port` or `size`.
+    pub kind: String,
+    pub required: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    /// How a value is generated when none is given (`password`, `hex:32`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generate: Option<String>,
+    /// The sizing formula its value is computed with (`memory / 4`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub formula: Option<String>,
+}
+
+/// A size class of a template: the resources it is given.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TemplateSize {
+    /// `small`, `medium` or `large`.
+    pub class: String,
+    pub cpus: f64,
+    pub memory_bytes: u64,
+    pub disk_bytes: u64,
+}
+
+/// A template with its inputs, sizes and compose file.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TemplateDetail {
+    #[serde(flatten)]
+    pub summary: TemplateSummary,
+    pub inputs: Vec<TemplateInput>,
+    pub sizes: Vec<TemplateSize>,
+    /// The template's compose file.
+    pub compose: String,
+    /// The advisor's findings on the template itself.
+    #[serde(default)]
+    pub advice: Vec<Advice>,
+}
+
+/// The resources to size a template for: a class, or explicit figures (which win).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct SizeRequest {
+    /// `small` (default), `medium` or `large`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpus: Option<f64>,
+    /// Bytes, or a size such as `512MiB`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disk: Option<String>,
+}
+
+/// Deploy a template as a new stack (or, with `dry_run`, only show what it would be).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DeployTemplateRequest {
+    /// The new stack's name.
+    pub stack: String,
+    #[serde(default)]
+    pub description: String,
+    /// The target to size for (its capacity is checked) and, with `deploy`, to deploy onto.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    #[serde(default)]
+    pub size: SizeRequest,
+    /// Input values by name; secrets among them are stored encrypted.
+    #[serde(default)]
+    pub values: std::collections::BTreeMap<String, String>,
+    /// Also start a deployment onto `target`.
+    #[serde(default)]
+    pub deploy: bool,
+    /// Resolve, size and validate only: nothing is created.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// An input's value as resolved for a deployment; a secret's value is never shown.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ResolvedInput {
+    pub name: String,
+    pub secret: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// `given`, `default`, `generated`, `kept`, `formula` or `builtin`.
+    pub origin: String,
+    /// For a formula: the formula and the figures it used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
+}
+
+/// What deploying a template made (or, for a dry run, would make).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TemplateDeployment {
+    pub template: TemplateSummary,
+    pub stack: String,
+    pub size: TemplateSize,
+    pub inputs: Vec<ResolvedInput>,
+    /// The advisor's findings and the loader's warnings, with lines.
+    pub advice: Vec<Advice>,
+    #[serde(default)]
+    pub warnings: Vec<String>,
+    /// The deployment started with `deploy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<String>,
+    pub dry_run: bool,
+}
+
+/// The template a stack came from, and whether its source has a newer version.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StackTemplateInfo {
+    pub source: String,
+    pub id: String,
+    pub version: String,
+    /// The version the catalog has now, when it differs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available: Option<String>,
+    pub size: serde_json::Value,
+    pub inputs: serde_json::Value,
+}
+
+/// Move a stack to the catalog's current version of its template: a new stack version.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct UpgradeTemplateRequest {
+    /// New or changed input values (others are kept).
+    #[serde(default)]
+    pub values: std::collections::BTreeMap<String, String>,
+    /// Show the diff only.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// The result of a template upgrade: the diff, and the new version unless a dry run.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TemplateUpgrade {
+    pub from: String,
+    pub to: String,
+    pub diff: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack_version: Option<i64>,
+    pub inputs: Vec<ResolvedInput>,
+}
+
+/// A catalog source (server administrators add them; every organization sees their
+/// templates).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CatalogSource {
+    pub name: String,
+    /// `git` or `http`.
+    pub kind: String,
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// `coolify`, `portainer` or `windflow`.
+    pub format: String,
+    pub refresh_interval_s: i64,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub refreshed_at: Option<OffsetDateTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_error: Option<String>,
+    pub templates: i64,
+    /// The last import's report: what could not be imported or mapped, per template.
+    pub report: Vec<ImportNote>,
+}
+
+/// One line of an import report.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ImportNote {
+    /// The template's file or title in the source.
+    pub template: String,
+    /// `imported`, `skipped` (not imported) or `partial` (imported with something unmapped).
+    pub outcome: String,
+    /// A stable reason code (`unsupported-key`, `needs-repository`, `does-not-load`, …).
+    pub reason: String,
+    pub message: String,
+}
+
+/// Add a catalog source.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreateCatalogSourceRequest {
+    pub name: String,
+    /// A git repository (`https://…`, `git://…`, `ssh://…`, `file://…`) or, with `kind: http`,
+    /// the URL of one file (a Portainer list, a template).
+    pub url: String,
+    /// `git` (default) or `http`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// The folder or file inside the repository (`templates/compose`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// A branch or tag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// `coolify`, `portainer` or `windflow`.
+    pub format: String,
+    /// Seconds between scheduled refreshes (default one day; 0: on demand only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_interval_s: Option<i64>,
+}
+
+// ---- AI -------------------------------------------------------------------------------------
+
+/// An organization's OpenAI-compatible provider (the API key is never shown).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AiProvider {
+    pub base_url: String,
+    pub model: String,
+    pub api_key_set: bool,
+    pub timeout_s: u64,
+    pub max_tokens: u32,
+    /// Tokens the organization may use per calendar month (0: no limit).
+    pub monthly_token_budget: i64,
+    /// Tokens used this month.
+    pub tokens_this_month: i64,
+    /// Ask for JSON-schema constrained output (llama.cpp, vLLM, OpenAI).
+    pub json_schema: bool,
+}
+
+/// Set the organization's AI provider. `api_key` absent keeps the stored key; empty clears it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SetAiProviderRequest {
+    pub base_url: String,
+    pub model: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_s: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monthly_token_budget: Option<i64>,
+    #[serde(default)]
+    pub json_schema: bool,
+}
+
+/// Generate a stack from a description.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AiGenerateRequest {
+    pub description: String,
+    /// The target to size for and plan against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// Repair rounds (1–5, default 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_rounds: Option<u32>,
+}
+
+/// One round of the generate-and-repair loop.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AiRound {
+    pub round: u32,
+    /// What WindFlow's loader and advisor found in that round's answer (`file:line: field: message`).
+    pub problems: Vec<String>,
+}
+
+/// A generated stack: it loads without errors; its advice and, with a target, its plan.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AiGenerated {
+    pub compose: String,
+    pub rounds: Vec<AiRound>,
+    pub advice: Vec<Advice>,
+    /// The plan against the target, one line per action.
+    #[serde(default)]
+    pub plan: Vec<String>,
+    pub model: String,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+}
+
+/// A model's diagnosis of a failed deployment, with a fix as a diff of the compose file.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AiDiagnosis {
+    pub cause: String,
+    /// A corrected compose file that loads, when the model proposed one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compose: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
+    pub model: String,
+}
+
+/// Proposals for an existing stack, as a diff: never applied without the user.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AiProposal {
+    pub summary: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compose: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
+    pub advice: Vec<Advice>,
+    pub model: String,
+}
+
+/// One AI call of the organization (the audit of AI use).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AiRequestRecord {
+    pub id: String,
+    pub user: String,
+    pub kind: String,
+    pub model: String,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+    pub duration_ms: i64,
+    pub outcome: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
 }

@@ -64,6 +64,7 @@ pub async fn rotate_secret_key(config: &ServeConfig) -> anyhow::Result<usize> {
     let targets = crate::services::targets::config::reseal_all(store.as_ref(), &keyring).await?;
     let certificates = crate::services::certificates::reseal_all(store.as_ref(), &keyring).await?;
     let dns_providers = crate::services::dns::reseal_all(store.as_ref(), &keyring).await?;
+    let ai_providers = crate::services::ai::reseal_all(store.as_ref(), &keyring).await?;
     keyring.drop_old_keys()?;
-    Ok(secrets + targets + certificates + dns_providers)
+    Ok(secrets + targets + certificates + dns_providers + ai_providers)
 }

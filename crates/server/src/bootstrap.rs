@@ -131,11 +131,15 @@ pub async fn maintenance(state: AppState, mut shutdown: watch::Receiver<bool>) {
     // Let's Encrypt's 90): an hourly pass is early enough and retries with backoff.
     let mut renewals = tokio::time::interval(Duration::from_secs(3600));
     let mut dns_health = tokio::time::interval(services::dns::HEALTH_INTERVAL);
+    // Catalog sources are refreshed on their own intervals (a day by default); a pass every
+    // ten minutes finds those that are due.
+    let mut catalog = tokio::time::interval(Duration::from_secs(600));
     loop {
         tokio::select! {
             _ = certificate_metrics.tick() => services::certificates::publish_metrics(&state).await,
             _ = renewals.tick() => services::gateway::renew_due(&state).await,
             _ = dns_health.tick() => services::dns::check_all(&state).await,
+            _ = catalog.tick() => services::catalog::sources::refresh_due(&state).await,
             _ = upkeep.tick() => state.metrics.run_upkeep(),
             _ = trim.tick() => release_free_memory(),
             _ = health.tick() => {

@@ -123,6 +123,16 @@ pub struct ServeArgs {
     /// without a `public-address` label
     #[arg(long, env = "WINDFLOW_PUBLIC_ADDRESS", value_name = "ADDRESS")]
     pub public_address: Option<String>,
+    /// An AI provider URL prefix organizations may use although it is on an internal network
+    /// (loopback, private, link-local), e.g. a local Ollama or llama.cpp server; repeat for
+    /// several (comma-separated in the environment). Public endpoints need no allowance.
+    #[arg(
+        long = "ai-allow-endpoint",
+        env = "WINDFLOW_AI_ALLOW_ENDPOINTS",
+        value_name = "URL",
+        value_delimiter = ','
+    )]
+    pub ai_allow_endpoints: Vec<String>,
 }
 
 /// The same keys, from the TOML file.
@@ -156,6 +166,7 @@ struct FileConfig {
     gateway_http: Option<SocketAddr>,
     gateway_https: Option<SocketAddr>,
     public_address: Option<String>,
+    ai_allow_endpoints: Option<Vec<String>>,
 }
 
 /// Where certificates come from.
@@ -216,6 +227,8 @@ pub struct ServeConfig {
     pub agent_heartbeat: Duration,
     pub acme: AcmeConfig,
     pub gateway: GatewaySettings,
+    /// AI provider URL prefixes allowed although internal (`--ai-allow-endpoint`).
+    pub ai_allowed_endpoints: Vec<String>,
 }
 
 impl ServeConfig {
@@ -374,6 +387,15 @@ impl ServeConfig {
                     .map(|a| a.trim().to_string())
                     .filter(|a| !a.is_empty()),
             },
+            ai_allowed_endpoints: if args.ai_allow_endpoints.is_empty() {
+                file.ai_allow_endpoints.unwrap_or_default()
+            } else {
+                args.ai_allow_endpoints
+            }
+            .into_iter()
+            .map(|e| e.trim().to_string())
+            .filter(|e| !e.is_empty())
+            .collect(),
         })
     }
 }

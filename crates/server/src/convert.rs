@@ -192,3 +192,30 @@ pub fn page_request(limit: Option<i64>, offset: Option<i64>) -> rec::PageRequest
         offset.unwrap_or(0).max(0),
     )
 }
+
+/// The advisor's finding as the API shows it.
+pub fn advice(finding: windflow_advisor::Finding) -> wire::Advice {
+    wire::Advice {
+        rule: finding.rule.to_string(),
+        severity: format!("{:?}", finding.severity).to_lowercase(),
+        service: finding.service,
+        field: finding.field,
+        line: finding.line.map(|l| l as u32),
+        message: finding.message,
+        fix: finding.fix,
+    }
+}
+
+pub fn ai_request(row: rec::AiRequestRow, user: String) -> wire::AiRequestRecord {
+    wire::AiRequestRecord {
+        id: row.id,
+        user,
+        kind: row.kind,
+        model: row.model,
+        prompt_tokens: row.prompt_tokens,
+        completion_tokens: row.completion_tokens,
+        duration_ms: row.duration_ms,
+        outcome: row.outcome,
+        at: time(row.created_at),
+    }
+}

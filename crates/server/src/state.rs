@@ -37,6 +37,8 @@ pub struct App {
     pub agents: Arc<crate::agents::Registry>,
     /// One lock per target: its gateway is configured by one deployment at a time.
     pub gateway_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// AI calls per organization: the rate and the calls in flight.
+    pub ai_limiter: crate::services::ai::AiLimiter,
 }
 
 impl App {
@@ -68,6 +70,7 @@ impl App {
             instance,
             agents: Arc::new(crate::agents::Registry::new(config_heartbeat)),
             gateway_locks: Mutex::new(HashMap::new()),
+            ai_limiter: Default::default(),
         }
     }
 }

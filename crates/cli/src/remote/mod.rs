@@ -4,6 +4,8 @@
 //! *Invariant:* no engine calls here: the server plans and deploys; this module sends
 //! requests, follows event streams and renders them with the same renderer as `up`.
 
+pub mod ai;
+pub mod catalog;
 pub mod certificates;
 pub mod client;
 pub mod commands;
@@ -16,6 +18,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
+pub use catalog::{TemplateCommand, template};
 pub use certificates::{CertCommand, cert};
 pub use commands::{deploy, deployments, login, logout, logs, rollback, stack};
 pub use dns::{DnsCommand, dns};

@@ -375,6 +375,58 @@ fn table() -> Vec<(&'static str, &'static str, Value, &'static str)> {
             json!({}),
             "operator",
         ),
+        ("GET", "/orgs/{org}/templates", none.clone(), "viewer"),
+        (
+            "GET",
+            "/orgs/{org}/templates/builtin/zz-missing",
+            none.clone(),
+            "viewer",
+        ),
+        (
+            "POST",
+            "/orgs/{org}/templates/builtin/zz-missing/deploy",
+            json!({"stack": "Bad Name"}),
+            "admin",
+        ),
+        (
+            "GET",
+            "/orgs/{org}/stacks/s1/template",
+            none.clone(),
+            "viewer",
+        ),
+        (
+            "POST",
+            "/orgs/{org}/stacks/zz-missing/template/upgrade",
+            json!({}),
+            "admin",
+        ),
+        ("GET", "/orgs/{org}/ai/provider", none.clone(), "viewer"),
+        (
+            "PUT",
+            "/orgs/{org}/ai/provider",
+            json!({"base_url": "ftp://x", "model": "m"}),
+            "admin",
+        ),
+        ("DELETE", "/orgs/{org}/ai/provider", none.clone(), "admin"),
+        (
+            "POST",
+            "/orgs/{org}/ai/generate",
+            json!({"description": ""}),
+            "operator",
+        ),
+        ("GET", "/orgs/{org}/ai/requests", none.clone(), "admin"),
+        (
+            "POST",
+            "/orgs/{org}/deployments/zz-missing/diagnose",
+            json!({}),
+            "operator",
+        ),
+        (
+            "POST",
+            "/orgs/{org}/stacks/zz-missing/optimize",
+            json!({}),
+            "operator",
+        ),
         ("GET", "/orgs/{org}/audit", none, "admin"),
     ]
 }
@@ -404,6 +456,7 @@ fn table_operations() -> BTreeSet<String> {
         ("/containers/zz-missing", "/containers/{container}"),
         ("/namespaces/zz-missing/", "/namespaces/{namespace}/"),
         ("/pods/zz-missing/", "/pods/{pod}/"),
+        ("/templates/builtin/zz-missing", "/templates/{source}/{id}"),
     ];
     table()
         .into_iter()

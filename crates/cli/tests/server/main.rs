@@ -6,6 +6,7 @@
 mod agent_gateway;
 mod agents;
 mod agents_containers;
+mod ai;
 mod api;
 mod authz;
 mod cli_client;

@@ -3,9 +3,11 @@
 //! id, a tracing span, metrics by route, body limit, problem details).
 
 mod agents;
+mod ai;
 mod audit;
 mod auth;
 mod body;
+mod catalog;
 mod certificates;
 mod containers;
 mod deployments;
@@ -57,6 +59,8 @@ use crate::state::AppState;
         (name = "deployments", description = "Durable deployments and their events"),
         (name = "certificates", description = "Certificates the gateways serve: uploaded or issued through ACME"),
         (name = "dns", description = "DNS providers, their zones with DNSSEC, and the records that follow deployments with their health"),
+        (name = "catalog", description = "Templates: the built-in catalog and the server's catalog sources (Coolify, Portainer, WindFlow), deployed as stacks and upgraded with a diff"),
+        (name = "ai", description = "AI through the organization's OpenAI-compatible provider: generate, diagnose, optimize — every answer checked by WindFlow's loader, policy and advisor"),
         (name = "policies", description = "Host-access policies: what host-level features stacks may use"),
         (name = "audit", description = "Who did what"),
         (name = "health", description = "Probes and metrics"),
@@ -102,7 +106,9 @@ fn api_router() -> OpenApiRouter<AppState> {
                 .merge(deployments::router())
                 .merge(policies::router())
                 .merge(audit::router())
-                .merge(agents::router()),
+                .merge(agents::router())
+                .merge(catalog::router())
+                .merge(ai::router()),
         )
         .merge(health::router())
 }

@@ -242,9 +242,28 @@ pub async fn preview_plan(
         .await?
         .content;
     let target = services::targets::find(app, org, &request.target).await?;
+    let plan = plan_content(app, org, &stack.name, Some(&stack.id), &content, &target).await?;
+    Ok(wire::PlanPreview {
+        version,
+        unchanged: plan.is_empty(),
+        changes: plan.describe(),
+    })
+}
+
+/// What deploying `content` as stack `stack_name` onto `target` would change, checked against
+/// the compose loader and the effective host-access policy first. `stack_id` names the
+/// stack's variables for interpolation (none for a stack not created yet).
+pub async fn plan_content(
+    app: &App,
+    org: &str,
+    stack_name: &str,
+    stack_id: Option<&str>,
+    content: &str,
+    target: &Target,
+) -> ApiResult<deploy::DeployPlan> {
     let environment =
-        services::stacks::validation_environment(app.store.as_ref(), org, Some(&stack.id)).await?;
-    let loaded = services::stacks::load(&stack.name, &content, environment).map_err(|d| {
+        services::stacks::validation_environment(app.store.as_ref(), org, stack_id).await?;
+    let loaded = services::stacks::load(stack_name, content, environment).map_err(|d| {
         ApiError::Invalid {
             message: "the compose file is invalid".into(),
             errors: d.iter().map(services::stacks::field_error).collect(),
@@ -253,29 +272,24 @@ pub async fn preview_plan(
     let refused = policy_violations(
         app,
         org,
-        &content,
+        content,
         &loaded.stack,
         target.environment_id.as_deref(),
-        &target,
+        target,
     )
     .await?;
     if !refused.is_empty() {
-        return Err(policy_refusal(&target, refused));
+        return Err(policy_refusal(target, refused));
     }
     let environment =
         services::targets::kubernetes::environment_name(app, org, target.environment_id.as_deref())
             .await?;
     let orchestrator =
-        services::targets::orchestrator_for(app, &target, &stack.name, environment.as_deref())
+        services::targets::orchestrator_for(app, target, stack_name, environment.as_deref())
             .await?;
-    let plan = deploy::plan(&orchestrator, &loaded.stack, &PlanOptions::default())
+    deploy::plan(&orchestrator, &loaded.stack, &PlanOptions::default())
         .await
-        .map_err(|e| ApiError::Unavailable(format!("target {}: {e}", target.name)))?;
-    Ok(wire::PlanPreview {
-        version,
-        unchanged: plan.is_empty(),
-        changes: plan.describe(),
-    })
+        .map_err(|e| ApiError::Unavailable(format!("target {}: {e}", target.name)))
 }
 
 /// What the effective host-access policy of a deployment onto `target` refuses in `stack`.

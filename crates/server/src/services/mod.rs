@@ -11,7 +11,9 @@
 //! target drivers; `tests/architecture.rs` checks `routes` holds neither.
 
 pub mod agents;
+pub mod ai;
 pub mod audit;
+pub mod catalog;
 pub mod certificates;
 pub mod containers;
 pub mod deployments;

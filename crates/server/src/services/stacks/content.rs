@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 
 use windflow_compose::{Diagnostic, LoadOptions, Loaded};
 use windflow_domain::policy::HostAccessPolicy;
-use windflow_protocol::{FieldError, StackDiff, Validation};
+use windflow_protocol::{Advice, FieldError, StackDiff, Validation};
 use windflow_storage::{Store, VariableScope, VariableValue};
 
+use crate::convert;
 use crate::error::ApiError;
 use crate::services;
 
@@ -62,6 +63,7 @@ pub fn validate(
             }],
             warnings: Vec::new(),
             services: Vec::new(),
+            advice: Vec::new(),
         };
     }
     match load(name, content, environment) {
@@ -72,6 +74,7 @@ pub fn validate(
                 errors: refused,
                 warnings: loaded.warnings.iter().map(field_error).collect(),
                 services: loaded.stack.services.keys().cloned().collect(),
+                advice: advice(content, &loaded.stack),
             }
         }
         Err(diagnostics) => Validation {
@@ -79,8 +82,17 @@ pub fn validate(
             errors: diagnostics.iter().map(field_error).collect(),
             warnings: Vec::new(),
             services: Vec::new(),
+            advice: Vec::new(),
         },
     }
+}
+
+/// The advisor's findings on a loaded stack, with the lines of `content`.
+pub fn advice(content: &str, stack: &windflow_domain::StackSpec) -> Vec<Advice> {
+    windflow_advisor::advise_loaded(content, stack)
+        .into_iter()
+        .map(convert::advice)
+        .collect()
 }
 
 /// Validation as a request error: 422 with every diagnostic.

@@ -110,18 +110,46 @@ pub async fn create(
         &policies.organization,
     );
     require_valid(&validation)?;
+    let (stack, version) = insert(
+        app,
+        access,
+        request.name,
+        request.description,
+        request.content,
+        request.message.unwrap_or_else(|| "created".into()),
+    )
+    .await?;
+    let deployed = deployed_on(app, &stack).await?;
+    Ok(StackDetail {
+        deleting: stack.delete_requested_at.is_some(),
+        stack: convert::stack(stack),
+        current: convert::stack_version(version),
+        services: validation.services,
+        deployed,
+    })
+}
+
+/// Stores a new stack whose content the caller validated, and records it.
+pub async fn insert(
+    app: &App,
+    access: &OrgAccess,
+    name: String,
+    description: String,
+    content: String,
+    message: String,
+) -> ApiResult<(Stack, windflow_storage::StackVersion)> {
     let now = now_ms();
     let (stack, version) = app
         .store
         .create_stack(NewStack {
             id: new_id(),
             org_id: access.org.id.clone(),
-            name: request.name,
-            description: request.description,
+            name,
+            description,
             first_version: NewStackVersion {
-                content: request.content,
+                content,
                 author_id: access.caller.user.id.clone(),
-                message: request.message.unwrap_or_else(|| "created".into()),
+                message,
                 created_at: now,
             },
             created_at: now,
@@ -136,14 +164,7 @@ pub async fn create(
         json!({ "version": 1 }),
     )
     .await;
-    let deployed = deployed_on(app, &stack).await?;
-    Ok(StackDetail {
-        deleting: stack.delete_requested_at.is_some(),
-        stack: convert::stack(stack),
-        current: convert::stack_version(version),
-        services: validation.services,
-        deployed,
-    })
+    Ok((stack, version))
 }
 
 /// Where `stack` runs, by target.
