@@ -577,6 +577,7 @@ try {
         [`${org}/stacks/${stack}`, '[data-test=yaml-editor]'],
         [`${org}/stacks/${stack}?tab=history`, '.el-table'],
         [`${org}/stacks/${stack}/deploy`, '[data-test=preview]'],
+        [`${org}/catalog`, '[data-test=catalog]'],
         [`${org}/deployments`, '.el-table'],
         [deployedUrl, '[data-test=deployment-state]'],
         [`${org}/targets`, '[data-test=targets]'],

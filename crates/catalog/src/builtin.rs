@@ -6,8 +6,60 @@
 
 use crate::template::Template;
 
-/// (file name, text) of every curated template. Empty until the curated set lands.
-pub const BUILTIN: &[(&str, &str)] = &[];
+/// (file name, text) of every curated template.
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("ghost.yaml", include_str!("../templates/ghost.yaml")),
+    ("gitea.yaml", include_str!("../templates/gitea.yaml")),
+    (
+        "grafana-prometheus.yaml",
+        include_str!("../templates/grafana-prometheus.yaml"),
+    ),
+    ("keycloak.yaml", include_str!("../templates/keycloak.yaml")),
+    ("mariadb.yaml", include_str!("../templates/mariadb.yaml")),
+    (
+        "mattermost.yaml",
+        include_str!("../templates/mattermost.yaml"),
+    ),
+    ("metabase.yaml", include_str!("../templates/metabase.yaml")),
+    ("mongodb.yaml", include_str!("../templates/mongodb.yaml")),
+    ("mysql.yaml", include_str!("../templates/mysql.yaml")),
+    ("n8n.yaml", include_str!("../templates/n8n.yaml")),
+    (
+        "nextcloud.yaml",
+        include_str!("../templates/nextcloud.yaml"),
+    ),
+    ("nginx.yaml", include_str!("../templates/nginx.yaml")),
+    (
+        "plausible.yaml",
+        include_str!("../templates/plausible.yaml"),
+    ),
+    (
+        "postgresql.yaml",
+        include_str!("../templates/postgresql.yaml"),
+    ),
+    ("rabbitmq.yaml", include_str!("../templates/rabbitmq.yaml")),
+    ("redis.yaml", include_str!("../templates/redis.yaml")),
+    (
+        "seaweedfs.yaml",
+        include_str!("../templates/seaweedfs.yaml"),
+    ),
+    (
+        "static-site.yaml",
+        include_str!("../templates/static-site.yaml"),
+    ),
+    (
+        "uptime-kuma.yaml",
+        include_str!("../templates/uptime-kuma.yaml"),
+    ),
+    (
+        "vaultwarden.yaml",
+        include_str!("../templates/vaultwarden.yaml"),
+    ),
+    (
+        "wordpress.yaml",
+        include_str!("../templates/wordpress.yaml"),
+    ),
+];
 
 /// The curated templates, each with `source` set to `builtin:<file>`. One that does not
 /// parse is left out (the test below keeps that from shipping).
@@ -35,5 +87,9 @@ mod tests {
             }
         }
         assert_eq!(builtin().len(), BUILTIN.len());
+        assert!(
+            BUILTIN.len() >= 20,
+            "the curated set has at least 20 templates"
+        );
     }
 }

@@ -22,6 +22,17 @@ export function configureClient(h: Hooks) {
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
+/** The session's headers for a request made without the client (a streamed POST): its CSRF token. */
+export function sessionHeaders(method: string): Record<string, string> {
+  const token = hooks.csrfToken()
+  return token && MUTATING.has(method.toUpperCase()) ? { [CSRF_HEADER]: token } : {}
+}
+
+/** Tells the console the session is gone (a 401 seen outside the client, on a streamed POST). */
+export function sessionExpired() {
+  hooks.onUnauthorized()
+}
+
 const auth: Middleware = {
   onRequest({ request }) {
     const token = hooks.csrfToken()

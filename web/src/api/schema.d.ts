@@ -144,6 +144,65 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/catalog/sources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The server's catalog sources with their last import report (server administrators). */
+        get: operations["list_sources"];
+        put?: never;
+        /**
+         * Add a catalog source (server administrators): a git repository or the URL of one file,
+         *     in Coolify, Portainer or WindFlow format. It is fetched and imported first; a source that
+         *     cannot be fetched is a 422 and nothing is stored.
+         */
+        post: operations["create_source"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/catalog/sources/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a catalog source and its templates (stacks made from them stay). */
+        delete: operations["delete_source"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/catalog/sources/{name}/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refresh a catalog source now. A failed refresh keeps the previous templates; its error
+         *     is in the answer.
+         */
+        post: operations["refresh_source"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs": {
         parameters: {
             query?: never;
@@ -228,6 +287,74 @@ export interface paths {
          *     its target is marked down. The target stays (delete it separately).
          */
         delete: operations["revoke_agent"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/ai/generate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Generate a stack from a description. The model's answer is loaded by WindFlow's compose
+         *     loader, checked against the host-access policy and the advisor, and repaired in a loop
+         *     (the diagnostics fed back) up to `max_rounds`; only a stack that loads without errors is
+         *     returned, with its plan against `target`. With `Accept: text/event-stream` the progress
+         *     streams as `progress` events and the answer comes as a `result` event (or `error`);
+         *     closing the connection cancels the call.
+         */
+        post: operations["generate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/ai/provider": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organization's AI provider (never its key). 404 when none is set: the AI features
+         *     are then hidden, and everything else works.
+         */
+        get: operations["show_provider"];
+        /**
+         * Set the organization's OpenAI-compatible provider (OpenAI, LiteLLM, Ollama, vLLM,
+         *     llama.cpp's server). The API key is sealed and write-only: leave it out to keep the
+         *     stored one. A provider on an internal network needs a server administrator's
+         *     `--ai-allow-endpoint`.
+         */
+        put: operations["set_provider"];
+        post?: never;
+        /** Remove the organization's AI provider and its key. */
+        delete: operations["delete_provider"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/ai/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization's AI calls: who, what for, which model, tokens, time and outcome. */
+        get: operations["list_requests"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -360,6 +487,28 @@ export interface paths {
          *     step and the previous version is put back.
          */
         post: operations["cancel_deployment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/deployments/{id}/diagnose": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask the model why a deployment failed: it gets the compose file, the plan, the events,
+         *     the services' last log lines and the advisor's findings (secret values redacted), and
+         *     answers with a cause and a fix as a diff that WindFlow's checks accept — to apply as a
+         *     new stack version.
+         */
+        post: operations["diagnose"];
         delete?: never;
         options?: never;
         head?: never;
@@ -799,6 +948,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org}/stacks/{stack}/optimize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Proposals for a stack (limits, healthchecks, image pinning) as a diff: nothing is
+         *     applied.
+         */
+        post: operations["optimize"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org}/stacks/{stack}/plan": {
         parameters: {
             query?: never;
@@ -833,6 +1002,43 @@ export interface paths {
          *     that succeeded there before the current one. Queued like any deployment.
          */
         post: operations["rollback_stack"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/stacks/{stack}/template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The template a stack was created from, and the catalog's newer version when there is one. */
+        get: operations["show_stack_template"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/stacks/{stack}/template/upgrade": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upgrade a stack to the catalog's version of its template: its inputs (generated secrets
+         *     included) kept, the diff shown, a new stack version written unless `dry_run`.
+         */
+        post: operations["upgrade_stack_template"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1215,6 +1421,62 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org}/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The catalog: WindFlow's built-in templates, then those of the server's catalog sources. */
+        get: operations["list_templates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/templates/{source}/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One template: its inputs, size classes, compose file and the advisor's findings on it. */
+        get: operations["show_template"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/templates/{source}/{id}/deploy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deploy a template as a new stack: inputs checked, secrets generated and stored
+         *     encrypted, sizing formulas computed for the size class (refused when the target cannot
+         *     fit it), the compose file loaded and checked against the host-access policy. With
+         *     `deploy`, a deployment onto `target` starts; with `dry_run`, nothing is created.
+         */
+        post: operations["deploy_template"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users": {
         parameters: {
             query?: never;
@@ -1312,6 +1574,23 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description One finding of the stack advisor: a rule with a stable id, where, what and how to fix it. */
+        Advice: {
+            /** @description The rule's stable id (`no-healthcheck`, `docker-socket`, …). */
+            rule: string;
+            /** @description `info`, `warning` or `error`. */
+            severity: string;
+            service?: string | null;
+            /** @description The compose path (`services.db.ports[0]`). */
+            field: string;
+            /**
+             * Format: int32
+             * @description The 1-based line in the compose file.
+             */
+            line?: number | null;
+            message: string;
+            fix: string;
+        };
         /** @description An enrolled agent as listed by `GET /orgs/{org}/agents`. */
         Agent: {
             id: string;
@@ -1326,6 +1605,91 @@ export interface components {
             revoked: boolean;
             /** Format: date-time */
             created_at: string;
+        };
+        /** @description A model's diagnosis of a failed deployment, with a fix as a diff of the compose file. */
+        AiDiagnosis: {
+            cause: string;
+            /** @description A corrected compose file that loads, when the model proposed one. */
+            compose?: string | null;
+            diff?: string | null;
+            model: string;
+        };
+        /** @description Generate a stack from a description. */
+        AiGenerateRequest: {
+            description: string;
+            /** @description The target to size for and plan against. */
+            target?: string | null;
+            /**
+             * Format: int32
+             * @description Repair rounds (1–5, default 3).
+             */
+            max_rounds?: number | null;
+        };
+        /** @description A generated stack: it loads without errors; its advice and, with a target, its plan. */
+        AiGenerated: {
+            compose: string;
+            rounds: components["schemas"]["AiRound"][];
+            advice: components["schemas"]["Advice"][];
+            /** @description The plan against the target, one line per action. */
+            plan?: string[];
+            model: string;
+            /** Format: int64 */
+            prompt_tokens: number;
+            /** Format: int64 */
+            completion_tokens: number;
+        };
+        /** @description Proposals for an existing stack, as a diff: never applied without the user. */
+        AiProposal: {
+            summary: string;
+            compose?: string | null;
+            diff?: string | null;
+            advice: components["schemas"]["Advice"][];
+            model: string;
+        };
+        /** @description An organization's OpenAI-compatible provider (the API key is never shown). */
+        AiProvider: {
+            base_url: string;
+            model: string;
+            api_key_set: boolean;
+            /** Format: int64 */
+            timeout_s: number;
+            /** Format: int32 */
+            max_tokens: number;
+            /**
+             * Format: int64
+             * @description Tokens the organization may use per calendar month (0: no limit).
+             */
+            monthly_token_budget: number;
+            /**
+             * Format: int64
+             * @description Tokens used this month.
+             */
+            tokens_this_month: number;
+            /** @description Ask for JSON-schema constrained output (llama.cpp, vLLM, OpenAI). */
+            json_schema: boolean;
+        };
+        /** @description One AI call of the organization (the audit of AI use). */
+        AiRequestRecord: {
+            id: string;
+            user: string;
+            kind: string;
+            model: string;
+            /** Format: int64 */
+            prompt_tokens: number;
+            /** Format: int64 */
+            completion_tokens: number;
+            /** Format: int64 */
+            duration_ms: number;
+            outcome: string;
+            /** Format: date-time */
+            at: string;
+        };
+        /** @description One round of the generate-and-repair loop. */
+        AiRound: {
+            /** Format: int32 */
+            round: number;
+            /** @description What WindFlow's loader and advisor found in that round's answer (`file:line: field: message`). */
+            problems: string[];
         };
         ApiToken: {
             id: string;
@@ -1352,6 +1716,29 @@ export interface components {
             ip?: string | null;
             /** Format: date-time */
             at: string;
+        };
+        /**
+         * @description A catalog source (server administrators add them; every organization sees their
+         *     templates).
+         */
+        CatalogSource: {
+            name: string;
+            /** @description `git` or `http`. */
+            kind: string;
+            url: string;
+            path?: string | null;
+            reference?: string | null;
+            /** @description `coolify`, `portainer` or `windflow`. */
+            format: string;
+            /** Format: int64 */
+            refresh_interval_s: number;
+            /** Format: date-time */
+            refreshed_at?: string | null;
+            refresh_error?: string | null;
+            /** Format: int64 */
+            templates: number;
+            /** @description The last import's report: what could not be imported or mapped, per template. */
+            report: components["schemas"]["ImportNote"][];
         };
         /** @description A certificate the gateways serve. Its private key never leaves the server. */
         Certificate: {
@@ -1398,6 +1785,28 @@ export interface components {
             memory_bytes: number;
             /** Format: int64 */
             memory_limit_bytes: number;
+        };
+        /** @description Add a catalog source. */
+        CreateCatalogSourceRequest: {
+            name: string;
+            /**
+             * @description A git repository (`https://…`, `git://…`, `ssh://…`, `file://…`) or, with `kind: http`,
+             *     the URL of one file (a Portainer list, a template).
+             */
+            url: string;
+            /** @description `git` (default) or `http`. */
+            kind?: string | null;
+            /** @description The folder or file inside the repository (`templates/compose`). */
+            path?: string | null;
+            /** @description A branch or tag. */
+            reference?: string | null;
+            /** @description `coolify`, `portainer` or `windflow`. */
+            format: string;
+            /**
+             * Format: int64
+             * @description Seconds between scheduled refreshes (default one day; 0: on demand only).
+             */
+            refresh_interval_s?: number | null;
         };
         CreateDeploymentRequest: {
             stack: string;
@@ -1516,6 +1925,23 @@ export interface components {
         CreatedToken: {
             token: components["schemas"]["ApiToken"];
             secret: string;
+        };
+        /** @description Deploy a template as a new stack (or, with `dry_run`, only show what it would be). */
+        DeployTemplateRequest: {
+            /** @description The new stack's name. */
+            stack: string;
+            description?: string;
+            /** @description The target to size for (its capacity is checked) and, with `deploy`, to deploy onto. */
+            target?: string | null;
+            size?: components["schemas"]["SizeRequest"];
+            /** @description Input values by name; secrets among them are stored encrypted. */
+            values?: {
+                [key: string]: string;
+            };
+            /** @description Also start a deployment onto `target`. */
+            deploy?: boolean;
+            /** @description Resolve, size and validate only: nothing is created. */
+            dry_run?: boolean;
         };
         /** @description A stack running on a target. */
         DeployedStack: {
@@ -1840,6 +2266,16 @@ export interface components {
             /** @description Absolute host paths under which bind mounts are allowed (below `privileged`). */
             allowed_host_paths?: string[];
         };
+        /** @description One line of an import report. */
+        ImportNote: {
+            /** @description The template's file or title in the source. */
+            template: string;
+            /** @description `imported`, `skipped` (not imported) or `partial` (imported with something unmapped). */
+            outcome: string;
+            /** @description A stable reason code (`unsupported-key`, `needs-repository`, `does-not-load`, …). */
+            reason: string;
+            message: string;
+        };
         /** @description Everything one target's engine holds. */
         Inventory: {
             containers: components["schemas"]["InventoryContainer"][];
@@ -2126,6 +2562,16 @@ export interface components {
             database: components["schemas"]["Check"];
             engine: components["schemas"]["Check"];
         };
+        /** @description An input's value as resolved for a deployment; a secret's value is never shown. */
+        ResolvedInput: {
+            name: string;
+            secret: boolean;
+            value?: string | null;
+            /** @description `given`, `default`, `generated`, `kept`, `formula` or `builtin`. */
+            origin: string;
+            /** @description For a formula: the formula and the figures it used. */
+            why?: string | null;
+        };
         /**
          * @description A member's role in one organization, from least to most powerful.
          * @enum {string}
@@ -2173,6 +2619,19 @@ export interface components {
             /** Format: date-time */
             expires_at?: string | null;
         };
+        /** @description Set the organization's AI provider. `api_key` absent keeps the stored key; empty clears it. */
+        SetAiProviderRequest: {
+            base_url: string;
+            model: string;
+            api_key?: string | null;
+            /** Format: int64 */
+            timeout_s?: number | null;
+            /** Format: int32 */
+            max_tokens?: number | null;
+            /** Format: int64 */
+            monthly_token_budget?: number | null;
+            json_schema?: boolean;
+        };
         /** @description Sets a service's domains in the control plane, over its compose file's. */
         SetDomainsRequest: {
             domains: string[];
@@ -2197,6 +2656,16 @@ export interface components {
         SetVariableRequest: {
             value: string;
             secret?: boolean;
+        };
+        /** @description The resources to size a template for: a class, or explicit figures (which win). */
+        SizeRequest: {
+            /** @description `small` (default), `medium` or `large`. */
+            class?: string | null;
+            /** Format: double */
+            cpus?: number | null;
+            /** @description Bytes, or a size such as `512MiB`. */
+            memory?: string | null;
+            disk?: string | null;
         };
         Stack: {
             id: string;
@@ -2238,6 +2707,16 @@ export interface components {
             unified: string;
             added_lines: number;
             removed_lines: number;
+        };
+        /** @description The template a stack came from, and whether its source has a newer version. */
+        StackTemplateInfo: {
+            source: string;
+            id: string;
+            version: string;
+            /** @description The version the catalog has now, when it differs. */
+            available?: string | null;
+            size: unknown;
+            inputs: unknown;
         };
         StackVersion: {
             /** Format: int64 */
@@ -2364,6 +2843,81 @@ export interface components {
             cert?: string | null;
             key?: string | null;
         };
+        /** @description What deploying a template made (or, for a dry run, would make). */
+        TemplateDeployment: {
+            template: components["schemas"]["TemplateSummary"];
+            stack: string;
+            size: components["schemas"]["TemplateSize"];
+            inputs: components["schemas"]["ResolvedInput"][];
+            /** @description The advisor's findings and the loader's warnings, with lines. */
+            advice: components["schemas"]["Advice"][];
+            warnings?: string[];
+            /** @description The deployment started with `deploy`. */
+            deployment?: string | null;
+            dry_run: boolean;
+        };
+        /** @description A template with its inputs, sizes and compose file. */
+        TemplateDetail: components["schemas"]["TemplateSummary"] & {
+            inputs: components["schemas"]["TemplateInput"][];
+            sizes: components["schemas"]["TemplateSize"][];
+            /** @description The template's compose file. */
+            compose: string;
+            /** @description The advisor's findings on the template itself. */
+            advice?: components["schemas"]["Advice"][];
+        };
+        /** @description One input of a template: a `${VARIABLE}` of its compose file. */
+        TemplateInput: {
+            name: string;
+            label: string;
+            description?: string;
+            /** @description `string`, `number`, `boolean`, `enum`, `secret`, `domain`, `port` or `size`. */
+            kind: string;
+            required: boolean;
+            default?: string | null;
+            options?: string[];
+            /** Format: double */
+            min?: number | null;
+            /** Format: double */
+            max?: number | null;
+            pattern?: string | null;
+            /** @description How a value is generated when none is given (`password`, `hex:32`, …). */
+            generate?: string | null;
+            /** @description The sizing formula its value is computed with (`memory / 4`). */
+            formula?: string | null;
+        };
+        /** @description A size class of a template: the resources it is given. */
+        TemplateSize: {
+            /** @description `small`, `medium` or `large`. */
+            class: string;
+            /** Format: double */
+            cpus: number;
+            /** Format: int64 */
+            memory_bytes: number;
+            /** Format: int64 */
+            disk_bytes: number;
+        };
+        /** @description A template of the catalog, as listed. */
+        TemplateSummary: {
+            /** @description `builtin`, or the name of the catalog source it came from. */
+            source: string;
+            id: string;
+            name: string;
+            version: string;
+            description: string;
+            categories: string[];
+            tags?: string[];
+            logo?: string | null;
+            documentation?: string | null;
+        };
+        /** @description The result of a template upgrade: the diff, and the new version unless a dry run. */
+        TemplateUpgrade: {
+            from: string;
+            to: string;
+            diff: string;
+            /** Format: int64 */
+            stack_version?: number | null;
+            inputs: components["schemas"]["ResolvedInput"][];
+        };
         /** @enum {string} */
         TokenScope: "read" | "write";
         /**
@@ -2397,6 +2951,15 @@ export interface components {
             /** @description Sets a new password (admins resetting someone else's). */
             password?: string | null;
         };
+        /** @description Move a stack to the catalog's current version of its template: a new stack version. */
+        UpgradeTemplateRequest: {
+            /** @description New or changed input values (others are kept). */
+            values?: {
+                [key: string]: string;
+            };
+            /** @description Show the diff only. */
+            dry_run?: boolean;
+        };
         /** @description A certificate to store under a name: its chain (leaf first) and private key, PEM. */
         UploadCertificateRequest: {
             chain_pem: string;
@@ -2423,6 +2986,8 @@ export interface components {
             errors: components["schemas"]["FieldError"][];
             warnings: components["schemas"]["FieldError"][];
             services: string[];
+            /** @description The advisor's findings on a stack that loads (advice: none of it blocks a deployment). */
+            advice?: components["schemas"]["Advice"][];
         };
         /** @description A variable or secret. A secret's value is never returned. */
         Variable: {
@@ -2744,6 +3309,154 @@ export interface operations {
             };
         };
     };
+    list_sources: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogSource"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_source: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateCatalogSourceRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogSource"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_source: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Source name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    refresh_source: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Source name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogSource"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_orgs: {
         parameters: {
             query?: never;
@@ -2947,6 +3660,227 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    generate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AiGenerateRequest"];
+            };
+        };
+        responses: {
+            /** @description the stack, or with Accept: text/event-stream its progress and result */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AiGenerated"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    show_provider: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AiProvider"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_provider: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetAiProviderRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AiProvider"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_provider: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_requests: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AiRequestRecord"][];
+                };
             };
             403: {
                 headers: {
@@ -3359,6 +4293,62 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    diagnose: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+                /** @description Deployment id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AiDiagnosis"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4714,6 +5704,62 @@ export interface operations {
             };
         };
     };
+    optimize: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+                /** @description Stack name */
+                stack: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AiProposal"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     plan_stack: {
         parameters: {
             query?: never;
@@ -4820,6 +5866,98 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    show_stack_template: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+                /** @description Stack name */
+                stack: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StackTemplateInfo"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    upgrade_stack_template: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+                /** @description Stack name */
+                stack: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpgradeTemplateRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateUpgrade"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5889,6 +7027,145 @@ export interface operations {
                 };
             };
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_templates: {
+        parameters: {
+            query?: {
+                /** @description Search in names, ids, descriptions and tags. */
+                q?: string;
+                /** @description Only this category. */
+                category?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateSummary"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    show_template: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+                /** @description `builtin` or a catalog source's name */
+                source: string;
+                /** @description The template's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateDetail"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deploy_template: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+                /** @description `builtin` or a catalog source's name */
+                source: string;
+                /** @description The template's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeployTemplateRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateDeployment"];
+                };
+            };
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateDeployment"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -12,7 +12,7 @@ const params =
     Object.fromEntries(names.map((n) => [n, route.params[n]]))
 
 /** The sections of an organization; `/<section>…` without `/o/<org>` is an older link. */
-const SECTIONS = /^\/(stacks|targets|certificates|dns|deployments|admin)(\/|$)/
+const SECTIONS = /^\/(stacks|catalog|targets|certificates|dns|deployments|admin)(\/|$)/
 
 const routes: RouteRecordRaw[] = [
   { path: '/login', name: 'login', component: () => import('@/views/LoginView.vue'), meta: { public: true } },
@@ -35,6 +35,15 @@ const routes: RouteRecordRaw[] = [
       { path: 'stacks/new', name: 'stack-new', component: () => import('@/views/StackView.vue') },
       { path: 'stacks/:stack', name: 'stack', component: () => import('@/views/StackView.vue'), props: params('stack') },
       { path: 'stacks/:stack/deploy', name: 'deploy', component: () => import('@/views/DeployView.vue'), props: params('stack') },
+      { path: 'catalog', name: 'catalog', component: () => import('@/views/CatalogView.vue') },
+      // The breadcrumb of a template's source: the catalog.
+      { path: 'catalog/:source', redirect: (to) => ({ name: 'catalog', params: { org: to.params.org } }) },
+      {
+        path: 'catalog/:source/:id',
+        name: 'template',
+        component: () => import('@/views/TemplateView.vue'),
+        props: params('source', 'id'),
+      },
       { path: 'certificates', name: 'certificates', component: () => import('@/views/CertificatesView.vue') },
       { path: 'dns', name: 'dns', component: () => import('@/views/DnsView.vue') },
       { path: 'deployments', name: 'deployments', component: () => import('@/views/DeploymentsView.vue') },

@@ -8,6 +8,8 @@ vi.mock('@/views/StacksView.vue', () => ({ default: { render: () => null } }))
 vi.mock('@/views/DeploymentsView.vue', () => ({ default: { render: () => null } }))
 vi.mock('@/views/CertificatesView.vue', () => ({ default: { render: () => null } }))
 vi.mock('@/views/DnsView.vue', () => ({ default: { render: () => null } }))
+vi.mock('@/views/CatalogView.vue', () => ({ default: { render: () => null } }))
+vi.mock('@/views/TemplateView.vue', () => ({ default: { render: () => null } }))
 vi.mock('@/views/LoginView.vue', () => ({ default: { render: () => null } }))
 vi.mock('@/components/AppLayout.vue', () => ({ default: { render: () => null } }))
 
@@ -66,6 +68,20 @@ describe('router: the organization is in the URL', () => {
     expect(router.currentRoute.value.name).toBe('dns')
     await router.push('/dns')
     expect(router.currentRoute.value.fullPath).toBe('/o/alpha/dns')
+  })
+
+  it('the catalog is a section of the organization; a template has its own page', async () => {
+    const s = useSessionStore()
+    s.setInfo(info(['alpha']) as never)
+    await router.push('/o/alpha/catalog')
+    expect(router.currentRoute.value.name).toBe('catalog')
+    await router.push('/o/alpha/catalog/builtin/redis')
+    expect(router.currentRoute.value.name).toBe('template')
+    expect(router.currentRoute.value.params).toMatchObject({ source: 'builtin', id: 'redis' })
+    await router.push('/o/alpha/catalog/builtin')
+    expect(router.currentRoute.value.fullPath).toBe('/o/alpha/catalog')
+    await router.push('/catalog?q=redis')
+    expect(router.currentRoute.value.fullPath).toBe('/o/alpha/catalog?q=redis')
   })
 
   it('an organization the user is not in does not become the current one', async () => {

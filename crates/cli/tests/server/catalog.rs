@@ -92,7 +92,16 @@ impl Repository {
         let root = std::env::temp_dir().join(unique_project("catalog-git"));
         let work = root.join("work");
         std::fs::create_dir_all(&work).unwrap();
-        git(&root, &["init", "--quiet", "--bare", "--initial-branch=main", "templates.git"]);
+        git(
+            &root,
+            &[
+                "init",
+                "--quiet",
+                "--bare",
+                "--initial-branch=main",
+                "templates.git",
+            ],
+        );
         git(&work, &["init", "--quiet", "--initial-branch=main"]);
         git(&work, &["remote", "add", "origin", "../templates.git"]);
         Repository {
@@ -118,8 +127,13 @@ impl Repository {
     fn serve(&mut self) {
         // `git daemon` would run git-daemon as a child of its own, which killing `git` leaves
         // behind: run git-daemon itself.
-        let exec_path = Command::new("git").arg("--exec-path").output().expect("git");
-        let exec_path = String::from_utf8_lossy(&exec_path.stdout).trim().to_string();
+        let exec_path = Command::new("git")
+            .arg("--exec-path")
+            .output()
+            .expect("git");
+        let exec_path = String::from_utf8_lossy(&exec_path.stdout)
+            .trim()
+            .to_string();
         let child = Command::new(Path::new(&exec_path).join("git-daemon"))
             .args([
                 "--reuseaddr",
@@ -136,7 +150,10 @@ impl Repository {
         self.daemon = Some(child);
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(std::time::Instant::now() < deadline, "git daemon did not listen");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "git daemon did not listen"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -187,7 +204,10 @@ async fn container_env(stack: &str) -> (Vec<String>, i64) {
         .unwrap();
     assert_eq!(list.len(), 1, "{list:?}");
     let inspect = docker
-        .inspect_container(list[0].id.as_deref().unwrap(), None::<InspectContainerOptions>)
+        .inspect_container(
+            list[0].id.as_deref().unwrap(),
+            None::<InspectContainerOptions>,
+        )
         .await
         .unwrap();
     let env = inspect.config.unwrap().env.unwrap_or_default();
@@ -222,7 +242,10 @@ async fn remove(api: &Api, stack: &str) {
 async fn templates_from_a_git_source_deploy_size_and_upgrade() {
     let mut repo = Repository::create();
     repo.write("windflow/hello.yaml", &template("1.0.0", ""));
-    repo.write("coolify/uptime-kuma.yaml", &coolify_corpus("uptime-kuma.yaml"));
+    repo.write(
+        "coolify/uptime-kuma.yaml",
+        &coolify_corpus("uptime-kuma.yaml"),
+    );
     repo.write("coolify/n8n.yaml", &coolify_corpus("n8n.yaml"));
     repo.write("coolify/broken.yaml", "services:\n  web:\n\timage: x\n");
     repo.push("v1");
@@ -230,11 +253,15 @@ async fn templates_from_a_git_source_deploy_size_and_upgrade() {
 
     let server = start(Database::Sqlite).await;
     let admin = server.admin().await.unwrap();
-    let source = json!({"name": "team", "url": repo.url(), "path": "windflow", "format": "windflow"});
+    let source =
+        json!({"name": "team", "url": repo.url(), "path": "windflow", "format": "windflow"});
 
     // Only server administrators add sources (an organization admin is not one).
     let org_admin = member(&server, &admin, "olga", "default", "admin").await;
-    let denied = org_admin.post("/catalog/sources", source.clone()).await.unwrap();
+    let denied = org_admin
+        .post("/catalog/sources", source.clone())
+        .await
+        .unwrap();
     assert_eq!(denied.status, 403, "{}", denied.text);
     // A URL the server cannot fetch is refused, nothing stored.
     let unreachable = admin
@@ -277,7 +304,10 @@ async fn templates_from_a_git_source_deploy_size_and_upgrade() {
     );
 
     // Every member sees the catalog: built-in templates and the sources'.
-    let listed = org_admin.get("/orgs/default/templates?q=hello").await.unwrap();
+    let listed = org_admin
+        .get("/orgs/default/templates?q=hello")
+        .await
+        .unwrap();
     assert_eq!(listed.status, 200, "{}", listed.text);
     assert_eq!(listed.body[0]["source"], "team", "{}", listed.text);
     let kuma = org_admin
@@ -285,7 +315,15 @@ async fn templates_from_a_git_source_deploy_size_and_upgrade() {
         .await
         .unwrap();
     assert_eq!(kuma.status, 200, "{}", kuma.text);
-    assert!(kuma.body["inputs"].as_array().unwrap().iter().any(|i| i["kind"] == "domain"), "{}", kuma.text);
+    assert!(
+        kuma.body["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["kind"] == "domain"),
+        "{}",
+        kuma.text
+    );
 
     // Bad input: a value outside the enum, named by its input; nothing created.
     let stack = unique_project("hello");
@@ -297,7 +335,11 @@ async fn templates_from_a_git_source_deploy_size_and_upgrade() {
         .await
         .unwrap();
     assert_eq!(bad.status, 422, "{}", bad.text);
-    assert_eq!(bad.body["errors"][0]["field"], "values.MODE", "{}", bad.text);
+    assert_eq!(
+        bad.body["errors"][0]["field"], "values.MODE",
+        "{}",
+        bad.text
+    );
     // A size the target cannot fit, once the target's capacity is known.
     wait_for_capacity(&admin).await;
     let huge = org_admin
@@ -322,17 +364,39 @@ async fn templates_from_a_git_source_deploy_size_and_upgrade() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| (i["name"].as_str().unwrap().into(), i["origin"].as_str().unwrap().into()))
+        .map(|i| {
+            (
+                i["name"].as_str().unwrap().into(),
+                i["origin"].as_str().unwrap().into(),
+            )
+        })
         .collect();
-    for (name, origin) in [("GREETING", "default"), ("TOKEN", "generated"), ("CACHE_BYTES", "formula")] {
-        assert!(origins.contains(&(name.into(), origin.into())), "{origins:?}");
+    for (name, origin) in [
+        ("GREETING", "default"),
+        ("TOKEN", "generated"),
+        ("CACHE_BYTES", "formula"),
+    ] {
+        assert!(
+            origins.contains(&(name.into(), origin.into())),
+            "{origins:?}"
+        );
     }
     for input in dry.body["inputs"].as_array().unwrap() {
         if input["secret"] == true {
-            assert!(input.get("value").is_none(), "a secret is never shown: {input}");
+            assert!(
+                input.get("value").is_none(),
+                "a secret is never shown: {input}"
+            );
         }
     }
-    assert_eq!(org_admin.get(&format!("/orgs/default/stacks/{stack}")).await.unwrap().status, 404);
+    assert_eq!(
+        org_admin
+            .get(&format!("/orgs/default/stacks/{stack}"))
+            .await
+            .unwrap()
+            .status,
+        404
+    );
 
     // Deploy it for real: small (256 MiB).
     let deployed = org_admin
@@ -348,8 +412,15 @@ async fn templates_from_a_git_source_deploy_size_and_upgrade() {
     let (env, memory) = container_env(&stack).await;
     assert_eq!(env_value(&env, "GREETING"), "bonjour");
     assert_eq!(env_value(&env, "MODE"), "fast");
-    assert_eq!(env_value(&env, "CACHE_BYTES"), (256u64 << 20 >> 2).to_string());
-    assert_eq!(memory, 256 << 20, "the size class's memory is the container's limit");
+    assert_eq!(
+        env_value(&env, "CACHE_BYTES"),
+        (256u64 << 20 >> 2).to_string()
+    );
+    assert_eq!(
+        memory,
+        256 << 20,
+        "the size class's memory is the container's limit"
+    );
     let token = env_value(&env, "TOKEN").to_string();
     assert!(
         token.len() == 16 && token.chars().all(|c| c.is_ascii_hexdigit()),
@@ -360,10 +431,20 @@ async fn templates_from_a_git_source_deploy_size_and_upgrade() {
         .get(&format!("/orgs/default/stacks/{stack}/variables"))
         .await
         .unwrap();
-    let token_var = variables.body.as_array().unwrap().iter().find(|v| v["name"] == "TOKEN").unwrap();
+    let token_var = variables
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "TOKEN")
+        .unwrap();
     assert_eq!(token_var["secret"], true);
     assert!(token_var.get("value").is_none(), "{}", variables.text);
-    for text in [&variables.text, &deployed.text, &admin.get("/orgs/default/audit").await.unwrap().text] {
+    for text in [
+        &variables.text,
+        &deployed.text,
+        &admin.get("/orgs/default/audit").await.unwrap().text,
+    ] {
         assert!(!text.contains(&token), "the generated secret leaked");
     }
     let info = org_admin
@@ -375,47 +456,93 @@ async fn templates_from_a_git_source_deploy_size_and_upgrade() {
 
     // Version 1.1.0 lands in the repository; a refresh brings it; the stack upgrades with a
     // diff and keeps its generated secret.
-    repo.write("windflow/hello.yaml", &template("1.1.0", "\n      EDITION: \"2\""));
+    repo.write(
+        "windflow/hello.yaml",
+        &template("1.1.0", "\n      EDITION: \"2\""),
+    );
     repo.push("v1.1.0");
-    let refreshed = admin.post("/catalog/sources/team/refresh", json!({})).await.unwrap();
+    let refreshed = admin
+        .post("/catalog/sources/team/refresh", json!({}))
+        .await
+        .unwrap();
     assert_eq!(refreshed.status, 200, "{}", refreshed.text);
-    assert!(refreshed.body.get("refresh_error").is_none(), "{}", refreshed.text);
+    assert!(
+        refreshed.body.get("refresh_error").is_none(),
+        "{}",
+        refreshed.text
+    );
     let info = org_admin
         .get(&format!("/orgs/default/stacks/{stack}/template"))
         .await
         .unwrap();
     assert_eq!(info.body["available"], "1.1.0", "{}", info.text);
     let preview = org_admin
-        .post(&format!("/orgs/default/stacks/{stack}/template/upgrade"), json!({"dry_run": true}))
+        .post(
+            &format!("/orgs/default/stacks/{stack}/template/upgrade"),
+            json!({"dry_run": true}),
+        )
         .await
         .unwrap();
     assert_eq!(preview.status, 200, "{}", preview.text);
-    assert!(preview.body["diff"].as_str().unwrap().contains("+      EDITION: \"2\""), "{}", preview.text);
+    assert!(
+        preview.body["diff"]
+            .as_str()
+            .unwrap()
+            .contains("+      EDITION: \"2\""),
+        "{}",
+        preview.text
+    );
     assert!(preview.body.get("stack_version").is_none());
     let upgraded = org_admin
-        .post(&format!("/orgs/default/stacks/{stack}/template/upgrade"), json!({}))
+        .post(
+            &format!("/orgs/default/stacks/{stack}/template/upgrade"),
+            json!({}),
+        )
         .await
         .unwrap();
     assert_eq!(upgraded.status, 200, "{}", upgraded.text);
     assert_eq!(upgraded.body["stack_version"], 2, "{}", upgraded.text);
     let redeploy = org_admin
-        .post("/orgs/default/deployments", json!({"stack": stack, "target": "local"}))
+        .post(
+            "/orgs/default/deployments",
+            json!({"stack": stack, "target": "local"}),
+        )
         .await
         .unwrap();
     assert_eq!(redeploy.status, 201, "{}", redeploy.text);
     wait_succeeded(&org_admin, redeploy.body["id"].as_str().unwrap()).await;
     let (env, _) = container_env(&stack).await;
     assert_eq!(env_value(&env, "EDITION"), "2");
-    assert_eq!(env_value(&env, "TOKEN"), token, "the generated secret is kept");
-    assert_eq!(env_value(&env, "GREETING"), "bonjour", "the given value is kept");
+    assert_eq!(
+        env_value(&env, "TOKEN"),
+        token,
+        "the generated secret is kept"
+    );
+    assert_eq!(
+        env_value(&env, "GREETING"),
+        "bonjour",
+        "the given value is kept"
+    );
 
     // The repository goes away: a refresh fails, says why, and keeps the templates.
     repo.stop();
-    let failed = admin.post("/catalog/sources/team/refresh", json!({})).await.unwrap();
+    let failed = admin
+        .post("/catalog/sources/team/refresh", json!({}))
+        .await
+        .unwrap();
     assert_eq!(failed.status, 200, "{}", failed.text);
-    assert!(failed.body["refresh_error"].as_str().is_some_and(|e| e.contains("git clone")), "{}", failed.text);
+    assert!(
+        failed.body["refresh_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("git clone")),
+        "{}",
+        failed.text
+    );
     assert_eq!(failed.body["templates"], 1, "{}", failed.text);
-    let still = org_admin.get("/orgs/default/templates/team/hello").await.unwrap();
+    let still = org_admin
+        .get("/orgs/default/templates/team/hello")
+        .await
+        .unwrap();
     assert_eq!(still.status, 200, "{}", still.text);
     assert_eq!(still.body["version"], "1.1.0");
 
@@ -427,10 +554,17 @@ async fn wait_for_capacity(api: &Api) {
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
         let target = api.get("/orgs/default/targets/local").await.unwrap();
-        if target.body["info"]["memory_bytes"].as_u64().is_some_and(|m| m > 0) {
+        if target.body["info"]["memory_bytes"]
+            .as_u64()
+            .is_some_and(|m| m > 0)
+        {
             return;
         }
-        assert!(std::time::Instant::now() < deadline, "no capacity: {}", target.text);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no capacity: {}",
+            target.text
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }

@@ -87,7 +87,12 @@ impl Cli {
     }
 
     async fn run_with_stdin(&self, args: &[&str], stdin: Option<&str>) -> Run {
+        self.run_full(args, stdin, &[]).await
+    }
+
+    async fn run_full(&self, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Run {
         let mut command = tokio::process::Command::new(support::bin());
+        command.envs(env.iter().copied());
         command
             .args(args)
             .current_dir(&self.home)
@@ -554,4 +559,90 @@ async fn deploy_follow_logs_failure_and_rollback() {
             .is_empty()
     );
     drop(guard);
+}
+
+/// `windflow advise` (no server), `windflow template` against a server, and `windflow ai
+/// generate` straight to an OpenAI-compatible provider (a scripted one on loopback) with the
+/// repair loop.
+#[tokio::test(flavor = "multi_thread")]
+async fn advise_templates_and_ai_generate() {
+    let cli = Cli::new();
+    cli.write(
+        "compose.yml",
+        "services:\n  web:\n    image: busybox:latest\n    privileged: true\n",
+    );
+    let run = cli.run(&["-f", "compose.yml", "advise"]).await;
+    assert_eq!(run.code, 0, "{run}");
+    assert!(
+        run.stdout.contains("compose.yml:4: error[privileged]"),
+        "{run}"
+    );
+    assert!(
+        run.stdout
+            .contains("compose.yml:3: warning[latest-image-tag]"),
+        "{run}"
+    );
+    let run = cli.run(&["-f", "compose.yml", "advise", "--strict"]).await;
+    assert_eq!(run.code, 7, "{run}");
+    let run = cli
+        .run(&["-f", "compose.yml", "--output", "json", "advise"])
+        .await;
+    let findings = run.json()["findings"].as_array().unwrap().clone();
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["rule"] == "privileged" && f["line"] == 4 && f["severity"] == "error"),
+        "{run}"
+    );
+
+    let server = support::start(Database::Sqlite).await;
+    assert_eq!(cli.login(&server.url).await.code, 0);
+    let run = cli.run(&["template", "ls", "redis"]).await;
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.starts_with("redis "), "{run}");
+    let run = cli
+        .run(&[
+            "template",
+            "deploy",
+            "redis",
+            "--stack",
+            "cache",
+            "--size",
+            "small",
+            "--dry-run",
+        ])
+        .await;
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains("would create stack cache"), "{run}");
+    assert!(run.stdout.contains("REDIS_PASSWORD"), "{run}");
+    assert!(run.stdout.contains("(secret)"), "{run}");
+    assert!(run.stdout.contains("formula"), "{run}");
+
+    let broken = "```yaml\nservices:\n  web:\n\timage: x\n```";
+    let fixed = "services:\n  web:\n    image: busybox:1.36\n    restart: unless-stopped\n    healthcheck:\n      test: [\"CMD\", \"true\"]\n";
+    let provider = windflow_testkit::openai::ScriptedServer::start([
+        windflow_testkit::openai::answer(broken),
+        windflow_testkit::openai::answer(&format!("```yaml\n{fixed}```")),
+    ])
+    .await;
+    let run = cli
+        .run_full(
+            &["ai", "generate", "a web server", "-o", "generated.yml"],
+            None,
+            &[
+                ("WINDFLOW_AI_BASE_URL", &provider.url),
+                ("WINDFLOW_AI_MODEL", "scripted"),
+            ],
+        )
+        .await;
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stderr.contains("round 2/3"), "{run}");
+    assert_eq!(
+        std::fs::read_to_string(cli.home.join("generated.yml")).unwrap(),
+        fixed
+    );
+    assert!(
+        provider.requests()[1].contents().contains("compose.yaml:3"),
+        "the diagnostics were fed back"
+    );
 }

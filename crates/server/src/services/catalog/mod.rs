@@ -82,22 +82,33 @@ pub async fn list(
     let needle = query
         .map(|q| q.trim().to_lowercase())
         .filter(|q| !q.is_empty());
-    Ok(out
+    let mut found: Vec<(u8, wire::TemplateSummary)> = out
         .into_iter()
         .filter(|t| {
             category.is_none_or(|c| t.categories.iter().any(|tc| tc.eq_ignore_ascii_case(c)))
         })
-        .filter(|t| {
-            needle.as_ref().is_none_or(|n| {
-                t.id.contains(n.as_str())
-                    || t.name.to_lowercase().contains(n.as_str())
-                    || t.description.to_lowercase().contains(n.as_str())
-                    || t.tags
-                        .iter()
-                        .any(|tag| tag.to_lowercase().contains(n.as_str()))
-            })
+        .filter_map(|t| {
+            let Some(n) = needle.as_deref() else {
+                return Some((0, t));
+            };
+            // Best matches first: the id itself, then in the id or name, then elsewhere.
+            let score = if t.id == n {
+                0
+            } else if t.id.contains(n) || t.name.to_lowercase().contains(n) {
+                1
+            } else if t.description.to_lowercase().contains(n)
+                || t.tags.iter().any(|tag| tag.to_lowercase().contains(n))
+            {
+                2
+            } else {
+                return None;
+            };
+            Some((score, t))
         })
-        .collect())
+        .collect();
+    // A stable sort: within a score, built-in templates first, then each source's.
+    found.sort_by_key(|(score, _)| *score);
+    Ok(found.into_iter().map(|(_, t)| t).collect())
 }
 
 /// One template, parsed.
