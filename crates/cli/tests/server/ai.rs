@@ -221,6 +221,32 @@ async fn generate_repairs_redacts_streams_and_records() {
     assert_eq!(hopeless.status, 422, "{}", hopeless.text);
     assert!(hopeless.text.contains("2 round"), "{}", hopeless.text);
 
+    // The client goes away mid-call: the call is cancelled and recorded as such.
+    provider.push(Reply::Delay(
+        std::time::Duration::from_secs(20),
+        Box::new(answer(&fenced(FIXED))),
+    ));
+    let gone = reqwest::Client::new()
+        .post(format!("{}/api/v1/orgs/default/ai/generate", admin.base))
+        .bearer_auth(admin.token.as_deref().unwrap())
+        .header("accept", "text/event-stream")
+        .json(&json!({"description": "a web server"}))
+        .timeout(std::time::Duration::from_secs(2))
+        .send()
+        .await;
+    if let Ok(response) = gone {
+        let _ = response.text().await;
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let calls = admin.get("/orgs/default/ai/requests").await.unwrap();
+        if calls.body[0]["outcome"] == "cancelled" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{}", calls.text);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
     // A viewer may read the provider's settings but not spend tokens.
     let viewer = member(&server, &admin, "vera", "default", "viewer").await;
     assert_eq!(

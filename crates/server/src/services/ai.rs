@@ -372,10 +372,50 @@ struct Call<'a> {
     model: String,
     _permit: AiPermit<'a>,
     started: Instant,
+    /// What [`Call::record`] is for: set once the call is recorded. A call dropped before
+    /// (the client closed the stream) is recorded as cancelled by `Drop`.
+    kind: &'static str,
+    recorded: bool,
+}
+
+impl Drop for Call<'_> {
+    fn drop(&mut self) {
+        if self.recorded {
+            return;
+        }
+        // Cancelled mid-call (the request's future was dropped): record it from a task of its
+        // own, since nothing awaits here. The tokens spent are not known.
+        let store = self.app.store.clone();
+        let row = self.row(self.kind, None, "cancelled");
+        let audit = windflow_storage::NewAuditEntry {
+            id: new_id(),
+            org_id: Some(self.access.org.id.clone()),
+            actor_id: Some(self.access.caller.user.id.clone()),
+            actor: self.access.caller.user.username.clone(),
+            action: format!("ai.{}", self.kind),
+            resource: format!("ai/{}", self.kind),
+            detail: json!({"model": self.model, "outcome": "cancelled",
+                "duration_ms": row.duration_ms}),
+            ip: self.access.caller.ip.clone(),
+            at: now_ms(),
+        };
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(e) = store.record_ai_request(row).await {
+                    tracing::warn!(error = %e, "recording a cancelled AI call");
+                }
+                let _ = store.append_audit(audit).await;
+            });
+        }
+    }
 }
 
 /// The organization's provider, opened: 404 without one, 429 past the rate or the budget.
-async fn open<'a>(app: &'a App, access: &'a OrgAccess) -> ApiResult<Call<'a>> {
+async fn open<'a>(
+    app: &'a App,
+    access: &'a OrgAccess,
+    kind: &'static str,
+) -> ApiResult<Call<'a>> {
     let Some(record) = app.store.get_ai_provider(&access.org.id).await? else {
         return Err(ApiError::NotFound(
             "AI provider (an organization admin sets one: PUT /orgs/{org}/ai/provider)".into(),
@@ -418,23 +458,17 @@ async fn open<'a>(app: &'a App, access: &'a OrgAccess) -> ApiResult<Call<'a>> {
         model: record.model,
         _permit: permit,
         started: Instant::now(),
+        kind,
+        recorded: false,
     })
 }
 
 impl Call<'_> {
-    /// Records the call (tokens, time, outcome) in `ai_requests` and the audit log.
-    async fn record(
-        &self,
-        kind: &str,
-        resource: &str,
-        usage: Option<&windflow_ai::Usage>,
-        outcome: &str,
-    ) {
-        let duration_ms = self.started.elapsed().as_millis() as i64;
+    fn row(&self, kind: &str, usage: Option<&windflow_ai::Usage>, outcome: &str) -> AiRequestRow {
         let (prompt, completion) = usage.map_or((0, 0), |u| {
             (u.prompt_tokens as i64, u.completion_tokens as i64)
         });
-        let row = AiRequestRow {
+        AiRequestRow {
             id: new_id(),
             org_id: self.access.org.id.clone(),
             user_id: self.access.caller.user.id.clone(),
@@ -442,10 +476,24 @@ impl Call<'_> {
             model: self.model.clone(),
             prompt_tokens: prompt,
             completion_tokens: completion,
-            duration_ms,
+            duration_ms: self.started.elapsed().as_millis() as i64,
             outcome: outcome.to_string(),
             created_at: now_ms(),
-        };
+        }
+    }
+
+    /// Records the call (tokens, time, outcome) in `ai_requests` and the audit log.
+    async fn record(
+        &mut self,
+        kind: &str,
+        resource: &str,
+        usage: Option<&windflow_ai::Usage>,
+        outcome: &str,
+    ) {
+        self.recorded = true;
+        let row = self.row(kind, usage, outcome);
+        let (prompt, completion, duration_ms) =
+            (row.prompt_tokens, row.completion_tokens, row.duration_ms);
         if let Err(e) = self.app.store.record_ai_request(row).await {
             tracing::warn!(error = %e, "recording an AI call");
         }
@@ -620,7 +668,7 @@ pub async fn generate(
         Some(name) => Some(services::targets::find(app, &access.org.id, name).await?),
         None => None,
     };
-    let call = open(app, access).await?;
+    let mut call = open(app, access, "generate").await?;
     let (environment, policy) = check_context(app, access, None, target.as_ref()).await?;
     let mut ask = GenerateRequest::new(description);
     ask.max_rounds = max_rounds as usize;
@@ -784,7 +832,7 @@ pub async fn diagnose(
                 .collect(),
         };
     let logs = last_logs(app, access, &deployment.stack_name, &deployment.target_name).await;
-    let call = open(app, access).await?;
+    let mut call = open(app, access, "diagnose").await?;
     let input = DiagnoseInput {
         compose: content.clone(),
         plan_summary: deployment
@@ -856,7 +904,7 @@ pub async fn optimize(
         Ok(loaded) => services::stacks::advice(&content, &loaded.stack),
         Err(_) => Vec::new(),
     };
-    let call = open(app, access).await?;
+    let mut call = open(app, access, "optimize").await?;
     let input = OptimizeInput {
         compose: content,
         usage: Vec::new(),

@@ -426,6 +426,17 @@ pub async fn deploy(
     request: wire::DeployTemplateRequest,
 ) -> ApiResult<wire::TemplateDeployment> {
     services::names::check_name("stack", &request.stack)?;
+    if app
+        .store
+        .get_stack(&access.org.id, &request.stack)
+        .await
+        .is_ok()
+    {
+        return Err(ApiError::Conflict {
+            message: format!("a stack named {} exists", request.stack),
+            field: Some("stack".into()),
+        });
+    }
     let t = find(app, source, id).await?;
     let target = match &request.target {
         Some(name) => Some(services::targets::find(app, &access.org.id, name).await?),
