@@ -4,7 +4,7 @@
 #   2. cargo clippy --workspace --all-targets -- -D warnings
 #   3. cargo test --workspace --no-fail-fast (integration tests use the real Docker engine and PostgreSQL)
 # It first provisions the engine and the test images (scripts/ensure-docker.sh,
-# scripts/ensure-test-images.sh, scripts/ensure-gateway-image.sh,
+# scripts/ensure-test-images.sh, scripts/ensure-gateway-image.sh, scripts/ensure-template-images.sh,
 # scripts/ensure-gateway-tcp-image.sh) and a PostgreSQL server (scripts/ensure-postgres.sh, which
 # yields WINDFLOW_TEST_DATABASE_URL), so it runs as is on a fresh Debian machine.
 # Every step runs even after a failure, and a summary closes the output; the exit status
@@ -80,6 +80,14 @@ if [ -z "${WINDFLOW_TEST_DATABASE_URL:-}" ] && [ "${WINDFLOW_SKIP_POSTGRES:-}" !
     echo "==> provisioning PostgreSQL"
     WINDFLOW_TEST_DATABASE_URL=$(scripts/ensure-postgres.sh) || exit 1
     export WINDFLOW_TEST_DATABASE_URL
+fi
+
+# The curated templates' deployment test (crates/cli/tests/templates.rs) runs local stand-ins
+# tagged with the templates' image references (Debian's redis, nginx, PostgreSQL, MariaDB);
+# built once, then kept by their label (well under a second on reruns).
+if [ "${WINDFLOW_SKIP_DOCKER_TESTS:-}" != "1" ]; then
+    echo "==> provisioning the template stand-in images"
+    scripts/ensure-template-images.sh || exit 1
 fi
 
 # CI insists that Cargo.lock is committed and current; locally cargo may update it.

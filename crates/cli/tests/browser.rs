@@ -17,3 +17,6 @@ mod console;
 
 #[path = "server/kubernetes.rs"]
 mod kubernetes;
+
+#[path = "server/catalog_console.rs"]
+mod catalog_console;

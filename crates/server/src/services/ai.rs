@@ -411,11 +411,7 @@ impl Drop for Call<'_> {
 }
 
 /// The organization's provider, opened: 404 without one, 429 past the rate or the budget.
-async fn open<'a>(
-    app: &'a App,
-    access: &'a OrgAccess,
-    kind: &'static str,
-) -> ApiResult<Call<'a>> {
+async fn open<'a>(app: &'a App, access: &'a OrgAccess, kind: &'static str) -> ApiResult<Call<'a>> {
     let Some(record) = app.store.get_ai_provider(&access.org.id).await? else {
         return Err(ApiError::NotFound(
             "AI provider (an organization admin sets one: PUT /orgs/{org}/ai/provider)".into(),
