@@ -3,7 +3,7 @@
 
 use std::io::IsTerminal;
 
-use windflow_compose::{LoadOptions, load};
+use windflow_compose::load;
 
 use crate::failure::Failure;
 use crate::render::print_json;
@@ -12,15 +12,7 @@ use crate::{Global, Output, exit};
 type Result<T> = std::result::Result<T, Failure>;
 
 pub fn advise(g: &Global, strict: bool) -> Result<()> {
-    let options = LoadOptions {
-        files: g.files.clone(),
-        working_dir: g.project_directory.clone(),
-        project_name: g.project_name.clone(),
-        env_files: g.env_files.clone(),
-        profiles: g.profiles.clone(),
-        isolated: false,
-        environment: std::env::vars().collect(),
-    };
+    let options = crate::commands::load_options(g);
     let loaded = load(&options).map_err(|e| Failure::new(exit::INVALID_STACK, e.to_string()))?;
     // Lines are those of the first file: the one a stack's services are usually written in.
     let first = loaded.stack.config_files.first().cloned();

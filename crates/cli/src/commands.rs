@@ -90,8 +90,10 @@ pub async fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn load_stack(g: &Global) -> Result<Loaded> {
-    let options = LoadOptions {
+/// What the global flags say to load: `-f`, `-p`, `--project-directory`, `--env-file`,
+/// `--profile`, and the process environment.
+pub(crate) fn load_options(g: &Global) -> LoadOptions {
+    LoadOptions {
         files: g.files.clone(),
         working_dir: g.project_directory.clone(),
         project_name: g.project_name.clone(),
@@ -99,7 +101,11 @@ fn load_stack(g: &Global) -> Result<Loaded> {
         profiles: g.profiles.clone(),
         isolated: false,
         environment: std::env::vars().collect(),
-    };
+    }
+}
+
+fn load_stack(g: &Global) -> Result<Loaded> {
+    let options = load_options(g);
     let loaded = load(&options).map_err(|e| Failure::new(exit::INVALID_STACK, e.to_string()))?;
     if g.output == Output::Text {
         for w in &loaded.warnings {

@@ -310,22 +310,7 @@ async fn a_failed_deployment_is_diagnosed_with_a_checked_fix() {
         windflow_testkit::TEST_IMAGE
     );
     create_stack(&admin, &project, &broken).await;
-    let queued = admin
-        .post(
-            "/orgs/default/deployments",
-            json!({ "stack": project, "target": "local", "kind": "deploy" }),
-        )
-        .await
-        .unwrap();
-    assert_eq!(queued.status, 201, "{}", queued.text);
-    let deployment = admin
-        .wait_deployment(
-            "default",
-            queued.body["id"].as_str().unwrap(),
-            std::time::Duration::from_secs(180),
-        )
-        .await
-        .unwrap();
+    let deployment = crate::support::finish_deployment(&admin, &project, "local", "deploy").await;
     assert_eq!(deployment["state"], "rolled_back", "{deployment}");
     let id = deployment["id"].as_str().unwrap();
 

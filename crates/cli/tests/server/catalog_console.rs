@@ -9,15 +9,10 @@ use bollard::query_parameters::RemoveVolumeOptions;
 use windflow_testkit::server::Database;
 use windflow_testkit::{docker, unique_project};
 
-use crate::support::start;
+use crate::support::{run_e2e, start};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn catalog_end_to_end_in_chromium() {
-    let web = windflow_testkit::workspace_root().join("web");
-    assert!(
-        web.join("dist/index.html").is_file() && web.join("node_modules/playwright-core").is_dir(),
-        "web/dist or web/node_modules is missing: run scripts/build-web.sh"
-    );
     let docker = docker().await;
     assert!(
         docker.inspect_image("redis:7.4").await.is_ok(),
@@ -26,26 +21,15 @@ async fn catalog_end_to_end_in_chromium() {
     let server = start(Database::Sqlite).await;
     let api = server.admin().await.unwrap();
     let stack = unique_project("e2e-redis");
-    let _browser = crate::BROWSER_TURN.lock().await;
-    let (url, name) = (server.url.clone(), stack.clone());
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("node")
-            .arg("e2e/catalog.mjs")
-            .current_dir(&web)
-            .env("WINDFLOW_URL", url)
-            .env("WINDFLOW_ADMIN_USER", "admin")
-            .env(
-                "WINDFLOW_ADMIN_PASSWORD",
-                windflow_testkit::server::ADMIN_PASSWORD,
-            )
-            .env("E2E_STACK", name)
-            .env("E2E_TARGET", "local")
-            .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
-            .output()
-            .expect("running node (install Node 20)")
-    })
-    .await
-    .unwrap();
+    let outcome = {
+        let _browser = crate::BROWSER_TURN.lock().await;
+        run_e2e(
+            &server,
+            "catalog.mjs",
+            &[("E2E_STACK", stack.clone()), ("E2E_TARGET", "local".into())],
+        )
+        .await
+    };
     // The stack and its volume go whatever the outcome.
     let removed = api
         .delete(&format!("/orgs/default/stacks/{stack}?undeploy=true"))
@@ -67,17 +51,5 @@ async fn catalog_end_to_end_in_chromium() {
     let _ = docker
         .remove_volume(&format!("{stack}_data"), None::<RemoveVolumeOptions>)
         .await;
-    assert!(
-        output.status.success(),
-        "the catalog console e2e failed:\n{}\n{}\nserver log (end):\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr),
-        {
-            let log = server.logs();
-            let start = (log.len().saturating_sub(4096)..log.len())
-                .find(|i| log.is_char_boundary(*i))
-                .unwrap_or(0);
-            log[start..].to_string()
-        }
-    );
+    outcome.unwrap_or_else(|e| panic!("{e}"));
 }

@@ -253,40 +253,15 @@ async fn console(
     kubeconfig: &std::path::Path,
     stack: &str,
 ) {
-    let web = windflow_testkit::workspace_root().join("web");
-    assert!(
-        web.join("dist/index.html").is_file() && web.join("node_modules/playwright-core").is_dir(),
-        "web/dist or web/node_modules is missing: run scripts/build-web.sh"
-    );
     let _browser = crate::BROWSER_TURN.lock().await;
-    let (url, kubeconfig, stack) = (
-        server.url.clone(),
-        kubeconfig.to_path_buf(),
-        stack.to_string(),
-    );
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("node")
-            .arg("e2e/kubernetes.mjs")
-            .current_dir(&web)
-            .env("WINDFLOW_URL", url)
-            .env("WINDFLOW_ADMIN_USER", "admin")
-            .env(
-                "WINDFLOW_ADMIN_PASSWORD",
-                windflow_testkit::server::ADMIN_PASSWORD,
-            )
-            .env("WINDFLOW_KUBECONFIG", kubeconfig)
-            .env("WINDFLOW_STACK", stack)
-            .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
-            .output()
-            .expect("running node (install Node 20)")
-    })
+    crate::support::run_e2e(
+        server,
+        "kubernetes.mjs",
+        &[
+            ("WINDFLOW_KUBECONFIG", kubeconfig.display().to_string()),
+            ("WINDFLOW_STACK", stack.to_string()),
+        ],
+    )
     .await
-    .unwrap();
-    assert!(
-        output.status.success(),
-        "the kubernetes console e2e failed:\n{}\n{}\nserver log:\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr),
-        server.logs()
-    );
+    .unwrap_or_else(|e| panic!("the kubernetes console e2e failed: {e}"));
 }

@@ -164,6 +164,17 @@ pub async fn run_deployment(api: &Api, stack: &str, kind: &str) -> Value {
 
 /// [`run_deployment`] onto `target`.
 pub async fn run_deployment_on(api: &Api, stack: &str, target: &str, kind: &str) -> Value {
+    let done = finish_deployment(api, stack, target, kind).await;
+    assert_eq!(
+        done["state"], "succeeded",
+        "{kind} {stack} on {target}: {done}"
+    );
+    done
+}
+
+/// Queues a deployment of `kind` of `stack` onto `target` and returns it once it ended,
+/// whichever way.
+pub async fn finish_deployment(api: &Api, stack: &str, target: &str, kind: &str) -> Value {
     let queued = api
         .post(
             "/orgs/default/deployments",
@@ -172,19 +183,13 @@ pub async fn run_deployment_on(api: &Api, stack: &str, target: &str, kind: &str)
         .await
         .unwrap();
     assert_eq!(queued.status, 201, "{}", queued.text);
-    let done = api
-        .wait_deployment(
-            "default",
-            queued.body["id"].as_str().unwrap(),
-            std::time::Duration::from_secs(180),
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        done["state"], "succeeded",
-        "{kind} {stack} on {target}: {done}"
-    );
-    done
+    api.wait_deployment(
+        "default",
+        queued.body["id"].as_str().unwrap(),
+        std::time::Duration::from_secs(180),
+    )
+    .await
+    .unwrap()
 }
 
 /// A CA (`ca.pem`) and a server certificate for the addresses `ips` (`cert.pem`, `key.pem`)
@@ -216,4 +221,47 @@ pub fn certificates(dir: &std::path::Path, ips: &[std::net::IpAddr]) {
     let cert = params.signed_by(&key, &ca).unwrap();
     std::fs::write(dir.join("cert.pem"), cert.pem()).unwrap();
     std::fs::write(dir.join("key.pem"), key.serialize_pem()).unwrap();
+}
+
+/// Runs `web/e2e/<script>` (Debian's Chromium through playwright-core) against `server` as its
+/// administrator, with `env`; on failure, the script's output and the end of the server's log.
+#[allow(dead_code)] // used by the browser binary only
+pub async fn run_e2e(server: &Server, script: &str, env: &[(&str, String)]) -> Result<(), String> {
+    let web = windflow_testkit::workspace_root().join("web");
+    assert!(
+        web.join("dist/index.html").is_file() && web.join("node_modules/playwright-core").is_dir(),
+        "web/dist or web/node_modules is missing: run scripts/build-web.sh"
+    );
+    let mut command = std::process::Command::new("node");
+    command
+        .arg(format!("e2e/{script}"))
+        .current_dir(&web)
+        .env("WINDFLOW_URL", &server.url)
+        .env("WINDFLOW_ADMIN_USER", "admin")
+        .env(
+            "WINDFLOW_ADMIN_PASSWORD",
+            windflow_testkit::server::ADMIN_PASSWORD,
+        )
+        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = tokio::task::spawn_blocking(move || {
+        command.output().expect("running node (install Node 20)")
+    })
+    .await
+    .unwrap();
+    let log = server.logs();
+    let start = (log.len().saturating_sub(4096)..log.len())
+        .find(|i| log.is_char_boundary(*i))
+        .unwrap_or(0);
+    if output.status.success() {
+        return Ok(());
+    }
+    Err(format!(
+        "{script} failed:\n{}\n{}\nserver log (end):\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+        &log[start..]
+    ))
 }
