@@ -3,7 +3,7 @@
 # to the provider, WINDFLOW_AI_BASE_URL) on a fixed set of 20 descriptions, with llama.cpp's
 # `llama-server` and the small Gemma 3 270M model of scripts/ensure-llama.sh on loopback.
 #
-#   bench/ai.sh [--rounds 3] [--limit 20] [--timeout 300]
+#   bench/ai.sh [--rounds 3] [--limit 20] [--timeout 300] [--max-tokens 1024]
 #
 # For each description: the exit code (0 = a stack that WindFlow's compose loader loads and
 # the advisor finds no error in, within the repair budget), the wall-clock time, and the
@@ -21,11 +21,13 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROUNDS=3
 LIMIT=20
 TIMEOUT=300
+MAX_TOKENS=1024
 while [ $# -gt 0 ]; do
     case "$1" in
         --rounds) ROUNDS="$2"; shift 2 ;;
         --limit) LIMIT="$2"; shift 2 ;;
         --timeout) TIMEOUT="$2"; shift 2 ;;
+        --max-tokens) MAX_TOKENS="$2"; shift 2 ;;
         *) echo "usage: $0 [--rounds N] [--limit N] [--timeout S]" >&2; exit 2 ;;
     esac
 done
@@ -80,6 +82,8 @@ descriptions=(
 export WINDFLOW_AI_BASE_URL="http://127.0.0.1:$port/v1"
 export WINDFLOW_AI_MODEL="gemma-3-270m"
 export WINDFLOW_AI_TIMEOUT="$TIMEOUT"
+# A compose file fits in 1024 tokens; a base model that rambles on is cut there (and told so).
+export WINDFLOW_AI_MAX_TOKENS="$MAX_TOKENS"
 rows=""
 ok=0
 times=()
@@ -107,7 +111,7 @@ mkdir -p bench/results
 {
     echo "# AI generation: $ok of $n descriptions give a valid stack (repair budget $ROUNDS rounds)"
     echo
-    echo "Model: Gemma 3 270M (Q4_K_M) on llama.cpp's llama-server, 2 threads, loopback."
+    echo "Model: Gemma 3 270M (Q4_K_M) on llama.cpp's llama-server, 2 threads, loopback; at most $MAX_TOKENS tokens per answer."
     echo "Median time per generation: ${median} s. $(date -u +%F)."
     echo
     echo "| # | description | result | rounds | seconds |"

@@ -146,6 +146,12 @@ async fn generate_locally(base_url: &str, description: &str, rounds: u32) -> Res
     {
         config = config.with_api_key(key);
     }
+    if let Some(tokens) = std::env::var("WINDFLOW_AI_MAX_TOKENS")
+        .ok()
+        .and_then(|s| s.parse::<u32>().ok())
+    {
+        config.max_tokens = Some(tokens);
+    }
     if let Some(seconds) = std::env::var("WINDFLOW_AI_TIMEOUT")
         .ok()
         .and_then(|s| s.parse::<u64>().ok())

@@ -239,7 +239,8 @@ pub enum Command {
     #[command(subcommand)]
     Template(remote::TemplateCommand),
     /// AI: generate a stack from a description (through the server, or directly with
-    /// WINDFLOW_AI_BASE_URL), diagnose a failed deployment.
+    /// WINDFLOW_AI_BASE_URL, WINDFLOW_AI_MODEL, WINDFLOW_AI_API_KEY, and optionally
+    /// WINDFLOW_AI_TIMEOUT seconds and WINDFLOW_AI_MAX_TOKENS), diagnose a failed deployment.
     #[command(subcommand)]
     Ai(ai::AiCommand),
 }

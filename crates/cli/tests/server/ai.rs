@@ -394,3 +394,77 @@ fn sse_events(text: &str) -> Vec<(String, Value)> {
         })
         .collect()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn optimize_proposes_from_observed_usage_and_applies_nothing() {
+    let provider = ScriptedServer::start([]).await;
+    let server = start_with(
+        Database::Sqlite,
+        &[("WINDFLOW_AI_ALLOW_ENDPOINTS", provider.url.as_str())],
+    )
+    .await;
+    let admin = server.admin().await.unwrap();
+    let set = admin
+        .put(
+            "/orgs/default/ai/provider",
+            json!({"base_url": provider.url, "model": "scripted"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(set.status, 200, "{}", set.text);
+    let project = windflow_testkit::unique_project("opt");
+    let running = format!(
+        "services:\n  web:\n    image: {}\n    command: [\"sleep\", \"600\"]\n",
+        windflow_testkit::TEST_IMAGE
+    );
+    create_stack(&admin, &project, &running).await;
+    crate::support::run_deployment(&admin, &project, "deploy").await;
+
+    let proposed = format!(
+        "services:\n  web:\n    image: {}\n    command: [\"sleep\", \"600\"]\n    restart: unless-stopped\n    mem_limit: 64m\n    healthcheck:\n      test: [\"CMD\", \"true\"]\n",
+        windflow_testkit::TEST_IMAGE
+    );
+    provider.push(answer(&format!(
+        "SUMMARY: add a restart policy, a healthcheck and a 64 MiB limit (it uses under 1 MiB).\n\n```yaml\n{proposed}```\n"
+    )));
+    let proposal = admin
+        .post(
+            &format!("/orgs/default/stacks/{project}/optimize"),
+            json!({}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(proposal.status, 200, "{}", proposal.text);
+    assert!(
+        proposal.body["diff"]
+            .as_str()
+            .unwrap()
+            .contains("+    mem_limit: 64m"),
+        "{}",
+        proposal.text
+    );
+    assert!(
+        proposal.body["advice"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["rule"] == "no-healthcheck"),
+        "the advisor's findings on the current version: {}",
+        proposal.text
+    );
+    // The model saw what the running container uses, measured on the target.
+    let prompt = provider.requests()[0].contents();
+    assert!(
+        prompt.contains("Measured usage:\n- web: peak memory"),
+        "{prompt}"
+    );
+    // Nothing is applied: the stack is still at version 1.
+    let stack = admin
+        .get(&format!("/orgs/default/stacks/{project}"))
+        .await
+        .unwrap();
+    assert_eq!(stack.body["stack"]["version"], 1, "{}", stack.text);
+    let _ = admin
+        .delete(&format!("/orgs/default/stacks/{project}?undeploy=true"))
+        .await;
+}

@@ -901,9 +901,29 @@ pub async fn optimize(
         Err(_) => Vec::new(),
     };
     let mut call = open(app, access, "optimize").await?;
+    // What the stack uses now where it runs (the first target it is deployed on that can be
+    // read): the model sizes limits from it.
+    let mut usage = Vec::new();
+    for deployed in app.store.list_deployed(org, Some(&stack.id), None).await? {
+        if let Ok(found) =
+            services::containers::stack_usage(app, access, &stack.name, &deployed.target_name).await
+        {
+            usage = found
+                .into_iter()
+                .map(
+                    |(service, memory_peak_bytes, cpu)| windflow_ai::ServiceUsage {
+                        service,
+                        memory_peak_bytes,
+                        cpu,
+                    },
+                )
+                .collect();
+            break;
+        }
+    }
     let input = OptimizeInput {
         compose: content,
-        usage: Vec::new(),
+        usage,
         findings: advice
             .iter()
             .map(|a| format!("{} {}: {} (fix: {})", a.severity, a.rule, a.message, a.fix))

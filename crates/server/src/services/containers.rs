@@ -330,6 +330,39 @@ pub async fn container_logs(
     Ok(log_lines(lines, name, service, Arc::new(view.secrets)).boxed())
 }
 
+/// What the running containers of `stack` on `target` use now, per service (memory summed
+/// over its replicas, CPU in cores): the observed usage the optimizer sizes limits from.
+pub async fn stack_usage(
+    app: &App,
+    access: &OrgAccess,
+    stack: &str,
+    target: &str,
+) -> ApiResult<Vec<(String, u64, f64)>> {
+    let view = org_view(app, access, target).await?;
+    let inventory = view.bounded(view.driver.inventory()).await?;
+    let running: Vec<(String, String)> = inventory
+        .containers
+        .into_iter()
+        .filter(|c| c.state == windflow_domain::observed::ContainerState::Running)
+        .filter(|c| c.project.as_deref() == Some(stack) && view.owns(c.project.as_deref()))
+        .filter_map(|c| Some((c.id, c.service?)))
+        .collect();
+    let mut usage: std::collections::BTreeMap<String, (u64, f64)> = Default::default();
+    for (id, service) in running {
+        if let Ok(Ok(sample)) =
+            tokio::time::timeout(ENGINE_TIMEOUT, view.driver.container_stats(&id)).await
+        {
+            let entry = usage.entry(service).or_default();
+            entry.0 += sample.memory_bytes;
+            entry.1 += sample.cpu_percent / 100.0;
+        }
+    }
+    Ok(usage
+        .into_iter()
+        .map(|(service, (memory, cpu))| (service, memory, cpu))
+        .collect())
+}
+
 /// The logs of a stack's containers on a target (optionally one service's), merged, the
 /// organization's secret values masked.
 pub async fn stack_logs(
