@@ -90,6 +90,11 @@ if [ "${WINDFLOW_SKIP_DOCKER_TESTS:-}" != "1" ]; then
     scripts/ensure-template-images.sh || exit 1
 fi
 
+# The AI crate's tests against a real llama.cpp server run where an earlier
+# `scripts/ensure-llama.sh` left its build (about 25 minutes, so never started from here);
+# elsewhere they have nothing to run against, and the scripted server's tests cover the rest.
+eval "$(scripts/ensure-llama.sh --if-present)"
+
 # CI insists that Cargo.lock is committed and current; locally cargo may update it.
 locked=()
 if [ "${CI:-}" = "true" ]; then locked=(--locked); fi
