@@ -12,7 +12,7 @@ use crate::{Global, Output, exit};
 type Result<T> = std::result::Result<T, Failure>;
 
 pub fn advise(g: &Global, strict: bool) -> Result<()> {
-    let options = crate::commands::load_options(g);
+    let options = g.load_options();
     let loaded = load(&options).map_err(|e| Failure::new(exit::INVALID_STACK, e.to_string()))?;
     // Lines are those of the first file: the one a stack's services are usually written in.
     let first = loaded.stack.config_files.first().cloned();

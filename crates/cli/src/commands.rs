@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap::CommandFactory;
 use serde_json::json;
-use windflow_compose::{LoadOptions, Loaded, load};
+use windflow_compose::{Loaded, load};
 use windflow_domain::plan::PlanOptions;
 use windflow_engine::deploy::{self, Orchestrator, ProjectStatus, UpOptions};
 use windflow_engine::docker::DockerDriver;
@@ -90,22 +90,8 @@ pub async fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// What the global flags say to load: `-f`, `-p`, `--project-directory`, `--env-file`,
-/// `--profile`, and the process environment.
-pub(crate) fn load_options(g: &Global) -> LoadOptions {
-    LoadOptions {
-        files: g.files.clone(),
-        working_dir: g.project_directory.clone(),
-        project_name: g.project_name.clone(),
-        env_files: g.env_files.clone(),
-        profiles: g.profiles.clone(),
-        isolated: false,
-        environment: std::env::vars().collect(),
-    }
-}
-
 fn load_stack(g: &Global) -> Result<Loaded> {
-    let options = load_options(g);
+    let options = g.load_options();
     let loaded = load(&options).map_err(|e| Failure::new(exit::INVALID_STACK, e.to_string()))?;
     if g.output == Output::Text {
         for w in &loaded.warnings {

@@ -263,6 +263,22 @@ pub enum AdminCommand {
     },
 }
 
+impl Global {
+    /// What the global flags say to load: `-f`, `-p`, `--project-directory`, `--env-file`,
+    /// `--profile`, and the process environment.
+    pub fn load_options(&self) -> windflow_compose::LoadOptions {
+        windflow_compose::LoadOptions {
+            files: self.files.clone(),
+            working_dir: self.project_directory.clone(),
+            project_name: self.project_name.clone(),
+            env_files: self.env_files.clone(),
+            profiles: self.profiles.clone(),
+            isolated: false,
+            environment: std::env::vars().collect(),
+        }
+    }
+}
+
 #[derive(Args, Debug, Clone)]
 pub struct UpArgs {
     /// Build images before starting, even when they exist.

@@ -19,6 +19,7 @@
 
 pub mod admin;
 mod agents;
+mod ai_limiter;
 mod auth;
 mod bootstrap;
 pub mod config;

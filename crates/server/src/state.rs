@@ -38,7 +38,7 @@ pub struct App {
     /// One lock per target: its gateway is configured by one deployment at a time.
     pub gateway_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// AI calls per organization: the rate and the calls in flight.
-    pub ai_limiter: crate::services::ai::AiLimiter,
+    pub ai_limiter: crate::ai_limiter::AiLimiter,
 }
 
 impl App {

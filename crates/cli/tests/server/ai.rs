@@ -303,10 +303,11 @@ async fn a_failed_deployment_is_diagnosed_with_a_checked_fix() {
         .await
         .unwrap();
     assert_eq!(set.status, 200, "{}", set.text);
-    // A service whose command exits at once: the deployment fails and is rolled back.
+    // A service that logs its trouble and never becomes healthy: the deployment fails its
+    // health gate and is rolled back (deterministically, whatever the machine's load).
     let project = windflow_testkit::unique_project("diag");
     let broken = format!(
-        "services:\n  web:\n    image: {}\n    command: [\"sh\", \"-c\", \"echo cannot open /config/app.ini; exit 3\"]\n    restart: \"no\"\n",
+        "services:\n  web:\n    image: {}\n    command: [\"sh\", \"-c\", \"echo cannot open $$CONFIG; exec sleep 600\"]\n    environment:\n      CONFIG: /config/app.ini\n    healthcheck:\n      test: [\"CMD\", \"test\", \"-f\", \"/config/app.ini\"]\n      interval: 1s\n      retries: 2\n",
         windflow_testkit::TEST_IMAGE
     );
     create_stack(&admin, &project, &broken).await;
@@ -319,7 +320,7 @@ async fn a_failed_deployment_is_diagnosed_with_a_checked_fix() {
         windflow_testkit::TEST_IMAGE
     );
     provider.push(answer(&format!(
-        "CAUSE: the command exits with status 3 because /config/app.ini is missing.\n\n```yaml\n{fix}```\n"
+        "CAUSE: the service never turns healthy because /config/app.ini is missing.\n\n```yaml\n{fix}```\n"
     )));
     let diagnosis = admin
         .post(
@@ -333,7 +334,7 @@ async fn a_failed_deployment_is_diagnosed_with_a_checked_fix() {
         diagnosis.body["cause"]
             .as_str()
             .unwrap()
-            .contains("status 3"),
+            .contains("never turns healthy"),
         "{}",
         diagnosis.text
     );
@@ -345,10 +346,11 @@ async fn a_failed_deployment_is_diagnosed_with_a_checked_fix() {
         "{}",
         diagnosis.text
     );
-    // The model got the compose file, the events and the container's last log line (the
-    // container is gone after the rollback: the deployment's error kept it).
+    // The model got the compose file, the events and the container's last log line (only the
+    // log has the path after the message; the container is gone after the rollback, the
+    // deployment's error kept it).
     let prompt = provider.requests()[0].contents();
-    assert!(prompt.contains("exit 3"), "{prompt}");
+    assert!(prompt.contains("echo cannot open $$CONFIG"), "{prompt}");
     assert!(
         prompt.contains("cannot open /config/app.ini"),
         "the logs reached the prompt: {prompt}"

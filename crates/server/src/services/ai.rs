@@ -13,9 +13,8 @@
 //! addresses only when a server administrator allowed them (`--ai-allow-endpoint`), so an
 //! organization cannot point the server at its own network.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -34,10 +33,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::services;
 use crate::state::{App, new_id, now_ms};
 
-/// Calls per organization per minute.
-const CALLS_PER_MINUTE: usize = 20;
-/// Calls of one organization at once.
-const CONCURRENT_CALLS: usize = 2;
 const DEFAULT_TIMEOUT_S: u64 = 120;
 const DEFAULT_MAX_TOKENS: u32 = 4096;
 
@@ -55,59 +50,6 @@ struct Settings {
 /// The associated data binding a provider's sealed key to its organization.
 fn secret_aad(org_id: &str) -> Vec<u8> {
     format!("windflow-ai-provider/v1\0{org_id}").into_bytes()
-}
-
-/// Per-organization call counting: a sliding minute and the calls in flight.
-#[derive(Default)]
-pub struct AiLimiter {
-    orgs: Mutex<HashMap<String, (VecDeque<Instant>, usize)>>,
-}
-
-/// A call in flight; dropping it frees the slot.
-pub struct AiPermit<'a> {
-    limiter: &'a AiLimiter,
-    org: String,
-}
-
-impl Drop for AiPermit<'_> {
-    fn drop(&mut self) {
-        let mut orgs = self.limiter.orgs.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((_, running)) = orgs.get_mut(&self.org) {
-            *running = running.saturating_sub(1);
-        }
-    }
-}
-
-impl AiLimiter {
-    fn acquire(&self, org: &str) -> ApiResult<AiPermit<'_>> {
-        let mut orgs = self.orgs.lock().unwrap_or_else(|e| e.into_inner());
-        let (calls, running) = orgs.entry(org.to_string()).or_default();
-        let now = Instant::now();
-        while calls
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(60))
-        {
-            calls.pop_front();
-        }
-        if calls.len() >= CALLS_PER_MINUTE {
-            let wait = 60
-                - calls
-                    .front()
-                    .map_or(0, |t| now.duration_since(*t).as_secs());
-            return Err(ApiError::TooManyRequests {
-                retry_after: wait.max(1),
-            });
-        }
-        if *running >= CONCURRENT_CALLS {
-            return Err(ApiError::TooManyRequests { retry_after: 5 });
-        }
-        calls.push_back(now);
-        *running += 1;
-        Ok(AiPermit {
-            limiter: self,
-            org: org.to_string(),
-        })
-    }
 }
 
 // ---- settings -------------------------------------------------------------------------------
@@ -370,7 +312,7 @@ struct Call<'a> {
     access: &'a OrgAccess,
     provider: Provider,
     model: String,
-    _permit: AiPermit<'a>,
+    _permit: crate::ai_limiter::AiPermit<'a>,
     started: Instant,
     /// What [`Call::record`] is for: set once the call is recorded. A call dropped before
     /// (the client closed the stream) is recorded as cancelled by `Drop`.
