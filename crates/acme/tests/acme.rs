@@ -541,7 +541,16 @@ async fn a_ca_signed_by_an_untrusted_root_is_refused_with_a_hint() {
         AcmeDirectory::custom(&pebble.directory_url, Some(other_root)),
         AcmeDirectory::custom(&pebble.directory_url, None), // the system roots
     ] {
-        let error = AcmeAccount::create(&directory, &new).await.unwrap_err();
+        // Pebble on a loaded machine may reset the first connections while it settles: that is
+        // `Unreachable`, rightly, and not what this test is about.
+        let mut error = AcmeAccount::create(&directory, &new).await.unwrap_err();
+        for _ in 0..5 {
+            if !matches!(error, AcmeError::Unreachable { .. }) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            error = AcmeAccount::create(&directory, &new).await.unwrap_err();
+        }
         assert!(
             matches!(error, AcmeError::UntrustedCaRoot { .. }),
             "{error:?}"
