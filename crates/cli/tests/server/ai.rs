@@ -466,7 +466,5 @@ async fn optimize_proposes_from_observed_usage_and_applies_nothing() {
         .await
         .unwrap();
     assert_eq!(stack.body["stack"]["version"], 1, "{}", stack.text);
-    let _ = admin
-        .delete(&format!("/orgs/default/stacks/{project}?undeploy=true"))
-        .await;
+    crate::support::remove_stack(&admin, &project).await;
 }

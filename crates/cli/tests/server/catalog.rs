@@ -230,14 +230,6 @@ async fn wait_succeeded(api: &Api, id: &str) -> Value {
     done
 }
 
-async fn remove(api: &Api, stack: &str) {
-    let r = api
-        .delete(&format!("/orgs/default/stacks/{stack}?undeploy=true"))
-        .await
-        .unwrap();
-    assert!(matches!(r.status, 202 | 204), "{}", r.text);
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn templates_from_a_git_source_deploy_size_and_upgrade() {
     let mut repo = Repository::create();
@@ -546,7 +538,7 @@ async fn templates_from_a_git_source_deploy_size_and_upgrade() {
     assert_eq!(still.status, 200, "{}", still.text);
     assert_eq!(still.body["version"], "1.1.0");
 
-    remove(&org_admin, &stack).await;
+    crate::support::remove_stack(&org_admin, &stack).await;
 }
 
 /// Waits until the `local` target reported its capacity (its first health check).

@@ -31,23 +31,7 @@ async fn catalog_end_to_end_in_chromium() {
         .await
     };
     // The stack and its volume go whatever the outcome.
-    let removed = api
-        .delete(&format!("/orgs/default/stacks/{stack}?undeploy=true"))
-        .await
-        .unwrap();
-    if removed.status == 202 {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        while api
-            .get(&format!("/orgs/default/stacks/{stack}"))
-            .await
-            .unwrap()
-            .status
-            == 200
-            && std::time::Instant::now() < deadline
-        {
-            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-        }
-    }
+    crate::support::remove_stack(&api, &stack).await;
     let _ = docker
         .remove_volume(&format!("{stack}_data"), None::<RemoveVolumeOptions>)
         .await;

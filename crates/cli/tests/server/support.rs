@@ -265,3 +265,28 @@ pub async fn run_e2e(server: &Server, script: &str, env: &[(&str, String)]) -> R
         &log[start..]
     ))
 }
+
+/// Deletes `stack`, undeploying it first, and waits until it is gone (its containers removed
+/// from every target), so a test leaves nothing running.
+#[allow(dead_code)]
+pub async fn remove_stack(api: &Api, stack: &str) {
+    let r = api
+        .delete(&format!("/orgs/default/stacks/{stack}?undeploy=true"))
+        .await
+        .unwrap();
+    assert!(matches!(r.status, 202 | 204), "{}", r.text);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while api
+        .get(&format!("/orgs/default/stacks/{stack}"))
+        .await
+        .unwrap()
+        .status
+        == 200
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "stack {stack} was not removed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}
