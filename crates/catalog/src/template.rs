@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
+use windflow_compose::fields::FieldReader as Reader;
 use windflow_compose::yaml::{self, Node, Value};
 use windflow_compose::{Diagnostic, LoadOptions};
 
@@ -75,102 +76,6 @@ const INPUT_KEYS: &[&str] = &[
     "unit",
 ];
 
-/// Reads one field after another, recording every problem.
-struct Reader<'a> {
-    file: &'a str,
-    errors: Vec<Diagnostic>,
-}
-
-impl Reader<'_> {
-    fn error(&mut self, node: &Node, path: &str, message: impl Into<String>) {
-        self.errors.push(Diagnostic::new(
-            self.file,
-            Some(node.line),
-            path,
-            message.into(),
-        ));
-    }
-
-    fn text(&mut self, node: &Node, path: &str) -> Option<String> {
-        match &node.value {
-            Value::String(s) => Some(s.clone()),
-            Value::Int(_) | Value::Float(_) | Value::Bool(_) => node.scalar_text(),
-            _ => {
-                self.error(
-                    node,
-                    path,
-                    format!("expected text, got {}", node.describe()),
-                );
-                None
-            }
-        }
-    }
-
-    fn number(&mut self, node: &Node, path: &str) -> Option<f64> {
-        let value = match &node.value {
-            Value::Int(i) => Some(*i as f64),
-            Value::Float(f) if f.is_finite() => Some(*f),
-            Value::String(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
-            _ => None,
-        };
-        if value.is_none() {
-            self.error(
-                node,
-                path,
-                format!("expected a number, got {}", node.describe()),
-            );
-        }
-        value
-    }
-
-    fn bytes(&mut self, node: &Node, path: &str) -> Option<u64> {
-        let text = match &node.value {
-            Value::Int(i) if *i >= 0 => return Some(*i as u64),
-            _ => self.text(node, path)?,
-        };
-        match windflow_domain::units::parse_bytes(&text) {
-            Ok(b) => Some(b),
-            Err(e) => {
-                self.error(node, path, e);
-                None
-            }
-        }
-    }
-
-    fn words(&mut self, node: &Node, path: &str) -> Vec<String> {
-        match &node.value {
-            Value::Seq(items) => items
-                .iter()
-                .enumerate()
-                .filter_map(|(i, item)| self.text(item, &format!("{path}[{i}]")))
-                .collect(),
-            Value::Null => Vec::new(),
-            _ => {
-                self.error(
-                    node,
-                    path,
-                    format!("expected a list, got {}", node.describe()),
-                );
-                Vec::new()
-            }
-        }
-    }
-
-    fn known_keys(&mut self, node: &Node, path: &str, known: &[&str]) {
-        if let Some(map) = node.as_map() {
-            for (key, value) in map {
-                if !known.contains(&key.as_str()) {
-                    self.error(
-                        value,
-                        &format!("{path}.{key}"),
-                        format!("unknown key {key:?} (known: {})", known.join(", ")),
-                    );
-                }
-            }
-        }
-    }
-}
-
 fn is_slug(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
@@ -186,10 +91,7 @@ impl Template {
     /// loader (isolated: no file is read) when every input has a placeholder value.
     pub fn parse(file: &str, text: &str) -> Result<Template, Vec<Diagnostic>> {
         let root = yaml::parse(file, text)?;
-        let mut r = Reader {
-            file,
-            errors: Vec::new(),
-        };
+        let mut r = Reader::new(file);
         if root.as_map().is_none() {
             r.error(
                 &root,

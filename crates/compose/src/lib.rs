@@ -27,6 +27,7 @@
 pub mod compat;
 pub mod diagnostic;
 pub mod dotenv;
+pub mod fields;
 pub mod interpolate;
 pub mod merge;
 pub mod render;
