@@ -31,6 +31,8 @@ use windflow_domain::plan::definition_hash;
 use windflow_domain::spec::{ContainerSpec, FileSource};
 use windflow_domain::{Build, Mount, MountKind, Network, StackSpec, Volume};
 
+mod task;
+
 use crate::build_context::build_context_tar;
 use crate::credentials::registry_credentials;
 use crate::driver::*;
@@ -38,6 +40,7 @@ use crate::inventory::{
     ContainerStats, ContainerSummary, ImageSummary, Inventory, NetworkSummary, PortMapping,
     StatsCounters, VolumeSummary,
 };
+use crate::task::{ExecSpec, TaskFile, TaskIo, TaskOutput, TaskSpec};
 
 /// Talks to one Docker Engine.
 #[derive(Clone)]
@@ -144,7 +147,7 @@ impl DockerDriver {
         &self.docker
     }
 
-    fn err(&self, context: impl Into<String>, e: BollardError) -> DriverError {
+    pub(crate) fn err(&self, context: impl Into<String>, e: BollardError) -> DriverError {
         let context = context.into();
         match e {
             BollardError::DockerResponseServerError {
@@ -1047,6 +1050,26 @@ impl Driver for DockerDriver {
         };
         let id = sample.id.unwrap_or_else(|| id.to_string());
         Ok(ContainerStats::from_counters(id, counters))
+    }
+
+    async fn run_task(&self, spec: &TaskSpec, io: TaskIo) -> DriverResult<TaskOutput> {
+        self.task_run(spec, io).await
+    }
+
+    async fn start_task(&self, spec: &TaskSpec) -> DriverResult<String> {
+        self.task_start(spec).await
+    }
+
+    async fn exec(&self, container: &str, spec: &ExecSpec, io: TaskIo) -> DriverResult<TaskOutput> {
+        self.task_exec(container, spec, io).await
+    }
+
+    async fn put_files(&self, container: &str, files: &[TaskFile]) -> DriverResult<()> {
+        self.task_put_files(container, files).await
+    }
+
+    async fn remove_labelled(&self, key: &str, value: &str) -> DriverResult<usize> {
+        self.task_remove_labelled(key, value).await
     }
 
     async fn inspect_container(&self, id: &str) -> DriverResult<serde_json::Value> {

@@ -12,6 +12,7 @@ use windflow_domain::spec::ContainerSpec;
 use windflow_domain::{Build, Network, StackSpec, Volume};
 
 use crate::inventory::{ContainerStats, Inventory};
+use crate::task::{ExecSpec, TaskFile, TaskIo, TaskOutput, TaskSpec};
 
 /// A failure talking to a target. The message is meant for the user: it names the resource.
 #[derive(Debug, thiserror::Error)]
@@ -164,4 +165,59 @@ pub trait Driver: Send + Sync {
     async fn container_stats(&self, id: &str) -> DriverResult<ContainerStats>;
     /// The engine's full description of a container, as its own JSON (for an "inspect" view).
     async fn inspect_container(&self, id: &str) -> DriverResult<serde_json::Value>;
+
+    /// Runs a helper container to its end and removes it ([`crate::task`]). A non-zero exit
+    /// is an `Ok` with its code; an `Err` means the engine failed.
+    async fn run_task(&self, spec: &TaskSpec, io: TaskIo) -> DriverResult<TaskOutput> {
+        let _ = io;
+        Err(unsupported(
+            self.endpoint(),
+            &format!("helper containers ({})", spec.name),
+        ))
+    }
+
+    /// Creates and starts a long-running helper container (left running; remove it with
+    /// `remove_container`). Returns its id.
+    async fn start_task(&self, spec: &TaskSpec) -> DriverResult<String> {
+        Err(unsupported(
+            self.endpoint(),
+            &format!("helper containers ({})", spec.name),
+        ))
+    }
+
+    /// Runs a command in a running container.
+    async fn exec(&self, container: &str, spec: &ExecSpec, io: TaskIo) -> DriverResult<TaskOutput> {
+        let _ = (io, spec);
+        Err(unsupported(
+            self.endpoint(),
+            &format!("running commands in {container}"),
+        ))
+    }
+
+    /// Writes files into a container (created or running).
+    async fn put_files(&self, container: &str, files: &[TaskFile]) -> DriverResult<()> {
+        let _ = files;
+        Err(unsupported(
+            self.endpoint(),
+            &format!("writing files into {container}"),
+        ))
+    }
+
+    /// Force-removes every container labelled `key=value` (helpers a stopped process left);
+    /// returns how many.
+    async fn remove_labelled(&self, key: &str, value: &str) -> DriverResult<usize> {
+        Err(unsupported(
+            self.endpoint(),
+            &format!("removing containers labelled {key}={value}"),
+        ))
+    }
+}
+
+fn unsupported(endpoint: &str, what: &str) -> DriverError {
+    DriverError::Engine {
+        context: endpoint.to_string(),
+        message: format!(
+            "{what}: not supported by this kind of target yet (use a Docker, TLS or SSH target)"
+        ),
+    }
 }

@@ -10,6 +10,8 @@
 //! - [`swarm`] is the Swarm mode: a pure translation ([`swarm::spec`]) and planner
 //!   ([`swarm::plan`](mod@swarm::plan)), a Swarm driver ([`swarm::docker`]), and the orchestration that
 //!   applies and converges.
+//! - [`task`] is one-off work on a target: a helper container run to its end, or a command
+//!   in a service's container, fed and drained as byte streams (backups use them).
 //! - [`events`] is the typed event stream every step reports to.
 //! - [`deploy`] composes them into `plan`, `up`, `down`, `rollback` and `status`, dispatched
 //!   on the target's [`deploy::DeployMode`] through one [`deploy::Orchestrator`] (one variant
@@ -35,3 +37,4 @@ pub mod history;
 pub mod inventory;
 pub mod kube;
 pub mod swarm;
+pub mod task;
