@@ -81,6 +81,7 @@ macro_rules! impl_store {
         $crate::domains::impl_domain_store!($store);
         $crate::catalog::impl_catalog_store!($store);
         $crate::ai::impl_ai_store!($store);
+        $crate::backups::impl_backup_store!($store);
 
         #[async_trait::async_trait]
         impl $crate::Store for $store {

@@ -1,7 +1,8 @@
 //! WindFlow's durable state: users, sessions and API tokens, organizations and their
 //! members, environments, targets, stacks and their immutable versions, variables and
-//! encrypted secrets, deployments (a leased job queue) with their events, agents, and the
-//! audit log.
+//! encrypted secrets, deployments (a leased job queue) with their events, agents, the audit
+//! log, TLS certificates, DNS providers and records, stacks' domains, the template catalog,
+//! AI providers, and backups (repositories, policies, a leased queue of runs, snapshots).
 //!
 //! One trait, [`Store`], with one adapter per database: [`sqlite::SqliteStore`] (the embedded
 //! default, WAL) and [`postgres::PgStore`]. `Store` is the sum of one trait per aggregate, and
@@ -22,6 +23,7 @@
 //! | `domains.rs`       | [`DomainStore`]       | `stack_domains`                                 |
 //! | `catalog.rs`       | [`CatalogStore`]      | `catalog_sources`, `catalog_templates`, `stack_templates` |
 //! | `ai.rs`            | [`AiStore`]           | `ai_providers`, `ai_requests`                   |
+//! | `backups.rs`       | [`BackupStore`]       | `backup_repositories`, `backup_policies`, `backup_runs`, `backup_snapshots` |
 //!
 //! `sql.rs` holds what they share (error mapping, JSON columns), `adapter.rs` the
 //! `impl_store!` macro that assembles them into each adapter; `record.rs`
@@ -54,6 +56,7 @@ mod adapter;
 mod agents;
 mod ai;
 mod audit;
+pub mod backups;
 mod catalog;
 mod certificates;
 mod deployments;
@@ -77,6 +80,7 @@ use async_trait::async_trait;
 pub use agents::AgentStore;
 pub use ai::AiStore;
 pub use audit::AuditStore;
+pub use backups::BackupStore;
 pub use catalog::CatalogStore;
 pub use certificates::CertificateStore;
 pub use deployments::DeploymentStore;
@@ -215,6 +219,7 @@ pub trait Store:
     + DomainStore
     + CatalogStore
     + AiStore
+    + BackupStore
     + Send
     + Sync
     + 'static

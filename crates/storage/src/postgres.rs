@@ -1,9 +1,10 @@
 //! The PostgreSQL backend, for installations that run several server replicas or want the
 //! database managed elsewhere.
 //!
-//! Transactions run at READ COMMITTED; the queue stays correct because claiming is a single
-//! `UPDATE … WHERE state = 'queued'` (a loser re-checks the row and updates nothing) and the
-//! partial unique index on running deployments backs it up.
+//! Transactions run at READ COMMITTED; the queues (deployments, backup runs) stay correct
+//! because claiming is a single `UPDATE … WHERE state = 'queued'` (a loser re-checks the row
+//! and updates nothing), and partial unique indexes back it up: one running deployment per
+//! (stack, target), one running backup run per repository.
 
 use std::time::Duration;
 

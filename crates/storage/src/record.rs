@@ -758,3 +758,103 @@ pub struct AiRequestRow {
     pub outcome: String,
     pub created_at: Timestamp,
 }
+
+// ---- backups --------------------------------------------------------------------------------
+
+/// A backup repository of an organization: where restic stores its encrypted, deduplicated
+/// data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupRepositoryRecord {
+    pub id: String,
+    pub org_id: String,
+    /// Unique in the organization.
+    pub name: String,
+    /// `s3`, `folder` or `sftp`.
+    pub kind: String,
+    /// The non-secret settings (endpoint, bucket, prefix, target, path, …).
+    pub settings: serde_json::Value,
+    /// The secret settings (S3 keys, an SSH key), sealed; `None` when there are none.
+    pub credentials: Option<SecretValue>,
+    /// The restic repository password, sealed.
+    pub password: SecretValue,
+    pub initialized_at: Option<Timestamp>,
+    pub checked_at: Option<Timestamp>,
+    pub check_ok: Option<bool>,
+    pub check_message: Option<String>,
+    pub created_by: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A stack's backup policy (one per stack; removed with the stack or the organization).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupPolicyRecord {
+    pub org_id: String,
+    pub stack_id: String,
+    /// A repository of the same organization; it cannot be deleted while a policy uses it.
+    pub repository_id: String,
+    pub enabled: bool,
+    /// Schedule, timezone, retention, volumes, databases, hooks, consistency, check, drill.
+    pub settings: serde_json::Value,
+    pub next_backup_at: Option<Timestamp>,
+    pub next_check_at: Option<Timestamp>,
+    pub next_drill_at: Option<Timestamp>,
+    pub updated_by: String,
+    pub updated_at: Timestamp,
+}
+
+/// One backup operation (a backup, restore, check, drill or prune), run under a lease.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupRunRecord {
+    pub id: String,
+    pub org_id: String,
+    /// `None` for a repository-wide operation (a check). Not a reference: runs outlive
+    /// their stack.
+    pub stack_id: Option<String>,
+    pub stack_name: Option<String>,
+    pub repository_id: String,
+    /// `backup`, `restore`, `check`, `drill` or `prune`.
+    pub kind: String,
+    /// `queued`, `running`, `succeeded`, `failed` or `cancelled`.
+    pub status: String,
+    /// `manual` or `schedule`.
+    pub trigger: String,
+    pub requested_by: String,
+    pub params: serde_json::Value,
+    /// Progress and outcome, rewritten as the run goes.
+    pub result: serde_json::Value,
+    pub error: Option<String>,
+    pub lease_owner: Option<String>,
+    pub lease_expires_at: Option<Timestamp>,
+    pub attempts: i64,
+    pub cancel_requested: bool,
+    pub created_at: Timestamp,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+}
+
+/// One restic snapshot a backup run wrote (one per volume, database dump or bind mount).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupSnapshotRecord {
+    /// restic's snapshot id (64 hex digits), unique in its repository.
+    pub id: String,
+    pub org_id: String,
+    pub repository_id: String,
+    /// Not a reference: snapshots outlive their stack (restorable into another).
+    pub stack_id: String,
+    pub stack_name: String,
+    pub run_id: String,
+    /// `volume:<name>`, `database:<service>` or `bind:<path>`.
+    pub item: String,
+    /// `volume`, `database` or `bind`.
+    pub kind: String,
+    /// `postgres`, `mysql`, `mongodb` or `redis`, for a database dump.
+    pub engine: Option<String>,
+    /// The path inside the snapshot.
+    pub path: String,
+    pub files: i64,
+    pub size_bytes: i64,
+    pub added_bytes: i64,
+    pub duration_ms: i64,
+    pub created_at: Timestamp,
+}

@@ -43,8 +43,8 @@ pub trait StackStore: Send + Sync {
         page: PageRequest,
     ) -> StoreResult<Page<StackVersionSummary>>;
     /// Deletes the stack (its row stays as a tombstone so its deployments stay listed; its
-    /// variables go). Refused (`Invalid`) while a queued or running deployment uses it or
-    /// while it is deployed on a target.
+    /// variables and backup policy go). Refused (`Invalid`) while a queued or running
+    /// deployment uses it or while it is deployed on a target.
     async fn delete_stack(&self, org_id: &str, name: &str, at: Timestamp) -> StoreResult<()>;
     /// Marks the stack for deletion once every target has removed it.
     async fn request_stack_delete(
@@ -432,6 +432,11 @@ macro_rules! impl_stack_store {
                         )));
                     }
                     sqlx::query::<Db>(q::DELETE_STACK_VARIABLES)
+                        .bind(&id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(database_error)?;
+                    sqlx::query::<Db>(crate::backups::DELETE_POLICY)
                         .bind(&id)
                         .execute(&mut *tx)
                         .await

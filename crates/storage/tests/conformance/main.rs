@@ -22,6 +22,7 @@ use windflow_storage::*;
 
 mod agents;
 mod audit;
+mod backups;
 mod catalog;
 mod deployments;
 mod edge;
@@ -125,6 +126,14 @@ conformance!(
     catalog::catalog_sources_refresh_whole_and_keep_templates_on_error,
     catalog::stack_templates_stay_in_their_organization,
     catalog::ai_providers_keep_their_key_and_count_tokens,
+    backups::backup_repositories_keep_their_secrets_and_names,
+    backups::backup_policies_follow_their_stack_and_hold_their_repository,
+    backups::due_backup_policies_are_enabled_and_due,
+    backups::backup_runs_claim_oldest_first_one_per_repository,
+    backups::concurrent_backup_claimers_run_one_operation_per_repository,
+    backups::backup_leases_renew_expire_and_are_reclaimed,
+    backups::backup_runs_cancel_queued_at_once_and_flag_running,
+    backups::backup_snapshots_list_newest_first_within_their_organization,
 );
 
 // ---- fixtures -----------------------------------------------------------------------------
