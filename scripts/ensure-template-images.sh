@@ -12,8 +12,10 @@
 #                      scripts/ensure-postgres.sh installs, else its unpacked packages);
 #                      POSTGRES_PASSWORD/USER/DB and PGDATA → initdb
 #                      with a scram-sha-256 password, the database, listen on all addresses;
-#                      `psql` and `pg_isready` inside.
-#   mariadb:11.4       Debian's mariadbd and mariadb client; MARIADB_ROOT_PASSWORD/DATABASE/USER/
+#                      `psql`, `pg_isready`, `pg_dump`, `pg_dumpall` and `pg_restore` inside
+#                      (the backup tests dump databases with them).
+#   mariadb:11.4       Debian's mariadbd, mariadb client and mariadb-dump (`mysqldump` too, from
+#                      mariadb-client); MARIADB_ROOT_PASSWORD/DATABASE/USER/
 #                      PASSWORD → system tables, root@'%', the database and its user, and the
 #                      official image's `healthcheck.sh --connect --innodb_initialized`.
 #   gitea/gitea:1.24   NOT Gitea (Debian has no package): the postgres stand-in's psql and
@@ -37,7 +39,7 @@
 # whose stand-ins replace it (`docker pull` restores it).
 set -euo pipefail
 
-RECIPE_REVISION=2
+RECIPE_REVISION=3
 BUSYBOX=/bin/busybox
 CACHE_DIR="${WINDFLOW_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/windflow}/template-debs"
 LABEL=org.windflow.template-standin.recipe
@@ -310,7 +312,7 @@ postgres_rootfs() {
         from="$UNPACKED"
     fi
     base_rootfs "$root"
-    for tool in postgres initdb pg_ctl psql pg_isready; do
+    for tool in postgres initdb pg_ctl psql pg_isready pg_dump pg_dumpall pg_restore; do
         copy_binary "$root" "$from/usr/lib/postgresql/15/bin/$tool" "/usr/lib/postgresql/15/bin/$tool"
         ln -sf "/usr/lib/postgresql/15/bin/$tool" "$root/usr/local/bin/$tool"
     done
@@ -366,7 +368,7 @@ SH
     chmod +x "$root/usr/local/bin/docker-entrypoint.sh"
     dockerfile "$image" 'ENV PGDATA=/var/lib/postgresql/data TZ=UTC LANG=C.UTF-8' 'EXPOSE 5432' \
         'STOPSIGNAL SIGINT' 'ENTRYPOINT ["docker-entrypoint.sh"]' 'CMD ["postgres"]' > "$work/Dockerfile"
-    build "$image" "$work" 'postgres --version && psql --version && pg_isready --version'
+    build "$image" "$work" 'postgres --version && psql --version && pg_isready --version && pg_dump --version && pg_dumpall --version && pg_restore --version'
 fi
 
 # --- mariadb:11.4 ----------------------------------------------------------------------------
@@ -374,10 +376,13 @@ image="mariadb:11.4"
 if wanted "$image"; then
     unpack mariadb-server-core
     unpack mariadb-client-core
+    # mariadb-dump is in mariadb-client (mariadb-client-core has only the client).
+    unpack mariadb-client
     work="$WORK/mariadb"; root="$work/rootfs"
     base_rootfs "$root"
     copy_binary "$root" "$UNPACKED/usr/sbin/mariadbd" /usr/sbin/mariadbd
     copy_binary "$root" "$UNPACKED/usr/bin/mariadb" /usr/bin/mariadb
+    copy_binary "$root" "$UNPACKED/usr/bin/mariadb-dump" /usr/bin/mariadb-dump
     mkdir -p "$root/usr/share/mysql" "$root/var/lib/mysql" "$root/run/mysqld" "$root/usr/lib/mysql/plugin"
     cp -a "$UNPACKED/usr/share/mysql/." "$root/usr/share/mysql/"
     cat > "$root/usr/local/bin/docker-entrypoint.sh" <<'SH'
@@ -463,8 +468,9 @@ out=$(mariadb --defaults-extra-file="$cnf" -N -e "$query")
 SH
     chmod +x "$root/usr/local/bin/docker-entrypoint.sh" "$root/usr/local/bin/healthcheck.sh"
     ln -sf mariadb "$root/usr/bin/mysql"
+    ln -sf mariadb-dump "$root/usr/bin/mysqldump"
     dockerfile "$image" 'EXPOSE 3306' 'ENTRYPOINT ["docker-entrypoint.sh"]' 'CMD ["mariadbd"]' > "$work/Dockerfile"
-    build "$image" "$work" 'mariadbd --version && mariadb --version'
+    build "$image" "$work" 'mariadbd --version && mariadb --version && mariadb-dump --version && mysqldump --version'
 fi
 
 # --- gitea/gitea:1.24 (a busybox + psql stand-in, not Gitea) ----------------------------------

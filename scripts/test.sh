@@ -5,8 +5,10 @@
 #   3. cargo test --workspace --no-fail-fast (integration tests use the real Docker engine and PostgreSQL)
 # It first provisions the engine and the test images (scripts/ensure-docker.sh,
 # scripts/ensure-test-images.sh, scripts/ensure-gateway-image.sh, scripts/ensure-template-images.sh,
-# scripts/ensure-gateway-tcp-image.sh) and a PostgreSQL server (scripts/ensure-postgres.sh, which
-# yields WINDFLOW_TEST_DATABASE_URL), so it runs as is on a fresh Debian machine.
+# scripts/ensure-gateway-tcp-image.sh), the backup tools (scripts/ensure-backup-tools.sh: restic,
+# SeaweedFS's weed as WINDFLOW_WEED, the restic/restic stand-in image) and a PostgreSQL server
+# (scripts/ensure-postgres.sh, which yields WINDFLOW_TEST_DATABASE_URL), so it runs as is on a
+# fresh Debian machine.
 # Every step runs even after a failure, and a summary closes the output; the exit status
 # is non-zero when any step failed.
 set -uo pipefail
@@ -88,6 +90,13 @@ fi
 if [ "${WINDFLOW_SKIP_DOCKER_TESTS:-}" != "1" ]; then
     echo "==> provisioning the template stand-in images"
     scripts/ensure-template-images.sh || exit 1
+    # The backup tests (crates/testkit/tests/s3.rs, …) run the host's restic and the
+    # restic/restic stand-in image against SeaweedFS's S3 server (testkit's S3Server), whose
+    # binary the script installs and names in WINDFLOW_WEED. (Captured first: `eval "$(…)"`
+    # alone would not see the script fail.)
+    echo "==> provisioning the backup tools (restic, SeaweedFS, the restic image)"
+    backup_env=$(scripts/ensure-backup-tools.sh) || exit 1
+    eval "$backup_env"
 fi
 
 # The AI crate's tests against a real llama.cpp server run where an earlier

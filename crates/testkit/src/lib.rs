@@ -21,6 +21,8 @@
 //!   OpenSSH server and a second real dockerd for the remote transports. [`dns`] runs Knot
 //!   and PowerDNS and hands out `windflow_dns` providers pointed at them (shared by the dns
 //!   crate's tests and the server's).
+//! - [`s3`] runs SeaweedFS's S3 gateway (`weed server`, from `scripts/ensure-backup-tools.sh`)
+//!   on loopback ports with random credentials, for the backup tests' repositories.
 //! - [`runtime_image`] runs a host-built binary in containers (its libraries in a `FROM
 //!   scratch` image, the binary bind-mounted), for agents on private Docker networks.
 
@@ -31,6 +33,7 @@ pub mod openai;
 pub mod pebble;
 pub mod postgres;
 pub mod runtime_image;
+pub mod s3;
 pub mod server;
 pub mod sshd;
 pub mod swarm;
@@ -141,7 +144,7 @@ pub fn unique_project(prefix: &str) -> String {
 }
 
 /// A random number from std's per-process hasher keys mixed with the clock and a counter.
-fn random_u64() -> u64 {
+pub(crate) fn random_u64() -> u64 {
     static SEQUENCE: AtomicU64 = AtomicU64::new(0);
     let mut hasher = RandomState::new().build_hasher();
     let nanos = SystemTime::now()
