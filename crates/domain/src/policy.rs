@@ -517,32 +517,32 @@ fn check_host_path(
     source: &str,
     refuse: &impl Fn(&mut Vec<Violation>, String, HostFeature, String),
 ) {
+    if let Some((feature, message)) = host_path_refusal(policy, source) {
+        refuse(out, path, feature, message);
+    }
+}
+
+/// Why `policy` refuses the host path `source` (a stack's bind mount, or the folder a backup
+/// repository writes to), or `None` when it allows it.
+pub fn host_path_refusal(policy: &HostAccessPolicy, source: &str) -> Option<(HostFeature, String)> {
     // Paths in a stack are already absolute and normalized; a relative or odd one is
     // normalized here so `..` cannot walk out of an allowed prefix.
     let Some(source) = normalize(source) else {
-        refuse(
-            out,
-            path,
+        return Some((
             HostFeature::HostPath,
             format!("host path {source:?} is not absolute"),
-        );
-        return;
+        ));
     };
     let source = if source.is_empty() { "/" } else { &source };
     if source.ends_with(".sock") || ENGINE_SOCKETS.iter().any(|socket| under(socket, source)) {
-        refuse(
-            out,
-            path,
+        Some((
             HostFeature::EngineSocket,
             format!("host path {source} is or holds the engine's socket"),
-        );
+        ))
     } else if !policy.allows_host_path(source) {
-        refuse(
-            out,
-            path,
-            HostFeature::HostPath,
-            format!("host path {source}"),
-        );
+        Some((HostFeature::HostPath, format!("host path {source}")))
+    } else {
+        None
     }
 }
 

@@ -1532,3 +1532,250 @@ pub struct AiRequestRecord {
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
 }
+
+// ---- backups --------------------------------------------------------------------------------
+
+/// Where a backup repository keeps its data (restic's repository location).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum BackupLocation {
+    /// An S3-compatible bucket (AWS, R2, B2, MinIO, Garage, SeaweedFS); path-style
+    /// addressing for any endpoint but AWS's.
+    S3 {
+        /// `https://host[:port]` (no path).
+        endpoint: String,
+        bucket: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prefix: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        region: Option<String>,
+    },
+    /// A folder on the repository's target: a host path (the organization's host-access
+    /// policy must allow it) or, with `volume`, a named volume.
+    Folder {
+        path: String,
+        #[serde(default)]
+        volume: bool,
+    },
+    /// A folder on an SSH server.
+    Sftp {
+        host: String,
+        #[serde(default = "default_ssh_port")]
+        port: u16,
+        user: String,
+        path: String,
+    },
+}
+
+fn default_ssh_port() -> u16 {
+    22
+}
+
+/// A backup repository (its credentials and password are never shown).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BackupRepository {
+    pub id: String,
+    pub name: String,
+    pub location: BackupLocation,
+    /// The target whose engine runs the repository's own operations (initialization,
+    /// checks); a folder repository lives there.
+    pub target: String,
+    pub credentials_set: bool,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub initialized_at: Option<OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub checked_at: Option<OffsetDateTime>,
+    pub check_ok: Option<bool>,
+    pub check_message: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// Add a backup repository. It is initialized (or, with `password`, an existing restic
+/// repository is opened) before it is stored: a location WindFlow cannot use is refused.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBackupRepositoryRequest {
+    pub name: String,
+    pub target: String,
+    pub location: BackupLocation,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_key_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_access_key: Option<String>,
+    /// An SFTP repository's private key (OpenSSH format).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh_private_key: Option<String>,
+    /// An SFTP repository's host key line(s), as in `known_hosts`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh_known_hosts: Option<String>,
+    /// The password of an existing restic repository to attach; a new repository gets a
+    /// random one, sealed by the server's keyring.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
+/// Change a repository's name or credentials (absent fields are kept).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateBackupRepositoryRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_key_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_access_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh_private_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh_known_hosts: Option<String>,
+}
+
+/// A stack's backup policy as in effect: set through the API, or read from the compose file's
+/// `x-windflow.backup`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BackupPolicy {
+    pub stack: String,
+    /// `api` or `compose`.
+    pub source: String,
+    pub enabled: bool,
+    /// The policy (docs/backups.md): repository, schedule, timezone, retention, volumes,
+    /// binds, detect_databases, databases, consistency, exclude, hooks, check, drill.
+    #[schema(value_type = Object)]
+    pub policy: serde_json::Value,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub next_backup_at: Option<OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub next_check_at: Option<OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub next_drill_at: Option<OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub last_success_at: Option<OffsetDateTime>,
+}
+
+/// Set a stack's backup policy through the API (it then wins over the compose file's).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetBackupPolicyRequest {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[schema(value_type = Object)]
+    pub policy: serde_json::Value,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Start a backup of a stack now.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartBackupRequest {
+    /// The target the stack runs on, when it runs on several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+}
+
+/// Restore a backup.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RestoreRequest {
+    /// The backup run to restore (its snapshots); the latest successful one when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
+    /// Only these items (`volume:data`, `database:db`); every item of the run when absent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<String>,
+    /// Only these paths inside a volume item (single files or folders), e.g. `uploads/a.png`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
+    /// Restore into this stack instead (a migration, or a copy); the same stack by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub into_stack: Option<String>,
+    /// The target of the destination stack, when it runs on several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// Only show the plan: what would be replaced and which services stopped.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// One item of a restore plan.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RestorePlanItem {
+    pub item: String,
+    pub snapshot: String,
+    /// What is replaced: a volume's engine name, or a database.
+    pub replaces: String,
+    /// The services stopped while it is replaced.
+    pub stops: Vec<String>,
+    pub size_bytes: i64,
+}
+
+/// What a restore does (the answer to a dry run), and the run when it was started.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RestorePlan {
+    pub from_run: String,
+    pub stack: String,
+    pub target: String,
+    pub items: Vec<RestorePlanItem>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<BackupRun>,
+}
+
+/// A backup operation: a backup, restore, check, drill or prune.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BackupRun {
+    pub id: String,
+    pub kind: String,
+    pub status: String,
+    pub trigger: String,
+    pub stack: Option<String>,
+    pub repository: String,
+    pub requested_by: String,
+    #[schema(value_type = Object)]
+    pub params: serde_json::Value,
+    /// Progress and outcome: items with their snapshot, sizes and durations; for a drill,
+    /// its checks.
+    #[schema(value_type = Object)]
+    pub result: serde_json::Value,
+    pub error: Option<String>,
+    pub attempts: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub started_at: Option<OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub finished_at: Option<OffsetDateTime>,
+}
+
+/// One snapshot (one item of one backup run).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BackupSnapshot {
+    pub id: String,
+    pub run: String,
+    pub stack: String,
+    pub repository: String,
+    pub item: String,
+    pub kind: String,
+    pub engine: Option<String>,
+    pub path: String,
+    pub files: i64,
+    pub size_bytes: i64,
+    pub added_bytes: i64,
+    pub duration_ms: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// An entry of a snapshot (a file or folder).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BackupEntry {
+    pub name: String,
+    /// `file`, `dir`, `symlink`, …
+    pub kind: String,
+    /// The path inside the item (what `paths` of a restore takes).
+    pub path: String,
+    pub size: Option<u64>,
+    pub mtime: Option<String>,
+}

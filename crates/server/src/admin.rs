@@ -53,7 +53,7 @@ pub async fn reset_password(
 }
 
 /// Re-encrypts every secret, every target's private keys, certificate keys, ACME accounts and
-/// DNS provider credentials under a new key and drops the
+/// DNS provider credentials, AI keys and backup repositories' passwords and credentials under a new key and drops the
 /// old ones. Returns how many records were re-encrypted.
 pub async fn rotate_secret_key(config: &ServeConfig) -> anyhow::Result<usize> {
     let store = crate::open_store(config).await?;
@@ -65,6 +65,8 @@ pub async fn rotate_secret_key(config: &ServeConfig) -> anyhow::Result<usize> {
     let certificates = crate::services::certificates::reseal_all(store.as_ref(), &keyring).await?;
     let dns_providers = crate::services::dns::reseal_all(store.as_ref(), &keyring).await?;
     let ai_providers = crate::services::ai::reseal_all(store.as_ref(), &keyring).await?;
+    let backup_repositories =
+        crate::services::backups::reseal_all(store.as_ref(), &keyring).await?;
     keyring.drop_old_keys()?;
-    Ok(secrets + targets + certificates + dns_providers + ai_providers)
+    Ok(secrets + targets + certificates + dns_providers + ai_providers + backup_repositories)
 }

@@ -134,12 +134,18 @@ pub async fn maintenance(state: AppState, mut shutdown: watch::Receiver<bool>) {
     // Catalog sources are refreshed on their own intervals (a day by default); a pass every
     // ten minutes finds those that are due.
     let mut catalog = tokio::time::interval(Duration::from_secs(600));
+    // Backup schedules have minute granularity: a pass every 20 s queues what is due.
+    let mut backups = tokio::time::interval(Duration::from_secs(20));
     loop {
         tokio::select! {
-            _ = certificate_metrics.tick() => services::certificates::publish_metrics(&state).await,
+            _ = certificate_metrics.tick() => {
+                services::certificates::publish_metrics(&state).await;
+                services::backups::publish_metrics(&state).await;
+            }
             _ = renewals.tick() => services::gateway::renew_due(&state).await,
             _ = dns_health.tick() => services::dns::check_all(&state).await,
             _ = catalog.tick() => services::catalog::sources::refresh_due(&state).await,
+            _ = backups.tick() => services::backups::schedule_due(&state).await,
             _ = upkeep.tick() => state.metrics.run_upkeep(),
             _ = trim.tick() => release_free_memory(),
             _ = health.tick() => {

@@ -133,6 +133,23 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub ai_allow_endpoints: Vec<String>,
+    /// The helper image backups run restic in on each target (the official restic image,
+    /// or a mirror of it for engines without registry access).
+    #[arg(long, env = "WINDFLOW_BACKUP_IMAGE", value_name = "IMAGE")]
+    pub backup_image: Option<String>,
+    /// A backup repository URL prefix (S3 endpoint, `sftp://host:port`) organizations may use
+    /// although it is on an internal network; repeat for several (comma-separated in the
+    /// environment). Public endpoints need no allowance.
+    #[arg(
+        long = "backup-allow-endpoint",
+        env = "WINDFLOW_BACKUP_ALLOW_ENDPOINTS",
+        value_name = "URL",
+        value_delimiter = ','
+    )]
+    pub backup_allow_endpoints: Vec<String>,
+    /// How many backup operations run at once (one per repository at a time).
+    #[arg(long, env = "WINDFLOW_BACKUP_WORKERS", value_name = "N")]
+    pub backup_workers: Option<usize>,
 }
 
 /// The same keys, from the TOML file.
@@ -167,6 +184,9 @@ struct FileConfig {
     gateway_https: Option<SocketAddr>,
     public_address: Option<String>,
     ai_allow_endpoints: Option<Vec<String>>,
+    backup_image: Option<String>,
+    backup_allow_endpoints: Option<Vec<String>>,
+    backup_workers: Option<usize>,
 }
 
 /// Where certificates come from.
@@ -196,6 +216,9 @@ pub enum LogFormat {
     Json,
     Text,
 }
+
+/// The official restic image, the default helper of backups.
+pub const DEFAULT_BACKUP_IMAGE: &str = "restic/restic:0.17.3";
 
 /// Everything the server needs to know, resolved.
 #[derive(Debug, Clone)]
@@ -229,6 +252,11 @@ pub struct ServeConfig {
     pub gateway: GatewaySettings,
     /// AI provider URL prefixes allowed although internal (`--ai-allow-endpoint`).
     pub ai_allowed_endpoints: Vec<String>,
+    /// The image backups run restic in (`--backup-image`).
+    pub backup_image: String,
+    /// Backup repository URL prefixes allowed although internal (`--backup-allow-endpoint`).
+    pub backup_allowed_endpoints: Vec<String>,
+    pub backup_workers: usize,
 }
 
 impl ServeConfig {
@@ -396,6 +424,24 @@ impl ServeConfig {
             .map(|e| e.trim().to_string())
             .filter(|e| !e.is_empty())
             .collect(),
+            backup_image: args
+                .backup_image
+                .or(file.backup_image)
+                .unwrap_or_else(|| DEFAULT_BACKUP_IMAGE.to_string()),
+            backup_allowed_endpoints: if args.backup_allow_endpoints.is_empty() {
+                file.backup_allow_endpoints.unwrap_or_default()
+            } else {
+                args.backup_allow_endpoints
+            }
+            .into_iter()
+            .map(|e| e.trim().to_string())
+            .filter(|e| !e.is_empty())
+            .collect(),
+            backup_workers: args
+                .backup_workers
+                .or(file.backup_workers)
+                .unwrap_or(2)
+                .max(1),
         })
     }
 }

@@ -25,6 +25,7 @@ mod bootstrap;
 pub mod config;
 mod convert;
 mod data_dir;
+mod egress;
 mod error;
 mod hub;
 mod jobs;
@@ -141,6 +142,10 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
 
     let workers = tokio::spawn(jobs::run_workers(state.clone(), shutdown_rx.clone()));
+    tokio::spawn(services::backups::runner::run_workers(
+        state.clone(),
+        shutdown_rx.clone(),
+    ));
     tokio::spawn(bootstrap::maintenance(state.clone(), shutdown_rx.clone()));
 
     let app = routes::app(state.clone());

@@ -23,6 +23,8 @@ pub struct App {
     pub hub: EventHub,
     /// Wakes the job workers when a deployment is queued or cancelled.
     pub jobs_wakeup: Notify,
+    /// Wakes the backup workers when a backup operation is queued.
+    pub backup_wakeup: Notify,
     pub metrics: PrometheusHandle,
     pub auth_cache: AuthCache,
     pub list_cache: crate::list_cache::ListCache,
@@ -61,6 +63,7 @@ impl App {
             keyring,
             hub: EventHub::default(),
             jobs_wakeup: Notify::new(),
+            backup_wakeup: Notify::new(),
             metrics,
             auth_cache: AuthCache::default(),
             list_cache: Default::default(),

@@ -9,6 +9,7 @@ mod agents_containers;
 mod ai;
 mod api;
 mod authz;
+mod backups;
 mod catalog;
 mod cli_client;
 mod crash;

@@ -6,6 +6,7 @@ mod agents;
 mod ai;
 mod audit;
 mod auth;
+mod backups;
 mod body;
 mod catalog;
 mod certificates;
@@ -61,6 +62,7 @@ use crate::state::AppState;
         (name = "dns", description = "DNS providers, their zones with DNSSEC, and the records that follow deployments with their health"),
         (name = "catalog", description = "Templates: the built-in catalog and the server's catalog sources (Coolify, Portainer, WindFlow), deployed as stacks and upgraded with a diff"),
         (name = "ai", description = "AI through the organization's OpenAI-compatible provider: generate, diagnose, optimize — every answer checked by WindFlow's loader, policy and advisor"),
+        (name = "backups", description = "Backups: repositories (S3, a folder, SFTP), stacks' policies, and the runs that back up, restore, check and drill — restic underneath, encrypted and deduplicated"),
         (name = "policies", description = "Host-access policies: what host-level features stacks may use"),
         (name = "audit", description = "Who did what"),
         (name = "health", description = "Probes and metrics"),
@@ -108,7 +110,8 @@ fn api_router() -> OpenApiRouter<AppState> {
                 .merge(audit::router())
                 .merge(agents::router())
                 .merge(catalog::router())
-                .merge(ai::router()),
+                .merge(ai::router())
+                .merge(backups::router()),
         )
         .merge(health::router())
 }

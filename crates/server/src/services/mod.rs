@@ -13,6 +13,7 @@
 pub mod agents;
 pub mod ai;
 pub mod audit;
+pub mod backups;
 pub mod catalog;
 pub mod certificates;
 pub mod containers;

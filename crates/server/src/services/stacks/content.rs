@@ -68,7 +68,8 @@ pub fn validate(
     }
     match load(name, content, environment) {
         Ok(loaded) => {
-            let refused = services::policies::violations(content, &loaded.stack, policy);
+            let mut refused = services::policies::violations(content, &loaded.stack, policy);
+            refused.extend(backup_problems(content, &loaded.stack));
             Validation {
                 valid: refused.is_empty(),
                 errors: refused,
@@ -84,6 +85,28 @@ pub fn validate(
             services: Vec::new(),
             advice: Vec::new(),
         },
+    }
+}
+
+/// What is wrong with the stack's `x-windflow.backup` block, if it has one: its fields, and
+/// the volumes and services it names.
+fn backup_problems(content: &str, stack: &windflow_domain::StackSpec) -> Vec<FieldError> {
+    match windflow_backup::Policy::from_compose("compose.yaml", content) {
+        Ok(None) => Vec::new(),
+        Ok(Some(policy)) => {
+            let volumes: Vec<&str> = stack.volumes.keys().map(String::as_str).collect();
+            let services: Vec<&str> = stack.services.keys().map(String::as_str).collect();
+            policy
+                .problems_in_stack(&volumes, &services)
+                .into_iter()
+                .map(|(field, message)| FieldError {
+                    field,
+                    message,
+                    line: None,
+                })
+                .collect()
+        }
+        Err(diagnostics) => diagnostics.iter().map(field_error).collect(),
     }
 }
 

@@ -138,6 +138,7 @@ pub async fn insert(
     content: String,
     message: String,
 ) -> ApiResult<(Stack, windflow_storage::StackVersion)> {
+    services::backups::check_compose_repository(app, &access.org.id, &content).await?;
     let now = now_ms();
     let (stack, version) = app
         .store
@@ -156,6 +157,14 @@ pub async fn insert(
         })
         .await?;
     app.list_cache.invalidate(&access.org.id);
+    services::backups::sync_compose_policy(
+        app,
+        &access.org.id,
+        &stack,
+        &version.content,
+        &access.caller.user.id,
+    )
+    .await?;
     services::audit::record_org(
         app,
         access,
@@ -228,6 +237,7 @@ pub async fn update(
         &policies.organization,
     );
     require_valid(&validation)?;
+    services::backups::check_compose_repository(app, &access.org.id, &request.content).await?;
     let version = app
         .store
         .add_stack_version(
@@ -252,6 +262,14 @@ pub async fn update(
     )
     .await;
     let stack = app.store.get_stack(&access.org.id, name).await?;
+    services::backups::sync_compose_policy(
+        app,
+        &access.org.id,
+        &stack,
+        &version.content,
+        &access.caller.user.id,
+    )
+    .await?;
     let deployed = deployed_on(app, &stack).await?;
     Ok(StackDetail {
         deleting: stack.delete_requested_at.is_some(),
