@@ -619,15 +619,30 @@ async fn a_corrupted_repository_fails_its_check_and_a_failed_restore_keeps_the_l
         .await
         .unwrap();
     assert_eq!(created.status, 201, "{}", created.text);
-    // A host folder needs the host-access policy's allowance.
-    let host = admin
-        .post(
-            "/orgs/default/backup/repositories",
-            json!({"name": "host", "target": "local", "location": {"kind": "folder", "path": "/etc/windflow-test"}}),
+    // A host folder needs the host-access policy's allowance: at the baseline level with
+    // /srv/windflow-backups allowed, /etc is refused before restic runs.
+    let r = admin
+        .put(
+            "/orgs/default/policy",
+            json!({"level": "baseline", "allowed_host_paths": ["/srv/windflow-backups"]}),
         )
         .await
         .unwrap();
-    assert!(matches!(host.status, 201 | 403), "{}", host.text);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let host = admin
+        .post(
+            "/orgs/default/backup/repositories",
+            json!({"name": "host", "target": "local", "location": {"kind": "folder", "path": "/etc"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(host.status, 403, "{}", host.text);
+    assert!(host.text.contains("host-access policy"), "{}", host.text);
+    let r = admin
+        .put("/orgs/default/policy", json!({"level": "privileged"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", r.text);
 
     let project = unique_project("backup-corrupt");
     let content = format!(
