@@ -427,6 +427,109 @@ fn table() -> Vec<(&'static str, &'static str, Value, &'static str)> {
             json!({}),
             "operator",
         ),
+        (
+            "GET",
+            "/orgs/{org}/backup/repositories",
+            none.clone(),
+            "viewer",
+        ),
+        (
+            "POST",
+            "/orgs/{org}/backup/repositories",
+            json!({"name": "Bad Name!", "target": "zz-missing", "location": {"kind": "folder", "path": "v", "volume": true}}),
+            "admin",
+        ),
+        (
+            "GET",
+            "/orgs/{org}/backup/repositories/zz-missing",
+            none.clone(),
+            "viewer",
+        ),
+        (
+            "PATCH",
+            "/orgs/{org}/backup/repositories/zz-missing",
+            json!({}),
+            "admin",
+        ),
+        (
+            "DELETE",
+            "/orgs/{org}/backup/repositories/zz-missing",
+            none.clone(),
+            "admin",
+        ),
+        (
+            "POST",
+            "/orgs/{org}/backup/repositories/zz-missing/check",
+            json!({}),
+            "operator",
+        ),
+        ("GET", "/orgs/{org}/backup/runs", none.clone(), "viewer"),
+        (
+            "GET",
+            "/orgs/{org}/backup/runs/zz-missing",
+            none.clone(),
+            "viewer",
+        ),
+        (
+            "POST",
+            "/orgs/{org}/backup/runs/zz-missing/cancel",
+            none.clone(),
+            "operator",
+        ),
+        (
+            "GET",
+            "/orgs/{org}/backup/snapshots",
+            none.clone(),
+            "viewer",
+        ),
+        (
+            "GET",
+            "/orgs/{org}/backup/snapshots/zz-missing/files",
+            none.clone(),
+            "viewer",
+        ),
+        (
+            "GET",
+            "/orgs/{org}/backup/snapshots/zz-missing/download",
+            none.clone(),
+            "admin",
+        ),
+        (
+            "GET",
+            "/orgs/{org}/stacks/s1/backup",
+            none.clone(),
+            "viewer",
+        ),
+        (
+            "PUT",
+            "/orgs/{org}/stacks/zz-missing/backup",
+            json!({"policy": {}}),
+            "admin",
+        ),
+        (
+            "DELETE",
+            "/orgs/{org}/stacks/zz-missing/backup",
+            none.clone(),
+            "admin",
+        ),
+        (
+            "POST",
+            "/orgs/{org}/stacks/zz-missing/backup/run",
+            json!({}),
+            "operator",
+        ),
+        (
+            "POST",
+            "/orgs/{org}/stacks/zz-missing/backup/restore",
+            json!({}),
+            "admin",
+        ),
+        (
+            "POST",
+            "/orgs/{org}/stacks/zz-missing/backup/drill",
+            none.clone(),
+            "operator",
+        ),
         ("GET", "/orgs/{org}/audit", none, "admin"),
     ]
 }
@@ -457,6 +560,15 @@ fn table_operations() -> BTreeSet<String> {
         ("/namespaces/zz-missing/", "/namespaces/{namespace}/"),
         ("/pods/zz-missing/", "/pods/{pod}/"),
         ("/templates/builtin/zz-missing", "/templates/{source}/{id}"),
+        (
+            "/backup/repositories/zz-missing",
+            "/backup/repositories/{repository}",
+        ),
+        ("/backup/runs/zz-missing", "/backup/runs/{run}"),
+        (
+            "/backup/snapshots/zz-missing",
+            "/backup/snapshots/{snapshot}",
+        ),
     ];
     table()
         .into_iter()
