@@ -15,8 +15,6 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::policy::DatabaseDecl;
-
 /// A database engine WindFlow dumps consistently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -99,6 +97,21 @@ pub fn detect(image: &str) -> Option<Engine> {
         _ => return None,
     };
     Some(engine)
+}
+
+/// A database a service runs, to dump consistently rather than copy its files.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseDecl {
+    /// Detected from the image when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<Engine>,
+    /// The database to dump; read from the container's environment when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+    /// The user to dump as; read from the container's environment when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
 }
 
 /// How to reach the database inside its container.

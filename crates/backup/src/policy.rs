@@ -34,6 +34,7 @@ use windflow_compose::Diagnostic;
 use windflow_compose::fields::FieldReader;
 use windflow_compose::yaml::{self, Node, Value};
 
+pub use crate::engines::DatabaseDecl;
 use crate::engines::Engine;
 use crate::schedule::Schedule;
 
@@ -90,21 +91,6 @@ pub enum Consistency {
     Live,
     /// The services that mount a volume are stopped for its copy, then started again.
     Stop,
-}
-
-/// A database a service runs, to dump consistently rather than copy its files.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DatabaseDecl {
-    /// Detected from the image when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub engine: Option<Engine>,
-    /// The database to dump; read from the container's environment when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub database: Option<String>,
-    /// The user to dump as; read from the container's environment when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
 }
 
 /// A command run in a service's container (argv; never through a shell).

@@ -50,7 +50,8 @@ fn document() -> impl Strategy<Value = String> {
         ".{0,40}",
     )
         .prop_map(|(lines, noise)| {
-            let mut text = String::from("services:\n  db:\n    image: postgres:17\nx-windflow:\n  backup:\n");
+            let mut text =
+                String::from("services:\n  db:\n    image: postgres:17\nx-windflow:\n  backup:\n");
             for line in lines {
                 text.push_str("    ");
                 text.push_str(line);
