@@ -13,6 +13,7 @@
 //! - a PostgreSQL database of about `--db-mib`: `pg_dump | psql` into a new database by hand
 //!   in its container, against WindFlow's backup (dump streamed into restic) and restore (dump
 //!   streamed back into a scratch database, then swapped in).
+//!
 //! Writes the table to bench/results/backup.md.
 
 use std::time::{Duration, Instant};

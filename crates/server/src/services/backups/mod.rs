@@ -1367,7 +1367,7 @@ pub async fn schedule_due(app: &App) {
             ("check", record.next_check_at),
             ("drill", record.next_drill_at),
         ] {
-            if !at.is_some_and(|t| t <= now) {
+            if at.is_none_or(|t| t > now) {
                 continue;
             }
             match app.store.active_backup_run(&stack.id, kind).await {
