@@ -825,3 +825,131 @@ async fn a_backup_interrupted_by_kill_9_completes_after_the_restart() {
         )
         .await;
 }
+
+/// A repository that runs out of space: the backup fails saying so, and the earlier backup
+/// still restores.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_full_repository_fails_clearly_and_loses_nothing() {
+    let server = start_with(Database::Sqlite, &[]).await;
+    let admin = server.admin().await.unwrap();
+    // The repository: a 24 MiB tmpfs volume.
+    let repo_volume = unique_project("wf-full");
+    let docker = docker().await;
+    docker
+        .create_volume(bollard::models::VolumeCreateRequest {
+            name: Some(repo_volume.clone()),
+            driver: Some("local".into()),
+            driver_opts: Some(std::collections::HashMap::from([
+                ("type".to_string(), "tmpfs".to_string()),
+                ("device".to_string(), "tmpfs".to_string()),
+                ("o".to_string(), "size=24m".to_string()),
+            ])),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    // A tmpfs volume lives while it is mounted: a keeper holds it across the helpers.
+    let driver = windflow_engine::docker::DockerDriver::connect(None).unwrap();
+    let keeper = windflow_engine::driver::Driver::start_task(
+        &driver,
+        &windflow_engine::task::TaskSpec {
+            name: unique_project("keeper"),
+            image: TEST_IMAGE.into(),
+            entrypoint: vec!["sleep".into()],
+            cmd: vec!["3600".into()],
+            mounts: vec![windflow_engine::task::TaskMount {
+                source: repo_volume.clone(),
+                target: "/repo".into(),
+                read_only: false,
+                bind: false,
+            }],
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let created = admin
+        .post(
+            "/orgs/default/backup/repositories",
+            json!({"name": "small", "target": "local", "location": {"kind": "folder", "path": repo_volume, "volume": true}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(created.status, 201, "{}", created.text);
+    let project = unique_project("backup-full");
+    let content = format!(
+        "services:\n  files:\n    image: {TEST_IMAGE}\n    command: [sleep, \"3600\"]\n    init: true\n    volumes: [uploads:/uploads]\nvolumes:\n  uploads: {{}}\nx-windflow:\n  backup:\n    repository: small\n"
+    );
+    let r = admin
+        .post(
+            "/orgs/default/stacks",
+            json!({"name": project, "content": content}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 201, "{}", r.text);
+    run_deployment(&admin, &project, "deploy").await;
+    exec_ok(
+        &project,
+        "files",
+        &[
+            "dd",
+            "if=/dev/urandom",
+            "of=/uploads/small.bin",
+            "bs=1024",
+            "count=1024",
+        ],
+    )
+    .await;
+    let hash = exec_ok(&project, "files", &["sha256sum", "/uploads/small.bin"]).await;
+    let first = backup(&admin, &project).await;
+    assert_eq!(first["status"], "succeeded", "{first}");
+
+    exec_ok(
+        &project,
+        "files",
+        &[
+            "dd",
+            "if=/dev/urandom",
+            "of=/uploads/big.bin",
+            "bs=1048576",
+            "count=40",
+        ],
+    )
+    .await;
+    let full = backup(&admin, &project).await;
+    assert_eq!(full["status"], "failed", "{full}");
+    assert!(
+        full["error"].as_str().unwrap().contains("no space is left"),
+        "{full}"
+    );
+
+    // The first backup still restores.
+    exec_ok(&project, "files", &["rm", "/uploads/small.bin"]).await;
+    let restore = admin
+        .post(
+            &format!("/orgs/default/stacks/{project}/backup/restore"),
+            json!({"run": first["id"], "paths": ["small.bin"]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(restore.status, 202, "{}", restore.text);
+    let restore = wait_run(&admin, restore.body["run"]["id"].as_str().unwrap()).await;
+    assert_eq!(restore["status"], "succeeded", "{restore}");
+    assert_eq!(
+        exec_ok(&project, "files", &["sha256sum", "/uploads/small.bin"]).await,
+        hash
+    );
+
+    run_deployment(&admin, &project, "remove").await;
+    let _ = docker
+        .remove_volume(
+            &format!("{project}_uploads"),
+            Some(RemoveVolumeOptions { force: true }),
+        )
+        .await;
+    let _ = windflow_engine::driver::Driver::remove_container(&driver, &keeper, true).await;
+    let _ = docker
+        .remove_volume(&repo_volume, Some(RemoveVolumeOptions { force: true }))
+        .await;
+}
