@@ -181,17 +181,11 @@ impl Location {
                 r
             }
             Location::Folder { .. } => FOLDER_MOUNT.to_string(),
+            // The scp-like form keeps an absolute path absolute; the port is in the SSH
+            // command (`options`).
             Location::Sftp {
-                host,
-                user,
-                path,
-                port,
-            } => {
-                format!(
-                    "sftp://{user}@{host}:{port}/{}",
-                    path.trim_start_matches('/')
-                )
-            }
+                host, user, path, ..
+            } => format!("sftp:{user}@{host}:{path}"),
         }
     }
 
@@ -691,7 +685,7 @@ mod tests {
             user: "backup".into(),
             path: "/srv/restic".into(),
         };
-        assert_eq!(sftp.repository(), "sftp://backup@10.0.0.5:2222/srv/restic");
+        assert_eq!(sftp.repository(), "sftp:backup@10.0.0.5:/srv/restic");
         assert!(sftp.options()[1].contains("-p 2222 backup@10.0.0.5 -s sftp"));
         let folder = Location::Folder {
             path: "/srv/../etc".into(),

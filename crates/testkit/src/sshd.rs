@@ -83,6 +83,7 @@ impl Sshd {
                  KbdInteractiveAuthentication no\n\
                  PubkeyAuthentication yes\n\
                  AllowStreamLocalForwarding yes\n\
+                 Subsystem sftp internal-sftp\n\
                  AllowTcpForwarding local\n\
                  X11Forwarding no\n\
                  PermitTTY no\n\

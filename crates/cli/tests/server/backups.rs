@@ -953,3 +953,92 @@ async fn a_full_repository_fails_clearly_and_loses_nothing() {
         .remove_volume(&repo_volume, Some(RemoveVolumeOptions { force: true }))
         .await;
 }
+
+/// An SFTP repository on a real OpenSSH server (the host key checked): a backup, then a
+/// restore of a removed file; a wrong host key is refused before anything is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_sftp_repository_backs_up_and_restores() {
+    let sshd = windflow_testkit::sshd::Sshd::start().unwrap();
+    let allowed = format!("sftp://127.0.0.1:{}", sshd.port);
+    let server = start_with(
+        Database::Sqlite,
+        &[("WINDFLOW_BACKUP_ALLOW_ENDPOINTS", allowed.as_str())],
+    )
+    .await;
+    let admin = server.admin().await.unwrap();
+    let key = std::fs::read_to_string(&sshd.client_key).unwrap();
+    let path = sshd.dir().join("restic-repo");
+    let location = json!({"kind": "sftp", "host": "127.0.0.1", "port": sshd.port, "user": sshd.user, "path": path.display().to_string()});
+    let wrong = admin
+        .post(
+            "/orgs/default/backup/repositories",
+            json!({"name": "sftp", "target": "local", "location": location,
+                   "ssh_private_key": key,
+                   "ssh_known_hosts": format!("[127.0.0.1]:{} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n", sshd.port)}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(wrong.status, 422, "{}", wrong.text);
+    assert!(!path.join("config").exists(), "nothing was written");
+    let known_hosts = std::fs::read_to_string(sshd.known_hosts_file().unwrap()).unwrap();
+    let created = admin
+        .post(
+            "/orgs/default/backup/repositories",
+            json!({"name": "sftp", "target": "local", "location": location,
+                   "ssh_private_key": key, "ssh_known_hosts": known_hosts}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert!(
+        path.join("config").exists(),
+        "restic initialized the repository over SFTP"
+    );
+    assert!(!created.text.contains("PRIVATE KEY"));
+
+    let project = unique_project("backup-sftp");
+    let content = format!(
+        "services:\n  files:\n    image: {TEST_IMAGE}\n    command: [sleep, \"3600\"]\n    init: true\n    volumes: [uploads:/uploads]\nvolumes:\n  uploads: {{}}\nx-windflow:\n  backup:\n    repository: sftp\n"
+    );
+    let r = admin
+        .post(
+            "/orgs/default/stacks",
+            json!({"name": project, "content": content}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 201, "{}", r.text);
+    run_deployment(&admin, &project, "deploy").await;
+    exec_ok(
+        &project,
+        "files",
+        &["sh", "-c", "echo over-sftp > /uploads/note.txt"],
+    )
+    .await;
+    let done = backup(&admin, &project).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    exec_ok(&project, "files", &["rm", "/uploads/note.txt"]).await;
+    let restore = admin
+        .post(
+            &format!("/orgs/default/stacks/{project}/backup/restore"),
+            json!({}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(restore.status, 202, "{}", restore.text);
+    let restore = wait_run(&admin, restore.body["run"]["id"].as_str().unwrap()).await;
+    assert_eq!(restore["status"], "succeeded", "{restore}");
+    assert_eq!(
+        exec_ok(&project, "files", &["cat", "/uploads/note.txt"]).await,
+        "over-sftp"
+    );
+
+    run_deployment(&admin, &project, "remove").await;
+    let docker = docker().await;
+    let _ = docker
+        .remove_volume(
+            &format!("{project}_uploads"),
+            Some(RemoveVolumeOptions { force: true }),
+        )
+        .await;
+}
