@@ -387,6 +387,21 @@ async fn back_up_destroy_restore_and_drill_a_database_and_files() {
         0,
         "helpers are removed"
     );
+    // Its progress as Server-Sent Events: the stream ends with the finished run.
+    let events = operator
+        .get(&format!(
+            "/orgs/default/backup/runs/{}/events",
+            first["id"].as_str().unwrap()
+        ))
+        .await
+        .unwrap();
+    assert_eq!(events.status, 200, "{}", events.text);
+    assert!(events.text.contains("event: run"), "{}", events.text);
+    assert!(
+        events.text.contains("\"status\":\"succeeded\""),
+        "{}",
+        events.text
+    );
 
     // 5 % more data, then a second backup: deduplicated, it adds far less than the data.
     exec_ok(

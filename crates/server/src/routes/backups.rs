@@ -6,6 +6,7 @@ use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use serde::Deserialize;
@@ -37,6 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(check_repository))
         .routes(routes!(list_runs))
         .routes(routes!(show_run))
+        .routes(routes!(follow_run))
         .routes(routes!(cancel_run))
         .routes(routes!(list_snapshots))
         .routes(routes!(list_files))
@@ -201,6 +203,29 @@ async fn show_run(
     services::backups::get_run(&state, &access, &run)
         .await
         .map(Json)
+}
+
+/// The run's progress as Server-Sent Events: a `run` event (a `BackupRun`) each time it
+/// changes, the last one when it ended.
+#[utoipa::path(get, path = "/orgs/{org}/backup/runs/{run}/events", tag = "backups",
+    params(("org" = String, Path, description = "Organization slug"),
+        ("run" = String, Path, description = "Run id")),
+    responses((status = 200, content_type = "text/event-stream", body = BackupRun),
+        (status = 404, body = Problem)))]
+async fn follow_run(
+    State(state): State<AppState>,
+    access: OrgAccess,
+    Path((_, run)): Path<(String, String)>,
+) -> ApiResult<Sse<impl futures::Stream<Item = Result<SseEvent, std::convert::Infallible>>>> {
+    access.require(Permission::Read)?;
+    let runs = services::backups::follow_run(state.clone(), &access, &run).await?;
+    let events = runs.map(|run| {
+        Ok(SseEvent::default()
+            .event("run")
+            .json_data(run)
+            .unwrap_or_else(|_| SseEvent::default().event("run")))
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }
 
 /// Cancel a queued or running operation (its helpers are stopped; a restore puts the

@@ -1137,6 +1137,44 @@ pub async fn get_run(app: &App, access: &OrgAccess, id: &str) -> ApiResult<wire:
     wire_run(app, &run).await
 }
 
+/// The run as it changes, until it ends: each distinct state once (polled every 500 ms; a
+/// run's progress is written as it goes). For the console and `--wait`.
+pub async fn follow_run(
+    app: std::sync::Arc<App>,
+    access: &OrgAccess,
+    id: &str,
+) -> ApiResult<impl futures::Stream<Item = wire::BackupRun> + use<>> {
+    let first = get_run(&app, access, id).await?;
+    let org_id = access.org.id.clone();
+    let id = id.to_string();
+    Ok(futures::stream::unfold(
+        (app, org_id, id, Some(first), None::<String>, false),
+        |(app, org_id, id, pending, last, done)| async move {
+            if done {
+                return None;
+            }
+            let mut pending = pending;
+            loop {
+                let run = match pending.take() {
+                    Some(run) => run,
+                    None => {
+                        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                        let record = app.store.get_backup_run(&org_id, &id).await.ok()?;
+                        wire_run(&app, &record).await.ok()?
+                    }
+                };
+                let key = serde_json::to_string(&(&run.status, &run.result, &run.error))
+                    .unwrap_or_default();
+                if last.as_deref() == Some(key.as_str()) {
+                    continue;
+                }
+                let ended = matches!(run.status.as_str(), "succeeded" | "failed" | "cancelled");
+                return Some((run, (app, org_id, id, None, Some(key), ended)));
+            }
+        },
+    ))
+}
+
 pub async fn cancel_run(app: &App, access: &OrgAccess, id: &str) -> ApiResult<wire::BackupRun> {
     let run = app
         .store
