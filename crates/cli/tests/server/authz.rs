@@ -471,6 +471,12 @@ fn table() -> Vec<(&'static str, &'static str, Value, &'static str)> {
             "viewer",
         ),
         (
+            "GET",
+            "/orgs/{org}/backup/runs/zz-missing/events",
+            none.clone(),
+            "viewer",
+        ),
+        (
             "POST",
             "/orgs/{org}/backup/runs/zz-missing/cancel",
             none.clone(),
