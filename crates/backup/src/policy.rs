@@ -643,7 +643,15 @@ fn command(r: &mut FieldReader<'_>, node: &Node, path: &str) -> Vec<String> {
     }
 }
 
-fn hooks(r: &mut FieldReader<'_>, node: &Node, path: &str) -> Vec<Hook> {
+/// A list of `{service, command, …}` mappings (hooks, drill checks): each item read by
+/// `read` after its service and command, which every kind has.
+fn service_commands<T>(
+    r: &mut FieldReader<'_>,
+    node: &Node,
+    path: &str,
+    known: &[&str],
+    mut read: impl FnMut(&mut FieldReader<'_>, &Node, &str, String, Vec<String>) -> T,
+) -> Vec<T> {
     let Value::Seq(items) = &node.value else {
         r.error(
             node,
@@ -660,13 +668,14 @@ fn hooks(r: &mut FieldReader<'_>, node: &Node, path: &str) -> Vec<Hook> {
                 item,
                 &at,
                 format!(
-                    "expected a mapping (service, command), got {}",
+                    "expected a mapping ({}), got {}",
+                    known.join(", "),
                     item.describe()
                 ),
             );
             continue;
         }
-        r.known_keys(item, &at, HOOK_KEYS);
+        r.known_keys(item, &at, known);
         let service = match item.get("service") {
             Some(n) => r.text(n, &format!("{at}.service")).unwrap_or_default(),
             None => {
@@ -681,59 +690,32 @@ fn hooks(r: &mut FieldReader<'_>, node: &Node, path: &str) -> Vec<Hook> {
                 Vec::new()
             }
         };
-        out.push(Hook { service, command });
+        out.push(read(r, item, &at, service, command));
     }
     out
 }
 
+fn hooks(r: &mut FieldReader<'_>, node: &Node, path: &str) -> Vec<Hook> {
+    service_commands(r, node, path, HOOK_KEYS, |_, _, _, service, command| Hook {
+        service,
+        command,
+    })
+}
+
 fn drill_checks(r: &mut FieldReader<'_>, node: &Node, path: &str) -> Vec<DrillCheck> {
-    let Value::Seq(items) = &node.value else {
-        r.error(
-            node,
-            path,
-            format!("expected a list, got {}", node.describe()),
-        );
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let at = format!("{path}[{i}]");
-        if item.as_map().is_none() {
-            r.error(
-                item,
-                &at,
-                format!(
-                    "expected a mapping (service, command, expect), got {}",
-                    item.describe()
-                ),
-            );
-            continue;
-        }
-        r.known_keys(item, &at, DRILL_CHECK_KEYS);
-        let service = match item.get("service") {
-            Some(n) => r.text(n, &format!("{at}.service")).unwrap_or_default(),
-            None => {
-                r.error(item, &format!("{at}.service"), "missing");
-                String::new()
-            }
-        };
-        let command = match item.get("command") {
-            Some(n) => command(r, n, &format!("{at}.command")),
-            None => {
-                r.error(item, &format!("{at}.command"), "missing");
-                Vec::new()
-            }
-        };
-        let expect = item
-            .get("expect")
-            .and_then(|n| r.text(n, &format!("{at}.expect")));
-        out.push(DrillCheck {
+    service_commands(
+        r,
+        node,
+        path,
+        DRILL_CHECK_KEYS,
+        |r, item, at, service, command| DrillCheck {
             service,
             command,
-            expect,
-        });
-    }
-    out
+            expect: item
+                .get("expect")
+                .and_then(|n| r.text(n, &format!("{at}.expect"))),
+        },
+    )
 }
 
 #[cfg(test)]

@@ -206,6 +206,25 @@ fn item<'a>(run: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {name} in {run}"))
 }
 
+/// Creates and deploys a stack of one busybox service `files` with the named volume `volume`
+/// at `/<volume>`, backed up to `repository`; returns its name.
+async fn files_stack(admin: &Api, prefix: &str, repository: &str, volume: &str) -> String {
+    let project = unique_project(prefix);
+    let content = format!(
+        "services:\n  files:\n    image: {TEST_IMAGE}\n    command: [sleep, \"3600\"]\n    init: true\n    volumes: [{volume}:/{volume}]\nvolumes:\n  {volume}: {{}}\nx-windflow:\n  backup:\n    repository: {repository}\n"
+    );
+    let r = admin
+        .post(
+            "/orgs/default/stacks",
+            json!({"name": project, "content": content}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 201, "{}", r.text);
+    run_deployment(admin, &project, "deploy").await;
+    project
+}
+
 async fn remove_volumes(project: &str) {
     let docker = docker().await;
     for v in ["pgdata", "uploads"] {
@@ -659,19 +678,7 @@ async fn a_corrupted_repository_fails_its_check_and_a_failed_restore_keeps_the_l
         .unwrap();
     assert_eq!(r.status, 200, "{}", r.text);
 
-    let project = unique_project("backup-corrupt");
-    let content = format!(
-        "services:\n  files:\n    image: {TEST_IMAGE}\n    command: [sleep, \"3600\"]\n    init: true\n    volumes: [uploads:/uploads]\nvolumes:\n  uploads: {{}}\nx-windflow:\n  backup:\n    repository: local\n"
-    );
-    let r = admin
-        .post(
-            "/orgs/default/stacks",
-            json!({"name": project, "content": content}),
-        )
-        .await
-        .unwrap();
-    assert_eq!(r.status, 201, "{}", r.text);
-    run_deployment(&admin, &project, "deploy").await;
+    let project = files_stack(&admin, "backup-corrupt", "local", "uploads").await;
     exec_ok(
         &project,
         "files",
@@ -783,19 +790,7 @@ async fn a_backup_interrupted_by_kill_9_completes_after_the_restart() {
         .await
         .unwrap();
     assert_eq!(r.status, 201, "{}", r.text);
-    let project = unique_project("backup-crash");
-    let content = format!(
-        "services:\n  files:\n    image: {TEST_IMAGE}\n    command: [sleep, \"3600\"]\n    init: true\n    volumes: [bulk:/bulk]\nvolumes:\n  bulk: {{}}\nx-windflow:\n  backup:\n    repository: offsite\n"
-    );
-    let r = admin
-        .post(
-            "/orgs/default/stacks",
-            json!({"name": project, "content": content}),
-        )
-        .await
-        .unwrap();
-    assert_eq!(r.status, 201, "{}", r.text);
-    run_deployment(&admin, &project, "deploy").await;
+    let project = files_stack(&admin, "backup-crash", "offsite", "bulk").await;
     // Enough data for the backup to take a few seconds.
     exec_ok(&project, "files", &["sh", "-c", "for i in $(seq 1 12); do dd if=/dev/urandom of=/bulk/f$i bs=1M count=16 2>/dev/null; done"]).await;
 
@@ -891,19 +886,7 @@ async fn a_full_repository_fails_clearly_and_loses_nothing() {
         .await
         .unwrap();
     assert_eq!(created.status, 201, "{}", created.text);
-    let project = unique_project("backup-full");
-    let content = format!(
-        "services:\n  files:\n    image: {TEST_IMAGE}\n    command: [sleep, \"3600\"]\n    init: true\n    volumes: [uploads:/uploads]\nvolumes:\n  uploads: {{}}\nx-windflow:\n  backup:\n    repository: small\n"
-    );
-    let r = admin
-        .post(
-            "/orgs/default/stacks",
-            json!({"name": project, "content": content}),
-        )
-        .await
-        .unwrap();
-    assert_eq!(r.status, 201, "{}", r.text);
-    run_deployment(&admin, &project, "deploy").await;
+    let project = files_stack(&admin, "backup-full", "small", "uploads").await;
     exec_ok(
         &project,
         "files",
@@ -1011,19 +994,7 @@ async fn an_sftp_repository_backs_up_and_restores() {
     );
     assert!(!created.text.contains("PRIVATE KEY"));
 
-    let project = unique_project("backup-sftp");
-    let content = format!(
-        "services:\n  files:\n    image: {TEST_IMAGE}\n    command: [sleep, \"3600\"]\n    init: true\n    volumes: [uploads:/uploads]\nvolumes:\n  uploads: {{}}\nx-windflow:\n  backup:\n    repository: sftp\n"
-    );
-    let r = admin
-        .post(
-            "/orgs/default/stacks",
-            json!({"name": project, "content": content}),
-        )
-        .await
-        .unwrap();
-    assert_eq!(r.status, 201, "{}", r.text);
-    run_deployment(&admin, &project, "deploy").await;
+    let project = files_stack(&admin, "backup-sftp", "sftp", "uploads").await;
     exec_ok(
         &project,
         "files",

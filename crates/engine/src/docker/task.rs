@@ -72,6 +72,24 @@ async fn feed(
     input.shutdown().await
 }
 
+/// Reads an attached stream to its end into `collector`.
+async fn drain(
+    output: &mut std::pin::Pin<
+        Box<dyn futures::Stream<Item = Result<bollard::container::LogOutput, BollardError>> + Send>,
+    >,
+    collector: &mut Collector,
+) -> Result<(), BollardError> {
+    while let Some(item) = output.next().await {
+        match item? {
+            bollard::container::LogOutput::StdOut { message }
+            | bollard::container::LogOutput::Console { message } => collector.stdout(message).await,
+            bollard::container::LogOutput::StdErr { message } => collector.stderr(&message),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 impl DockerDriver {
     /// Creates the helper container with its files; the guard removes it unless disarmed.
     async fn task_create(
@@ -204,17 +222,9 @@ impl DockerDriver {
         let feeder = tokio::spawn(feed(attached.input, io.stdin));
         let mut collector = Collector::new(io.stdout);
         let mut output = attached.output;
-        while let Some(item) = output.next().await {
-            match item {
-                Ok(bollard::container::LogOutput::StdOut { message })
-                | Ok(bollard::container::LogOutput::Console { message }) => {
-                    collector.stdout(message).await
-                }
-                Ok(bollard::container::LogOutput::StdErr { message }) => collector.stderr(&message),
-                Ok(_) => {}
-                Err(e) => return Err(self.err(format!("reading the output of {}", spec.name), e)),
-            }
-        }
+        drain(&mut output, &mut collector)
+            .await
+            .map_err(|e| self.err(format!("reading the output of {}", spec.name), e))?;
         let fed = feeder.await;
         let mut code = None;
         let mut waits = docker.wait_container(&id, None::<WaitContainerOptions>);
@@ -294,17 +304,9 @@ impl DockerDriver {
         };
         let feeder = tokio::spawn(feed(input, io.stdin));
         let mut collector = Collector::new(io.stdout);
-        while let Some(item) = output.next().await {
-            match item {
-                Ok(bollard::container::LogOutput::StdOut { message })
-                | Ok(bollard::container::LogOutput::Console { message }) => {
-                    collector.stdout(message).await
-                }
-                Ok(bollard::container::LogOutput::StdErr { message }) => collector.stderr(&message),
-                Ok(_) => {}
-                Err(e) => return Err(self.err(context.clone(), e)),
-            }
-        }
+        drain(&mut output, &mut collector)
+            .await
+            .map_err(|e| self.err(context.clone(), e))?;
         let fed = feeder.await;
         let inspect = docker
             .inspect_exec(&created.id)

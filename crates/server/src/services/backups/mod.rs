@@ -876,15 +876,26 @@ pub async fn start_backup(
     stack: &str,
     request: wire::StartBackupRequest,
 ) -> ApiResult<wire::BackupRun> {
+    start_on_stack(app, access, stack, "backup", request.target.as_deref()).await
+}
+
+/// Queues a backup or a drill of `stack` (on its target) by a member, audited.
+async fn start_on_stack(
+    app: &App,
+    access: &OrgAccess,
+    stack: &str,
+    kind: &str,
+    target: Option<&str>,
+) -> ApiResult<wire::BackupRun> {
     let stack = stack_by_name(app, &access.org.id, stack).await?;
     let (record, _) = policy_for(app, &stack).await?;
-    let target = resolve_target(app, &access.org.id, &stack, request.target.as_deref()).await?;
+    let target = resolve_target(app, &access.org.id, &stack, target).await?;
     let run = enqueue(
         app,
         &access.org.id,
         Some(&stack),
         &record.repository_id,
-        "backup",
+        kind,
         "manual",
         &access.caller.user.id,
         json!({"target_id": target.id}),
@@ -893,7 +904,11 @@ pub async fn start_backup(
     services::audit::record_org(
         app,
         access,
-        "backup.run",
+        if kind == "drill" {
+            "backup.drill"
+        } else {
+            "backup.run"
+        },
         &format!("stacks/{}/backup", stack.name),
         json!({"run": run.id, "target": target.name}),
     )
@@ -1082,29 +1097,7 @@ pub async fn restore(
 }
 
 pub async fn start_drill(app: &App, access: &OrgAccess, stack: &str) -> ApiResult<wire::BackupRun> {
-    let stack = stack_by_name(app, &access.org.id, stack).await?;
-    let (record, _) = policy_for(app, &stack).await?;
-    let target = resolve_target(app, &access.org.id, &stack, None).await?;
-    let run = enqueue(
-        app,
-        &access.org.id,
-        Some(&stack),
-        &record.repository_id,
-        "drill",
-        "manual",
-        &access.caller.user.id,
-        json!({"target_id": target.id}),
-    )
-    .await?;
-    services::audit::record_org(
-        app,
-        access,
-        "backup.drill",
-        &format!("stacks/{}/backup", stack.name),
-        json!({"run": run.id}),
-    )
-    .await;
-    wire_run(app, &run).await
+    start_on_stack(app, access, stack, "drill", None).await
 }
 
 pub async fn list_runs(

@@ -419,6 +419,20 @@ fn short(id: &str) -> String {
 }
 
 impl Ctx<'_> {
+    /// A list of strings in the run's parameters.
+    fn param_list(&self, key: &str) -> Vec<String> {
+        self.run
+            .params
+            .get(key)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     fn mask(&self) -> Vec<String> {
         self.repo.secrets()
     }
@@ -853,28 +867,8 @@ impl Ctx<'_> {
             .get("from_run")
             .and_then(Value::as_str)
             .ok_or("no backup named")?;
-        let wanted: Vec<String> = self
-            .run
-            .params
-            .get("items")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let paths: Vec<String> = self
-            .run
-            .params
-            .get("paths")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let wanted = self.param_list("items");
+        let paths = self.param_list("paths");
         let snapshots: Vec<BackupSnapshotRecord> = self
             .app
             .store
