@@ -1019,12 +1019,48 @@ async fn an_sftp_repository_backs_up_and_restores() {
         "over-sftp"
     );
 
-    run_deployment(&admin, &project, "remove").await;
-    let docker = docker().await;
-    let _ = docker
-        .remove_volume(
-            &format!("{project}_uploads"),
-            Some(RemoveVolumeOptions { force: true }),
+    // The same backup restored into another stack (a copy, or a migration to another target):
+    // its volume of the same key receives the data.
+    let copy = files_stack(&admin, "backup-sftp-copy", "sftp", "uploads").await;
+    let into = admin
+        .post(
+            &format!("/orgs/default/stacks/{project}/backup/restore"),
+            json!({"into_stack": copy, "dry_run": true}),
         )
-        .await;
+        .await
+        .unwrap();
+    assert_eq!(into.status, 200, "{}", into.text);
+    assert_eq!(into.body["stack"], copy.as_str(), "{}", into.text);
+    assert!(
+        into.body["items"][0]["replaces"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("{copy}_uploads")),
+        "{}",
+        into.text
+    );
+    let into = admin
+        .post(
+            &format!("/orgs/default/stacks/{project}/backup/restore"),
+            json!({"into_stack": copy}),
+        )
+        .await
+        .unwrap();
+    let into = wait_run(&admin, into.body["run"]["id"].as_str().unwrap()).await;
+    assert_eq!(into["status"], "succeeded", "{into}");
+    assert_eq!(
+        exec_ok(&copy, "files", &["cat", "/uploads/note.txt"]).await,
+        "over-sftp"
+    );
+
+    let docker = docker().await;
+    for stack in [&project, &copy] {
+        run_deployment(&admin, stack, "remove").await;
+        let _ = docker
+            .remove_volume(
+                &format!("{stack}_uploads"),
+                Some(RemoveVolumeOptions { force: true }),
+            )
+            .await;
+    }
 }
