@@ -75,6 +75,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Dns(command) => crate::remote::dns(g, &command).await,
         Command::Deploy(args) => crate::remote::deploy(g, &args).await,
         Command::Deployments(args) => crate::remote::deployments(g, &args).await,
+        Command::Backup(command) => crate::remote::backup(g, &command).await,
         Command::Ssh(command) => crate::ssh_trust::run(&command).await,
         Command::Template(command) => crate::remote::template(g, &command).await,
         Command::Ai(command) => crate::ai::run(g, &command).await,

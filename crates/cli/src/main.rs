@@ -232,6 +232,10 @@ pub enum Command {
     Deploy(remote::DeployArgs),
     /// The WindFlow server's deployments: a list, or one with its plan and error.
     Deployments(remote::DeploymentsArgs),
+    /// Backups on the WindFlow server: repositories, each stack's policy, backup, restore,
+    /// check and drill runs, snapshots browsed and downloaded.
+    #[command(subcommand)]
+    Backup(remote::BackupCommand),
     /// SSH hosts: trust a host's key (after checking its fingerprint).
     #[command(subcommand)]
     Ssh(ssh_trust::SshCommand),

@@ -189,3 +189,60 @@ pub fn table<const N: usize>(header: [&str; N]) -> comfy_table::Table {
         .set_header(header);
     table
 }
+
+/// A byte count for people: `512 B`, `1.5 KiB`, `2.0 MiB`, `1.2 GiB`.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut value = n as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+/// A duration for people: `850ms`, `3.4s`, `2m05s`, `1h02m`.
+pub fn duration(ms: u64) -> String {
+    match ms {
+        0..1_000 => format!("{ms}ms"),
+        1_000..60_000 => seconds(ms),
+        60_000..3_600_000 => format!("{}m{:02}s", ms / 60_000, ms % 60_000 / 1000),
+        _ => format!("{}h{:02}m", ms / 3_600_000, ms % 3_600_000 / 60_000),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_counts_read_in_binary_units() {
+        for (n, text) in [
+            (0, "0 B"),
+            (1023, "1023 B"),
+            (1024, "1.0 KiB"),
+            (1536, "1.5 KiB"),
+            (2 * 1024 * 1024, "2.0 MiB"),
+            (5 * 1024_u64.pow(4), "5.0 TiB"),
+            (u64::MAX, "16.0 EiB"),
+        ] {
+            assert_eq!(bytes(n), text, "{n}");
+        }
+    }
+
+    #[test]
+    fn durations_read_in_the_largest_useful_unit() {
+        for (ms, text) in [
+            (850, "850ms"),
+            (3_400, "3.4s"),
+            (125_000, "2m05s"),
+            (3_720_000, "1h02m"),
+        ] {
+            assert_eq!(duration(ms), text, "{ms}");
+        }
+    }
+}

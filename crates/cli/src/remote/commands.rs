@@ -878,7 +878,7 @@ async fn follow(g: &Global, s: &Session, deployment: Deployment) -> Result<()> {
             kind: EventKind::Warning { message },
         });
     };
-    let mut interrupts = interrupts();
+    let mut interrupts = interrupts("the deployment");
     let mut cancel_sent = false;
     let stream_path = s.org_path(&format!(
         "/deployments/{}/events/stream",
@@ -1035,14 +1035,14 @@ fn outcome(g: &Global, d: &Deployment) -> Result<()> {
 }
 
 /// Ctrl-C presses, as a channel: installing the handler keeps the first press from
-/// killing the process; the second one exits at once.
-fn interrupts() -> tokio::sync::mpsc::UnboundedReceiver<()> {
+/// killing the process; the second one exits at once, saying that `what` goes on.
+pub(super) fn interrupts(what: &'static str) -> tokio::sync::mpsc::UnboundedReceiver<()> {
     let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             let _ = sender.send(());
             if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("stopped watching; the deployment goes on on the server");
+                eprintln!("stopped watching; {what} goes on on the server");
                 std::process::exit(130);
             }
         }

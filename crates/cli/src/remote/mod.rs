@@ -1,10 +1,12 @@
 //! The verbs that talk to a running `windflow serve`: `login`, `logout`, `stack …`,
-//! `deploy`, `deployments`, and the server variants of `logs` and `rollback` (`--stack`).
+//! `deploy`, `deployments`, `backup …`, and the server variants of `logs` and `rollback`
+//! (`--stack`).
 //!
 //! *Invariant:* no engine calls here: the server plans and deploys; this module sends
 //! requests, follows event streams and renders them with the same renderer as `up`.
 
 pub mod ai;
+pub mod backups;
 pub mod catalog;
 pub mod certificates;
 pub mod client;
@@ -18,6 +20,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
+pub use backups::{BackupCommand, backup};
 pub use catalog::{TemplateCommand, template};
 pub use certificates::{CertCommand, cert};
 pub use commands::{deploy, deployments, login, logout, logs, rollback, stack};

@@ -18,19 +18,19 @@ use windflow_testkit::{
 use crate::support;
 
 /// The `windflow` binary with its own home and config directory, and no server settings
-/// from the environment of whoever runs the tests.
-struct Cli {
-    home: PathBuf,
+/// from the environment of whoever runs the tests (also used by `backups_cli`).
+pub(crate) struct Cli {
+    pub(crate) home: PathBuf,
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Run {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
     }
@@ -58,7 +58,7 @@ impl std::fmt::Display for Run {
 }
 
 impl Cli {
-    fn new() -> Cli {
+    pub(crate) fn new() -> Cli {
         let home = std::env::temp_dir().join(format!(
             "windflow-cli-client-{}-{}",
             std::process::id(),
@@ -76,13 +76,13 @@ impl Cli {
         self.config_dir().join("windflow").join("credentials.json")
     }
 
-    fn write(&self, name: &str, content: &str) -> PathBuf {
+    pub(crate) fn write(&self, name: &str, content: &str) -> PathBuf {
         let path = self.home.join(name);
         std::fs::write(&path, content).unwrap();
         path
     }
 
-    async fn run(&self, args: &[&str]) -> Run {
+    pub(crate) async fn run(&self, args: &[&str]) -> Run {
         self.run_with_stdin(args, None).await
     }
 
@@ -90,7 +90,12 @@ impl Cli {
         self.run_full(args, stdin, &[]).await
     }
 
-    async fn run_full(&self, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Run {
+    pub(crate) async fn run_full(
+        &self,
+        args: &[&str],
+        stdin: Option<&str>,
+        env: &[(&str, &str)],
+    ) -> Run {
         let mut command = tokio::process::Command::new(support::bin());
         command.envs(env.iter().copied());
         command
@@ -128,7 +133,7 @@ impl Cli {
         }
     }
 
-    async fn login(&self, url: &str) -> Run {
+    pub(crate) async fn login(&self, url: &str) -> Run {
         self.run_with_stdin(
             &["login", url, "--username", "admin", "--password-stdin"],
             Some(&format!("{ADMIN_PASSWORD}\n")),

@@ -10,6 +10,7 @@ mod ai;
 mod api;
 mod authz;
 mod backups;
+mod backups_cli;
 mod catalog;
 mod cli_client;
 mod crash;
