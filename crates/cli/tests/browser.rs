@@ -20,3 +20,6 @@ mod kubernetes;
 
 #[path = "server/catalog_console.rs"]
 mod catalog_console;
+
+#[path = "server/backups_console.rs"]
+mod backups_console;

@@ -377,6 +377,193 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org}/backup/repositories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization's backup repositories. */
+        get: operations["list_repositories"];
+        put?: never;
+        /**
+         * Add a repository: S3-compatible storage, a folder on a target, or an SFTP server. WindFlow
+         *     initializes it (or opens an existing restic repository with `password`) before storing it.
+         *     The credentials and the password are sealed and never shown again.
+         */
+        post: operations["create_repository"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/backup/repositories/{repository}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["show_repository"];
+        put?: never;
+        post?: never;
+        /**
+         * Remove a repository from WindFlow (its data stays in place). Refused while a stack's
+         *     policy uses it.
+         */
+        delete: operations["delete_repository"];
+        options?: never;
+        head?: never;
+        /** Rename a repository or change its credentials (absent fields are kept). */
+        patch: operations["update_repository"];
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/backup/repositories/{repository}/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Queue an integrity check of the repository. */
+        post: operations["check_repository"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/backup/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Backup runs, newest first. */
+        get: operations["list_runs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/backup/runs/{run}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["show_run"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/backup/runs/{run}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a queued or running operation (its helpers are stopped; a restore puts the
+         *     previous data back).
+         */
+        post: operations["cancel_run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/backup/runs/{run}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The run's progress as Server-Sent Events: a `run` event (a `BackupRun`) each time it
+         *     changes, the last one when it ended.
+         */
+        get: operations["follow_run"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/backup/snapshots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Snapshots (one per item of each backup), newest first. */
+        get: operations["list_snapshots"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/backup/snapshots/{snapshot}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download one file of a snapshot (a database item: its dump). Needs admin: backups hold
+         *     data a viewer may not read.
+         */
+        get: operations["download_file"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/backup/snapshots/{snapshot}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The files and folders of a snapshot under a path. */
+        get: operations["list_files"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org}/certificates": {
         parameters: {
             query?: never;
@@ -867,6 +1054,85 @@ export interface paths {
          *     it is queued or running, or while it runs on a target — unless `undeploy=true`.
          */
         delete: operations["delete_stack"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/stacks/{stack}/backup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The stack's backup policy in effect (set through the API, or its compose file's
+         *     `x-windflow.backup`).
+         */
+        get: operations["show_backup_policy"];
+        /** Set the stack's backup policy (it then overrides the compose file's). */
+        put: operations["set_backup_policy"];
+        post?: never;
+        /** Remove the API-set policy (the compose file's, if any, takes effect again). */
+        delete: operations["delete_backup_policy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/stacks/{stack}/backup/drill": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run a restore drill now: the latest backup restored into a throwaway copy of the stack,
+         *     the policy's checks run in it, the copy removed.
+         */
+        post: operations["start_drill"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/stacks/{stack}/backup/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore a backup into the stack, or (`into_stack`) into another one — on another target
+         *     too. With `dry_run`, only the plan: what is replaced and what is stopped. Needs admin.
+         */
+        post: operations["restore"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/stacks/{stack}/backup/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Back the stack up now. */
+        post: operations["start_backup"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1717,6 +1983,129 @@ export interface components {
             /** Format: date-time */
             at: string;
         };
+        /** @description An entry of a snapshot (a file or folder). */
+        BackupEntry: {
+            name: string;
+            /** @description `file`, `dir`, `symlink`, … */
+            kind: string;
+            /** @description The path inside the item (what `paths` of a restore takes). */
+            path: string;
+            /** Format: int64 */
+            size?: number | null;
+            mtime?: string | null;
+        };
+        /** @description Where a backup repository keeps its data (restic's repository location). */
+        BackupLocation: {
+            /** @description `https://host[:port]` (no path). */
+            endpoint: string;
+            bucket: string;
+            prefix?: string | null;
+            region?: string | null;
+            /** @enum {string} */
+            kind: "s3";
+        } | {
+            path: string;
+            volume?: boolean;
+            /** @enum {string} */
+            kind: "folder";
+        } | {
+            host: string;
+            /** Format: int32 */
+            port?: number;
+            user: string;
+            path: string;
+            /** @enum {string} */
+            kind: "sftp";
+        };
+        /**
+         * @description A stack's backup policy as in effect: set through the API, or read from the compose file's
+         *     `x-windflow.backup`.
+         */
+        BackupPolicy: {
+            stack: string;
+            /** @description `api` or `compose`. */
+            source: string;
+            enabled: boolean;
+            /**
+             * @description The policy (docs/backups.md): repository, schedule, timezone, retention, volumes,
+             *     binds, detect_databases, databases, consistency, exclude, hooks, check, drill.
+             */
+            policy: Record<string, never>;
+            /** Format: date-time */
+            next_backup_at?: string | null;
+            /** Format: date-time */
+            next_check_at?: string | null;
+            /** Format: date-time */
+            next_drill_at?: string | null;
+            /** Format: date-time */
+            last_success_at?: string | null;
+        };
+        /** @description A backup repository (its credentials and password are never shown). */
+        BackupRepository: {
+            id: string;
+            name: string;
+            location: components["schemas"]["BackupLocation"];
+            /**
+             * @description The target whose engine runs the repository's own operations (initialization,
+             *     checks); a folder repository lives there.
+             */
+            target: string;
+            credentials_set: boolean;
+            /** Format: date-time */
+            initialized_at?: string | null;
+            /** Format: date-time */
+            checked_at?: string | null;
+            check_ok?: boolean | null;
+            check_message?: string | null;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /** @description A backup operation: a backup, restore, check, drill or prune. */
+        BackupRun: {
+            id: string;
+            kind: string;
+            status: string;
+            trigger: string;
+            stack?: string | null;
+            repository: string;
+            requested_by: string;
+            params: Record<string, never>;
+            /**
+             * @description Progress and outcome: items with their snapshot, sizes and durations; for a drill,
+             *     its checks.
+             */
+            result: Record<string, never>;
+            error?: string | null;
+            /** Format: int64 */
+            attempts: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            started_at?: string | null;
+            /** Format: date-time */
+            finished_at?: string | null;
+        };
+        /** @description One snapshot (one item of one backup run). */
+        BackupSnapshot: {
+            id: string;
+            run: string;
+            stack: string;
+            repository: string;
+            item: string;
+            kind: string;
+            engine?: string | null;
+            path: string;
+            /** Format: int64 */
+            files: number;
+            /** Format: int64 */
+            size_bytes: number;
+            /** Format: int64 */
+            added_bytes: number;
+            /** Format: int64 */
+            duration_ms: number;
+            /** Format: date-time */
+            created_at: string;
+        };
         /**
          * @description A catalog source (server administrators add them; every organization sees their
          *     templates).
@@ -1773,6 +2162,13 @@ export interface components {
             ok: boolean;
             detail?: string | null;
         };
+        CheckRequest: {
+            /**
+             * Format: int32
+             * @description The percentage of the data read back and verified (0: the structure only).
+             */
+            read_data?: number;
+        };
         /** @description One resource-usage sample of a running container. */
         ContainerStats: {
             id: string;
@@ -1785,6 +2181,26 @@ export interface components {
             memory_bytes: number;
             /** Format: int64 */
             memory_limit_bytes: number;
+        };
+        /**
+         * @description Add a backup repository. It is initialized (or, with `password`, an existing restic
+         *     repository is opened) before it is stored: a location WindFlow cannot use is refused.
+         */
+        CreateBackupRepositoryRequest: {
+            name: string;
+            target: string;
+            location: components["schemas"]["BackupLocation"];
+            access_key_id?: string | null;
+            secret_access_key?: string | null;
+            /** @description An SFTP repository's private key (OpenSSH format). */
+            ssh_private_key?: string | null;
+            /** @description An SFTP repository's host key line(s), as in `known_hosts`. */
+            ssh_known_hosts?: string | null;
+            /**
+             * @description The password of an existing restic repository to attach; a new repository gets a
+             *     random one, sealed by the server's keyring.
+             */
+            password?: string | null;
         };
         /** @description Add a catalog source. */
         CreateCatalogSourceRequest: {
@@ -2572,6 +2988,40 @@ export interface components {
             /** @description For a formula: the formula and the figures it used. */
             why?: string | null;
         };
+        /** @description What a restore does (the answer to a dry run), and the run when it was started. */
+        RestorePlan: {
+            from_run: string;
+            stack: string;
+            target: string;
+            items: components["schemas"]["RestorePlanItem"][];
+            run?: components["schemas"]["BackupRun"] | null;
+        };
+        /** @description One item of a restore plan. */
+        RestorePlanItem: {
+            item: string;
+            snapshot: string;
+            /** @description What is replaced: a volume's engine name, or a database. */
+            replaces: string;
+            /** @description The services stopped while it is replaced. */
+            stops: string[];
+            /** Format: int64 */
+            size_bytes: number;
+        };
+        /** @description Restore a backup. */
+        RestoreRequest: {
+            /** @description The backup run to restore (its snapshots); the latest successful one when absent. */
+            run?: string | null;
+            /** @description Only these items (`volume:data`, `database:db`); every item of the run when absent. */
+            items?: string[];
+            /** @description Only these paths inside a volume item (single files or folders), e.g. `uploads/a.png`. */
+            paths?: string[];
+            /** @description Restore into this stack instead (a migration, or a copy); the same stack by default. */
+            into_stack?: string | null;
+            /** @description The target of the destination stack, when it runs on several. */
+            target?: string | null;
+            /** @description Only show the plan: what would be replaced and which services stopped. */
+            dry_run?: boolean;
+        };
         /**
          * @description A member's role in one organization, from least to most powerful.
          * @enum {string}
@@ -2631,6 +3081,11 @@ export interface components {
             /** Format: int64 */
             monthly_token_budget?: number | null;
             json_schema?: boolean;
+        };
+        /** @description Set a stack's backup policy through the API (it then wins over the compose file's). */
+        SetBackupPolicyRequest: {
+            enabled?: boolean;
+            policy: Record<string, never>;
         };
         /** @description Sets a service's domains in the control plane, over its compose file's. */
         SetDomainsRequest: {
@@ -2734,6 +3189,11 @@ export interface components {
             message: string;
             /** Format: date-time */
             created_at: string;
+        };
+        /** @description Start a backup of a stack now. */
+        StartBackupRequest: {
+            /** @description The target the stack runs on, when it runs on several. */
+            target?: string | null;
         };
         /** @description One node of a Swarm, as its manager lists it. */
         SwarmNode: {
@@ -2927,6 +3387,14 @@ export interface components {
         TrustTargetRequest: {
             /** @description `SHA256:…`, as `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` prints it. */
             fingerprint: string;
+        };
+        /** @description Change a repository's name or credentials (absent fields are kept). */
+        UpdateBackupRepositoryRequest: {
+            name?: string | null;
+            access_key_id?: string | null;
+            secret_access_key?: string | null;
+            ssh_private_key?: string | null;
+            ssh_known_hosts?: string | null;
         };
         /**
          * @description A new version of a stack. Send `If-Match: "<version>"` to refuse the write when someone
@@ -3937,6 +4405,510 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_repositories: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupRepository"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_repository: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateBackupRepositoryRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupRepository"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    show_repository: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+                /** @description Repository name */
+                repository: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupRepository"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_repository: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+                /** @description Repository name */
+                repository: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_repository: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+                /** @description Repository name */
+                repository: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateBackupRepositoryRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupRepository"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    check_repository: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+                /** @description Repository name */
+                repository: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckRequest"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupRun"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_runs: {
+        parameters: {
+            query?: {
+                /** @description Only this stack's runs. */
+                stack?: string;
+                /** @description Only runs of this kind: backup, restore, check, drill. */
+                kind?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupRun"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    show_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+                /** @description Run id */
+                run: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupRun"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancel_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+                /** @description Run id */
+                run: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupRun"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    follow_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+                /** @description Run id */
+                run: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["BackupRun"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_snapshots: {
+        parameters: {
+            query?: {
+                /** @description Only this stack's snapshots. */
+                stack?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupSnapshot"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    download_file: {
+        parameters: {
+            query?: {
+                /** @description A path inside the item (empty: its top). */
+                path?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+                /** @description Snapshot id */
+                snapshot: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_files: {
+        parameters: {
+            query?: {
+                /** @description A path inside the item (empty: its top). */
+                path?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+                /** @description Snapshot id */
+                snapshot: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupEntry"][];
                 };
             };
             404: {
@@ -5476,6 +6448,288 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    show_backup_policy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+                /** @description Stack name */
+                stack: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupPolicy"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_backup_policy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+                /** @description Stack name */
+                stack: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetBackupPolicyRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupPolicy"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_backup_policy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+                /** @description Stack name */
+                stack: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    start_drill: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+                /** @description Stack name */
+                stack: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupRun"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    restore: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+                /** @description The stack whose backup is restored */
+                stack: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RestoreRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RestorePlan"];
+                };
+            };
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RestorePlan"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    start_backup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+                /** @description Stack name */
+                stack: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StartBackupRequest"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupRun"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

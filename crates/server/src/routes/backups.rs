@@ -325,6 +325,8 @@ async fn download_file(
 /// The stack's backup policy in effect (set through the API, or its compose file's
 /// `x-windflow.backup`).
 #[utoipa::path(get, path = "/orgs/{org}/stacks/{stack}/backup", tag = "backups",
+    // Named apart from the organization policy's operations (`set_policy`…).
+    operation_id = "show_backup_policy",
     params(("org" = String, Path, description = "Organization slug"),
         ("stack" = String, Path, description = "Stack name")),
     responses((status = 200, body = BackupPolicy), (status = 404, body = Problem)))]
@@ -341,6 +343,8 @@ async fn show_policy(
 
 /// Set the stack's backup policy (it then overrides the compose file's).
 #[utoipa::path(put, path = "/orgs/{org}/stacks/{stack}/backup", tag = "backups",
+    // Named apart from the organization policy's operations (`set_policy`…).
+    operation_id = "set_backup_policy",
     request_body = SetBackupPolicyRequest,
     params(("org" = String, Path, description = "Organization slug"),
         ("stack" = String, Path, description = "Stack name")),
@@ -361,6 +365,8 @@ async fn set_policy(
 
 /// Remove the API-set policy (the compose file's, if any, takes effect again).
 #[utoipa::path(delete, path = "/orgs/{org}/stacks/{stack}/backup", tag = "backups",
+    // Named apart from the organization policy's operations (`set_policy`…).
+    operation_id = "delete_backup_policy",
     params(("org" = String, Path, description = "Organization slug"),
         ("stack" = String, Path, description = "Stack name")),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]

@@ -131,7 +131,8 @@ impl Helper {
                 })
                 .collect(),
             files: Vec::new(),
-            network_mode: None,
+            // No network unless the repository needs one (set by `restic`).
+            network_mode: Some("none".into()),
             labels: BTreeMap::from([
                 (LABEL_RUN.to_string(), self.owner.clone()),
                 ("org.windflow.backup.helper".to_string(), "true".to_string()),
@@ -161,9 +162,14 @@ impl Helper {
         let mut spec = self.spec("/usr/bin/restic", invocation.args, &all);
         spec.env = repo.location.env();
         spec.files = repo.files();
-        if repo.location.needs_host_network() {
-            spec.network_mode = Some("host".into());
-        }
+        spec.network_mode = match &repo.location {
+            // A repository on the target's own loopback is reached from the host's network.
+            l if l.needs_host_network() => Some("host".into()),
+            // A folder is mounted: nothing to reach.
+            Location::Folder { .. } => Some("none".into()),
+            // A remote endpoint: the engine's default network.
+            _ => None,
+        };
         self.driver
             .run_task(&spec, io)
             .await
