@@ -603,6 +603,95 @@ async fn admin(command: crate::AdminCommand) -> Result<()> {
             );
             Ok(())
         }
+        crate::AdminCommand::Backup {
+            out: output,
+            passphrase_file,
+            unencrypted,
+            server,
+        } => {
+            use windflow_server::admin::backup;
+            let config = config(server)?;
+            let passphrase = if unencrypted {
+                None
+            } else {
+                backup::read_passphrase(passphrase_file.as_deref()).map_err(failure)?
+            };
+            if unencrypted {
+                eprintln!(
+                    "{}",
+                    warning_text(
+                        "writing the backup unencrypted: it holds the secrets keyring, so \
+                         whoever reads it can decrypt every secret"
+                    )
+                );
+            }
+            let summary = backup::backup(
+                &config,
+                backup::BackupOptions {
+                    output,
+                    passphrase,
+                    unencrypted,
+                },
+            )
+            .await
+            .map_err(failure)?;
+            let m = &summary.manifest;
+            eprintln!(
+                "Backed up the {} database (schema {}) and the keyring to {} ({}).",
+                m.backend,
+                m.schema_version,
+                summary.output.display(),
+                if summary.encrypted {
+                    "encrypted"
+                } else {
+                    "NOT encrypted"
+                }
+            );
+            for member in &m.members {
+                eprintln!(
+                    "  {}  {} bytes  sha256 {}",
+                    member.path, member.size, member.sha256
+                );
+            }
+            Ok(())
+        }
+        crate::AdminCommand::Restore {
+            input,
+            passphrase_file,
+            force,
+            server,
+        } => {
+            use windflow_server::admin::backup;
+            let config = config(server)?;
+            let passphrase =
+                backup::read_passphrase(passphrase_file.as_deref()).map_err(failure)?;
+            let summary = backup::restore(
+                &config,
+                backup::RestoreOptions {
+                    input,
+                    passphrase,
+                    force,
+                },
+            )
+            .await
+            .map_err(failure)?;
+            let m = &summary.manifest;
+            eprintln!(
+                "Restored the backup of {} (WindFlow {}, {} schema {}{}):",
+                m.created_at,
+                m.windflow_version,
+                m.backend,
+                m.schema_version,
+                if summary.encrypted { ", encrypted" } else { "" }
+            );
+            eprintln!("  database  {}", summary.database);
+            eprintln!("  keyring   {}", summary.keyring.display());
+            for kept in &summary.kept {
+                eprintln!("  kept the previous file as {}", kept.display());
+            }
+            eprintln!("Start the server with the same configuration.");
+            Ok(())
+        }
     }
 }
 

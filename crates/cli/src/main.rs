@@ -265,6 +265,38 @@ pub enum AdminCommand {
         #[command(flatten)]
         server: Box<windflow_server::ServeArgs>,
     },
+    /// Write the server's database and secrets keyring into one archive, encrypted with a
+    /// passphrase (--passphrase-file or WINDFLOW_ADMIN_BACKUP_PASSPHRASE). The server may be
+    /// running. PostgreSQL needs the host's pg_dump.
+    Backup {
+        /// The archive to write (`--out`, like `export`: `--output` is the global format flag).
+        #[arg(long = "out", value_name = "FILE")]
+        out: PathBuf,
+        /// A file whose first line is the passphrase (else WINDFLOW_ADMIN_BACKUP_PASSPHRASE).
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
+        /// Write a plain tar: anyone who reads it can decrypt every secret.
+        #[arg(long, conflicts_with = "passphrase_file")]
+        unencrypted: bool,
+        #[command(flatten)]
+        server: Box<windflow_server::ServeArgs>,
+    },
+    /// Restore an archive of `windflow admin backup` into this server's data directory and
+    /// database (stop the server first). PostgreSQL needs the host's psql.
+    Restore {
+        /// The archive to read.
+        #[arg(long, value_name = "FILE")]
+        input: PathBuf,
+        /// A file whose first line is the passphrase (else WINDFLOW_ADMIN_BACKUP_PASSPHRASE).
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
+        /// Replace a database or keyring that already holds data (SQLite file and keyring kept
+        /// as *.before-restore-<time>; a PostgreSQL schema is dropped).
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        server: Box<windflow_server::ServeArgs>,
+    },
 }
 
 impl Global {

@@ -1,5 +1,9 @@
 //! `windflow admin …`: recovery operations run on the server's host against its database
-//! and keyring directly (the server may be stopped).
+//! and keyring directly (the server may be stopped): password reset, key rotation, and the
+//! server's own backup and restore (`backup`, sealed with a passphrase by `sealed`).
+
+pub mod backup;
+mod sealed;
 
 use anyhow::{Context, bail};
 

@@ -25,6 +25,7 @@
 //! | `ai.rs`            | [`AiStore`]           | `ai_providers`, `ai_requests`                   |
 //! | `backups.rs`       | [`BackupStore`]       | `backup_repositories`, `backup_policies`, `backup_runs`, `backup_snapshots` |
 //!
+//! `snapshot.rs` copies and inspects a database as a whole (server backups and restores).
 //! `sql.rs` holds what they share (error mapping, JSON columns), `adapter.rs` the
 //! `impl_store!` macro that assembles them into each adapter; `record.rs`
 //! the records they read and write. Adding a method touches the aggregate's module, its
@@ -65,6 +66,7 @@ mod domains;
 mod organizations;
 pub mod postgres;
 pub mod record;
+pub mod snapshot;
 mod sql;
 pub mod sqlite;
 mod stacks;

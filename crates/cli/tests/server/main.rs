@@ -3,6 +3,7 @@
 //! concern; the two that drive Chromium (`console`, `kubernetes`) run from `tests/browser.rs`,
 //! alone.
 
+mod admin_backup;
 mod agent_gateway;
 mod agents;
 mod agents_containers;
