@@ -90,10 +90,15 @@ async fn exec(project: &str, service: &str, cmd: &[&str]) -> String {
 
 async fn wait_run(api: &Api, id: &str) -> Value {
     loop {
-        let r = api
-            .get(&format!("/orgs/default/backup/runs/{id}"))
-            .await
-            .unwrap();
+        // A poll that fails (the machine is busy) is tried again.
+        let r = match api.get(&format!("/orgs/default/backup/runs/{id}")).await {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("polling run {id}: {e:#}; trying again");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
         if matches!(
             r.body["status"].as_str(),
             Some("succeeded" | "failed" | "cancelled")
