@@ -14,6 +14,7 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
+use tracing::Instrument;
 use windflow_backup::engines::{self, Engine};
 use windflow_backup::restic;
 use windflow_backup::{Consistency, Invocation, Policy};
@@ -77,11 +78,15 @@ pub async fn run_workers(state: AppState, mut shutdown: watch::Receiver<bool>) {
         for run in claimed {
             let permit = permits.clone().acquire_owned().await.expect("semaphore");
             let state = state.clone();
-            tokio::spawn(async move {
-                let _permit = permit;
-                carry_out(&state, run).await;
-                state.backup_wakeup.notify_one();
-            });
+            let span = tracing::info_span!("backup", run = %run.id, kind = %run.kind, stack = ?run.stack_name);
+            tokio::spawn(
+                async move {
+                    let _permit = permit;
+                    carry_out(&state, run).await;
+                    state.backup_wakeup.notify_one();
+                }
+                .instrument(span),
+            );
         }
         tokio::select! {
             _ = state.backup_wakeup.notified() => {}
@@ -147,9 +152,6 @@ impl Progress<'_> {
 
 async fn carry_out(app: &App, run: BackupRunRecord) {
     let started = Instant::now();
-    let span =
-        tracing::info_span!("backup", run = %run.id, kind = %run.kind, stack = ?run.stack_name);
-    let _enter = span.enter();
     let mut progress = Progress {
         app,
         id: run.id.clone(),
