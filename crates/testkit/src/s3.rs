@@ -246,8 +246,9 @@ impl S3Server {
             .arg(format!("-dir={}", self.dir.join("data").display()))
             .arg(format!("-master.port={}", p.master))
             .arg(format!("-master.port.grpc={}", p.master_grpc))
-            // Small volumes, as many as the disk allows: each bucket takes several volumes.
-            .args(["-master.volumeSizeLimitMB=64", "-volume.max=0"])
+            // Small volumes (each bucket takes several), up to 64 of them: a fixed count, since
+            // weed's automatic one (`0`) follows the free disk and is 0 on a nearly full disk.
+            .args(["-master.volumeSizeLimitMB=64", "-volume.max=64"])
             // No usage reports to seaweedfs.com (on by default).
             .arg("-master.telemetry=false")
             // A restart with the saved raft state waits ~15 s for a leader election; without

@@ -12,7 +12,6 @@
 use std::time::{Duration, Instant};
 
 use bollard::query_parameters::{ListContainersOptions, RemoveVolumeOptions};
-use futures::StreamExt;
 use serde_json::{Value, json};
 use windflow_testkit::s3::S3Server;
 use windflow_testkit::server::{Api, Database};
@@ -61,36 +60,7 @@ x-windflow:
 
 /// Runs `cmd` in the stack's `service` container: exit code and output.
 async fn exec(project: &str, service: &str, cmd: &[&str], env: &[&str]) -> (i64, String) {
-    let docker = docker().await;
-    let id = container_id(project, service).await;
-    let exec = docker
-        .create_exec(
-            &id,
-            bollard::models::ExecConfig {
-                cmd: Some(cmd.iter().map(|s| s.to_string()).collect()),
-                env: Some(env.iter().map(|s| s.to_string()).collect()),
-                attach_stdout: Some(true),
-                attach_stderr: Some(true),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let mut text = String::new();
-    if let bollard::exec::StartExecResults::Attached { mut output, .. } =
-        docker.start_exec(&exec.id, None).await.unwrap()
-    {
-        while let Some(Ok(chunk)) = output.next().await {
-            text.push_str(&chunk.to_string());
-        }
-    }
-    let code = docker
-        .inspect_exec(&exec.id)
-        .await
-        .unwrap()
-        .exit_code
-        .unwrap_or(-1);
-    (code, text)
+    crate::support::exec_in(project, service, cmd, env).await
 }
 
 async fn exec_ok(project: &str, service: &str, cmd: &[&str]) -> String {
@@ -99,29 +69,6 @@ async fn exec_ok(project: &str, service: &str, cmd: &[&str]) -> String {
     let (code, text) = exec(project, service, cmd, &env).await;
     assert_eq!(code, 0, "{cmd:?} in {service}: {text}");
     text.trim().to_string()
-}
-
-async fn container_id(project: &str, service: &str) -> String {
-    let docker = docker().await;
-    let filters = std::collections::HashMap::from([(
-        "label".to_string(),
-        vec![
-            format!("com.docker.compose.project={project}"),
-            format!("com.docker.compose.service={service}"),
-        ],
-    )]);
-    docker
-        .list_containers(Some(ListContainersOptions {
-            all: false,
-            filters: Some(filters),
-            ..Default::default()
-        }))
-        .await
-        .unwrap()
-        .into_iter()
-        .next()
-        .and_then(|c| c.id)
-        .unwrap_or_else(|| panic!("no running {service} container in {project}"))
 }
 
 async fn psql(project: &str, sql: &str) -> String {

@@ -5,8 +5,7 @@
 //! set from YAML, and `check --wait`. No secret is a command-line option, and none comes back
 //! in `--output json`.
 
-use bollard::query_parameters::{ListContainersOptions, RemoveVolumeOptions};
-use futures::StreamExt;
+use bollard::query_parameters::RemoveVolumeOptions;
 use windflow_testkit::server::Database;
 use windflow_testkit::{TEST_IMAGE, docker_or_skip, ensure_test_images, unique_project};
 
@@ -19,46 +18,9 @@ const RESTIC_IMAGE: &str = "restic/restic:0.17.3";
 const PASSWORD: &str = "repo-pass-5d2e9a7c";
 
 /// Runs `sh -c script` in the stack's `files` container; panics unless it exits 0.
-async fn shell(docker: &bollard::Docker, project: &str, script: &str) -> String {
-    let filters = std::collections::HashMap::from([(
-        "label".to_string(),
-        vec![
-            format!("com.docker.compose.project={project}"),
-            "com.docker.compose.service=files".to_string(),
-        ],
-    )]);
-    let id = docker
-        .list_containers(Some(ListContainersOptions {
-            filters: Some(filters),
-            ..Default::default()
-        }))
-        .await
-        .unwrap()
-        .into_iter()
-        .find_map(|c| c.id)
-        .unwrap_or_else(|| panic!("no running files container in {project}"));
-    let exec = docker
-        .create_exec(
-            &id,
-            bollard::models::ExecConfig {
-                cmd: Some(vec!["sh".into(), "-c".into(), script.into()]),
-                attach_stdout: Some(true),
-                attach_stderr: Some(true),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let mut text = String::new();
-    if let bollard::exec::StartExecResults::Attached { mut output, .. } =
-        docker.start_exec(&exec.id, None).await.unwrap()
-    {
-        while let Some(Ok(chunk)) = output.next().await {
-            text.push_str(&chunk.to_string());
-        }
-    }
-    let code = docker.inspect_exec(&exec.id).await.unwrap().exit_code;
-    assert_eq!(code, Some(0), "{script}: {text}");
+async fn shell(_docker: &bollard::Docker, project: &str, script: &str) -> String {
+    let (code, text) = support::exec_in(project, "files", &["sh", "-c", script], &[]).await;
+    assert_eq!(code, 0, "{script}: {text}");
     text
 }
 

@@ -7,8 +7,7 @@
 //! volume it replaces, and the confirmed restore succeeds. A viewer sees neither "Back up now"
 //! nor the restore controls. The stack and both volumes go at the end.
 
-use bollard::query_parameters::{ListContainersOptions, RemoveVolumeOptions};
-use futures::StreamExt;
+use bollard::query_parameters::RemoveVolumeOptions;
 use serde_json::json;
 use windflow_testkit::server::{Api, Database};
 use windflow_testkit::{TEST_IMAGE, docker, unique_project};
@@ -129,53 +128,5 @@ async fn scenario(
 
 /// Runs `cmd` in the stack's `files` container: exit code and output.
 async fn exec(project: &str, cmd: &[&str]) -> (i64, String) {
-    let docker = docker().await;
-    let filters = std::collections::HashMap::from([(
-        "label".to_string(),
-        vec![
-            format!("com.docker.compose.project={project}"),
-            "com.docker.compose.service=files".to_string(),
-        ],
-    )]);
-    let Some(id) = docker
-        .list_containers(Some(ListContainersOptions {
-            all: false,
-            filters: Some(filters),
-            ..Default::default()
-        }))
-        .await
-        .unwrap()
-        .into_iter()
-        .next()
-        .and_then(|c| c.id)
-    else {
-        return (-1, format!("no running files container in {project}"));
-    };
-    let exec = docker
-        .create_exec(
-            &id,
-            bollard::models::ExecConfig {
-                cmd: Some(cmd.iter().map(|s| s.to_string()).collect()),
-                attach_stdout: Some(true),
-                attach_stderr: Some(true),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let mut text = String::new();
-    if let bollard::exec::StartExecResults::Attached { mut output, .. } =
-        docker.start_exec(&exec.id, None).await.unwrap()
-    {
-        while let Some(Ok(chunk)) = output.next().await {
-            text.push_str(&chunk.to_string());
-        }
-    }
-    let code = docker
-        .inspect_exec(&exec.id)
-        .await
-        .unwrap()
-        .exit_code
-        .unwrap_or(-1);
-    (code, text)
+    crate::support::exec_in(project, "files", cmd, &[]).await
 }

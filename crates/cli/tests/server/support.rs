@@ -290,3 +290,58 @@ pub async fn remove_stack(api: &Api, stack: &str) {
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
 }
+
+/// Runs `cmd` (argv) with `env` in the running container of `service` in the stack `project`:
+/// its exit code and output (stdout and stderr); `(-1, why)` when no such container runs.
+#[allow(dead_code)]
+pub async fn exec_in(project: &str, service: &str, cmd: &[&str], env: &[&str]) -> (i64, String) {
+    use futures::StreamExt;
+    let docker = windflow_testkit::docker().await;
+    let filters = std::collections::HashMap::from([(
+        "label".to_string(),
+        vec![
+            format!("com.docker.compose.project={project}"),
+            format!("com.docker.compose.service={service}"),
+        ],
+    )]);
+    let Some(id) = docker
+        .list_containers(Some(bollard::query_parameters::ListContainersOptions {
+            filters: Some(filters),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_iter()
+        .find_map(|c| c.id)
+    else {
+        return (-1, format!("no running {service} container in {project}"));
+    };
+    let exec = docker
+        .create_exec(
+            &id,
+            bollard::models::ExecConfig {
+                cmd: Some(cmd.iter().map(|s| s.to_string()).collect()),
+                env: Some(env.iter().map(|s| s.to_string()).collect()),
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut text = String::new();
+    if let bollard::exec::StartExecResults::Attached { mut output, .. } =
+        docker.start_exec(&exec.id, None).await.unwrap()
+    {
+        while let Some(Ok(chunk)) = output.next().await {
+            text.push_str(&chunk.to_string());
+        }
+    }
+    let code = docker
+        .inspect_exec(&exec.id)
+        .await
+        .unwrap()
+        .exit_code
+        .unwrap_or(-1);
+    (code, text)
+}
