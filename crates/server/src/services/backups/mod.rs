@@ -831,13 +831,32 @@ pub(crate) async fn wire_run(app: &App, r: &BackupRunRecord) -> ApiResult<wire::
         .await
         .map(|r| r.name)
         .unwrap_or_default();
-    let requested_by = app
-        .store
-        .get_user(&r.requested_by)
+    let requested_by = username(app, &r.requested_by).await;
+    Ok(run_to_wire(r, repository, requested_by))
+}
+
+/// A user's name, or the id of one that no longer exists.
+async fn username(app: &App, user_id: &str) -> String {
+    app.store
+        .get_user(user_id)
         .await
         .map(|u| u.username)
-        .unwrap_or_else(|_| r.requested_by.clone());
-    Ok(wire::BackupRun {
+        .unwrap_or_else(|_| user_id.to_string())
+}
+
+/// The organization's repositories' names by id.
+async fn repository_names(app: &App, org_id: &str) -> ApiResult<BTreeMap<String, String>> {
+    Ok(app
+        .store
+        .list_backup_repositories(org_id)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.name))
+        .collect())
+}
+
+fn run_to_wire(r: &BackupRunRecord, repository: String, requested_by: String) -> wire::BackupRun {
+    wire::BackupRun {
         id: r.id.clone(),
         kind: r.kind.clone(),
         status: r.status.clone(),
@@ -852,7 +871,7 @@ pub(crate) async fn wire_run(app: &App, r: &BackupRunRecord) -> ApiResult<wire::
         created_at: convert::time(r.created_at),
         started_at: convert::opt_time(r.started_at),
         finished_at: convert::opt_time(r.finished_at),
-    })
+    }
 }
 
 /// The policy of `stack`, or a 422 saying how to give it one.
@@ -1110,13 +1129,24 @@ pub async fn list_runs(
         Some(name) => Some(stack_by_name(app, &access.org.id, name).await?.id),
         None => None,
     };
+    // Repository and user names are looked up once per list, not once per run.
+    let repositories = repository_names(app, &access.org.id).await?;
+    let mut users: BTreeMap<String, String> = BTreeMap::new();
     let mut out = Vec::new();
     for r in app
         .store
         .list_backup_runs(&access.org.id, stack_id.as_deref(), kind, 200)
         .await?
     {
-        out.push(wire_run(app, &r).await?);
+        if !users.contains_key(&r.requested_by) {
+            let name = username(app, &r.requested_by).await;
+            users.insert(r.requested_by.clone(), name);
+        }
+        let repository = repositories
+            .get(&r.repository_id)
+            .cloned()
+            .unwrap_or_default();
+        out.push(run_to_wire(&r, repository, users[&r.requested_by].clone()));
     }
     Ok(out)
 }
@@ -1217,13 +1247,7 @@ pub async fn list_snapshots(
         Some(name) => Some(stack_by_name(app, &access.org.id, name).await?.id),
         None => None,
     };
-    let repos: BTreeMap<String, String> = app
-        .store
-        .list_backup_repositories(&access.org.id)
-        .await?
-        .into_iter()
-        .map(|r| (r.id, r.name))
-        .collect();
+    let repos = repository_names(app, &access.org.id).await?;
     Ok(app
         .store
         .list_backup_snapshots(&access.org.id, stack_id.as_deref(), 500)
