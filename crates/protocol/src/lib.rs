@@ -227,6 +227,106 @@ pub struct SetMemberRequest {
     pub role: Role,
 }
 
+// ---- teams, custom roles, scoped grants, service accounts ------------------------------------
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Team {
+    pub name: String,
+    pub description: String,
+    /// The members' user names.
+    pub members: Vec<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreateTeamRequest {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CustomRole {
+    pub name: String,
+    pub description: String,
+    /// What the role allows.
+    pub permissions: Vec<windflow_domain::access::Permission>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreateCustomRoleRequest {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// At least one of `read`, `deploy`, `configure`, `audit`, `manage_members`.
+    pub permissions: Vec<windflow_domain::access::Permission>,
+}
+
+/// Where a grant applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantScopeKind {
+    Organization,
+    Environment,
+    Stack,
+}
+
+/// A role held by a user or a team on the organization, one environment or one stack.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RoleGrant {
+    pub id: String,
+    /// The user's name, when granted to a user.
+    pub user: Option<String>,
+    /// The team's name, when granted to a team.
+    pub team: Option<String>,
+    /// A built-in role (`viewer`, `operator`, `admin`, `owner`) or a custom role's name.
+    pub role: String,
+    pub custom: bool,
+    pub scope: GrantScopeKind,
+    /// The environment's or the stack's name (absent on the organization).
+    pub scope_name: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// Grant a role to a user or a team (exactly one of them) on the organization (teams only:
+/// a user's organization role is their membership), an environment or a stack.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreateGrantRequest {
+    pub user: Option<String>,
+    pub team: Option<String>,
+    /// A built-in role or a custom role's name.
+    pub role: String,
+    pub scope: GrantScopeKind,
+    /// The environment's or the stack's name; required unless the scope is the organization.
+    pub scope_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ServiceAccount {
+    pub name: String,
+    pub description: String,
+    /// The user name its tokens act as (it never logs in with a password).
+    pub username: String,
+    /// Its organization role (more can be granted on environments and stacks).
+    pub role: Role,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreateServiceAccountRequest {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Its organization role; `viewer` when absent. Narrow roles on environments or stacks
+    /// are granted through `/grants`.
+    pub role: Option<Role>,
+}
+
 // ---- environments and targets ----------------------------------------------------------------
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

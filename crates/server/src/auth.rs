@@ -1,11 +1,18 @@
 //! Who is calling and what they may do. [`Caller`] authenticates a request — a personal API
 //! token (`Authorization: Bearer wf_…`) or a browser session cookie, which must also carry
 //! its CSRF token on every mutating request. [`OrgAccess`] resolves the `{org}` of the path
-//! to the caller's membership: a non-member gets the same 404 as a missing organization, so
-//! other tenants' names do not leak.
+//! to the caller's membership and grants: a non-member gets the same 404 as a missing
+//! organization, so other tenants' names do not leak.
+//!
+//! Each endpoint checks one permission. Organization-wide endpoints call
+//! [`OrgAccess::require`]; endpoints acting on one stack or environment call
+//! [`OrgAccess::require_on`] with what they touch, so a role granted on that environment or
+//! stack counts — before the resource is looked up (by name) when the path names it, so a
+//! caller without the permission learns nothing of what exists.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRequestParts, Path};
 use axum::http::request::Parts;
@@ -15,12 +22,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use windflow_domain::access::Permission;
+use windflow_domain::access::{Grants, Permission, Resource};
 use windflow_protocol::{CSRF_HEADER, SESSION_COOKIE};
 use windflow_storage::{Organization, Role, User};
 
 use crate::error::{ApiError, ApiResult};
-use crate::state::{AppState, Principal, SessionGrant, TokenGrant, now_ms};
+use crate::state::{App, AppState, Principal, SessionGrant, TokenGrant, now_ms};
 
 /// Prefix of every personal API token, so leaked tokens are easy to scan for.
 pub const TOKEN_PREFIX: &str = "wf_";
@@ -176,28 +183,124 @@ async fn session_principal(state: &AppState, cookie: &str) -> ApiResult<Principa
     Ok(principal)
 }
 
-/// The caller's membership in the organization named by the path's `{org}`.
+/// The caller's membership in the organization named by the path's `{org}`, and what its
+/// teams and scoped grants add to it.
 #[derive(Debug, Clone)]
 pub struct OrgAccess {
     pub caller: Caller,
     pub org: Organization,
-    pub role: Role,
+    pub grants: Arc<Grants>,
+}
+
+/// What a scoped check names: a stack or an environment, by name as the path gives it, or
+/// by id once resolved.
+#[derive(Debug, Clone, Copy)]
+pub enum On<'a> {
+    StackNamed(&'a str),
+    EnvironmentNamed(&'a str),
+    Ids(Resource<'a>),
 }
 
 impl OrgAccess {
-    /// `403` naming the role needed when the caller's role lacks `permission`.
+    fn forbidden(&self, permission: Permission, scoped: bool) -> ApiError {
+        let role = self
+            .grants
+            .organization_role()
+            .map_or("no role".to_string(), |r| r.to_string());
+        let needed = Role::required_for(permission);
+        ApiError::Forbidden(if scoped {
+            format!(
+                "your role in {} is {role}; this needs {needed} in the organization, \
+                 the environment or the stack",
+                self.org.slug
+            )
+        } else {
+            format!(
+                "your role in {} is {role}; this needs {needed}",
+                self.org.slug
+            )
+        })
+    }
+
+    /// `403` naming the role needed unless `permission` holds organization-wide (the
+    /// membership role, or a role the caller's teams hold on the organization).
     pub fn require(&self, permission: Permission) -> ApiResult<()> {
-        if self.role.allows(permission) {
+        if self.grants.allows(permission) {
             Ok(())
         } else {
-            Err(ApiError::Forbidden(format!(
-                "your role in {} is {}; this needs {}",
-                self.org.slug,
-                self.role,
-                Role::required_for(permission)
-            )))
+            Err(self.forbidden(permission, false))
         }
     }
+
+    /// `403` unless `permission` holds on `on`: organization-wide, or through a role
+    /// granted on its environment or its stack. A name is resolved only when a scoped grant
+    /// could matter, and a missing name fails like a name without the grant (403), so the
+    /// check comes before any lookup.
+    pub async fn require_on(
+        &self,
+        state: &App,
+        permission: Permission,
+        on: On<'_>,
+    ) -> ApiResult<()> {
+        if self.grants.allows(permission) {
+            return Ok(());
+        }
+        let allowed = match on {
+            On::Ids(resource) => self.grants.allows_on(permission, resource),
+            On::StackNamed(name) => {
+                self.grants.stacks_with(permission).next().is_some()
+                    && match state.store.get_stack(&self.org.id, name).await {
+                        Ok(stack) => self
+                            .grants
+                            .allows_on(permission, Resource::stack(&stack.id)),
+                        Err(windflow_storage::StoreError::NotFound(_)) => false,
+                        Err(e) => return Err(e.into()),
+                    }
+            }
+            On::EnvironmentNamed(name) => {
+                self.grants.environments_with(permission).next().is_some()
+                    && match state.store.get_environment(&self.org.id, name).await {
+                        Ok(env) => self
+                            .grants
+                            .allows_on(permission, Resource::environment(&env.id)),
+                        Err(windflow_storage::StoreError::NotFound(_)) => false,
+                        Err(e) => return Err(e.into()),
+                    }
+            }
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(self.forbidden(permission, true))
+        }
+    }
+
+    /// `403` unless `permission` holds somewhere — organization-wide or on some environment
+    /// or stack. For endpoints whose resource is only known after reading the request (a
+    /// deployment's stack and environment); they call [`OrgAccess::require_on`] with the
+    /// resolved ids before acting.
+    pub fn require_somewhere(&self, permission: Permission) -> ApiResult<()> {
+        if self.grants.allows_somewhere(permission) {
+            Ok(())
+        } else {
+            Err(self.forbidden(permission, true))
+        }
+    }
+}
+
+/// The caller's grants in an organization: its membership role organization-wide, plus
+/// every role granted to it or its teams.
+pub async fn load_grants(
+    state: &App,
+    org_id: &str,
+    user_id: &str,
+    role: Role,
+) -> ApiResult<Grants> {
+    let mut grants = Grants::member(role);
+    for (scope, permissions) in state.store.load_grants(org_id, user_id).await? {
+        grants.add(scope, permissions);
+    }
+    Ok(grants)
 }
 
 impl FromRequestParts<AppState> for OrgAccess {
@@ -212,8 +315,12 @@ impl FromRequestParts<AppState> for OrgAccess {
             .get("org")
             .ok_or_else(|| ApiError::BadRequest("no organization in the path".into()))?;
         let not_found = || ApiError::NotFound(format!("organization {slug}"));
-        if let Some((org, role)) = state.auth_cache.membership(slug, &caller.user.id) {
-            return Ok(OrgAccess { caller, org, role });
+        if let Some((org, grants)) = state.auth_cache.membership(slug, &caller.user.id) {
+            return Ok(OrgAccess {
+                caller,
+                org,
+                grants,
+            });
         }
         let org = match state.store.get_organization(slug).await {
             Ok(org) => org,
@@ -227,9 +334,14 @@ impl FromRequestParts<AppState> for OrgAccess {
         else {
             return Err(not_found());
         };
+        let grants = Arc::new(load_grants(state, &org.id, &caller.user.id, role).await?);
         state
             .auth_cache
-            .put_membership(slug, &caller.user.id, org.clone(), role);
-        Ok(OrgAccess { caller, org, role })
+            .put_membership(slug, &caller.user.id, org.clone(), grants.clone());
+        Ok(OrgAccess {
+            caller,
+            org,
+            grants,
+        })
     }
 }

@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::sync::Notify;
+use windflow_domain::access::Grants;
 use windflow_engine::driver::Driver;
-use windflow_storage::{Organization, Role, Store, Target, Timestamp, User};
+use windflow_storage::{Organization, Store, Target, Timestamp, User};
 
 use crate::config::ServeConfig;
 use crate::hub::EventHub;
@@ -133,9 +134,10 @@ const CACHE_TTL: Duration = Duration::from_secs(10);
 
 /// (organization slug, user id).
 type MembershipKey = (String, String);
-type CachedMembership = (Organization, Role, Instant);
+type CachedMembership = (Organization, Arc<Grants>, Instant);
 
-/// Caches credential → principal and (organization, user) → role for a few seconds. Every
+/// Caches credential → principal and (organization, user) → role and grants for a few
+/// seconds. Every
 /// change to a credential, a user or a membership clears it, so revocations take effect at
 /// once in this process.
 #[derive(Default)]
@@ -163,21 +165,27 @@ impl AuthCache {
         map.insert(credential_hash.to_string(), (principal, Instant::now()));
     }
 
-    pub fn membership(&self, slug: &str, user_id: &str) -> Option<(Organization, Role)> {
+    pub fn membership(&self, slug: &str, user_id: &str) -> Option<(Organization, Arc<Grants>)> {
         let map = self.memberships.lock().expect("auth cache");
         map.get(&(slug.to_string(), user_id.to_string()))
             .filter(|(_, _, at)| at.elapsed() < CACHE_TTL)
-            .map(|(o, r, _)| (o.clone(), *r))
+            .map(|(o, g, _)| (o.clone(), g.clone()))
     }
 
-    pub fn put_membership(&self, slug: &str, user_id: &str, org: Organization, role: Role) {
+    pub fn put_membership(
+        &self,
+        slug: &str,
+        user_id: &str,
+        org: Organization,
+        grants: Arc<Grants>,
+    ) {
         let mut map = self.memberships.lock().expect("auth cache");
         if map.len() > 10_000 {
             map.clear();
         }
         map.insert(
             (slug.to_string(), user_id.to_string()),
-            (org, role, Instant::now()),
+            (org, grants, Instant::now()),
         );
     }
 

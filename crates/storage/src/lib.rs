@@ -24,6 +24,7 @@
 //! | `catalog.rs`       | [`CatalogStore`]      | `catalog_sources`, `catalog_templates`, `stack_templates` |
 //! | `ai.rs`            | [`AiStore`]           | `ai_providers`, `ai_requests`                   |
 //! | `backups.rs`       | [`BackupStore`]       | `backup_repositories`, `backup_policies`, `backup_runs`, `backup_snapshots` |
+//! | `access.rs`        | [`AccessStore`]       | `teams`, `team_members`, `custom_roles`, `role_grants`, `service_accounts` |
 //!
 //! `snapshot.rs` copies and inspects a database as a whole (server backups and restores).
 //! `sql.rs` holds what they share (error mapping, JSON columns), `adapter.rs` the
@@ -53,6 +54,7 @@
 //! can never cross tenants by forgetting a filter; applied migrations are never edited (a
 //! change is a new migration in both directories).
 
+mod access;
 mod adapter;
 mod agents;
 mod ai;
@@ -79,6 +81,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use access::AccessStore;
 pub use agents::AgentStore;
 pub use ai::AiStore;
 pub use audit::AuditStore;
@@ -222,6 +225,7 @@ pub trait Store:
     + CatalogStore
     + AiStore
     + BackupStore
+    + AccessStore
     + Send
     + Sync
     + 'static

@@ -858,3 +858,102 @@ pub struct BackupSnapshotRecord {
     pub duration_ms: i64,
     pub created_at: Timestamp,
 }
+
+// ---- teams, custom roles, scoped grants, service accounts ------------------------------
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Team {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub description: String,
+    pub created_at: Timestamp,
+    /// The members' user names, sorted.
+    pub members: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTeam {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub description: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomRole {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub description: String,
+    pub permissions: windflow_domain::access::PermissionSet,
+    pub created_at: Timestamp,
+}
+
+/// Who a grant is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GrantSubject {
+    User(String),
+    Team(String),
+}
+
+/// The role a grant gives: a built-in one or one of the organization's custom roles (by id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GrantRole {
+    Builtin(Role),
+    Custom(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRoleGrant {
+    pub id: String,
+    pub org_id: String,
+    pub subject: GrantSubject,
+    pub role: GrantRole,
+    pub scope: windflow_domain::access::Scope,
+    pub created_at: Timestamp,
+}
+
+/// A grant as listed: ids with the names they stand for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoleGrant {
+    pub id: String,
+    pub org_id: String,
+    pub subject: GrantSubject,
+    /// The user's or the team's name.
+    pub subject_name: String,
+    pub role: GrantRole,
+    /// The built-in role's name or the custom role's name.
+    pub role_name: String,
+    pub scope: windflow_domain::access::Scope,
+    /// The environment's or the stack's name; `None` on the organization.
+    pub scope_name: Option<String>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceAccount {
+    pub id: String,
+    pub org_id: String,
+    /// The user row that holds its membership, grants and tokens.
+    pub user_id: String,
+    pub name: String,
+    pub description: String,
+    pub created_by: Option<String>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewServiceAccount {
+    pub id: String,
+    pub org_id: String,
+    pub user_id: String,
+    /// The user row's unique user name (`<org>/<name>` style; never logs in).
+    pub username: String,
+    pub name: String,
+    pub description: String,
+    pub role: Role,
+    pub created_by: Option<String>,
+    pub created_at: Timestamp,
+}

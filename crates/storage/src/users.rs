@@ -88,9 +88,13 @@ pub(crate) const FIND_USER_CREDENTIALS: &str = concat!(
 pub(crate) const LIST_USERS: &str = concat!(
     "SELECT ",
     user_columns!(),
-    " FROM users ORDER BY username LIMIT $1 OFFSET $2"
+    " FROM users WHERE id NOT IN (SELECT user_id FROM service_accounts) \
+     ORDER BY username LIMIT $1 OFFSET $2"
 );
 pub(crate) const COUNT_USERS: &str = "SELECT COUNT(*) FROM users";
+/// People only: service accounts are listed with their organization.
+pub(crate) const COUNT_LISTED_USERS: &str =
+    "SELECT COUNT(*) FROM users WHERE id NOT IN (SELECT user_id FROM service_accounts)";
 pub(crate) const SET_PASSWORD_HASH: &str = "UPDATE users SET password_hash = $2 WHERE id = $1";
 pub(crate) const RECORD_LOGIN_FAILURE: &str = concat!(
     "UPDATE users SET failed_logins = failed_logins + 1, \
@@ -237,7 +241,7 @@ macro_rules! impl_user_store {
 
                 async fn list_users(&self, page: PageRequest) -> StoreResult<Page<User>> {
                     let mut conn = self.pool.acquire().await.map_err(database_error)?;
-                    let total: i64 = sqlx::query_scalar::<Db, i64>(q::COUNT_USERS)
+                    let total: i64 = sqlx::query_scalar::<Db, i64>(q::COUNT_LISTED_USERS)
                         .fetch_one(&mut *conn)
                         .await
                         .map_err(database_error)?;

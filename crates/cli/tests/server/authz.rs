@@ -1,6 +1,7 @@
-//! Every endpoint × every role × a foreign organization: a role below the one an endpoint
-//! needs gets 403, a role at or above it gets past authorization, and a member of another
-//! organization gets the same 404 as for an organization that does not exist. The table
+//! Every endpoint × every role × a foreign organization × a scope: a role below the one an
+//! endpoint needs gets 403, a role at or above it gets past authorization, a member of another
+//! organization gets the same 404 as for an organization that does not exist, and a viewer
+//! holding owner on another environment and another stack is refused as a viewer. The table
 //! below must name every organization endpoint of the OpenAPI document, so a new endpoint
 //! cannot ship without its row.
 
@@ -21,6 +22,93 @@ fn table() -> Vec<(&'static str, &'static str, Value, &'static str)> {
     vec![
         ("GET", "/orgs/{org}", none.clone(), "viewer"),
         ("GET", "/orgs/{org}/members", none.clone(), "viewer"),
+        ("GET", "/orgs/{org}/teams", none.clone(), "viewer"),
+        (
+            "POST",
+            "/orgs/{org}/teams",
+            json!({"name": "Bad Name"}),
+            "owner",
+        ),
+        (
+            "DELETE",
+            "/orgs/{org}/teams/zz-missing",
+            none.clone(),
+            "owner",
+        ),
+        (
+            "PUT",
+            "/orgs/{org}/teams/zz-missing/members/zz-missing",
+            json!({}),
+            "owner",
+        ),
+        (
+            "DELETE",
+            "/orgs/{org}/teams/zz-missing/members/zz-missing",
+            none.clone(),
+            "owner",
+        ),
+        ("GET", "/orgs/{org}/roles", none.clone(), "viewer"),
+        (
+            "POST",
+            "/orgs/{org}/roles",
+            json!({"name": "Bad Name", "permissions": ["read"]}),
+            "owner",
+        ),
+        (
+            "DELETE",
+            "/orgs/{org}/roles/zz-missing",
+            none.clone(),
+            "owner",
+        ),
+        ("GET", "/orgs/{org}/grants", none.clone(), "viewer"),
+        (
+            "POST",
+            "/orgs/{org}/grants",
+            json!({"user": "zz-missing", "role": "viewer", "scope": "stack", "scope_name": "s1"}),
+            "owner",
+        ),
+        (
+            "DELETE",
+            "/orgs/{org}/grants/zz-missing",
+            none.clone(),
+            "owner",
+        ),
+        (
+            "GET",
+            "/orgs/{org}/service-accounts",
+            none.clone(),
+            "viewer",
+        ),
+        (
+            "POST",
+            "/orgs/{org}/service-accounts",
+            json!({"name": "Bad Name"}),
+            "owner",
+        ),
+        (
+            "DELETE",
+            "/orgs/{org}/service-accounts/zz-missing",
+            none.clone(),
+            "owner",
+        ),
+        (
+            "GET",
+            "/orgs/{org}/service-accounts/zz-missing/tokens",
+            none.clone(),
+            "owner",
+        ),
+        (
+            "POST",
+            "/orgs/{org}/service-accounts/zz-missing/tokens",
+            json!({"name": "x"}),
+            "owner",
+        ),
+        (
+            "DELETE",
+            "/orgs/{org}/service-accounts/zz-missing/tokens/zz-missing",
+            none.clone(),
+            "owner",
+        ),
         (
             "PUT",
             "/orgs/{org}/members",
@@ -543,6 +631,11 @@ fn table() -> Vec<(&'static str, &'static str, Value, &'static str)> {
 /// The table's rows as OpenAPI operations (`GET /api/v1/orgs/{org}/stacks/{stack}`).
 fn table_operations() -> BTreeSet<String> {
     let names = [
+        ("/teams/zz-missing", "/teams/{team}"),
+        ("/roles/zz-missing", "/roles/{role}"),
+        ("/grants/zz-missing", "/grants/{id}"),
+        ("/service-accounts/zz-missing", "/service-accounts/{name}"),
+        ("/tokens/zz-missing", "/tokens/{id}"),
         ("/members/zz-missing", "/members/{user}"),
         ("/environments/e1/", "/environments/{env}/"),
         ("/environments/zz-missing", "/environments/{env}"),
@@ -726,6 +819,72 @@ async fn every_endpoint_checks_role_and_tenant() {
                 }
             }
         }
+        // A viewer holding owner on another environment and another stack: every endpoint
+        // above viewer is refused as for a viewer. The endpoints whose stack and environment
+        // are only known from the request (deployments, plans, rollbacks, cancellations,
+        // container actions) check once those are read, so a missing one is a 404 first.
+        for (path, body) in [
+            ("/orgs/alpha/environments", json!({ "name": "e2" })),
+            (
+                "/orgs/alpha/stacks",
+                json!({ "name": "s2", "content": "services:\n  web:\n    image: nginx\n" }),
+            ),
+        ] {
+            let r = admin.post(path, body).await.unwrap();
+            assert_eq!(r.status, 201, "{path}: {}", r.text);
+        }
+        let scoped =
+            crate::support::member(&server, &admin, "user-scoped", "alpha", "viewer").await;
+        for (scope, name) in [("environment", "e2"), ("stack", "s2")] {
+            let r = admin
+                .post(
+                    "/orgs/alpha/grants",
+                    json!({ "user": "user-scoped", "role": "owner", "scope": scope, "scope_name": name }),
+                )
+                .await
+                .unwrap();
+            assert_eq!(r.status, 201, "{}", r.text);
+        }
+        let checked_late = [
+            "POST /orgs/{org}/stacks/zz-missing/plan",
+            "POST /orgs/{org}/stacks/zz-missing/rollback",
+            "POST /orgs/{org}/deployments",
+            "POST /orgs/{org}/deployments/zz-missing/cancel",
+            "POST /orgs/{org}/targets/zz-missing/containers/zz-missing/restart",
+        ];
+        for (method, template, body, least) in table() {
+            if least == "server" || least == "viewer" {
+                continue;
+            }
+            let path = template.replace("{org}", "alpha");
+            let (status, problem) = call(&scoped, method, &path, &body).await;
+            let late = checked_late.contains(&format!("{method} {template}").as_str());
+            let ok = status == 403 || (late && status == 404);
+            if !ok {
+                failures.push(format!(
+                    "{backend}: {method} {path} as a viewer with grants elsewhere (needs {least}): got {status} {}",
+                    problem["detail"]
+                ));
+            }
+        }
+        // The same grants do reach their own environment and stack.
+        let r = scoped
+            .put(
+                "/orgs/alpha/environments/e2/variables/X",
+                json!({ "value": "x" }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status, 200, "{backend}: {}", r.text);
+        let r = scoped
+            .put(
+                "/orgs/alpha/stacks/s2",
+                json!({ "content": "services:\n  web:\n    image: nginx:1\n" }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status, 200, "{backend}: {}", r.text);
+
         // Server-level endpoints are for server administrators only.
         let server_level = [
             ("GET", "/users", Value::Null),

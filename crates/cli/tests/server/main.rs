@@ -19,6 +19,7 @@ mod dns;
 mod domains;
 mod gateway;
 mod hardening;
+mod scoped;
 mod support;
 mod swarm;
 mod targets;

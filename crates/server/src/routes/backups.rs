@@ -22,7 +22,7 @@ use windflow_protocol::{
 };
 
 use super::body::Payload;
-use crate::auth::OrgAccess;
+use crate::auth::{On, OrgAccess};
 use crate::error::ApiResult;
 use crate::services;
 use crate::state::AppState;
@@ -356,7 +356,9 @@ async fn set_policy(
     Path((_, stack)): Path<(String, String)>,
     body: Payload<SetBackupPolicyRequest>,
 ) -> ApiResult<Json<BackupPolicy>> {
-    access.require(Permission::Configure)?;
+    access
+        .require_on(&state, Permission::Configure, On::StackNamed(&stack))
+        .await?;
     let request = body.parse()?;
     services::backups::set_policy(&state, &access, &stack, request)
         .await
@@ -375,7 +377,9 @@ async fn delete_policy(
     access: OrgAccess,
     Path((_, stack)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    access.require(Permission::Configure)?;
+    access
+        .require_on(&state, Permission::Configure, On::StackNamed(&stack))
+        .await?;
     services::backups::delete_policy(&state, &access, &stack).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -393,7 +397,9 @@ async fn start_backup(
     Path((_, stack)): Path<(String, String)>,
     body: Payload<StartBackupRequest>,
 ) -> ApiResult<(StatusCode, Json<BackupRun>)> {
-    access.require(Permission::Deploy)?;
+    access
+        .require_on(&state, Permission::Deploy, On::StackNamed(&stack))
+        .await?;
     let request = body.parse()?;
     let run = services::backups::start_backup(&state, &access, &stack, request).await?;
     Ok((StatusCode::ACCEPTED, Json(run)))
@@ -437,7 +443,9 @@ async fn start_drill(
     access: OrgAccess,
     Path((_, stack)): Path<(String, String)>,
 ) -> ApiResult<(StatusCode, Json<BackupRun>)> {
-    access.require(Permission::Deploy)?;
+    access
+        .require_on(&state, Permission::Deploy, On::StackNamed(&stack))
+        .await?;
     let run = services::backups::start_drill(&state, &access, &stack).await?;
     Ok((StatusCode::ACCEPTED, Json(run)))
 }

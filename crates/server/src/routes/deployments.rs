@@ -81,7 +81,9 @@ async fn create_deployment(
     headers: HeaderMap,
     body: Payload<CreateDeploymentRequest>,
 ) -> ApiResult<Response> {
-    access.require(Permission::Deploy)?;
+    // The stack and environment are known once the request is read: the service checks
+    // the permission on them before queueing.
+    access.require_somewhere(Permission::Deploy)?;
     let request = body.parse()?;
     let kind = match request.kind {
         None | Some(windflow_protocol::DeploymentKind::Deploy) => DeploymentKind::Deploy,
@@ -167,7 +169,8 @@ async fn cancel_deployment(
     access: OrgAccess,
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<(StatusCode, Json<Deployment>)> {
-    access.require(Permission::Deploy)?;
+    // The deployment's stack and environment are checked once it is read.
+    access.require_somewhere(Permission::Deploy)?;
     let deployment = services::deployments::cancel(&state, &access, &id).await?;
     Ok((StatusCode::ACCEPTED, Json(deployment)))
 }

@@ -11,7 +11,7 @@ use windflow_protocol::{
 };
 
 use super::body::Payload;
-use crate::auth::OrgAccess;
+use crate::auth::{On, OrgAccess};
 use crate::error::ApiResult;
 use crate::services;
 use crate::state::AppState;
@@ -105,7 +105,9 @@ async fn set_environment_variable(
     Path((_, env, name)): Path<(String, String, String)>,
     body: Payload<SetVariableRequest>,
 ) -> ApiResult<Json<Variable>> {
-    access.require(Permission::Configure)?;
+    access
+        .require_on(&state, Permission::Configure, On::EnvironmentNamed(&env))
+        .await?;
     let request = body.parse()?;
     let scope = services::organizations::env_scope(&state, &access, &env).await?;
     services::variables::set(
@@ -131,7 +133,9 @@ async fn delete_environment_variable(
     access: OrgAccess,
     Path((_, env, name)): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
-    access.require(Permission::Configure)?;
+    access
+        .require_on(&state, Permission::Configure, On::EnvironmentNamed(&env))
+        .await?;
     let scope = services::organizations::env_scope(&state, &access, &env).await?;
     services::variables::delete(
         &state,

@@ -2,6 +2,7 @@
 //! here with the OpenAPI document and the middleware every request passes through (request
 //! id, a tracing span, metrics by route, body limit, problem details).
 
+mod access;
 mod agents;
 mod ai;
 mod audit;
@@ -54,6 +55,7 @@ use crate::state::AppState;
         (name = "auth", description = "Sessions, passwords and API tokens"),
         (name = "users", description = "Users (server administrators)"),
         (name = "organizations", description = "Organizations and members"),
+        (name = "access", description = "Teams, custom roles, roles granted on an environment or a stack, and service accounts"),
         (name = "environments", description = "Environments and their variables"),
         (name = "targets", description = "Docker engines to deploy onto"),
         (name = "stacks", description = "Compose stacks, versions, variables, logs"),
@@ -96,6 +98,7 @@ fn api_router() -> OpenApiRouter<AppState> {
                 .merge(auth::router())
                 .merge(users::router())
                 .merge(orgs::router())
+                .merge(access::router())
                 .merge(environments::router())
                 .merge(targets::router())
                 .merge(containers::router())

@@ -20,7 +20,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::body::Payload;
-use crate::auth::OrgAccess;
+use crate::auth::{On, OrgAccess};
 use crate::convert;
 use crate::error::{ApiError, ApiResult};
 use crate::services;
@@ -125,7 +125,9 @@ async fn update_stack(
     headers: HeaderMap,
     body: Payload<UpdateStackRequest>,
 ) -> ApiResult<Response> {
-    access.require(Permission::Configure)?;
+    access
+        .require_on(&state, Permission::Configure, On::StackNamed(&name))
+        .await?;
     let request = body.parse()?;
     let if_match = match headers.get(header::IF_MATCH) {
         Some(value) => {
@@ -167,7 +169,9 @@ async fn delete_stack(
     Path((_, name)): Path<(String, String)>,
     Query(query): Query<DeleteStackQuery>,
 ) -> ApiResult<Response> {
-    access.require(Permission::Configure)?;
+    access
+        .require_on(&state, Permission::Configure, On::StackNamed(&name))
+        .await?;
     Ok(
         match services::stacks::delete(&state, &access, &name, query.undeploy).await? {
             services::stacks::Deletion::Deleted => StatusCode::NO_CONTENT.into_response(),
@@ -263,7 +267,7 @@ async fn plan_stack(
     Path((_, name)): Path<(String, String)>,
     body: Payload<PlanRequest>,
 ) -> ApiResult<Json<PlanPreview>> {
-    access.require(Permission::Deploy)?;
+    access.require_somewhere(Permission::Deploy)?;
     let request = body.parse()?;
     Ok(Json(
         services::deployments::preview_plan(&state, &access, &name, &request).await?,
@@ -286,7 +290,7 @@ async fn rollback_stack(
     headers: HeaderMap,
     body: Payload<RollbackRequest>,
 ) -> ApiResult<Response> {
-    access.require(Permission::Deploy)?;
+    access.require_somewhere(Permission::Deploy)?;
     let request = body.parse()?;
     let key = super::deployments::idempotency_key(&headers);
     let (deployment, created) = services::deployments::queue_rollback(
@@ -337,7 +341,9 @@ async fn set_stack_variable(
     Query(query): Query<VariableQuery>,
     body: Payload<SetVariableRequest>,
 ) -> ApiResult<Json<Variable>> {
-    access.require(Permission::Configure)?;
+    access
+        .require_on(&state, Permission::Configure, On::StackNamed(&stack))
+        .await?;
     let request = body.parse()?;
     let scope =
         services::stacks::stack_scope(&state, &access, &stack, query.environment.as_deref())
@@ -366,7 +372,9 @@ async fn delete_stack_variable(
     Path((_, stack, name)): Path<(String, String, String)>,
     Query(query): Query<VariableQuery>,
 ) -> ApiResult<StatusCode> {
-    access.require(Permission::Configure)?;
+    access
+        .require_on(&state, Permission::Configure, On::StackNamed(&stack))
+        .await?;
     let scope =
         services::stacks::stack_scope(&state, &access, &stack, query.environment.as_deref())
             .await?;
@@ -406,7 +414,9 @@ async fn set_stack_domains(
     Query(query): Query<VariableQuery>,
     body: Payload<SetDomainsRequest>,
 ) -> ApiResult<Json<ServiceDomains>> {
-    access.require(Permission::Configure)?;
+    access
+        .require_on(&state, Permission::Configure, On::StackNamed(&stack))
+        .await?;
     let request = body.parse()?;
     services::domains::set(
         &state,
@@ -432,7 +442,9 @@ async fn delete_stack_domains(
     Path((_, stack, service)): Path<(String, String, String)>,
     Query(query): Query<VariableQuery>,
 ) -> ApiResult<StatusCode> {
-    access.require(Permission::Configure)?;
+    access
+        .require_on(&state, Permission::Configure, On::StackNamed(&stack))
+        .await?;
     services::domains::delete(
         &state,
         &access,

@@ -25,6 +25,7 @@ use std::time::Duration;
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt};
 use serde_json::Value;
+use windflow_domain::access::{Permission, Resource};
 use windflow_domain::naming::{LABEL_PROJECT, LABEL_SERVICE};
 use windflow_engine::driver::{Driver, DriverError, LogOptions, LogStream};
 use windflow_engine::inventory as engine;
@@ -35,7 +36,7 @@ use windflow_protocol::inventory::{
 };
 use windflow_storage::{PageRequest, StackFilter, Target};
 
-use crate::auth::OrgAccess;
+use crate::auth::{On, OrgAccess};
 use crate::error::{ApiError, ApiResult};
 use crate::secrets::{mask_text, mask_value, maskable};
 use crate::services;
@@ -266,9 +267,7 @@ pub async fn inspect_container(
 ) -> ApiResult<Value> {
     let view = org_view(app, access, target).await?;
     let inspect = view.own_container(container).await?;
-    let reveal = access
-        .role
-        .allows(windflow_domain::access::Permission::Deploy);
+    let reveal = access.grants.allows(Permission::Deploy);
     Ok(masked_inspect(inspect, &view.secrets, reveal))
 }
 
@@ -282,6 +281,19 @@ pub async fn act_on_container(
 ) -> ApiResult<()> {
     let view = org_view(app, access, target).await?;
     let inspect = view.own_container(container).await?;
+    if !access.grants.allows(Permission::Deploy) {
+        let stack = match container_project(&inspect) {
+            Some(name) => Some(services::stacks::find(app, &access.org.id, name).await?),
+            None => None,
+        };
+        let resource = Resource {
+            stack: stack.as_ref().map(|s| s.id.as_str()),
+            environment: view.target.environment_id.as_deref(),
+        };
+        access
+            .require_on(app, Permission::Deploy, On::Ids(resource))
+            .await?;
+    }
     // The id checked above, not the name given: a name could be taken over meanwhile.
     let id = inspect["Id"].as_str().unwrap_or(container).to_string();
     let timeout = Some(Duration::from_secs(10));

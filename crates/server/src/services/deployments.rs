@@ -9,6 +9,7 @@ use futures::Stream;
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
+use windflow_domain::access::{Permission, Resource};
 use windflow_domain::plan::PlanOptions;
 use windflow_engine::deploy;
 use windflow_protocol as wire;
@@ -17,7 +18,7 @@ use windflow_storage::{
     Stack, Target,
 };
 
-use crate::auth::OrgAccess;
+use crate::auth::{On, OrgAccess};
 use crate::convert;
 use crate::error::{ApiError, ApiResult, named};
 use crate::services;
@@ -104,6 +105,7 @@ pub async fn queue(
     let environment_id = services::organizations::environment_id(app, org, request.environment)
         .await?
         .or_else(|| target.environment_id.clone());
+    require_deploy(app, access, &stack.id, environment_id.as_deref(), &target).await?;
     if request.kind == DeploymentKind::Deploy {
         let content = app
             .store
@@ -187,6 +189,16 @@ pub async fn queue_rollback(
     let org = &access.org.id;
     let stack = services::stacks::find(app, org, stack_name).await?;
     let target = services::targets::find(app, org, target_name).await?;
+    // Before looking for an earlier version: what exists is the caller's business only
+    // when it may deploy there.
+    require_deploy(
+        app,
+        access,
+        &stack.id,
+        target.environment_id.as_deref(),
+        &target,
+    )
+    .await?;
     let version = match version {
         Some(v) => v,
         None => previous_version(app, org, &stack, &target).await?,
@@ -226,6 +238,35 @@ pub async fn stack_memory_needs(
         .unwrap_or(0))
 }
 
+/// `403` unless the caller may deploy `stack` in `environment` and on `target`'s own
+/// environment (a deployment may name an environment other than its target's: both count,
+/// so an environment grant never reaches a target of another environment).
+async fn require_deploy(
+    app: &App,
+    access: &OrgAccess,
+    stack: &str,
+    environment: Option<&str>,
+    target: &Target,
+) -> ApiResult<()> {
+    if access.grants.allows(Permission::Deploy) {
+        return Ok(());
+    }
+    let mut environments = vec![environment];
+    if target.environment_id.as_deref() != environment {
+        environments.push(target.environment_id.as_deref());
+    }
+    for environment in environments {
+        let resource = Resource {
+            stack: Some(stack),
+            environment,
+        };
+        access
+            .require_on(app, Permission::Deploy, On::Ids(resource))
+            .await?;
+    }
+    Ok(())
+}
+
 /// What deploying would change on the target now, without changing anything.
 pub async fn preview_plan(
     app: &App,
@@ -242,6 +283,14 @@ pub async fn preview_plan(
         .await?
         .content;
     let target = services::targets::find(app, org, &request.target).await?;
+    require_deploy(
+        app,
+        access,
+        &stack.id,
+        target.environment_id.as_deref(),
+        &target,
+    )
+    .await?;
     let plan = plan_content(app, org, &stack.name, Some(&stack.id), &content, &target).await?;
     Ok(wire::PlanPreview {
         version,
@@ -402,6 +451,16 @@ pub async fn get(app: &App, access: &OrgAccess, id: &str) -> ApiResult<wire::Dep
 /// Cancels a deployment: a queued one at once; a running one stops at its next step and the
 /// previous version is put back.
 pub async fn cancel(app: &App, access: &OrgAccess, id: &str) -> ApiResult<wire::Deployment> {
+    if !access.grants.allows(Permission::Deploy) {
+        let deployment = find(app, access, id).await?;
+        let resource = Resource {
+            stack: Some(&deployment.stack_id),
+            environment: deployment.environment_id.as_deref(),
+        };
+        access
+            .require_on(app, Permission::Deploy, On::Ids(resource))
+            .await?;
+    }
     let outcome = app
         .store
         .cancel_deployment(&access.org.id, id, now_ms())

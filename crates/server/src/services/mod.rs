@@ -10,6 +10,7 @@
 //! *Invariant:* only services (and the workers and bootstrap) touch `App::store` and the
 //! target drivers; `tests/architecture.rs` checks `routes` holds neither.
 
+pub mod access;
 pub mod agents;
 pub mod ai;
 pub mod audit;

@@ -83,6 +83,7 @@ pub async fn set_member(
             .await
             .map_err(|_| ApiError::NotFound(format!("user {:?}", request.user)))?,
     };
+    services::access::refuse_foreign_service_account(app, access, &user.id).await?;
     let role = request.role;
     if role != Role::Owner {
         ensure_another_owner(app, access, &user.id).await?;
@@ -115,6 +116,10 @@ pub async fn remove_member(app: &App, access: &OrgAccess, user_id: &str) -> ApiR
     }
     ensure_another_owner(app, access, user_id).await?;
     app.store.remove_member(&access.org.id, user_id).await?;
+    // Its teams and grants here go with it: a member added back starts from its role alone.
+    app.store
+        .remove_member_access(&access.org.id, user_id)
+        .await?;
     app.auth_cache.clear();
     services::audit::record_org(
         app,

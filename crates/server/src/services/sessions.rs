@@ -207,6 +207,17 @@ pub async fn create_token(
     caller: &Caller,
     request: CreateTokenRequest,
 ) -> ApiResult<CreatedToken> {
+    issue_token(app, caller, &caller.user.id, request).await
+}
+
+/// Creates an API token acting as `owner` (the caller, or a service account the caller
+/// manages); its secret is in the answer only.
+pub async fn issue_token(
+    app: &App,
+    caller: &Caller,
+    owner: &str,
+    request: CreateTokenRequest,
+) -> ApiResult<CreatedToken> {
     let name = request.name.trim();
     if name.is_empty() || name.len() > 100 {
         return Err(ApiError::invalid("name", "must be 1 to 100 characters"));
@@ -244,7 +255,7 @@ pub async fn create_token(
         .store
         .create_api_token(NewApiToken {
             id: new_id(),
-            user_id: caller.user.id.clone(),
+            user_id: owner.to_string(),
             name: name.to_string(),
             hash: credential_hash(&secret),
             prefix: secret.chars().take(10).collect(),
