@@ -20,6 +20,7 @@ use futures::future::join_all;
 use serde_json::json;
 use windflow_storage::*;
 
+mod access;
 mod agents;
 mod audit;
 mod backups;
@@ -98,6 +99,8 @@ conformance!(
     users::sessions_expire_and_are_deleted,
     users::api_tokens_expire_and_revoke_only_for_their_owner,
     organizations::organizations_and_members,
+    access::grants_reach_users_and_their_teams_within_one_organization,
+    access::service_accounts_are_members_that_leave_no_name_behind,
     targets::environments_and_targets,
     targets::delete_target_and_environment_rules,
     targets::target_labels_and_health_history,
