@@ -8,6 +8,7 @@ export {}
 /* prettier-ignore */
 declare module 'vue' {
   export interface GlobalComponents {
+    AccessSettings: typeof import('./components/AccessSettings.vue')['default']
     AddTargetDialog: typeof import('./components/AddTargetDialog.vue')['default']
     AdviceList: typeof import('./components/AdviceList.vue')['default']
     Ago: typeof import('./components/Ago.vue')['default']

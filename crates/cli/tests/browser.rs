@@ -23,3 +23,6 @@ mod catalog_console;
 
 #[path = "server/backups_console.rs"]
 mod backups_console;
+
+#[path = "server/access_console.rs"]
+mod access_console;

@@ -112,6 +112,11 @@ pub struct SessionInfo {
 pub struct Membership {
     pub organization: Organization,
     pub role: Role,
+    /// Permissions held beyond the role on some environment or stack (through grants to the
+    /// user or its teams), or organization-wide through a team: what the console offers,
+    /// the server checking each action on its environment and stack.
+    #[serde(default)]
+    pub scoped_permissions: Vec<windflow_domain::access::Permission>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -25,8 +25,15 @@ export const useSessionStore = defineStore('session', () => {
   )
   const org = computed(() => membership.value?.organization.slug ?? '')
   const role = computed(() => membership.value?.role ?? 'viewer')
-  /** Deploy, roll back, cancel, act on containers (operator and up). */
-  const canDeploy = computed(() => (RANK[role.value] ?? 0) >= 2)
+  /** Permissions granted beyond the role on some environment or stack (or through a team). */
+  const scoped = computed(() => membership.value?.scoped_permissions ?? [])
+  /**
+   * Deploy, roll back, cancel, act on containers (operator and up, or granted on some
+   * environment or stack: the server checks each action where it happens).
+   */
+  const canDeploy = computed(() => (RANK[role.value] ?? 0) >= 2 || scoped.value.includes('deploy'))
+  /** Edit a stack's content and variables (admin, or granted on some stack). */
+  const canConfigureStacks = computed(() => (RANK[role.value] ?? 0) >= 3 || scoped.value.includes('configure'))
   const canConfigure = computed(() => (RANK[role.value] ?? 0) >= 3)
   const canManageMembers = computed(() => (RANK[role.value] ?? 0) >= 4)
   const isServerAdmin = computed(() => Boolean(user.value?.is_admin))
@@ -70,7 +77,7 @@ export const useSessionStore = defineStore('session', () => {
   }
 
   return {
-    info, loaded, user, organizations, org, role, canDeploy, canConfigure, canManageMembers, isServerAdmin,
+    info, loaded, user, organizations, org, role, scoped, canDeploy, canConfigure, canConfigureStacks, canManageMembers, isServerAdmin,
     setInfo, load, login, logout, selectOrg, isMember, at,
   }
 })

@@ -16,14 +16,26 @@ use crate::state::{App, new_id, now_ms};
 
 /// The organizations the caller belongs to, with their role in each.
 pub async fn memberships(app: &App, caller: &Caller) -> ApiResult<Vec<Membership>> {
-    let list = app.store.list_user_organizations(&caller.user.id).await?;
-    Ok(list
-        .into_iter()
-        .map(|(org, role)| Membership {
+    memberships_of(app, &caller.user.id).await
+}
+
+/// `user_id`'s organizations, its role in each and what its grants add there.
+pub async fn memberships_of(app: &App, user_id: &str) -> ApiResult<Vec<Membership>> {
+    let list = app.store.list_user_organizations(user_id).await?;
+    let mut memberships = Vec::with_capacity(list.len());
+    for (org, role) in list {
+        let grants = crate::auth::load_grants(app, &org.id, user_id, role).await?;
+        let scoped_permissions = windflow_domain::access::Permission::ALL
+            .into_iter()
+            .filter(|p| !role.allows(*p) && grants.allows_somewhere(*p))
+            .collect();
+        memberships.push(Membership {
             organization: convert::organization(org),
             role,
-        })
-        .collect())
+            scoped_permissions,
+        });
+    }
+    Ok(memberships)
 }
 
 /// Creates an organization; its creator becomes its owner.

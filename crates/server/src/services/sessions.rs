@@ -4,8 +4,7 @@
 
 use serde_json::json;
 use windflow_protocol::{
-    ApiToken, ChangePasswordRequest, CreateTokenRequest, CreatedToken, Membership, SessionInfo,
-    TokenScope,
+    ApiToken, ChangePasswordRequest, CreateTokenRequest, CreatedToken, SessionInfo, TokenScope,
 };
 use windflow_storage::{NewApiToken, Session};
 
@@ -122,16 +121,7 @@ pub async fn session_info(
     csrf_token: Option<String>,
     expires_at: Option<i64>,
 ) -> ApiResult<SessionInfo> {
-    let organizations = app
-        .store
-        .list_user_organizations(&user.id)
-        .await?
-        .into_iter()
-        .map(|(org, role)| Membership {
-            organization: convert::organization(org),
-            role,
-        })
-        .collect();
+    let organizations = services::organizations::memberships_of(app, &user.id).await?;
     Ok(SessionInfo {
         user: convert::user(user),
         organizations,
