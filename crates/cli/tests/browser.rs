@@ -26,3 +26,5 @@ mod backups_console;
 
 #[path = "server/access_console.rs"]
 mod access_console;
+#[path = "server/factors_console.rs"]
+mod factors_console;

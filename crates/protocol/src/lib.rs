@@ -16,8 +16,10 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
 pub mod agent;
+pub mod factors;
 pub mod inventory;
 
+pub use factors::*;
 pub use time;
 /// The enums the API shows as they are, defined once in the domain: the wire and the store
 /// name a role, a deployment's state and kind, a target's kind and status and a policy level
@@ -94,6 +96,10 @@ pub struct PageQuery {
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
+    /// A TOTP code or a recovery code, for a user with a second factor (a login without one
+    /// answers 401 with the problem type [`SECOND_FACTOR_REQUIRED`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
 }
 
 /// Who is logged in, and the CSRF token a browser must echo in `x-csrf-token`.
@@ -106,6 +112,10 @@ pub struct SessionInfo {
     pub csrf_token: Option<String>,
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub expires_at: Option<OffsetDateTime>,
+    /// The organizations (slugs) whose login policy requires a second factor you have not
+    /// enrolled: their endpoints answer 403 until you enrol one.
+    #[serde(default)]
+    pub second_factor_enrolment_required: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -57,8 +57,8 @@ pub async fn reset_password(
 }
 
 /// Re-encrypts every secret, every target's private keys, certificate keys, ACME accounts and
-/// DNS provider credentials, AI keys and backup repositories' passwords and credentials under a new key and drops the
-/// old ones. Returns how many records were re-encrypted.
+/// DNS provider credentials, AI keys, backup repositories' passwords and credentials and users'
+/// TOTP secrets under a new key and drops the old ones. Returns how many records were re-encrypted.
 pub async fn rotate_secret_key(config: &ServeConfig) -> anyhow::Result<usize> {
     let store = crate::open_store(config).await?;
     let mut keyring =
@@ -71,6 +71,13 @@ pub async fn rotate_secret_key(config: &ServeConfig) -> anyhow::Result<usize> {
     let ai_providers = crate::services::ai::reseal_all(store.as_ref(), &keyring).await?;
     let backup_repositories =
         crate::services::backups::reseal_all(store.as_ref(), &keyring).await?;
+    let second_factors = crate::services::factors::reseal_all(store.as_ref(), &keyring).await?;
     keyring.drop_old_keys()?;
-    Ok(secrets + targets + certificates + dns_providers + ai_providers + backup_repositories)
+    Ok(secrets
+        + targets
+        + certificates
+        + dns_providers
+        + ai_providers
+        + backup_repositories
+        + second_factors)
 }

@@ -315,7 +315,10 @@ impl FromRequestParts<AppState> for OrgAccess {
             .get("org")
             .ok_or_else(|| ApiError::BadRequest("no organization in the path".into()))?;
         let not_found = || ApiError::NotFound(format!("organization {slug}"));
+        let (cache, store) = (&state.factor_cache, state.store.as_ref());
         if let Some((org, grants)) = state.auth_cache.membership(slug, &caller.user.id) {
+            let role = grants.organization_role().unwrap_or(Role::Viewer);
+            crate::login_policy::enforce(cache, store, &caller.user.id, &org, role).await?;
             return Ok(OrgAccess {
                 caller,
                 org,
@@ -338,6 +341,9 @@ impl FromRequestParts<AppState> for OrgAccess {
         state
             .auth_cache
             .put_membership(slug, &caller.user.id, org.clone(), grants.clone());
+        // The policy follows the organization-wide role the caller holds, a team's included.
+        let role = grants.organization_role().unwrap_or(role);
+        crate::login_policy::enforce(cache, store, &caller.user.id, &org, role).await?;
         Ok(OrgAccess {
             caller,
             org,

@@ -15,6 +15,13 @@ pub enum ApiError {
     BadCredentials,
     #[error("{0}")]
     Forbidden(String),
+    /// The password was right; the account's second factor is missing or wrong
+    /// (`services::factors`). Its problem type is `SECOND_FACTOR_REQUIRED`.
+    #[error("{0}")]
+    SecondFactorRequired(String),
+    /// An organization's login policy wants a second factor the caller has not enrolled.
+    #[error("{0}")]
+    SecondFactorEnrolmentRequired(String),
     #[error("{0} not found")]
     NotFound(String),
     #[error("{message}")]
@@ -68,8 +75,12 @@ impl ApiError {
 
     fn status(&self) -> StatusCode {
         match self {
-            ApiError::Unauthenticated | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Unauthenticated
+            | ApiError::BadCredentials
+            | ApiError::SecondFactorRequired(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) | ApiError::SecondFactorEnrolmentRequired(_) => {
+                StatusCode::FORBIDDEN
+            }
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
@@ -88,6 +99,8 @@ impl ApiError {
         match self {
             ApiError::Unauthenticated | ApiError::BadCredentials => "unauthenticated",
             ApiError::Forbidden(_) => "forbidden",
+            ApiError::SecondFactorRequired(_) => "second-factor-required",
+            ApiError::SecondFactorEnrolmentRequired(_) => "second-factor-enrolment-required",
             ApiError::NotFound(_) => "not-found",
             ApiError::Conflict { .. } => "conflict",
             ApiError::PreconditionFailed(_) => "precondition-failed",
@@ -112,6 +125,12 @@ impl ApiError {
             } => vec![FieldError {
                 field: field.clone(),
                 message: message.clone(),
+                line: None,
+            }],
+            // The methods a login may prove the second factor with.
+            ApiError::SecondFactorRequired(_) => vec![FieldError {
+                field: "code".into(),
+                message: "totp, recovery_code".into(),
                 line: None,
             }],
             _ => Vec::new(),

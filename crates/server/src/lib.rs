@@ -30,6 +30,7 @@ mod error;
 mod hub;
 mod jobs;
 mod list_cache;
+mod login_policy;
 mod password;
 mod routes;
 mod secrets;

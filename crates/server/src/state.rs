@@ -28,6 +28,8 @@ pub struct App {
     pub backup_wakeup: Notify,
     pub metrics: PrometheusHandle,
     pub auth_cache: AuthCache,
+    /// Login policies' second-factor requirements and who has a factor (`login_policy`).
+    pub factor_cache: crate::login_policy::FactorCache,
     pub list_cache: crate::list_cache::ListCache,
     pub login_limiter: LoginLimiter,
     /// Connected drivers by target (`services::targets::driver`).
@@ -67,6 +69,7 @@ impl App {
             backup_wakeup: Notify::new(),
             metrics,
             auth_cache: AuthCache::default(),
+            factor_cache: Default::default(),
             list_cache: Default::default(),
             login_limiter,
             drivers: DriverPool::default(),

@@ -2,7 +2,8 @@
 //! members, environments, targets, stacks and their immutable versions, variables and
 //! encrypted secrets, deployments (a leased job queue) with their events, agents, the audit
 //! log, TLS certificates, DNS providers and records, stacks' domains, the template catalog,
-//! AI providers, and backups (repositories, policies, a leased queue of runs, snapshots).
+//! AI providers, backups (repositories, policies, a leased queue of runs, snapshots), and
+//! second factors with organizations' login policies.
 //!
 //! One trait, [`Store`], with one adapter per database: [`sqlite::SqliteStore`] (the embedded
 //! default, WAL) and [`postgres::PgStore`]. `Store` is the sum of one trait per aggregate, and
@@ -25,6 +26,7 @@
 //! | `ai.rs`            | [`AiStore`]           | `ai_providers`, `ai_requests`                   |
 //! | `backups.rs`       | [`BackupStore`]       | `backup_repositories`, `backup_policies`, `backup_runs`, `backup_snapshots` |
 //! | `access.rs`        | [`AccessStore`]       | `teams`, `team_members`, `custom_roles`, `role_grants`, `service_accounts` |
+//! | `factors.rs`       | [`FactorStore`]       | `totp_factors`, `recovery_codes`, `org_login_policies` |
 //!
 //! `snapshot.rs` copies and inspects a database as a whole (server backups and restores).
 //! `sql.rs` holds what they share (error mapping, JSON columns), `adapter.rs` the
@@ -65,6 +67,7 @@ mod certificates;
 mod deployments;
 mod dns;
 mod domains;
+pub mod factors;
 mod organizations;
 pub mod postgres;
 pub mod record;
@@ -91,6 +94,9 @@ pub use certificates::CertificateStore;
 pub use deployments::DeploymentStore;
 pub use dns::DnsStore;
 pub use domains::DomainStore;
+pub use factors::{
+    FactorStore, LoginPolicyRecord, PasswordLogin, SecondFactorRequirement, TotpFactor,
+};
 pub use organizations::OrganizationStore;
 pub use postgres::PgStore;
 pub use record::*;
@@ -226,6 +232,7 @@ pub trait Store:
     + AiStore
     + BackupStore
     + AccessStore
+    + FactorStore
     + Send
     + Sync
     + 'static

@@ -31,3 +31,13 @@ export function errorMessage(e: unknown): string {
   if (e instanceof Error) return e.message
   return String(e)
 }
+
+/** The problem type of a login that needs a second factor (a code from the app or a recovery code). */
+export const SECOND_FACTOR_REQUIRED = 'https://windflow.dev/problems/second-factor-required'
+/** The problem type of an organization whose login policy wants a second factor you have not enrolled. */
+export const SECOND_FACTOR_ENROLMENT_REQUIRED = 'https://windflow.dev/problems/second-factor-enrolment-required'
+
+/** Whether the server asks for a second-factor code (the login then shows the code field). */
+export function needsSecondFactor(e: unknown): boolean {
+  return e instanceof ApiError && e.problem?.type === SECOND_FACTOR_REQUIRED
+}

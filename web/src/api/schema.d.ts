@@ -38,6 +38,81 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/factors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your second factors: kind, whether confirmed, created, last used, recovery codes left. */
+        get: operations["list_factors"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/factors/recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** New recovery codes (the old ones stop working); needs a current code. Shown this once. */
+        post: operations["regenerate_recovery_codes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/factors/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a TOTP enrolment (needs your password): the secret, its `otpauth://` URI and a QR
+         *     code, shown this once. The factor counts once confirmed with a code.
+         */
+        post: operations["start_totp"];
+        /** Remove your TOTP factor and recovery codes (needs your password or a current code). */
+        delete: operations["remove_totp"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/factors/totp/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm the pending TOTP factor with a code from the app; answers the recovery codes,
+         *     shown this once.
+         */
+        post: operations["confirm_totp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -49,7 +124,9 @@ export interface paths {
         put?: never;
         /**
          * Log in with a username and password: sets the HttpOnly session cookie and returns the
-         *     CSRF token to send as `x-csrf-token` on every mutating request.
+         *     CSRF token to send as `x-csrf-token` on every mutating request. A user with a second
+         *     factor sends `code` too; without it the answer is a 401 whose problem type is
+         *     `…/second-factor-required`.
          */
         post: operations["login"];
         delete?: never;
@@ -983,6 +1060,27 @@ export interface paths {
         post?: never;
         /** Revoke a grant (owners); it stops counting at once. */
         delete: operations["delete_grant"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/login-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organization's login policy: who must have a second factor, whether members may log
+         *     in with a password.
+         */
+        get: operations["get_login_policy"];
+        /** Change the organization's login policy (owners). */
+        put: operations["set_login_policy"];
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1972,6 +2070,23 @@ export interface paths {
          *     sessions end either way.
          */
         patch: operations["update_user"];
+        trace?: never;
+    };
+    "/api/v1/users/{id}/factors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a user's second factors and end their sessions (server administrators). */
+        delete: operations["reset_user_factors"];
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/health/live": {
@@ -3013,9 +3128,23 @@ export interface components {
             updated: number;
             pods: components["schemas"]["KubePod"][];
         };
+        /** @description An organization's login policy. */
+        LoginPolicy: {
+            require_second_factor: components["schemas"]["SecondFactorRequirement"];
+            password_login: components["schemas"]["PasswordLoginPolicy"];
+            /** @description Who changed it last (none: never changed, the defaults). */
+            updated_by?: string | null;
+            /** Format: date-time */
+            updated_at?: string | null;
+        };
         LoginRequest: {
             username: string;
             password: string;
+            /**
+             * @description A TOTP code or a recovery code, for a user with a second factor (a login without one
+             *     answers 401 with the problem type [`SECOND_FACTOR_REQUIRED`]).
+             */
+            code?: string | null;
         };
         Member: {
             user: components["schemas"]["User"];
@@ -3156,6 +3285,11 @@ export interface components {
             offset: number;
         };
         /**
+         * @description Whether members may log in with a password.
+         * @enum {string}
+         */
+        PasswordLoginPolicy: "allowed" | "disabled";
+        /**
          * @description What an endpoint needs.
          * @enum {string}
          */
@@ -3222,6 +3356,15 @@ export interface components {
             ready: boolean;
             database: components["schemas"]["Check"];
             engine: components["schemas"]["Check"];
+        };
+        /** @description One-time recovery codes: each logs in once in place of a TOTP code. Shown this once. */
+        RecoveryCodes: {
+            codes: string[];
+        };
+        /** @description Remove your TOTP factor: your password or a current code (TOTP or recovery). */
+        RemoveTotpRequest: {
+            password?: string | null;
+            code?: string | null;
         };
         /** @description An input's value as resolved for a deployment; a secret's value is never shown. */
         ResolvedInput: {
@@ -3296,6 +3439,32 @@ export interface components {
              */
             version?: number | null;
         };
+        /** @description One of your second factors. */
+        SecondFactor: {
+            kind: components["schemas"]["SecondFactorKind"];
+            /** @description False while the enrolment waits for its first code; a pending factor does not count. */
+            confirmed: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            last_used_at?: string | null;
+            /**
+             * Format: int64
+             * @description Unused recovery codes left.
+             */
+            recovery_codes_left: number;
+        };
+        /** @description A code from the authenticator app (or, where said, a recovery code). */
+        SecondFactorCode: {
+            code: string;
+        };
+        /** @enum {string} */
+        SecondFactorKind: "totp";
+        /**
+         * @description Who in an organization must have a second factor.
+         * @enum {string}
+         */
+        SecondFactorRequirement: "none" | "admins" | "all";
         ServiceAccount: {
             name: string;
             description: string;
@@ -3339,6 +3508,11 @@ export interface components {
             csrf_token?: string | null;
             /** Format: date-time */
             expires_at?: string | null;
+            /**
+             * @description The organizations (slugs) whose login policy requires a second factor you have not
+             *     enrolled: their endpoints answer 403 until you enrol one.
+             */
+            second_factor_enrolment_required?: string[];
         };
         /** @description Set the organization's AI provider. `api_key` absent keeps the stored key; empty clears it. */
         SetAiProviderRequest: {
@@ -3373,6 +3547,10 @@ export interface components {
              *     (default: the compose file's `x-windflow.health`, else none).
              */
             health?: string | null;
+        };
+        SetLoginPolicyRequest: {
+            require_second_factor: components["schemas"]["SecondFactorRequirement"];
+            password_login: components["schemas"]["PasswordLoginPolicy"];
         };
         SetMemberRequest: {
             /** @description The user's name (or id). */
@@ -3465,6 +3643,10 @@ export interface components {
         StartBackupRequest: {
             /** @description The target the stack runs on, when it runs on several. */
             target?: string | null;
+        };
+        /** @description Start a TOTP enrolment: your current password, again. */
+        StartTotpRequest: {
+            password: string;
         };
         /** @description One node of a Swarm, as its manager lists it. */
         SwarmNode: {
@@ -3660,6 +3842,18 @@ export interface components {
         /** @enum {string} */
         TokenScope: "read" | "write";
         /**
+         * @description A pending TOTP factor: add it to an authenticator app (scan `qr_svg` or type `secret`),
+         *     then prove one code at `POST /auth/factors/totp/confirm`. The secret is shown this once.
+         */
+        TotpEnrolment: {
+            /** @description The shared secret, base32 (RFC 4648, no padding). */
+            secret: string;
+            /** @description `otpauth://totp/…` (SHA-1, 6 digits, 30 s). */
+            otpauth_uri: string;
+            /** @description The URI as a QR code, an SVG document. */
+            qr_svg: string;
+        };
+        /**
          * @description `POST …/targets/{target}/trust`: the fingerprint of the SSH host key to pin, checked
          *     against the key the host offers.
          */
@@ -3834,6 +4028,227 @@ export interface operations {
             };
         };
     };
+    list_factors: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecondFactor"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    regenerate_recovery_codes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SecondFactorCode"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    start_totp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StartTotpRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TotpEnrolment"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    remove_totp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RemoveTotpRequest"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    confirm_totp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SecondFactorCode"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     login: {
         parameters: {
             query?: never;
@@ -3856,6 +4271,14 @@ export interface operations {
                 };
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6429,6 +6852,86 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_login_policy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginPolicy"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_login_policy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organization slug */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetLoginPolicyRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginPolicy"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9576,6 +10079,42 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["User"];
                 };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reset_user_factors: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             403: {
                 headers: {

@@ -71,5 +71,9 @@ router.beforeEach(async (to) => {
   }
   const org = to.params.org
   if (typeof org === 'string' && session.isMember(org)) session.selectOrg(org)
+  // The organization wants a second factor this user has not enrolled: to the enrolment page.
+  if (typeof org === 'string' && session.needsEnrolment(org) && !(to.name === 'admin' && to.query.tab === 'security')) {
+    return { name: 'admin', params: { org }, query: { tab: 'security' }, replace: true }
+  }
   return true
 })

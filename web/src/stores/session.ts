@@ -53,9 +53,15 @@ export const useSessionStore = defineStore('session', () => {
     }
   }
 
-  async function login(username: string, password: string) {
-    setInfo(await call(api.POST('/api/v1/auth/login', { body: { username, password } })))
+  /** A password login; `code` (TOTP or recovery code) for an account with a second factor. */
+  async function login(username: string, password: string, code?: string) {
+    const body = code ? { username, password, code } : { username, password }
+    setInfo(await call(api.POST('/api/v1/auth/login', { body })))
   }
+
+  /** Organizations whose login policy wants a second factor this user has not enrolled. */
+  const enrolmentRequired = computed(() => info.value?.second_factor_enrolment_required ?? [])
+  const needsEnrolment = (slug: string) => enrolmentRequired.value.includes(slug)
 
   async function logout() {
     try {
@@ -78,6 +84,6 @@ export const useSessionStore = defineStore('session', () => {
 
   return {
     info, loaded, user, organizations, org, role, scoped, canDeploy, canConfigure, canConfigureStacks, canManageMembers, isServerAdmin,
-    setInfo, load, login, logout, selectOrg, isMember, at,
+    setInfo, load, login, logout, selectOrg, isMember, at, enrolmentRequired, needsEnrolment,
   }
 })

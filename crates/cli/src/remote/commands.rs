@@ -14,8 +14,8 @@ use windflow_engine::events::{Event, EventKind};
 use windflow_protocol::{
     ApiToken, CSRF_HEADER, CreateDeploymentRequest, CreateStackRequest, CreateTokenRequest,
     CreatedToken, Deployment, DeploymentEvent, DeploymentKind, DeploymentState, IDEMPOTENCY_HEADER,
-    LogLine, LoginRequest, Page, Problem, RollbackRequest, SessionInfo, Stack, StackDetail,
-    StackDiff, StackVersion, StackVersionSummary, UpdateStackRequest,
+    LogLine, LoginRequest, Page, Problem, RollbackRequest, SECOND_FACTOR_REQUIRED, SessionInfo,
+    Stack, StackDetail, StackDiff, StackVersion, StackVersionSummary, UpdateStackRequest,
 };
 
 use super::client::{ApiError, Client};
@@ -166,22 +166,38 @@ pub async fn login(g: &Global, args: &LoginArgs) -> Result<()> {
         )?
     };
     let client = Client::with_cookies(&server)?;
-    let session: SessionInfo = client
-        .post(
-            "/auth/login",
-            &LoginRequest {
-                username: username.clone(),
-                password,
-            },
-        )
-        .await
-        .map_err(|e| match e.status() {
-            Some(401) => Failure::new(
-                exit::FAILURE,
-                format!("{server} refused the login: wrong user name or password"),
-            ),
-            _ => e.into(),
-        })?;
+    let mut request = LoginRequest {
+        username: username.clone(),
+        password,
+        code: args.code.clone(),
+    };
+    let session: SessionInfo = loop {
+        match client.post("/auth/login", &request).await {
+            Ok(session) => break session,
+            // The account has a second factor: ask for a code once, unless one was given.
+            Err(ApiError::Problem(p))
+                if p.kind == SECOND_FACTOR_REQUIRED && request.code.is_none() =>
+            {
+                request.code = Some(prompt_code(&username)?);
+            }
+            Err(ApiError::Problem(p)) if p.kind == SECOND_FACTOR_REQUIRED => {
+                return Err(Failure::new(
+                    exit::FAILURE,
+                    format!(
+                        "{server} refused the second factor: {}",
+                        p.detail.as_deref().unwrap_or("wrong code")
+                    ),
+                ));
+            }
+            Err(e) if e.status() == Some(401) => {
+                return Err(Failure::new(
+                    exit::FAILURE,
+                    format!("{server} refused the login: wrong user name or password"),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
     let csrf = session.csrf_token.clone().unwrap_or_default();
     let token_name = format!("cli@{}", gethostname::gethostname().to_string_lossy());
     let created: CreatedToken = client
@@ -248,6 +264,22 @@ pub async fn login(g: &Global, args: &LoginArgs) -> Result<()> {
         println!("Token {token_name} saved in {}", path.display());
     }
     Ok(())
+}
+
+/// Asks the terminal for a second-factor code (hidden, like a password).
+fn prompt_code(username: &str) -> Result<String> {
+    rpassword::prompt_password(format!(
+        "Code from your authenticator app (or a recovery code) for {username}: "
+    ))
+    .map(|code| code.trim().to_string())
+    .map_err(|e| {
+        Failure::new(
+            exit::USAGE,
+            format!(
+                "this account has a second factor and no code can be asked for ({e}): use --code"
+            ),
+        )
+    })
 }
 
 fn prompt_username() -> Result<String> {

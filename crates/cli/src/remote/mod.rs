@@ -64,6 +64,10 @@ pub struct LoginArgs {
     /// The organization to use by default (default: `default`, else your first).
     #[arg(long, value_name = "SLUG")]
     pub org: Option<String>,
+    /// A code from your authenticator app (or a recovery code) for an account with a second
+    /// factor; asked for on the terminal when the server wants one and this is missing.
+    #[arg(long, value_name = "CODE")]
+    pub code: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -121,6 +121,13 @@ fn table() -> Vec<(&'static str, &'static str, Value, &'static str)> {
             none.clone(),
             "owner",
         ),
+        ("GET", "/orgs/{org}/login-policy", none.clone(), "viewer"),
+        (
+            "PUT",
+            "/orgs/{org}/login-policy",
+            json!({"require_second_factor": "bogus", "password_login": "allowed"}),
+            "owner",
+        ),
         ("GET", "/orgs/{org}/policy", none.clone(), "viewer"),
         (
             "PUT",
@@ -894,6 +901,7 @@ async fn every_endpoint_checks_role_and_tenant() {
                 json!({ "username": "x", "password": "short" }),
             ),
             ("PATCH", "/users/zz-missing", json!({ "disabled": true })),
+            ("DELETE", "/users/zz-missing/factors", Value::Null),
             ("POST", "/orgs", json!({ "slug": "Bad Slug" })),
             ("GET", "/audit", Value::Null),
             (

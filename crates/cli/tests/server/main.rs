@@ -17,6 +17,7 @@ mod cli_client;
 mod crash;
 mod dns;
 mod domains;
+mod factors;
 mod gateway;
 mod hardening;
 mod scoped;

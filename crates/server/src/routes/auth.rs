@@ -31,10 +31,12 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Log in with a username and password: sets the HttpOnly session cookie and returns the
-/// CSRF token to send as `x-csrf-token` on every mutating request.
+/// CSRF token to send as `x-csrf-token` on every mutating request. A user with a second
+/// factor sends `code` too; without it the answer is a 401 whose problem type is
+/// `…/second-factor-required`.
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = SessionInfo), (status = 401, body = Problem),
-        (status = 429, body = Problem)))]
+        (status = 403, body = Problem), (status = 429, body = Problem)))]
 async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -42,8 +44,14 @@ async fn login(
     Json(request): Json<LoginRequest>,
 ) -> ApiResult<impl IntoResponse> {
     let ip = peer.ip().to_string();
-    let session =
-        services::sessions::login(&state, &request.username, request.password, ip).await?;
+    let session = services::sessions::login(
+        &state,
+        &request.username,
+        request.password,
+        request.code.as_deref(),
+        ip,
+    )
+    .await?;
     let cookie = Cookie::build((SESSION_COOKIE, session.secret))
         .http_only(true)
         .secure(state.config.secure_cookies)

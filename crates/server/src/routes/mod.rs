@@ -15,6 +15,7 @@ mod containers;
 mod deployments;
 mod dns;
 mod environments;
+mod factors;
 mod health;
 mod kubernetes;
 mod logs;
@@ -96,6 +97,7 @@ fn api_router() -> OpenApiRouter<AppState> {
             API_PREFIX,
             OpenApiRouter::new()
                 .merge(auth::router())
+                .merge(factors::router())
                 .merge(users::router())
                 .merge(orgs::router())
                 .merge(access::router())

@@ -22,6 +22,7 @@ pub mod deployments;
 pub mod dns;
 pub mod dns01;
 pub mod domains;
+pub mod factors;
 pub mod gateway;
 pub mod health;
 pub mod names;

@@ -23,8 +23,15 @@ pub struct LoggedIn {
     pub info: SessionInfo,
 }
 
-/// Checks a username and password from `ip` and opens a session.
-pub async fn login(app: &App, username: &str, password: String, ip: String) -> ApiResult<LoggedIn> {
+/// Checks a username and password from `ip`, then the second factor (`code`) and the
+/// organizations' login policies (`factors::check_login`), and opens a session.
+pub async fn login(
+    app: &App,
+    username: &str,
+    password: String,
+    code: Option<&str>,
+    ip: String,
+) -> ApiResult<LoggedIn> {
     // Refusals count per (account, address) and per address, so an attacker's failures
     // lock out the attacker; the account itself only slows down (see `LoginLimiter`).
     let delay = app
@@ -56,6 +63,7 @@ pub async fn login(app: &App, username: &str, password: String, ip: String) -> A
         }
         return Err(ApiError::BadCredentials);
     }
+    services::factors::check_login(app, &user, code, &ip).await?;
     app.login_limiter.record_success(username, &ip);
     app.store.record_login_success(&user.id, now).await?;
     let secret = new_secret();
@@ -121,12 +129,16 @@ pub async fn session_info(
     csrf_token: Option<String>,
     expires_at: Option<i64>,
 ) -> ApiResult<SessionInfo> {
+    let memberships = app.store.list_user_organizations(&user.id).await?;
+    let second_factor_enrolment_required =
+        services::factors::enrolment_required(app, &user.id, &memberships).await?;
     let organizations = services::organizations::memberships_of(app, &user.id).await?;
     Ok(SessionInfo {
         user: convert::user(user),
         organizations,
         csrf_token,
         expires_at: convert::opt_time(expires_at),
+        second_factor_enrolment_required,
     })
 }
 

@@ -27,6 +27,7 @@ mod backups;
 mod catalog;
 mod deployments;
 mod edge;
+mod factors;
 mod organizations;
 mod stacks;
 mod store;
@@ -137,6 +138,9 @@ conformance!(
     backups::backup_leases_renew_expire_and_are_reclaimed,
     backups::backup_runs_cancel_queued_at_once_and_flag_running,
     backups::backup_snapshots_list_newest_first_within_their_organization,
+    factors::totp_factors_confirm_once_and_refuse_replayed_steps,
+    factors::recovery_codes_work_once_for_their_owner,
+    factors::login_policies_per_organization,
 );
 
 // ---- fixtures -----------------------------------------------------------------------------
