@@ -58,6 +58,7 @@ declare module 'vue' {
     ElTimelineItem: typeof import('element-plus/es')['ElTimelineItem']
     LoginPolicySettings: typeof import('./components/LoginPolicySettings.vue')['default']
     LogView: typeof import('./components/LogView.vue')['default']
+    PasskeySettings: typeof import('./components/PasskeySettings.vue')['default']
     PemInput: typeof import('./components/PemInput.vue')['default']
     RouterLink: typeof import('vue-router')['RouterLink']
     RouterView: typeof import('vue-router')['RouterView']

@@ -242,6 +242,58 @@ pub struct SetMemberRequest {
     pub role: Role,
 }
 
+// ---- passkeys ----------------------------------------------------------------------------------
+
+/// One of your passkeys.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PasskeyInfo {
+    pub id: String,
+    pub name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub last_used_at: Option<OffsetDateTime>,
+}
+
+/// The first step of a WebAuthn ceremony: its id, to send back with the answer, and the
+/// options for `navigator.credentials.create` (registration) or `.get` (login), as
+/// WebAuthn's JSON (binary fields in base64url).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PasskeyChallenge {
+    pub ceremony: String,
+    #[schema(value_type = Object)]
+    pub options: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StartPasskeyRegistrationRequest {
+    /// Your current password: a session alone cannot add a way in.
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FinishPasskeyRegistrationRequest {
+    pub ceremony: String,
+    /// What to call it ("laptop", "YubiKey").
+    pub name: String,
+    /// The authenticator's `PublicKeyCredential`, as WebAuthn's JSON.
+    #[schema(value_type = Object)]
+    pub credential: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StartPasskeyLoginRequest {
+    pub username: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FinishPasskeyLoginRequest {
+    pub ceremony: String,
+    /// The authenticator's assertion, as WebAuthn's JSON.
+    #[schema(value_type = Object)]
+    pub credential: serde_json::Value,
+}
+
 // ---- teams, custom roles, scoped grants, service accounts ------------------------------------
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -231,6 +231,9 @@ pub struct ServeConfig {
     /// `None`: register no local target.
     pub local_docker: Option<String>,
     pub secure_cookies: bool,
+    /// The address users reach the console at (`--public-url`): the WebAuthn origin and
+    /// relying party of passkeys.
+    pub public_url: Option<String>,
     pub session_ttl: Duration,
     pub deploy_timeout: Duration,
     pub shutdown_grace: Duration,
@@ -320,6 +323,7 @@ impl ServeConfig {
             secure_cookies: public_url
                 .as_deref()
                 .is_some_and(|u| u.starts_with("https://")),
+            public_url: public_url.clone(),
             session_ttl: duration("session-ttl", args.session_ttl.or(file.session_ttl), "12h")?,
             deploy_timeout: duration(
                 "deploy-timeout",

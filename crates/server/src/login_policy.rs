@@ -66,7 +66,8 @@ pub async fn has_confirmed_factor(
     let enrolled = store
         .get_totp_factor(user_id)
         .await?
-        .is_some_and(|f| f.confirmed_at.is_some());
+        .is_some_and(|f| f.confirmed_at.is_some())
+        || !store.list_passkeys(user_id).await?.is_empty();
     remember(&cache.enrolled, user_id, enrolled);
     Ok(enrolled)
 }

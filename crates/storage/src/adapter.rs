@@ -70,6 +70,7 @@ macro_rules! impl_store {
 
         $crate::users::impl_user_store!($store);
         $crate::access::impl_access_store!($store);
+        $crate::passkeys::impl_passkey_store!($store);
         $crate::organizations::impl_organization_store!($store);
         $crate::targets::impl_target_store!($store);
         $crate::stacks::impl_stack_store!($store);

@@ -26,6 +26,7 @@
 //! | `ai.rs`            | [`AiStore`]           | `ai_providers`, `ai_requests`                   |
 //! | `backups.rs`       | [`BackupStore`]       | `backup_repositories`, `backup_policies`, `backup_runs`, `backup_snapshots` |
 //! | `access.rs`        | [`AccessStore`]       | `teams`, `team_members`, `custom_roles`, `role_grants`, `service_accounts` |
+//! | `passkeys.rs`      | [`PasskeyStore`]      | `passkeys`, `webauthn_ceremonies`               |
 //! | `factors.rs`       | [`FactorStore`]       | `totp_factors`, `recovery_codes`, `org_login_policies` |
 //!
 //! `snapshot.rs` copies and inspects a database as a whole (server backups and restores).
@@ -69,6 +70,7 @@ mod dns;
 mod domains;
 pub mod factors;
 mod organizations;
+mod passkeys;
 pub mod postgres;
 pub mod record;
 pub mod snapshot;
@@ -98,6 +100,7 @@ pub use factors::{
     FactorStore, LoginPolicyRecord, PasswordLogin, SecondFactorRequirement, TotpFactor,
 };
 pub use organizations::OrganizationStore;
+pub use passkeys::PasskeyStore;
 pub use postgres::PgStore;
 pub use record::*;
 pub use sqlite::SqliteStore;
@@ -232,6 +235,7 @@ pub trait Store:
     + AiStore
     + BackupStore
     + AccessStore
+    + PasskeyStore
     + FactorStore
     + Send
     + Sync

@@ -957,3 +957,29 @@ pub struct NewServiceAccount {
     pub created_by: Option<String>,
     pub created_at: Timestamp,
 }
+
+// ---- passkeys -----------------------------------------------------------------------------
+
+/// A user's passkey: its WebAuthn credential as webauthn-rs serializes it (public key and
+/// signature counter; nothing secret).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PasskeyRecord {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub credential_id: String,
+    pub credential: String,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+}
+
+/// The server-side half of a WebAuthn ceremony between its start and its finish.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebauthnCeremony {
+    pub id: String,
+    pub user_id: String,
+    /// `register` or `login`.
+    pub kind: String,
+    pub state: String,
+    pub expires_at: Timestamp,
+}

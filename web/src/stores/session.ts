@@ -2,6 +2,7 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import { api, call } from '@/api/client'
+import { assertionJson, requestOptions } from '@/api/webauthn'
 import type { components } from '@/api/schema'
 
 export type SessionInfo = components['schemas']['SessionInfo']
@@ -59,6 +60,16 @@ export const useSessionStore = defineStore('session', () => {
     setInfo(await call(api.POST('/api/v1/auth/login', { body })))
   }
 
+  /** Logs in with one of `username`'s passkeys (the browser asks the authenticator). */
+  async function loginWithPasskey(username: string) {
+    const challenge = await call(api.POST('/api/v1/auth/passkeys/login', { body: { username } }))
+    const credential = (await navigator.credentials.get(requestOptions(challenge.options as Record<string, unknown>))) as PublicKeyCredential | null
+    if (!credential) throw new Error('the authenticator gave no passkey')
+    setInfo(
+      await call(api.POST('/api/v1/auth/passkeys/login/finish', { body: { ceremony: challenge.ceremony, credential: assertionJson(credential) } as never })),
+    )
+  }
+
   /** Organizations whose login policy wants a second factor this user has not enrolled. */
   const enrolmentRequired = computed(() => info.value?.second_factor_enrolment_required ?? [])
   const needsEnrolment = (slug: string) => enrolmentRequired.value.includes(slug)
@@ -84,6 +95,6 @@ export const useSessionStore = defineStore('session', () => {
 
   return {
     info, loaded, user, organizations, org, role, scoped, canDeploy, canConfigure, canConfigureStacks, canManageMembers, isServerAdmin,
-    setInfo, load, login, logout, selectOrg, isMember, at, enrolmentRequired, needsEnrolment,
+    setInfo, load, login, loginWithPasskey, logout, selectOrg, isMember, at, enrolmentRequired, needsEnrolment,
   }
 })

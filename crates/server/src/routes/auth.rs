@@ -52,14 +52,19 @@ async fn login(
         ip,
     )
     .await?;
-    let cookie = Cookie::build((SESSION_COOKIE, session.secret))
+    let cookie = session_cookie(&state, session.secret, session.max_age_ms);
+    Ok((jar.add(cookie), Json(session.info)))
+}
+
+/// The HttpOnly session cookie of a login (password or passkey).
+pub fn session_cookie(state: &AppState, secret: String, max_age_ms: i64) -> Cookie<'static> {
+    Cookie::build((SESSION_COOKIE, secret))
         .http_only(true)
         .secure(state.config.secure_cookies)
         .same_site(SameSite::Lax)
         .path("/")
-        .max_age(time::Duration::milliseconds(session.max_age_ms))
-        .build();
-    Ok((jar.add(cookie), Json(session.info)))
+        .max_age(time::Duration::milliseconds(max_age_ms))
+        .build()
 }
 
 /// End the browser session.

@@ -20,6 +20,7 @@ mod health;
 mod kubernetes;
 mod logs;
 mod orgs;
+mod passkeys;
 mod policies;
 mod stacks;
 mod swarm;
@@ -97,6 +98,7 @@ fn api_router() -> OpenApiRouter<AppState> {
             API_PREFIX,
             OpenApiRouter::new()
                 .merge(auth::router())
+                .merge(passkeys::router())
                 .merge(factors::router())
                 .merge(users::router())
                 .merge(orgs::router())

@@ -173,6 +173,12 @@ pub async fn check_login(app: &App, user: &User, code: Option<&str>, ip: &str) -
         .await?
         .filter(|f| f.confirmed_at.is_some())
     else {
+        // A passkey proves both factors at once: an account that has one logs in with it.
+        if !app.store.list_passkeys(&user.id).await?.is_empty() {
+            return Err(ApiError::SecondFactorRequired(
+                "this account has a passkey: sign in with your passkey".into(),
+            ));
+        }
         return Ok(());
     };
     let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) else {
@@ -497,6 +503,7 @@ pub async fn reset_user_factors(app: &App, caller: &Caller, user_id: &str) -> Ap
         .await
         .map_err(crate::error::named("user", user_id))?;
     let removed = app.store.delete_second_factors(&user.id).await?;
+    let passkeys = app.store.delete_user_passkeys(&user.id).await?;
     app.store.delete_user_sessions(&user.id).await?;
     app.auth_cache.clear();
     changed(app);
@@ -506,7 +513,7 @@ pub async fn reset_user_factors(app: &App, caller: &Caller, user_id: &str) -> Ap
         None,
         "user.factors.reset",
         &format!("user/{}", user.username),
-        json!({ "had_factor": removed }),
+        json!({ "had_factor": removed, "passkeys": passkeys }),
     )
     .await;
     Ok(())

@@ -27,6 +27,7 @@ pub mod gateway;
 pub mod health;
 pub mod names;
 pub mod organizations;
+pub mod passkeys;
 pub mod policies;
 pub mod sessions;
 pub mod stacks;

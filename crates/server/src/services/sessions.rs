@@ -65,6 +65,19 @@ pub async fn login(
     }
     services::factors::check_login(app, &user, code, &ip).await?;
     app.login_limiter.record_success(username, &ip);
+    open_session(app, user, ip, "password").await
+}
+
+/// Opens a browser session for `user`, who just proved who they are with `method`
+/// (`password`, `passkey`, …): stamps the login, stores the session (its id hashed), and
+/// audits `auth.login`.
+pub async fn open_session(
+    app: &App,
+    user: windflow_storage::User,
+    ip: String,
+    method: &str,
+) -> ApiResult<LoggedIn> {
+    let now = now_ms();
     app.store.record_login_success(&user.id, now).await?;
     let secret = new_secret();
     let expires_at = now + app.config.session_ttl.as_millis() as i64;
@@ -91,7 +104,7 @@ pub async fn login(
         None,
         "auth.login",
         &format!("user/{}", user.username),
-        json!({}),
+        json!({ "method": method }),
     )
     .await;
     let info = session_info(app, user, Some(csrf), Some(expires_at)).await?;
