@@ -6,7 +6,8 @@
 # It first provisions the engine and the test images (scripts/ensure-docker.sh,
 # scripts/ensure-test-images.sh, scripts/ensure-gateway-image.sh, scripts/ensure-template-images.sh,
 # scripts/ensure-gateway-tcp-image.sh), the backup tools (scripts/ensure-backup-tools.sh: restic,
-# SeaweedFS's weed as WINDFLOW_WEED, the restic/restic stand-in image) and a PostgreSQL server
+# SeaweedFS's weed as WINDFLOW_WEED, the restic/restic stand-in image), the OpenID provider of the
+# SSO tests (scripts/ensure-oidc-provider.sh) and a PostgreSQL server
 # (scripts/ensure-postgres.sh, which yields WINDFLOW_TEST_DATABASE_URL), so it runs as is on a
 # fresh Debian machine.
 # Every step runs even after a failure, and a summary closes the output; the exit status
@@ -98,6 +99,13 @@ if [ "${WINDFLOW_SKIP_DOCKER_TESTS:-}" != "1" ]; then
     backup_env=$(scripts/ensure-backup-tools.sh) || exit 1
     eval "$backup_env"
 fi
+
+# The single sign-on tests (crates/cli/tests/server/sso.rs) run panva's oidc-provider (npm) on
+# loopback; the script installs it once and names its node_modules in
+# WINDFLOW_OIDC_PROVIDER_MODULES.
+echo "==> provisioning the OpenID provider for the SSO tests (oidc-provider)"
+oidc_env=$(scripts/ensure-oidc-provider.sh) || exit 1
+eval "$oidc_env"
 
 # The AI crate's tests against a real llama.cpp server run where an earlier
 # `scripts/ensure-llama.sh` left its build (about 25 minutes, so never started from here);

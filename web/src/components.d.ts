@@ -63,6 +63,7 @@ declare module 'vue' {
     RouterLink: typeof import('vue-router')['RouterLink']
     RouterView: typeof import('vue-router')['RouterView']
     SecondFactors: typeof import('./components/SecondFactors.vue')['default']
+    SsoProviders: typeof import('./components/SsoProviders.vue')['default']
     StackBackups: typeof import('./components/StackBackups.vue')['default']
     StackDomains: typeof import('./components/StackDomains.vue')['default']
     StackTemplate: typeof import('./components/StackTemplate.vue')['default']

@@ -73,6 +73,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Domain(command) => crate::remote::domain(g, &command).await,
         Command::Cert(command) => crate::remote::cert(g, &command).await,
         Command::Dns(command) => crate::remote::dns(g, &command).await,
+        Command::Sso(command) => crate::remote::sso(g, &command).await,
         Command::Deploy(args) => crate::remote::deploy(g, &args).await,
         Command::Deployments(args) => crate::remote::deployments(g, &args).await,
         Command::Backup(command) => crate::remote::backup(g, &command).await,

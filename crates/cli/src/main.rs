@@ -228,6 +228,9 @@ pub enum Command {
     /// DNS on the WindFlow server: providers, zones with DNSSEC, and its records with their health.
     #[command(subcommand)]
     Dns(remote::DnsCommand),
+    /// Single sign-on on the WindFlow server: OpenID Connect providers (server administrators).
+    #[command(subcommand)]
+    Sso(remote::SsoCommand),
     /// Deploy a stack on the WindFlow server onto a target, following its progress.
     Deploy(remote::DeployArgs),
     /// The WindFlow server's deployments: a list, or one with its plan and error.

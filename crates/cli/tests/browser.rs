@@ -28,3 +28,5 @@ mod backups_console;
 mod access_console;
 #[path = "server/factors_console.rs"]
 mod factors_console;
+#[path = "server/sso_console.rs"]
+mod sso_console;

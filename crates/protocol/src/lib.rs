@@ -177,6 +177,125 @@ pub struct CreatedToken {
     pub secret: String,
 }
 
+// ---- single sign-on -------------------------------------------------------------------------
+
+/// Which claims of the ID token (or userinfo) give the user's name, email, display name and
+/// groups.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SsoClaimMapping {
+    #[serde(default = "default_username_claim")]
+    pub username: String,
+    #[serde(default = "default_email_claim")]
+    pub email: String,
+    #[serde(default = "default_display_name_claim")]
+    pub display_name: String,
+    #[serde(default = "default_groups_claim")]
+    pub groups: String,
+}
+
+fn default_username_claim() -> String {
+    "preferred_username".into()
+}
+fn default_email_claim() -> String {
+    "email".into()
+}
+fn default_display_name_claim() -> String {
+    "name".into()
+}
+fn default_groups_claim() -> String {
+    "groups".into()
+}
+
+impl Default for SsoClaimMapping {
+    fn default() -> Self {
+        Self {
+            username: default_username_claim(),
+            email: default_email_claim(),
+            display_name: default_display_name_claim(),
+            groups: default_groups_claim(),
+        }
+    }
+}
+
+/// Members of `group` at the provider get `role` in organization `org` (refreshed at each
+/// login: a group that disappears takes the role away).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SsoGroupMapping {
+    pub group: String,
+    /// The organization's slug.
+    pub org: String,
+    pub role: Role,
+}
+
+/// An OpenID Connect provider as administrators see it (the client secret never).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SsoProvider {
+    pub slug: String,
+    pub display_name: String,
+    pub issuer_url: String,
+    pub client_id: String,
+    pub client_secret_set: bool,
+    pub scopes: Vec<String>,
+    /// Email domains allowed to log in (empty: any).
+    pub allowed_domains: Vec<String>,
+    /// Unknown identities become new users (else an administrator links them first).
+    pub auto_provision: bool,
+    pub claims: SsoClaimMapping,
+    pub group_mappings: Vec<SsoGroupMapping>,
+    /// The redirect URI to register at the provider for this client.
+    pub redirect_uri: String,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// Add or change a provider. On change, `client_secret` absent keeps the stored secret.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SsoProviderRequest {
+    /// Lowercase letters, digits and dashes; fixed once created (ignored on change).
+    #[serde(default)]
+    pub slug: String,
+    pub display_name: String,
+    pub issuer_url: String,
+    pub client_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// Scopes besides `openid` (default: `email profile`).
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub allowed_domains: Vec<String>,
+    #[serde(default)]
+    pub auto_provision: bool,
+    #[serde(default)]
+    pub claims: Option<SsoClaimMapping>,
+    #[serde(default)]
+    pub group_mappings: Vec<SsoGroupMapping>,
+}
+
+/// A provider on the login page.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SsoProviderSummary {
+    pub slug: String,
+    pub display_name: String,
+}
+
+/// Exchange the one-time code a CLI received on its loopback redirect for an API token.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SsoCliExchangeRequest {
+    pub code: String,
+    /// The token's name (default `windflow CLI (sso)`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// What logging out asks of the browser: the provider's RP-initiated logout URL when the
+/// session came from a provider that offers one.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LogoutInfo {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_session_url: Option<String>,
+}
+
 // ---- users and organizations --------------------------------------------------------------
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

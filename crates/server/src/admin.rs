@@ -57,8 +57,9 @@ pub async fn reset_password(
 }
 
 /// Re-encrypts every secret, every target's private keys, certificate keys, ACME accounts and
-/// DNS provider credentials, AI keys, backup repositories' passwords and credentials and users'
-/// TOTP secrets under a new key and drops the old ones. Returns how many records were re-encrypted.
+/// DNS provider credentials, AI keys, backup repositories' passwords and credentials, users'
+/// TOTP secrets and SSO providers' client secrets under a new key and drops the old ones.
+/// Returns how many records were re-encrypted.
 pub async fn rotate_secret_key(config: &ServeConfig) -> anyhow::Result<usize> {
     let store = crate::open_store(config).await?;
     let mut keyring =
@@ -72,6 +73,7 @@ pub async fn rotate_secret_key(config: &ServeConfig) -> anyhow::Result<usize> {
     let backup_repositories =
         crate::services::backups::reseal_all(store.as_ref(), &keyring).await?;
     let second_factors = crate::services::factors::reseal_all(store.as_ref(), &keyring).await?;
+    let sso_providers = crate::services::sso::reseal_all(store.as_ref(), &keyring).await?;
     keyring.drop_old_keys()?;
     Ok(secrets
         + targets
@@ -79,5 +81,6 @@ pub async fn rotate_secret_key(config: &ServeConfig) -> anyhow::Result<usize> {
         + dns_providers
         + ai_providers
         + backup_repositories
-        + second_factors)
+        + second_factors
+        + sso_providers)
 }

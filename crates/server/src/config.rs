@@ -150,6 +150,20 @@ pub struct ServeArgs {
     /// How many backup operations run at once (one per repository at a time).
     #[arg(long, env = "WINDFLOW_BACKUP_WORKERS", value_name = "N")]
     pub backup_workers: Option<usize>,
+    /// An OpenID Connect issuer URL prefix SSO providers may use although it is plain HTTP
+    /// and not on a loopback address; repeat for several (comma-separated in the
+    /// environment). HTTPS issuers need no allowance.
+    #[arg(
+        long = "sso-allow-issuer",
+        env = "WINDFLOW_SSO_ALLOW_ISSUERS",
+        value_name = "URL",
+        value_delimiter = ','
+    )]
+    pub sso_allow_issuers: Vec<String>,
+    /// Refuse password logins except for server administrators (break-glass): everyone else
+    /// signs in through single sign-on.
+    #[arg(long, env = "WINDFLOW_DISABLE_PASSWORD_LOGIN")]
+    pub disable_password_login: bool,
 }
 
 /// The same keys, from the TOML file.
@@ -187,6 +201,8 @@ struct FileConfig {
     backup_image: Option<String>,
     backup_allow_endpoints: Option<Vec<String>>,
     backup_workers: Option<usize>,
+    sso_allow_issuers: Option<Vec<String>>,
+    disable_password_login: Option<bool>,
 }
 
 /// Where certificates come from.
@@ -231,9 +247,6 @@ pub struct ServeConfig {
     /// `None`: register no local target.
     pub local_docker: Option<String>,
     pub secure_cookies: bool,
-    /// The address users reach the console at (`--public-url`): the WebAuthn origin and
-    /// relying party of passkeys.
-    pub public_url: Option<String>,
     pub session_ttl: Duration,
     pub deploy_timeout: Duration,
     pub shutdown_grace: Duration,
@@ -260,6 +273,13 @@ pub struct ServeConfig {
     /// Backup repository URL prefixes allowed although internal (`--backup-allow-endpoint`).
     pub backup_allowed_endpoints: Vec<String>,
     pub backup_workers: usize,
+    /// The URL browsers reach the server at (`--public-url`), when given: SSO redirects, and
+    /// the WebAuthn origin and relying party of passkeys.
+    pub public_url: Option<String>,
+    /// Plain-HTTP issuer URL prefixes allowed for SSO providers (`--sso-allow-issuer`).
+    pub sso_allowed_issuers: Vec<String>,
+    /// Password login only for server administrators (`--disable-password-login`).
+    pub disable_password_login: bool,
 }
 
 impl ServeConfig {
@@ -323,7 +343,6 @@ impl ServeConfig {
             secure_cookies: public_url
                 .as_deref()
                 .is_some_and(|u| u.starts_with("https://")),
-            public_url: public_url.clone(),
             session_ttl: duration("session-ttl", args.session_ttl.or(file.session_ttl), "12h")?,
             deploy_timeout: duration(
                 "deploy-timeout",
@@ -446,6 +465,21 @@ impl ServeConfig {
                 .or(file.backup_workers)
                 .unwrap_or(2)
                 .max(1),
+            public_url: public_url
+                .as_deref()
+                .map(|u| u.trim().trim_end_matches('/').to_string())
+                .filter(|u| !u.is_empty()),
+            sso_allowed_issuers: if args.sso_allow_issuers.is_empty() {
+                file.sso_allow_issuers.unwrap_or_default()
+            } else {
+                args.sso_allow_issuers
+            }
+            .into_iter()
+            .map(|e| e.trim().to_string())
+            .filter(|e| !e.is_empty())
+            .collect(),
+            disable_password_login: args.disable_password_login
+                || file.disable_password_login.unwrap_or(false),
         })
     }
 }

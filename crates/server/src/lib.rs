@@ -31,6 +31,7 @@ mod hub;
 mod jobs;
 mod list_cache;
 mod login_policy;
+mod oidc;
 mod password;
 mod routes;
 mod secrets;

@@ -44,6 +44,8 @@ pub struct App {
     pub gateway_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// AI calls per organization: the rate and the calls in flight.
     pub ai_limiter: crate::ai_limiter::AiLimiter,
+    /// OpenID providers' discovered metadata (`services::sso`).
+    pub sso: crate::oidc::SsoCache,
 }
 
 impl App {
@@ -78,6 +80,7 @@ impl App {
             agents: Arc::new(crate::agents::Registry::new(config_heartbeat)),
             gateway_locks: Mutex::new(HashMap::new()),
             ai_limiter: Default::default(),
+            sso: Default::default(),
         }
     }
 }

@@ -85,6 +85,7 @@ macro_rules! impl_store {
         $crate::ai::impl_ai_store!($store);
         $crate::backups::impl_backup_store!($store);
         $crate::factors::impl_factor_store!($store);
+        $crate::sso::impl_sso_store!($store);
 
         #[async_trait::async_trait]
         impl $crate::Store for $store {

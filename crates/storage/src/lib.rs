@@ -3,7 +3,8 @@
 //! encrypted secrets, deployments (a leased job queue) with their events, agents, the audit
 //! log, TLS certificates, DNS providers and records, stacks' domains, the template catalog,
 //! AI providers, backups (repositories, policies, a leased queue of runs, snapshots), and
-//! second factors with organizations' login policies.
+//! second factors with organizations' login policies, and single sign-on (OpenID Connect
+//! providers, linked identities, mapped memberships).
 //!
 //! One trait, [`Store`], with one adapter per database: [`sqlite::SqliteStore`] (the embedded
 //! default, WAL) and [`postgres::PgStore`]. `Store` is the sum of one trait per aggregate, and
@@ -28,6 +29,7 @@
 //! | `access.rs`        | [`AccessStore`]       | `teams`, `team_members`, `custom_roles`, `role_grants`, `service_accounts` |
 //! | `passkeys.rs`      | [`PasskeyStore`]      | `passkeys`, `webauthn_ceremonies`               |
 //! | `factors.rs`       | [`FactorStore`]       | `totp_factors`, `recovery_codes`, `org_login_policies` |
+//! | `sso.rs`           | [`SsoStore`]          | `sso_providers`, `sso_identities`, `sso_grants`, `sso_logins`, `sso_sessions`, `sso_cli_codes` |
 //!
 //! `snapshot.rs` copies and inspects a database as a whole (server backups and restores).
 //! `sql.rs` holds what they share (error mapping, JSON columns), `adapter.rs` the
@@ -76,6 +78,7 @@ pub mod record;
 pub mod snapshot;
 mod sql;
 pub mod sqlite;
+mod sso;
 mod stacks;
 mod targets;
 mod users;
@@ -104,6 +107,7 @@ pub use passkeys::PasskeyStore;
 pub use postgres::PgStore;
 pub use record::*;
 pub use sqlite::SqliteStore;
+pub use sso::SsoStore;
 pub use stacks::StackStore;
 pub use targets::TargetStore;
 pub use users::UserStore;
@@ -237,6 +241,7 @@ pub trait Store:
     + AccessStore
     + PasskeyStore
     + FactorStore
+    + SsoStore
     + Send
     + Sync
     + 'static

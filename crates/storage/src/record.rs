@@ -983,3 +983,70 @@ pub struct WebauthnCeremony {
     pub state: String,
     pub expires_at: Timestamp,
 }
+
+/// An OpenID Connect provider (server-wide).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SsoProviderRecord {
+    pub id: String,
+    pub slug: String,
+    pub display_name: String,
+    pub issuer_url: String,
+    pub client_id: String,
+    /// The client secret, sealed (`None` on update: keep the stored one).
+    pub secret: Option<SecretValue>,
+    pub scopes: Vec<String>,
+    /// Email domains allowed to log in (empty: any).
+    pub allowed_domains: Vec<String>,
+    pub auto_provision: bool,
+    /// `{username, email, display_name, groups}`: the claim names to read.
+    pub claims: serde_json::Value,
+    /// `[{group, org, role}]`.
+    pub group_mappings: serde_json::Value,
+    pub created_at: Timestamp,
+    pub updated_by: String,
+    pub updated_at: Timestamp,
+}
+
+/// An identity at a provider, linked to a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsoIdentity {
+    pub provider_id: String,
+    pub subject: String,
+    pub user_id: String,
+    pub email: Option<String>,
+    pub created_at: Timestamp,
+    pub last_login_at: Timestamp,
+}
+
+/// What a group mapping changed at a login: (organization id, role).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SsoGrantChanges {
+    pub added: Vec<(String, Role)>,
+    pub changed: Vec<(String, Role)>,
+    pub removed: Vec<(String, Role)>,
+}
+
+/// A login under way, keyed by its state's hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsoLogin {
+    pub state_hash: String,
+    pub provider_id: String,
+    pub nonce: String,
+    pub pkce_verifier: String,
+    /// Where the console goes after the login (a path on this server).
+    pub return_to: Option<String>,
+    /// A CLI's loopback redirect (the login ends with a one-time code there).
+    pub cli_redirect: Option<String>,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// A one-time code a CLI exchanges for an API token (hashed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsoCliCode {
+    pub code_hash: String,
+    pub user_id: String,
+    pub provider_id: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}

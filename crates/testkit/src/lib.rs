@@ -29,6 +29,7 @@
 pub mod conformance;
 pub mod dns;
 pub mod kube;
+pub mod oidc;
 pub mod openai;
 pub mod pebble;
 pub mod postgres;

@@ -144,7 +144,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** End the browser session. */
+        /**
+         * End the browser session. A session opened through single sign-on with a provider that
+         *     offers RP-initiated logout answers 200 with the provider's logout URL to visit next.
+         */
         post: operations["logout"];
         delete?: never;
         options?: never;
@@ -286,6 +289,82 @@ export interface paths {
         };
         /** Who is logged in, their organizations and roles, and the session's CSRF token. */
         get: operations["session"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sso/cli/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Exchange the one-time code a CLI received on its loopback redirect for a personal API
+         *     token (no authentication: the code is the credential, good once for a minute).
+         */
+        post: operations["exchange_sso_cli_code"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sso/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The providers to offer on the login page (no authentication). */
+        get: operations["list_login_sso_providers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sso/{slug}/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The provider's redirect back: the code is exchanged, the ID token verified, the identity
+         *     linked, its groups mapped to roles, and a session opened (303 into the console), or, for a
+         *     CLI login, a 303 to its loopback with a one-time code. A refusal goes to the login page
+         *     (or the CLI's loopback) with `sso_error`.
+         */
+        get: operations["sso_callback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sso/{slug}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Begin a login through a provider: a redirect (302) to its authorization endpoint. */
+        get: operations["sso_start"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2142,6 +2221,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sso/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The OpenID Connect providers (server administrators). Client secrets are never returned. */
+        get: operations["list_sso_providers"];
+        put?: never;
+        /**
+         * Add an OpenID Connect provider (server administrators). Register `redirect_uri` from the
+         *     answer at the provider.
+         */
+        post: operations["create_sso_provider"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sso/providers/{slug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One provider (server administrators). */
+        get: operations["show_sso_provider"];
+        /** Change a provider (server administrators). `client_secret` absent keeps the stored one. */
+        put: operations["update_sso_provider"];
+        post?: never;
+        /** Remove a provider with its linked identities (the users and their memberships stay). */
+        delete: operations["delete_sso_provider"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users": {
         parameters: {
             query?: never;
@@ -3266,6 +3385,13 @@ export interface components {
              */
             code?: string | null;
         };
+        /**
+         * @description What logging out asks of the browser: the provider's RP-initiated logout URL when the
+         *     session came from a provider that offers one.
+         */
+        LogoutInfo: {
+            end_session_url?: string | null;
+        };
         Member: {
             user: components["schemas"]["User"];
             role: components["schemas"]["Role"];
@@ -3708,6 +3834,73 @@ export interface components {
             /** @description Bytes, or a size such as `512MiB`. */
             memory?: string | null;
             disk?: string | null;
+        };
+        /**
+         * @description Which claims of the ID token (or userinfo) give the user's name, email, display name and
+         *     groups.
+         */
+        SsoClaimMapping: {
+            username?: string;
+            email?: string;
+            display_name?: string;
+            groups?: string;
+        };
+        /** @description Exchange the one-time code a CLI received on its loopback redirect for an API token. */
+        SsoCliExchangeRequest: {
+            code: string;
+            /** @description The token's name (default `windflow CLI (sso)`). */
+            name?: string | null;
+        };
+        /**
+         * @description Members of `group` at the provider get `role` in organization `org` (refreshed at each
+         *     login: a group that disappears takes the role away).
+         */
+        SsoGroupMapping: {
+            group: string;
+            /** @description The organization's slug. */
+            org: string;
+            role: components["schemas"]["Role"];
+        };
+        /** @description An OpenID Connect provider as administrators see it (the client secret never). */
+        SsoProvider: {
+            slug: string;
+            display_name: string;
+            issuer_url: string;
+            client_id: string;
+            client_secret_set: boolean;
+            scopes: string[];
+            /** @description Email domains allowed to log in (empty: any). */
+            allowed_domains: string[];
+            /** @description Unknown identities become new users (else an administrator links them first). */
+            auto_provision: boolean;
+            claims: components["schemas"]["SsoClaimMapping"];
+            group_mappings: components["schemas"]["SsoGroupMapping"][];
+            /** @description The redirect URI to register at the provider for this client. */
+            redirect_uri: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description Add or change a provider. On change, `client_secret` absent keeps the stored secret. */
+        SsoProviderRequest: {
+            /** @description Lowercase letters, digits and dashes; fixed once created (ignored on change). */
+            slug?: string;
+            display_name: string;
+            issuer_url: string;
+            client_id: string;
+            client_secret?: string | null;
+            /** @description Scopes besides `openid` (default: `email profile`). */
+            scopes?: string[];
+            allowed_domains?: string[];
+            auto_provision?: boolean;
+            claims?: components["schemas"]["SsoClaimMapping"] | null;
+            group_mappings?: components["schemas"]["SsoGroupMapping"][];
+        };
+        /** @description A provider on the login page. */
+        SsoProviderSummary: {
+            slug: string;
+            display_name: string;
         };
         Stack: {
             id: string;
@@ -4450,6 +4643,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LogoutInfo"];
+                };
+            };
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -4732,6 +4933,133 @@ export interface operations {
                 };
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exchange_sso_cli_code: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SsoCliExchangeRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedToken"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_login_sso_providers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SsoProviderSummary"][];
+                };
+            };
+        };
+    };
+    sso_callback: {
+        parameters: {
+            query?: {
+                code?: string;
+                state?: string;
+                error?: string;
+                error_description?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The provider's slug */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    sso_start: {
+        parameters: {
+            query?: {
+                /** @description A console path to come back to after the login. */
+                return_to?: string;
+                /**
+                 * @description A CLI's loopback redirect (`http://127.0.0.1:<port>/…`): the login ends there with a
+                 *     one-time code to exchange for an API token.
+                 */
+                cli_redirect?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The provider's slug */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10324,6 +10652,204 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_sso_providers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SsoProvider"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_sso_provider: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SsoProviderRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SsoProvider"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    show_sso_provider: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The provider's slug */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SsoProvider"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_sso_provider: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The provider's slug */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SsoProviderRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SsoProvider"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_sso_provider: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The provider's slug */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -74,9 +74,11 @@ export const useSessionStore = defineStore('session', () => {
   const enrolmentRequired = computed(() => info.value?.second_factor_enrolment_required ?? [])
   const needsEnrolment = (slug: string) => enrolmentRequired.value.includes(slug)
 
-  async function logout() {
+  /** Ends the session; answers the provider's logout URL when it was a single sign-on. */
+  async function logout(): Promise<string | undefined> {
     try {
-      await call(api.POST('/api/v1/auth/logout'))
+      const answer = await call(api.POST('/api/v1/auth/logout'))
+      return answer?.end_session_url ?? undefined
     } finally {
       setInfo(null)
       // What this tab kept of the organization's pages goes with the session.

@@ -142,6 +142,62 @@ pub(super) fn format_time(at: &time::OffsetDateTime) -> String {
 
 pub async fn login(g: &Global, args: &LoginArgs) -> Result<()> {
     let server = normalize_url(&args.url)?;
+    let (session, created, token_name) = match &args.sso {
+        Some(provider) => super::sso::login(&server, provider, args.no_browser).await?,
+        None => password_login(&server, args).await?,
+    };
+    let org = match &args.org {
+        Some(org) => org.clone(),
+        None => default_org(&session),
+    };
+    let path = credentials::path().ok_or_else(|| {
+        Failure::new(
+            exit::FAILURE,
+            "no configuration directory (set XDG_CONFIG_HOME or HOME)",
+        )
+    })?;
+    credentials::save(
+        &path,
+        &Credentials {
+            server: server.clone(),
+            token: created.secret,
+            token_id: Some(created.token.id),
+            username: session.user.username.clone(),
+            org: org.clone(),
+        },
+    )
+    .map_err(|e| Failure::new(exit::FAILURE, format!("{e:#}")))?;
+    if g.output == Output::Json {
+        let mut session = session;
+        session.csrf_token = None;
+        print_json(&session);
+    } else {
+        let role = session
+            .organizations
+            .iter()
+            .find(|m| m.organization.slug == org)
+            .map(|m| format!("{:?}", m.role).to_lowercase());
+        println!(
+            "Logged in to {server} as {}{} — organization {org}{}",
+            session.user.username,
+            if session.user.is_admin {
+                " (server administrator)"
+            } else {
+                ""
+            },
+            role.map(|r| format!(" as {r}")).unwrap_or_default()
+        );
+        println!("Token {token_name} saved in {}", path.display());
+    }
+    Ok(())
+}
+
+/// A password login: a browser session, a personal token made with it, the session ended.
+async fn password_login(
+    server: &str,
+    args: &LoginArgs,
+) -> Result<(SessionInfo, CreatedToken, String)> {
+    let server = server.to_string();
     let username = match &args.username {
         Some(name) => name.clone(),
         None => prompt_username()?,
@@ -220,50 +276,7 @@ pub async fn login(g: &Global, args: &LoginArgs) -> Result<()> {
                 .header(CSRF_HEADER, &csrf),
         )
         .await;
-    let org = match &args.org {
-        Some(org) => org.clone(),
-        None => default_org(&session),
-    };
-    let path = credentials::path().ok_or_else(|| {
-        Failure::new(
-            exit::FAILURE,
-            "no configuration directory (set XDG_CONFIG_HOME or HOME)",
-        )
-    })?;
-    credentials::save(
-        &path,
-        &Credentials {
-            server: server.clone(),
-            token: created.secret,
-            token_id: Some(created.token.id),
-            username: session.user.username.clone(),
-            org: org.clone(),
-        },
-    )
-    .map_err(|e| Failure::new(exit::FAILURE, format!("{e:#}")))?;
-    if g.output == Output::Json {
-        let mut session = session;
-        session.csrf_token = None;
-        print_json(&session);
-    } else {
-        let role = session
-            .organizations
-            .iter()
-            .find(|m| m.organization.slug == org)
-            .map(|m| format!("{:?}", m.role).to_lowercase());
-        println!(
-            "Logged in to {server} as {}{} — organization {org}{}",
-            session.user.username,
-            if session.user.is_admin {
-                " (server administrator)"
-            } else {
-                ""
-            },
-            role.map(|r| format!(" as {r}")).unwrap_or_default()
-        );
-        println!("Token {token_name} saved in {}", path.display());
-    }
-    Ok(())
+    Ok((session, created, token_name))
 }
 
 /// Asks the terminal for a second-factor code (hidden, like a password).

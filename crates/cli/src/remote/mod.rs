@@ -15,6 +15,7 @@ pub mod credentials;
 pub mod dns;
 pub mod domains;
 pub mod sse;
+pub mod sso;
 
 use std::path::PathBuf;
 
@@ -26,6 +27,7 @@ pub use certificates::{CertCommand, cert};
 pub use commands::{deploy, deployments, login, logout, logs, rollback, stack};
 pub use dns::{DnsCommand, dns};
 pub use domains::{DomainCommand, domain};
+pub use sso::{SsoCommand, sso};
 
 /// Which server and organization a command talks to.
 #[derive(Args, Debug, Clone, Default)]
@@ -68,6 +70,13 @@ pub struct LoginArgs {
     /// factor; asked for on the terminal when the server wants one and this is missing.
     #[arg(long, value_name = "CODE")]
     pub code: Option<String>,
+    /// Sign in through the server's single sign-on provider SLUG in a browser: the CLI
+    /// listens on a loopback port for the end of the login (`windflow login <url> --sso corp`).
+    #[arg(long, value_name = "PROVIDER", conflicts_with_all = ["username", "password_stdin"])]
+    pub sso: Option<String>,
+    /// With --sso: print the URL to open instead of also trying to open a browser.
+    #[arg(long, requires = "sso")]
+    pub no_browser: bool,
 }
 
 #[derive(Subcommand, Debug)]

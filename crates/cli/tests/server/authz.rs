@@ -904,6 +904,19 @@ async fn every_endpoint_checks_role_and_tenant() {
             ("DELETE", "/users/zz-missing/factors", Value::Null),
             ("POST", "/orgs", json!({ "slug": "Bad Slug" })),
             ("GET", "/audit", Value::Null),
+            ("GET", "/sso/providers", Value::Null),
+            (
+                "POST",
+                "/sso/providers",
+                json!({ "slug": "x", "display_name": "", "issuer_url": "", "client_id": "" }),
+            ),
+            ("GET", "/sso/providers/zz-missing", Value::Null),
+            (
+                "PUT",
+                "/sso/providers/zz-missing",
+                json!({ "display_name": "", "issuer_url": "", "client_id": "" }),
+            ),
+            ("DELETE", "/sso/providers/zz-missing", Value::Null),
             (
                 "PUT",
                 "/orgs/alpha/policy",

@@ -21,6 +21,7 @@ mod factors;
 mod gateway;
 mod hardening;
 mod scoped;
+mod sso;
 mod support;
 mod swarm;
 mod targets;

@@ -3,16 +3,16 @@
 
 use axum::Json;
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use std::net::SocketAddr;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use windflow_protocol::{
-    ApiToken, ChangePasswordRequest, CreateTokenRequest, CreatedToken, LoginRequest, Problem,
-    SESSION_COOKIE, SessionInfo,
+    ApiToken, ChangePasswordRequest, CreateTokenRequest, CreatedToken, LoginRequest, LogoutInfo,
+    Problem, SESSION_COOKIE, SessionInfo,
 };
 
 use crate::auth::Caller;
@@ -67,17 +67,29 @@ pub fn session_cookie(state: &AppState, secret: String, max_age_ms: i64) -> Cook
         .build()
 }
 
-/// End the browser session.
+/// End the browser session. A session opened through single sign-on with a provider that
+/// offers RP-initiated logout answers 200 with the provider's logout URL to visit next.
 #[utoipa::path(post, path = "/auth/logout", tag = "auth",
-    responses((status = 204), (status = 401, body = Problem)))]
+    responses((status = 200, body = LogoutInfo), (status = 204), (status = 401, body = Problem)))]
 async fn logout(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     jar: CookieJar,
-) -> ApiResult<impl IntoResponse> {
-    services::sessions::logout(&state, &caller).await?;
+) -> ApiResult<Response> {
+    let base = services::sso::base_url(&state, super::sso::host(&headers));
+    let end_session_url = services::sso::logout(&state, &caller, &base).await?;
     let removal = Cookie::build((SESSION_COOKIE, "")).path("/").build();
-    Ok((jar.remove(removal), StatusCode::NO_CONTENT))
+    Ok(match end_session_url {
+        Some(url) => (
+            jar.remove(removal),
+            Json(LogoutInfo {
+                end_session_url: Some(url),
+            }),
+        )
+            .into_response(),
+        None => (jar.remove(removal), StatusCode::NO_CONTENT).into_response(),
+    })
 }
 
 /// Who is logged in, their organizations and roles, and the session's CSRF token.

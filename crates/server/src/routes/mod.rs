@@ -22,6 +22,7 @@ mod logs;
 mod orgs;
 mod passkeys;
 mod policies;
+mod sso;
 mod stacks;
 mod swarm;
 mod targets;
@@ -55,6 +56,7 @@ use crate::state::AppState;
     security(("token" = []), ("session" = [])),
     tags(
         (name = "auth", description = "Sessions, passwords and API tokens"),
+        (name = "sso", description = "Single sign-on: OpenID Connect providers (server administrators) and the login through them"),
         (name = "users", description = "Users (server administrators)"),
         (name = "organizations", description = "Organizations and members"),
         (name = "access", description = "Teams, custom roles, roles granted on an environment or a stack, and service accounts"),
@@ -118,7 +120,8 @@ fn api_router() -> OpenApiRouter<AppState> {
                 .merge(agents::router())
                 .merge(catalog::router())
                 .merge(ai::router())
-                .merge(backups::router()),
+                .merge(backups::router())
+                .merge(sso::router()),
         )
         .merge(health::router())
 }

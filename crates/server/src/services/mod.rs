@@ -30,6 +30,7 @@ pub mod organizations;
 pub mod passkeys;
 pub mod policies;
 pub mod sessions;
+pub mod sso;
 pub mod stacks;
 pub mod swarm;
 pub mod targets;

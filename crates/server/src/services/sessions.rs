@@ -63,6 +63,19 @@ pub async fn login(
         }
         return Err(ApiError::BadCredentials);
     }
+    if app.config.disable_password_login && !user.is_admin {
+        record_failure(
+            app,
+            Some(&user.id),
+            &user.username,
+            &ip,
+            "password login disabled",
+        )
+        .await;
+        return Err(ApiError::Forbidden(
+            "password login is disabled on this server: sign in with single sign-on".into(),
+        ));
+    }
     services::factors::check_login(app, &user, code, &ip).await?;
     app.login_limiter.record_success(username, &ip);
     open_session(app, user, ip, "password").await

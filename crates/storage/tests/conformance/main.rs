@@ -29,6 +29,7 @@ mod deployments;
 mod edge;
 mod factors;
 mod organizations;
+mod sso;
 mod stacks;
 mod store;
 mod targets;
@@ -141,6 +142,9 @@ conformance!(
     factors::totp_factors_confirm_once_and_refuse_replayed_steps,
     factors::recovery_codes_work_once_for_their_owner,
     factors::login_policies_per_organization,
+    sso::sso_providers_keep_their_secret_and_slug,
+    sso::sso_states_and_codes_are_taken_once_before_they_expire,
+    sso::sso_group_mappings_touch_only_what_they_granted,
 );
 
 // ---- fixtures -----------------------------------------------------------------------------
