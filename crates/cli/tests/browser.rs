@@ -30,3 +30,6 @@ mod access_console;
 mod factors_console;
 #[path = "server/sso_console.rs"]
 mod sso_console;
+
+#[path = "server/passkeys_console.rs"]
+mod passkeys_console;
