@@ -9,7 +9,7 @@ use windflow_testkit::{
     ProjectGuard, TEST_IMAGE, docker, ensure_test_images, list_project_containers, unique_project,
 };
 
-use crate::support::{MEMBER_PASSWORD, member, run_e2e, start};
+use crate::support::{MEMBER_PASSWORD, member, run_e2e, staging_target, start};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_environment_operator_deploys_there_only_in_the_console() {
@@ -18,20 +18,7 @@ async fn an_environment_operator_deploys_there_only_in_the_console() {
     let server = start(Database::Sqlite).await;
     let admin = server.admin().await.unwrap();
     member(&server, &admin, "stella", "default", "viewer").await;
-    let r = admin
-        .post("/orgs/default/environments", json!({ "name": "staging" }))
-        .await
-        .unwrap();
-    assert_eq!(r.status, 201, "{}", r.text);
-    let r = admin
-        .post(
-            "/orgs/default/targets",
-            json!({ "name": "stage", "endpoint": "unix:///var/run/docker.sock",
-                    "environment": "staging" }),
-        )
-        .await
-        .unwrap();
-    assert_eq!(r.status, 201, "{}", r.text);
+    staging_target(&admin).await;
     let stack = unique_project("e2e-scoped");
     let _guard = ProjectGuard::new(&stack);
     let r = admin

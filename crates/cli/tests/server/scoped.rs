@@ -13,7 +13,7 @@ use windflow_testkit::{
     ProjectGuard, TEST_IMAGE, docker, ensure_test_images, list_project_containers, unique_project,
 };
 
-use crate::support::{create_stack, databases, member, start};
+use crate::support::{create_stack, databases, member, staging_target, start};
 
 const DEPLOY_TIMEOUT: Duration = Duration::from_secs(180);
 
@@ -47,22 +47,7 @@ async fn roles_scoped_to_an_environment_or_a_stack_hold_there_only() {
         let server = start(database).await;
         let admin = server.admin().await.unwrap();
 
-        // `default` has `production` with its `local` target; add `staging` with a target of
-        // its own on the same engine.
-        let r = admin
-            .post("/orgs/default/environments", json!({ "name": "staging" }))
-            .await
-            .unwrap();
-        assert_eq!(r.status, 201, "{}", r.text);
-        let r = admin
-            .post(
-                "/orgs/default/targets",
-                json!({ "name": "stage", "endpoint": "unix:///var/run/docker.sock",
-                        "environment": "staging" }),
-            )
-            .await
-            .unwrap();
-        assert_eq!(r.status, 201, "{}", r.text);
+        staging_target(&admin).await;
         let app = unique_project("scoped-app");
         let other = unique_project("scoped-other");
         let _guards = (ProjectGuard::new(&app), ProjectGuard::new(&other));
@@ -395,20 +380,7 @@ async fn a_service_account_acts_through_its_tokens_within_its_grants() {
         let backend = database.name();
         let server = start(database).await;
         let admin = server.admin().await.unwrap();
-        let r = admin
-            .post("/orgs/default/environments", json!({ "name": "staging" }))
-            .await
-            .unwrap();
-        assert_eq!(r.status, 201, "{}", r.text);
-        let r = admin
-            .post(
-                "/orgs/default/targets",
-                json!({ "name": "stage", "endpoint": "unix:///var/run/docker.sock",
-                        "environment": "staging" }),
-            )
-            .await
-            .unwrap();
-        assert_eq!(r.status, 201, "{}", r.text);
+        staging_target(&admin).await;
         let app = unique_project("svc-app");
         let _guard = ProjectGuard::new(&app);
         create_stack(&admin, &app, &compose("ci")).await;

@@ -66,6 +66,25 @@ pub async fn member(server: &Server, admin: &Api, username: &str, org: &str, rol
         .unwrap()
 }
 
+/// `default` has `production` with its `local` target: adds `staging` with a target of its
+/// own, `stage`, on the same engine.
+pub async fn staging_target(admin: &Api) {
+    let r = admin
+        .post("/orgs/default/environments", json!({ "name": "staging" }))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = admin
+        .post(
+            "/orgs/default/targets",
+            json!({ "name": "stage", "endpoint": "unix:///var/run/docker.sock",
+                    "environment": "staging" }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 201, "{}", r.text);
+}
+
 /// Creates a stack in `default`; panics unless it is created.
 pub async fn create_stack(api: &Api, name: &str, content: &str) -> Value {
     let answer = api
