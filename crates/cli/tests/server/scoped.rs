@@ -449,6 +449,16 @@ async fn a_service_account_acts_through_its_tokens_within_its_grants() {
             status, 403,
             "{backend}: the CI token reached production: {body}"
         );
+        // Nor does it mint tokens of its own, which would outlive its revocation.
+        let r = ci
+            .post("/auth/tokens", json!({ "name": "spare" }))
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status, 403,
+            "{backend}: a service account minted a token: {}",
+            r.text
+        );
 
         // It never logs in, is no person in the user list, and belongs to one organization.
         let anonymous = server.anonymous();

@@ -235,6 +235,17 @@ pub async fn create_token(
     caller: &Caller,
     request: CreateTokenRequest,
 ) -> ApiResult<CreatedToken> {
+    // A leaked service-account token must not mint tokens that outlive its revocation.
+    if app
+        .store
+        .service_account_of(&caller.user.id)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::Forbidden(
+            "a service account's tokens are managed by its organization's owners".into(),
+        ));
+    }
     issue_token(app, caller, &caller.user.id, request).await
 }
 
