@@ -99,25 +99,28 @@ pub(crate) const DELETE_CUSTOM_ROLE: &str =
 pub(crate) const INSERT_GRANT: &str = "INSERT INTO role_grants (id, org_id, user_id, team_id, \
      role, custom_role_id, environment_id, stack_id, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-/// Every grant of the organization with the names its ids stand for.
-pub(crate) const LIST_GRANTS: &str = "SELECT g.id, g.org_id, g.user_id, g.team_id, g.role, \
-     g.custom_role_id, g.environment_id, g.stack_id, g.created_at, \
-     COALESCE(u.username, t.name) AS subject_name, COALESCE(g.role, r.name) AS role_name, \
-     COALESCE(e.name, s.name) AS scope_name \
-     FROM role_grants g \
-     LEFT JOIN users u ON u.id = g.user_id LEFT JOIN teams t ON t.id = g.team_id \
-     LEFT JOIN custom_roles r ON r.id = g.custom_role_id \
-     LEFT JOIN environments e ON e.id = g.environment_id LEFT JOIN stacks s ON s.id = g.stack_id \
-     WHERE g.org_id = $1 ORDER BY g.created_at, g.id";
-pub(crate) const GET_GRANT: &str = "SELECT g.id, g.org_id, g.user_id, g.team_id, g.role, \
-     g.custom_role_id, g.environment_id, g.stack_id, g.created_at, \
-     COALESCE(u.username, t.name) AS subject_name, COALESCE(g.role, r.name) AS role_name, \
-     COALESCE(e.name, s.name) AS scope_name \
-     FROM role_grants g \
-     LEFT JOIN users u ON u.id = g.user_id LEFT JOIN teams t ON t.id = g.team_id \
-     LEFT JOIN custom_roles r ON r.id = g.custom_role_id \
-     LEFT JOIN environments e ON e.id = g.environment_id LEFT JOIN stacks s ON s.id = g.stack_id \
-     WHERE g.org_id = $1 AND g.id = $2";
+/// A grant with the names its ids stand for: the shared head of [`LIST_GRANTS`] and
+/// [`GET_GRANT`].
+macro_rules! grants_with_names {
+    () => {
+        "SELECT g.id, g.org_id, g.user_id, g.team_id, g.role, \
+         g.custom_role_id, g.environment_id, g.stack_id, g.created_at, \
+         COALESCE(u.username, t.name) AS subject_name, COALESCE(g.role, r.name) AS role_name, \
+         COALESCE(e.name, s.name) AS scope_name \
+         FROM role_grants g \
+         LEFT JOIN users u ON u.id = g.user_id LEFT JOIN teams t ON t.id = g.team_id \
+         LEFT JOIN custom_roles r ON r.id = g.custom_role_id \
+         LEFT JOIN environments e ON e.id = g.environment_id \
+         LEFT JOIN stacks s ON s.id = g.stack_id "
+    };
+}
+/// Every grant of the organization.
+pub(crate) const LIST_GRANTS: &str = concat!(
+    grants_with_names!(),
+    "WHERE g.org_id = $1 ORDER BY g.created_at, g.id"
+);
+pub(crate) const GET_GRANT: &str =
+    concat!(grants_with_names!(), "WHERE g.org_id = $1 AND g.id = $2");
 pub(crate) const DELETE_GRANT: &str = "DELETE FROM role_grants WHERE org_id = $1 AND id = $2";
 /// The grants that reach a user in an organization: its own, and its teams'.
 pub(crate) const LOAD_GRANTS: &str = "SELECT g.role, r.permissions, g.environment_id, g.stack_id \

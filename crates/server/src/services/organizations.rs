@@ -16,12 +16,17 @@ use crate::state::{App, new_id, now_ms};
 
 /// The organizations the caller belongs to, with their role in each.
 pub async fn memberships(app: &App, caller: &Caller) -> ApiResult<Vec<Membership>> {
-    memberships_of(app, &caller.user.id).await
+    let list = app.store.list_user_organizations(&caller.user.id).await?;
+    with_grants(app, &caller.user.id, list).await
 }
 
-/// `user_id`'s organizations, its role in each and what its grants add there.
-pub async fn memberships_of(app: &App, user_id: &str) -> ApiResult<Vec<Membership>> {
-    let list = app.store.list_user_organizations(user_id).await?;
+/// `user_id`'s organizations (`list`, as the store gives them), its role in each and what
+/// its grants add there.
+pub async fn with_grants(
+    app: &App,
+    user_id: &str,
+    list: Vec<(windflow_storage::Organization, Role)>,
+) -> ApiResult<Vec<Membership>> {
     let mut memberships = Vec::with_capacity(list.len());
     for (org, role) in list {
         let grants = crate::auth::load_grants(app, &org.id, user_id, role).await?;

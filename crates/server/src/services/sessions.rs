@@ -158,7 +158,7 @@ pub async fn session_info(
     let memberships = app.store.list_user_organizations(&user.id).await?;
     let second_factor_enrolment_required =
         services::factors::enrolment_required(app, &user.id, &memberships).await?;
-    let organizations = services::organizations::memberships_of(app, &user.id).await?;
+    let organizations = services::organizations::with_grants(app, &user.id, memberships).await?;
     Ok(SessionInfo {
         user: convert::user(user),
         organizations,
