@@ -132,10 +132,7 @@ async fn find_team(app: &App, access: &OrgAccess, name: &str) -> ApiResult<Team>
 /// The id of the member named `user` (a user name or id); 422 when not a member: teams and
 /// grants only ever hold the organization's members.
 async fn member_id(app: &App, access: &OrgAccess, user: &str) -> ApiResult<String> {
-    let found = match app.store.find_user_credentials(user).await? {
-        Some(c) => Some(c.user),
-        None => app.store.get_user(user).await.ok(),
-    };
+    let found = services::users::find(app, user).await?;
     let not_member = || {
         ApiError::invalid(
             "user",

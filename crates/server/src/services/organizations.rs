@@ -92,14 +92,9 @@ pub async fn set_member(
     access: &OrgAccess,
     request: SetMemberRequest,
 ) -> ApiResult<Member> {
-    let user = match app.store.find_user_credentials(&request.user).await? {
-        Some(c) => c.user,
-        None => app
-            .store
-            .get_user(&request.user)
-            .await
-            .map_err(|_| ApiError::NotFound(format!("user {:?}", request.user)))?,
-    };
+    let user = services::users::find(app, &request.user)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("user {:?}", request.user)))?;
     services::access::refuse_foreign_service_account(app, access, &user.id).await?;
     let role = request.role;
     if role != Role::Owner {

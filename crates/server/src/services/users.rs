@@ -51,6 +51,18 @@ pub async fn create(app: &App, caller: &Caller, request: CreateUserRequest) -> A
     Ok(convert::user(user))
 }
 
+/// The user named `name_or_id` (a user name, else an id), if there is one.
+pub async fn find(app: &App, name_or_id: &str) -> ApiResult<Option<windflow_storage::User>> {
+    if let Some(credentials) = app.store.find_user_credentials(name_or_id).await? {
+        return Ok(Some(credentials.user));
+    }
+    match app.store.get_user(name_or_id).await {
+        Ok(user) => Ok(Some(user)),
+        Err(windflow_storage::StoreError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub fn check_username(username: &str) -> ApiResult<()> {
     let ok = (2..=64).contains(&username.len())
         && username
