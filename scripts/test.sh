@@ -7,7 +7,8 @@
 # scripts/ensure-test-images.sh, scripts/ensure-gateway-image.sh, scripts/ensure-template-images.sh,
 # scripts/ensure-gateway-tcp-image.sh), the backup tools (scripts/ensure-backup-tools.sh: restic,
 # SeaweedFS's weed as WINDFLOW_WEED, the restic/restic stand-in image), the OpenID provider of the
-# SSO tests (scripts/ensure-oidc-provider.sh) and a PostgreSQL server
+# SSO tests (scripts/ensure-oidc-provider.sh), the SMTP sink of the notification tests
+# (scripts/ensure-aiosmtpd.sh) and a PostgreSQL server
 # (scripts/ensure-postgres.sh, which yields WINDFLOW_TEST_DATABASE_URL), so it runs as is on a
 # fresh Debian machine.
 # Every step runs even after a failure, and a summary closes the output; the exit status
@@ -24,6 +25,10 @@ fi
 if [ "${CI:-}" = "true" ] && [ -n "${WINDFLOW_SKIP_POSTGRES:-}" ]; then
     echo "test.sh: ignoring WINDFLOW_SKIP_POSTGRES in CI" >&2
     unset WINDFLOW_SKIP_POSTGRES
+fi
+if [ "${CI:-}" = "true" ] && [ -n "${WINDFLOW_SKIP_SMTP_TESTS:-}" ]; then
+    echo "test.sh: ignoring WINDFLOW_SKIP_SMTP_TESTS in CI" >&2
+    unset WINDFLOW_SKIP_SMTP_TESTS
 fi
 if [ "${CI:-}" = "true" ] && [ -n "${WINDFLOW_SKIP_ACME_TESTS:-}" ]; then
     echo "test.sh: ignoring WINDFLOW_SKIP_ACME_TESTS in CI" >&2
@@ -106,6 +111,14 @@ fi
 echo "==> provisioning the OpenID provider for the SSO tests (oidc-provider)"
 oidc_env=$(scripts/ensure-oidc-provider.sh) || exit 1
 eval "$oidc_env"
+
+# The notification crate's e-mail tests (crates/notify/tests/email.rs) run aiosmtpd (PyPI) on
+# loopback; the script installs it once into a venv and prints that venv's python.
+if [ "${WINDFLOW_SKIP_SMTP_TESTS:-}" != "1" ]; then
+    echo "==> provisioning the SMTP sink for the notification tests (aiosmtpd)"
+    WINDFLOW_AIOSMTPD_PYTHON=$(scripts/ensure-aiosmtpd.sh) || exit 1
+    export WINDFLOW_AIOSMTPD_PYTHON
+fi
 
 # The AI crate's tests against a real llama.cpp server run where an earlier
 # `scripts/ensure-llama.sh` left its build (about 25 minutes, so never started from here);
