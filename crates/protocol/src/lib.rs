@@ -18,8 +18,10 @@ use utoipa::{IntoParams, ToSchema};
 pub mod agent;
 pub mod factors;
 pub mod inventory;
+pub mod workflows;
 
 pub use factors::*;
+pub use workflows::*;
 pub use time;
 /// The enums the API shows as they are, defined once in the domain: the wire and the store
 /// name a role, a deployment's state and kind, a target's kind and status and a policy level

@@ -86,6 +86,7 @@ macro_rules! impl_store {
         $crate::backups::impl_backup_store!($store);
         $crate::factors::impl_factor_store!($store);
         $crate::sso::impl_sso_store!($store);
+        $crate::workflows::impl_workflow_store!($store);
 
         #[async_trait::async_trait]
         impl $crate::Store for $store {

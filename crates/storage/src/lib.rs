@@ -29,6 +29,7 @@
 //! | `access.rs`        | [`AccessStore`]       | `teams`, `team_members`, `custom_roles`, `role_grants`, `service_accounts` |
 //! | `passkeys.rs`      | [`PasskeyStore`]      | `passkeys`, `webauthn_ceremonies`               |
 //! | `factors.rs`       | [`FactorStore`]       | `totp_factors`, `recovery_codes`, `org_login_policies` |
+//! | `workflows.rs`     | [`WorkflowStore`]     | `workflows`, `workflow_versions`, `workflow_runs`, `workflow_node_runs`, `notification_channels` |
 //! | `sso.rs`           | [`SsoStore`]          | `sso_providers`, `sso_identities`, `sso_grants`, `sso_logins`, `sso_sessions`, `sso_cli_codes` |
 //!
 //! `snapshot.rs` copies and inspects a database as a whole (server backups and restores).
@@ -83,6 +84,7 @@ mod stacks;
 mod targets;
 mod users;
 mod variables;
+mod workflows;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -94,6 +96,7 @@ pub use agents::AgentStore;
 pub use ai::AiStore;
 pub use audit::AuditStore;
 pub use backups::BackupStore;
+pub use workflows::WorkflowStore;
 pub use catalog::CatalogStore;
 pub use certificates::CertificateStore;
 pub use deployments::DeploymentStore;
@@ -238,6 +241,7 @@ pub trait Store:
     + CatalogStore
     + AiStore
     + BackupStore
+    + WorkflowStore
     + AccessStore
     + PasskeyStore
     + FactorStore

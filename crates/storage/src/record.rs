@@ -1050,3 +1050,107 @@ pub struct SsoCliCode {
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
 }
+
+/// An organization's workflow: its current version's document and its trigger state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkflowRecord {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub version: i64,
+    /// The current version's document (the workflow file as JSON).
+    pub document: serde_json::Value,
+    pub enabled: bool,
+    /// Routes incoming webhooks to the workflow; `None` until a webhook secret is made.
+    pub webhook_token: Option<String>,
+    /// The sealed key incoming webhooks are signed with.
+    pub webhook_secret: Option<SecretValue>,
+    /// When the next cron trigger fires (`None`: no cron trigger).
+    pub next_cron_at: Option<Timestamp>,
+    pub created_by: String,
+    pub created_at: Timestamp,
+    pub updated_by: String,
+    pub updated_at: Timestamp,
+}
+
+/// One saved version of a workflow (immutable).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkflowVersionRecord {
+    pub workflow_id: String,
+    pub version: i64,
+    pub document: serde_json::Value,
+    /// The user who saved it.
+    pub author: String,
+    pub created_at: Timestamp,
+}
+
+/// One run of a workflow, run under a lease.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkflowRunRecord {
+    pub id: String,
+    pub org_id: String,
+    pub workflow_id: String,
+    pub workflow_name: String,
+    /// The version the run executes (fixed when it is queued).
+    pub version: i64,
+    /// `queued`, `running`, `waiting`, `succeeded`, `failed` or `cancelled`.
+    pub status: String,
+    /// `manual`, `cron`, `webhook`, `event` or `call`.
+    pub trigger_kind: String,
+    pub trigger_payload: serde_json::Value,
+    pub inputs: serde_json::Value,
+    /// The user who started it (`None` for a trigger).
+    pub requested_by: Option<String>,
+    /// The run whose `call` node started this one.
+    pub parent_run: Option<String>,
+    /// How many runs of the workflow may be running or waiting at once.
+    pub concurrency_limit: i64,
+    pub lease_owner: Option<String>,
+    pub lease_expires_at: Option<Timestamp>,
+    pub attempts: i64,
+    pub cancel_requested: bool,
+    /// When a waiting run is due again (a timer, a retry, an approval's deadline).
+    pub wake_at: Option<Timestamp>,
+    pub error: Option<String>,
+    pub created_at: Timestamp,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+}
+
+/// One node's state in a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkflowNodeRunRecord {
+    pub run_id: String,
+    pub node_id: String,
+    /// `pending`, `running`, `waiting`, `succeeded`, `failed`, `skipped` or `cancelled`.
+    pub status: String,
+    /// The output port a condition or switch chose.
+    pub port: Option<String>,
+    pub attempt: i64,
+    pub input: Option<serde_json::Value>,
+    pub output: Option<serde_json::Value>,
+    pub logs: String,
+    pub error: Option<String>,
+    /// What the node started elsewhere (a deployment id), so a resumed node waits for it.
+    pub reference: Option<String>,
+    /// When a waiting node is due (a retry, a wait, an approval's deadline).
+    pub wake_at: Option<Timestamp>,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+}
+
+/// A notification channel of an organization; its credentials sealed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotificationChannelRecord {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub kind: String,
+    /// The public settings (no credential).
+    pub settings: serde_json::Value,
+    /// The sealed credentials (a JSON object), if the channel has any.
+    pub secret: Option<SecretValue>,
+    pub created_by: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}

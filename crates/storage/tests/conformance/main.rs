@@ -35,6 +35,7 @@ mod store;
 mod targets;
 mod users;
 mod variables;
+mod workflows;
 
 // ---- harness ------------------------------------------------------------------------------
 
@@ -145,6 +146,10 @@ conformance!(
     sso::sso_providers_keep_their_secret_and_slug,
     sso::sso_states_and_codes_are_taken_once_before_they_expire,
     sso::sso_group_mappings_touch_only_what_they_granted,
+    workflows::workflows_version_without_gaps_within_their_organization,
+    workflows::workflow_runs_claim_within_concurrency_and_resume,
+    workflows::concurrent_workflow_claimers_take_each_run_once,
+    workflows::notification_channels_keep_their_secret_within_their_organization,
 );
 
 // ---- fixtures -----------------------------------------------------------------------------
