@@ -18,5 +18,8 @@
     get(org + '/stacks?limit=500')
     get(org + '/deployments?limit=50')
   }
+  // A workflow's editor: its document (the canvas draws as soon as it is there).
+  var workflow = /^\/o\/([^/]+)\/workflows\/([^/]+)\/?$/.exec(location.pathname)
+  if (workflow) get('/api/v1/orgs/' + workflow[1] + '/workflows/' + workflow[2])
   window.__wfPrefetch = { at: at, calls: calls }
 })()

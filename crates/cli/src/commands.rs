@@ -77,6 +77,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Deploy(args) => crate::remote::deploy(g, &args).await,
         Command::Deployments(args) => crate::remote::deployments(g, &args).await,
         Command::Backup(command) => crate::remote::backup(g, &command).await,
+        Command::Workflow(command) => crate::remote::workflow(g, &command).await,
         Command::Ssh(command) => crate::ssh_trust::run(&command).await,
         Command::Template(command) => crate::remote::template(g, &command).await,
         Command::Ai(command) => crate::ai::run(g, &command).await,

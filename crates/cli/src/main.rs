@@ -42,7 +42,7 @@ pub mod exit {
     name = "windflow",
     version,
     about = "Deploy docker-compose stacks onto Docker hosts: planned, health-gated, rolled back on failure.",
-    after_help = "Exit codes: 0 ok, 1 failure, 2 usage, 3 invalid compose file, 4 engine or server unreachable, \
+    after_help = "Exit codes: 0 ok, 1 failure, 2 usage, 3 invalid compose or workflow file, 4 engine or server unreachable, \
                   5 deployment failed (previous version restored), 6 deployment failed and rollback incomplete, \
                   7 advisor errors (advise --strict)."
 )]
@@ -239,6 +239,10 @@ pub enum Command {
     /// check and drill runs, snapshots browsed and downloaded.
     #[command(subcommand)]
     Backup(remote::BackupCommand),
+    /// Workflows on the WindFlow server: apply and validate workflow files, run them and
+    /// follow their runs, approve waiting steps, webhooks, notification channels.
+    #[command(subcommand)]
+    Workflow(remote::WorkflowCommand),
     /// SSH hosts: trust a host's key (after checking its fingerprint).
     #[command(subcommand)]
     Ssh(ssh_trust::SshCommand),

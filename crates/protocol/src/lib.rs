@@ -21,7 +21,6 @@ pub mod inventory;
 pub mod workflows;
 
 pub use factors::*;
-pub use workflows::*;
 pub use time;
 /// The enums the API shows as they are, defined once in the domain: the wire and the store
 /// name a role, a deployment's state and kind, a target's kind and status and a policy level
@@ -31,6 +30,7 @@ pub use windflow_domain::deployment::{DeploymentKind, DeploymentState};
 pub use windflow_domain::observed::{EngineInfo, SwarmNode};
 pub use windflow_domain::policy::PolicyLevel;
 pub use windflow_domain::target::{TargetKind, TargetStatus};
+pub use workflows::*;
 
 /// The API's version prefix.
 pub const API_PREFIX: &str = "/api/v1";

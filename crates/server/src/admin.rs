@@ -58,7 +58,8 @@ pub async fn reset_password(
 
 /// Re-encrypts every secret, every target's private keys, certificate keys, ACME accounts and
 /// DNS provider credentials, AI keys, backup repositories' passwords and credentials, users'
-/// TOTP secrets and SSO providers' client secrets under a new key and drops the old ones.
+/// TOTP secrets, SSO providers' client secrets, notification channels' credentials and
+/// workflows' webhook keys under a new key and drops the old ones.
 /// Returns how many records were re-encrypted.
 pub async fn rotate_secret_key(config: &ServeConfig) -> anyhow::Result<usize> {
     let store = crate::open_store(config).await?;
@@ -74,6 +75,8 @@ pub async fn rotate_secret_key(config: &ServeConfig) -> anyhow::Result<usize> {
         crate::services::backups::reseal_all(store.as_ref(), &keyring).await?;
     let second_factors = crate::services::factors::reseal_all(store.as_ref(), &keyring).await?;
     let sso_providers = crate::services::sso::reseal_all(store.as_ref(), &keyring).await?;
+    let channels = crate::services::notifications::reseal_all(store.as_ref(), &keyring).await?;
+    let webhooks = crate::services::workflows::reseal_all(store.as_ref(), &keyring).await?;
     keyring.drop_old_keys()?;
     Ok(secrets
         + targets
@@ -82,5 +85,7 @@ pub async fn rotate_secret_key(config: &ServeConfig) -> anyhow::Result<usize> {
         + ai_providers
         + backup_repositories
         + second_factors
-        + sso_providers)
+        + sso_providers
+        + channels
+        + webhooks)
 }

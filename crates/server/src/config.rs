@@ -147,6 +147,19 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub backup_allow_endpoints: Vec<String>,
+    /// A URL prefix workflows may reach although it is on an internal network (an HTTP
+    /// node's URL, a git repository, a notification channel's server); repeat for several
+    /// (comma-separated in the environment). Public endpoints need no allowance.
+    #[arg(
+        long = "workflow-allow-endpoint",
+        env = "WINDFLOW_WORKFLOW_ALLOW_ENDPOINTS",
+        value_name = "URL",
+        value_delimiter = ','
+    )]
+    pub workflow_allow_endpoints: Vec<String>,
+    /// How long finished workflow runs are kept, in days.
+    #[arg(long, env = "WINDFLOW_WORKFLOW_RETENTION_DAYS", value_name = "DAYS")]
+    pub workflow_retention_days: Option<u32>,
     /// How many backup operations run at once (one per repository at a time).
     #[arg(long, env = "WINDFLOW_BACKUP_WORKERS", value_name = "N")]
     pub backup_workers: Option<usize>,
@@ -201,6 +214,8 @@ struct FileConfig {
     backup_image: Option<String>,
     backup_allow_endpoints: Option<Vec<String>>,
     backup_workers: Option<usize>,
+    workflow_allow_endpoints: Option<Vec<String>>,
+    workflow_retention_days: Option<u32>,
     sso_allow_issuers: Option<Vec<String>>,
     disable_password_login: Option<bool>,
 }
@@ -273,6 +288,10 @@ pub struct ServeConfig {
     /// Backup repository URL prefixes allowed although internal (`--backup-allow-endpoint`).
     pub backup_allowed_endpoints: Vec<String>,
     pub backup_workers: usize,
+    /// URL prefixes workflows may reach although internal (`--workflow-allow-endpoint`).
+    pub workflow_allowed_endpoints: Vec<String>,
+    /// How long finished workflow runs are kept.
+    pub workflow_retention: Duration,
     /// The URL browsers reach the server at (`--public-url`), when given: SSO redirects, and
     /// the WebAuthn origin and relying party of passkeys.
     pub public_url: Option<String>,
@@ -451,6 +470,22 @@ impl ServeConfig {
                 .backup_image
                 .or(file.backup_image)
                 .unwrap_or_else(|| DEFAULT_BACKUP_IMAGE.to_string()),
+            workflow_allowed_endpoints: if args.workflow_allow_endpoints.is_empty() {
+                file.workflow_allow_endpoints.unwrap_or_default()
+            } else {
+                args.workflow_allow_endpoints
+            }
+            .into_iter()
+            .map(|e| e.trim().to_string())
+            .filter(|e| !e.is_empty())
+            .collect(),
+            workflow_retention: Duration::from_secs(
+                u64::from(
+                    args.workflow_retention_days
+                        .or(file.workflow_retention_days)
+                        .unwrap_or(90),
+                ) * 86_400,
+            ),
             backup_allowed_endpoints: if args.backup_allow_endpoints.is_empty() {
                 file.backup_allow_endpoints.unwrap_or_default()
             } else {

@@ -239,12 +239,45 @@ async fn run_deployment(state: &AppState, deployment: Deployment) {
         services::stacks::finish_pending_delete(state, &deployment).await;
     }
     state.hub.close(&id);
+    workflow_event(state, &deployment, final_state, error.as_deref()).await;
     let elapsed = started.elapsed();
     metrics::histogram!("windflow_deploy_duration_seconds", "state" => final_state.as_str())
         .record(elapsed.as_secs_f64());
     metrics::counter!("windflow_deployments_finished_total", "state" => final_state.as_str())
         .increment(1);
     tracing::info!(state = %final_state, elapsed_ms = elapsed.as_millis() as u64, error = ?error, "deployment finished");
+}
+
+/// Starts the workflows waiting for this deployment's end (not the one that queued it).
+async fn workflow_event(
+    state: &AppState,
+    deployment: &Deployment,
+    final_state: DeploymentState,
+    error: Option<&str>,
+) {
+    use windflow_workflow::EventKind;
+    let kind = match final_state {
+        DeploymentState::Succeeded => EventKind::DeploymentSucceeded,
+        DeploymentState::Failed => EventKind::DeploymentFailed,
+        DeploymentState::RolledBack => EventKind::DeploymentRolledBack,
+        _ => return,
+    };
+    let org = &deployment.org_id;
+    let origin = services::workflows::triggers::origin_workflow(
+        state,
+        org,
+        deployment.idempotency_key.as_deref(),
+    )
+    .await;
+    let payload = json!({
+        "deployment": deployment.id,
+        "stack": deployment.stack_name,
+        "version": deployment.stack_version,
+        "target": deployment.target_name,
+        "state": final_state.as_str(),
+        "error": error,
+    });
+    services::workflows::triggers::on_event(state, org, kind, payload, origin.as_deref()).await;
 }
 
 enum Outcome {

@@ -148,6 +148,10 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         state.clone(),
         shutdown_rx.clone(),
     ));
+    tokio::spawn(services::workflows::runner::run_workers(
+        state.clone(),
+        shutdown_rx.clone(),
+    ));
     tokio::spawn(bootstrap::maintenance(state.clone(), shutdown_rx.clone()));
 
     let app = routes::app(state.clone());

@@ -26,6 +26,8 @@ pub struct App {
     pub jobs_wakeup: Notify,
     /// Wakes the backup workers when a backup operation is queued.
     pub backup_wakeup: Notify,
+    /// Wakes the workflow workers when a run is queued, decided or cancelled.
+    pub workflow_wakeup: Notify,
     pub metrics: PrometheusHandle,
     pub auth_cache: AuthCache,
     /// Login policies' second-factor requirements and who has a factor (`login_policy`).
@@ -69,6 +71,7 @@ impl App {
             hub: EventHub::default(),
             jobs_wakeup: Notify::new(),
             backup_wakeup: Notify::new(),
+            workflow_wakeup: Notify::new(),
             metrics,
             auth_cache: AuthCache::default(),
             factor_cache: Default::default(),

@@ -96,7 +96,6 @@ pub use agents::AgentStore;
 pub use ai::AiStore;
 pub use audit::AuditStore;
 pub use backups::BackupStore;
-pub use workflows::WorkflowStore;
 pub use catalog::CatalogStore;
 pub use certificates::CertificateStore;
 pub use deployments::DeploymentStore;
@@ -115,6 +114,7 @@ pub use stacks::StackStore;
 pub use targets::TargetStore;
 pub use users::UserStore;
 pub use variables::VariableStore;
+pub use workflows::WorkflowStore;
 
 /// Where the control plane keeps its state.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,6 +12,8 @@ pub trait OrganizationStore: Send + Sync {
     // ---- organizations and members ---------------------------------------------------
     async fn create_organization(&self, org: NewOrganization) -> StoreResult<Organization>;
     async fn get_organization(&self, slug: &str) -> StoreResult<Organization>;
+    /// The organization with id `id` (for work that outlives a request: workflow runs).
+    async fn get_organization_by_id(&self, id: &str) -> StoreResult<Organization>;
     async fn list_organizations(&self, page: PageRequest) -> StoreResult<Page<Organization>>;
     /// The organizations `user_id` belongs to, with their role in each.
     async fn list_user_organizations(
@@ -58,6 +60,11 @@ pub(crate) const GET_ORGANIZATION: &str = concat!(
     "SELECT ",
     org_columns!(),
     " FROM organizations WHERE slug = $1"
+);
+pub(crate) const GET_ORGANIZATION_BY_ID: &str = concat!(
+    "SELECT ",
+    org_columns!(),
+    " FROM organizations WHERE id = $1"
 );
 pub(crate) const ORGANIZATION_EXISTS: &str = "SELECT 1 FROM organizations WHERE id = $1";
 pub(crate) const USER_EXISTS: &str = "SELECT 1 FROM users WHERE id = $1";
@@ -171,6 +178,16 @@ macro_rules! impl_organization_store {
                 async fn get_organization(&self, slug: &str) -> StoreResult<Organization> {
                     let row = sqlx::query::<Db>(q::GET_ORGANIZATION)
                         .bind(slug)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(database_error)?
+                        .ok_or(StoreError::NotFound("organization"))?;
+                    org_from_row(&row)
+                }
+
+                async fn get_organization_by_id(&self, id: &str) -> StoreResult<Organization> {
+                    let row = sqlx::query::<Db>(q::GET_ORGANIZATION_BY_ID)
+                        .bind(id)
                         .fetch_optional(&self.pool)
                         .await
                         .map_err(database_error)?

@@ -40,8 +40,7 @@ pub trait WorkflowStore: Send + Sync {
     /// `NotFound` when absent, deleted or of another organization.
     async fn get_workflow(&self, org_id: &str, id: &str) -> StoreResult<WorkflowRecord>;
     /// The organization's workflow named `name`, if any (not deleted).
-    async fn find_workflow(&self, org_id: &str, name: &str)
-    -> StoreResult<Option<WorkflowRecord>>;
+    async fn find_workflow(&self, org_id: &str, name: &str) -> StoreResult<Option<WorkflowRecord>>;
     /// The organization's workflows, by name.
     async fn list_workflows(&self, org_id: &str) -> StoreResult<Vec<WorkflowRecord>>;
     /// Deletes the workflow softly (runs keep its name); its webhook stops at once and its
@@ -100,8 +99,7 @@ pub trait WorkflowStore: Send + Sync {
         limit: i64,
     ) -> StoreResult<Vec<WorkflowRunRecord>>;
     /// The workflow's queued, running and waiting runs, oldest first.
-    async fn active_workflow_runs(&self, workflow_id: &str)
-    -> StoreResult<Vec<WorkflowRunRecord>>;
+    async fn active_workflow_runs(&self, workflow_id: &str) -> StoreResult<Vec<WorkflowRunRecord>>;
     /// Takes the oldest run that is due: a queued one whose workflow has room under its
     /// concurrency limit, a waiting one whose `wake_at` has passed, or a running one whose
     /// lease ran out (its server died). Marks it running under `owner` until `lease_until`
@@ -150,8 +148,10 @@ pub trait WorkflowStore: Send + Sync {
     /// Writes one node's state (insert or replace).
     async fn save_workflow_node_run(&self, node: &WorkflowNodeRunRecord) -> StoreResult<()>;
     /// The run's nodes, in the order they started.
-    async fn list_workflow_node_runs(&self, run_id: &str)
-    -> StoreResult<Vec<WorkflowNodeRunRecord>>;
+    async fn list_workflow_node_runs(
+        &self,
+        run_id: &str,
+    ) -> StoreResult<Vec<WorkflowNodeRunRecord>>;
     /// Records a decision on a waiting approval node (`status` `succeeded` or `failed`,
     /// its output and error) and queues its run again, in one transaction. `false` when the
     /// node is not waiting (decided already, timed out or cancelled).
@@ -537,7 +537,9 @@ macro_rules! impl_workflow_store {
                 })
             }
 
-            fn split(secret: Option<&SecretValue>) -> (Option<String>, Option<Vec<u8>>, Option<Vec<u8>>) {
+            fn split(
+                secret: Option<&SecretValue>,
+            ) -> (Option<String>, Option<Vec<u8>>, Option<Vec<u8>>) {
                 match secret {
                     Some(s) => (
                         Some(s.key_id.clone()),
@@ -639,7 +641,11 @@ macro_rules! impl_workflow_store {
                     Ok(saved)
                 }
 
-                async fn get_workflow(&self, org_id: &str, id: &str) -> StoreResult<WorkflowRecord> {
+                async fn get_workflow(
+                    &self,
+                    org_id: &str,
+                    id: &str,
+                ) -> StoreResult<WorkflowRecord> {
                     let row = sqlx::query::<Db>(q::GET_WORKFLOW)
                         .bind(org_id)
                         .bind(id)
@@ -796,17 +802,21 @@ macro_rules! impl_workflow_store {
                     next: Option<Timestamp>,
                 ) -> StoreResult<bool> {
                     let done = match expected {
-                        Some(expected) => sqlx::query::<Db>(q::ADVANCE_CRON)
-                            .bind(id)
-                            .bind(expected)
-                            .bind(next)
-                            .execute(&self.pool)
-                            .await,
-                        None => sqlx::query::<Db>(q::ADVANCE_CRON_FROM_NONE)
-                            .bind(id)
-                            .bind(next)
-                            .execute(&self.pool)
-                            .await,
+                        Some(expected) => {
+                            sqlx::query::<Db>(q::ADVANCE_CRON)
+                                .bind(id)
+                                .bind(expected)
+                                .bind(next)
+                                .execute(&self.pool)
+                                .await
+                        }
+                        None => {
+                            sqlx::query::<Db>(q::ADVANCE_CRON_FROM_NONE)
+                                .bind(id)
+                                .bind(next)
+                                .execute(&self.pool)
+                                .await
+                        }
                     }
                     .map_err(database_error)?;
                     Ok(done.rows_affected() > 0)

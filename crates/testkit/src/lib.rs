@@ -36,6 +36,7 @@ pub mod postgres;
 pub mod runtime_image;
 pub mod s3;
 pub mod server;
+pub mod smtp;
 pub mod sshd;
 pub mod swarm;
 pub mod tls_engine;

@@ -802,3 +802,40 @@ mod tests {
         );
     }
 }
+
+/// The first time strictly after `after_ms` (Unix milliseconds) a cron trigger fires, in
+/// `timezone` (an IANA name; UTC when `None`), in Unix milliseconds; `None` when the schedule
+/// or the zone does not read, or it never fires again.
+pub fn next_fire(schedule: &str, timezone: Option<&str>, after_ms: i64) -> Option<i64> {
+    use chrono::TimeZone;
+    let cron = parse_schedule(schedule).ok()?;
+    let zone: chrono_tz::Tz = match timezone {
+        None => chrono_tz::UTC,
+        Some(name) => name.parse().ok()?,
+    };
+    let after = chrono::Utc.timestamp_millis_opt(after_ms).single()?;
+    let next = cron
+        .find_next_occurrence(&after.with_timezone(&zone), false)
+        .ok()?;
+    Some(next.with_timezone(&chrono::Utc).timestamp_millis())
+}
+
+#[cfg(test)]
+mod next_fire_tests {
+    use super::next_fire;
+
+    #[test]
+    fn next_fire_follows_the_zone_and_seconds() {
+        // 2024-01-01T00:00:00Z
+        let t0 = 1_704_067_200_000;
+        assert_eq!(next_fire("0 3 * * *", None, t0), Some(t0 + 3 * 3_600_000));
+        // 03:00 in Paris (UTC+1 in winter) is 02:00 UTC.
+        assert_eq!(
+            next_fire("0 3 * * *", Some("Europe/Paris"), t0),
+            Some(t0 + 2 * 3_600_000)
+        );
+        assert_eq!(next_fire("*/5 * * * * *", None, t0), Some(t0 + 5_000));
+        assert_eq!(next_fire("0 3 * * *", Some("Mars/Olympus"), t0), None);
+        assert_eq!(next_fire("nonsense", None, t0), None);
+    }
+}

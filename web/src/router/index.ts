@@ -12,7 +12,7 @@ const params =
     Object.fromEntries(names.map((n) => [n, route.params[n]]))
 
 /** The sections of an organization; `/<section>…` without `/o/<org>` is an older link. */
-const SECTIONS = /^\/(stacks|catalog|targets|certificates|dns|deployments|admin)(\/|$)/
+const SECTIONS = /^\/(stacks|catalog|targets|certificates|dns|deployments|workflows|admin)(\/|$)/
 
 const routes: RouteRecordRaw[] = [
   { path: '/login', name: 'login', component: () => import('@/views/LoginView.vue'), meta: { public: true } },
@@ -48,6 +48,17 @@ const routes: RouteRecordRaw[] = [
       { path: 'dns', name: 'dns', component: () => import('@/views/DnsView.vue') },
       { path: 'deployments', name: 'deployments', component: () => import('@/views/DeploymentsView.vue') },
       { path: 'deployments/:id', name: 'deployment', component: () => import('@/views/DeploymentView.vue'), props: params('id') },
+      // The workflow console: a feature folder (canvas, nodes, document helpers together).
+      { path: 'workflows', name: 'workflows', component: () => import('@/views/workflows/WorkflowsView.vue') },
+      { path: 'workflows/:name', name: 'workflow', component: () => import('@/views/workflows/WorkflowView.vue'), props: params('name') },
+      // The breadcrumb of a run: its workflow (the Runs tab lists them).
+      { path: 'workflows/:name/runs', redirect: (to) => ({ name: 'workflow', params: { org: to.params.org, name: to.params.name } }) },
+      {
+        path: 'workflows/:name/runs/:run',
+        name: 'workflow-run',
+        component: () => import('@/views/workflows/WorkflowRunView.vue'),
+        props: params('name', 'run'),
+      },
       { path: 'admin', name: 'admin', component: () => import('@/views/AdminView.vue') },
     ],
   },

@@ -25,6 +25,8 @@ describe('session store', () => {
     const s = useSessionStore()
     s.setInfo(session(role) as never)
     expect([s.canDeploy, s.canConfigure]).toEqual([deploy, configure])
+    // Workflows: operators run them, admins edit them.
+    expect([s.canRunWorkflows, s.canEditWorkflows]).toEqual([deploy, configure])
   })
 
   it('remembers the chosen organization and falls back to the first', () => {

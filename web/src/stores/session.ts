@@ -36,6 +36,10 @@ export const useSessionStore = defineStore('session', () => {
   /** Edit a stack's content and variables (admin, or granted on some stack). */
   const canConfigureStacks = computed(() => (RANK[role.value] ?? 0) >= 3 || scoped.value.includes('configure'))
   const canConfigure = computed(() => (RANK[role.value] ?? 0) >= 3)
+  /** Edit, save and delete workflows (admin). */
+  const canEditWorkflows = computed(() => (RANK[role.value] ?? 0) >= 3)
+  /** Run workflows, re-run from a node, cancel runs, decide approvals (operator and up). */
+  const canRunWorkflows = computed(() => (RANK[role.value] ?? 0) >= 2)
   const canManageMembers = computed(() => (RANK[role.value] ?? 0) >= 4)
   const isServerAdmin = computed(() => Boolean(user.value?.is_admin))
 
@@ -96,7 +100,7 @@ export const useSessionStore = defineStore('session', () => {
   }
 
   return {
-    info, loaded, user, organizations, org, role, scoped, canDeploy, canConfigure, canConfigureStacks, canManageMembers, isServerAdmin,
+    info, loaded, user, organizations, org, role, scoped, canDeploy, canConfigure, canConfigureStacks, canEditWorkflows, canRunWorkflows, canManageMembers, isServerAdmin,
     setInfo, load, login, loginWithPasskey, logout, selectOrg, isMember, at, enrolmentRequired, needsEnrolment,
   }
 })

@@ -662,7 +662,7 @@ fn add_request(args: &RepoAddArgs) -> Result<CreateBackupRepositoryRequest> {
 }
 
 /// A file's text (`-`: standard input), as is.
-fn read_file(path: &Path, what: &str) -> Result<String> {
+pub(super) fn read_file(path: &Path, what: &str) -> Result<String> {
     let fail = |e: std::io::Error, from: String| {
         Failure::new(exit::USAGE, format!("reading {what} from {from}: {e}"))
     };
@@ -677,7 +677,7 @@ fn read_file(path: &Path, what: &str) -> Result<String> {
 }
 
 /// A one-line secret from a file, without its line ending; an empty one is refused.
-fn read_secret(path: &Path, what: &str) -> Result<String> {
+pub(super) fn read_secret(path: &Path, what: &str) -> Result<String> {
     let text = read_file(path, what)?;
     let secret = text.trim_end_matches(['\n', '\r']);
     if secret.is_empty() {

@@ -1,5 +1,5 @@
 //! The verbs that talk to a running `windflow serve`: `login`, `logout`, `stack …`,
-//! `deploy`, `deployments`, `backup …`, and the server variants of `logs` and `rollback`
+//! `deploy`, `deployments`, `backup …`, `workflow …`, and the server variants of `logs` and `rollback`
 //! (`--stack`).
 //!
 //! *Invariant:* no engine calls here: the server plans and deploys; this module sends
@@ -16,6 +16,7 @@ pub mod dns;
 pub mod domains;
 pub mod sse;
 pub mod sso;
+pub mod workflows;
 
 use std::path::PathBuf;
 
@@ -28,6 +29,7 @@ pub use commands::{deploy, deployments, login, logout, logs, rollback, stack};
 pub use dns::{DnsCommand, dns};
 pub use domains::{DomainCommand, domain};
 pub use sso::{SsoCommand, sso};
+pub use workflows::{WorkflowCommand, workflow};
 
 /// Which server and organization a command talks to.
 #[derive(Args, Debug, Clone, Default)]

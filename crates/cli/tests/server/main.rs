@@ -29,3 +29,4 @@ mod targets_remote;
 mod tcp;
 mod tenancy;
 mod tenant_escape;
+mod workflows;

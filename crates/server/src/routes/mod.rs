@@ -27,6 +27,7 @@ mod stacks;
 mod swarm;
 mod targets;
 mod users;
+mod workflows;
 
 use std::time::Instant;
 
@@ -121,6 +122,7 @@ fn api_router() -> OpenApiRouter<AppState> {
                 .merge(catalog::router())
                 .merge(ai::router())
                 .merge(backups::router())
+                .merge(workflows::router())
                 .merge(sso::router()),
         )
         .merge(health::router())

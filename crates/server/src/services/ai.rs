@@ -870,3 +870,42 @@ mod tests {
         assert_eq!(month_start(1_796_616_000_000), 1_796_083_200_000);
     }
 }
+
+/// Answers a free prompt from a workflow's `ai` node (the organization's provider, budget and
+/// rate limit, recorded like every call). The model sees only the prompt the workflow wrote.
+pub async fn prompt(
+    app: &App,
+    access: &OrgAccess,
+    prompt: &str,
+    resource: &str,
+) -> ApiResult<String> {
+    if prompt.trim().is_empty() || prompt.len() > 32_000 {
+        return Err(ApiError::invalid(
+            "prompt",
+            "write a prompt of 1 to 32000 characters",
+        ));
+    }
+    let mut call = open(app, access, "workflow").await?;
+    let messages = [
+        windflow_ai::Message::system(
+            "You help operate container deployments. Answer briefly and concretely.",
+        ),
+        windflow_ai::Message::user(prompt),
+    ];
+    match call
+        .provider
+        .chat(&messages, &windflow_ai::ChatOptions::default())
+        .await
+    {
+        Ok(answer) => {
+            call.record("workflow", resource, Some(&answer.usage), "ok")
+                .await;
+            Ok(answer.text)
+        }
+        Err(error) => {
+            call.record("workflow", resource, None, outcome_of(&error))
+                .await;
+            Err(api_error(error))
+        }
+    }
+}

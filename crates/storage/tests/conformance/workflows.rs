@@ -84,7 +84,9 @@ pub(crate) async fn workflows_version_without_gaps_within_their_organization(sto
     assert_eq!(w.version, 1);
     // Same name in the organization: a conflict; in another organization: fine.
     assert!(matches!(
-        store.create_workflow(workflow(&acme.id, "deploy", &alice)).await,
+        store
+            .create_workflow(workflow(&acme.id, "deploy", &alice))
+            .await,
         Err(StoreError::Conflict { field: "name", .. })
     ));
     store
@@ -94,7 +96,15 @@ pub(crate) async fn workflows_version_without_gaps_within_their_organization(sto
     // A save names the version it replaces: the stale one loses.
     let doc2 = json!({"name": "deploy", "nodes": [{"id": "b", "type": "set"}]});
     let v2 = store
-        .add_workflow_version(&acme.id, &w.id, 1, &doc2, &alice.id, T0 + 1, Some(T0 + 60_000))
+        .add_workflow_version(
+            &acme.id,
+            &w.id,
+            1,
+            &doc2,
+            &alice.id,
+            T0 + 1,
+            Some(T0 + 60_000),
+        )
         .await
         .unwrap();
     assert_eq!((v2.version, v2.next_cron_at), (2, Some(T0 + 60_000)));
@@ -103,7 +113,10 @@ pub(crate) async fn workflows_version_without_gaps_within_their_organization(sto
         store
             .add_workflow_version(&acme.id, &w.id, 1, &doc2, &alice.id, T0 + 2, None)
             .await,
-        Err(StoreError::Conflict { field: "version", .. })
+        Err(StoreError::Conflict {
+            field: "version",
+            ..
+        })
     ));
     assert!(matches!(
         store
@@ -112,7 +125,10 @@ pub(crate) async fn workflows_version_without_gaps_within_their_organization(sto
         Err(StoreError::NotFound(_))
     ));
     let versions = store.list_workflow_versions(&w.id).await.unwrap();
-    assert_eq!(versions.iter().map(|v| v.version).collect::<Vec<_>>(), [2, 1]);
+    assert_eq!(
+        versions.iter().map(|v| v.version).collect::<Vec<_>>(),
+        [2, 1]
+    );
     assert_eq!(
         store.get_workflow_version(&w.id, 1).await.unwrap().document,
         w.document
@@ -125,26 +141,68 @@ pub(crate) async fn workflows_version_without_gaps_within_their_organization(sto
         .set_workflow_webhook(&acme.id, &w.id, "tok-1", &sealed("hmac-key"))
         .await
         .unwrap();
-    let found = store.find_workflow_by_webhook("tok-1").await.unwrap().unwrap();
+    let found = store
+        .find_workflow_by_webhook("tok-1")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(found.webhook_secret, Some(sealed("hmac-key")));
-    assert!(store.find_workflow_by_webhook("tok-2").await.unwrap().is_none());
+    assert!(
+        store
+            .find_workflow_by_webhook("tok-2")
+            .await
+            .unwrap()
+            .is_none()
+    );
     // Cron: due ones, and one server advances each firing.
-    assert_eq!(store.list_due_cron_workflows(T0 + 59_999).await.unwrap().len(), 0);
+    assert_eq!(
+        store
+            .list_due_cron_workflows(T0 + 59_999)
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
     let due = store.list_due_cron_workflows(T0 + 60_000).await.unwrap();
     assert_eq!(due.len(), 1);
-    assert!(store
-        .advance_workflow_cron(&w.id, Some(T0 + 60_000), Some(T0 + 120_000))
-        .await
-        .unwrap());
-    assert!(!store
-        .advance_workflow_cron(&w.id, Some(T0 + 60_000), Some(T0 + 120_000))
-        .await
-        .unwrap());
+    assert!(
+        store
+            .advance_workflow_cron(&w.id, Some(T0 + 60_000), Some(T0 + 120_000))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .advance_workflow_cron(&w.id, Some(T0 + 60_000), Some(T0 + 120_000))
+            .await
+            .unwrap()
+    );
     // Deleting stops its webhook and its cron, and frees the name.
-    store.delete_workflow(&acme.id, &w.id, T0 + 3).await.unwrap();
-    assert!(store.find_workflow_by_webhook("tok-1").await.unwrap().is_none());
-    assert!(store.find_workflow(&acme.id, "deploy").await.unwrap().is_none());
-    assert!(store.list_due_cron_workflows(T0 + 999_999).await.unwrap().is_empty());
+    store
+        .delete_workflow(&acme.id, &w.id, T0 + 3)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .find_workflow_by_webhook("tok-1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .find_workflow(&acme.id, "deploy")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .list_due_cron_workflows(T0 + 999_999)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     store
         .create_workflow(workflow(&acme.id, "deploy", &alice))
         .await
@@ -158,7 +216,10 @@ pub(crate) async fn workflow_runs_claim_within_concurrency_and_resume(store: &dy
         .create_workflow(workflow(&acme.id, "runs", &alice))
         .await
         .unwrap();
-    let first = store.create_workflow_run(run(&w, 1, T0), &[]).await.unwrap();
+    let first = store
+        .create_workflow_run(run(&w, 1, T0), &[])
+        .await
+        .unwrap();
     let second = store
         .create_workflow_run(run(&w, 1, T0 + 1), &[node("ignored", "a", "succeeded")])
         .await;
@@ -176,11 +237,13 @@ pub(crate) async fn workflow_runs_claim_within_concurrency_and_resume(store: &dy
         .unwrap();
     assert_eq!(claimed.id, first.id);
     assert_eq!((claimed.status.as_str(), claimed.attempts), ("running", 1));
-    assert!(store
-        .claim_workflow_run("server-b", T0 + 10, T0 + 1_000)
-        .await
-        .unwrap()
-        .is_none());
+    assert!(
+        store
+            .claim_workflow_run("server-b", T0 + 10, T0 + 1_000)
+            .await
+            .unwrap()
+            .is_none()
+    );
     // Node rows are upserted.
     let mut n = node(&first.id, "deploy", "running");
     store.save_workflow_node_run(&n).await.unwrap();
@@ -192,44 +255,78 @@ pub(crate) async fn workflow_runs_claim_within_concurrency_and_resume(store: &dy
     let nodes = store.list_workflow_node_runs(&first.id).await.unwrap();
     assert_eq!(nodes, vec![n.clone()]);
     // The server dies: once its lease runs out another takes the run again.
-    assert!(store
-        .claim_workflow_run("server-b", T0 + 999, T0 + 2_000)
-        .await
-        .unwrap()
-        .is_none());
+    assert!(
+        store
+            .claim_workflow_run("server-b", T0 + 999, T0 + 2_000)
+            .await
+            .unwrap()
+            .is_none()
+    );
     let resumed = store
         .claim_workflow_run("server-b", T0 + 1_001, T0 + 3_000)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!((resumed.id.as_str(), resumed.attempts), (first.id.as_str(), 2));
-    assert!(!store
-        .renew_workflow_lease(&first.id, "server-a", T0 + 5_000)
-        .await
-        .unwrap());
-    assert!(store
-        .renew_workflow_lease(&first.id, "server-b", T0 + 5_000)
-        .await
-        .unwrap());
+    assert_eq!(
+        (resumed.id.as_str(), resumed.attempts),
+        (first.id.as_str(), 2)
+    );
+    assert!(
+        !store
+            .renew_workflow_lease(&first.id, "server-a", T0 + 5_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .renew_workflow_lease(&first.id, "server-b", T0 + 5_000)
+            .await
+            .unwrap()
+    );
     // Parked for an approval: it still holds the workflow's only slot.
-    assert!(store.park_workflow_run(&first.id, "server-b", None).await.unwrap());
+    assert!(
+        store
+            .park_workflow_run(&first.id, "server-b", None)
+            .await
+            .unwrap()
+    );
     let mut gate = node(&first.id, "gate", "waiting");
     gate.wake_at = None;
     store.save_workflow_node_run(&gate).await.unwrap();
-    assert!(store
-        .claim_workflow_run("server-b", T0 + 1_100, T0 + 3_000)
-        .await
-        .unwrap()
-        .is_none());
+    assert!(
+        store
+            .claim_workflow_run("server-b", T0 + 1_100, T0 + 3_000)
+            .await
+            .unwrap()
+            .is_none()
+    );
     // A decision queues it again, once.
-    assert!(store
-        .decide_workflow_approval(&first.id, "gate", "succeeded", &json!({"decision": "approved"}), None, T0 + 1_200)
-        .await
-        .unwrap());
-    assert!(!store
-        .decide_workflow_approval(&first.id, "gate", "failed", &json!({}), Some("late"), T0 + 1_201)
-        .await
-        .unwrap());
+    assert!(
+        store
+            .decide_workflow_approval(
+                &first.id,
+                "gate",
+                "succeeded",
+                &json!({"decision": "approved"}),
+                None,
+                T0 + 1_200
+            )
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .decide_workflow_approval(
+                &first.id,
+                "gate",
+                "failed",
+                &json!({}),
+                Some("late"),
+                T0 + 1_201
+            )
+            .await
+            .unwrap()
+    );
     let again = store
         .claim_workflow_run("server-b", T0 + 1_300, T0 + 4_000)
         .await
@@ -240,10 +337,12 @@ pub(crate) async fn workflow_runs_claim_within_concurrency_and_resume(store: &dy
         .finish_workflow_run(&first.id, "succeeded", None, T0 + 1_400)
         .await
         .unwrap();
-    assert!(store
-        .finish_workflow_run(&first.id, "failed", None, T0 + 1_401)
-        .await
-        .is_err());
+    assert!(
+        store
+            .finish_workflow_run(&first.id, "failed", None, T0 + 1_401)
+            .await
+            .is_err()
+    );
     // The slot is free: the second run goes.
     let next = store
         .claim_workflow_run("server-b", T0 + 1_500, T0 + 4_000)
@@ -252,15 +351,19 @@ pub(crate) async fn workflow_runs_claim_within_concurrency_and_resume(store: &dy
         .unwrap();
     assert_eq!(next.id, second.id);
     // A timer: parked until wake_at.
-    assert!(store
-        .park_workflow_run(&second.id, "server-b", Some(T0 + 10_000))
-        .await
-        .unwrap());
-    assert!(store
-        .claim_workflow_run("server-b", T0 + 9_999, T0 + 20_000)
-        .await
-        .unwrap()
-        .is_none());
+    assert!(
+        store
+            .park_workflow_run(&second.id, "server-b", Some(T0 + 10_000))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .claim_workflow_run("server-b", T0 + 9_999, T0 + 20_000)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(
         store
             .claim_workflow_run("server-b", T0 + 10_000, T0 + 20_000)
@@ -276,7 +379,12 @@ pub(crate) async fn workflow_runs_claim_within_concurrency_and_resume(store: &dy
         .await
         .unwrap();
     assert_eq!(flagged.status, "running");
-    assert!(store.is_workflow_run_cancel_requested(&second.id).await.unwrap());
+    assert!(
+        store
+            .is_workflow_run_cancel_requested(&second.id)
+            .await
+            .unwrap()
+    );
     let third = store
         .create_workflow_run(run(&w, 1, T0 + 2), &[])
         .await
@@ -286,12 +394,17 @@ pub(crate) async fn workflow_runs_claim_within_concurrency_and_resume(store: &dy
         .await
         .unwrap();
     assert_eq!(cancelled.status, "cancelled");
-    assert!(store
-        .request_workflow_run_cancel(&acme.id, &third.id, T0 + 10_003)
-        .await
-        .is_err());
+    assert!(
+        store
+            .request_workflow_run_cancel(&acme.id, &third.id, T0 + 10_003)
+            .await
+            .is_err()
+    );
     let active = store.active_workflow_runs(&w.id).await.unwrap();
-    assert_eq!(active.iter().map(|r| r.id.clone()).collect::<Vec<_>>(), [second.id.clone()]);
+    assert_eq!(
+        active.iter().map(|r| r.id.clone()).collect::<Vec<_>>(),
+        [second.id.clone()]
+    );
     let listed = store
         .list_workflow_runs(&acme.id, Some(&w.id), 10)
         .await
@@ -301,7 +414,13 @@ pub(crate) async fn workflow_runs_claim_within_concurrency_and_resume(store: &dy
     // Retention removes finished runs with their nodes.
     assert_eq!(store.prune_workflow_runs(T0 + 1_000_000).await.unwrap(), 2);
     assert!(store.get_workflow_run(&acme.id, &first.id).await.is_err());
-    assert!(store.list_workflow_node_runs(&first.id).await.unwrap().is_empty());
+    assert!(
+        store
+            .list_workflow_node_runs(&first.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub(crate) async fn concurrent_workflow_claimers_take_each_run_once(store: &dyn Store) {
@@ -367,15 +486,19 @@ pub(crate) async fn notification_channels_keep_their_secret_within_their_organiz
             .await,
         Err(StoreError::Conflict { field: "name", .. })
     ));
-    assert!(store
-        .find_notification_channel(&other.id, "team")
-        .await
-        .unwrap()
-        .is_none());
-    assert!(store
-        .delete_notification_channel(&other.id, &created.id)
-        .await
-        .is_err());
+    assert!(
+        store
+            .find_notification_channel(&other.id, "team")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .delete_notification_channel(&other.id, &created.id)
+            .await
+            .is_err()
+    );
     store
         .replace_notification_channel_secret(&created.id, Some(sealed("rotated")))
         .await
@@ -386,10 +509,19 @@ pub(crate) async fn notification_channels_keep_their_secret_within_their_organiz
         .unwrap()
         .unwrap();
     assert_eq!(found.secret, Some(sealed("rotated")));
-    assert_eq!(store.list_all_notification_channels().await.unwrap().len(), 1);
+    assert_eq!(
+        store.list_all_notification_channels().await.unwrap().len(),
+        1
+    );
     store
         .delete_notification_channel(&acme.id, &created.id)
         .await
         .unwrap();
-    assert!(store.list_notification_channels(&acme.id).await.unwrap().is_empty());
+    assert!(
+        store
+            .list_notification_channels(&acme.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
