@@ -33,3 +33,6 @@ mod sso_console;
 
 #[path = "server/passkeys_console.rs"]
 mod passkeys_console;
+
+#[path = "server/workflows_console.rs"]
+mod workflows_console;

@@ -112,17 +112,20 @@ fn crates_depend_one_way() {
         ("catalog", &["domain", "compose"][..]),
         ("ai", &["compose", "domain"][..]),
         ("backup", &["compose"][..]),
+        ("workflow", &[][..]),
+        ("notify", &[][..]),
         (
             "server",
             &[
                 "domain", "compose", "engine", "storage", "protocol", "acme", "gateway", "dns",
-                "advisor", "catalog", "ai", "backup",
+                "advisor", "catalog", "ai", "backup", "workflow", "notify",
             ][..],
         ),
         (
             "cli",
             &[
                 "domain", "compose", "engine", "server", "agent", "protocol", "advisor", "ai",
+                "workflow",
             ][..],
         ),
     ]);

@@ -364,3 +364,137 @@ pub async fn exec_in(project: &str, service: &str, cmd: &[&str], env: &[&str]) -
         .unwrap_or(-1);
     (code, text)
 }
+
+// ---- workflows: a git repository served on loopback and a webhook receiver ----
+
+pub fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .output()
+        .expect("git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A bare repository served by `git daemon` on loopback, and a working copy that pushes to it.
+pub struct Repository {
+    _dir: tempfile::TempDir,
+    pub work: std::path::PathBuf,
+    pub url: String,
+    daemon: std::process::Child,
+}
+
+impl Repository {
+    pub fn start() -> Repository {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("srv");
+        std::fs::create_dir_all(&root).unwrap();
+        git(
+            &root,
+            &[
+                "init",
+                "--quiet",
+                "--bare",
+                "--initial-branch=main",
+                "web.git",
+            ],
+        );
+        let work = dir.path().join("work");
+        std::fs::create_dir_all(&work).unwrap();
+        git(&work, &["init", "--quiet", "--initial-branch=main"]);
+        git(&work, &["config", "user.email", "dev@example.com"]);
+        git(&work, &["config", "user.name", "Dev"]);
+        git(
+            &work,
+            &[
+                "remote",
+                "add",
+                "origin",
+                &root.join("web.git").to_string_lossy(),
+            ],
+        );
+        let port = windflow_testkit::free_port();
+        let daemon = std::process::Command::new("git")
+            .args([
+                "daemon",
+                "--reuseaddr",
+                "--export-all",
+                "--listen=127.0.0.1",
+                &format!("--port={port}"),
+                &format!("--base-path={}", root.display()),
+                &root.to_string_lossy(),
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("git daemon");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "git daemon did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Repository {
+            _dir: dir,
+            work,
+            url: format!("git://127.0.0.1:{port}/web.git"),
+            daemon,
+        }
+    }
+
+    /// Commits `content` as `path` and pushes it to `branch`; the commit's id.
+    pub fn push(&self, path: &str, content: &str, branch: &str) -> String {
+        let file = self.work.join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, content).unwrap();
+        git(&self.work, &["add", "-A"]);
+        git(&self.work, &["commit", "--quiet", "-m", "change"]);
+        git(
+            &self.work,
+            &[
+                "push",
+                "--quiet",
+                "origin",
+                &format!("HEAD:refs/heads/{branch}"),
+            ],
+        );
+        git(&self.work, &["rev-parse", "HEAD"])
+    }
+}
+
+impl Drop for Repository {
+    fn drop(&mut self) {
+        let _ = self.daemon.kill();
+        let _ = self.daemon.wait();
+    }
+}
+
+/// A loopback HTTP receiver recording every request's path and JSON body.
+pub async fn receiver() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>>) {
+    let seen: std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>> = std::sync::Arc::default();
+    let record = seen.clone();
+    let app = axum::Router::new().route(
+        "/{*path}",
+        axum::routing::any(move |uri: axum::http::Uri, body: axum::body::Bytes| {
+            let record = record.clone();
+            async move {
+                let value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                record.lock().unwrap().push((uri.path().to_string(), value));
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (port, seen)
+}

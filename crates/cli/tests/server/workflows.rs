@@ -6,12 +6,8 @@
 //! retries, timeouts, cancellation, concurrency, re-runs, cron), and the crash drill: `kill -9`
 //! mid-run, restart, the run completes without repeating a node or a deployment.
 
-use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::routing::any;
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -21,7 +17,9 @@ use windflow_testkit::{
     ProjectGuard, TEST_IMAGE, docker, ensure_test_images, free_port, http_get, unique_project,
 };
 
-use crate::support::{bin, create_stack, databases, member, start, start_with};
+use crate::support::{
+    Repository, bin, create_stack, databases, git, member, receiver, start, start_with,
+};
 
 /// A web service answering `version` on `port`.
 fn web(port: u16, version: &str) -> String {
@@ -34,135 +32,6 @@ fn web(port: u16, version: &str) -> String {
     init: true
 "#
     )
-}
-
-fn git(dir: &std::path::Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", dir)
-        .output()
-        .expect("git");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-/// A bare repository served by `git daemon` on loopback, and a working copy that pushes to it.
-struct Repository {
-    _dir: tempfile::TempDir,
-    work: std::path::PathBuf,
-    url: String,
-    daemon: std::process::Child,
-}
-
-impl Repository {
-    fn start() -> Repository {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().join("srv");
-        std::fs::create_dir_all(&root).unwrap();
-        git(
-            &root,
-            &[
-                "init",
-                "--quiet",
-                "--bare",
-                "--initial-branch=main",
-                "web.git",
-            ],
-        );
-        let work = dir.path().join("work");
-        std::fs::create_dir_all(&work).unwrap();
-        git(&work, &["init", "--quiet", "--initial-branch=main"]);
-        git(&work, &["config", "user.email", "dev@example.com"]);
-        git(&work, &["config", "user.name", "Dev"]);
-        git(
-            &work,
-            &[
-                "remote",
-                "add",
-                "origin",
-                &root.join("web.git").to_string_lossy(),
-            ],
-        );
-        let port = free_port();
-        let daemon = std::process::Command::new("git")
-            .args([
-                "daemon",
-                "--reuseaddr",
-                "--export-all",
-                "--listen=127.0.0.1",
-                &format!("--port={port}"),
-                &format!("--base-path={}", root.display()),
-                &root.to_string_lossy(),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("git daemon");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "git daemon did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Repository {
-            _dir: dir,
-            work,
-            url: format!("git://127.0.0.1:{port}/web.git"),
-            daemon,
-        }
-    }
-
-    /// Commits `content` as `path` and pushes it to `branch`; the commit's id.
-    fn push(&self, path: &str, content: &str, branch: &str) -> String {
-        let file = self.work.join(path);
-        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-        std::fs::write(&file, content).unwrap();
-        git(&self.work, &["add", "-A"]);
-        git(&self.work, &["commit", "--quiet", "-m", "change"]);
-        git(
-            &self.work,
-            &[
-                "push",
-                "--quiet",
-                "origin",
-                &format!("HEAD:refs/heads/{branch}"),
-            ],
-        );
-        git(&self.work, &["rev-parse", "HEAD"])
-    }
-}
-
-impl Drop for Repository {
-    fn drop(&mut self) {
-        let _ = self.daemon.kill();
-        let _ = self.daemon.wait();
-    }
-}
-
-/// A loopback HTTP receiver recording every request's path and JSON body.
-async fn receiver() -> (u16, Arc<Mutex<Vec<(String, Value)>>>) {
-    let seen: Arc<Mutex<Vec<(String, Value)>>> = Arc::default();
-    let record = seen.clone();
-    let app = Router::new().route(
-        "/{*path}",
-        any(move |uri: axum::http::Uri, body: axum::body::Bytes| {
-            let record = record.clone();
-            async move {
-                let value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                record.lock().unwrap().push((uri.path().to_string(), value));
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (port, seen)
 }
 
 async fn save(api: &Api, document: Value) -> Value {

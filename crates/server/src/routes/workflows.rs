@@ -30,18 +30,21 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_workflows))
         .routes(routes!(validate_workflow))
         .routes(routes!(show_workflow, put_workflow, delete_workflow))
-        .routes(routes!(list_versions))
-        .routes(routes!(show_version))
-        .routes(routes!(rotate_webhook))
-        .routes(routes!(start_run, list_runs))
-        .routes(routes!(show_run))
-        .routes(routes!(follow_run))
-        .routes(routes!(cancel_run))
-        .routes(routes!(decide_approval))
-        .routes(routes!(list_channels, create_channel))
-        .routes(routes!(delete_channel))
-        .routes(routes!(test_channel))
-        .routes(routes!(webhook))
+        .routes(routes!(list_workflow_versions))
+        .routes(routes!(show_workflow_version))
+        .routes(routes!(rotate_workflow_webhook))
+        .routes(routes!(start_workflow_run, list_workflow_runs))
+        .routes(routes!(show_workflow_run))
+        .routes(routes!(follow_workflow_run))
+        .routes(routes!(cancel_workflow_run))
+        .routes(routes!(decide_workflow_approval))
+        .routes(routes!(
+            list_notification_channels,
+            create_notification_channel
+        ))
+        .routes(routes!(delete_notification_channel))
+        .routes(routes!(test_notification_channel))
+        .routes(routes!(workflow_webhook))
 }
 
 /// The organization's workflows with their last run.
@@ -136,7 +139,7 @@ async fn delete_workflow(
     params(("org" = String, Path, description = "Organization slug"),
         ("name" = String, Path, description = "Workflow name")),
     responses((status = 200, body = Vec<WorkflowVersion>), (status = 404, body = Problem)))]
-async fn list_versions(
+async fn list_workflow_versions(
     State(state): State<AppState>,
     access: OrgAccess,
     Path((_, name)): Path<(String, String)>,
@@ -153,7 +156,7 @@ async fn list_versions(
         ("name" = String, Path, description = "Workflow name"),
         ("version" = i64, Path, description = "Version number")),
     responses((status = 200, body = Workflow), (status = 404, body = Problem)))]
-async fn show_version(
+async fn show_workflow_version(
     State(state): State<AppState>,
     access: OrgAccess,
     Path((_, name, version)): Path<(String, String, i64)>,
@@ -171,7 +174,7 @@ async fn show_version(
         ("name" = String, Path, description = "Workflow name")),
     responses((status = 200, body = WorkflowWebhook), (status = 403, body = Problem),
         (status = 404, body = Problem)))]
-async fn rotate_webhook(
+async fn rotate_workflow_webhook(
     State(state): State<AppState>,
     access: OrgAccess,
     Path((_, name)): Path<(String, String)>,
@@ -192,7 +195,7 @@ async fn rotate_webhook(
     responses((status = 202, body = WorkflowRun), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 409, body = Problem),
         (status = 422, body = Problem)))]
-async fn start_run(
+async fn start_workflow_run(
     State(state): State<AppState>,
     access: OrgAccess,
     Path((_, name)): Path<(String, String)>,
@@ -215,7 +218,7 @@ struct RunsQuery {
     params(("org" = String, Path, description = "Organization slug"),
         ("name" = String, Path, description = "Workflow name"), RunsQuery),
     responses((status = 200, body = Vec<WorkflowRun>), (status = 404, body = Problem)))]
-async fn list_runs(
+async fn list_workflow_runs(
     State(state): State<AppState>,
     access: OrgAccess,
     Path((_, name)): Path<(String, String)>,
@@ -232,7 +235,7 @@ async fn list_runs(
     params(("org" = String, Path, description = "Organization slug"),
         ("run" = String, Path, description = "Run id")),
     responses((status = 200, body = WorkflowRun), (status = 404, body = Problem)))]
-async fn show_run(
+async fn show_workflow_run(
     State(state): State<AppState>,
     access: OrgAccess,
     Path((_, run)): Path<(String, String)>,
@@ -250,7 +253,7 @@ async fn show_run(
         ("run" = String, Path, description = "Run id")),
     responses((status = 200, content_type = "text/event-stream", body = WorkflowRun),
         (status = 404, body = Problem)))]
-async fn follow_run(
+async fn follow_workflow_run(
     State(state): State<AppState>,
     access: OrgAccess,
     Path((_, run)): Path<(String, String)>,
@@ -272,7 +275,7 @@ async fn follow_run(
         ("run" = String, Path, description = "Run id")),
     responses((status = 200, body = WorkflowRun), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 422, body = Problem)))]
-async fn cancel_run(
+async fn cancel_workflow_run(
     State(state): State<AppState>,
     access: OrgAccess,
     Path((_, run)): Path<(String, String)>,
@@ -291,7 +294,7 @@ async fn cancel_run(
         ("node" = String, Path, description = "Approval node id")),
     responses((status = 200, body = WorkflowRun), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 409, body = Problem)))]
-async fn decide_approval(
+async fn decide_workflow_approval(
     State(state): State<AppState>,
     access: OrgAccess,
     Path((_, run, node)): Path<(String, String, String)>,
@@ -308,7 +311,7 @@ async fn decide_approval(
 #[utoipa::path(get, path = "/orgs/{org}/notification-channels", tag = "workflows",
     params(("org" = String, Path, description = "Organization slug")),
     responses((status = 200, body = Vec<NotificationChannel>), (status = 404, body = Problem)))]
-async fn list_channels(
+async fn list_notification_channels(
     State(state): State<AppState>,
     access: OrgAccess,
 ) -> ApiResult<Json<Vec<NotificationChannel>>> {
@@ -325,7 +328,7 @@ async fn list_channels(
     params(("org" = String, Path, description = "Organization slug")),
     responses((status = 201, body = NotificationChannel), (status = 403, body = Problem),
         (status = 409, body = Problem), (status = 422, body = Problem)))]
-async fn create_channel(
+async fn create_notification_channel(
     State(state): State<AppState>,
     access: OrgAccess,
     body: Payload<CreateNotificationChannelRequest>,
@@ -340,7 +343,7 @@ async fn create_channel(
     params(("org" = String, Path, description = "Organization slug"),
         ("channel" = String, Path, description = "Channel name")),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
-async fn delete_channel(
+async fn delete_notification_channel(
     State(state): State<AppState>,
     access: OrgAccess,
     Path((_, channel)): Path<(String, String)>,
@@ -356,7 +359,7 @@ async fn delete_channel(
         ("channel" = String, Path, description = "Channel name")),
     responses((status = 200, body = Object), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 502, body = Problem)))]
-async fn test_channel(
+async fn test_notification_channel(
     State(state): State<AppState>,
     access: OrgAccess,
     Path((_, channel)): Path<(String, String)>,
@@ -375,7 +378,7 @@ async fn test_channel(
     params(("token" = String, Path, description = "The webhook's route token")),
     responses((status = 202, body = Object), (status = 200, body = Object),
         (status = 401, body = Problem), (status = 404, body = Problem)))]
-async fn webhook(
+async fn workflow_webhook(
     State(state): State<AppState>,
     Path(token): Path<String>,
     headers: HeaderMap,

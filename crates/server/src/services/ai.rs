@@ -851,26 +851,6 @@ pub async fn optimize(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base_urls() {
-        assert!(check_base_url("https://api.openai.com/v1").is_ok());
-        assert!(check_base_url("http://127.0.0.1:8080").is_ok());
-        assert!(check_base_url("file:///etc/passwd").is_err());
-        assert!(check_base_url("https://user:key@api.example.com").is_err());
-        assert!(check_base_url("not a url").is_err());
-    }
-
-    #[test]
-    fn month_starts_at_midnight_on_the_first() {
-        // 2026-12-07T04:00:00Z → 2026-12-01T00:00:00Z
-        assert_eq!(month_start(1_796_616_000_000), 1_796_083_200_000);
-    }
-}
-
 /// Answers a free prompt from a workflow's `ai` node (the organization's provider, budget and
 /// rate limit, recorded like every call). The model sees only the prompt the workflow wrote.
 pub async fn prompt(
@@ -907,5 +887,25 @@ pub async fn prompt(
                 .await;
             Err(api_error(error))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls() {
+        assert!(check_base_url("https://api.openai.com/v1").is_ok());
+        assert!(check_base_url("http://127.0.0.1:8080").is_ok());
+        assert!(check_base_url("file:///etc/passwd").is_err());
+        assert!(check_base_url("https://user:key@api.example.com").is_err());
+        assert!(check_base_url("not a url").is_err());
+    }
+
+    #[test]
+    fn month_starts_at_midnight_on_the_first() {
+        // 2026-12-07T04:00:00Z → 2026-12-01T00:00:00Z
+        assert_eq!(month_start(1_796_616_000_000), 1_796_083_200_000);
     }
 }

@@ -402,8 +402,8 @@ pub(crate) async fn workflow_runs_claim_within_concurrency_and_resume(store: &dy
     );
     let active = store.active_workflow_runs(&w.id).await.unwrap();
     assert_eq!(
-        active.iter().map(|r| r.id.clone()).collect::<Vec<_>>(),
-        [second.id.clone()]
+        active.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        [second.id.as_str()]
     );
     let listed = store
         .list_workflow_runs(&acme.id, Some(&w.id), 10)

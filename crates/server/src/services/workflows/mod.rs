@@ -112,30 +112,30 @@ async fn references(
                 stacks.push(stack);
                 targets.extend(target.iter());
             }
-            Action::Notify { channel, .. } if literal(channel) => {
-                if app
-                    .store
-                    .find_notification_channel(org_id, channel)
-                    .await?
-                    .is_none()
-                {
-                    out.push(issue(
-                        &node.id,
-                        "channel",
-                        format!("there is no notification channel named {channel}"),
-                    ));
-                }
+            Action::Notify { channel, .. }
+                if literal(channel)
+                    && app
+                        .store
+                        .find_notification_channel(org_id, channel)
+                        .await?
+                        .is_none() =>
+            {
+                out.push(issue(
+                    &node.id,
+                    "channel",
+                    format!("there is no notification channel named {channel}"),
+                ));
             }
-            Action::Call { workflow, .. } if literal(workflow) => {
-                if workflow != &doc.name
-                    && app.store.find_workflow(org_id, workflow).await?.is_none()
-                {
-                    out.push(issue(
-                        &node.id,
-                        "workflow",
-                        format!("there is no workflow named {workflow}"),
-                    ));
-                }
+            Action::Call { workflow, .. }
+                if literal(workflow)
+                    && workflow != &doc.name
+                    && app.store.find_workflow(org_id, workflow).await?.is_none() =>
+            {
+                out.push(issue(
+                    &node.id,
+                    "workflow",
+                    format!("there is no workflow named {workflow}"),
+                ));
             }
             _ => {}
         }

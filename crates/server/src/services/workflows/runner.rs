@@ -341,7 +341,7 @@ async fn execute(
         // looked at again.
         for id in rows.keys().cloned().collect::<Vec<_>>() {
             let row = rows.get_mut(&id).expect("present");
-            if row.status != "waiting" || !row.wake_at.is_some_and(|t| t <= now) {
+            if row.status != "waiting" || row.wake_at.is_none_or(|t| t > now) {
                 continue;
             }
             match doc.node(&id).map(|n| &n.action) {
