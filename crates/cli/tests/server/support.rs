@@ -275,6 +275,14 @@ pub async fn run_e2e(server: &Server, script: &str, env: &[(&str, String)]) -> R
         .find(|i| log.is_char_boundary(*i))
         .unwrap_or(0);
     if output.status.success() {
+        // Figures the scripts measure (`NAME=value` lines), for the test's output.
+        for line in String::from_utf8_lossy(&output.stdout).lines() {
+            if line.split_once('=').is_some_and(|(k, _)| {
+                !k.is_empty() && k.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+            }) {
+                println!("{script}: {line}");
+            }
+        }
         return Ok(());
     }
     Err(format!(

@@ -208,6 +208,7 @@ async fn start_workflow_run(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct RunsQuery {
     /// At most this many runs (default 50, at most 500).
     limit: Option<i64>,

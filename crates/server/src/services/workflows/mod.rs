@@ -4,7 +4,7 @@
 //!
 //! *Invariants:* a document is saved only when it parses and validates, and only as a new
 //! version of the one its editor read; editing needs `Configure` (admin), starting a run
-//! needs `Deploy` somewhere, and every node that touches a stack or a target checks, when it
+//! needs `Deploy` organization-wide, and every node that touches a stack or a target checks, when it
 //! runs, both who started the run and who last saved the workflow; webhook keys are sealed and
 //! shown once; a run executes the version it was queued with.
 
@@ -958,7 +958,9 @@ pub(crate) async fn actor(
     })
 }
 
-/// Whether `access` may deploy somewhere: running a workflow needs it.
+/// Whether `access` may start or cancel runs: the operator role organization-wide (a
+/// workflow is the organization's; a role granted on one stack or environment is not enough,
+/// and each node checks its own stack again as it runs).
 pub fn require_run(access: &OrgAccess) -> ApiResult<()> {
-    access.require_somewhere(Permission::Deploy)
+    access.require(Permission::Deploy)
 }
