@@ -3,7 +3,7 @@
 -- without repeating what completed) and the notification channels their nodes use.
 
 CREATE TABLE workflows (
-    id                       TEXT    PRIMARY KEY,
+    id                       TEXT    NOT NULL PRIMARY KEY,
     org_id                   TEXT    NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
     name                     TEXT    NOT NULL,
     -- The current version and its document (a copy of workflow_versions' row).
@@ -88,7 +88,7 @@ CREATE TABLE workflow_node_runs (
 );
 
 CREATE TABLE notification_channels (
-    id                 TEXT    PRIMARY KEY,
+    id                 TEXT    NOT NULL PRIMARY KEY,
     org_id             TEXT    NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
     name               TEXT    NOT NULL,
     kind               TEXT    NOT NULL,
