@@ -714,6 +714,45 @@ async fn the_engine_runs_graphs_durably_on_each_database() {
             .unwrap();
         assert_eq!(r.status, 204);
 
+        // A target that goes down starts the workflows waiting for it.
+        save(
+            &admin,
+            json!({"name": "on-down", "triggers": [{"kind": "event", "event": "target_down"}],
+                "nodes": [{"id": "note", "type": "set", "values": {"target": "${{ trigger.target }}"}}]}),
+        )
+        .await;
+        let r = admin
+            .post(
+                "/orgs/default/targets",
+                json!({"name": "gone", "endpoint": "unix:///tmp/windflow-no-such-engine.sock"}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status, 201, "{backend}: {}", r.text);
+        let _ = admin
+            .post("/orgs/default/targets/gone/test", json!({}))
+            .await
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let down = loop {
+            let runs = admin
+                .get("/orgs/default/workflows/on-down/runs")
+                .await
+                .unwrap();
+            if let Some(run) = runs.body.as_array().unwrap().first() {
+                break run["id"].as_str().unwrap().to_string();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{backend}: target_down started nothing"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        let done = wait_run(&admin, &down, Duration::from_secs(15), ended).await;
+        assert_eq!(done["trigger"]["kind"], "event");
+        assert_eq!(done["trigger"]["payload"]["event"], "target_down");
+        assert_eq!(node(&done, "note")["output"]["target"], "gone", "{done:#}");
+
         // Versions: an unchanged document keeps its version; a stale base is refused.
         let r = admin
             .get("/orgs/default/workflows/graph/versions")

@@ -584,6 +584,22 @@ pub async fn check(app: &App, target: &windflow_storage::Target) -> TargetTest {
     {
         tracing::warn!(error = %e, target = %target.name, "recording a target's status");
     }
+    // Workflows waiting for a target to go down, or to come back.
+    let event = match (target.status, status) {
+        (before, TargetStatus::Down) if before != TargetStatus::Down => {
+            Some(windflow_workflow::EventKind::TargetDown)
+        }
+        (TargetStatus::Down, TargetStatus::Up) => Some(windflow_workflow::EventKind::TargetUp),
+        _ => None,
+    };
+    if let Some(kind) = event {
+        let payload = serde_json::json!({
+            "target": target.name,
+            "status": status.as_str(),
+            "error": result.as_ref().err(),
+        });
+        services::workflows::triggers::on_event(app, &target.org_id, kind, payload, None).await;
+    }
     let check = windflow_storage::TargetCheck {
         target_id: target.id.clone(),
         checked_at: at,
