@@ -194,33 +194,41 @@ try {
     const budget = Number(process.env.E2E_RENDER_BUDGET_MS || 1000)
     step(`first render of ${big} (${count} nodes)`)
     // From navigation start (performance.now() counts from it) until every node is there,
-    // visible and measured, then the frame that paints them.
-    await page.goto(`${org}/workflows/${big}`, { waitUntil: 'commit' })
-    // Polled from here: the console's Content-Security-Policy forbids the eval that
-    // waitForFunction's in-page predicate needs.
-    const deadline = Date.now() + 30_000
-    for (;;) {
-      const done = await page
-        .evaluate((n) => {
-          const nodes = document.querySelectorAll('.vue-flow__node')
-          if (nodes.length && !window.__wfFirstNode) window.__wfFirstNode = performance.now()
-          if (nodes.length < n) return false
-          for (const el of nodes) if (getComputedStyle(el).visibility === 'hidden' || !el.getBoundingClientRect().width) return false
-          return true
-        }, count)
-        .catch(() => false)
-      if (done) break
-      if (Date.now() > deadline) throw new Error(`${count} nodes did not show within 30 s`)
-      await new Promise((r) => setTimeout(r, 5))
+    // visible and measured, then the frame that paints them. Three openings, the median
+    // judged: on two shared cores one opening can stall behind another test's work.
+    const renders = []
+    for (let round = 0; round < 3; round++) {
+      await page.goto('about:blank')
+      await page.goto(`${org}/workflows/${big}`, { waitUntil: 'commit' })
+      // Polled from here: the console's Content-Security-Policy forbids the eval that
+      // waitForFunction's in-page predicate needs.
+      const deadline = Date.now() + 30_000
+      for (;;) {
+        const done = await page
+          .evaluate((n) => {
+            const nodes = document.querySelectorAll('.vue-flow__node')
+            if (nodes.length && !window.__wfFirstNode) window.__wfFirstNode = performance.now()
+            if (nodes.length < n) return false
+            for (const el of nodes) if (getComputedStyle(el).visibility === 'hidden' || !el.getBoundingClientRect().width) return false
+            return true
+          }, count)
+          .catch(() => false)
+        if (done) break
+        if (Date.now() > deadline) throw new Error(`${count} nodes did not show within 30 s`)
+        await new Promise((r) => setTimeout(r, 5))
+      }
+      const ms = Math.round(await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(() => r(performance.now()), 0)))))
+      const firstNode = Math.round(await page.evaluate(() => window.__wfFirstNode ?? 0))
+      const loaded = Math.round(await page.evaluate(() => performance.getEntriesByType('resource').reduce((m, e) => Math.max(m, e.responseEnd), 0)))
+      // Where the time went, for a render over budget: the last file or answer in, the first
+      // node in the page, every node painted.
+      console.log(`e2e workflows: opening ${round + 1}: resources in at ${loaded} ms, first node at ${firstNode} ms, all ${count} painted at ${ms} ms`)
+      renders.push(ms)
     }
-    const ms = Math.round(await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(() => r(performance.now()), 0)))))
-    const firstNode = Math.round(await page.evaluate(() => window.__wfFirstNode ?? 0))
-    const loaded = Math.round(await page.evaluate(() => performance.getEntriesByType('resource').reduce((m, e) => Math.max(m, e.responseEnd), 0)))
-    // Where the time went, for a render over budget: the last file or answer in, the first
-    // node in the page, every node painted.
-    console.log(`e2e workflows: resources in at ${loaded} ms, first node at ${firstNode} ms, all ${count} painted at ${ms} ms`)
-    console.log(`FIRST_RENDER_MS=${ms}`)
-    if (ms > budget) throw new Error(`the first render took ${ms} ms (budget ${budget} ms)`)
+    const median = [...renders].sort((a, b) => a - b)[1]
+    console.log(`FIRST_RENDER_MS=${median}`)
+    console.log(`FIRST_RENDERS_MS=${renders.join(',')}`)
+    if (median > budget) throw new Error(`the first render took ${median} ms (median of ${renders.join(', ')}; budget ${budget} ms)`)
   }
 
   if (errors.length) throw new Error(errors.join('\n'))

@@ -15,6 +15,9 @@ use crate::support::{Repository, create_stack, receiver, run_e2e, start_with};
 async fn a_workflow_is_drawn_saved_and_run_in_the_console() {
     let docker = docker().await;
     ensure_test_images(&docker).await.unwrap();
+    // The whole test holds the browser: the stack's network, created and removed here, must
+    // not change the host's interfaces under another test's Chromium (ERR_NETWORK_CHANGED).
+    let _browser = crate::BROWSER_TURN.lock().await;
     let (hook_port, received) = receiver().await;
     let repo = Repository::start();
     let server = start_with(
@@ -60,23 +63,20 @@ async fn a_workflow_is_drawn_saved_and_run_in_the_console() {
         .unwrap();
     assert_eq!(r.status, 201, "{}", r.text);
 
-    let outcome = {
-        let _browser = crate::BROWSER_TURN.lock().await;
-        run_e2e(
-            &server,
-            "workflows.mjs",
-            &[
-                ("E2E_WORKFLOW", "from-the-canvas".into()),
-                ("E2E_STACK", stack.clone()),
-                ("E2E_REPOSITORY", repo.url.clone()),
-                ("E2E_TARGET", "local".into()),
-                ("E2E_CHANNEL", "team".into()),
-                ("E2E_BIG_WORKFLOW", "big".into()),
-            ],
-        )
-        .await
-    };
-    outcome.unwrap();
+    run_e2e(
+        &server,
+        "workflows.mjs",
+        &[
+            ("E2E_WORKFLOW", "from-the-canvas".into()),
+            ("E2E_STACK", stack.clone()),
+            ("E2E_REPOSITORY", repo.url.clone()),
+            ("E2E_TARGET", "local".into()),
+            ("E2E_CHANNEL", "team".into()),
+            ("E2E_BIG_WORKFLOW", "big".into()),
+        ],
+    )
+    .await
+    .unwrap();
 
     // What the browser did, checked where it lands: the saved graph, a succeeded run, the
     // stack's version from git running on the engine, the notification delivered.
