@@ -431,10 +431,13 @@ async fn http(env: &Env<'_>, settings: &Value) -> Result<Outcome, String> {
     if let Some(body) = optional(settings, "body") {
         request = request.body(body);
     }
-    let response = request
-        .send()
-        .await
-        .map_err(|e| format!("{method} {url}: {e}"))?;
+    let response = request.send().await.map_err(|e| {
+        if e.is_timeout() {
+            format!("{method} {url}: timed out after {timeout:?}")
+        } else {
+            format!("{method} {url}: {e}")
+        }
+    })?;
     let status = response.status().as_u16();
     let headers: serde_json::Map<String, Value> = response
         .headers()
